@@ -1,0 +1,159 @@
+package rawfork
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("requires root: creates namespaces")
+	}
+}
+
+// holder starts a process in new namespaces and returns it; the test
+// kills it at cleanup.
+func holder(t *testing.T, args ...string) (*exec.Cmd, int) {
+	t.Helper()
+	cmd := exec.Command("unshare", append(args, "sleep", "60")...)
+	if err := cmd.Start(); err != nil {
+		t.Skipf("unshare not usable: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// unshare execs sleep once the namespaces exist (with --fork, its
+	// child does).
+	for i := 0; i < 500; i++ {
+		pid := strconv.Itoa(cmd.Process.Pid)
+		b, _ := os.ReadFile("/proc/" + pid + "/comm")
+		if strings.TrimSpace(string(b)) == "sleep" {
+			return cmd, cmd.Process.Pid
+		}
+		c, _ := os.ReadFile("/proc/" + pid + "/task/" + pid + "/children")
+		if f := strings.Fields(string(c)); len(f) == 1 {
+			b, _ := os.ReadFile("/proc/" + f[0] + "/comm")
+			if strings.TrimSpace(string(b)) == "sleep" {
+				n, _ := strconv.Atoi(f[0])
+				return cmd, n
+			}
+		}
+		unix.Nanosleep(&unix.Timespec{Nsec: 2e6}, nil)
+	}
+	t.Fatal("holder did not start")
+	return nil, 0
+}
+
+func openNS(t *testing.T, pid int, name string, typ int) Namespace {
+	t.Helper()
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return Namespace{Fd: fd, Type: typ}
+}
+
+func nsLink(t *testing.T, pid int, name string) string {
+	t.Helper()
+	s, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runIn starts sh in the given namespaces with stdout to a pipe and
+// returns what it printed and its exit status.
+func runIn(t *testing.T, attr *Attr, script string) (string, int) {
+	t.Helper()
+	exe, err := unix.Open("/bin/sh", unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(exe)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	attr.Exe = exe
+	attr.Files = []int{0, int(w.Fd()), 2}
+	attr.Argv = []string{"sh", "-c", script}
+	attr.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	pid, err := Start(attr)
+	w.Close()
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	out, _ := readAll(r)
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+		t.Fatalf("wait4 %d: %v", pid, err)
+	}
+	return out, ws.ExitStatus()
+}
+
+func readAll(r *os.File) (string, error) {
+	var sb strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			return sb.String(), nil
+		}
+	}
+}
+
+func TestJoinUserAndMountNamespace(t *testing.T) {
+	requireRoot(t)
+	_, pid := holder(t, "--user", "--map-root-user", "--mount")
+	attr := &Attr{Namespaces: []Namespace{
+		openNS(t, pid, "user", unix.CLONE_NEWUSER),
+		openNS(t, pid, "mnt", unix.CLONE_NEWNS),
+	}}
+	out, status := runIn(t, attr, "readlink /proc/self/ns/user /proc/self/ns/mnt; id -u")
+	want := nsLink(t, pid, "user") + "\n" + nsLink(t, pid, "mnt") + "\n0\n"
+	if status != 0 || out != want {
+		t.Fatalf("got %q (status %d), want %q", out, status, want)
+	}
+}
+
+func TestJoinPidNamespaceForksAgain(t *testing.T) {
+	requireRoot(t)
+	_, pid := holder(t, "--pid", "--fork", "--mount-proc")
+	attr := &Attr{
+		Namespaces: []Namespace{
+			openNS(t, pid, "pid", unix.CLONE_NEWPID),
+			openNS(t, pid, "mnt", unix.CLONE_NEWNS),
+		},
+		ForkAgain: true,
+	}
+	// In the holder's pid namespace sleep is pid 1 and we are not.
+	out, status := runIn(t, attr, "readlink /proc/self/ns/pid; cat /proc/1/comm; exit 7")
+	want := "sleep\n"
+	if status != 7 || !strings.HasSuffix(out, want) || !strings.HasPrefix(out, "pid:[") {
+		t.Fatalf("got %q (status %d), want pid link then %q and status 7", out, status, want)
+	}
+}
+
+func TestSetnsErrorIsReported(t *testing.T) {
+	requireRoot(t)
+	// A mount namespace fd declared as a network one: setns says EINVAL.
+	_, pid := holder(t, "--mount")
+	attr := &Attr{Namespaces: []Namespace{
+		{Fd: openNS(t, pid, "mnt", 0).Fd, Type: unix.CLONE_NEWNET},
+	}}
+	exe, _ := unix.Open("/bin/true", unix.O_PATH|unix.O_CLOEXEC, 0)
+	defer unix.Close(exe)
+	attr.Exe, attr.Argv, attr.Files = exe, []string{"true"}, []int{0, 1, 2}
+	_, err := Start(attr)
+	if err == nil || !strings.Contains(err.Error(), "setns: invalid argument") {
+		t.Fatalf("got %v, want setns: invalid argument", err)
+	}
+}
