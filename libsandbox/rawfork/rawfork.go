@@ -45,6 +45,19 @@ type Attr struct {
 	Namespaces []Namespace
 	// Unshare is passed to unshare(2) after the namespaces are joined.
 	Unshare uintptr
+	// AfterUnshare, if set, runs in the parent once the child has
+	// unshared, while the child waits: the place to write the id maps of
+	// a new user namespace or the offsets of a new time namespace, which
+	// only a process outside those namespaces may write. pid is the
+	// process that unshared.
+	AfterUnshare func(pid int) error
+	// BecomeRoot makes the child setresgid/setresuid(0) after the
+	// namespaces are joined or made, so that it keeps its capabilities
+	// across execve in a user namespace.
+	BecomeRoot bool
+	// Pdeathsig is sent to the process if the thread that forked it
+	// exits (prctl PR_SET_PDEATHSIG); 0 for none.
+	Pdeathsig syscall.Signal
 	// ForkAgain makes the process that execs a grandchild (see the package
 	// comment). Needed when joining or creating a pid namespace.
 	ForkAgain bool
@@ -64,7 +77,9 @@ const (
 	stageFork    = 3
 	stageDup     = 4
 	stageExec    = 5
-	stageSigmask = 6
+	stageWait    = 6
+	stageSetid   = 7
+	stagePrctl   = 8
 )
 
 var stageNames = map[uint32]string{
@@ -73,13 +88,16 @@ var stageNames = map[uint32]string{
 	stageFork:    "clone",
 	stageDup:     "dup3",
 	stageExec:    "execveat",
-	stageSigmask: "rt_sigprocmask",
+	stageWait:    "wait for parent",
+	stageSetid:   "setresuid",
+	stagePrctl:   "prctl",
 }
 
 // Records the child writes to the report pipe: three little-endian uint32.
 const (
-	recPid   = 1 // value: pid of the grandchild (ForkAgain)
-	recError = 2 // stage, errno
+	recPid      = 1 // value: pid of the grandchild (ForkAgain)
+	recError    = 2 // stage, errno
+	recUnshared = 3 // the child has unshared and waits for a byte
 )
 
 // childArgs is everything the child touches, prepared before the fork so
@@ -90,6 +108,10 @@ type childArgs struct {
 	retry     []bool // scratch: setns to retry after the user namespace
 	userIdx   int    // index of the user namespace in nsfd, or -1
 	unshare   uintptr
+	wait      bool
+	waitFd    int
+	setid     bool
+	pdeathsig uintptr
 	forkAgain bool
 	files     []int
 	exe       uintptr
@@ -123,6 +145,10 @@ func Start(attr *Attr) (pid int, retErr error) {
 	a := &childArgs{
 		userIdx:   -1,
 		unshare:   attr.Unshare,
+		wait:      attr.AfterUnshare != nil,
+		waitFd:    -1,
+		setid:     attr.BecomeRoot,
+		pdeathsig: uintptr(attr.Pdeathsig),
 		forkAgain: attr.ForkAgain,
 		files:     append([]int(nil), attr.Files...),
 		exe:       uintptr(attr.Exe),
@@ -147,6 +173,16 @@ func Start(attr *Attr) (pid int, retErr error) {
 		return 0, os.NewSyscallError("pipe2", err)
 	}
 	a.pipe = p[1]
+	defer unix.Close(p[0])
+	// The child reads one byte from wp[0] once it has unshared.
+	var wp [2]int
+	if a.wait {
+		if err := unix.Pipe2(wp[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(p[1])
+			return 0, os.NewSyscallError("pipe2", err)
+		}
+		a.waitFd = wp[0]
+	}
 
 	// The thread that forks must not change under us, and the child
 	// inherits this thread's namespaces and credentials: lock it.
@@ -156,14 +192,31 @@ func Start(attr *Attr) (pid int, retErr error) {
 	syscall.ForkLock.Unlock()
 	runtime.UnlockOSThread()
 	unix.Close(p[1])
+	if a.wait {
+		unix.Close(wp[0])
+	}
 	runtime.KeepAlive(a)
 	if errno != 0 {
-		unix.Close(p[0])
+		if a.wait {
+			unix.Close(wp[1])
+		}
 		return 0, os.NewSyscallError("clone", errno)
 	}
-	defer unix.Close(p[0])
 
-	pid, report, err := readReports(p[0], attr.ForkAgain)
+	pid, report, err := readReports(p[0], attr.ForkAgain, func() error {
+		if err := attr.AfterUnshare(child); err != nil {
+			return err
+		}
+		if _, err := unix.Write(wp[1], []byte{0}); err != nil {
+			return fmt.Errorf("rawfork: release child: %w", err)
+		}
+		return nil
+	})
+	if a.wait {
+		// A child still waiting (AfterUnshare failed) reads EOF and
+		// exits, so the reaping below cannot block.
+		unix.Close(wp[1])
+	}
 	if attr.ForkAgain {
 		// The first child exits once it has forked the grandchild.
 		reap(child)
@@ -194,7 +247,7 @@ func reap(pid int) {
 
 // readReports reads the child's records until EOF: EOF after a pid record
 // (or none, without ForkAgain) means execve succeeded.
-func readReports(fd int, forkAgain bool) (pid int, report error, err error) {
+func readReports(fd int, forkAgain bool, unshared func() error) (pid int, report error, err error) {
 	var buf [12]byte
 	for {
 		n, rerr := readFull(fd, buf[:])
@@ -215,6 +268,11 @@ func readReports(fd int, forkAgain bool) (pid int, report error, err error) {
 			pid = int(v1)
 		case recError:
 			report = fmt.Errorf("%s: %w", stageNames[v1], syscall.Errno(v2))
+		case recUnshared:
+			if err := unshared(); err != nil {
+				// Start closes the wait pipe, and the child exits.
+				return pid, nil, err
+			}
 		default:
 			return pid, nil, fmt.Errorf("rawfork: bad report %d", kind)
 		}
@@ -346,9 +404,38 @@ func childMain(a *childArgs) {
 			}
 		}
 	}
+	if a.pdeathsig != 0 {
+		if _, _, e = syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, a.pdeathsig, 0, 0, 0, 0); e != 0 {
+			fail(a, stagePrctl, e)
+		}
+	}
 	if a.unshare != 0 {
 		if _, _, e = syscall.RawSyscall(syscall.SYS_UNSHARE, a.unshare, 0, 0); e != 0 {
 			fail(a, stageUnshare, e)
+		}
+	}
+	if a.wait {
+		report(a, recUnshared, 0, 0)
+		r1, _, e = syscall.RawSyscall(syscall.SYS_READ, uintptr(a.waitFd), uintptr(unsafe.Pointer(&a.rec[0])), 1)
+		if e != 0 {
+			fail(a, stageWait, e)
+		}
+		if r1 != 1 {
+			// The parent gave up; it has its own error to report.
+			for {
+				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 253, 0, 0)
+			}
+		}
+	}
+	if a.setid {
+		// setgroups may be denied in the user namespace
+		// (/proc/PID/setgroups "deny"); that is not fatal.
+		syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0)
+		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESGID, 0, 0, 0); e != 0 {
+			fail(a, stageSetid, e)
+		}
+		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
+			fail(a, stageSetid, e)
 		}
 	}
 	if a.forkAgain {

@@ -1,0 +1,64 @@
+// Package initcfg is the configuration the runtime sends to the init stage
+// in the sync protocol's config message: the validated spec plus what the
+// runtime worked out from its command line and the host.
+package initcfg
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Config is everything init needs; it reads nothing else from the host.
+type Config struct {
+	ID     string `json:"id"`
+	Bundle string `json:"bundle"`
+	// Rootfs is the absolute host path of the root filesystem.
+	Rootfs string      `json:"rootfs"`
+	Spec   *specs.Spec `json:"spec"`
+
+	NoPivot      bool `json:"noPivot,omitempty"`
+	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
+	// PreserveFds is how many fds after stdio (3, 4, ...) the user
+	// process keeps.
+	PreserveFds int `json:"preserveFds,omitempty"`
+
+	// Mounts are the spec's mounts with sources made absolute.
+	Mounts []specs.Mount `json:"mounts,omitempty"`
+	// UserNS is true when the container has its own user namespace
+	// (devices are then bind-mounted, not made with mknod).
+	UserNS bool `json:"userns,omitempty"`
+	// UnshareCgroupNS asks init to unshare the cgroup namespace itself,
+	// once the runtime has placed it in its cgroups (cgroup v1, where a
+	// process cannot be cloned straight into its cgroup).
+	UnshareCgroupNS bool `json:"unshareCgroupns,omitempty"`
+	// CgroupMounts describe the host's cgroup hierarchies, for a "cgroup"
+	// mount inside the container.
+	CgroupMounts []CgroupMount `json:"cgroupMounts,omitempty"`
+	// WaitHooks asks init to stop after the mounts and let the runtime
+	// run the prestart and createRuntime hooks (sync "hooks" message).
+	WaitHooks bool `json:"waitHooks,omitempty"`
+	// HookState is the state passed to createContainer and
+	// startContainer hooks (the pid is filled in by init).
+	HookState *specs.State `json:"hookState,omitempty"`
+
+	// LastCap is the highest capability number of the host kernel.
+	LastCap int `json:"lastCap"`
+}
+
+// CgroupMount is one hierarchy to mount under a "cgroup" mount's
+// destination.
+type CgroupMount struct {
+	// Name is the directory under the destination ("cpu", "memory",
+	// "unified", "systemd" for name=systemd...); empty for a cgroup2
+	// mount at the destination itself (pure cgroup v2 host).
+	Name string `json:"name"`
+	// Type is "cgroup" or "cgroup2".
+	Type string `json:"type"`
+	// Options are the fs options (the controller list for v1).
+	Options string `json:"options,omitempty"`
+	// Path is the container's own cgroup in this hierarchy, as a host
+	// path, bind-mounted when the container has no cgroup namespace.
+	Path string `json:"path,omitempty"`
+	// Symlinks are the other names of a hierarchy with several
+	// controllers ("cpu" and "cpuacct" for "cpu,cpuacct").
+	Symlinks []string `json:"symlinks,omitempty"`
+}

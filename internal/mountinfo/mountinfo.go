@@ -1,0 +1,80 @@
+// Package mountinfo parses /proc/PID/mountinfo (proc(5)).
+package mountinfo
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Info is one line.
+type Info struct {
+	Root         string   // field 4: root of the mount within its filesystem
+	Point        string   // field 5: mount point
+	Options      string   // field 6: per-mount options
+	Optional     []string // optional fields: shared:N, master:N...
+	FSType       string
+	Source       string
+	SuperOptions string
+}
+
+// Parse reads every line of a mountinfo file.
+func Parse(r io.Reader) ([]Info, error) {
+	var out []Info
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+		pre, post, ok := strings.Cut(line, " - ")
+		pf := strings.Fields(pre)
+		qf := strings.Fields(post)
+		if !ok || len(pf) < 6 || len(qf) < 2 {
+			return nil, fmt.Errorf("mountinfo: malformed line %q", line)
+		}
+		in := Info{
+			Root:     Unescape(pf[3]),
+			Point:    Unescape(pf[4]),
+			Options:  pf[5],
+			Optional: pf[6:],
+			FSType:   qf[0],
+			Source:   Unescape(qf[1]),
+		}
+		if len(qf) > 2 {
+			in.SuperOptions = qf[2]
+		}
+		out = append(out, in)
+	}
+	return out, sc.Err()
+}
+
+// Self parses the calling thread's mountinfo.
+func Self() ([]Info, error) {
+	f, err := os.Open("/proc/thread-self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(f)
+}
+
+// Unescape undoes the kernel's octal escapes (\040 for a space...).
+func Unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }

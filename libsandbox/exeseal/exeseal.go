@@ -1,0 +1,126 @@
+// Package exeseal opens a copy of the runtime's own binary that nothing can
+// write to, for re-executing it as the container's init.
+//
+// CVE-2019-5736: a process in the container could open /proc/PID/exe of a
+// runtime process that entered the container and write through it,
+// replacing the runtime binary on the host. So the init is never executed
+// from the binary's own path: it is executed from a file that cannot be
+// opened for writing at all, whatever the container does.
+//
+// The cheap way (runc 1.2 measured it at no cost, against +60% start time
+// for a memfd copy): a private overlayfs mount with two lower layers and no
+// upper layer is read-only for good (unlike a read-only bind mount, it
+// cannot be remounted read-write), and it serves the binary's own page
+// cache, so nothing is copied. The mount is made with fsmount(2) and never
+// attached anywhere: it is reachable only through the fd we hold, and is
+// gone when the last user closes it. A write through /proc/PID/exe then
+// fails with EROFS.
+//
+// Where overlayfs cannot be used (no overlay support, not privileged), we
+// fall back to a memfd copy sealed against writes (F_SEAL_WRITE...).
+package exeseal
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Open returns an O_PATH fd of a sealed copy of the running binary and the
+// method used ("overlayfs" or "memfd"). scratchDir is an empty directory
+// that does not contain the binary, used as the second, empty lower layer
+// (an overlay without upper layer needs two).
+func Open(scratchDir string) (*os.File, string, error) {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return nil, "", fmt.Errorf("find own binary: %w", err)
+	}
+	f, oerr := overlay(exe, scratchDir)
+	if oerr == nil {
+		return f, "overlayfs", nil
+	}
+	f, merr := memfd()
+	if merr != nil {
+		return nil, "", fmt.Errorf("seal own binary: overlayfs: %v; memfd: %w", oerr, merr)
+	}
+	return f, "memfd", nil
+}
+
+func escapeLowerDir(p string) string {
+	return strings.NewReplacer(`\`, `\\`, `:`, `\:`, `,`, `\,`).Replace(p)
+}
+
+func overlay(exe, scratchDir string) (*os.File, error) {
+	// exe is what /proc/self/exe says; if the binary was replaced since we
+	// started, this names the new file and we would seal that one.
+	// Compare inodes so we never exec something other than ourselves.
+	var self, named unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &self); err != nil {
+		return nil, err
+	}
+	if err := unix.Stat(exe, &named); err != nil {
+		return nil, err
+	}
+	if self.Dev != named.Dev || self.Ino != named.Ino {
+		return nil, fmt.Errorf("%s is no longer the running binary", exe)
+	}
+	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("fsopen overlay", err)
+	}
+	defer unix.Close(fsfd)
+	for _, lower := range []string{filepath.Dir(exe), scratchDir} {
+		if err := unix.FsconfigSetString(fsfd, "lowerdir+", lower); err != nil {
+			// Kernels before 6.8 lack "lowerdir+"; use the list form.
+			if err := unix.FsconfigSetString(fsfd, "lowerdir", escapeLowerDir(filepath.Dir(exe))+":"+escapeLowerDir(scratchDir)); err != nil {
+				return nil, os.NewSyscallError("fsconfig lowerdir", err)
+			}
+			break
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, os.NewSyscallError("fsconfig create overlay", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return nil, os.NewSyscallError("fsmount overlay", err)
+	}
+	defer unix.Close(mfd)
+	fd, err := unix.Openat(mfd, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open sealed", Path: filepath.Base(exe), Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Size != self.Size {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sealed copy of %s does not match the running binary", exe)
+	}
+	return os.NewFile(uintptr(fd), "sealed:"+exe), nil
+}
+
+func memfd() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("sandbox-runtime", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, os.NewSyscallError("memfd_create", err)
+	}
+	dst := os.NewFile(uintptr(fd), "memfd:sandbox-runtime")
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return nil, fmt.Errorf("copy own binary: %w", err)
+	}
+	const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(dst.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		dst.Close()
+		return nil, os.NewSyscallError("fcntl F_ADD_SEALS", err)
+	}
+	return dst, nil
+}

@@ -1,0 +1,436 @@
+// Package rootfs builds the container's root filesystem. It runs in the
+// init stage, inside the container's new mount namespace, before and after
+// pivot_root(2).
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/mountinfo"
+)
+
+// Setup is what Prepare needs.
+type Setup struct {
+	Rootfs       string // absolute host path
+	Propagation  string // linux.rootfsPropagation ("" = rslave)
+	Mounts       []specs.Mount
+	Devices      []specs.LinuxDevice
+	UserNS       bool
+	CgroupNS     bool
+	CgroupMounts []initcfg.CgroupMount
+	MountLabel   string
+	Cwd          string // process.cwd, made if missing
+	// CwdUID/CwdGID own a cwd we make, so the user can use it.
+	CwdUID, CwdGID int
+}
+
+// Root is a prepared root filesystem.
+type Root struct {
+	path string
+	fd   int // O_PATH fd of the rootfs mount
+}
+
+// Close releases the rootfs fd.
+func (r *Root) Close() {
+	if r.fd >= 0 {
+		unix.Close(r.fd)
+		r.fd = -1
+	}
+}
+
+// PropagationFlags maps linux.rootfsPropagation to mount flags.
+func PropagationFlags(p string) (uintptr, bool) {
+	f, ok := propagationOptions[p]
+	return f, ok
+}
+
+// Prepare sets up the mounts of the container under its rootfs:
+// propagation of "/", the rootfs bind-mounted onto itself (pivot_root needs
+// a mount point), every mount of the spec in order, and /dev.
+func Prepare(s *Setup) (_ *Root, retErr error) {
+	// Nothing we mount may propagate back to the host: make every mount
+	// a slave (or what rootfsPropagation says) first. The standard
+	// library does this only for Unshareflags, not Cloneflags.
+	flag := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if s.Propagation != "" {
+		f, ok := PropagationFlags(s.Propagation)
+		if !ok {
+			return nil, fmt.Errorf("linux.rootfsPropagation: unknown value %q", s.Propagation)
+		}
+		flag = f
+	}
+	if err := unix.Mount("", "/", "", flag, ""); err != nil {
+		return nil, fmt.Errorf("make / %s: %w", s.Propagation, err)
+	}
+	if flag&unix.MS_SHARED != 0 {
+		// pivot_root(2) refuses a new root whose parent mount is shared.
+		if err := parentMountPrivate(s.Rootfs); err != nil {
+			return nil, err
+		}
+	}
+	if err := unix.Mount(s.Rootfs, s.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return nil, fmt.Errorf("bind rootfs %s onto itself: %w", s.Rootfs, err)
+	}
+	fd, err := unix.Open(s.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open rootfs", Path: s.Rootfs, Err: err}
+	}
+	r := &Root{path: s.Rootfs, fd: fd}
+	defer func() {
+		if retErr != nil {
+			r.Close()
+		}
+	}()
+
+	devBound := false
+	for i, m := range s.Mounts {
+		if err := r.mount(s, m); err != nil {
+			return nil, fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
+		}
+		if path.Clean(m.Destination) == "/dev" {
+			o, _ := ParseOptions(m.Options)
+			devBound = o.Bind()
+		}
+	}
+	// runc's rule: unless /dev comes from a bind mount, the runtime makes
+	// the default devices, the spec's devices and the /dev symlinks.
+	if !devBound {
+		if err := r.setupDev(s.Devices, s.UserNS); err != nil {
+			return nil, err
+		}
+	}
+	if s.Cwd != "" {
+		fd, err := mkdirAllInRoot(r.fd, s.Cwd, 0o755)
+		if err != nil {
+			return nil, fmt.Errorf("process.cwd %s: %w", s.Cwd, err)
+		}
+		unix.Close(fd)
+	}
+	return r, nil
+}
+
+// parentMountPrivate makes the mount containing dir private if it is
+// shared (found in mountinfo: the longest mount point that is a prefix).
+func parentMountPrivate(dir string) error {
+	infos, err := mountinfo.Self()
+	if err != nil {
+		return err
+	}
+	best, shared := "", false
+	for _, in := range infos {
+		mp := in.Point
+		if (mp == dir || mp == "/" || strings.HasPrefix(dir, mp+"/")) && len(mp) >= len(best) {
+			best, shared = mp, false
+			for _, opt := range in.Optional {
+				if strings.HasPrefix(opt, "shared:") {
+					shared = true
+				}
+			}
+		}
+	}
+	if best == "" || !shared {
+		return nil
+	}
+	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", best, err)
+	}
+	return nil
+}
+
+func (r *Root) mount(s *Setup, m specs.Mount) error {
+	o, err := ParseOptions(m.Options)
+	if err != nil {
+		return err
+	}
+	typ := m.Type
+	if o.Bind() || typ == "bind" {
+		return r.bind(m.Source, m.Destination, o)
+	}
+	switch typ {
+	case "proc", "sysfs":
+		// procfs and sysfs only onto a real directory: a symlink in the
+		// image must not redirect them (runc checkProcMount).
+		fd, err := r.realDir(m.Destination)
+		if err != nil {
+			return err
+		}
+		err = mountAt(m.Source, fd, typ, o, labelled(o.Data, s.MountLabel, false))
+		if err != nil && typ == "sysfs" && errors.Is(err, unix.EPERM) && s.UserNS {
+			// A user namespace without its own network namespace may
+			// not mount sysfs; bind the host's, as runc does.
+			unix.Close(fd)
+			o.Flags |= unix.MS_BIND | unix.MS_REC
+			return r.bind("/sys", m.Destination, o)
+		}
+		unix.Close(fd)
+		if err != nil {
+			return err
+		}
+		return r.afterMount(m.Destination, o)
+	case "cgroup", "cgroup2":
+		return r.mountCgroup(s, m, o)
+	case "mqueue":
+		fd, err := mkdirAllInRoot(r.fd, m.Destination, 0o755)
+		if err != nil {
+			return err
+		}
+		err = mountAt(m.Source, fd, typ, o, o.Data)
+		unix.Close(fd)
+		if errors.Is(err, unix.EPERM) && s.UserNS {
+			// Same for mqueue without an own IPC namespace.
+			o.Flags |= unix.MS_BIND
+			return r.bind("/dev/mqueue", m.Destination, o)
+		}
+		if err != nil {
+			return err
+		}
+		return r.afterMount(m.Destination, o)
+	}
+	if typ == "" {
+		return errors.New("no type and not a bind mount")
+	}
+	fd, err := mkdirAllInRoot(r.fd, m.Destination, 0o755)
+	if err != nil {
+		return err
+	}
+	data := o.Data
+	if typ == "tmpfs" || typ == "devpts" || typ == "mqueue" {
+		data = labelled(data, s.MountLabel, false)
+	}
+	err = mountAt(m.Source, fd, typ, o, data)
+	unix.Close(fd)
+	if err != nil {
+		return err
+	}
+	return r.afterMount(m.Destination, o)
+}
+
+// labelled adds an SELinux context= option when a mount label is set.
+func labelled(data, label string, _ bool) string {
+	if label == "" {
+		return data
+	}
+	opt := fmt.Sprintf("context=%q", label)
+	if data == "" {
+		return opt
+	}
+	return data + "," + opt
+}
+
+// realDir returns an fd of dest, made if missing, refusing any symlink on
+// the way.
+func (r *Root) realDir(dest string) (int, error) {
+	fd, err := openat2(r.fd, orDot(rel(dest)), unix.O_PATH|unix.O_DIRECTORY, inRoot|unix.RESOLVE_NO_SYMLINKS)
+	if errors.Is(err, unix.ENOENT) {
+		fd, err = mkdirAllInRoot(r.fd, dest, 0o755)
+		if err == nil {
+			unix.Close(fd)
+			fd, err = openat2(r.fd, orDot(rel(dest)), unix.O_PATH|unix.O_DIRECTORY, inRoot|unix.RESOLVE_NO_SYMLINKS)
+		}
+	}
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		return -1, fmt.Errorf("destination %s must be a directory, not a symlink or file", dest)
+	}
+	return fd, err
+}
+
+func orDot(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+// mountAt mounts a filesystem onto the directory fd refers to.
+func mountAt(source string, fd int, typ string, o Options, data string) error {
+	flags := o.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	if err := unix.Mount(source, fdPath(fd), typ, flags, data); err != nil {
+		return fmt.Errorf("mount %s: %w", typ, err)
+	}
+	return nil
+}
+
+// afterMount applies what mount(2) cannot do in the same call: the
+// propagation options and the recursive (mount_setattr) ones. It reopens
+// dest, which now resolves to the new mount's root.
+func (r *Root) afterMount(dest string, o Options) error {
+	if len(o.Propagate) == 0 && o.RecSet == 0 && o.RecClear == 0 {
+		return nil
+	}
+	fd, err := openInRoot(r.fd, dest, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return setAttrs(fd, o, false)
+}
+
+// setAttrs applies recursive attributes and propagation to the mount fd
+// refers to. topAttrs also applies o's plain flags to the top mount only
+// (for binds, where mount(2) flags were not used).
+func setAttrs(fd int, o Options, topAttrs bool) error {
+	if topAttrs {
+		set, clr := attrs(o.Flags), attrs(o.Clear)&^unix.MOUNT_ATTR__ATIME
+		// The atime mode is a field, not a bit: changing it means
+		// clearing the whole field (MOUNT_ATTR__ATIME) and setting one
+		// value; relatime is the value 0.
+		const atimeFlags = unix.MS_NOATIME | unix.MS_STRICTATIME | unix.MS_RELATIME
+		if (o.Flags|o.Clear)&atimeFlags != 0 {
+			clr |= unix.MOUNT_ATTR__ATIME
+		}
+		if set != 0 || clr != 0 {
+			if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: set, Attr_clr: clr}); err != nil {
+				return fmt.Errorf("mount_setattr: %w", err)
+			}
+		}
+	}
+	if o.RecSet != 0 || o.RecClear != 0 {
+		set, clr := o.RecSet, o.RecClear
+		if set&unix.MOUNT_ATTR__ATIME != 0 || clr&unix.MOUNT_ATTR__ATIME != 0 {
+			clr |= unix.MOUNT_ATTR__ATIME
+		}
+		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: set, Attr_clr: clr}); err != nil {
+			return fmt.Errorf("mount_setattr recursive: %w", err)
+		}
+	}
+	for _, p := range o.Propagate {
+		flags := uint(unix.AT_EMPTY_PATH)
+		if p&unix.MS_REC != 0 {
+			flags |= unix.AT_RECURSIVE
+		}
+		if err := unix.MountSetattr(fd, "", flags, &unix.MountAttr{Propagation: uint64(p &^ unix.MS_REC)}); err != nil {
+			return fmt.Errorf("set propagation: %w", err)
+		}
+	}
+	return nil
+}
+
+// bind bind-mounts a host path (or an rbind of it) onto dest. The clone is
+// made with open_tree(2) and gets its attributes before it is attached
+// with move_mount(2), so a read-only bind is never writable, not even for
+// an instant, and "ro" on an rbind does not need the locked-flags dance of
+// MS_REMOUNT inside a user namespace.
+func (r *Root) bind(source, dest string, o Options) error {
+	var st unix.Stat_t
+	if err := unix.Stat(source, &st); err != nil {
+		return &os.PathError{Op: "stat bind source", Path: source, Err: err}
+	}
+	var (
+		target int
+		err    error
+	)
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		target, err = mkdirAllInRoot(r.fd, dest, 0o755)
+	} else {
+		target, err = createFileInRoot(r.fd, dest)
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(target)
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
+	if o.Recursive() {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
+	if err != nil {
+		return &os.PathError{Op: "open_tree", Path: source, Err: err}
+	}
+	defer unix.Close(tree)
+	prop := o.Propagate
+	o.Propagate = nil
+	if err := setAttrs(tree, o, true); err != nil {
+		return err
+	}
+	if err := unix.MoveMount(tree, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount %s: %w", source, err)
+	}
+	if len(prop) > 0 {
+		o = Options{Propagate: prop}
+		return r.afterMount(dest, o)
+	}
+	return nil
+}
+
+// mountCgroup mounts the host's cgroup hierarchies for a "cgroup" mount.
+// On a pure cgroup v2 host that is one cgroup2 mount; on a v1 or hybrid
+// host, a tmpfs with one directory per hierarchy. With a cgroup namespace
+// each hierarchy is mounted afresh (its root is the container's cgroup);
+// without one, the container's own cgroup directories are bind-mounted.
+func (r *Root) mountCgroup(s *Setup, m specs.Mount, o Options) error {
+	ro := o.Flags&unix.MS_RDONLY != 0
+	if len(s.CgroupMounts) == 0 {
+		return errors.New("no cgroup hierarchy found on the host")
+	}
+	sub := Options{Flags: o.Flags & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY)}
+	if len(s.CgroupMounts) == 1 && s.CgroupMounts[0].Name == "" {
+		cm := s.CgroupMounts[0]
+		return r.mountOneCgroup(s, m.Destination, cm, sub)
+	}
+	// v1/hybrid: a tmpfs to hold the hierarchies, made read-only at the end.
+	fd, err := mkdirAllInRoot(r.fd, m.Destination, 0o755)
+	if err != nil {
+		return err
+	}
+	tmp := Options{Flags: o.Flags &^ unix.MS_RDONLY}
+	err = mountAt("tmpfs", fd, "tmpfs", tmp, labelled("mode=755", s.MountLabel, false))
+	unix.Close(fd)
+	if err != nil {
+		return err
+	}
+	for _, cm := range s.CgroupMounts {
+		dest := path.Join(m.Destination, cm.Name)
+		if err := r.mountOneCgroup(s, dest, cm, sub); err != nil {
+			return err
+		}
+		for _, link := range cm.Symlinks {
+			dir, err := openInRoot(r.fd, m.Destination, unix.O_DIRECTORY)
+			if err != nil {
+				return err
+			}
+			err = unix.Symlinkat(cm.Name, dir, link)
+			unix.Close(dir)
+			if err != nil && err != unix.EEXIST {
+				return fmt.Errorf("symlink %s: %w", filepath.Join(m.Destination, link), err)
+			}
+		}
+	}
+	if ro {
+		fd, err := openInRoot(r.fd, m.Destination, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+			return fmt.Errorf("make %s read-only: %w", m.Destination, err)
+		}
+	}
+	return r.afterMount(m.Destination, Options{Propagate: o.Propagate, RecSet: o.RecSet, RecClear: o.RecClear})
+}
+
+func (r *Root) mountOneCgroup(s *Setup, dest string, cm initcfg.CgroupMount, o Options) error {
+	if s.CgroupNS {
+		fd, err := mkdirAllInRoot(r.fd, dest, 0o755)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		opts := o
+		opts.Data = cm.Options
+		return mountAt("cgroup", fd, cm.Type, opts, cm.Options)
+	}
+	if cm.Path == "" {
+		return fmt.Errorf("no cgroup path for %s", dest)
+	}
+	o.Flags |= unix.MS_BIND | unix.MS_REC
+	return r.bind(cm.Path, dest, o)
+}

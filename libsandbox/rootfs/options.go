@@ -1,0 +1,193 @@
+package rootfs
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Options is a mount's option list split the way the kernel wants it.
+type Options struct {
+	Flags     uintptr   // MS_* set on the mount (mount(2) flags)
+	Clear     uintptr   // MS_* explicitly cleared (rw, suid, dev, exec, atime...)
+	Propagate []uintptr // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC), in order
+	// RecSet and RecClear are MOUNT_ATTR_* applied with mount_setattr(2)
+	// AT_RECURSIVE: the "r" options (rro, rnosuid...), which reach every
+	// submount of a recursive bind.
+	RecSet, RecClear uint64
+	Data             string // the rest, comma-joined, for the filesystem
+}
+
+// Bind reports whether the options ask for a bind mount.
+func (o *Options) Bind() bool { return o.Flags&unix.MS_BIND != 0 }
+
+// Recursive reports whether a bind is recursive (rbind).
+func (o *Options) Recursive() bool { return o.Flags&unix.MS_REC != 0 }
+
+type flagOpt struct {
+	clear bool
+	flag  uintptr
+}
+
+// mount(8) options that are mount flags.
+var flagOptions = map[string]flagOpt{
+	"async":         {true, unix.MS_SYNCHRONOUS},
+	"atime":         {true, unix.MS_NOATIME},
+	"bind":          {false, unix.MS_BIND},
+	"defaults":      {false, 0},
+	"dev":           {true, unix.MS_NODEV},
+	"diratime":      {true, unix.MS_NODIRATIME},
+	"dirsync":       {false, unix.MS_DIRSYNC},
+	"exec":          {true, unix.MS_NOEXEC},
+	"iversion":      {false, unix.MS_I_VERSION},
+	"lazytime":      {false, unix.MS_LAZYTIME},
+	"loud":          {true, unix.MS_SILENT},
+	"mand":          {false, unix.MS_MANDLOCK},
+	"noatime":       {false, unix.MS_NOATIME},
+	"nodev":         {false, unix.MS_NODEV},
+	"nodiratime":    {false, unix.MS_NODIRATIME},
+	"noexec":        {false, unix.MS_NOEXEC},
+	"noiversion":    {true, unix.MS_I_VERSION},
+	"nolazytime":    {true, unix.MS_LAZYTIME},
+	"nomand":        {true, unix.MS_MANDLOCK},
+	"norelatime":    {true, unix.MS_RELATIME},
+	"nostrictatime": {true, unix.MS_STRICTATIME},
+	"nosuid":        {false, unix.MS_NOSUID},
+	"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
+	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
+	"relatime":      {false, unix.MS_RELATIME},
+	"remount":       {false, unix.MS_REMOUNT},
+	"ro":            {false, unix.MS_RDONLY},
+	"rw":            {true, unix.MS_RDONLY},
+	"silent":        {false, unix.MS_SILENT},
+	"strictatime":   {false, unix.MS_STRICTATIME},
+	"suid":          {true, unix.MS_NOSUID},
+	"symfollow":     {true, unix.MS_NOSYMFOLLOW},
+	"sync":          {false, unix.MS_SYNCHRONOUS},
+}
+
+var propagationOptions = map[string]uintptr{
+	"private":     unix.MS_PRIVATE,
+	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+	"shared":      unix.MS_SHARED,
+	"rshared":     unix.MS_SHARED | unix.MS_REC,
+	"slave":       unix.MS_SLAVE,
+	"rslave":      unix.MS_SLAVE | unix.MS_REC,
+	"unbindable":  unix.MS_UNBINDABLE,
+	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+type attrOpt struct {
+	clear bool
+	attr  uint64
+}
+
+// Recursive options, applied with mount_setattr(2) (Linux 5.12).
+var recursiveOptions = map[string]attrOpt{
+	"rro":         {false, unix.MOUNT_ATTR_RDONLY},
+	"rrw":         {true, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid":     {false, unix.MOUNT_ATTR_NOSUID},
+	"rsuid":       {true, unix.MOUNT_ATTR_NOSUID},
+	"rnodev":      {false, unix.MOUNT_ATTR_NODEV},
+	"rdev":        {true, unix.MOUNT_ATTR_NODEV},
+	"rnoexec":     {false, unix.MOUNT_ATTR_NOEXEC},
+	"rexec":       {true, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime": {false, unix.MOUNT_ATTR_NODIRATIME},
+	"rdiratime":   {true, unix.MOUNT_ATTR_NODIRATIME},
+	// relatime is the atime field's value 0: selecting it is clearing
+	// the field. rnorelatime has no value of its own (as in runc).
+	"rrelatime":      {true, unix.MOUNT_ATTR__ATIME},
+	"rnorelatime":    {true, 0},
+	"rnoatime":       {false, unix.MOUNT_ATTR_NOATIME},
+	"ratime":         {true, unix.MOUNT_ATTR_NOATIME},
+	"rstrictatime":   {false, unix.MOUNT_ATTR_STRICTATIME},
+	"rnostrictatime": {true, unix.MOUNT_ATTR_STRICTATIME},
+	"rnosymfollow":   {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rsymfollow":     {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+}
+
+// Options we know but do not implement; naming them beats passing them to
+// the filesystem as data, which fails with a vague EINVAL.
+var unsupportedOptions = map[string]string{
+	"idmap":        "idmapped mounts are not supported yet",
+	"ridmap":       "idmapped mounts are not supported yet",
+	"tmpcopyup":    "tmpcopyup is not supported",
+	"copy-symlink": "copy-symlink is not supported",
+}
+
+// ParseOptions splits a runtime-spec mount option list. Options of the
+// form x-* are for user space (mount(8) convention) and are ignored.
+func ParseOptions(opts []string) (Options, error) {
+	var o Options
+	var data []string
+	for _, opt := range opts {
+		if f, ok := flagOptions[opt]; ok {
+			if f.clear {
+				o.Flags &^= f.flag
+				o.Clear |= f.flag
+			} else {
+				o.Flags |= f.flag
+				o.Clear &^= f.flag
+			}
+			continue
+		}
+		if p, ok := propagationOptions[opt]; ok {
+			o.Propagate = append(o.Propagate, p)
+			continue
+		}
+		if a, ok := recursiveOptions[opt]; ok {
+			if a.clear {
+				o.RecSet &^= a.attr
+				o.RecClear |= a.attr
+			} else {
+				o.RecSet |= a.attr
+				o.RecClear &^= a.attr
+			}
+			continue
+		}
+		if why, ok := unsupportedOptions[opt]; ok {
+			return o, fmt.Errorf("option %q: %s", opt, why)
+		}
+		if strings.HasPrefix(opt, "x-") {
+			continue
+		}
+		if opt == "" {
+			return o, fmt.Errorf("empty option")
+		}
+		data = append(data, opt)
+	}
+	o.Data = strings.Join(data, ",")
+	return o, nil
+}
+
+// attrs converts the MS_* flags that mount_setattr(2) understands.
+func attrs(flags uintptr) (set uint64) {
+	if flags&unix.MS_RDONLY != 0 {
+		set |= unix.MOUNT_ATTR_RDONLY
+	}
+	if flags&unix.MS_NOSUID != 0 {
+		set |= unix.MOUNT_ATTR_NOSUID
+	}
+	if flags&unix.MS_NODEV != 0 {
+		set |= unix.MOUNT_ATTR_NODEV
+	}
+	if flags&unix.MS_NOEXEC != 0 {
+		set |= unix.MOUNT_ATTR_NOEXEC
+	}
+	if flags&unix.MS_NODIRATIME != 0 {
+		set |= unix.MOUNT_ATTR_NODIRATIME
+	}
+	if flags&unix.MS_NOSYMFOLLOW != 0 {
+		set |= unix.MOUNT_ATTR_NOSYMFOLLOW
+	}
+	switch {
+	case flags&unix.MS_NOATIME != 0:
+		set |= unix.MOUNT_ATTR_NOATIME
+	case flags&unix.MS_STRICTATIME != 0:
+		set |= unix.MOUNT_ATTR_STRICTATIME
+	case flags&unix.MS_RELATIME != 0:
+		set |= unix.MOUNT_ATTR_RELATIME
+	}
+	return set
+}

@@ -1,0 +1,350 @@
+// Package nsexec is the container's init stage: the runtime binary
+// re-executed as `sandbox-runtime init`, already in the container's new
+// namespaces (and cgroup). It has no C: the runtime's clone made the
+// namespaces. It receives its configuration over the sync socket, builds
+// the root filesystem, sets up the process, reports ready, waits on the
+// exec fifo and execs the user's program. See internal/sync for the
+// protocol with the runtime.
+//
+// Everything here runs on one locked OS thread: credentials, capabilities,
+// no_new_privs and seccomp are per thread in Linux, and that thread is the
+// one that calls execve, after which it is the only thread left.
+package nsexec
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+)
+
+// Main runs the init stage and never returns: it execs the user process
+// or exits 1 after reporting the error to the runtime.
+func Main(args []string) {
+	runtime.LockOSThread()
+	// init lives for milliseconds and allocates little: collecting
+	// garbage would only cost time and memory charged to the container.
+	debug.SetGCPercent(-1)
+
+	syncFd, err := fds.Parse(args, "sync-fd")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox-runtime init: must be started by sandbox-runtime:", err)
+		os.Exit(1)
+	}
+	sock := os.NewFile(uintptr(syncFd), "sync")
+	var log *logger
+	if n, err := fds.Parse(args, "log-fd"); err == nil {
+		log = &logger{f: os.NewFile(uintptr(n), "log")}
+	}
+	fifoFd, _ := fds.Parse(args, "fifo-fd")
+
+	err = run(sock, log, fifoFd)
+	// Only errors come back; success ends in execve.
+	if sendErr := isync.SendError(sock, err); sendErr != nil {
+		fmt.Fprintln(os.Stderr, "sandbox-runtime init:", err)
+	}
+	os.Exit(1)
+}
+
+func run(sock *os.File, log *logger, fifoFd int) error {
+	var cfg initcfg.Config
+	if err := isync.RecvConfig(sock, &cfg); err != nil {
+		return err
+	}
+	spec := cfg.Spec
+	proc := spec.Process
+	linux := spec.Linux
+	if linux == nil {
+		linux = &specs.Linux{}
+	}
+	if proc == nil {
+		return fmt.Errorf("process: missing")
+	}
+
+	// Device nodes and directories get exactly the modes we ask for.
+	unix.Umask(0)
+
+	if cfg.UnshareCgroupNS {
+		// The runtime has placed us in our cgroups by now (it writes
+		// cgroup.procs before sending the config), so the new
+		// namespace's root is the container's cgroup.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	// A session of our own: the container must not share the runtime
+	// caller's controlling terminal, and TIOCSCTTY needs a session leader.
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if !hasRlimit(proc.Rlimits, "RLIMIT_NOFILE") {
+		restoreNofile()
+	}
+
+	procfs, err := openProcfs()
+	if err != nil {
+		return err
+	}
+	defer procfs.close()
+	null, err := rootfs.OpenNull()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(null)
+
+	mountNS := hasNamespace(linux, specs.MountNamespace)
+	var root *rootfs.Root
+	if mountNS {
+		root, err = rootfs.Prepare(&rootfs.Setup{
+			Rootfs:       cfg.Rootfs,
+			Propagation:  linux.RootfsPropagation,
+			Mounts:       cfg.Mounts,
+			Devices:      linux.Devices,
+			UserNS:       cfg.UserNS,
+			CgroupNS:     hasNamespace(linux, specs.CgroupNamespace),
+			CgroupMounts: cfg.CgroupMounts,
+			MountLabel:   linux.MountLabel,
+			Cwd:          proc.Cwd,
+		})
+		if err != nil {
+			return err
+		}
+		defer root.Close()
+	}
+	unix.Umask(0o022)
+
+	if cfg.WaitHooks {
+		if err := isync.Signal(sock, isync.Hooks); err != nil {
+			return err
+		}
+		if _, _, err := isync.Expect(sock, isync.HooksDone); err != nil {
+			return err
+		}
+	}
+	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
+		if err := hooks.Run("createContainer", spec.Hooks.CreateContainer, cfg.HookState); err != nil {
+			return err
+		}
+	}
+
+	if mountNS {
+		if err := root.Pivot(cfg.NoPivot); err != nil {
+			return err
+		}
+	}
+	if proc.Terminal {
+		master, err := setupConsole(mountNS)
+		if err != nil {
+			return err
+		}
+		err = isync.Signal(sock, isync.Console, int(master.Fd()))
+		master.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if mountNS {
+		if err := root.Finish(linux.ReadonlyPaths, linux.MaskedPaths, spec.Root != nil && spec.Root.Readonly, linux.RootfsPropagation, null); err != nil {
+			return err
+		}
+	}
+
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fmt.Errorf("hostname %q: %w", spec.Hostname, err)
+		}
+	}
+	if spec.Domainname != "" {
+		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+			return fmt.Errorf("domainname %q: %w", spec.Domainname, err)
+		}
+	}
+	for k, v := range linux.Sysctl {
+		if err := procfs.sysctl(k, v); err != nil {
+			return fmt.Errorf("linux.sysctl %s: %w", k, err)
+		}
+	}
+	if proc.OOMScoreAdj != nil {
+		if err := procfs.write("self/oom_score_adj", fmt.Sprint(*proc.OOMScoreAdj)); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if err := setLabels(procfs, proc); err != nil {
+		return err
+	}
+	if err := setRlimits(proc.Rlimits); err != nil {
+		return err
+	}
+	if !cfg.NoNewKeyring {
+		if err := joinSessionKeyring(cfg.ID); err != nil {
+			return err
+		}
+	}
+
+	env := proc.Env
+	if _, ok := hasEnv(env, "HOME"); !ok {
+		env = append(env[:len(env):len(env)], "HOME="+homeFor(proc.User.UID))
+	}
+
+	// Capabilities and user, in the order that keeps what the spec asks
+	// for: drop the bounding set while we still have CAP_SETPCAP, keep
+	// the permitted set across the uid change (PR_SET_KEEPCAPS), change
+	// ids, then set the final sets; ambient last, since the kernel wants
+	// them permitted and inheritable.
+	sets, _, err := caps.Resolve(proc.Capabilities, cfg.LastCap)
+	if err != nil {
+		return err
+	}
+	cwdFd := -1
+	if proc.Cwd != "" {
+		if cwdFd, err = openCwd(proc.Cwd); err != nil {
+			return err
+		}
+		defer unix.Close(cwdFd)
+	}
+	// No capabilities in the spec means none at all (as runc and crun),
+	// not the full set a root process would otherwise keep.
+	if err := caps.DropBounding(sets.Bounding, cfg.LastCap); err != nil {
+		return fmt.Errorf("process.capabilities.bounding: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl keepcaps: %w", err)
+	}
+	if err := setUser(proc.User); err != nil {
+		return fmt.Errorf("process.user: %w", err)
+	}
+	if cwdFd >= 0 {
+		if err := chdirFd(cwdFd, proc.Cwd); err != nil {
+			return err
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl keepcaps: %w", err)
+	}
+	if err := caps.Apply(sets, cfg.LastCap); err != nil {
+		return fmt.Errorf("process.capabilities: %w", err)
+	}
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("process.noNewPrivileges: %w", err)
+		}
+	}
+	if len(proc.Args) == 0 {
+		return fmt.Errorf("process.args: empty")
+	}
+	name, err := lookPath(proc.Args[0], env)
+	if err != nil {
+		return err
+	}
+	if proc.User.Umask != nil {
+		unix.Umask(int(*proc.User.Umask))
+	} else {
+		unix.Umask(0o022)
+	}
+
+	// Everything that can fail for a reason in the config has been done:
+	// report ready. From here on an error can only go to stderr.
+	if err := isync.Signal(sock, isync.Ready); err != nil {
+		return err
+	}
+	sock.Close()
+	log.close()
+
+	if fifoFd >= 0 {
+		// Blocks until `start` opens the fifo for reading. Reopened
+		// through our verified procfs: the O_PATH fd cannot be written.
+		f, err := procfs.open(fmt.Sprintf("thread-self/fd/%d", fifoFd), unix.O_WRONLY)
+		if err != nil {
+			fatalf("open exec fifo: %v", err)
+		}
+		if _, err := f.Write([]byte{'0'}); err != nil {
+			fatalf("write exec fifo: %v", err)
+		}
+		f.Close()
+		unix.Close(fifoFd)
+	}
+	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
+		st := *cfg.HookState
+		st.Status = specs.StateRunning
+		if err := hooks.Run("startContainer", spec.Hooks.StartContainer, &st); err != nil {
+			fatalf("%v", err)
+		}
+	}
+
+	// No fd of ours may reach the user process (CVE-2024-21626): mark
+	// everything past stdio and the preserved fds close-on-exec. Marking
+	// instead of closing leaves the Go runtime's own fds working until
+	// execve.
+	if err := unix.CloseRange(uint(3+cfg.PreserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		fatalf("close fds: %v", err)
+	}
+	err = syscall.Exec(name, proc.Args, env)
+	fatalf("exec %s: %v", name, err)
+	return nil
+}
+
+// fatalf reports an error after ready, when the runtime is no longer
+// listening: the user sees it on the container's stderr, as with runc.
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "sandbox-runtime init: "+format+"\n", args...)
+	os.Exit(127)
+}
+
+func hasNamespace(l *specs.Linux, t specs.LinuxNamespaceType) bool {
+	for _, ns := range l.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+func hasRlimit(list []specs.POSIXRlimit, name string) bool {
+	for _, r := range list {
+		if r.Type == name {
+			return true
+		}
+	}
+	return false
+}
+
+// joinSessionKeyring gives the container a session keyring of its own, so
+// it cannot read the keys of the runtime's caller (runc does the same;
+// --no-new-keyring skips it).
+func joinSessionKeyring(id string) error {
+	_, err := unix.KeyctlJoinSessionKeyring("_ses." + id)
+	if err != nil && err != unix.ENOSYS {
+		return fmt.Errorf("join session keyring: %w", err)
+	}
+	return nil
+}
+
+// setLabels applies the process's SELinux label or AppArmor profile for
+// the coming execve; the runtime has already refused them where the host
+// lacks the LSM.
+func setLabels(p *procfs, proc *specs.Process) error {
+	if proc.ApparmorProfile != "" {
+		if err := p.write("thread-self/attr/apparmor/exec", "exec "+proc.ApparmorProfile); err != nil {
+			if err2 := p.write("thread-self/attr/exec", "exec "+proc.ApparmorProfile); err2 != nil {
+				return fmt.Errorf("process.apparmorProfile %q: %w", proc.ApparmorProfile, err)
+			}
+		}
+	}
+	if proc.SelinuxLabel != "" {
+		if err := p.write("thread-self/attr/exec", proc.SelinuxLabel); err != nil {
+			return fmt.Errorf("process.selinuxLabel %q: %w", proc.SelinuxLabel, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package nsexec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// procfs is an fd of a procfs mount opened before the pivot and checked
+// to be procfs. All of init's writes to /proc go through it, never
+// through the container's /proc, which the image or a mount of the spec
+// may have replaced by something else (CVE-2019-16884, CVE-2023-27561).
+type procfs struct{ fd int }
+
+func openProcfs() (*procfs, error) {
+	fd, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: "/proc", Err: err}
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		unix.Close(fd)
+		return nil, errors.New("/proc is not a procfs mount")
+	}
+	return &procfs{fd: fd}, nil
+}
+
+// open opens a file under the procfs. Plain symlinks (self, thread-self)
+// are followed; the result stays on the procfs mount.
+func (p *procfs) open(name string, flags int) (*os.File, error) {
+	how := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_XDEV}
+	fd, err := unix.Openat2(p.fd, name, &how)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: "/proc/" + name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), "/proc/"+name), nil
+}
+
+func (p *procfs) write(name, value string) error {
+	f, err := p.open(name, unix.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(value); err != nil {
+		return fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// sysctl writes one linux.sysctl entry. "a.b.c" and "a/b/c" both name
+// /proc/sys/a/b/c; sysctls are per namespace, and this process is in the
+// container's, so the value lands there.
+func (p *procfs) sysctl(key, value string) error {
+	return p.write("sys/"+strings.ReplaceAll(key, ".", "/"), value)
+}
+
+func (p *procfs) close() {
+	if p != nil && p.fd >= 0 {
+		unix.Close(p.fd)
+		p.fd = -1
+	}
+}

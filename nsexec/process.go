@@ -1,0 +1,180 @@
+package nsexec
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
+)
+
+// restoreNofile undoes the Go runtime's start-up raise of the soft
+// RLIMIT_NOFILE (go.dev/issue/46279): the runtime that started us handed
+// us the user's limit, and the container must get exactly that unless
+// its config says otherwise. syscall.Exec restores the saved limit before
+// calling execve, so calling it with a path that cannot exist restores
+// the limit and fails harmlessly with ENOENT. (The saved value is not
+// reachable otherwise.)
+func restoreNofile() {
+	_ = syscall.Exec("", nil, nil)
+}
+
+func setRlimits(list []specs.POSIXRlimit) error {
+	for _, r := range list {
+		res, ok := rlimit.Resource(r.Type)
+		if !ok {
+			return fmt.Errorf("process.rlimits: unknown rlimit %q", r.Type)
+		}
+		if err := unix.Setrlimit(res, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("process.rlimits: set %s to soft %d hard %d: %w", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	return nil
+}
+
+// setUser changes the calling thread's groups and ids. These are raw
+// system calls on purpose: the syscall package's Setuid family changes
+// every thread of the process (signals to each), while all we need is this
+// thread, the one that will call execve; the other threads die then.
+func setUser(u specs.User) error {
+	groups := make([]uint32, len(u.AdditionalGids)+1)
+	copy(groups, u.AdditionalGids)
+	// The pointer is converted in the call expression, as package
+	// unsafe requires; groups has a spare element so &groups[0] exists.
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(u.AdditionalGids)), uintptr(unsafe.Pointer(&groups[0])), 0); e != 0 {
+		// In a user namespace whose setgroups is "deny" only an empty
+		// list could be refused harmlessly.
+		if !(e == unix.EPERM && len(u.AdditionalGids) == 0) {
+			return fmt.Errorf("setgroups %v: %w", u.AdditionalGids, e)
+		}
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)); e != 0 {
+		return fmt.Errorf("setresgid %d: %w", u.GID, e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID)); e != 0 {
+		return fmt.Errorf("setresuid %d: %w", u.UID, e)
+	}
+	return nil
+}
+
+// homeFor finds uid's home directory in the container's /etc/passwd
+// ("/" when there is none), for a process env without HOME (runc does the
+// same). It runs after the pivot, so "/etc/passwd" is the container's.
+func homeFor(uid uint32) string {
+	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(unix.AT_FDCWD, "/etc/passwd", &how)
+	if err != nil {
+		return "/"
+	}
+	f := os.NewFile(uintptr(fd), "/etc/passwd")
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	want := strconv.FormatUint(uint64(uid), 10)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) >= 6 && fields[2] == want && fields[5] != "" {
+			return fields[5]
+		}
+	}
+	return "/"
+}
+
+func hasEnv(env []string, name string) (string, bool) {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// defaultPath is used to find args[0] when the process env has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// lookPath finds the program like exec.LookPath, but with the container's
+// PATH rather than ours, and with exec.LookPath's error words, which
+// clients match ("executable file not found", "no such file or
+// directory", "permission denied"). It runs as the container user with
+// the container's capabilities, so access is checked as they will be.
+func lookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		if err := executable(file); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", file, err)
+		}
+		return file, nil
+	}
+	p, ok := hasEnv(env, "PATH")
+	if !ok {
+		p = defaultPath
+	}
+	var firstErr error
+	for _, dir := range strings.Split(p, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		full := path.Join(dir, file)
+		err := executable(full)
+		if err == nil {
+			return full, nil
+		}
+		if firstErr == nil && errors.Is(err, unix.EACCES) {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return "", fmt.Errorf("exec: %q: %w", file, firstErr)
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
+}
+
+func executable(file string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(file, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: file, Err: err}
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return &os.PathError{Op: "exec", Path: file, Err: unix.EACCES}
+	}
+	if err := unix.Faccessat2(unix.AT_FDCWD, file, unix.X_OK, unix.AT_EACCESS); err != nil {
+		return &os.PathError{Op: "exec", Path: file, Err: err}
+	}
+	return nil
+}
+
+// chdirInRoot changes to the process cwd, resolved inside "/" (the
+// container root, after the pivot) without magic links: a cwd such as
+// /proc/self/fd/N naming one of our own host fds can never take the
+// process outside the container (CVE-2024-21626). fd is the resolved
+// directory, opened before the user changed; fchdir checks search
+// permission as the user.
+func openCwd(cwd string) (int, error) {
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(unix.AT_FDCWD, "/"+strings.TrimPrefix(cwd, "/"), &how)
+	if err != nil {
+		return -1, fmt.Errorf("process.cwd %q: %w", cwd, err)
+	}
+	return fd, nil
+}
+
+func chdirFd(fd int, cwd string) error {
+	if err := unix.Fchdir(fd); err != nil {
+		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
+	}
+	// Belt and braces: the kernel says "(unreachable)" for a cwd outside
+	// our root.
+	buf := make([]byte, 4096)
+	n, err := unix.Getcwd(buf)
+	if err != nil || n == 0 || buf[0] != '/' {
+		return fmt.Errorf("current working directory is outside of container mount namespace root -- possible container breakout detected")
+	}
+	return nil
+}
