@@ -139,6 +139,9 @@ func run(sock *os.File, log *logger, fifoFd int) error {
 	}
 
 	if mountNS {
+		if err := root.Restrict(linux.ReadonlyPaths, linux.MaskedPaths, null); err != nil {
+			return err
+		}
 		if err := root.Pivot(cfg.NoPivot); err != nil {
 			return err
 		}
@@ -155,7 +158,7 @@ func run(sock *os.File, log *logger, fifoFd int) error {
 		}
 	}
 	if mountNS {
-		if err := root.Finish(linux.ReadonlyPaths, linux.MaskedPaths, spec.Root != nil && spec.Root.Readonly, linux.RootfsPropagation, null); err != nil {
+		if err := root.Finish(spec.Root != nil && spec.Root.Readonly, linux.RootfsPropagation); err != nil {
 			return err
 		}
 	}
@@ -264,7 +267,7 @@ func run(sock *os.File, log *logger, fifoFd int) error {
 	if fifoFd >= 0 {
 		// Blocks until `start` opens the fifo for reading. Reopened
 		// through our verified procfs: the O_PATH fd cannot be written.
-		f, err := procfs.open(fmt.Sprintf("thread-self/fd/%d", fifoFd), unix.O_WRONLY)
+		f, err := procfs.reopen(fifoFd, unix.O_WRONLY)
 		if err != nil {
 			fatalf("open exec fifo: %v", err)
 		}

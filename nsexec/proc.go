@@ -39,6 +39,18 @@ func (p *procfs) open(name string, flags int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "/proc/"+name), nil
 }
 
+// reopen opens fd N of this thread through the procfs magic link
+// (thread-self/fd/N), which the kernel follows to the file itself: the
+// way to get a writable fd from an O_PATH one.
+func (p *procfs) reopen(fd int, flags int) (*os.File, error) {
+	name := fmt.Sprintf("thread-self/fd/%d", fd)
+	nfd, err := unix.Openat(p.fd, name, flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: "/proc/" + name, Err: err}
+	}
+	return os.NewFile(uintptr(nfd), "/proc/"+name), nil
+}
+
 func (p *procfs) write(name, value string) error {
 	f, err := p.open(name, unix.O_WRONLY)
 	if err != nil {

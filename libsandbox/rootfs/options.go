@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -190,4 +191,20 @@ func attrs(flags uintptr) (set uint64) {
 		set |= unix.MOUNT_ATTR_RELATIME
 	}
 	return set
+}
+
+// KnownOptions lists every mount option this runtime understands.
+func KnownOptions() []string {
+	var out []string
+	for k := range flagOptions {
+		out = append(out, k)
+	}
+	for k := range propagationOptions {
+		out = append(out, k)
+	}
+	for k := range recursiveOptions {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -77,13 +77,13 @@ func (r *Root) reopen() error {
 	return nil
 }
 
-// Finish applies, after the pivot, what must come last: read-only and
-// masked paths, the read-only root, and the root's final propagation.
-// null is an fd of a verified /dev/null (major 1, minor 3) to mask files
-// with; it is opened by the caller before the pivot, so a /dev/null in the
-// container that is really a symlink cannot be used to mount something
-// else over a masked path (CVE-2025-31133).
-func (r *Root) Finish(readonlyPaths, maskedPaths []string, readonly bool, propagation string, null int) error {
+// Restrict applies linux.readonlyPaths and linux.maskedPaths. It runs
+// after every mount and before the pivot, while the host's /dev/null is
+// still in our mount namespace: null is an fd of it, opened and checked
+// (major 1, minor 3) before any container mount was made, so a
+// /dev/null in the container that is really a symlink cannot be used to
+// mount something else over a masked path (CVE-2025-31133).
+func (r *Root) Restrict(readonlyPaths, maskedPaths []string, null int) error {
 	for _, p := range readonlyPaths {
 		if err := r.readonlyPath(p); err != nil {
 			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
@@ -94,6 +94,12 @@ func (r *Root) Finish(readonlyPaths, maskedPaths []string, readonly bool, propag
 			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
 		}
 	}
+	return nil
+}
+
+// Finish applies, after the pivot, what must come last: the read-only
+// root and the root's final propagation.
+func (r *Root) Finish(readonly bool, propagation string) error {
 	if readonly {
 		if err := unix.MountSetattr(r.fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 			return fmt.Errorf("root.readonly: remount / read-only: %w", err)

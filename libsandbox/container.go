@@ -1,0 +1,425 @@
+package libsandbox
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
+)
+
+// Container is a container loaded from the state directory.
+type Container struct {
+	root  string // the runtime's --root
+	id    string
+	dir   string
+	state *persisted
+	lockf *os.File
+}
+
+// CreateOpts are create's command-line options.
+type CreateOpts struct {
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFds   int
+	// Foreground is `run` without --detach: init dies with us
+	// (Pdeathsig), and with a terminal and no console socket the pty
+	// master comes back in NewContainer.Console for us to relay.
+	Foreground bool
+}
+
+// NewContainer is a container create has just made, with its init process
+// (our child).
+type NewContainer struct {
+	*Container
+	Init    *os.Process
+	Console *os.File
+}
+
+// ID returns the container's ID.
+func (c *Container) ID() string { return c.id }
+
+// Close releases the container's lock.
+func (c *Container) Close() {
+	if c.lockf != nil {
+		c.lockf.Close()
+		c.lockf = nil
+	}
+}
+
+// Load opens an existing container and takes its lock.
+func Load(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	l, err := lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := readState(dir)
+	if err != nil {
+		l.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		return nil, err
+	}
+	return &Container{root: root, id: id, dir: dir, state: s, lockf: l}, nil
+}
+
+// Status derives the container's status now.
+func (c *Container) Status() Status { return c.state.status(c.dir) }
+
+// State is `state`'s JSON: the runtime-spec State plus runc's rootfs,
+// created and owner, in runc's field order.
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      Status            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+// State returns the container's state; pid is 0 once it has stopped.
+func (c *Container) State() *State {
+	st := c.Status()
+	pid := c.state.InitPid
+	if st == Stopped || st == Creating {
+		pid = 0
+	}
+	return &State{
+		OCIVersion:  c.state.OCIVersion,
+		ID:          c.id,
+		Pid:         pid,
+		Status:      st,
+		Bundle:      c.state.Bundle,
+		Rootfs:      c.state.Rootfs,
+		Created:     c.state.Created,
+		Annotations: c.state.Annotations,
+		Owner:       c.state.Owner,
+	}
+}
+
+func (c *Container) hookState(st Status) *specs.State {
+	pid := c.state.InitPid
+	if st == Stopped {
+		pid = 0
+	}
+	return &specs.State{
+		Version:     c.state.OCIVersion,
+		ID:          c.id,
+		Status:      specs.ContainerState(st),
+		Pid:         pid,
+		Bundle:      c.state.Bundle,
+		Annotations: c.state.Annotations,
+	}
+}
+
+// Create validates spec, creates the container and returns once its init
+// waits on the exec fifo. On any error nothing is left behind: no state
+// directory, no process.
+func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContainer, retErr error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(opts.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	p, err := validate(spec, bundle)
+	if err != nil {
+		return nil, err
+	}
+	defer p.ns.close()
+	for _, w := range p.warnings {
+		logrus.Warn(w)
+	}
+	if spec.Process.Terminal && opts.ConsoleSocket == "" && !opts.Foreground {
+		return nil, errors.New("process.terminal: cannot allocate tty if runc will detach without setting console socket (--console-socket)")
+	}
+	if !spec.Process.Terminal && opts.ConsoleSocket != "" {
+		return nil, errors.New("--console-socket: only allowed when process.terminal is true")
+	}
+	if spec.Linux.Resources != nil {
+		logrus.Warn("linux.resources: cgroup limits are not enforced yet")
+	}
+	if spec.Linux.CgroupsPath != "" {
+		logrus.Warn("linux.cgroupsPath: cgroups are not managed yet; the container stays in the runtime's cgroup")
+	}
+
+	var console *net.UnixConn
+	if opts.ConsoleSocket != "" {
+		conn, err := net.Dial("unix", opts.ConsoleSocket)
+		if err != nil {
+			return nil, fmt.Errorf("--console-socket: %w", err)
+		}
+		console = conn.(*net.UnixConn)
+		defer console.Close()
+	}
+
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
+	}
+	dir := filepath.Join(root, id)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("%w: %s", ErrExist, id)
+		}
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	lockf, err := lock(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	c := &Container{root: root, id: id, dir: dir, lockf: lockf}
+	var init *os.Process
+	defer func() {
+		if retErr != nil {
+			if init != nil {
+				init.Kill()
+				init.Wait()
+			}
+			os.RemoveAll(dir)
+			c.Close()
+		}
+	}()
+
+	self, err := readProcStat(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	c.state = &persisted{
+		ID:           id,
+		Bundle:       bundle,
+		Rootfs:       p.rootfs,
+		Created:      time.Now().UTC(),
+		Annotations:  spec.Annotations,
+		OCIVersion:   spec.Version,
+		CreatorPid:   os.Getpid(),
+		CreatorStart: self.StartTime,
+		Spec:         spec,
+	}
+	if u, err := user.LookupId(strconv.Itoa(os.Geteuid())); err == nil {
+		c.state.Owner = u.Username
+	}
+	if err := writeState(dir, c.state); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+
+	// The exec fifo: init blocks opening it for writing until `start`
+	// opens it for reading.
+	fifo := filepath.Join(dir, fifoFile)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return nil, fmt.Errorf("make exec fifo: %w", err)
+	}
+	if uid, gid, ok := rootIDs(spec); ok {
+		if err := os.Chown(fifo, uid, gid); err != nil {
+			return nil, fmt.Errorf("chown exec fifo: %w", err)
+		}
+	}
+	fifoFd, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifoFd.Close()
+
+	exe, _, err := exeseal.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+
+	syncP, syncC, err := isync.Socketpair()
+	if err != nil {
+		return nil, err
+	}
+	defer syncP.Close()
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		syncC.Close()
+		return nil, err
+	}
+	extra := fds.New(3 + opts.PreserveFds)
+	extra.Add("sync-fd", syncC)
+	extra.Add("log-fd", logW)
+	extra.Add("fifo-fd", fifoFd)
+	sc := &spawnConfig{
+		exe:        exe,
+		stdio:      [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		extra:      extra,
+		args:       extra.Args,
+		ns:         p.ns,
+		uidMaps:    spec.Linux.UIDMappings,
+		gidMaps:    spec.Linux.GIDMappings,
+		timeOffset: spec.Linux.TimeOffsets,
+	}
+	for i := 0; i < opts.PreserveFds; i++ {
+		sc.preserved = append(sc.preserved, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
+	}
+	if opts.Foreground {
+		sc.pdeathsig = syscall.SIGKILL
+	}
+	pid, err := spawn(sc)
+	syncC.Close()
+	logW.Close()
+	if err != nil {
+		logR.Close()
+		return nil, err
+	}
+	init, _ = os.FindProcess(pid)
+	logsDone := make(chan struct{})
+	go forwardLogs(logR, logsDone)
+
+	st, err := readProcStat(pid)
+	if err != nil {
+		return nil, fmt.Errorf("read init's start time: %w", err)
+	}
+	c.state.InitPid, c.state.InitStart = pid, st.StartTime
+
+	hs := c.hookState(Creating)
+	cfg := &initcfg.Config{
+		ID:           id,
+		Bundle:       bundle,
+		Rootfs:       p.rootfs,
+		Spec:         spec,
+		NoPivot:      opts.NoPivot,
+		NoNewKeyring: opts.NoNewKeyring,
+		PreserveFds:  opts.PreserveFds,
+		Mounts:       p.mounts,
+		UserNS:       p.ns.has(specs.UserNamespace),
+		HookState:    hs,
+		LastCap:      p.lastCap,
+		WaitHooks:    spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
+	}
+	if p.cgroupMount {
+		if cfg.CgroupMounts, err = cgroupMounts(); err != nil {
+			return nil, err
+		}
+	}
+	if err := isync.SendConfig(syncP, cfg); err != nil {
+		return nil, err
+	}
+	created := &NewContainer{Container: c, Init: init}
+	if err := c.serveInit(syncP, init, console, created, hs); err != nil {
+		return nil, err
+	}
+	<-logsDone
+
+	c.state.CreatorPid, c.state.CreatorStart = 0, 0
+	if err := writeState(dir, c.state); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+	if opts.PidFile != "" {
+		if err := writePidFile(opts.PidFile, pid); err != nil {
+			return nil, err
+		}
+	}
+	return created, nil
+}
+
+// serveInit answers init's messages until it is ready.
+func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State) error {
+	for {
+		m, fds, err := isync.Recv(sock)
+		if errors.Is(err, isync.ErrEOF) {
+			return initExited(init)
+		}
+		if err != nil {
+			return err
+		}
+		switch m.Type {
+		case isync.Error:
+			return fmt.Errorf("unable to start container process: %s", m.Error)
+		case isync.Console:
+			if len(fds) != 1 {
+				return fmt.Errorf("%w: console message with %d fds", isync.ErrUnexpected, len(fds))
+			}
+			master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
+			if console != nil {
+				err := sendFd(console, master)
+				master.Close()
+				if err != nil {
+					return fmt.Errorf("--console-socket: send pty master: %w", err)
+				}
+			} else {
+				created.Console = master
+			}
+		case isync.Hooks:
+			h := c.state.Spec.Hooks
+			if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
+				return err
+			}
+			if err := hooks.Run("createRuntime", h.CreateRuntime, hs); err != nil {
+				return err
+			}
+			if err := isync.Signal(sock, isync.HooksDone); err != nil {
+				return err
+			}
+		case isync.Ready:
+			return nil
+		default:
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return fmt.Errorf("%w: %q from init", isync.ErrUnexpected, m.Type)
+		}
+	}
+}
+
+// sendFd sends f over the console socket as one SCM_RIGHTS message whose
+// payload is the file's name: what containerd and conmon expect.
+func sendFd(conn *net.UnixConn, f *os.File) error {
+	_, _, err := conn.WriteMsgUnix([]byte(f.Name()), unix.UnixRights(int(f.Fd())), nil)
+	return err
+}
+
+// rootIDs returns the host uid and gid of the container's root when it
+// has its own user namespace, so that init can open the fifo.
+func rootIDs(spec *specs.Spec) (int, int, bool) {
+	uid, okU := hostID(spec.Linux.UIDMappings, 0)
+	gid, okG := hostID(spec.Linux.GIDMappings, 0)
+	return uid, gid, okU && okG
+}
+
+func hostID(m []specs.LinuxIDMapping, id uint32) (int, bool) {
+	for _, x := range m {
+		if id >= x.ContainerID && id < x.ContainerID+x.Size {
+			return int(x.HostID + id - x.ContainerID), true
+		}
+	}
+	return 0, false
+}
+
+func writePidFile(name string, pid int) error {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}

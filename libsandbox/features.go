@@ -1,0 +1,39 @@
+package libsandbox
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+	"github.com/opencontainers/selinux/go-selinux"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+)
+
+// Features is what `features` prints: only what this build really does on
+// this host.
+func Features() *features.Features {
+	f := false
+	aa, se := apparmorEnabled(), selinux.GetEnabled()
+	return &features.Features{
+		OCIVersionMin: "1.0.0",
+		OCIVersionMax: specs.Version,
+		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
+		MountOptions:  rootfs.KnownOptions(),
+		Linux: &features.Linux{
+			Namespaces:   NamespaceTypes(),
+			Capabilities: caps.Names(),
+			Cgroup:       &features.Cgroup{V1: &f, V2: &f, Systemd: &f, SystemdUser: &f, Rdma: &f},
+			Seccomp:      &features.Seccomp{Enabled: &f},
+			Apparmor:     &features.Apparmor{Enabled: &aa},
+			Selinux:      &features.Selinux{Enabled: &se},
+			IntelRdt:     &features.IntelRdt{Enabled: &f},
+			MountExtensions: &features.MountExtensions{
+				IDMap: &features.IDMap{Enabled: &f},
+			},
+			NetDevices: &features.NetDevices{Enabled: &f},
+		},
+		Annotations: map[string]string{
+			"org.opencontainers.runtime-spec.features.version": specs.Version,
+		},
+	}
+}

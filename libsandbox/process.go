@@ -1,0 +1,248 @@
+package libsandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
+)
+
+// initEnv is the environment of the init stage. Asynchronous preemption
+// signals the thread that will load the user's seccomp filter and exec;
+// turning it off means that thread makes no system call we did not ask
+// for. The user process gets the spec's env, never this.
+var initEnv = []string{"GODEBUG=asyncpreemptoff=1"}
+
+// child is a spawned init (or exec) process and the parent's ends of its
+// pipes.
+type child struct {
+	pid  int
+	proc *os.Process
+	sync *os.File // parent end of the sync socket
+	logs chan struct{}
+}
+
+// spawnConfig is what spawn needs besides the plan.
+type spawnConfig struct {
+	exe        *os.File // sealed runtime binary (O_PATH)
+	stdio      [3]*os.File
+	preserved  []*os.File // fds 3.. of the caller, for --preserve-fds
+	extra      *fds.List  // sync, log, fifo...
+	args       []string   // after "init"
+	ns         *nsPlan
+	uidMaps    []specs.LinuxIDMapping
+	gidMaps    []specs.LinuxIDMapping
+	timeOffset map[string]specs.LinuxTimeOffset
+	pdeathsig  syscall.Signal
+}
+
+// spawn starts the runtime binary as `init` in the container's
+// namespaces. Namespaces to create are clone flags of the standard
+// library's fork; namespaces to join are entered on a locked thread just
+// before it forks (gVisor's StartInNS). Joining a user or time namespace,
+// or creating a time namespace (its offsets must be written before any
+// process is in it, and clone(2) cannot create one), needs a
+// single-threaded process: rawfork.
+func spawn(c *spawnConfig) (int, error) {
+	newTime := c.ns.create&unix.CLONE_NEWTIME != 0
+	needRaw := newTime || c.ns.joined(specs.UserNamespace) || c.ns.joined(specs.TimeNamespace)
+	if needRaw {
+		return spawnRaw(c)
+	}
+	files := append(append([]*os.File{}, c.preserved...), c.extra.Files...)
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/fd/" + strconv.Itoa(int(c.exe.Fd())),
+		Args:       append([]string{"sandbox-runtime", "init"}, c.args...),
+		Env:        initEnv,
+		Stdin:      c.stdio[0],
+		Stdout:     c.stdio[1],
+		Stderr:     c.stdio[2],
+		ExtraFiles: files,
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: uintptr(c.ns.create),
+			Pdeathsig:  c.pdeathsig,
+		},
+	}
+	if c.ns.create&unix.CLONE_NEWUSER != 0 {
+		// The standard library writes the maps while the child waits,
+		// then makes it root in the namespace, so it keeps its
+		// capabilities across execve.
+		cmd.SysProcAttr.UidMappings = idMaps(c.uidMaps)
+		cmd.SysProcAttr.GidMappings = idMaps(c.gidMaps)
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+	}
+	if len(c.ns.joins) == 0 {
+		if err := cmd.Start(); err != nil {
+			return 0, fmt.Errorf("start init: %w", err)
+		}
+		return cmd.Process.Pid, nil
+	}
+	// Preconditions: the joins are not user or time namespaces.
+	errc := make(chan error, 1)
+	go func() {
+		// The thread's namespaces change: it is never unlocked, and it
+		// stays blocked rather than exiting, because Pdeathsig fires
+		// when the forking thread exits.
+		runtime.LockOSThread()
+		errc <- startIn(cmd, c.ns)
+		select {}
+	}()
+	if err := <-errc; err != nil {
+		return 0, err
+	}
+	return cmd.Process.Pid, nil
+}
+
+func startIn(cmd *exec.Cmd, ns *nsPlan) error {
+	for _, j := range ns.joins {
+		if j.typ == specs.MountNamespace {
+			// setns(CLONE_NEWNS) needs a thread with its own fs_struct
+			// (containerd's mount helper does the same).
+			if err := unix.Unshare(unix.CLONE_FS); err != nil {
+				return fmt.Errorf("unshare CLONE_FS: %w", err)
+			}
+			break
+		}
+	}
+	for _, j := range ns.joins {
+		if err := unix.Setns(int(j.f.Fd()), j.flag); err != nil {
+			return fmt.Errorf("join %s namespace %s: %w", j.typ, j.path, err)
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	return nil
+}
+
+func spawnRaw(c *spawnConfig) (int, error) {
+	files := []int{int(c.stdio[0].Fd()), int(c.stdio[1].Fd()), int(c.stdio[2].Fd())}
+	for _, f := range c.preserved {
+		files = append(files, int(f.Fd()))
+	}
+	for _, f := range c.extra.Files {
+		files = append(files, int(f.Fd()))
+	}
+	attr := &rawfork.Attr{
+		Unshare:    uintptr(c.ns.create),
+		BecomeRoot: c.ns.has(specs.UserNamespace),
+		Pdeathsig:  c.pdeathsig,
+		ForkAgain:  c.ns.has(specs.PIDNamespace) || c.ns.create&unix.CLONE_NEWTIME != 0,
+		Files:      files,
+		Exe:        int(c.exe.Fd()),
+		Argv:       append([]string{"sandbox-runtime", "init"}, c.args...),
+		Env:        initEnv,
+	}
+	for _, j := range c.ns.joins {
+		attr.Namespaces = append(attr.Namespaces, rawfork.Namespace{Fd: int(j.f.Fd()), Type: j.flag})
+	}
+	newUser := c.ns.create&unix.CLONE_NEWUSER != 0
+	if newUser || c.ns.create&unix.CLONE_NEWTIME != 0 {
+		attr.AfterUnshare = func(pid int) error {
+			if newUser {
+				if err := writeIDMaps(pid, c.uidMaps, c.gidMaps); err != nil {
+					return err
+				}
+			}
+			if len(c.timeOffset) > 0 {
+				if err := writeTimeOffsets(pid, c.timeOffset); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	pid, err := rawfork.Start(attr)
+	if err != nil {
+		return 0, fmt.Errorf("start init: %w", err)
+	}
+	return pid, nil
+}
+
+func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(m))
+	for i, x := range m {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(x.ContainerID), HostID: int(x.HostID), Size: int(x.Size)}
+	}
+	return out
+}
+
+func formatIDMap(m []specs.LinuxIDMapping) []byte {
+	var b strings.Builder
+	for _, x := range m {
+		fmt.Fprintf(&b, "%d %d %d\n", x.ContainerID, x.HostID, x.Size)
+	}
+	return []byte(b.String())
+}
+
+func writeIDMaps(pid int, uid, gid []specs.LinuxIDMapping) error {
+	p := "/proc/" + strconv.Itoa(pid)
+	if err := os.WriteFile(p+"/uid_map", formatIDMap(uid), 0); err != nil {
+		return fmt.Errorf("linux.uidMappings: %w", err)
+	}
+	if err := os.WriteFile(p+"/gid_map", formatIDMap(gid), 0); err != nil {
+		return fmt.Errorf("linux.gidMappings: %w", err)
+	}
+	return nil
+}
+
+// writeTimeOffsets sets the offsets of the time namespace the process pid
+// made with unshare (and which its children will enter): only possible
+// before any process is in it.
+func writeTimeOffsets(pid int, offs map[string]specs.LinuxTimeOffset) error {
+	var b strings.Builder
+	for clock, o := range offs {
+		fmt.Fprintf(&b, "%s %d %d\n", clock, o.Secs, o.Nanosecs)
+	}
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/timens_offsets", []byte(b.String()), 0); err != nil {
+		return fmt.Errorf("linux.timeOffsets: %w", err)
+	}
+	return nil
+}
+
+// forwardLogs copies init's JSON log lines into our logger until init
+// closes its end; done is closed then.
+func forwardLogs(r *os.File, done chan<- struct{}) {
+	defer close(done)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var e struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			logrus.Warnf("init: %s", sc.Text())
+			continue
+		}
+		lvl, err := logrus.ParseLevel(e.Level)
+		if err != nil {
+			lvl = logrus.InfoLevel
+		}
+		logrus.StandardLogger().Log(lvl, "init: "+e.Msg)
+	}
+}
+
+// errInitExited wraps the error of an init that went away without
+// reporting: its exit status says more than EOF.
+func initExited(p *os.Process) error {
+	st, err := p.Wait()
+	if err != nil {
+		return errors.New("init exited before reporting ready")
+	}
+	return fmt.Errorf("init exited before reporting ready: %s", st)
+}

@@ -1,0 +1,56 @@
+package libsandbox
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// procStat is what we read of /proc/PID/stat: the state letter and the
+// start time (clock ticks since boot), which together with the pid
+// identify a process: a recycled pid has a later start time.
+type procStat struct {
+	State     byte
+	StartTime uint64
+}
+
+func readProcStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseProcStat(b)
+}
+
+// parseProcStat parses stat(5): "pid (comm) S ppid ...", where comm may
+// contain spaces and parentheses, so fields are counted after the last
+// ')'. The state is field 3 and starttime field 22.
+func parseProcStat(b []byte) (procStat, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return procStat{}, fmt.Errorf("malformed stat %q", b)
+	}
+	fields := bytes.Fields(b[i+2:])
+	if len(fields) < 20 {
+		return procStat{}, fmt.Errorf("malformed stat %q", b)
+	}
+	start, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("malformed start time in stat: %w", err)
+	}
+	return procStat{State: fields[0][0], StartTime: start}, nil
+}
+
+// alive reports whether pid is still the process that had start time
+// start, and not a zombie.
+func alive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, err := readProcStat(pid)
+	if err != nil {
+		return false
+	}
+	return st.StartTime == start && st.State != 'Z' && st.State != 'X'
+}

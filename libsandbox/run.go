@@ -1,0 +1,136 @@
+package libsandbox
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/containerd/console"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// Run creates and starts a container. Detached, it returns 0 once the
+// container runs. In the foreground it forwards our signals to the
+// container, relays its pty to our stdio when it has a terminal and no
+// console socket, waits for it, deletes it (unless keep) and returns its
+// exit status: the code, or 128+N when killed by signal N.
+func Run(root, id string, spec *specs.Spec, opts *CreateOpts, keep bool) (int, error) {
+	var sigc chan os.Signal
+	if opts.Foreground {
+		// Catch signals before the container exists, so none is lost
+		// between create and wait.
+		sigc = make(chan os.Signal, 128)
+		signal.Notify(sigc)
+		defer signal.Stop(sigc)
+	}
+	nc, err := Create(root, id, spec, opts)
+	if err != nil {
+		return 0, err
+	}
+	if err := nc.Start(); err != nil {
+		nc.Destroy(true)
+		nc.Close()
+		return 0, err
+	}
+	nc.Close()
+	if !opts.Foreground {
+		return 0, nil
+	}
+
+	var copied chan struct{}
+	if nc.Console != nil {
+		restore, done := relayConsole(nc.Console)
+		defer restore()
+		copied = done
+	}
+	waited := make(chan *os.ProcessState, 1)
+	go func() {
+		st, _ := nc.Init.Wait()
+		waited <- st
+	}()
+	var st *os.ProcessState
+	for st == nil {
+		select {
+		case st = <-waited:
+		case s := <-sigc:
+			forwardSignal(nc, s)
+		}
+	}
+	if copied != nil {
+		<-copied
+	}
+	status := exitStatus(st)
+	if !keep {
+		c, err := Load(root, id)
+		if err == nil {
+			if err := c.Destroy(true); err != nil {
+				logrus.Warnf("delete %s: %v", id, err)
+			}
+			c.Close()
+		}
+	}
+	return status, nil
+}
+
+func forwardSignal(nc *NewContainer, s os.Signal) {
+	sig, ok := s.(syscall.Signal)
+	if !ok {
+		return
+	}
+	switch sig {
+	case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+		// Ours, not the container's (SIGURG: Go's preemption).
+	case unix.SIGWINCH:
+		if nc.Console != nil {
+			resizeFromStdin(nc.Console)
+		}
+	default:
+		nc.Init.Signal(sig)
+	}
+}
+
+func exitStatus(st *os.ProcessState) int {
+	if st == nil {
+		return 1
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return st.ExitCode()
+}
+
+// relayConsole copies our stdin to the pty and the pty to our stdout,
+// with our terminal (if stdin is one) in raw mode like runc's. done is
+// closed when the container side of the pty is gone.
+func relayConsole(master *os.File) (restore func(), done chan struct{}) {
+	restore = func() {}
+	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		if err := cur.SetRaw(); err == nil {
+			restore = func() { cur.Reset() }
+		}
+		resizeFromStdin(master)
+	}
+	done = make(chan struct{})
+	go io.Copy(master, os.Stdin)
+	go func() {
+		defer close(done)
+		_, err := io.Copy(os.Stdout, master)
+		// EIO is how a pty master reports that the other side closed.
+		if err != nil && !errors.Is(err, unix.EIO) {
+			logrus.Debugf("console: %v", err)
+		}
+	}()
+	return restore, done
+}
+
+func resizeFromStdin(master *os.File) {
+	ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return
+	}
+	unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+}

@@ -1,0 +1,158 @@
+package libsandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Status is a container's status. It is never stored: every call derives
+// it from the init process and the exec fifo (see status).
+type Status string
+
+// The statuses: the runtime spec's four plus runc's "paused".
+const (
+	Creating Status = Status(specs.StateCreating)
+	Created  Status = Status(specs.StateCreated)
+	Running  Status = Status(specs.StateRunning)
+	Stopped  Status = Status(specs.StateStopped)
+	Paused   Status = "paused"
+)
+
+const (
+	stateFile = "state.json"
+	fifoFile  = "exec.fifo"
+)
+
+// persisted is state.json. It is written twice by create: a first time
+// before anything is made on the host (Creating, with the creator's
+// identity), so that a create killed half-way can be found and cleaned up
+// by delete --force, and a last time when init is ready.
+type persisted struct {
+	ID          string            `json:"id"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	OCIVersion  string            `json:"ociVersion"`
+
+	// InitPid and InitStart identify init (start time from
+	// /proc/PID/stat), so a recycled pid is never taken for it.
+	InitPid   int    `json:"initPid,omitempty"`
+	InitStart uint64 `json:"initStart,omitempty"`
+	// While Creating: the create process, to tell a create in progress
+	// from one that died.
+	CreatorPid   int    `json:"creatorPid,omitempty"`
+	CreatorStart uint64 `json:"creatorStart,omitempty"`
+
+	// Spec is the config the container was created with: delete needs
+	// its poststop hooks, exec its process defaults.
+	Spec *specs.Spec `json:"spec,omitempty"`
+}
+
+func writeState(dir string, s *persisted) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, stateFile), b, 0o600)
+}
+
+// writeFileAtomic writes a temporary file next to name and renames it
+// over name: readers see the old content or the new, never a part. On
+// error (a full filesystem) the temporary file is removed and name is
+// untouched.
+func writeFileAtomic(name string, b []byte, mode os.FileMode) (retErr error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+"-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if retErr != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(b); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return os.Rename(f.Name(), name)
+}
+
+func readState(dir string) (*persisted, error) {
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	s := new(persisted)
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	return s, nil
+}
+
+// status derives the status (runc's refreshState): stopped when init is
+// gone or its pid now names another process; created while init waits on
+// the exec fifo (the fifo exists until start consumes it); running
+// otherwise. A container whose state was written by a create still in
+// progress is creating; if that create died, stopped.
+func (s *persisted) status(dir string) Status {
+	if s.InitPid == 0 {
+		if alive(s.CreatorPid, s.CreatorStart) {
+			return Creating
+		}
+		return Stopped
+	}
+	if !alive(s.InitPid, s.InitStart) {
+		return Stopped
+	}
+	if frozen(s) {
+		return Paused
+	}
+	if _, err := os.Lstat(filepath.Join(dir, fifoFile)); err == nil {
+		return Created
+	}
+	return Running
+}
+
+// frozen reports whether the container's cgroup is frozen. Without a
+// cgroup manager a container is never paused.
+var frozen = func(*persisted) bool { return false }
+
+// lock takes the container's lock: an exclusive flock on its directory.
+// Every verb that changes a container holds it, so concurrent calls on
+// one container run one after the other. It is released when the fd is
+// closed (also when the process dies).
+func lock(dir string) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
+}

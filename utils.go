@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
+)
+
+const (
+	exactArgs = iota
+	minArgs
+)
+
+// checkArgs checks the number of positional arguments, with runc's words.
+func checkArgs(c *cli.Context, want, kind int) error {
+	n := c.NArg()
+	switch {
+	case kind == exactArgs && n != want:
+		return fmt.Errorf("%s: %q requires exactly %d argument(s)", os.Args[0], c.Command.Name, want)
+	case kind == minArgs && n < want:
+		return fmt.Errorf("%s: %q requires a minimum of %d argument(s)", os.Args[0], c.Command.Name, want)
+	}
+	return nil
+}
+
+// loadSpec reads bundle/config.json.
+func loadSpec(bundle string) (*specs.Spec, error) {
+	name := filepath.Join(bundle, "config.json")
+	b, err := os.ReadFile(name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("bundle %s: config.json not found", bundle)
+		}
+		return nil, err
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: invalid JSON: %w", name, err)
+	}
+	return &s, nil
+}
+
+func root(c *cli.Context) string { return c.String("root") }
+
+// checkSystemdCgroup refuses --systemd-cgroup until the systemd driver
+// exists, instead of silently using cgroupfs.
+func checkSystemdCgroup(c *cli.Context) error {
+	if c.Bool("systemd-cgroup") {
+		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
+	}
+	return nil
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// createOptions reads the flags create and run share, and the bundle's
+// config.json.
+func createOptions(c *cli.Context) (*libsandbox.CreateOpts, *specs.Spec, error) {
+	if n := c.Int("preserve-fds"); n < 0 {
+		return nil, nil, fmt.Errorf("--preserve-fds: %d is negative", n)
+	}
+	opts := &libsandbox.CreateOpts{
+		Bundle:        c.String("bundle"),
+		PidFile:       c.String("pid-file"),
+		ConsoleSocket: c.String("console-socket"),
+		NoPivot:       c.Bool("no-pivot"),
+		NoNewKeyring:  c.Bool("no-new-keyring"),
+		PreserveFds:   c.Int("preserve-fds"),
+	}
+	spec, err := loadSpec(opts.Bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	return opts, spec, nil
+}
