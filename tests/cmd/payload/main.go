@@ -1,0 +1,171 @@
+// payload is a static probe program copied into test and demo root
+// filesystems: it reports what a process sees of its sandbox.
+//
+//	payload probe          one "key: value" line per property (the demo)
+//	payload alloc MB       touch MB megabytes of memory, then print "allocated"
+//	payload fds            list this process's open fds and their targets
+//	payload caps           print the five capability sets
+//	payload cwd            print the working directory
+//	payload rlimit NAME    print soft and hard limit (nofile, nproc, core...)
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "probe":
+		probe()
+	case "alloc":
+		err = alloc(os.Args[2:])
+	case "fds":
+		err = fds()
+	case "caps":
+		for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"} {
+			fmt.Printf("%s: %s\n", k, statusField(k))
+		}
+	case "cwd":
+		var wd string
+		wd, err = os.Getwd()
+		fmt.Println(wd)
+	case "rlimit":
+		err = rlimit(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "payload:", err)
+		os.Exit(1)
+	}
+}
+
+func statusField(name string) string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && k == name {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// probe prints what the demo compares between host and sandbox.
+func probe() {
+	host, _ := os.Hostname()
+	fmt.Printf("hostname: %s\n", host)
+	fmt.Printf("uid/gid: %d/%d\n", os.Getuid(), os.Getgid())
+	fmt.Printf("pid/ppid: %d/%d\n", os.Getpid(), os.Getppid())
+	fmt.Printf("effective caps: %s\n", statusField("CapEff"))
+	fmt.Printf("no_new_privs: %s\n", statusField("NoNewPrivs"))
+	fmt.Printf("seccomp: %s\n", statusField("Seccomp"))
+	var names []string
+	if ents, err := os.ReadDir("/"); err == nil {
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+	}
+	fmt.Printf("root dir: %d entries: %s\n", len(names), trim(strings.Join(names, " "), 60))
+	pids := processes()
+	fmt.Printf("processes: %d visible: %s\n", len(pids), trim(strings.Join(pids, " "), 60))
+	var ifs []string
+	if list, err := net.Interfaces(); err == nil {
+		for _, i := range list {
+			ifs = append(ifs, i.Name)
+		}
+	}
+	fmt.Printf("interfaces: %s\n", trim(strings.Join(ifs, " "), 60))
+}
+
+func trim(s string, n int) string {
+	if len(s) > n {
+		return s[:n-3] + "..."
+	}
+	return s
+}
+
+func processes() []string {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		comm, _ := os.ReadFile("/proc/" + e.Name() + "/comm")
+		out = append(out, e.Name()+":"+strings.TrimSpace(string(comm)))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, _ := strconv.Atoi(strings.Split(out[i], ":")[0])
+		b, _ := strconv.Atoi(strings.Split(out[j], ":")[0])
+		return a < b
+	})
+	return out
+}
+
+// alloc touches MB megabytes one page at a time, so the memory is really
+// charged (not just reserved) and a cgroup limit below it fires.
+func alloc(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("alloc: want MB")
+	}
+	mb, err := strconv.Atoi(args[0])
+	if err != nil || mb < 0 {
+		return fmt.Errorf("alloc: bad size %q", args[0])
+	}
+	b, err := unix.Mmap(-1, 0, mb<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return fmt.Errorf("alloc: mmap: %w", err)
+	}
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	fmt.Printf("allocated %d MB\n", mb)
+	return nil
+}
+
+func fds() error {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		fmt.Printf("%s %s\n", e.Name(), target)
+	}
+	return nil
+}
+
+func rlimit(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("rlimit: want a name")
+	}
+	res := map[string]int{"nofile": unix.RLIMIT_NOFILE, "nproc": unix.RLIMIT_NPROC, "core": unix.RLIMIT_CORE, "stack": unix.RLIMIT_STACK, "cpu": unix.RLIMIT_CPU, "as": unix.RLIMIT_AS}
+	r, ok := res[args[0]]
+	if !ok {
+		return fmt.Errorf("rlimit: unknown %q", args[0])
+	}
+	var l unix.Rlimit
+	if err := unix.Getrlimit(r, &l); err != nil {
+		return err
+	}
+	fmt.Printf("%d %d\n", l.Cur, l.Max)
+	return nil
+}
