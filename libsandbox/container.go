@@ -8,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -201,6 +200,13 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 			if init != nil {
 				init.Kill()
 				init.Wait()
+				// The runtime spec goes on to delete after a failed
+				// create: poststop hooks run (as runc's destroy does).
+				if h := spec.Hooks; h != nil && len(h.Poststop) > 0 {
+					if err := hooks.Run("poststop", h.Poststop, c.hookState(Stopped)); err != nil {
+						logrus.Warn(err)
+					}
+				}
 			}
 			os.RemoveAll(dir)
 			c.Close()
@@ -280,7 +286,12 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		sc.preserved = append(sc.preserved, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
 	}
 	if opts.Foreground {
-		sc.pdeathsig = syscall.SIGKILL
+		// init asks for SIGKILL when we die, itself: the standard
+		// library's Pdeathsig kills a child that joined a pid
+		// namespace (it sees getppid() == 0 and takes us for dead),
+		// and a fork does not inherit it (rawfork's second fork).
+		extra.Args = append(extra.Args, "--pdeathsig")
+		sc.args = extra.Args
 	}
 	pid, err := spawn(sc)
 	syncC.Close()

@@ -46,7 +46,6 @@ type spawnConfig struct {
 	uidMaps    []specs.LinuxIDMapping
 	gidMaps    []specs.LinuxIDMapping
 	timeOffset map[string]specs.LinuxTimeOffset
-	pdeathsig  syscall.Signal
 }
 
 // spawn starts the runtime binary as `init` in the container's
@@ -73,7 +72,6 @@ func spawn(c *spawnConfig) (int, error) {
 		ExtraFiles: files,
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: uintptr(c.ns.create),
-			Pdeathsig:  c.pdeathsig,
 		},
 	}
 	if c.ns.create&unix.CLONE_NEWUSER != 0 {
@@ -95,8 +93,8 @@ func spawn(c *spawnConfig) (int, error) {
 	errc := make(chan error, 1)
 	go func() {
 		// The thread's namespaces change: it is never unlocked, and it
-		// stays blocked rather than exiting, because Pdeathsig fires
-		// when the forking thread exits.
+		// stays blocked rather than exiting, because a parent-death
+		// signal fires when the forking thread exits.
 		runtime.LockOSThread()
 		errc <- startIn(cmd, c.ns)
 		select {}
@@ -140,7 +138,6 @@ func spawnRaw(c *spawnConfig) (int, error) {
 	attr := &rawfork.Attr{
 		Unshare:    uintptr(c.ns.create),
 		BecomeRoot: c.ns.has(specs.UserNamespace),
-		Pdeathsig:  c.pdeathsig,
 		ForkAgain:  c.ns.has(specs.PIDNamespace) || c.ns.create&unix.CLONE_NEWTIME != 0,
 		Files:      files,
 		Exe:        int(c.exe.Fd()),

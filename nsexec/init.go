@@ -48,6 +48,11 @@ func Main(args []string) {
 		log = &logger{f: os.NewFile(uintptr(n), "log")}
 	}
 	fifoFd, _ := fds.Parse(args, "fifo-fd")
+	if fds.Has(args, "pdeathsig") {
+		// `run` in the foreground: the container dies with it. If it is
+		// already gone, the config never comes and we exit on EOF.
+		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	}
 
 	err = run(sock, log, fifoFd)
 	// Only errors come back; success ends in execve.

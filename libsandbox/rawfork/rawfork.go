@@ -55,9 +55,6 @@ type Attr struct {
 	// namespaces are joined or made, so that it keeps its capabilities
 	// across execve in a user namespace.
 	BecomeRoot bool
-	// Pdeathsig is sent to the process if the thread that forked it
-	// exits (prctl PR_SET_PDEATHSIG); 0 for none.
-	Pdeathsig syscall.Signal
 	// ForkAgain makes the process that execs a grandchild (see the package
 	// comment). Needed when joining or creating a pid namespace.
 	ForkAgain bool
@@ -79,7 +76,6 @@ const (
 	stageExec    = 5
 	stageWait    = 6
 	stageSetid   = 7
-	stagePrctl   = 8
 )
 
 var stageNames = map[uint32]string{
@@ -90,7 +86,6 @@ var stageNames = map[uint32]string{
 	stageExec:    "execveat",
 	stageWait:    "wait for parent",
 	stageSetid:   "setresuid",
-	stagePrctl:   "prctl",
 }
 
 // Records the child writes to the report pipe: three little-endian uint32.
@@ -111,7 +106,6 @@ type childArgs struct {
 	wait      bool
 	waitFd    int
 	setid     bool
-	pdeathsig uintptr
 	forkAgain bool
 	files     []int
 	exe       uintptr
@@ -148,7 +142,6 @@ func Start(attr *Attr) (pid int, retErr error) {
 		wait:      attr.AfterUnshare != nil,
 		waitFd:    -1,
 		setid:     attr.BecomeRoot,
-		pdeathsig: uintptr(attr.Pdeathsig),
 		forkAgain: attr.ForkAgain,
 		files:     append([]int(nil), attr.Files...),
 		exe:       uintptr(attr.Exe),
@@ -402,11 +395,6 @@ func childMain(a *childArgs) {
 					fail(a, stageSetns, e)
 				}
 			}
-		}
-	}
-	if a.pdeathsig != 0 {
-		if _, _, e = syscall.RawSyscall6(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, a.pdeathsig, 0, 0, 0, 0); e != 0 {
-			fail(a, stagePrctl, e)
 		}
 	}
 	if a.unshare != 0 {
