@@ -53,13 +53,18 @@ func main() {
 	app.Commands = []*cli.Command{
 		createCommand,
 		deleteCommand,
+		eventsCommand,
 		featuresCommand,
 		killCommand,
 		listCommand,
+		pauseCommand,
+		psCommand,
+		resumeCommand,
 		runCommand,
 		specCommand,
 		startCommand,
 		stateCommand,
+		updateCommand,
 	}
 	app.Before = setupLogging
 	// Errors are printed by fatal, in runc's way; cli must not print

@@ -17,6 +17,7 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 )
@@ -161,12 +162,19 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	if !spec.Process.Terminal && opts.ConsoleSocket != "" {
 		return nil, errors.New("--console-socket: only allowed when process.terminal is true")
 	}
+	var devRules []specs.LinuxDeviceCgroup
 	if spec.Linux.Resources != nil {
-		logrus.Warn("linux.resources: cgroup limits are not enforced yet")
+		devRules = spec.Linux.Resources.Devices
 	}
-	if spec.Linux.CgroupsPath != "" {
-		logrus.Warn("linux.cgroupsPath: cgroups are not managed yet; the container stays in the runtime's cgroup")
+	rules, err := cgroups.Rules(devRules, spec.Linux.Devices)
+	if err != nil {
+		return nil, err
 	}
+	host, err := cgroups.Probe()
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	cg := cgroups.New(host, cgroups.Config{Path: spec.Linux.CgroupsPath, ID: id, Devices: rules})
 
 	var console *net.UnixConn
 	if opts.ConsoleSocket != "" {
@@ -194,9 +202,17 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		return nil, err
 	}
 	c := &Container{root: root, id: id, dir: dir, lockf: lockf}
-	var init *os.Process
+	var (
+		init      *os.Process
+		cgCreated bool
+	)
 	defer func() {
 		if retErr != nil {
+			if cgCreated {
+				if err := cg.Destroy(); err != nil {
+					logrus.Warn(err)
+				}
+			}
 			if init != nil {
 				init.Kill()
 				init.Wait()
@@ -227,12 +243,22 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		CreatorPid:   os.Getpid(),
 		CreatorStart: self.StartTime,
 		Spec:         spec,
+		Cgroup:       cg.State(),
 	}
 	if u, err := user.LookupId(strconv.Itoa(os.Geteuid())); err == nil {
 		c.state.Owner = u.Username
 	}
 	if err := writeState(dir, c.state); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
+	}
+
+	// The cgroup exists before init does, with its limits set: init is
+	// cloned straight into it (v2) or moved in before it runs anything
+	// of the user's (v1).
+	cgCreated = true
+	if err := cg.Create(spec.Linux.Resources); err != nil {
+		cgCreated = false
+		return nil, err
 	}
 
 	// The exec fifo: init blocks opening it for writing until `start`
@@ -272,8 +298,24 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	extra.Add("sync-fd", syncC)
 	extra.Add("log-fd", logW)
 	extra.Add("fifo-fd", fifoFd)
+	cgfd, err := cg.CloneFD()
+	if err != nil {
+		return nil, err
+	}
+	if cgfd != nil {
+		defer cgfd.Close()
+	}
+	raw := needsRawFork(p.ns)
+	// A cgroup namespace's root is the cgroup its creator is in at that
+	// moment. Where clone cannot place init in every hierarchy, init
+	// makes its cgroup namespace itself, once we have moved it.
+	lateCgroupNS := p.ns.create&unix.CLONE_NEWCGROUP != 0 && (cg.NeedsEnter() || raw)
+	if lateCgroupNS {
+		p.ns.create &^= unix.CLONE_NEWCGROUP
+	}
 	sc := &spawnConfig{
 		exe:        exe,
+		cgroupFD:   cgfd,
 		stdio:      [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		extra:      extra,
 		args:       extra.Args,
@@ -303,6 +345,11 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	init, _ = os.FindProcess(pid)
 	logsDone := make(chan struct{})
 	go forwardLogs(logR, logsDone)
+	if cg.NeedsEnter() || raw {
+		if err := cg.Enter(pid, cgfd != nil && !raw); err != nil {
+			return nil, err
+		}
+	}
 
 	st, err := readProcStat(pid)
 	if err != nil {
@@ -312,21 +359,22 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 
 	hs := c.hookState(Creating)
 	cfg := &initcfg.Config{
-		ID:           id,
-		Bundle:       bundle,
-		Rootfs:       p.rootfs,
-		Spec:         spec,
-		NoPivot:      opts.NoPivot,
-		NoNewKeyring: opts.NoNewKeyring,
-		PreserveFds:  opts.PreserveFds,
-		Mounts:       p.mounts,
-		UserNS:       p.ns.has(specs.UserNamespace),
-		HookState:    hs,
-		LastCap:      p.lastCap,
-		WaitHooks:    spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
+		ID:              id,
+		Bundle:          bundle,
+		Rootfs:          p.rootfs,
+		Spec:            spec,
+		NoPivot:         opts.NoPivot,
+		NoNewKeyring:    opts.NoNewKeyring,
+		PreserveFds:     opts.PreserveFds,
+		Mounts:          p.mounts,
+		UserNS:          p.ns.has(specs.UserNamespace),
+		UnshareCgroupNS: lateCgroupNS,
+		HookState:       hs,
+		LastCap:         p.lastCap,
+		WaitHooks:       spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
 	}
 	if p.cgroupMount {
-		if cfg.CgroupMounts, err = cgroupMounts(); err != nil {
+		if cfg.CgroupMounts, err = cgroupMounts(host, cg.State()); err != nil {
 			return nil, err
 		}
 	}

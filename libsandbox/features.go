@@ -12,7 +12,7 @@ import (
 // Features is what `features` prints: only what this build really does on
 // this host.
 func Features() *features.Features {
-	f := false
+	t, f := true, false
 	aa, se := apparmorEnabled(), selinux.GetEnabled()
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
@@ -22,7 +22,7 @@ func Features() *features.Features {
 		Linux: &features.Linux{
 			Namespaces:   NamespaceTypes(),
 			Capabilities: caps.Names(),
-			Cgroup:       &features.Cgroup{V1: &f, V2: &f, Systemd: &f, SystemdUser: &f, Rdma: &f},
+			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &f, SystemdUser: &f, Rdma: &t},
 			Seccomp:      &features.Seccomp{Enabled: &f},
 			Apparmor:     &features.Apparmor{Enabled: &aa},
 			Selinux:      &features.Selinux{Enabled: &se},

@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 )
 
@@ -129,56 +129,27 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	return nil
 }
 
-// signalAll signals every process of the container. Until the container
-// has its own cgroup, "every process" is every process in init's pid
-// namespace (for a container with one), and init otherwise.
+// signalAll signals every process in the container's cgroup, and init
+// through its pidfd (it may have left the cgroup... it cannot, but a
+// container without a cgroup state, from a create that died early,
+// still has it).
 func (c *Container) signalAll(sig unix.Signal) error {
+	var cgErr error
+	if c.state.Cgroup != nil {
+		cgErr = cgroups.Load(c.state.Cgroup).Signal(sig)
+	}
 	fd, err := c.openInit()
 	if err != nil {
+		if errors.Is(err, ErrNotRunning) {
+			return cgErr
+		}
 		return err
 	}
 	defer unix.Close(fd)
-	pids, err := pidsInNamespaceOf(c.state.InitPid)
-	if err != nil {
-		return err
-	}
-	for _, pid := range pids {
-		if pid == c.state.InitPid {
-			continue
-		}
-		unix.Kill(pid, sig)
-	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("unable to signal init: %w", err)
 	}
-	return nil
-}
-
-func pidsInNamespaceOf(pid int) ([]int, error) {
-	want, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid")
-	if err != nil {
-		return nil, err
-	}
-	self, _ := os.Readlink("/proc/self/ns/pid")
-	if want == self {
-		// Not a pid namespace of its own: only init is known to be ours.
-		return []int{pid}, nil
-	}
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil, err
-	}
-	var out []int
-	for _, e := range ents {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if l, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && l == want {
-			out = append(out, n)
-		}
-	}
-	return out, nil
+	return cgErr
 }
 
 // Destroy deletes the container: a stopped one at once, a created one
@@ -199,6 +170,11 @@ func (c *Container) Destroy(force bool) error {
 		}
 		if err := c.kill(); err != nil {
 			return err
+		}
+	}
+	if c.state.Cgroup != nil {
+		if err := cgroups.Load(c.state.Cgroup).Destroy(); err != nil {
+			return fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
 	var hookErr error
@@ -226,6 +202,8 @@ func (c *Container) kill() error {
 	}
 	fd, err := c.openInit()
 	if errors.Is(err, ErrNotRunning) {
+		// init is gone; what else was in the cgroup is killed by
+		// Destroy.
 		return nil
 	}
 	if err != nil {

@@ -46,19 +46,26 @@ type spawnConfig struct {
 	uidMaps    []specs.LinuxIDMapping
 	gidMaps    []specs.LinuxIDMapping
 	timeOffset map[string]specs.LinuxTimeOffset
+	// cgroupFD, if set, is a v2 cgroup to clone init into
+	// (clone3 CLONE_INTO_CGROUP): init is in its cgroup from its first
+	// instruction, and its memory is charged there.
+	cgroupFD *os.File
+}
+
+// needsRawFork: joining a user or time namespace, or creating a time
+// namespace (its offsets must be written before any process is in it,
+// and clone(2) cannot create one), needs a single-threaded process.
+func needsRawFork(ns *nsPlan) bool {
+	return ns.create&unix.CLONE_NEWTIME != 0 || ns.joined(specs.UserNamespace) || ns.joined(specs.TimeNamespace)
 }
 
 // spawn starts the runtime binary as `init` in the container's
 // namespaces. Namespaces to create are clone flags of the standard
 // library's fork; namespaces to join are entered on a locked thread just
-// before it forks (gVisor's StartInNS). Joining a user or time namespace,
-// or creating a time namespace (its offsets must be written before any
-// process is in it, and clone(2) cannot create one), needs a
-// single-threaded process: rawfork.
+// before it forks (gVisor's StartInNS). needsRawFork says when that is
+// not enough and rawfork does it all.
 func spawn(c *spawnConfig) (int, error) {
-	newTime := c.ns.create&unix.CLONE_NEWTIME != 0
-	needRaw := newTime || c.ns.joined(specs.UserNamespace) || c.ns.joined(specs.TimeNamespace)
-	if needRaw {
+	if needsRawFork(c.ns) {
 		return spawnRaw(c)
 	}
 	files := append(append([]*os.File{}, c.preserved...), c.extra.Files...)
@@ -73,6 +80,10 @@ func spawn(c *spawnConfig) (int, error) {
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: uintptr(c.ns.create),
 		},
+	}
+	if c.cgroupFD != nil {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(c.cgroupFD.Fd())
 	}
 	if c.ns.create&unix.CLONE_NEWUSER != 0 {
 		// The standard library writes the maps while the child waits,

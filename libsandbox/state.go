@@ -10,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 )
 
 // Status is a container's status. It is never stored: every call derives
@@ -55,6 +57,8 @@ type persisted struct {
 	// Spec is the config the container was created with: delete needs
 	// its poststop hooks, exec its process defaults.
 	Spec *specs.Spec `json:"spec,omitempty"`
+	// Cgroup locates the container's cgroup.
+	Cgroup *cgroups.State `json:"cgroup,omitempty"`
 }
 
 func writeState(dir string, s *persisted) error {
@@ -128,9 +132,10 @@ func (s *persisted) status(dir string) Status {
 	return Running
 }
 
-// frozen reports whether the container's cgroup is frozen. Without a
-// cgroup manager a container is never paused.
-var frozen = func(*persisted) bool { return false }
+// frozen reports whether the container's cgroup is frozen.
+func frozen(s *persisted) bool {
+	return s.Cgroup != nil && cgroups.Load(s.Cgroup).Frozen()
+}
 
 // lock takes the container's lock: an exclusive flock on its directory.
 // Every verb that changes a container holds it, so concurrent calls on

@@ -1,0 +1,229 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Manager is one container's cgroup, on whatever kind of host.
+type Manager interface {
+	// Create makes the cgroup and applies the resources; on error it
+	// removes what it made.
+	Create(r *specs.LinuxResources) error
+	// Update applies changed resources to an existing cgroup.
+	Update(r *specs.LinuxResources) error
+	// CloneFD returns an fd of the v2 cgroup for clone3
+	// CLONE_INTO_CGROUP, or nil when there is no v2 cgroup.
+	CloneFD() (*os.File, error)
+	// NeedsEnter reports whether a new process must still be placed
+	// with Enter after clone (v1 hierarchies cannot be cloned into).
+	NeedsEnter() bool
+	// Enter moves pid into every hierarchy that clone did not.
+	Enter(pid int, cloned bool) error
+	Freeze() error
+	Thaw() error
+	Frozen() bool
+	// Pids lists the processes in the cgroup.
+	Pids() ([]int, error)
+	// Signal sends sig to every process in the cgroup.
+	Signal(sig unix.Signal) error
+	Stats() (*Stats, error)
+	// OOMKills returns how many processes the OOM killer has killed in
+	// the cgroup so far.
+	OOMKills() (uint64, error)
+	// Exists reports whether the cgroup is still there.
+	Exists() bool
+	// Destroy kills what is left in the cgroup and removes it (and the
+	// parents this container made).
+	Destroy() error
+	// State is what Load needs later.
+	State() *State
+	// Version is "v1" or "v2".
+	Version() string
+}
+
+// State is persisted in the container's state.json.
+type State struct {
+	// V2 is the cgroup's directory on the v2 hierarchy.
+	V2 string `json:"v2,omitempty"`
+	// V1 maps a v1 hierarchy (its controller list) to the directory.
+	V1 map[string]string `json:"v1,omitempty"`
+	// Created are the directories this container made, parents first;
+	// Destroy removes them in reverse.
+	Created []string `json:"created,omitempty"`
+	// V1Controllers maps a controller to its hierarchy key.
+	V1Controllers map[string]string `json:"v1Controllers,omitempty"`
+}
+
+// Config names a container's cgroup and its device rules.
+type Config struct {
+	// Path is linux.cgroupsPath; ID is used when it is empty.
+	Path, ID string
+	// Devices are the device rules (see Rules) Create applies.
+	Devices []Rule
+}
+
+// New returns a manager for a container's cgroup on host h.
+func New(h *Host, cfg Config) Manager {
+	path := cfg.Path
+	if path == "" {
+		path = cfg.ID
+	}
+	st := &State{}
+	if h.V2 != "" {
+		st.V2 = h.v2Dir(path)
+	}
+	if h.Mode != Unified {
+		st.V1 = map[string]string{}
+		st.V1Controllers = map[string]string{}
+		for _, m := range h.V1 {
+			st.V1[m.Key()] = h.v1Dir(m, path)
+			for _, c := range m.Controllers {
+				st.V1Controllers[c] = m.Key()
+			}
+		}
+	}
+	m := Load(st)
+	switch m := m.(type) {
+	case *fs2:
+		m.devices = cfg.Devices
+	case *fs1:
+		m.devices = cfg.Devices
+	}
+	return m
+}
+
+// Load returns the manager of an existing cgroup.
+func Load(st *State) Manager {
+	if len(st.V1) == 0 {
+		return &fs2{dir: st.V2, st: st}
+	}
+	m := &fs1{st: st}
+	if st.V2 != "" {
+		m.v2 = &fs2{dir: st.V2, st: st, hybrid: true}
+	}
+	return m
+}
+
+// mkdirAll makes dir and its missing parents, recording each one made so
+// that Destroy removes exactly those.
+func mkdirAll(st *State, dir string, made func(string) error) error {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		missing = append(missing, d)
+		if d == "/" {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		d := missing[i]
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("create cgroup %s: %w", d, err)
+		}
+		st.Created = append(st.Created, d)
+		if made != nil {
+			if err := made(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeCreated removes the directories a container made, deepest first.
+// A cgroup can only be removed once its processes are gone (EBUSY until
+// the last exiting task is reaped), so it retries briefly.
+func removeCreated(st *State) error {
+	var firstErr error
+	for i := len(st.Created) - 1; i >= 0; i-- {
+		d := st.Created[i]
+		err := rmdir(d)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+func rmdir(d string) error {
+	for i := 0; ; i++ {
+		err := unix.Rmdir(d)
+		if err == nil || err == unix.ENOENT {
+			return nil
+		}
+		if err != unix.EBUSY || i >= 200 {
+			return fmt.Errorf("remove cgroup %s: %w", d, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// write writes one cgroup file; the error names the resource field.
+func write(dir, file, value, field string) error {
+	p := filepath.Join(dir, file)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: %s does not exist (controller not available?)", field, p)
+		}
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(value); err != nil {
+		return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
+	}
+	return nil
+}
+
+func read(dir, file string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	return strings.TrimSpace(string(b)), err
+}
+
+func readUint(dir, file string) (uint64, error) {
+	s, err := read(dir, file)
+	if err != nil {
+		return 0, err
+	}
+	if s == "max" {
+		return ^uint64(0), nil
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
+
+func exists(dir, file string) bool {
+	_, err := os.Stat(filepath.Join(dir, file))
+	return err == nil
+}
+
+// readPids reads a cgroup.procs file.
+func readPids(dir string) ([]int, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func enter(dir string, pid int) error {
+	return write(dir, "cgroup.procs", strconv.Itoa(pid), "cgroup "+dir)
+}

@@ -1,0 +1,181 @@
+package libsandbox
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+)
+
+func (c *Container) cgroup() (cgroups.Manager, error) {
+	if c.state.Cgroup == nil {
+		return nil, errors.New("container has no cgroup")
+	}
+	return cgroups.Load(c.state.Cgroup), nil
+}
+
+// Pause freezes every process of a created or running container.
+func (c *Container) Pause() error {
+	switch c.Status() {
+	case Running, Created:
+	case Paused:
+		return fmt.Errorf("container %s is already paused", c.id)
+	default:
+		return ErrNotRunning
+	}
+	cg, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return cg.Freeze()
+}
+
+// Resume thaws a paused container.
+func (c *Container) Resume() error {
+	if c.Status() != Paused {
+		return ErrNotPaused
+	}
+	cg, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return cg.Thaw()
+}
+
+// Update applies new resources to a live container and records them. On
+// error the container keeps running with what it had: every value is
+// checked (its field named) before or as it is written, and a write the
+// kernel refuses changes nothing.
+func (c *Container) Update(r *specs.LinuxResources) error {
+	switch c.Status() {
+	case Stopped, Creating:
+		return ErrNotRunning
+	}
+	cg, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	if err := cg.Update(r); err != nil {
+		return err
+	}
+	if c.state.Spec != nil && c.state.Spec.Linux != nil {
+		c.state.Spec.Linux.Resources = mergeResources(c.state.Spec.Linux.Resources, r)
+		if err := writeState(c.dir, c.state); err != nil {
+			return fmt.Errorf("write state: %w", err)
+		}
+	}
+	return nil
+}
+
+// mergeResources overlays the set fields of u on r.
+func mergeResources(r, u *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil {
+		return u
+	}
+	out := *r
+	if u.Memory != nil {
+		out.Memory = u.Memory
+	}
+	if u.CPU != nil {
+		out.CPU = u.CPU
+	}
+	if u.Pids != nil {
+		out.Pids = u.Pids
+	}
+	if u.BlockIO != nil {
+		out.BlockIO = u.BlockIO
+	}
+	if u.HugepageLimits != nil {
+		out.HugepageLimits = u.HugepageLimits
+	}
+	if u.Network != nil {
+		out.Network = u.Network
+	}
+	if u.Rdma != nil {
+		out.Rdma = u.Rdma
+	}
+	if u.Unified != nil {
+		out.Unified = u.Unified
+	}
+	if u.Devices != nil {
+		out.Devices = u.Devices
+	}
+	return &out
+}
+
+// Processes lists the pids of the container's processes (host pids).
+func (c *Container) Processes() ([]int, error) {
+	if c.Status() == Stopped {
+		return nil, ErrNotRunning
+	}
+	cg, err := c.cgroup()
+	if err != nil {
+		return nil, err
+	}
+	return cg.Pids()
+}
+
+// Event is one line of `events`, runc's JSON shape.
+type Event struct {
+	Type string          `json:"type"`
+	ID   string          `json:"id"`
+	Data *cgroups.Stats `json:"data,omitempty"`
+}
+
+// Stats returns the container's resource usage.
+func (c *Container) Stats() (*Event, error) {
+	if c.Status() == Stopped {
+		return nil, ErrNotRunning
+	}
+	cg, err := c.cgroup()
+	if err != nil {
+		return nil, err
+	}
+	s, err := cg.Stats()
+	if err != nil {
+		return nil, err
+	}
+	return &Event{Type: "stats", ID: c.id, Data: s}, nil
+}
+
+// Events sends a stats event every interval and an "oom" event whenever
+// the OOM killer kills in the container, until the container stops or
+// emit fails.
+func (c *Container) Events(interval time.Duration, emit func(*Event) error) error {
+	cg, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	ooms, _ := cg.OOMKills()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	// OOM kills are checked more often than stats are sent, so an OOM
+	// is reported promptly even with a long interval.
+	oomTick := time.NewTicker(100 * time.Millisecond)
+	defer oomTick.Stop()
+	for {
+		if c.Status() == Stopped {
+			return nil
+		}
+		select {
+		case <-oomTick.C:
+			if n, err := cg.OOMKills(); err == nil && n > ooms {
+				ooms = n
+				if err := emit(&Event{Type: "oom", ID: c.id}); err != nil {
+					return err
+				}
+			}
+		case <-tick.C:
+			s, err := cg.Stats()
+			if err != nil {
+				return err
+			}
+			if err := emit(&Event{Type: "stats", ID: c.id, Data: s}); err != nil {
+				return err
+			}
+		}
+	}
+}
