@@ -120,8 +120,8 @@ func (c *Container) Processes() ([]int, error) {
 
 // Event is one line of `events`, runc's JSON shape.
 type Event struct {
-	Type string          `json:"type"`
-	ID   string          `json:"id"`
+	Type string         `json:"type"`
+	ID   string         `json:"id"`
 	Data *cgroups.Stats `json:"data,omitempty"`
 }
 
