@@ -175,6 +175,12 @@ func Program(rules []Rule) asm.Instructions {
 		block = append(block, asm.Mov.Imm(asm.R0, allow), asm.Return())
 		block[0] = block[0].WithSymbol(fmt.Sprintf("rule%d", i))
 		insts = append(insts, block...)
+		if len(block) == 2 {
+			// A rule for every device and access decides everything
+			// left: earlier rules would be unreachable, which the
+			// verifier refuses.
+			return insts
+		}
 	}
 	insts = append(insts, asm.Mov.Imm(asm.R0, 0).WithSymbol("deny"), asm.Return())
 	return insts

@@ -1,0 +1,179 @@
+#!/bin/bash
+# tests/vm/run.sh - run a command inside a throw-away QEMU VM whose cgroups
+# are pure v2 (booted with cgroup_no_v1=all, every controller enabled),
+# for testing the v2 driver on hosts that are v1 or hybrid.
+#
+#   tests/vm/run.sh [--mem MB] [--cpus N] [--timeout SEC] -- CMD [ARGS...]
+#
+# The guest's / is the host's / (9p, read-only) under a tmpfs overlay, so
+# the host's binaries and packages are there and nothing the guest writes
+# reaches the host, except the current directory, which is shared
+# read-write at the same path. CMD runs as root in that directory with
+# stdin from /dev/null; its output comes back on our stdout/stderr and
+# its exit status is ours (124: timeout, 125: the VM itself failed).
+#
+# QEMU runs under TCG (no KVM on the project's machines): the CPU is ~13x
+# slower, so build on the host and run only tests inside.
+# Packages (installed with apt-get when missing): qemu-system-x86,
+# linux-image-amd64, busybox-static, kmod.
+set -euo pipefail
+die() { echo "vm: $*" >&2; exit 125; }
+
+mem=2048 cpus=$(nproc) timeout_s=2400
+while (($#)); do
+	case $1 in
+	--mem) mem=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--) shift; break ;;
+	*) die "unknown option $1 (put -- before the command)" ;;
+	esac
+done
+(($#)) || die "no command"
+((cpus > 8)) && cpus=8
+[ "$(id -u)" = 0 ] || die "must run as root (9p passthrough keeps file ownership)"
+
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v modprobe >/dev/null || need+=(kmod)
+[ -x /bin/busybox ] || need+=(busybox-static)
+kernel() { ls -1 /boot/vmlinuz-* 2>/dev/null | sort -rV | while read -r k; do
+	[ -d "/lib/modules/${k#/boot/vmlinuz-}/kernel/fs/9p" ] && { echo "$k"; break; }; done; }
+[ -n "$(kernel)" ] || need+=(linux-image-amd64)
+if ((${#need[@]})); then
+	echo "vm: installing ${need[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >&2; } ||
+		die "apt-get install ${need[*]} failed"
+fi
+vmlinuz=$(kernel)
+[ -n "$vmlinuz" ] || die "no kernel with 9p modules in /boot"
+kver=${vmlinuz#/boot/vmlinuz-}
+
+# The initramfs is cached per kernel: busybox, the modules that mount the
+# 9p root, and a two-stage init (mount root, then run the job).
+cache=${SANDBOX_VM_CACHE:-/var/cache/sandbox-runtime-vm}
+mkdir -p "$cache"
+initrd=$cache/initrd-$kver-$(sha256sum "$0" | cut -c1-12).gz
+if [ ! -s "$initrd" ]; then
+	b=$(mktemp -d)
+	mkdir -p "$b"/{bin,dev,proc,sys,mods,lower,rw,newroot,job}
+	cp /bin/busybox "$b/bin/busybox"
+	for m in virtio_pci 9pnet_virtio 9p overlay virtio_console; do
+		modprobe -S "$kver" --show-depends "$m" 2>/dev/null
+	done | awk '$1 == "insmod" {print $2}' | awk '!seen[$0]++' | while read -r ko; do
+		n=$(basename "${ko%.xz}"); n=${n%.zst}
+		case $ko in
+		*.xz) xz -dc "$ko" >"$b/mods/$n" ;;
+		*.zst) zstd -dcq "$ko" >"$b/mods/$n" ;;
+		*) cp "$ko" "$b/mods/$n" ;;
+		esac
+		echo "$n" >>"$b/mods/order"
+	done
+	[ -s "$b/mods/order" ] || die "could not resolve the 9p modules of $kver"
+	cat >"$b/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc; mount -t devtmpfs dev /dev; mount -t sysfs sys /sys
+exec </dev/null >/dev/console 2>&1
+for m in $(cat /mods/order); do insmod /mods/$m; done
+o=trans=virtio,version=9p2000.L,msize=262144
+mount -t 9p -o $o,ro,cache=loose host /lower || { echo "vm: mount host failed"; poweroff -f; }
+mount -t 9p -o $o job /job
+mount -t tmpfs -o mode=755 rw /rw
+mkdir -p /rw/upper /rw/work
+mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work root /newroot
+mount -t tmpfs -o mode=755 run /newroot/run
+mkdir -p /newroot/run/job; mount --move /job /newroot/run/job
+# stage2 mounts /proc, /sys and /dev afresh on the real root
+umount /sys; umount /proc
+exec switch_root /newroot /bin/bash /run/job/stage2
+INIT
+	chmod 755 "$b/init"
+	(cd "$b" && find . | cpio -o -H newc -R 0:0 2>/dev/null | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	rm -rf "$b"
+fi
+
+run=$(mktemp -d /tmp/sandbox-vm.XXXXXX)
+qpid=
+cleanup() {
+	local rc=$?
+	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$run"
+	# initramfs images of older versions of this script
+	find "$cache" -name "initrd-*" ! -name "${initrd##*/}" -delete 2>/dev/null
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mkdir "$run/job"
+cwd=$(pwd -P)
+# stage2: pid 1 on the real root. A pure v2 hierarchy with every
+# controller delegated from the root, what a systemd host gives.
+cat >"$run/job/stage2" <<EOF
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/go/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+exec </dev/null >/dev/console 2>&1
+mkdir -p /dev/pts /dev/shm /dev/mqueue
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts
+mount -t tmpfs -o mode=1777 shm /dev/shm
+mount -t mqueue mqueue /dev/mqueue
+[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
+ln -sf /proc/self/fd /dev/fd
+mount -t tmpfs tmp /tmp -o mode=1777
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+for c in \$(cat /sys/fs/cgroup/cgroup.controllers); do echo +\$c >/sys/fs/cgroup/cgroup.subtree_control; done
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+ip link set lo up 2>/dev/null
+hostname sandbox-vm
+mkdir -p $(printf %q "$cwd")
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap cwd $(printf %q "$cwd")
+cd $(printf %q "$cwd")
+out=/dev/null err=/dev/null
+for p in /sys/class/virtio-ports/*; do
+	case \$(cat \$p/name) in
+	vm.stdout) out=/dev/\${p##*/} ;;
+	vm.stderr) err=/dev/\${p##*/} ;;
+	esac
+done
+$(printf ' %q' "$@") >\$out 2>\$err
+echo \$? >/run/job/rc
+sync
+poweroff -f
+EOF
+
+# multidevs=remap: the host / spans several filesystems whose inode
+# numbers collide (/proc and /sys are both inode 1); remap keeps them apart.
+fs() { echo "-fsdev local,id=$1,path=$2,security_model=$3,multidevs=remap$4 -device virtio-9p-pci,fsdev=$1,mount_tag=$1"; }
+# shellcheck disable=SC2046
+timeout -k 5 "$timeout_s" qemu-system-x86_64 -M pc -accel tcg,thread=multi -cpu max \
+	-m "$mem" -smp "$cpus" -nodefaults -no-user-config -display none -no-reboot \
+	-kernel "$vmlinuz" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 pci=noacpi cgroup_no_v1=all mitigations=off tsc=reliable no_timer_check" \
+	-serial "file:$run/console" \
+	$(fs host / none ,readonly=on) $(fs job "$run/job" passthrough "") $(fs cwd "$cwd" passthrough "") \
+	-device virtio-serial-pci \
+	-chardev "file,id=o,path=$run/stdout" -device virtserialport,chardev=o,name=vm.stdout \
+	-chardev "file,id=e,path=$run/stderr" -device virtserialport,chardev=e,name=vm.stderr \
+	</dev/null >"$run/qemu.log" 2>&1 &
+qpid=$!
+qrc=0
+wait "$qpid" || qrc=$?
+qpid=
+cat "$run/stdout"
+cat "$run/stderr" >&2
+[ -n "${VM_DEBUG:-}" ] && cat "$run/console" >&2
+if [ -s "$run/job/rc" ]; then
+	exit "$(cat "$run/job/rc")"
+fi
+((qrc == 124)) && { echo "vm: timed out after ${timeout_s}s" >&2; tail -n 5 "$run/console" >&2; exit 124; }
+echo "vm: the VM ended without an exit status (qemu $qrc)" >&2
+tail -n 20 "$run/console" "$run/qemu.log" >&2
+exit 125
