@@ -6,7 +6,10 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # Static: the runtime is re-executed inside containers and must not need
 # the host's (or the container's) shared libraries.
-GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+# urfave_cli_no_docs: drops cli's man/markdown generator (blackfriday),
+# whose package init costs 0.6 ms and 200 KB in every invocation.
+GOTAGS    := urfave_cli_no_docs
+GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)'
 BUILD     := tests/build
 
 .PHONY: all build test unit integration demo deps clean payload

@@ -24,7 +24,7 @@ import (
 // signals the thread that will load the user's seccomp filter and exec;
 // turning it off means that thread makes no system call we did not ask
 // for. The user process gets the spec's env, never this.
-var initEnv = []string{"GODEBUG=asyncpreemptoff=1"}
+var initEnv = []string{"GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=1"}
 
 // child is a spawned init (or exec) process and the parent's ends of its
 // pipes.
