@@ -1,6 +1,7 @@
 package libsandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -298,6 +299,25 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	extra.Add("sync-fd", syncC)
 	extra.Add("log-fd", logW)
 	extra.Add("fifo-fd", fifoFd)
+	if p.seccomp != nil && p.seccomp.Notify {
+		// init sends the listener fd itself, after loading the filter
+		// at start time: it gets a connection opened here, on the
+		// host side of the mount namespaces.
+		conn, err := net.Dial("unix", p.seccomp.ListenerPath)
+		if err != nil {
+			logR.Close()
+			logW.Close()
+			syncC.Close()
+			return nil, fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+		}
+		lf, err := conn.(*net.UnixConn).File()
+		conn.Close()
+		if err != nil {
+			return nil, err
+		}
+		defer lf.Close()
+		extra.Add("seccomp-fd", lf)
+	}
 	cgfd, err := cg.CloneFD()
 	if err != nil {
 		return nil, err
@@ -372,6 +392,20 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		HookState:       hs,
 		LastCap:         p.lastCap,
 		WaitHooks:       spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
+		Seccomp:         p.seccomp,
+	}
+	if p.seccomp != nil && p.seccomp.Notify {
+		st := *hs
+		st.Status = specs.StateRunning
+		if cfg.SeccompState, err = json.Marshal(specs.ContainerProcessState{
+			Version:  specs.Version,
+			Fds:      []string{specs.SeccompFdName},
+			Pid:      pid,
+			Metadata: p.seccomp.ListenerMetadata,
+			State:    st,
+		}); err != nil {
+			return nil, err
+		}
 	}
 	if p.cgroupMount {
 		if cfg.CgroupMounts, err = cgroupMounts(host, cg.State()); err != nil {

@@ -1,12 +1,15 @@
 package libsandbox
 
 import (
+	"sort"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/opencontainers/selinux/go-selinux"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
 )
 
 // Features is what `features` prints: only what this build really does on
@@ -14,6 +17,10 @@ import (
 func Features() *features.Features {
 	t, f := true, false
 	aa, se := apparmorEnabled(), selinux.GetEnabled()
+	sc := seccomp.Supported()
+	for _, l := range [][]string{sc.Actions, sc.Operators, sc.Archs, sc.KnownFlags, sc.SupportedFlags} {
+		sort.Strings(l)
+	}
 	return &features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
@@ -23,10 +30,17 @@ func Features() *features.Features {
 			Namespaces:   NamespaceTypes(),
 			Capabilities: caps.Names(),
 			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &f, SystemdUser: &f, Rdma: &t},
-			Seccomp:      &features.Seccomp{Enabled: &f},
-			Apparmor:     &features.Apparmor{Enabled: &aa},
-			Selinux:      &features.Selinux{Enabled: &se},
-			IntelRdt:     &features.IntelRdt{Enabled: &f},
+			Seccomp: &features.Seccomp{
+				Enabled:        &t,
+				Actions:        sc.Actions,
+				Operators:      sc.Operators,
+				Archs:          sc.Archs,
+				KnownFlags:     sc.KnownFlags,
+				SupportedFlags: sc.SupportedFlags,
+			},
+			Apparmor: &features.Apparmor{Enabled: &aa},
+			Selinux:  &features.Selinux{Enabled: &se},
+			IntelRdt: &features.IntelRdt{Enabled: &f},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &f},
 			},

@@ -12,9 +12,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/selinux/go-selinux"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
 )
 
 // plan is a validated spec and what the runtime worked out from it.
@@ -28,6 +30,7 @@ type plan struct {
 	warnings []string
 	// cgroupMount: the spec mounts a cgroup filesystem.
 	cgroupMount bool
+	seccomp     *initcfg.Seccomp
 }
 
 // validate checks the whole spec before anything is made on the host.
@@ -87,6 +90,11 @@ func validate(spec *specs.Spec, bundle string) (_ *plan, retErr error) {
 	}
 	if err := checkHooks(spec.Hooks); err != nil {
 		return nil, err
+	}
+	if spec.Linux.Seccomp != nil {
+		if p.seccomp, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -180,8 +188,6 @@ func checkUnsupported(spec *specs.Spec) error {
 		return errors.New("vm: not supported (this is not a VM runtime)")
 	case spec.ZOS != nil:
 		return errors.New("zos: not supported on Linux")
-	case l.Seccomp != nil:
-		return errors.New("linux.seccomp: not supported yet")
 	case l.IntelRdt != nil:
 		return errors.New("linux.intelRdt: not supported")
 	case l.Personality != nil:

@@ -16,7 +16,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -48,13 +47,14 @@ func Main(args []string) {
 		log = &logger{f: os.NewFile(uintptr(n), "log")}
 	}
 	fifoFd, _ := fds.Parse(args, "fifo-fd")
+	listenerFd, _ := fds.Parse(args, "seccomp-fd")
 	if fds.Has(args, "pdeathsig") {
 		// `run` in the foreground: the container dies with it. If it is
 		// already gone, the config never comes and we exit on EOF.
 		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 	}
 
-	err = run(sock, log, fifoFd)
+	err = run(sock, log, fifoFd, listenerFd)
 	// Only errors come back; success ends in execve.
 	if sendErr := isync.SendError(sock, err); sendErr != nil {
 		fmt.Fprintln(os.Stderr, "sandbox-runtime init:", err)
@@ -62,7 +62,7 @@ func Main(args []string) {
 	os.Exit(1)
 }
 
-func run(sock *os.File, log *logger, fifoFd int) error {
+func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 	var cfg initcfg.Config
 	if err := isync.RecvConfig(sock, &cfg); err != nil {
 		return err
@@ -214,6 +214,14 @@ func run(sock *os.File, log *logger, fifoFd int) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Seccomp != nil && !proc.NoNewPrivileges {
+		// Loading the filter last needs CAP_SYS_ADMIN without
+		// no_new_privs; see finalExec for why keeping it until then
+		// gives the user process nothing.
+		const capSysAdmin = 21
+		sets.Effective |= 1 << capSysAdmin
+		sets.Permitted |= 1 << capSysAdmin
+	}
 	cwdFd := -1
 	if proc.Cwd != "" {
 		if cwdFd, err = openCwd(proc.Cwd); err != nil {
@@ -252,6 +260,10 @@ func run(sock *os.File, log *logger, fifoFd int) error {
 		return fmt.Errorf("process.args: empty")
 	}
 	name, err := lookPath(proc.Args[0], env)
+	if err != nil {
+		return err
+	}
+	final, err := prepareExec(name, proc.Args, env, cfg.Seccomp, listenerFd, cfg.SeccompState)
 	if err != nil {
 		return err
 	}
@@ -297,8 +309,8 @@ func run(sock *os.File, log *logger, fifoFd int) error {
 	if err := unix.CloseRange(uint(3+cfg.PreserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		fatalf("close fds: %v", err)
 	}
-	err = syscall.Exec(name, proc.Args, env)
-	fatalf("exec %s: %v", name, err)
+	err = final.run()
+	fatalf("%s: %v", name, err)
 	return nil
 }
 

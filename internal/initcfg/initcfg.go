@@ -42,6 +42,12 @@ type Config struct {
 
 	// LastCap is the highest capability number of the host kernel.
 	LastCap int `json:"lastCap"`
+
+	// Seccomp is the compiled filter, if the spec has one.
+	Seccomp *Seccomp `json:"seccomp,omitempty"`
+	// SeccompState is the ContainerProcessState JSON sent with the
+	// listener fd (SCMP_ACT_NOTIFY).
+	SeccompState []byte `json:"seccompState,omitempty"`
 }
 
 // CgroupMount is one hierarchy to mount under a "cgroup" mount's
@@ -61,4 +67,20 @@ type CgroupMount struct {
 	// Symlinks are the other names of a hierarchy with several
 	// controllers ("cpu" and "cpuacct" for "cpu,cpuacct").
 	Symlinks []string `json:"symlinks,omitempty"`
+}
+
+// Seccomp is a compiled linux.seccomp filter, loaded by init with
+// seccomp(2) just before it execs the user process.
+type Seccomp struct {
+	// Filter is the BPF program: struct sock_filter entries, 8 bytes
+	// each, native endian.
+	Filter []byte `json:"filter"`
+	// Flags are SECCOMP_FILTER_FLAG_* for seccomp(2).
+	Flags uint `json:"flags,omitempty"`
+	// Notify: the filter has SCMP_ACT_NOTIFY rules; init passes the
+	// listener fd to ListenerPath's socket (through a connection the
+	// runtime opened for it).
+	Notify           bool   `json:"notify,omitempty"`
+	ListenerPath     string `json:"listenerPath,omitempty"`
+	ListenerMetadata string `json:"listenerMetadata,omitempty"`
 }
