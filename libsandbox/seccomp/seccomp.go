@@ -280,6 +280,10 @@ func export(f *libseccomp.ScmpFilter) ([]byte, error) {
 // NULL program, a known flag fails with EFAULT and an unknown one with
 // EINVAL.
 func FlagSupported(flag uint) bool {
+	if flag == flagWaitKillableRecv {
+		// Only valid together with a listener.
+		flag |= flagNewListener
+	}
 	_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flag), 0)
 	return e == unix.EFAULT
 }
