@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
@@ -55,8 +56,17 @@ func hierarchies(mounts []cgroups.Mount, own map[string]string) []initcfg.Cgroup
 		}
 		v1 = append(v1, m)
 	}
+	// /proc/PID/cgroup lists a hierarchy's controllers in the kernel's
+	// subsystem order ("cpuset,cpu,cpuacct", "pids,name=x") and
+	// ParseMountinfo sorts them: compare them sorted.
+	ownSorted := make(map[string]string, len(own))
+	for k, v := range own {
+		parts := strings.Split(k, ",")
+		sort.Strings(parts)
+		ownSorted[strings.Join(parts, ",")] = v
+	}
 	hostPath := func(m cgroups.Mount, key string) string {
-		rel, err := filepath.Rel(m.Root, own[key])
+		rel, err := filepath.Rel(m.Root, ownSorted[key])
 		if err != nil || strings.HasPrefix(rel, "..") {
 			rel = "."
 		}
