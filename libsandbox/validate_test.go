@@ -2,8 +2,11 @@ package libsandbox
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -513,6 +516,61 @@ func TestCheckSysctl(t *testing.T) {
 		case tc.want != "" && !strings.Contains(err.Error(), tc.want):
 			t.Errorf("checkSysctl(%q, %#x): got %q, want an error containing %q", tc.key, tc.ns.create, err, tc.want)
 		}
+	}
+}
+
+// A network namespace joined by path may be the runtime's own (the
+// host's): a net.* sysctl there would change the host, so it is refused
+// as runc refuses it ("not allowed in host network namespace").
+func TestCheckSysctlJoinedNetwork(t *testing.T) {
+	own, err := planNamespaces([]specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/proc/self/ns/net"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.close()
+	if err := checkSysctl("net.ipv4.ip_forward", own); err == nil || !strings.Contains(err.Error(), "network namespace") {
+		t.Errorf("net sysctl in the runtime's own network namespace: got %v, want an error about the network namespace", err)
+	}
+	// Other sysctls do not care which network namespace it is.
+	if err := checkSysctl("vm.swappiness", own); err == nil || !strings.Contains(err.Error(), "would change the host") {
+		t.Errorf("vm.swappiness: got %v, want it refused as before", err)
+	}
+
+	dir, rootfs := bundle(t)
+	s := validSpec(rootfs)
+	s.Linux.Namespaces[1].Path = "/proc/self/ns/net"
+	s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+	p, err := validate(s, dir)
+	if p != nil {
+		p.ns.close()
+	}
+	if err == nil || !strings.Contains(err.Error(), `linux.sysctl "net.ipv4.ip_forward"`) {
+		t.Errorf("validate: got %v, want an error naming linux.sysctl \"net.ipv4.ip_forward\"", err)
+	}
+}
+
+// A network namespace of its own, joined by path, takes net.* sysctls.
+func TestCheckSysctlJoinedOtherNetwork(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("requires root: creates a network namespace")
+	}
+	// A child in a new network namespace holds it; a thread of our own
+	// would not do: if it were the main thread, /proc/self/ns/net would
+	// follow it.
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("could not make a network namespace: %v", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	p := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/net"
+	plan, err := planNamespaces([]specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.close()
+	if err := checkSysctl("net.ipv4.ip_forward", plan); err != nil {
+		t.Errorf("net sysctl in a joined network namespace of its own: got %v, want nil", err)
 	}
 }
 
