@@ -16,14 +16,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The test binary is its own hook: with GO_WANT_HELPER_PROCESS=1 in its
-// environment it does what its last arguments say and exits.
+// The test binary is its own hook: run as argv[0] helperName it does what
+// its last arguments say and exits. argv[0] rather than the usual
+// GO_WANT_HELPER_PROCESS, so that the hook's environment is exactly the
+// one under test, empty included.
 func TestMain(m *testing.M) {
-	if os.Getenv("GO_WANT_HELPER_PROCESS") == "1" {
+	if os.Args[0] == helperName {
 		os.Exit(helper(os.Args))
 	}
 	os.Exit(m.Run())
 }
+
+const helperName = "hook-helper"
 
 // seen is what a hook received.
 type seen struct {
@@ -55,8 +59,6 @@ func helper(args []string) int {
 	return 20
 }
 
-var helperEnv = "GO_WANT_HELPER_PROCESS=1"
-
 func self(t *testing.T) string {
 	t.Helper()
 	exe, err := os.Executable()
@@ -67,7 +69,7 @@ func self(t *testing.T) string {
 }
 
 func hook(t *testing.T, action, arg string) specs.Hook {
-	return specs.Hook{Path: self(t), Args: []string{"hook", action, arg}, Env: []string{helperEnv}}
+	return specs.Hook{Path: self(t), Args: []string{helperName, action, arg}}
 }
 
 func readSeen(t *testing.T, name string) seen {
@@ -112,19 +114,19 @@ func TestRunArgsAndEnv(t *testing.T) {
 		name string
 		env  []string
 	}{
-		{"given env", []string{helperEnv, "A=1", "B=two words", "EMPTY="}},
+		{"given env", []string{"A=1", "B=two words", "EMPTY=", "PATH=/nowhere"}},
 		// Nothing of the runtime's environment leaks into a hook.
-		{"only what is asked", []string{helperEnv}},
+		{"no env", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("RUNTIME_SECRET", "must-not-leak")
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
-			h := specs.Hook{Path: self(t), Args: []string{"my-hook", "--flag", "dump", out}, Env: tc.env}
+			h := specs.Hook{Path: self(t), Args: []string{helperName, "--flag", "dump", out}, Env: tc.env}
 			if err := Run("createRuntime", []specs.Hook{h}, testState()); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
 			s := readSeen(t, out)
-			if !reflect.DeepEqual(s.Env, tc.env) {
+			if len(s.Env) != len(tc.env) || len(tc.env) > 0 && !reflect.DeepEqual(s.Env, tc.env) {
 				t.Errorf("env: got %q, want exactly %q", s.Env, tc.env)
 			}
 			if want := h.Args; !reflect.DeepEqual(s.Args, want) {
