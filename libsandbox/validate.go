@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/selinux/go-selinux"
+	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
@@ -307,6 +308,9 @@ func checkSysctl(key string, ns *nsPlan) error {
 		if !ns.has(specs.NetworkNamespace) {
 			return errors.New("needs a private network namespace")
 		}
+		if joinsOwnNetNS(ns) {
+			return errors.New("not allowed in the runtime's own (host) network namespace")
+		}
 		return nil
 	case k == "kernel.hostname" || k == "kernel.domainname":
 		if !ns.has(specs.UTSNamespace) {
@@ -315,6 +319,24 @@ func checkSysctl(key string, ns *nsPlan) error {
 		return nil
 	}
 	return errors.New("not in a separate kernel namespace: it would change the host")
+}
+
+// joinsOwnNetNS reports whether the network namespace joined by path is
+// the runtime's own, as runc's isHostNetNS does: a net.* sysctl written
+// there would change the host.
+func joinsOwnNetNS(ns *nsPlan) bool {
+	var own unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &own); err != nil {
+		return false
+	}
+	for _, j := range ns.joins {
+		var st unix.Stat_t
+		if j.typ == specs.NetworkNamespace && j.f != nil && unix.Fstat(int(j.f.Fd()), &st) == nil &&
+			st.Dev == own.Dev && st.Ino == own.Ino {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *plan) checkMounts(spec *specs.Spec) error {

@@ -98,6 +98,9 @@ func Send(f *os.File, m *Message, fds ...int) error {
 	if err != nil {
 		return err
 	}
+	if err := rc.Control(func(fd uintptr) { growSendBuffer(int(fd), len(b)) }); err != nil {
+		return err
+	}
 	var serr error
 	if cerr := rc.Write(func(fd uintptr) bool {
 		for {
@@ -114,6 +117,24 @@ func Send(f *os.File, m *Message, fds ...int) error {
 		return fmt.Errorf("send %s message: %w", m.Type, serr)
 	}
 	return nil
+}
+
+// growSendBuffer makes room for an n-byte packet. A SOCK_SEQPACKET
+// message must fit whole in the sender's buffer (sendmsg fails with
+// EMSGSIZE when n > SO_SNDBUF - 32, af_unix.c), and the default buffer
+// (net.core.wmem_default, 208 KiB) is smaller than a config with large
+// annotations or environment. SO_SNDBUFFORCE (CAP_NET_ADMIN) is not
+// capped by net.core.wmem_max; SO_SNDBUF is. The kernel doubles the value
+// it is given. On failure the send reports EMSGSIZE as before.
+func growSendBuffer(fd, n int) {
+	cur, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+	if err == nil && n <= cur-64 {
+		return
+	}
+	want := n/2 + 4096
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, want) != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, want)
+	}
 }
 
 // Recv reads one message and the descriptors that came with it. The

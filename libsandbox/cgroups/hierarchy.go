@@ -39,7 +39,7 @@ func ParseMountinfo(r io.Reader) ([]Mount, error) {
 		if in.FSType == "cgroup" {
 			for _, opt := range strings.Split(in.SuperOptions, ",") {
 				switch {
-				case opt == "rw" || opt == "ro" || opt == "clone_children" || opt == "noprefix" || opt == "xattr" || opt == "cpuset_v2_mode" || strings.HasPrefix(opt, "release_agent="):
+				case opt == "rw" || opt == "ro" || opt == "clone_children" || opt == "noprefix" || opt == "xattr" || opt == "cpuset_v2_mode" || opt == "favordynmods" || strings.HasPrefix(opt, "release_agent="):
 				default:
 					m.Controllers = append(m.Controllers, opt)
 				}

@@ -70,6 +70,16 @@ func Probe() (*Host, error) {
 	return hostFromMounts(mounts, own), nil
 }
 
+// NewHost describes a host from its cgroup mounts (ParseMountinfo) and a
+// process's /proc/PID/cgroup (ParseProcCgroup), for tests and tools.
+func NewHost(mounts []Mount, procCgroup map[string]string) *Host {
+	own := make(map[string]string, len(procCgroup))
+	for k, v := range procCgroup {
+		own[sortKey(k)] = v
+	}
+	return hostFromMounts(mounts, own)
+}
+
 func hostFromMounts(mounts []Mount, own map[string]string) *Host {
 	h := &Host{Mode: Legacy, Own: own}
 	for _, m := range mounts {

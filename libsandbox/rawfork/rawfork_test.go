@@ -39,6 +39,8 @@ func holder(t *testing.T, args ...string) (*exec.Cmd, int) {
 			b, _ := os.ReadFile("/proc/" + f[0] + "/comm")
 			if strings.TrimSpace(string(b)) == "sleep" {
 				n, _ := strconv.Atoi(f[0])
+				// Killing unshare does not kill the child it forked.
+				t.Cleanup(func() { unix.Kill(n, unix.SIGKILL) })
 				return cmd, n
 			}
 		}
