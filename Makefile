@@ -14,7 +14,7 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 BUILD     := tests/build
 
-.PHONY: all build test unit integration demo deps clean payload
+.PHONY: all build test unit integration integration-v2 demo deps clean payload
 all: build
 
 build:
@@ -36,9 +36,20 @@ unit:
 integration: build payload
 	bats --timing tests/integration
 
+# The suite again on a pure cgroup v2 host: inside a VM booted with
+# cgroup_no_v1=all (tests/vm/run.sh), unless this host is one already.
+V2_BATS := tests/integration/cgroups.bats tests/integration/run.bats
+integration-v2: build payload
+	@if [ "$$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then \
+		echo "integration-v2: this host is pure cgroup v2; the integration run covered it"; \
+	else \
+		tests/vm/run.sh -- bats --timing $(V2_BATS); \
+	fi
+
 test: deps
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) integration-v2
 
 demo:
 	scripts/deps.sh demo

@@ -58,6 +58,11 @@ type Attr struct {
 	// ForkAgain makes the process that execs a grandchild (see the package
 	// comment). Needed when joining or creating a pid namespace.
 	ForkAgain bool
+	// UseCgroupFD: CgroupFD is a cgroup v2 directory the process that
+	// execs is created in (clone3 CLONE_INTO_CGROUP on the second fork,
+	// which it implies): it is in its cgroup before it runs anything.
+	UseCgroupFD bool
+	CgroupFD    int
 	// Files[i] becomes fd i in the child.
 	Files []int
 	// Exe is an fd of the binary to run (execveat AT_EMPTY_PATH), so no
@@ -71,7 +76,7 @@ type Attr struct {
 const (
 	stageSetns   = 1
 	stageUnshare = 2
-	stageFork    = 3
+	stageFork    = 3 // the second fork
 	stageDup     = 4
 	stageExec    = 5
 	stageWait    = 6
@@ -81,7 +86,7 @@ const (
 var stageNames = map[uint32]string{
 	stageSetns:   "setns",
 	stageUnshare: "unshare",
-	stageFork:    "clone",
+	stageFork:    "second clone",
 	stageDup:     "dup3",
 	stageExec:    "execveat",
 	stageWait:    "wait for parent",
@@ -95,6 +100,22 @@ const (
 	recUnshared = 3 // the child has unshared and waits for a byte
 )
 
+// cloneArgs is struct clone_args (linux/sched.h), up to the cgroup field
+// (CLONE_ARGS_SIZE_VER2).
+type cloneArgs struct {
+	flags      uint64
+	pidfd      uint64
+	childTID   uint64
+	parentTID  uint64
+	exitSignal uint64
+	stack      uint64
+	stackSize  uint64
+	tls        uint64
+	setTID     uint64
+	setTIDSize uint64
+	cgroup     uint64
+}
+
 // childArgs is everything the child touches, prepared before the fork so
 // that the child allocates nothing.
 type childArgs struct {
@@ -107,6 +128,8 @@ type childArgs struct {
 	waitFd    int
 	setid     bool
 	forkAgain bool
+	clone3    cloneArgs
+	useClone3 bool
 	files     []int
 	exe       uintptr
 	empty     *byte
@@ -142,7 +165,8 @@ func Start(attr *Attr) (pid int, retErr error) {
 		wait:      attr.AfterUnshare != nil,
 		waitFd:    -1,
 		setid:     attr.BecomeRoot,
-		forkAgain: attr.ForkAgain,
+		forkAgain: attr.ForkAgain || attr.UseCgroupFD,
+		useClone3: attr.UseCgroupFD,
 		files:     append([]int(nil), attr.Files...),
 		exe:       uintptr(attr.Exe),
 		empty:     empty,
@@ -160,6 +184,14 @@ func Start(attr *Attr) (pid int, retErr error) {
 		a.nstype = append(a.nstype, ns.Type)
 	}
 	a.retry = make([]bool, len(a.nsfd))
+	if a.useClone3 {
+		// With CLONE_PARENT the exit signal is the caller's own
+		// (SIGCHLD); clone3 wants exit_signal 0 then.
+		a.clone3 = cloneArgs{
+			flags:  unix.CLONE_PARENT | unix.CLONE_INTO_CGROUP,
+			cgroup: uint64(attr.CgroupFD),
+		}
+	}
 
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
@@ -196,7 +228,7 @@ func Start(attr *Attr) (pid int, retErr error) {
 		return 0, os.NewSyscallError("clone", errno)
 	}
 
-	pid, report, err := readReports(p[0], attr.ForkAgain, func() error {
+	pid, report, err := readReports(p[0], a.forkAgain, func() error {
 		if err := attr.AfterUnshare(child); err != nil {
 			return err
 		}
@@ -210,7 +242,7 @@ func Start(attr *Attr) (pid int, retErr error) {
 		// exits, so the reaping below cannot block.
 		unix.Close(wp[1])
 	}
-	if attr.ForkAgain {
+	if a.forkAgain {
 		// The first child exits once it has forked the grandchild.
 		reap(child)
 	} else {
@@ -427,7 +459,11 @@ func childMain(a *childArgs) {
 		}
 	}
 	if a.forkAgain {
-		r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(unix.CLONE_PARENT), 0, 0, 0, 0, 0)
+		if a.useClone3 {
+			r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone3)), unsafe.Sizeof(a.clone3), 0)
+		} else {
+			r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(unix.CLONE_PARENT), 0, 0, 0, 0, 0)
+		}
 		if e != 0 {
 			fail(a, stageFork, e)
 		}

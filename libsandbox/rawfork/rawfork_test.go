@@ -159,3 +159,37 @@ func TestSetnsErrorIsReported(t *testing.T) {
 		t.Fatalf("got %v, want setns: invalid argument", err)
 	}
 }
+
+// cgroup2Mount finds where cgroup2 is mounted (pure v2 or hybrid).
+func cgroup2Mount(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+		var st unix.Statfs_t
+		if unix.Statfs(p, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			return p
+		}
+	}
+	t.Skip("no cgroup2 hierarchy mounted")
+	return ""
+}
+
+func TestCloneIntoCgroup(t *testing.T) {
+	requireRoot(t)
+	root := cgroup2Mount(t)
+	name := "sr-test-rawfork-" + strconv.Itoa(os.Getpid())
+	dir := root + "/" + name
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup: %v", err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	cg, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(cg)
+	attr := &Attr{UseCgroupFD: true, CgroupFD: cg}
+	out, status := runIn(t, attr, "grep '^0::' /proc/self/cgroup")
+	if status != 0 || strings.TrimSpace(out) != "0::/"+name {
+		t.Fatalf("got %q (status %d), want 0::/%s", out, status, name)
+	}
+}
