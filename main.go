@@ -54,6 +54,7 @@ func main() {
 		createCommand,
 		deleteCommand,
 		eventsCommand,
+		execCommand,
 		featuresCommand,
 		killCommand,
 		listCommand,

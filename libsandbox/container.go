@@ -516,3 +516,11 @@ func writePidFile(name string, pid int) error {
 	}
 	return nil
 }
+
+// Spec returns the config the container was created with.
+func (c *Container) Spec() *specs.Spec {
+	if c.state.Spec == nil {
+		return &specs.Spec{}
+	}
+	return c.state.Spec
+}

@@ -41,29 +41,7 @@ func Run(root, id string, spec *specs.Spec, opts *CreateOpts, keep bool) (int, e
 		return 0, nil
 	}
 
-	var copied chan struct{}
-	if nc.Console != nil {
-		restore, done := relayConsole(nc.Console)
-		defer restore()
-		copied = done
-	}
-	waited := make(chan *os.ProcessState, 1)
-	go func() {
-		st, _ := nc.Init.Wait()
-		waited <- st
-	}()
-	var st *os.ProcessState
-	for st == nil {
-		select {
-		case st = <-waited:
-		case s := <-sigc:
-			forwardSignal(nc, s)
-		}
-	}
-	if copied != nil {
-		<-copied
-	}
-	status := exitStatus(st)
+	status := waitForeground(nc.Init, nc.Console, sigc)
 	if !keep {
 		c, err := Load(root, id)
 		if err == nil {
@@ -76,7 +54,55 @@ func Run(root, id string, spec *specs.Spec, opts *CreateOpts, keep bool) (int, e
 	return status, nil
 }
 
-func forwardSignal(nc *NewContainer, s os.Signal) {
+// RunExec starts a process in the container; in the foreground it waits
+// for it like Run (signals forwarded, pty relayed) and returns its exit
+// status.
+func (c *Container) RunExec(o *ExecOpts) (int, error) {
+	var sigc chan os.Signal
+	if o.Foreground {
+		sigc = make(chan os.Signal, 128)
+		signal.Notify(sigc)
+		defer signal.Stop(sigc)
+	}
+	ep, err := c.Exec(o)
+	if err != nil {
+		return 0, err
+	}
+	if !o.Foreground {
+		return 0, nil
+	}
+	return waitForeground(ep.Process, ep.Console, sigc), nil
+}
+
+// waitForeground waits for p, our child, forwarding our signals to it and
+// relaying its pty (if console is set); it returns p's exit status.
+func waitForeground(p *os.Process, console *os.File, sigc chan os.Signal) int {
+	var copied chan struct{}
+	if console != nil {
+		restore, done := relayConsole(console)
+		defer restore()
+		copied = done
+	}
+	waited := make(chan *os.ProcessState, 1)
+	go func() {
+		st, _ := p.Wait()
+		waited <- st
+	}()
+	var st *os.ProcessState
+	for st == nil {
+		select {
+		case st = <-waited:
+		case s := <-sigc:
+			forwardSignal(p, console, s)
+		}
+	}
+	if copied != nil {
+		<-copied
+	}
+	return exitStatus(st)
+}
+
+func forwardSignal(p *os.Process, console *os.File, s os.Signal) {
 	sig, ok := s.(syscall.Signal)
 	if !ok {
 		return
@@ -85,11 +111,11 @@ func forwardSignal(nc *NewContainer, s os.Signal) {
 	case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
 		// Ours, not the container's (SIGURG: Go's preemption).
 	case unix.SIGWINCH:
-		if nc.Console != nil {
-			resizeFromStdin(nc.Console)
+		if console != nil {
+			resizeFromStdin(console)
 		}
 	default:
-		nc.Init.Signal(sig)
+		p.Signal(sig)
 	}
 }
 

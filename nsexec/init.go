@@ -67,15 +67,26 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 	if err := isync.RecvConfig(sock, &cfg); err != nil {
 		return err
 	}
+	if cfg.Spec == nil || cfg.Spec.Process == nil {
+		return fmt.Errorf("process: missing")
+	}
+	if cfg.Spec.Linux == nil {
+		cfg.Spec.Linux = &specs.Linux{}
+	}
+	if !hasRlimit(cfg.Spec.Process.Rlimits, "RLIMIT_NOFILE") {
+		restoreNofile()
+	}
+	if cfg.Exec {
+		return runExec(&cfg, sock, log, listenerFd)
+	}
+	return runCreate(&cfg, sock, log, fifoFd, listenerFd)
+}
+
+// runCreate sets up a new container: root filesystem, then the process.
+func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listenerFd int) error {
 	spec := cfg.Spec
 	proc := spec.Process
 	linux := spec.Linux
-	if linux == nil {
-		linux = &specs.Linux{}
-	}
-	if proc == nil {
-		return fmt.Errorf("process: missing")
-	}
 
 	// Device nodes and directories get exactly the modes we ask for.
 	unix.Umask(0)
@@ -92,9 +103,6 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 	// caller's controlling terminal, and TIOCSCTTY needs a session leader.
 	if _, err := unix.Setsid(); err != nil {
 		return fmt.Errorf("setsid: %w", err)
-	}
-	if !hasRlimit(proc.Rlimits, "RLIMIT_NOFILE") {
-		restoreNofile()
 	}
 
 	procfs, err := openProcfs()
@@ -152,13 +160,7 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 		}
 	}
 	if proc.Terminal {
-		master, err := setupConsole(mountNS)
-		if err != nil {
-			return err
-		}
-		err = isync.Signal(sock, isync.Console, int(master.Fd()))
-		master.Close()
-		if err != nil {
+		if err := sendConsole(sock, mountNS); err != nil {
 			return err
 		}
 	}
@@ -183,94 +185,14 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 			return fmt.Errorf("linux.sysctl %s: %w", k, err)
 		}
 	}
-	if proc.OOMScoreAdj != nil {
-		if err := procfs.write("self/oom_score_adj", fmt.Sprint(*proc.OOMScoreAdj)); err != nil {
-			return fmt.Errorf("process.oomScoreAdj: %w", err)
-		}
-	}
-	if err := setLabels(procfs, proc); err != nil {
-		return err
-	}
-	if err := setRlimits(proc.Rlimits); err != nil {
-		return err
-	}
 	if !cfg.NoNewKeyring {
 		if err := joinSessionKeyring(cfg.ID); err != nil {
 			return err
 		}
 	}
-
-	env := proc.Env
-	if _, ok := hasEnv(env, "HOME"); !ok {
-		env = append(env[:len(env):len(env)], "HOME="+homeFor(proc.User.UID))
-	}
-
-	// Capabilities and user, in the order that keeps what the spec asks
-	// for: drop the bounding set while we still have CAP_SETPCAP, keep
-	// the permitted set across the uid change (PR_SET_KEEPCAPS), change
-	// ids, then set the final sets; ambient last, since the kernel wants
-	// them permitted and inheritable.
-	sets, _, err := caps.Resolve(proc.Capabilities, cfg.LastCap)
+	final, err := setupProcess(cfg, procfs, listenerFd)
 	if err != nil {
 		return err
-	}
-	if cfg.Seccomp != nil && !proc.NoNewPrivileges {
-		// Loading the filter last needs CAP_SYS_ADMIN without
-		// no_new_privs; see finalExec for why keeping it until then
-		// gives the user process nothing.
-		const capSysAdmin = 21
-		sets.Effective |= 1 << capSysAdmin
-		sets.Permitted |= 1 << capSysAdmin
-	}
-	cwdFd := -1
-	if proc.Cwd != "" {
-		if cwdFd, err = openCwd(proc.Cwd); err != nil {
-			return err
-		}
-		defer unix.Close(cwdFd)
-	}
-	// No capabilities in the spec means none at all (as runc and crun),
-	// not the full set a root process would otherwise keep.
-	if err := caps.DropBounding(sets.Bounding, cfg.LastCap); err != nil {
-		return fmt.Errorf("process.capabilities.bounding: %w", err)
-	}
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl keepcaps: %w", err)
-	}
-	if err := setUser(proc.User); err != nil {
-		return fmt.Errorf("process.user: %w", err)
-	}
-	if cwdFd >= 0 {
-		if err := chdirFd(cwdFd, proc.Cwd); err != nil {
-			return err
-		}
-	}
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl keepcaps: %w", err)
-	}
-	if err := caps.Apply(sets, cfg.LastCap); err != nil {
-		return fmt.Errorf("process.capabilities: %w", err)
-	}
-	if proc.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("process.noNewPrivileges: %w", err)
-		}
-	}
-	if len(proc.Args) == 0 {
-		return fmt.Errorf("process.args: empty")
-	}
-	name, err := lookPath(proc.Args[0], env)
-	if err != nil {
-		return err
-	}
-	final, err := prepareExec(name, proc.Args, env, cfg.Seccomp, listenerFd, cfg.SeccompState)
-	if err != nil {
-		return err
-	}
-	if proc.User.Umask != nil {
-		unix.Umask(int(*proc.User.Umask))
-	} else {
-		unix.Umask(0o022)
 	}
 
 	// Everything that can fail for a reason in the config has been done:
@@ -301,17 +223,135 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 			fatalf("%v", err)
 		}
 	}
-
-	// No fd of ours may reach the user process (CVE-2024-21626): mark
-	// everything past stdio and the preserved fds close-on-exec. Marking
-	// instead of closing leaves the Go runtime's own fds working until
-	// execve.
-	if err := unix.CloseRange(uint(3+cfg.PreserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		fatalf("close fds: %v", err)
-	}
-	err = final.run()
-	fatalf("%s: %v", name, err)
+	final.exec(cfg.PreserveFds)
 	return nil
+}
+
+// runExec starts an extra process in a running container. The runtime
+// forked us into every namespace of the container (and its cgroup): the
+// mount namespace's root is the container's root already. Only the
+// process is set up.
+func runExec(cfg *initcfg.Config, sock *os.File, log *logger, listenerFd int) error {
+	if cfg.Spec.Process.Terminal {
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("setsid: %w", err)
+		}
+		if err := sendConsole(sock, false); err != nil {
+			return err
+		}
+	}
+	procfs, err := openProcfs()
+	if err != nil {
+		return err
+	}
+	defer procfs.close()
+	final, err := setupProcess(cfg, procfs, listenerFd)
+	if err != nil {
+		return err
+	}
+	if err := isync.Signal(sock, isync.Ready); err != nil {
+		return err
+	}
+	sock.Close()
+	log.close()
+	final.exec(cfg.PreserveFds)
+	return nil
+}
+
+func sendConsole(sock *os.File, mountConsole bool) error {
+	master, err := setupConsole(mountConsole)
+	if err != nil {
+		return err
+	}
+	defer master.Close()
+	return isync.Signal(sock, isync.Console, int(master.Fd()))
+}
+
+// setupProcess applies process.* to this thread and prepares the final
+// execve: everything that can fail because of the config fails here,
+// before ready.
+func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int) (*finalExec, error) {
+	proc := cfg.Spec.Process
+	if proc.OOMScoreAdj != nil {
+		if err := procfs.write("self/oom_score_adj", fmt.Sprint(*proc.OOMScoreAdj)); err != nil {
+			return nil, fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if err := setLabels(procfs, proc); err != nil {
+		return nil, err
+	}
+	if err := setRlimits(proc.Rlimits); err != nil {
+		return nil, err
+	}
+	env := proc.Env
+	if _, ok := hasEnv(env, "HOME"); !ok {
+		env = append(env[:len(env):len(env)], "HOME="+homeFor(proc.User.UID))
+	}
+
+	// Capabilities and user, in the order that keeps what the spec asks
+	// for: drop the bounding set while we still have CAP_SETPCAP, keep
+	// the permitted set across the uid change (PR_SET_KEEPCAPS), change
+	// ids, then set the final sets; ambient last, since the kernel wants
+	// them permitted and inheritable.
+	sets, _, err := caps.Resolve(proc.Capabilities, cfg.LastCap)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Seccomp != nil && !proc.NoNewPrivileges {
+		// Loading the filter last needs CAP_SYS_ADMIN without
+		// no_new_privs; see finalExec for why keeping it until then
+		// gives the user process nothing.
+		const capSysAdmin = 21
+		sets.Effective |= 1 << capSysAdmin
+		sets.Permitted |= 1 << capSysAdmin
+	}
+	cwdFd := -1
+	if proc.Cwd != "" {
+		if cwdFd, err = openCwd(proc.Cwd); err != nil {
+			return nil, err
+		}
+		defer unix.Close(cwdFd)
+	}
+	// No capabilities in the spec means none at all (as runc and crun),
+	// not the full set a root process would otherwise keep.
+	if err := caps.DropBounding(sets.Bounding, cfg.LastCap); err != nil {
+		return nil, fmt.Errorf("process.capabilities.bounding: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("prctl keepcaps: %w", err)
+	}
+	if err := setUser(proc.User); err != nil {
+		return nil, fmt.Errorf("process.user: %w", err)
+	}
+	if cwdFd >= 0 {
+		if err := chdirFd(cwdFd, proc.Cwd); err != nil {
+			return nil, err
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("prctl keepcaps: %w", err)
+	}
+	if err := caps.Apply(sets, cfg.LastCap); err != nil {
+		return nil, fmt.Errorf("process.capabilities: %w", err)
+	}
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return nil, fmt.Errorf("process.noNewPrivileges: %w", err)
+		}
+	}
+	if len(proc.Args) == 0 {
+		return nil, fmt.Errorf("process.args: empty")
+	}
+	name, err := lookPath(proc.Args[0], env)
+	if err != nil {
+		return nil, err
+	}
+	if proc.User.Umask != nil {
+		unix.Umask(int(*proc.User.Umask))
+	} else {
+		unix.Umask(0o022)
+	}
+	return prepareExec(name, proc.Args, env, cfg.Seccomp, listenerFd, cfg.SeccompState)
 }
 
 // fatalf reports an error after ready, when the runtime is no longer

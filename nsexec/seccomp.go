@@ -89,8 +89,19 @@ func prepareExec(name string, args, env []string, sc *initcfg.Seccomp, listenerS
 	return f, nil
 }
 
-// run never returns on success. On failure it returns the error; the
-// process is then past the point where the runtime listens.
+// exec marks every fd past stdio and the preserved ones close-on-exec
+// (no fd of ours may reach the user process: CVE-2024-21626; marking
+// rather than closing keeps the Go runtime's own fds working until
+// execve) and runs the final execve. It never returns: a failure, past
+// the point where the runtime listens, goes to the container's stderr.
+func (f *finalExec) exec(preserveFds int) {
+	if err := unix.CloseRange(uint(3+preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		fatalf("close fds: %v", err)
+	}
+	fatalf("%v", f.run())
+}
+
+// run never returns on success.
 func (f *finalExec) run() error {
 	if f.filter != nil {
 		r1, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(f.flags), uintptr(unsafe.Pointer(&f.fprog)))

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
+)
+
+var execCommand = &cli.Command{
+	Name:      "exec",
+	Usage:     "run a new process in a running container",
+	ArgsUsage: "<container-id> <command> [args...]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "a runtime-spec process JSON file (overrides the flags below)"},
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (NAME=value)"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "uid[:gid]"},
+		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional gids"},
+		&cli.StringFlag{Name: "process-label", Usage: "SELinux label of the process"},
+		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile of the process"},
+		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs"},
+		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (never to the inheritable set)"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process has started"},
+		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (3...) to the process"},
+		&cli.BoolFlag{Name: "ignore-paused", Hidden: true, Usage: "accepted for runc compatibility"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, minArgs); err != nil {
+			return err
+		}
+		if n := c.Int("preserve-fds"); n < 0 {
+			return fmt.Errorf("--preserve-fds: %d is negative", n)
+		}
+		ct, err := libsandbox.LoadUnlocked(root(c), c.Args().First())
+		if err != nil {
+			return err
+		}
+		proc, err := execProcess(c, ct.Spec().Process)
+		if err != nil {
+			return err
+		}
+		status, err := ct.RunExec(&libsandbox.ExecOpts{
+			Process:       proc,
+			ConsoleSocket: c.String("console-socket"),
+			PidFile:       c.String("pid-file"),
+			PreserveFds:   c.Int("preserve-fds"),
+			Foreground:    !c.Bool("detach"),
+		})
+		if err != nil {
+			return err
+		}
+		os.Exit(status)
+		return nil
+	},
+}
+
+// execProcess reads --process, or builds the process from the
+// container's own and the flags, as runc does.
+func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
+	if path := c.String("process"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--process: %w", err)
+		}
+		var p specs.Process
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("--process %s: invalid process JSON: %w", path, err)
+		}
+		return &p, nil
+	}
+	if c.NArg() < 2 {
+		return nil, fmt.Errorf("exec: no command given (args after the container ID, or --process)")
+	}
+	p := &specs.Process{}
+	if base != nil {
+		b, _ := json.Marshal(base)
+		json.Unmarshal(b, p)
+	}
+	p.Args = c.Args().Slice()[1:]
+	p.Terminal = c.Bool("tty")
+	if cwd := c.String("cwd"); cwd != "" {
+		p.Cwd = cwd
+	}
+	for _, kv := range c.StringSlice("env") {
+		p.Env = setEnv(p.Env, kv)
+	}
+	if u := c.String("user"); u != "" {
+		uid, gid, hasGid := strings.Cut(u, ":")
+		n, err := strconv.ParseUint(uid, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("--user %q: uid must be a number", u)
+		}
+		p.User.UID = uint32(n)
+		if hasGid {
+			g, err := strconv.ParseUint(gid, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--user %q: gid must be a number", u)
+			}
+			p.User.GID = uint32(g)
+		}
+	}
+	for _, g := range c.Int64Slice("additional-gids") {
+		if g < 0 || g > 1<<32-1 {
+			return nil, fmt.Errorf("--additional-gids: %d is not a gid", g)
+		}
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+	}
+	if l := c.String("process-label"); l != "" {
+		p.SelinuxLabel = l
+	}
+	if a := c.String("apparmor"); a != "" {
+		p.ApparmorProfile = a
+	}
+	if c.Bool("no-new-privs") {
+		p.NoNewPrivileges = true
+	}
+	if caps := c.StringSlice("cap"); len(caps) > 0 {
+		if p.Capabilities == nil {
+			p.Capabilities = &specs.LinuxCapabilities{}
+		}
+		// CVE-2022-29162: an added capability goes to the bounding,
+		// effective and permitted sets, never inheritable; and so not
+		// ambient either, which the kernel allows only for inheritable
+		// capabilities (as runc since 1.1.2).
+		for _, name := range caps {
+			name = strings.ToUpper(name)
+			if !strings.HasPrefix(name, "CAP_") {
+				name = "CAP_" + name
+			}
+			p.Capabilities.Bounding = append(p.Capabilities.Bounding, name)
+			p.Capabilities.Effective = append(p.Capabilities.Effective, name)
+			p.Capabilities.Permitted = append(p.Capabilities.Permitted, name)
+		}
+	}
+	return p, nil
+}
+
+// setEnv sets NAME=value in env, replacing an earlier NAME.
+func setEnv(env []string, kv string) []string {
+	name, _, _ := strings.Cut(kv, "=")
+	for i, e := range env {
+		if n, _, _ := strings.Cut(e, "="); n == name {
+			env[i] = kv
+			return env
+		}
+	}
+	return append(env, kv)
+}
