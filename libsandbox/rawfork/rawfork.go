@@ -123,6 +123,7 @@ type childArgs struct {
 	nstype    []int
 	retry     []bool // scratch: setns to retry after the user namespace
 	userIdx   int    // index of the user namespace in nsfd, or -1
+	cgroupIdx int    // index of the cgroup namespace, or -1
 	unshare   uintptr
 	wait      bool
 	waitFd    int
@@ -161,6 +162,7 @@ func Start(attr *Attr) (pid int, retErr error) {
 	}
 	a := &childArgs{
 		userIdx:   -1,
+		cgroupIdx: -1,
 		unshare:   attr.Unshare,
 		wait:      attr.AfterUnshare != nil,
 		waitFd:    -1,
@@ -179,6 +181,9 @@ func Start(attr *Attr) (pid int, retErr error) {
 				return 0, errors.New("rawfork: two user namespaces")
 			}
 			a.userIdx = i
+		}
+		if ns.Type == unix.CLONE_NEWCGROUP {
+			a.cgroupIdx = i
 		}
 		a.nsfd = append(a.nsfd, ns.Fd)
 		a.nstype = append(a.nstype, ns.Type)
@@ -402,10 +407,15 @@ func childMain(a *childArgs) {
 		r1     uintptr
 		nextfd int
 	)
-	// Pass 1: every namespace but the user one. EPERM may mean the
-	// namespace is owned by the user namespace we have not joined yet.
+	// Pass 1: every namespace but the user one, and but the cgroup one
+	// when forking again: clone3 CLONE_INTO_CGROUP must still run with
+	// our host credentials and cgroup namespace, or the kernel refuses
+	// the move (EACCES in the user namespace; ENOENT in the cgroup
+	// namespace, whose root our cgroup is not under). EPERM may mean the
+	// namespace is owned by the user namespace not joined yet: it is
+	// retried after that one.
 	for i = 0; i < len(a.nsfd); i++ {
-		if i == a.userIdx {
+		if i == a.userIdx || (i == a.cgroupIdx && a.forkAgain) {
 			continue
 		}
 		e = setns(a.nsfd[i], a.nstype[i])
@@ -415,18 +425,6 @@ func childMain(a *childArgs) {
 		}
 		if e != 0 {
 			fail(a, stageSetns, e)
-		}
-	}
-	if a.userIdx >= 0 {
-		if e = setns(a.nsfd[a.userIdx], a.nstype[a.userIdx]); e != 0 {
-			fail(a, stageSetns, e)
-		}
-		for i = 0; i < len(a.nsfd); i++ {
-			if a.retry[i] {
-				if e = setns(a.nsfd[i], a.nstype[i]); e != 0 {
-					fail(a, stageSetns, e)
-				}
-			}
 		}
 	}
 	if a.unshare != 0 {
@@ -447,17 +445,6 @@ func childMain(a *childArgs) {
 			}
 		}
 	}
-	if a.setid {
-		// setgroups may be denied in the user namespace
-		// (/proc/PID/setgroups "deny"); that is not fatal.
-		syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0)
-		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESGID, 0, 0, 0); e != 0 {
-			fail(a, stageSetid, e)
-		}
-		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
-			fail(a, stageSetid, e)
-		}
-	}
 	if a.forkAgain {
 		if a.useClone3 {
 			r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone3)), unsafe.Sizeof(a.clone3), 0)
@@ -473,6 +460,37 @@ func childMain(a *childArgs) {
 			for {
 				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 			}
+		}
+		if a.cgroupIdx >= 0 {
+			e = setns(a.nsfd[a.cgroupIdx], a.nstype[a.cgroupIdx])
+			if e == syscall.EPERM && a.userIdx >= 0 {
+				a.retry[a.cgroupIdx] = true
+			} else if e != 0 {
+				fail(a, stageSetns, e)
+			}
+		}
+	}
+	if a.userIdx >= 0 {
+		if e = setns(a.nsfd[a.userIdx], a.nstype[a.userIdx]); e != 0 {
+			fail(a, stageSetns, e)
+		}
+		for i = 0; i < len(a.nsfd); i++ {
+			if a.retry[i] {
+				if e = setns(a.nsfd[i], a.nstype[i]); e != 0 {
+					fail(a, stageSetns, e)
+				}
+			}
+		}
+	}
+	if a.setid {
+		// setgroups may be denied in the user namespace
+		// (/proc/PID/setgroups "deny"); that is not fatal.
+		syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0)
+		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESGID, 0, 0, 0); e != 0 {
+			fail(a, stageSetid, e)
+		}
+		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
+			fail(a, stageSetid, e)
 		}
 	}
 

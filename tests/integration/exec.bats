@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+load helpers
+
+setup() { requires root; setup_bundle; }
+teardown() { teardown_bundle; }
+
+# start_bg ID: create and start a detached container running sleep.
+start_bg() {
+	sr run -d --bundle "$BUNDLE" "$1" </dev/null >/dev/null 2>&1
+	[ "$(status "$1")" = running ]
+}
+
+@test "exec: output and exit status of the process" {
+	start_bg e1
+	run sr exec e1 sh -c 'echo hello; exit 7'
+	[ "$status" -eq 7 ]
+	[ "$output" = hello ]
+}
+
+@test "exec: joins the container's namespaces and cgroup" {
+	start_bg e1
+	pid=$(sr state e1 | jq .pid)
+	run sr exec e1 sh -c 'for n in pid net mnt ipc uts cgroup; do readlink /proc/self/ns/$n; done'
+	[ "$status" -eq 0 ]
+	want=$(for n in pid net mnt ipc uts cgroup; do readlink /proc/$pid/ns/$n; done)
+	[ "$output" = "$want" ]
+	# In the container's pid namespace: init is pid 1 there.
+	run sr exec e1 cat /proc/1/comm
+	[ "$output" = sleep ]
+	# In the container's cgroup (checked from the host).
+	sr exec -d --pid-file "$BUNDLE/exec.pid" e1 sleep 100 </dev/null >/dev/null 2>&1
+	epid=$(cat "$BUNDLE/exec.pid")
+	diff <(cat /proc/$pid/cgroup) <(cat /proc/$epid/cgroup)
+}
+
+@test "exec: joins a user namespace and its mount namespace, with no C" {
+	requires sandbox
+	own_rootfs
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	# The container's root (host uid 100000) must be able to reach its
+	# rootfs: mktemp made the bundle directory 0700.
+	chmod 755 "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	start_bg u1
+	pid=$(sr state u1 | jq .pid)
+	run sr exec u1 sh -c "readlink /proc/self/ns/user; readlink /proc/self/ns/mnt; cat /proc/self/uid_map; id -u"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(readlink /proc/$pid/ns/user)" ]
+	[ "${lines[1]}" = "$(readlink /proc/$pid/ns/mnt)" ]
+	[[ "${lines[2]}" == *100000*65536* ]]
+	[ "${lines[3]}" = 0 ]
+}
+
+@test "exec: user, groups, cwd and env from the flags" {
+	start_bg e1
+	run sr exec -u 1000:1000 -g 5 --cwd /tmp -e FOO=bar e1 sh -c 'id -u; id -g; id -G; pwd; echo $FOO'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = 1000 ]
+	[[ "${lines[2]}" == *5* ]]
+	[ "${lines[3]}" = /tmp ]
+	[ "${lines[4]}" = bar ]
+}
+
+@test "exec --process: a runtime-spec process JSON" {
+	start_bg e1
+	cat >"$BUNDLE/process.json" <<-'JSON'
+	{"args": ["sh", "-c", "echo $A; id -u; grep NoNewPrivs /proc/self/status"],
+	 "env": ["A=from-json", "PATH=/bin"], "cwd": "/", "user": {"uid": 65534, "gid": 65534},
+	 "noNewPrivileges": true}
+	JSON
+	run sr exec --process "$BUNDLE/process.json" e1
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = from-json ]
+	[ "${lines[1]}" = 65534 ]
+	[[ "${lines[2]}" == *1 ]]
+}
+
+@test "exec --cap: never adds inheritable capabilities (CVE-2022-29162)" {
+	start_bg e1
+	run sr exec --cap CAP_SYS_ADMIN e1 sh -c 'grep -E "CapInh|CapEff" /proc/self/status'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *0000000000000000 ]]
+	# CAP_SYS_ADMIN (21) is effective: bit 0x200000.
+	eff=$(echo "${lines[1]}" | awk '{print $2}')
+	(( (0x$eff >> 21) & 1 ))
+}
+
+@test "exec: the container's seccomp filter applies" {
+	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+	start_bg e1
+	run sr exec e1 mkdir /tmp/x
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Function not implemented"* ]]
+}
+
+@test "exec: no host fd reaches the process" {
+	start_bg e1
+	exec 7</etc/hostname
+	# busybox ls, not the Go payload: a Go 1.25+ program keeps its own
+	# cgroup files open.
+	run sr exec e1 ls /proc/self/fd
+	exec 7<&-
+	[ "$status" -eq 0 ]
+	# stdio, and the directory ls opened to list them.
+	[ "$(echo $output)" = "0 1 2 3" ]
+}
+
+@test "exec: a cwd through /proc/self/fd cannot escape (CVE-2024-21626)" {
+	start_bg e1
+	for fd in 3 4 5 6 7 8 9; do
+		run sr exec --cwd /proc/self/fd/$fd e1 pwd
+		if [ "$status" -eq 0 ]; then
+			# Whatever it resolved to, it is inside the container.
+			[[ "$output" != *"(unreachable)"* ]]
+			[[ "$output" != *sr-bats* ]]
+		fi
+	done
+}
+
+@test "exec: many at once" {
+	start_bg e1
+	for i in $(seq 10); do
+		sr exec e1 sh -c "echo $i" >"$BUNDLE/out.$i" 2>&1 &
+	done
+	wait
+	for i in $(seq 10); do
+		[ "$(cat "$BUNDLE/out.$i")" = "$i" ]
+	done
+}
+
+@test "exec: a stopped container: container not running" {
+	update_config '.process.args = ["true"]'
+	sr run --keep --bundle "$BUNDLE" e1 </dev/null >/dev/null 2>&1
+	run sr exec e1 true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not running"* ]]
+	run sr exec nope true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container does not exist"* ]]
+}
+
+@test "exec: a paused container is refused and left paused" {
+	start_bg e1
+	sr pause e1
+	run sr exec e1 true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *paused* ]]
+	[ "$(status e1)" = paused ]
+	sr resume e1
+}
+
+@test "exec: a missing binary and a bad user are clear errors" {
+	start_bg e1
+	run sr exec e1 /nope
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no such file or directory"* ]]
+	run sr exec e1 nope
+	[[ "$output" == *"executable file not found"* ]]
+	run sr exec -u bad e1 true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--user"* ]]
+	[ "$(status e1)" = running ]
+}
+
+@test "exec -t with a console socket" {
+	requires sandbox
+	start_bg e1
+	sock="$BUNDLE/console.sock"
+	"$RECVTTY" -ready "$BUNDLE/ready" "$sock" >"$BUNDLE/tty.out" &
+	rpid=$!
+	for i in $(seq 50); do [ -e "$BUNDLE/ready" ] && break; sleep 0.1; done
+	sr exec -d -t --console-socket "$sock" e1 sh -c 'tty; echo on-tty' </dev/null >/dev/null 2>&1
+	timeout 10 tail --pid=$rpid -f /dev/null || kill $rpid
+	grep -q '^/dev/pts/' "$BUNDLE/tty.out"
+	grep -q on-tty "$BUNDLE/tty.out"
+}
