@@ -173,3 +173,19 @@ teardown() {
 	run sr state hooks-poststop
 	[ "$status" -ne 0 ]
 }
+
+# runtime-spec: a failing startContainer hook is an error; the container
+# is stopped and its process never runs.
+@test "hooks: a failing startContainer hook fails start and the process never runs" {
+	# /bin/false of the container: startContainer runs inside it.
+	set_hooks startContainer '{"path": "/bin/false"}'
+	update_config '.process.args = ["sh", "-c", "echo ran >/tmp/process-ran"]'
+	sr create --bundle "$BUNDLE" hooks-startcontainer </dev/null >"$BUNDLE/create.out" 2>&1 || fail "$(cat "$BUNDLE/create.out")"
+	run sr start hooks-startcontainer
+	echo "start: status $status: $output"
+	cat "$BUNDLE/create.out"
+	[ "$status" -ne 0 ]
+	wait_status hooks-startcontainer stopped
+	[ ! -e "$OUT/process-ran" ]
+	grep -q startContainer "$BUNDLE/create.out"
+}
