@@ -27,6 +27,14 @@ func (c *Container) Start() error {
 	default:
 		return fmt.Errorf("cannot start a container in the %s state", st)
 	}
+	// Init's pidfd first: opening the fifo releases init, and a short
+	// process may have run and exited (a zombie, which openInit refuses)
+	// before we would look.
+	pidfd, err := c.openInit()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pidfd)
 	fifo := filepath.Join(c.dir, fifoFile)
 	// O_NONBLOCK: opening the read end never waits for a writer; init
 	// is (or will be) blocked opening the write end.
@@ -40,11 +48,6 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
-	pidfd, err := c.openInit()
-	if err != nil {
-		return err
-	}
-	defer unix.Close(pidfd)
 	if err := awaitFifo(f, pidfd); err != nil {
 		return err
 	}
