@@ -268,6 +268,11 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return nil, fmt.Errorf("make exec fifo: %w", err)
 	}
+	// mkfifo's mode is cut by our umask; a non-root container user must
+	// be able to open it for writing (init opens it after the uid change).
+	if err := os.Chmod(fifo, 0o622); err != nil {
+		return nil, fmt.Errorf("make exec fifo: %w", err)
+	}
 	if uid, gid, ok := rootIDs(spec); ok {
 		if err := os.Chown(fifo, uid, gid); err != nil {
 			return nil, fmt.Errorf("chown exec fifo: %w", err)

@@ -203,25 +203,33 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 	sock.Close()
 	log.close()
 
+	var fifo *os.File
 	if fifoFd >= 0 {
 		// Blocks until `start` opens the fifo for reading. Reopened
 		// through our verified procfs: the O_PATH fd cannot be written.
-		f, err := procfs.reopen(fifoFd, unix.O_WRONLY)
+		fifo, err = procfs.reopen(fifoFd, unix.O_WRONLY)
 		if err != nil {
 			fatalf("open exec fifo: %v", err)
 		}
-		if _, err := f.Write([]byte{'0'}); err != nil {
-			fatalf("write exec fifo: %v", err)
-		}
-		f.Close()
-		unix.Close(fifoFd)
 	}
+	// The startContainer hooks run once `start` has been called (the
+	// fifo is open) and before our byte tells it we go on: `start`
+	// returns, and runs the poststart hooks, only after them, and a
+	// failing one makes it fail (the container is stopped: we exit
+	// without writing).
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		st := *cfg.HookState
 		st.Status = specs.StateRunning
 		if err := hooks.Run("startContainer", spec.Hooks.StartContainer, &st); err != nil {
 			fatalf("%v", err)
 		}
+	}
+	if fifo != nil {
+		if _, err := fifo.Write([]byte{'0'}); err != nil {
+			fatalf("write exec fifo: %v", err)
+		}
+		fifo.Close()
+		unix.Close(fifoFd)
 	}
 	final.exec(cfg.PreserveFds)
 	return nil

@@ -71,11 +71,14 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 	if err := unix.Mount("", "/", "", flag, ""); err != nil {
 		return nil, fmt.Errorf("make / %s: %w", s.Propagation, err)
 	}
-	if flag&unix.MS_SHARED != 0 {
-		// pivot_root(2) refuses a new root whose parent mount is shared.
-		if err := parentMountPrivate(s.Rootfs); err != nil {
-			return nil, err
-		}
+	// Whatever the propagation of "/", the mount holding the rootfs may
+	// still be shared: a non-recursive value ("slave", "private",
+	// "unbindable") changes "/" alone. Shared, our bind of the rootfs
+	// below would propagate to the host's mount namespace, and
+	// pivot_root(2) would refuse the new root (EINVAL). runc makes it
+	// private unconditionally too (rootfsParentMountPrivate).
+	if err := parentMountPrivate(s.Rootfs); err != nil {
+		return nil, err
 	}
 	if err := unix.Mount(s.Rootfs, s.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return nil, fmt.Errorf("bind rootfs %s onto itself: %w", s.Rootfs, err)

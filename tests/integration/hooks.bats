@@ -1,0 +1,185 @@
+#!/usr/bin/env bats
+# hooks.bats - lifecycle hooks as they see the container: which run, in
+# what order, with what state on stdin, args and env; a hook that hangs
+# past its timeout; and which failures are fatal.
+load helpers
+
+# Hooks write into $OUT, a host directory also mounted on the
+# container's /tmp: the startContainer hook runs inside the container,
+# after the pivot, where only the container's paths exist.
+HOOK_SH='#!/bin/sh
+# hook.sh NAME DIR: record that hook NAME ran, with the state on stdin.
+cat >"$2/$1.json"
+echo "$1" >>"$2/order"
+'
+
+# hook NAME [DIR [PATH]] is the JSON of one hook running hook.sh.
+hook() {
+	local dir=${2:-$OUT} path=${3:-$OUT/hook.sh}
+	jq -nc --arg p "$path" --arg n "$1" --arg d "$dir" \
+		'{path: $p, args: ["hook.sh", $n, $d], env: ["PATH=/usr/bin:/bin"]}'
+}
+
+# set_hooks KIND JSON... sets the hooks of one kind.
+set_hooks() {
+	local kind=$1
+	shift
+	update_config ".hooks.$kind = [$(
+		IFS=,
+		echo "$*"
+	)]"
+}
+
+# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
+# and shows what it printed (bats shows it when the test fails).
+ctr() {
+	local id=$1
+	shift
+	run sr run "$@" --bundle "$BUNDLE" "$id"
+	echo "status $status, output:"
+	echo "$output"
+}
+
+# procs_using DIR prints the processes with an fd or cwd under DIR: an
+# init that survived a failed create holds the exec fifo in $ROOT.
+procs_using() {
+	find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 -lname "$1/*" 2>/dev/null || true
+}
+
+# create_fails ID runs `create`, which must fail and leave nothing: no
+# state, no process. Its output is in $BUNDLE/create.out. Not with bats
+# `run`: a create that wrongly succeeds leaves a container holding the
+# stdout it was given.
+create_fails() {
+	local rc=0
+	timeout 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$1" </dev/null >"$BUNDLE/create.out" 2>&1 || rc=$?
+	echo "create $1: exit $rc, output:"
+	cat "$BUNDLE/create.out"
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "create $1 did not fail (exit $rc)"
+	[ -z "$(ls -A "$ROOT")" ] || fail "left in $ROOT: $(ls -A "$ROOT")"
+	local left
+	left=$(procs_using "$ROOT")
+	[ -z "$left" ] || fail "processes left: $left"
+}
+
+setup() {
+	requires root
+	setup_bundle
+	# Cgroup limits are not this file's business, and our runtime warns
+	# about them on stderr, which `run` mixes into $output.
+	update_config 'del(.linux.resources)
+		| .process.args = ["true"]'
+	OUT="$BUNDLE/out"
+	mkdir -m 755 "$OUT"
+	printf '%s' "$HOOK_SH" >"$OUT/hook.sh"
+	chmod 755 "$OUT/hook.sh"
+	update_config '.mounts += [{"destination": "/tmp", "type": "bind", "source": "'"$OUT"'", "options": ["rbind"]}]'
+}
+
+teardown() {
+	if [ -s "${OUT:-}/hook.pid" ]; then
+		kill -9 "$(cat "$OUT/hook.pid")" 2>/dev/null || true
+	fi
+	teardown_bundle
+}
+
+@test "hooks: all six kinds run in order with the state on stdin" {
+	local k
+	for k in prestart createRuntime createContainer poststart poststop; do
+		set_hooks "$k" "$(hook "$k")"
+	done
+	set_hooks startContainer "$(hook startContainer /tmp /tmp/hook.sh)"
+	ctr hooks-order
+	[ "$status" -eq 0 ]
+	echo "order: $(cat "$OUT/order")"
+	[ "$(cat "$OUT/order" | tr '\n' ' ')" = "prestart createRuntime createContainer startContainer poststart poststop " ]
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		echo "$k: $(cat "$OUT/$k.json")"
+		[ "$(jq -r .id "$OUT/$k.json")" = hooks-order ]
+		[ "$(jq -r .bundle "$OUT/$k.json")" = "$BUNDLE" ]
+		[ -n "$(jq -r .ociVersion "$OUT/$k.json")" ]
+	done
+	for k in prestart createRuntime createContainer startContainer poststart; do
+		[ "$(jq -r '.pid // 0' "$OUT/$k.json")" -gt 0 ]
+	done
+	[ "$(jq -r .status "$OUT/prestart.json")" = creating ]
+	[ "$(jq -r .status "$OUT/createRuntime.json")" = creating ]
+	[ "$(jq -r .status "$OUT/createContainer.json")" = creating ]
+	[ "$(jq -r .status "$OUT/poststart.json")" = running ]
+	[ "$(jq -r .status "$OUT/poststop.json")" = stopped ]
+}
+
+@test "hooks: a hook gets its args and env, and only its env" {
+	set_hooks createRuntime "$(jq -nc --arg d "$OUT" '{path: "/bin/sh",
+		args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"", $d, "one", "two words"],
+		env: ["HOOKVAR=hello world", "PATH=/bin"]}')"
+	SR_BATS_CALLER_VAR=leaked ctr hooks-args
+	[ "$status" -eq 0 ]
+	[ "$(cat "$OUT/args")" = "$OUT|one|two words" ]
+	cat "$OUT/env"
+	grep -qx "HOOKVAR=hello world" "$OUT/env"
+	grep -qx "PATH=/bin" "$OUT/env"
+	! grep -q SR_BATS_CALLER_VAR "$OUT/env"
+}
+
+@test "hooks: a hook past its timeout is killed and create fails, leaving nothing" {
+	set_hooks createRuntime "$(jq -nc --arg d "$OUT" '{path: "/bin/sh",
+		args: ["sh", "-c", "echo $$ >\"$0/hook.pid\"; exec sleep 60", $d], timeout: 1}')"
+	local start=$SECONDS
+	create_fails hooks-timeout
+	[ $((SECONDS - start)) -lt 20 ]
+	grep -qi timeout "$BUNDLE/create.out"
+	# The hook itself is gone too.
+	local pid
+	pid=$(cat "$OUT/hook.pid")
+	[ -n "$pid" ]
+	! kill -0 "$pid" 2>/dev/null || fail "hook process $pid still alive"
+}
+
+@test "hooks: a failing prestart, createRuntime or createContainer hook fails create" {
+	local k
+	for k in prestart createRuntime createContainer; do
+		update_config 'del(.hooks)'
+		set_hooks "$k" '{"path": "/bin/false"}'
+		create_fails "hooks-fail-$k"
+		grep -q "$k" "$BUNDLE/create.out" || fail "error does not name the $k hook"
+	done
+}
+
+@test "hooks: a failing poststart hook is only a warning" {
+	set_hooks poststart '{"path": "/bin/false"}'
+	update_config '.process.args = ["sh", "-c", "sleep 0.2; echo ran >/tmp/process-ran"]'
+	ctr hooks-poststart
+	[ "$status" -eq 0 ]
+	[[ "$output" == *poststart* ]]
+	[ "$(cat "$OUT/process-ran")" = ran ]
+}
+
+@test "hooks: a failing poststop hook is only a warning" {
+	set_hooks poststop '{"path": "/bin/false"}'
+	sr create --bundle "$BUNDLE" hooks-poststop </dev/null >"$BUNDLE/create.out" 2>&1 || fail "$(cat "$BUNDLE/create.out")"
+	sr start hooks-poststop
+	wait_status hooks-poststop stopped
+	run sr delete hooks-poststop
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *poststop* ]]
+	run sr state hooks-poststop
+	[ "$status" -ne 0 ]
+}
+
+# runtime-spec: a failing startContainer hook is an error; the container
+# is stopped and its process never runs.
+@test "hooks: a failing startContainer hook fails start and the process never runs" {
+	# /bin/false of the container: startContainer runs inside it.
+	set_hooks startContainer '{"path": "/bin/false"}'
+	update_config '.process.args = ["sh", "-c", "echo ran >/tmp/process-ran"]'
+	sr create --bundle "$BUNDLE" hooks-startcontainer </dev/null >"$BUNDLE/create.out" 2>&1 || fail "$(cat "$BUNDLE/create.out")"
+	run sr start hooks-startcontainer
+	echo "start: status $status: $output"
+	cat "$BUNDLE/create.out"
+	[ "$status" -ne 0 ]
+	wait_status hooks-startcontainer stopped
+	[ ! -e "$OUT/process-ran" ]
+	grep -q startContainer "$BUNDLE/create.out"
+}

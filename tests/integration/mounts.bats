@@ -1,0 +1,389 @@
+#!/usr/bin/env bats
+# mounts.bats - the container's filesystem as its process sees it: the
+# spec's mounts and their options, symlinks in the image that try to lead
+# a mount outside the rootfs, root.readonly, masked and read-only paths,
+# /dev, linux.devices, rootfsPropagation and --no-pivot.
+load helpers
+
+# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
+sh_cmd() {
+	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
+}
+
+# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
+# and shows what it printed (bats shows it when the test fails).
+ctr() {
+	local id=$1
+	shift
+	run sr run "$@" --bundle "$BUNDLE" "$id"
+	echo "status $status, output:"
+	echo "$output"
+}
+
+# add_mount JSON appends one entry to mounts.
+add_mount() {
+	update_config ".mounts += [$1]"
+}
+
+# host_mount ARGS... mounts something on the host for one test and
+# remembers it for teardown (which must unmount before removing $BUNDLE).
+host_mount() {
+	mount "$@"
+	HOST_MOUNTS+=("${@: -1}")
+}
+
+setup() {
+	requires root
+	setup_bundle
+	# The cgroup limits are not what this file is about, and our runtime
+	# warns about them on stderr, which `run` mixes into $output.
+	update_config 'del(.linux.resources)'
+	HOST_MOUNTS=()
+}
+
+teardown() {
+	local i
+	for ((i = ${#HOST_MOUNTS[@]} - 1; i >= 0; i--)); do
+		# Several mounts may be stacked there (propagated back from a
+		# container with a shared rootfs).
+		while mountpoint -q "${HOST_MOUNTS[i]}"; do
+			umount -l "${HOST_MOUNTS[i]}" || break
+		done
+	done
+	teardown_bundle
+}
+
+@test "mounts: a tmpfs gets the mode and size of its options" {
+	# A new directory: runc 1.1 gives a tmpfs on an existing one that
+	# directory's mode instead of mode=.
+	own_rootfs
+	add_mount '{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=1750", "size=1m"]}'
+	sh_cmd 'stat -c %a /scratch; df -k /scratch | awk "NR == 2 { print \$2 }"
+		dd if=/dev/zero of=/scratch/big bs=1k count=2048 2>&1 | grep -o "No space left on device"'
+	ctr mounts-tmpfs
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1750 ]
+	[ "${lines[1]}" = 1024 ]
+	[ "${lines[2]}" = "No space left on device" ]
+}
+
+@test "mounts: a bind mount of a host directory is shared both ways" {
+	mkdir "$BUNDLE/host"
+	echo from-host >"$BUNDLE/host/in"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/host"'", "options": ["rbind", "rw"]}'
+	sh_cmd 'cat /tmp/in && echo from-container >/tmp/out'
+	ctr mounts-bind
+	[ "$status" -eq 0 ]
+	[ "$output" = from-host ]
+	[ "$(cat "$BUNDLE/host/out")" = from-container ]
+}
+
+@test "mounts: a read-only bind mount refuses writes" {
+	mkdir "$BUNDLE/host"
+	echo from-host >"$BUNDLE/host/in"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/host"'", "options": ["bind", "ro"]}'
+	sh_cmd 'cat /tmp/in; echo x >/tmp/out'
+	ctr mounts-bind-ro
+	[ "$status" -ne 0 ]
+	# stdout and stderr may come in either order.
+	[[ "$output" == *from-host* ]]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ ! -e "$BUNDLE/host/out" ]
+}
+
+@test "mounts: rbind carries submounts and rro makes them read-only too" {
+	mkdir -p "$BUNDLE/host/sub"
+	host_mount -t tmpfs -o size=1m sr-bats-sub "$BUNDLE/host/sub"
+	echo in-submount >"$BUNDLE/host/sub/marker"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/host"'", "options": ["rbind", "rro"]}'
+	sh_cmd 'cat /tmp/sub/marker
+		for f in /tmp/top /tmp/sub/file; do
+			touch $f 2>/dev/null && echo "$f writable" || echo "$f read-only"
+		done'
+	ctr mounts-rro
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = in-submount ]
+	[ "${lines[1]}" = "/tmp/top read-only" ]
+	[ "${lines[2]}" = "/tmp/sub/file read-only" ]
+}
+
+@test "mounts: a file bind mount makes its destination a file" {
+	own_rootfs
+	echo hello-file >"$BUNDLE/motd"
+	add_mount '{"destination": "/etc/motd", "type": "bind", "source": "'"$BUNDLE/motd"'", "options": ["bind", "ro"]}'
+	sh_cmd 'cat /etc/motd; [ -f /etc/motd ] && echo regular-file'
+	ctr mounts-file
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = hello-file ]
+	[ "${lines[1]}" = regular-file ]
+}
+
+@test "mounts: a relative bind source is relative to the bundle, not the cwd" {
+	mkdir "$BUNDLE/data"
+	echo in-bundle >"$BUNDLE/data/f"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "data", "options": ["rbind"]}'
+	sh_cmd 'cat /tmp/f'
+	cd /
+	ctr mounts-relative
+	[ "$status" -eq 0 ]
+	[ "$output" = in-bundle ]
+}
+
+@test "mounts: a propagation option applies to the mount" {
+	mkdir "$BUNDLE/a" "$BUNDLE/b"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/a"'", "options": ["rbind", "shared"]}'
+	add_mount '{"destination": "/root", "type": "bind", "source": "'"$BUNDLE/b"'", "options": ["rbind", "rprivate"]}'
+	# mountinfo field 5 is the mount point; optional fields follow field 6.
+	sh_cmd 'for d in /tmp /root; do
+			awk -v d=$d "\$5 == d { print d, (\$7 ~ /^shared:/ ? \"shared\" : \"not-shared\") }" /proc/self/mountinfo
+		done'
+	ctr mounts-propagation
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/tmp shared" ]
+	[ "${lines[1]}" = "/root not-shared" ]
+}
+
+@test "mounts: noexec is effective, exec is not restricted" {
+	add_mount '{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["noexec"]}'
+	add_mount '{"destination": "/root", "type": "tmpfs", "source": "tmpfs", "options": ["exec"]}'
+	# busybox runs the applet named by argv[0]: copy it as "true".
+	sh_cmd 'cp /bin/busybox /tmp/true && cp /bin/busybox /root/true || exit 9
+		/root/true && echo exec-ran
+		/tmp/true || echo noexec-refused'
+	ctr mounts-noexec
+	[ "$status" -eq 0 ]
+	[[ "$output" == *exec-ran* ]]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" == *noexec-refused* ]]
+}
+
+@test "mounts: nodev makes device nodes unusable" {
+	mkdir "$BUNDLE/devs"
+	mknod "$BUNDLE/devs/null" c 1 3
+	chmod 666 "$BUNDLE/devs/null"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/devs"'", "options": ["bind", "nodev"]}'
+	add_mount '{"destination": "/root", "type": "bind", "source": "'"$BUNDLE/devs"'", "options": ["bind", "dev"]}'
+	sh_cmd 'echo x >/root/null && echo dev-usable
+		echo x >/tmp/null || echo nodev-refused'
+	ctr mounts-nodev
+	[ "$status" -eq 0 ]
+	[[ "$output" == *dev-usable* ]]
+	[[ "$output" == *nodev-refused* ]]
+}
+
+# Fails with sandbox-runtime as of this commit: every non-root
+# process.user does. The exec fifo is made with mode 0622 under the
+# runtime's umask (libsandbox/container.go Create, unix.Mkfifo), so it is
+# 0600 and init, already the container user, cannot open it ("open exec
+# fifo: permission denied"). runc clears the umask around mkfifo.
+@test "mounts: nosuid stops a set-user-id program from gaining privileges" {
+	mkdir -m 755 "$BUNDLE/suid"
+	cp "$PAYLOAD" "$BUNDLE/suid/payload"
+	chmod 4755 "$BUNDLE/suid/payload"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/suid"'", "options": ["bind", "nosuid"]}'
+	add_mount '{"destination": "/root", "type": "bind", "source": "'"$BUNDLE/suid"'", "options": ["bind"]}'
+	update_config '.process.user = {"uid": 1000, "gid": 1000} | .process.noNewPrivileges = false'
+	sh_cmd '/root/payload caps | grep CapEff; /tmp/payload caps | grep CapEff'
+	ctr mounts-nosuid
+	[ "$status" -eq 0 ]
+	# set-uid root: the bounding set (the spec's three capabilities).
+	[ "${lines[0]}" = "CapEff: 0000000020000420" ]
+	[ "${lines[1]}" = "CapEff: 0000000000000000" ]
+}
+
+# A symlink in the image as a mount destination is resolved inside the
+# rootfs; a runtime that resolved it on the host would mount over the host
+# path and leave the container's symlink dangling (CVE-2021-30465 class).
+symlinked_destination() {
+	local link=$1
+	own_rootfs
+	mkdir "$BUNDLE/hostdir"
+	echo untouched >"$BUNDLE/hostdir/marker"
+	ln -s "$link" "$BUNDLE/rootfs/evil"
+	add_mount '{"destination": "/evil", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}'
+	sh_cmd 'ls -A /evil; echo written >/evil/file && cat /evil/file'
+	ctr mounts-symlink
+	[ "$status" -eq 0 ]
+	# A fresh tmpfs (empty, writable) behind the container's /evil ...
+	[ "$output" = written ]
+	# ... made inside the rootfs, where the link points from its root ...
+	[ -d "$BUNDLE/rootfs$BUNDLE/hostdir" ]
+	# ... and the host directory is as it was.
+	[ "$(ls -A "$BUNDLE/hostdir")" = marker ]
+	[ "$(cat "$BUNDLE/hostdir/marker")" = untouched ]
+}
+
+@test "mounts: a destination that is an absolute symlink stays in the rootfs" {
+	symlinked_destination "$BUNDLE/hostdir"
+}
+
+@test "mounts: a destination that is a ../ symlink stays in the rootfs" {
+	symlinked_destination "../../../../../../../..$BUNDLE/hostdir"
+}
+
+# procfs or sysfs over a symlink would let the image decide where the
+# kernel's files appear (runc checkProcMount).
+special_on_symlink() {
+	local dir=$1
+	own_rootfs
+	rm -rf "$BUNDLE/rootfs/$dir"
+	ln -s tmp "$BUNDLE/rootfs/$dir"
+	sh_cmd 'echo started'
+	ctr mounts-$dir-link
+	[ "$status" -ne 0 ]
+	[[ "$output" != *started* ]]
+	[[ "$output" == *$dir* ]]
+}
+
+@test "mounts: proc is refused onto a symlink" {
+	special_on_symlink proc
+}
+
+@test "mounts: sysfs is refused onto a symlink" {
+	special_on_symlink sys
+}
+
+@test "mounts: root.readonly makes / read-only" {
+	update_config '.root.readonly = true'
+	sh_cmd 'touch /new-file'
+	ctr mounts-ro-root
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+}
+
+@test "mounts: without root.readonly / is writable" {
+	own_rootfs
+	update_config '.root.readonly = false'
+	sh_cmd 'echo hi >/new-file'
+	ctr mounts-rw-root
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BUNDLE/rootfs/new-file")" = hi ]
+}
+
+@test "mounts: maskedPaths hides a file's content and a directory's entries" {
+	update_config '.linux.maskedPaths = ["/etc/passwd", "/home", "/does/not/exist"]'
+	sh_cmd 'echo "passwd $(wc -c </etc/passwd)"
+		echo "home $(ls -A /home | wc -l)"
+		grep -q root /etc/group && echo group-visible'
+	ctr mounts-masked
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "passwd 0" ]
+	[ "${lines[1]}" = "home 0" ]
+	[ "${lines[2]}" = group-visible ]
+	# The masks are the container's: the shared rootfs is intact.
+	[ -s "$BUILD/rootfs/etc/passwd" ]
+	[ -d "$BUILD/rootfs/home/user" ]
+}
+
+@test "mounts: readonlyPaths makes a writable mount read-only" {
+	add_mount '{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}'
+	add_mount '{"destination": "/root", "type": "tmpfs", "source": "tmpfs"}'
+	update_config '.linux.readonlyPaths = ["/tmp", "/does/not/exist"]'
+	sh_cmd 'touch /root/f && echo root-writable; touch /tmp/f'
+	ctr mounts-readonly-paths
+	[ "$status" -ne 0 ]
+	# stdout and stderr may come in either order.
+	[[ "$output" == *root-writable* ]]
+	[[ "$output" == *"touch: /tmp/f: Read-only file system"* ]]
+}
+
+@test "mounts: /dev has the default devices and symlinks" {
+	sh_cmd 'for d in null zero full random urandom tty; do
+			stat -c "%n %F %t:%T %a" /dev/$d
+		done
+		for l in ptmx fd stdin stdout stderr; do
+			echo "/dev/$l -> $(readlink /dev/$l)"
+		done
+		[ -c /dev/pts/ptmx ] && echo pts-ptmx
+		echo x >/dev/full || true'
+	ctr mounts-dev
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/dev/null character special file 1:3 666" ]
+	[ "${lines[1]}" = "/dev/zero character special file 1:5 666" ]
+	[ "${lines[2]}" = "/dev/full character special file 1:7 666" ]
+	[ "${lines[3]}" = "/dev/random character special file 1:8 666" ]
+	[ "${lines[4]}" = "/dev/urandom character special file 1:9 666" ]
+	[ "${lines[5]}" = "/dev/tty character special file 5:0 666" ]
+	[ "${lines[6]}" = "/dev/ptmx -> pts/ptmx" ]
+	[ "${lines[7]}" = "/dev/fd -> /proc/self/fd" ]
+	[ "${lines[8]}" = "/dev/stdin -> /proc/self/fd/0" ]
+	[ "${lines[9]}" = "/dev/stdout -> /proc/self/fd/1" ]
+	[ "${lines[10]}" = "/dev/stderr -> /proc/self/fd/2" ]
+	[ "${lines[11]}" = pts-ptmx ]
+	# /dev/full is the real thing (its error is on stderr, which may
+	# come before or after stdout).
+	[[ "$output" == *"No space left on device"* ]]
+}
+
+@test "mounts: linux.devices makes nodes with the given mode, uid and gid" {
+	update_config '.linux.devices = [
+		{"path": "/dev/sr-null", "type": "c", "major": 1, "minor": 3, "fileMode": 416, "uid": 1000, "gid": 5},
+		{"path": "/dev/sub/fifo", "type": "p", "fileMode": 384, "uid": 0, "gid": 0}]'
+	sh_cmd 'stat -c "%n %F %t:%T %a %u %g" /dev/sr-null /dev/sub/fifo'
+	ctr mounts-devices
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/dev/sr-null character special file 1:3 640 1000 5" ]
+	[ "${lines[1]}" = "/dev/sub/fifo fifo 0:0 600 0 0" ]
+}
+
+# root_propagation VALUE prints how the container's / propagates: shared,
+# slave, private or unbindable. The rootfs is on a tmpfs of the test's own,
+# made shared, so that the runtime's choice is visible: the host's mounts
+# here are private, and a slave of a private mount is just private.
+root_propagation() {
+	update_config '.linux.rootfsPropagation = "'"$1"'"'
+	sh_cmd 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+	run sr run --bundle "$BUNDLE" mounts-rootprop
+	[ "$status" -eq 0 ] || { echo "rootfsPropagation \"$1\": status $status: $output" >&2; return 1; }
+	case $output in
+	*" shared:"*) echo shared ;;
+	*" master:"*) echo slave ;;
+	*" unbindable "*) echo unbindable ;;
+	*) echo private ;;
+	esac
+}
+
+@test "mounts: linux.rootfsPropagation sets the propagation of /" {
+	mkdir "$BUNDLE/rootfs"
+	host_mount -t tmpfs sr-bats-rootfs "$BUNDLE/rootfs"
+	mount --make-shared "$BUNDLE/rootfs"
+	cp -a "$BUILD/rootfs/." "$BUNDLE/rootfs/"
+	update_config '.root.path = "rootfs"'
+	local v got want bad=""
+	# Not "runbindable": it makes every host mount in the new namespace
+	# unbindable before the runtime binds the rootfs (and /dev/null for
+	# maskedPaths), so no runtime can use it (runc 1.1 fails as well).
+	for v in "" slave rslave private rprivate shared rshared unbindable; do
+		case $v in
+		"" | rslave) want=slave ;;
+		# Not recursive: these change the host's "/" alone, not the
+		# mount holding the rootfs, which the runtime makes private
+		# (runc does the same).
+		slave | private | rprivate | unbindable) want=private ;;
+		*shared) want=shared ;;
+		esac
+		got=$(root_propagation "$v" || echo "a failed container")
+		echo "rootfsPropagation \"$v\": / is $got, want $want"
+		[ "$got" = "$want" ] || bad=1
+	done
+	[ -z "$bad" ]
+	# Nothing the containers mounted came back to the host.
+	[ "$(grep -c " $BUNDLE/rootfs" /proc/self/mountinfo)" -eq 1 ]
+}
+
+@test "mounts: an unknown rootfsPropagation is refused" {
+	update_config '.linux.rootfsPropagation = "sideways"'
+	sh_cmd 'echo started'
+	ctr mounts-badprop
+	[ "$status" -ne 0 ]
+	[[ "$output" != *started* ]]
+	[[ "$output" == *sideways* ]]
+}
+
+@test "mounts: --no-pivot runs the container in its rootfs" {
+	sh_cmd 'ls /bin/payload; ls -d /work /usr/local/go 2>&1 | grep -c "No such file"'
+	ctr mounts-nopivot --no-pivot
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /bin/payload ]
+	[ "${lines[1]}" = 2 ]
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# terminal.bats - process.terminal: the pty master sent over
+# --console-socket (received by tests/cmd/recvtty), /dev/console, the
+# errors of a terminal without a socket and a socket without a terminal,
+# and a foreground `run` relaying its pty.
+load helpers
+
+# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
+sh_cmd() {
+	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
+}
+
+# start_recvtty [-input TEXT] listens on $BUNDLE/tty.sock; what the
+# container writes to its terminal goes to $BUNDLE/tty.out.
+start_recvtty() {
+	local i
+	"$RECVTTY" -ready "$BUNDLE/tty.ready" "$@" "$BUNDLE/tty.sock" \
+		</dev/null >"$BUNDLE/tty.out" 2>&1 3>&- &
+	RECV=$!
+	for i in $(seq 100); do
+		[ -e "$BUNDLE/tty.ready" ] && return 0
+		sleep 0.05
+	done
+	fail "recvtty not listening: $(cat "$BUNDLE/tty.out")"
+}
+
+# recvtty_output waits (up to 10 s) for recvtty to see the terminal close
+# and puts what it received, without carriage returns, in $output and
+# $lines.
+recvtty_output() {
+	local i
+	for i in $(seq 200); do
+		kill -0 "$RECV" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$RECV" 2>/dev/null && fail "recvtty still running: the terminal was not closed"
+	wait "$RECV" || fail "recvtty failed: $(cat "$BUNDLE/tty.out")"
+	RECV=
+	output=$(tr -d '\r' <"$BUNDLE/tty.out")
+	mapfile -t lines <<<"$output"
+	echo "terminal output:"
+	echo "$output"
+}
+
+# create_fails ID [FLAGS...] runs `create`, which must fail and leave no
+# state; its output is in $BUNDLE/create.out. Not with bats `run`: a
+# create that wrongly succeeds leaves a container holding its stdout.
+create_fails() {
+	local id=$1 rc=0
+	shift
+	timeout 30 "$RUNTIME" --root "$ROOT" create "$@" --bundle "$BUNDLE" "$id" </dev/null >"$BUNDLE/create.out" 2>&1 || rc=$?
+	echo "create $id: exit $rc, output:"
+	cat "$BUNDLE/create.out"
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "create $id did not fail (exit $rc)"
+	[ -z "$(ls -A "$ROOT")" ] || fail "left in $ROOT: $(ls -A "$ROOT")"
+}
+
+setup() {
+	requires root
+	setup_bundle
+	# Cgroup limits are not this file's business, and our runtime warns
+	# about them on stderr, which `run` mixes into $output.
+	update_config 'del(.linux.resources) | .process.terminal = true'
+	RECV=
+}
+
+teardown() {
+	if [ -n "$RECV" ]; then
+		kill "$RECV" 2>/dev/null || true
+		wait "$RECV" 2>/dev/null || true
+	fi
+	teardown_bundle
+}
+
+@test "terminal: the pty goes to the --console-socket and is the process's stdio" {
+	start_recvtty
+	sh_cmd 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-three-ttys'
+	sr run -d --console-socket "$BUNDLE/tty.sock" --bundle "$BUNDLE" term-socket \
+		</dev/null >"$BUNDLE/run.out" 2>&1 || fail "run: $(cat "$BUNDLE/run.out")"
+	recvtty_output
+	[ "${lines[0]}" = /dev/pts/0 ]
+	[ "${lines[1]}" = all-three-ttys ]
+}
+
+@test "terminal: what is typed into the console reaches the process" {
+	start_recvtty -input $'hello\n'
+	sh_cmd 'read line; echo "got:$line"'
+	sr run -d --console-socket "$BUNDLE/tty.sock" --bundle "$BUNDLE" term-input \
+		</dev/null >"$BUNDLE/run.out" 2>&1 || fail "run: $(cat "$BUNDLE/run.out")"
+	recvtty_output
+	[[ "$output" == *got:hello* ]]
+}
+
+@test "terminal: /dev/console is the container's terminal" {
+	start_recvtty
+	sh_cmd 'stat -c "%F %t:%T" /dev/console "$(tty)"'
+	sr run -d --console-socket "$BUNDLE/tty.sock" --bundle "$BUNDLE" term-console \
+		</dev/null >"$BUNDLE/run.out" 2>&1 || fail "run: $(cat "$BUNDLE/run.out")"
+	recvtty_output
+	[[ "${lines[0]}" == "character special file "* ]]
+	# The same device as the pty: /dev/pts/0 (major 136, 0x88).
+	[ "${lines[0]}" = "${lines[1]}" ]
+	[ "${lines[0]}" = "character special file 88:0" ]
+}
+
+@test "terminal: create with a terminal and no --console-socket fails" {
+	sh_cmd 'echo started'
+	create_fails term-nosocket
+	grep -q "console socket" "$BUNDLE/create.out"
+}
+
+@test "terminal: --console-socket without a terminal is refused" {
+	update_config '.process.terminal = false'
+	start_recvtty
+	create_fails term-notty --console-socket "$BUNDLE/tty.sock"
+	grep -q "console" "$BUNDLE/create.out"
+}
+
+@test "terminal: run in the foreground relays the pty and the exit status" {
+	sh_cmd 'tty; echo relayed; exit 3'
+	run sr run --bundle "$BUNDLE" term-fg </dev/null
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"/dev/pts/0"* ]]
+	[[ "$output" == *relayed* ]]
+}
+
+@test "terminal: run in the foreground on a real terminal (script)" {
+	requires script
+	sh_cmd 'tty; [ -t 0 ] && echo stdin-is-a-tty; exit 4'
+	# script gives the runtime a pty of its own as stdin and stdout.
+	run script -qec "$RUNTIME --root $ROOT run --bundle $BUNDLE term-script" /dev/null </dev/null
+	echo "$output"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"/dev/pts/0"* ]]
+	[[ "$output" == *stdin-is-a-tty* ]]
+}
