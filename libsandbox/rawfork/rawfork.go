@@ -148,6 +148,11 @@ func Start(attr *Attr) (pid int, retErr error) {
 	if attr.Exe < 0 {
 		return 0, errors.New("rawfork: no executable fd")
 	}
+	if attr.UseCgroupFD && attr.Unshare != 0 {
+		// Namespaces made by unshare must belong to the joined user
+		// namespace, which the clone into a cgroup must come before.
+		return 0, errors.New("rawfork: UseCgroupFD with Unshare is not supported")
+	}
 	empty, err := syscall.BytePtrFromString("")
 	if err != nil {
 		return 0, err
@@ -388,6 +393,31 @@ func fail(a *childArgs, stage uint32, e syscall.Errno) {
 	}
 }
 
+// joinUser joins the user namespace, then the namespaces pass 1 could
+// not join without it.
+//
+//go:norace
+//go:nosplit
+func joinUser(a *childArgs) {
+	var (
+		i int
+		e syscall.Errno
+	)
+	if a.userIdx < 0 {
+		return
+	}
+	if e = setns(a.nsfd[a.userIdx], a.nstype[a.userIdx]); e != 0 {
+		fail(a, stageSetns, e)
+	}
+	for i = 0; i < len(a.nsfd); i++ {
+		if a.retry[i] {
+			if e = setns(a.nsfd[i], a.nstype[i]); e != 0 {
+				fail(a, stageSetns, e)
+			}
+		}
+	}
+}
+
 //go:norace
 //go:nosplit
 func setns(fd, typ int) syscall.Errno {
@@ -408,14 +438,14 @@ func childMain(a *childArgs) {
 		nextfd int
 	)
 	// Pass 1: every namespace but the user one, and but the cgroup one
-	// when forking again: clone3 CLONE_INTO_CGROUP must still run with
-	// our host credentials and cgroup namespace, or the kernel refuses
-	// the move (EACCES in the user namespace; ENOENT in the cgroup
-	// namespace, whose root our cgroup is not under). EPERM may mean the
-	// namespace is owned by the user namespace not joined yet: it is
-	// retried after that one.
+	// when cloning into a cgroup: clone3 CLONE_INTO_CGROUP must still run
+	// with our host credentials and cgroup namespace, or the kernel
+	// refuses the move (EACCES in the user namespace; ENOENT in the
+	// cgroup namespace, whose root our cgroup is not under). EPERM may
+	// mean the namespace is owned by the user namespace not joined yet:
+	// it is retried after that one.
 	for i = 0; i < len(a.nsfd); i++ {
-		if i == a.userIdx || (i == a.cgroupIdx && a.forkAgain) {
+		if i == a.userIdx || (i == a.cgroupIdx && a.useClone3) {
 			continue
 		}
 		e = setns(a.nsfd[i], a.nstype[i])
@@ -426,6 +456,11 @@ func childMain(a *childArgs) {
 		if e != 0 {
 			fail(a, stageSetns, e)
 		}
+	}
+	// Namespaces made by unshare belong to the user namespace we are in
+	// then: join it first (unless it must wait for the clone3 above).
+	if !a.useClone3 {
+		joinUser(a)
 	}
 	if a.unshare != 0 {
 		if _, _, e = syscall.RawSyscall(syscall.SYS_UNSHARE, a.unshare, 0, 0); e != 0 {
@@ -461,6 +496,8 @@ func childMain(a *childArgs) {
 				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 			}
 		}
+	}
+	if a.useClone3 {
 		if a.cgroupIdx >= 0 {
 			e = setns(a.nsfd[a.cgroupIdx], a.nstype[a.cgroupIdx])
 			if e == syscall.EPERM && a.userIdx >= 0 {
@@ -469,18 +506,7 @@ func childMain(a *childArgs) {
 				fail(a, stageSetns, e)
 			}
 		}
-	}
-	if a.userIdx >= 0 {
-		if e = setns(a.nsfd[a.userIdx], a.nstype[a.userIdx]); e != 0 {
-			fail(a, stageSetns, e)
-		}
-		for i = 0; i < len(a.nsfd); i++ {
-			if a.retry[i] {
-				if e = setns(a.nsfd[i], a.nstype[i]); e != 0 {
-					fail(a, stageSetns, e)
-				}
-			}
-		}
+		joinUser(a)
 	}
 	if a.setid {
 		// setgroups may be denied in the user namespace
