@@ -31,6 +31,9 @@ func (m *fs2) NeedsEnter() bool { return false }
 func (m *fs2) Exists() bool     { _, err := os.Stat(m.dir); return err == nil }
 
 func (m *fs2) mountRoot() string {
+	if testHooks.v2Root != "" {
+		return testHooks.v2Root
+	}
 	// Walk up while the parent is still a cgroup2 directory.
 	d := m.dir
 	for {

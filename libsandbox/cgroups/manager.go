@@ -113,6 +113,22 @@ func Load(st *State) Manager {
 	return m
 }
 
+// testHooks let this package's tests run the drivers over a fake
+// cgroupfs in a temp dir by doing there what the kernel does in a real
+// one. Test-only: production code never sets them, and they are nil or
+// empty then.
+var testHooks struct {
+	// mkdir fills a directory mkdirAll has just made with the control
+	// files the kernel would create in a new cgroup.
+	mkdir func(dir string)
+	// write sees every control-file write before it is made and may
+	// refuse it, as the kernel refuses a value with EINVAL.
+	write func(path, value string) error
+	// v2Root is the cgroup2 mount point that fs2.mountRoot otherwise
+	// finds with statfs (a temp dir is never cgroup2).
+	v2Root string
+}
+
 // mkdirAll makes dir and its missing parents, recording each one made so
 // that Destroy removes exactly those.
 func mkdirAll(st *State, dir string, made func(string) error) error {
@@ -132,6 +148,9 @@ func mkdirAll(st *State, dir string, made func(string) error) error {
 		d := missing[i]
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create cgroup %s: %w", d, err)
+		}
+		if testHooks.mkdir != nil {
+			testHooks.mkdir(d)
 		}
 		st.Created = append(st.Created, d)
 		if made != nil {
@@ -182,6 +201,11 @@ func write(dir, file, value, field string) error {
 		return fmt.Errorf("%s: %w", field, err)
 	}
 	defer f.Close()
+	if testHooks.write != nil {
+		if err := testHooks.write(p, value); err != nil {
+			return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
+		}
+	}
 	if _, err := f.WriteString(value); err != nil {
 		return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
 	}
