@@ -207,6 +207,12 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 	if err := checkNonNegative("linux.resources.memory.swap", mem.Swap); err != nil {
 		return err
 	}
+	// Before any write: a refused update changes nothing.
+	if update && mem.Limit != nil && *mem.Limit > 0 {
+		if cur, err := readUint(m.dir, "memory.current"); err == nil && uint64(*mem.Limit) < cur {
+			return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d", *mem.Limit, cur)
+		}
+	}
 	if mem.Swap != nil {
 		var limit int64
 		if mem.Limit != nil {
@@ -231,11 +237,6 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 		}
 	}
 	if mem.Limit != nil && *mem.Limit != 0 {
-		if update && *mem.Limit > 0 {
-			if cur, err := readUint(m.dir, "memory.current"); err == nil && uint64(*mem.Limit) < cur {
-				return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d", *mem.Limit, cur)
-			}
-		}
 		if err := write(m.dir, "memory.max", limitString(*mem.Limit), "linux.resources.memory.limit"); err != nil {
 			return err
 		}
