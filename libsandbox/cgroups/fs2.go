@@ -260,10 +260,11 @@ func (m *fs2) setCPU(c *specs.LinuxCPU) error {
 	if c == nil {
 		return nil
 	}
-	if c.RealtimeRuntime != nil || c.RealtimePeriod != nil {
-		if (c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0) || (c.RealtimePeriod != nil && *c.RealtimePeriod != 0) {
-			return errors.New("linux.resources.cpu.realtimeRuntime: realtime scheduling limits do not exist on cgroup v2")
-		}
+	if c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0 {
+		return errors.New("linux.resources.cpu.realtimeRuntime: realtime scheduling limits do not exist on cgroup v2")
+	}
+	if c.RealtimePeriod != nil && *c.RealtimePeriod != 0 {
+		return errors.New("linux.resources.cpu.realtimePeriod: realtime scheduling limits do not exist on cgroup v2")
 	}
 	if c.Shares != nil && *c.Shares != 0 {
 		if err := write(m.dir, "cpu.weight", strconv.FormatUint(SharesToWeight(*c.Shares), 10), "linux.resources.cpu.shares"); err != nil {
