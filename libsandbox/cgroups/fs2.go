@@ -334,12 +334,17 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 		if d.Weight == nil {
 			continue
 		}
+		field := fmt.Sprintf("linux.resources.blockIO.weightDevice[%d]", i)
+		// Below 10 BlkioWeightToIOWeight would wrap around.
+		if *d.Weight < 10 || *d.Weight > 1000 {
+			return fmt.Errorf("%s: %d is outside 10..1000", field, *d.Weight)
+		}
 		file, w := "io.weight", BlkioWeightToIOWeight(uint64(*d.Weight))
 		if bfq {
 			file, w = "io.bfq.weight", uint64(*d.Weight)
 		}
 		v := fmt.Sprintf("%d:%d %d", d.Major, d.Minor, w)
-		if err := write(m.dir, file, v, fmt.Sprintf("linux.resources.blockIO.weightDevice[%d]", i)); err != nil {
+		if err := write(m.dir, file, v, field); err != nil {
 			return err
 		}
 	}
