@@ -228,7 +228,9 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 		}
 		if *mem.Swap != 0 {
 			if !exists(m.dir, "memory.swap.max") {
-				if v != 0 {
+				// Without swap accounting nothing limits swap: "max"
+				// is what there is (runc ignores max and 0 too).
+				if v > 0 {
 					return errors.New("linux.resources.memory.swap: swap accounting is not available on this host (no memory.swap.max)")
 				}
 			} else if err := write(m.dir, "memory.swap.max", limitString(v), "linux.resources.memory.swap"); err != nil {
