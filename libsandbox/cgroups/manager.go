@@ -121,8 +121,9 @@ var testHooks struct {
 	// mkdir fills a directory mkdirAll has just made with the control
 	// files the kernel would create in a new cgroup.
 	mkdir func(dir string)
-	// write sees every control-file write before it is made and may
-	// refuse it, as the kernel refuses a value with EINVAL.
+	// write sees every control-file write before it is made (even to a
+	// missing file) and may refuse it, as the kernel refuses a value
+	// with EINVAL.
 	write func(path, value string) error
 	// v2Root is the cgroup2 mount point that fs2.mountRoot otherwise
 	// finds with statfs (a temp dir is never cgroup2).
@@ -193,6 +194,13 @@ func rmdir(d string) error {
 // write writes one cgroup file; the error names the resource field.
 func write(dir, file, value, field string) error {
 	p := filepath.Join(dir, file)
+	// Before the open: O_TRUNC, a no-op on cgroupfs, empties a fake's
+	// file even when the hook refuses the value.
+	if testHooks.write != nil {
+		if err := testHooks.write(p, value); err != nil {
+			return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
+		}
+	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -201,11 +209,6 @@ func write(dir, file, value, field string) error {
 		return fmt.Errorf("%s: %w", field, err)
 	}
 	defer f.Close()
-	if testHooks.write != nil {
-		if err := testHooks.write(p, value); err != nil {
-			return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
-		}
-	}
 	if _, err := f.WriteString(value); err != nil {
 		return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
 	}
