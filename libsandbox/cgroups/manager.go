@@ -170,12 +170,37 @@ func removeCreated(st *State) error {
 	var firstErr error
 	for i := len(st.Created) - 1; i >= 0; i-- {
 		d := st.Created[i]
+		if isParentOf(d, st.Created[i+1:]) && hasSubdirs(d) {
+			// A parent made for this container that now holds other
+			// cgroups too (another container's, under the same new
+			// parent): rmdir would fail with EBUSY. Leave it.
+			continue
+		}
 		err := rmdir(d)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
 	return firstErr
+}
+
+func isParentOf(d string, dirs []string) bool {
+	for _, x := range dirs {
+		if strings.HasPrefix(x, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSubdirs(d string) bool {
+	ents, _ := os.ReadDir(d)
+	for _, e := range ents {
+		if e.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 func rmdir(d string) error {
