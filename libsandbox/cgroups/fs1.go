@@ -212,6 +212,10 @@ func (m *fs1) setMemory(mem *specs.LinuxMemory, update bool) error {
 	if err := checkNonNegative("linux.resources.memory.swap", mem.Swap); err != nil {
 		return err
 	}
+	// Checked before any write: a refused update changes nothing.
+	if mem.Swappiness != nil && *mem.Swappiness > 100 {
+		return fmt.Errorf("linux.resources.memory.swappiness: %d is above 100", *mem.Swappiness)
+	}
 	d, err := m.need("memory", "linux.resources.memory")
 	if err != nil {
 		return err
@@ -270,9 +274,6 @@ func (m *fs1) setMemory(mem *specs.LinuxMemory, update bool) error {
 		}
 	}
 	if mem.Swappiness != nil {
-		if *mem.Swappiness > 100 {
-			return fmt.Errorf("linux.resources.memory.swappiness: %d is above 100", *mem.Swappiness)
-		}
 		if err := write(d, "memory.swappiness", strconv.FormatUint(*mem.Swappiness, 10), "linux.resources.memory.swappiness"); err != nil {
 			return err
 		}

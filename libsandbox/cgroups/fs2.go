@@ -31,6 +31,9 @@ func (m *fs2) NeedsEnter() bool { return false }
 func (m *fs2) Exists() bool     { _, err := os.Stat(m.dir); return err == nil }
 
 func (m *fs2) mountRoot() string {
+	if testHooks.v2Root != "" {
+		return testHooks.v2Root
+	}
 	// Walk up while the parent is still a cgroup2 directory.
 	d := m.dir
 	for {
@@ -204,6 +207,12 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 	if err := checkNonNegative("linux.resources.memory.swap", mem.Swap); err != nil {
 		return err
 	}
+	// Before any write: a refused update changes nothing.
+	if update && mem.Limit != nil && *mem.Limit > 0 {
+		if cur, err := readUint(m.dir, "memory.current"); err == nil && uint64(*mem.Limit) < cur {
+			return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d", *mem.Limit, cur)
+		}
+	}
 	if mem.Swap != nil {
 		var limit int64
 		if mem.Limit != nil {
@@ -219,7 +228,9 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 		}
 		if *mem.Swap != 0 {
 			if !exists(m.dir, "memory.swap.max") {
-				if v != 0 {
+				// Without swap accounting nothing limits swap: "max"
+				// is what there is (runc ignores max and 0 too).
+				if v > 0 {
 					return errors.New("linux.resources.memory.swap: swap accounting is not available on this host (no memory.swap.max)")
 				}
 			} else if err := write(m.dir, "memory.swap.max", limitString(v), "linux.resources.memory.swap"); err != nil {
@@ -228,11 +239,6 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 		}
 	}
 	if mem.Limit != nil && *mem.Limit != 0 {
-		if update && *mem.Limit > 0 {
-			if cur, err := readUint(m.dir, "memory.current"); err == nil && uint64(*mem.Limit) < cur {
-				return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d", *mem.Limit, cur)
-			}
-		}
 		if err := write(m.dir, "memory.max", limitString(*mem.Limit), "linux.resources.memory.limit"); err != nil {
 			return err
 		}
@@ -256,10 +262,11 @@ func (m *fs2) setCPU(c *specs.LinuxCPU) error {
 	if c == nil {
 		return nil
 	}
-	if c.RealtimeRuntime != nil || c.RealtimePeriod != nil {
-		if (c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0) || (c.RealtimePeriod != nil && *c.RealtimePeriod != 0) {
-			return errors.New("linux.resources.cpu.realtimeRuntime: realtime scheduling limits do not exist on cgroup v2")
-		}
+	if c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0 {
+		return errors.New("linux.resources.cpu.realtimeRuntime: realtime scheduling limits do not exist on cgroup v2")
+	}
+	if c.RealtimePeriod != nil && *c.RealtimePeriod != 0 {
+		return errors.New("linux.resources.cpu.realtimePeriod: realtime scheduling limits do not exist on cgroup v2")
 	}
 	if c.Shares != nil && *c.Shares != 0 {
 		if err := write(m.dir, "cpu.weight", strconv.FormatUint(SharesToWeight(*c.Shares), 10), "linux.resources.cpu.shares"); err != nil {
@@ -329,12 +336,17 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 		if d.Weight == nil {
 			continue
 		}
+		field := fmt.Sprintf("linux.resources.blockIO.weightDevice[%d]", i)
+		// Below 10 BlkioWeightToIOWeight would wrap around.
+		if *d.Weight < 10 || *d.Weight > 1000 {
+			return fmt.Errorf("%s: %d is outside 10..1000", field, *d.Weight)
+		}
 		file, w := "io.weight", BlkioWeightToIOWeight(uint64(*d.Weight))
 		if bfq {
 			file, w = "io.bfq.weight", uint64(*d.Weight)
 		}
 		v := fmt.Sprintf("%d:%d %d", d.Major, d.Minor, w)
-		if err := write(m.dir, file, v, fmt.Sprintf("linux.resources.blockIO.weightDevice[%d]", i)); err != nil {
+		if err := write(m.dir, file, v, field); err != nil {
 			return err
 		}
 	}

@@ -165,7 +165,7 @@ func (h *Host) v1Dir(m Mount, path string) string {
 		inner = filepath.Join(h.Own[m.Key()], inner)
 	}
 	rel, err := filepath.Rel(m.Root, inner)
-	if err != nil || strings.HasPrefix(rel, "..") {
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		rel = strings.TrimPrefix(inner, "/")
 	}
 	return filepath.Join(m.Point, rel)

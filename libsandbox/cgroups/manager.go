@@ -113,6 +113,23 @@ func Load(st *State) Manager {
 	return m
 }
 
+// testHooks let this package's tests run the drivers over a fake
+// cgroupfs in a temp dir by doing there what the kernel does in a real
+// one. Test-only: production code never sets them, and they are nil or
+// empty then.
+var testHooks struct {
+	// mkdir fills a directory mkdirAll has just made with the control
+	// files the kernel would create in a new cgroup.
+	mkdir func(dir string)
+	// write sees every control-file write before it is made (even to a
+	// missing file) and may refuse it, as the kernel refuses a value
+	// with EINVAL.
+	write func(path, value string) error
+	// v2Root is the cgroup2 mount point that fs2.mountRoot otherwise
+	// finds with statfs (a temp dir is never cgroup2).
+	v2Root string
+}
+
 // mkdirAll makes dir and its missing parents, recording each one made so
 // that Destroy removes exactly those.
 func mkdirAll(st *State, dir string, made func(string) error) error {
@@ -133,6 +150,9 @@ func mkdirAll(st *State, dir string, made func(string) error) error {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("create cgroup %s: %w", d, err)
 		}
+		if testHooks.mkdir != nil {
+			testHooks.mkdir(d)
+		}
 		st.Created = append(st.Created, d)
 		if made != nil {
 			if err := made(d); err != nil {
@@ -150,12 +170,37 @@ func removeCreated(st *State) error {
 	var firstErr error
 	for i := len(st.Created) - 1; i >= 0; i-- {
 		d := st.Created[i]
+		if isParentOf(d, st.Created[i+1:]) && hasSubdirs(d) {
+			// A parent made for this container that now holds other
+			// cgroups too (another container's, under the same new
+			// parent): rmdir would fail with EBUSY. Leave it.
+			continue
+		}
 		err := rmdir(d)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
 	return firstErr
+}
+
+func isParentOf(d string, dirs []string) bool {
+	for _, x := range dirs {
+		if strings.HasPrefix(x, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSubdirs(d string) bool {
+	ents, _ := os.ReadDir(d)
+	for _, e := range ents {
+		if e.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 func rmdir(d string) error {
@@ -174,6 +219,13 @@ func rmdir(d string) error {
 // write writes one cgroup file; the error names the resource field.
 func write(dir, file, value, field string) error {
 	p := filepath.Join(dir, file)
+	// Before the open: O_TRUNC, a no-op on cgroupfs, empties a fake's
+	// file even when the hook refuses the value.
+	if testHooks.write != nil {
+		if err := testHooks.write(p, value); err != nil {
+			return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
+		}
+	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
