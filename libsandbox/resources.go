@@ -58,7 +58,11 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if err := cg.Update(r); err != nil {
+	var devs []specs.LinuxDevice
+	if c.state.Spec != nil && c.state.Spec.Linux != nil {
+		devs = c.state.Spec.Linux.Devices
+	}
+	if err := cg.Update(r, devs); err != nil {
 		return err
 	}
 	if c.state.Spec != nil && c.state.Spec.Linux != nil {

@@ -102,7 +102,7 @@ func copyCpuset(d string) error {
 	return nil
 }
 
-func (m *fs1) Update(r *specs.LinuxResources) error {
+func (m *fs1) Update(r *specs.LinuxResources, devs []specs.LinuxDevice) error {
 	if err := m.set(r, true); err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (m *fs1) Update(r *specs.LinuxResources) error {
 		if err != nil {
 			return err
 		}
-		rules, err := Rules(r.Devices, nil)
+		rules, err := Rules(r.Devices, devs)
 		if err != nil {
 			return err
 		}
@@ -529,6 +529,9 @@ func (m *fs1) Stats() (*Stats, error) {
 	if d, ok := m.dir("pids"); ok {
 		s.Pids.Current, _ = readUint(d, "pids.current")
 		s.Pids.Limit, _ = readUint(d, "pids.max")
+		if s.Pids.Limit == ^uint64(0) {
+			s.Pids.Limit = 0 // "max": runc reports no limit as 0
+		}
 	}
 	if d, ok := m.dir("blkio"); ok {
 		s.Blkio.IoServiceBytesRecursive = parseBlkio(d, "blkio.throttle.io_service_bytes_recursive")

@@ -132,12 +132,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (m *fs2) Update(r *specs.LinuxResources) error {
+func (m *fs2) Update(r *specs.LinuxResources, devs []specs.LinuxDevice) error {
 	if err := m.set(r, true); err != nil {
 		return err
 	}
 	if r != nil && len(r.Devices) > 0 && !m.hybrid {
-		rules, err := Rules(r.Devices, nil)
+		rules, err := Rules(r.Devices, devs)
 		if err != nil {
 			return err
 		}
@@ -575,6 +575,9 @@ func (m *fs2) Stats() (*Stats, error) {
 	s.Memory.Swap.Limit, _ = readUint(m.dir, "memory.swap.max")
 	s.Pids.Current, _ = readUint(m.dir, "pids.current")
 	s.Pids.Limit, _ = readUint(m.dir, "pids.max")
+	if s.Pids.Limit == ^uint64(0) {
+		s.Pids.Limit = 0 // "max": runc reports no limit as 0
+	}
 	if b, err := os.ReadFile(filepath.Join(m.dir, "io.stat")); err == nil {
 		s.Blkio = parseIOStat(string(b))
 	}

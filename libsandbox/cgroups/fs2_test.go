@@ -268,7 +268,7 @@ func TestFs2Update(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, m := newFs2(t, tc.extra)
-			err := m.Update(&specs.LinuxResources{Memory: &tc.mem})
+			err := m.Update(&specs.LinuxResources{Memory: &tc.mem}, nil)
 			if tc.err == "" && err != nil || tc.err != "" && (err == nil || err.Error() != tc.err) {
 				t.Errorf("error = %v, want %v", err, tc.err)
 			}

@@ -18,8 +18,10 @@ type Manager interface {
 	// Create makes the cgroup and applies the resources; on error it
 	// removes what it made.
 	Create(r *specs.LinuxResources) error
-	// Update applies changed resources to an existing cgroup.
-	Update(r *specs.LinuxResources) error
+	// Update applies changed resources to an existing cgroup; devs are
+	// the container's linux.devices, which stay allowed whatever new
+	// device rules say.
+	Update(r *specs.LinuxResources, devs []specs.LinuxDevice) error
 	// CloneFD returns an fd of the v2 cgroup for clone3
 	// CLONE_INTO_CGROUP, or nil when there is no v2 cgroup.
 	CloneFD() (*os.File, error)
