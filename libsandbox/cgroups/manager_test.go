@@ -401,7 +401,7 @@ func TestFs1Stats(t *testing.T) {
 			Kernel: MemoryEntry{Usage: 10, Limit: 9223372036854771712},
 			Raw:    map[string]uint64{"cache": 300, "rss": 700},
 		},
-		Pids: Pids{Current: 2, Limit: ^uint64(0)},
+		Pids: Pids{Current: 2, Limit: 0}, // pids.max "max": reported as 0, as runc does
 		Blkio: Blkio{
 			IoServiceBytesRecursive: []BlkioEntry{
 				{Major: 8, Minor: 0, Op: "Read", Value: 10},
