@@ -9,6 +9,15 @@
 # RUNTIME=/usr/sbin/runc bats tests/integration/X.bats runs the same
 # scenarios against runc, to check that an expectation is runc's; tests
 # of things runc does not do call `requires sandbox`.
+#
+# Everything a test makes carries its mark, $MARK (sr-bats-XXXXXX): the
+# state root and bundle are mktemp directories, the container process has
+# SR_BATS_MARK=$MARK in its environment and its cgroup is /$MARK. That is
+# how assert_nothing_left and teardown find what is this test's and never
+# look at anything else on the host (other tests may run concurrently).
+
+# run -N and run --separate-stderr need bats 1.5.
+bats_require_minimum_version 1.5.0
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 BUILD="$REPO/tests/build"
