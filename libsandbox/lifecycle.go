@@ -27,6 +27,14 @@ func (c *Container) Start() error {
 	default:
 		return fmt.Errorf("cannot start a container in the %s state", st)
 	}
+	// The pidfd first: once the fifo is open, init goes on to exec the
+	// user process, which may exit (and be reaped) before we could open
+	// a pidfd, and start would fail for a container that ran.
+	pidfd, err := c.openInit()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pidfd)
 	fifo := filepath.Join(c.dir, fifoFile)
 	// O_NONBLOCK: opening the read end never waits for a writer; init
 	// is (or will be) blocked opening the write end.
@@ -40,11 +48,6 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
-	pidfd, err := c.openInit()
-	if err != nil {
-		return err
-	}
-	defer unix.Close(pidfd)
 	if err := awaitFifo(f, pidfd); err != nil {
 		return err
 	}
