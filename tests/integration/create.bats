@@ -39,11 +39,16 @@ teardown() { teardown_bundle; }
 }
 
 @test "create: --bundle X, --bundle=X, -b X and the working directory" {
+	# (each in its own cgroup)
 	cd /
+	update_config '.linux.cgroupsPath = "/'"$MARK"'-t1"'
 	sr create --bundle "$BUNDLE" t1 </dev/null >/dev/null 2>&1
+	update_config '.linux.cgroupsPath = "/'"$MARK"'-t2"'
 	sr create --bundle="$BUNDLE" t2 </dev/null >/dev/null 2>&1
+	update_config '.linux.cgroupsPath = "/'"$MARK"'-t3"'
 	sr create -b "$BUNDLE" t3 </dev/null >/dev/null 2>&1
 	cd "$BUNDLE"
+	update_config '.linux.cgroupsPath = "/'"$MARK"'-t4"'
 	sr create t4 </dev/null >/dev/null 2>&1
 	for id in t1 t2 t3 t4; do
 		st=$(sr state "$id")

@@ -28,6 +28,19 @@ teardown() { teardown_bundle; }
 	[ "$(cat "/proc/$(cat "$BUNDLE/pid")/cmdline" | tr '\0' ' ')" = "sleep infinity " ]
 }
 
+@test "start: succeeds for a process that exits at once" {
+	# The process may be gone before start returns: start must still
+	# report success (it did run). Racy by nature; 20 tries make a
+	# runtime that loses the race fail almost surely.
+	update_config '.process.args = ["true"]'
+	for i in $(seq 20); do
+		sr_create "t$i"
+		sr_run start "t$i"
+		[ "$status" -eq 0 ]
+		sr delete --force "t$i"
+	done
+}
+
 @test "start: twice fails with cannot start an already running container" {
 	sr_create t1
 	sr start t1
