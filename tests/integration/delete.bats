@@ -72,7 +72,7 @@ assert_deleted() {
 @test "delete --force without a pid namespace: the container's other processes go too" {
 	# Without a pid namespace, the kernel does not kill the others when
 	# init dies: the runtime must find them (runc: in the cgroup).
-	known_bug "no cgroup yet: kill (libsandbox/lifecycle.go:220) kills only init when the container shares the host pid namespace"
+	known_bug "no cgroup yet: libsandbox/lifecycle.go kill/signalAll kill only init when the container shares the host pid namespace"
 	update_config '.process.args = ["sh", "-c", "sleep 1000 & exec sleep 1000"]
 		| .linux.namespaces -= [{"type": "pid"}]'
 	sr_create t1

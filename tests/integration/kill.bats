@@ -117,7 +117,7 @@ while :; do sleep 0.05; done'
 @test "kill --all reaches every process also without a pid namespace" {
 	# Without a pid namespace of its own, the container's processes are
 	# known only by its cgroup (runc signals the cgroup's procs).
-	known_bug "no cgroup yet: signalAll (libsandbox/lifecycle.go:132) signals only init when the container shares the host pid namespace"
+	known_bug "no cgroup yet: libsandbox/lifecycle.go signalAll signals only init when the container shares the host pid namespace"
 	update_config '.linux.namespaces -= [{"type": "pid"}]'
 	set_script 'sh -c "trap \"echo child got USR1\" USR1; echo child ready; while :; do sleep 0.05; done" &
 	trap "echo init got USR1" USR1
