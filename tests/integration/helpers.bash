@@ -12,7 +12,8 @@
 #
 # Everything a test makes carries its mark, $MARK (sr-bats-XXXXXX): the
 # state root and bundle are mktemp directories, the container process has
-# SR_BATS_MARK=$MARK in its environment and its cgroup is /$MARK. That is
+# SR_BATS_MARK=$MARK in its environment and its cgroup is /$MARK (or
+# /$MARK-ID, see sr_create). That is
 # how assert_nothing_left and teardown find what is this test's and never
 # look at anything else on the host (other tests may run concurrently).
 
@@ -183,17 +184,23 @@ wait_status() {
 }
 
 # test_pids prints the pids of this test's live processes: those with an
-# fd open under $ROOT or $BUNDLE (an init waiting to be started holds the
-# exec fifo, a runtime its state lock, a container the files it was
-# given as stdio) and those with the test's mark in their environment (a
-# container process, its children, hooks given the mark). A zombie has no
-# fds nor environment: it is gone but for its parent's wait, and is not
-# counted.
+# fd open under $ROOT (an init waiting to be started holds the exec fifo,
+# a runtime its state lock) and those with the test's mark in their
+# environment (a container process, its children, hooks given the mark).
+# Not an fd under $BUNDLE: the test's shell may hold one, and so then do
+# all its children. A zombie has no fds nor environment: it is gone but
+# for its parent's wait, and is not counted. The test's shell and its
+# ancestors (bats) are never counted.
 test_pids() {
+	local p=$BASHPID self=()
+	while [ "$p" -gt 1 ]; do
+		self+=(-e "$p")
+		p=$(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$p/stat")
+	done
 	{
-		find /proc/[0-9]*/fd -maxdepth 1 \( -lname "$ROOT/*" -o -lname "$BUNDLE/*" \) 2>/dev/null | cut -d/ -f3
+		find /proc/[0-9]*/fd -maxdepth 1 -lname "$ROOT/*" 2>/dev/null | cut -d/ -f3
 		grep -lsaxzF "SR_BATS_MARK=$MARK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
-	} | sort -un | grep -vx -e "$$" -e "$BASHPID" || true
+	} | sort -un | grep -vx "${self[@]}" || true
 }
 
 # test_cgroups prints this test's cgroup directories (cgroupsPath /$MARK
