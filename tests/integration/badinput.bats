@@ -144,8 +144,11 @@ hook() { # PATH [ARGS...] -> hook JSON
 }
 
 @test "bad input: binary that is not executable" {
+	# (what is left after this failure is checked by "missing binary":
+	# same place, same cleanup)
+	known_bug 'nsexec/process.go lookPath wraps the *os.PathError of executable(): exec: "/etc/passwd": exec /etc/passwd: permission denied'
 	update_config '.process.args = ["/etc/passwd"]'
-	create_fails 'exec: "/etc/passwd": exec /etc/passwd: permission denied' 'exec: "/etc/passwd": permission denied'
+	create_fails 'exec: "/etc/passwd": permission denied' 'exec: "/etc/passwd": permission denied'
 }
 
 @test "bad input: env entry without =" {
