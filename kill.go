@@ -22,8 +22,8 @@ var killCommand = &cli.Command{
 		if err := checkArgs(c, 1, minArgs); err != nil {
 			return err
 		}
-		if c.NArg() > 2 {
-			return fmt.Errorf("kill: too many arguments")
+		if err := checkArgs(c, 2, maxArgs); err != nil {
+			return err
 		}
 		sigName := "SIGTERM"
 		if c.NArg() == 2 {

@@ -16,6 +16,7 @@ import (
 const (
 	exactArgs = iota
 	minArgs
+	maxArgs
 )
 
 // checkArgs checks the number of positional arguments, with runc's words.
@@ -26,6 +27,8 @@ func checkArgs(c *cli.Context, want, kind int) error {
 		return fmt.Errorf("%s: %q requires exactly %d argument(s)", os.Args[0], c.Command.Name, want)
 	case kind == minArgs && n < want:
 		return fmt.Errorf("%s: %q requires a minimum of %d argument(s)", os.Args[0], c.Command.Name, want)
+	case kind == maxArgs && n > want:
+		return fmt.Errorf("%s: %q requires a maximum of %d argument(s)", os.Args[0], c.Command.Name, want)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@
 package nsexec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -55,8 +56,10 @@ func Main(args []string) {
 	}
 
 	err = run(sock, log, fifoFd, listenerFd)
-	// Only errors come back; success ends in execve.
-	if sendErr := isync.SendError(sock, err); sendErr != nil {
+	// Only errors come back; success ends in execve. EOF means the
+	// runtime gave up on us (a hook failed) and reports its own error:
+	// printing ours would only add a line to the container's stderr.
+	if sendErr := isync.SendError(sock, err); sendErr != nil && !errors.Is(err, isync.ErrEOF) {
 		fmt.Fprintln(os.Stderr, "sandbox-runtime init:", err)
 	}
 	os.Exit(1)

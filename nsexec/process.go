@@ -108,7 +108,7 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 func lookPath(file string, env []string) (string, error) {
 	if strings.Contains(file, "/") {
 		if err := executable(file); err != nil {
-			return "", fmt.Errorf("exec: %q: %w", file, err)
+			return "", fmt.Errorf("exec: %q: %w", file, unwrapPath(err))
 		}
 		return file, nil
 	}
@@ -131,9 +131,20 @@ func lookPath(file string, env []string) (string, error) {
 		}
 	}
 	if firstErr != nil {
-		return "", fmt.Errorf("exec: %q: %w", file, firstErr)
+		return "", fmt.Errorf("exec: %q: %w", file, unwrapPath(firstErr))
 	}
 	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
+}
+
+// unwrapPath keeps exec.LookPath's words: "stat X: no such file or
+// directory" when it is missing, but a bare "permission denied" (runc's
+// `exec: "X": permission denied`, which podman maps to exit 126).
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) && pe.Op != "stat" {
+		return pe.Err
+	}
+	return err
 }
 
 func executable(file string) error {

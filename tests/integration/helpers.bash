@@ -9,6 +9,16 @@
 # RUNTIME=/usr/sbin/runc bats tests/integration/X.bats runs the same
 # scenarios against runc, to check that an expectation is runc's; tests
 # of things runc does not do call `requires sandbox`.
+#
+# Everything a test makes carries its mark, $MARK (sr-bats-XXXXXX): the
+# state root and bundle are mktemp directories, the container process has
+# SR_BATS_MARK=$MARK in its environment and its cgroup is /$MARK (or
+# /$MARK-ID, see sr_create). That is
+# how assert_nothing_left and teardown find what is this test's and never
+# look at anything else on the host (other tests may run concurrently).
+
+# run -N and run --separate-stderr need bats 1.5.
+bats_require_minimum_version 1.5.0
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 BUILD="$REPO/tests/build"
@@ -16,16 +26,60 @@ RUNTIME="${RUNTIME:-$REPO/sandbox-runtime}"
 RECVTTY="$BUILD/recvtty"
 PAYLOAD="$BUILD/payload"
 
-# sr runs the runtime under test with the test's private root.
+# sr runs the runtime under test with the test's private root, killed if
+# it hangs (SR_TIMEOUT seconds, default 20).
 sr() {
-	"$RUNTIME" --root "$ROOT" "$@"
+	timeout --kill-after=5 "${SR_TIMEOUT:-20}" "$RUNTIME" --root "$ROOT" "$@"
+}
+
+# sr_run runs sr like bats' run: it sets $status, $output and $lines, and
+# prints the command and its output, which bats shows if the test fails.
+# Output goes through a file, not a pipe, with stdin from /dev/null: a
+# container that the command leaves behind inherits its stdio, and under
+# bats' run would keep bats waiting for the pipe to close.
+sr_run() {
+	local f
+	f=$(mktemp "$BUNDLE/.sr_run.XXXXXX")
+	status=0
+	sr "$@" </dev/null >"$f" 2>&1 || status=$?
+	output=$(cat "$f")
+	rm -f "$f"
+	mapfile -t lines <<<"$output"
+	echo "sr $* (status=$status):" >&2
+	[ -z "$output" ] || printf '%s\n' "$output" >&2
+}
+
+# sr_create ID [FLAGS...] creates a container from $BUNDLE, in cgroup
+# /$MARK-ID (containers of one bundle must not share a cgroup). Its stdout
+# and stderr (those of create, then of the container process) go to
+# $BUNDLE/ID.out and $BUNDLE/ID.err.
+sr_create() {
+	local id=$1
+	shift
+	update_config '.linux.cgroupsPath = "/'"$MARK-$id"'"'
+	if ! sr create --bundle "$BUNDLE" "$@" "$id" </dev/null >"$BUNDLE/$id.out" 2>"$BUNDLE/$id.err"; then
+		echo "create $id failed:" >&2
+		cat "$BUNDLE/$id.err" >&2
+		return 1
+	fi
+}
+
+# known_bug REASON skips a test of sandbox-runtime that fails because of
+# a known bug, named in REASON; against runc the test runs.
+known_bug() {
+	! is_sandbox || skip "known bug: $1"
+}
+
+# is_sandbox reports whether the runtime under test is ours.
+is_sandbox() {
+	[ "$RUNTIME" = "$REPO/sandbox-runtime" ]
 }
 
 requires() {
 	for r in "$@"; do
 		case $r in
 		root) [ "$(id -u)" = 0 ] || skip "requires root" ;;
-		sandbox) [ "$RUNTIME" = "$REPO/sandbox-runtime" ] || skip "tests sandbox-runtime only" ;;
+		sandbox) is_sandbox || skip "tests sandbox-runtime only" ;;
 		runc) command -v runc >/dev/null || skip "requires runc" ;;
 		*) command -v "$r" >/dev/null || skip "requires $r" ;;
 		esac
@@ -54,16 +108,24 @@ build_rootfs() {
 }
 
 # setup_bundle makes $ROOT and $BUNDLE with a config from `spec`: no
-# terminal, `sleep infinity`, the shared read-only rootfs.
+# terminal, `sleep infinity`, the shared read-only rootfs, the test's
+# mark in the environment and as the cgroup path (runc would otherwise
+# make /ID, shared by every test that uses the same ID; a test that
+# creates several containers from the bundle gives each its own, as
+# sr_create does). Tests that set process.env should add to it (+=) to
+# keep the mark.
 setup_bundle() {
 	[ -x "$REPO/sandbox-runtime" ] || fail "build first: make build payload"
 	[ -x "$PAYLOAD" ] || fail "build first: make payload"
 	build_rootfs
 	ROOT=$(mktemp -d /tmp/sr-bats-root.XXXXXX)
-	BUNDLE=$(mktemp -d /tmp/sr-bats-bundle.XXXXXX)
+	MARK=sr-bats-${ROOT##*.}
+	BUNDLE=$(mktemp -d "/tmp/$MARK.bundle.XXXXXX")
 	"$REPO/sandbox-runtime" spec --bundle "$BUNDLE"
 	update_config '.process.terminal = false
 		| .process.args = ["sleep", "infinity"]
+		| .process.env += ["SR_BATS_MARK='"$MARK"'"]
+		| .linux.cgroupsPath = "/'"$MARK"'"
 		| .root.path = "'"$BUILD/rootfs"'"'
 }
 
@@ -74,14 +136,26 @@ own_rootfs() {
 	update_config '.root.path = "rootfs"'
 }
 
+# teardown_bundle deletes the test's containers (those list knows and any
+# other directory in $ROOT), then kills what the runtime left of this
+# test's processes, removes its cgroups if empty, and its directories.
 teardown_bundle() {
-	local id
+	local id pids
 	if [ -n "${ROOT:-}" ] && [ -d "$ROOT" ]; then
-		for id in $(sr list -q 2>/dev/null); do
-			sr delete --force "$id" >/dev/null 2>&1 || true
+		for id in $( (sr list -q; ls -A "$ROOT") 2>/dev/null | sort -u); do
+			sr delete --force -- "$id" >/dev/null 2>&1 || true
 		done
-		rm -rf "$ROOT"
 	fi
+	if [ -n "${MARK:-}" ]; then
+		pids=$(test_pids)
+		if [ -n "$pids" ]; then
+			echo "teardown: killing processes left: $pids" >&2
+			kill -9 $pids 2>/dev/null
+			wait_gone $pids || true
+		fi
+		test_cgroups | xargs -r rmdir 2>/dev/null
+	fi
+	[ -n "${ROOT:-}" ] && rm -rf "$ROOT"
 	[ -n "${BUNDLE:-}" ] && rm -rf "$BUNDLE"
 	return 0
 }
@@ -109,18 +183,72 @@ wait_status() {
 	return 1
 }
 
-# assert_nothing_left checks what a failed create must not leave: no state
-# directory under $ROOT, no process or mount mentioning the bundle.
+# test_pids prints the pids of this test's live processes: those with an
+# fd open under $ROOT (an init waiting to be started holds the exec fifo,
+# a runtime its state lock) and those with the test's mark in their
+# environment (a container process, its children, hooks given the mark).
+# Not an fd under $BUNDLE: the test's shell may hold one, and so then do
+# all its children. A zombie has no fds nor environment: it is gone but
+# for its parent's wait, and is not counted. The test's shell and its
+# ancestors (bats) are never counted.
+test_pids() {
+	local p=$BASHPID self=()
+	while [ "$p" -gt 1 ]; do
+		self+=(-e "$p")
+		p=$(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$p/stat")
+	done
+	{
+		find /proc/[0-9]*/fd -maxdepth 1 -lname "$ROOT/*" 2>/dev/null | cut -d/ -f3
+		grep -lsaxzF "SR_BATS_MARK=$MARK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+	} | sort -un | grep -vx "${self[@]}" || true
+}
+
+# test_cgroups prints this test's cgroup directories (cgroupsPath /$MARK
+# or /$MARK-ID, on every hierarchy, v1 or v2).
+test_cgroups() {
+	find /sys/fs/cgroup -maxdepth 5 -type d \( -name "$MARK" -o -name "$MARK-*" \) 2>/dev/null || true
+}
+
+# alive PID reports whether PID is a live process (not a zombie).
+alive() {
+	local st
+	st=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# wait_gone PID... waits up to 5 s until none of the PIDs is alive.
+wait_gone() {
+	local i p left
+	for i in $(seq 100); do
+		left=
+		for p in "$@"; do
+			alive "$p" && left="$left $p"
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	echo "still alive:$left" >&2
+	return 1
+}
+
+# assert_nothing_left checks what a failed create, or a delete, must not
+# leave: no state directory under $ROOT, no mount of the bundle or the
+# root, no process of this test, no cgroup of this test. A process killed
+# just before the runtime returned gets 2 s to finish dying.
 assert_nothing_left() {
-	local left
+	local left i
 	left=$(ls -A "$ROOT" 2>/dev/null)
 	[ -z "$left" ] || fail "state left in $ROOT: $left"
-	if grep -q "$BUNDLE" /proc/self/mountinfo; then
-		fail "mount left: $(grep "$BUNDLE" /proc/self/mountinfo)"
-	fi
-	if pgrep -f "sandbox-runtime init" >/dev/null; then
-		fail "init process left: $(pgrep -af 'sandbox-runtime init')"
-	fi
+	left=$(grep -F -e "$BUNDLE" -e "$ROOT" /proc/self/mountinfo || true)
+	[ -z "$left" ] || fail "mount left: $left"
+	for i in $(seq 40); do
+		left=$(test_pids)
+		[ -z "$left" ] && break
+		sleep 0.05
+	done
+	[ -z "$left" ] || fail "process left: $(ps -o pid,stat,args -p "$(echo $left | tr ' ' ,)")"
+	left=$(test_cgroups)
+	[ -z "$left" ] || fail "cgroup left: $left"
 }
 
 fail() {

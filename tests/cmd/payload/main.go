@@ -7,6 +7,13 @@
 //	payload caps           print the five capability sets
 //	payload cwd            print the working directory
 //	payload rlimit NAME    print soft and hard limit (nofile, nproc, core...)
+//
+// Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
+// track GOMAXPROCS; `payload fds` must list only what it inherited, so
+// that behaviour is off.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -141,14 +148,44 @@ func alloc(args []string) error {
 	return nil
 }
 
+// fds lists the inherited fds. It reads /proc/self/fd with raw
+// syscalls, before printing anything: an *os.File would add fds of its
+// own (the directory, and the runtime poller's epoll and eventfd).
 func fds() error {
-	ents, err := os.ReadDir("/proc/self/fd")
+	d, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return &os.PathError{Op: "open", Path: "/proc/self/fd", Err: err}
 	}
-	for _, e := range ents {
-		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
-		fmt.Printf("%s %s\n", e.Name(), target)
+	var names []string
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.ReadDirent(d, buf)
+		if err != nil {
+			unix.Close(d)
+			return fmt.Errorf("read /proc/self/fd: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
+	own := strconv.Itoa(d)
+	var lines []string
+	for _, name := range names {
+		if name == own {
+			continue
+		}
+		target, _ := os.Readlink("/proc/self/fd/" + name)
+		lines = append(lines, name+" "+target)
+	}
+	unix.Close(d)
+	sort.Slice(lines, func(i, j int) bool {
+		a, _ := strconv.Atoi(strings.Fields(lines[i])[0])
+		b, _ := strconv.Atoi(strings.Fields(lines[j])[0])
+		return a < b
+	})
+	for _, l := range lines {
+		fmt.Println(l)
 	}
 	return nil
 }

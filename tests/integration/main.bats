@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# The global flags and what every command shares: --version, --log,
+# --log-format, --systemd-cgroup, usage errors.
+load helpers
+
+setup() { setup_bundle; }
+teardown() { teardown_bundle; }
+
+@test "--version: name and version first, then the spec version" {
+	name=$(basename "$RUNTIME")
+	run "$RUNTIME" --version
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^$name\ version\ [^\ ]+$ ]]
+	printf '%s\n' "${lines[@]}" | grep -qE '^spec: 1\.[0-9]+\.[0-9]+'
+	# -v is the same
+	[ "$(sr -v)" = "$output" ]
+}
+
+@test "--help lists every verb" {
+	run "$RUNTIME" --help
+	[ "$status" -eq 0 ]
+	for verb in create delete features kill list run spec start state; do
+		printf '%s\n' "${lines[@]}" | grep -qE "^   $verb +[a-z]"
+	done
+}
+
+@test "an unknown command fails" {
+	run sr foo
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"No help topic for 'foo'"* ]]
+}
+
+@test "an unknown global flag fails" {
+	run sr --nosuchflag state t1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"flag provided but not defined: -nosuchflag"* ]]
+}
+
+@test "--log FILE --log-format json: an error is a JSON line in FILE (as containerd reads it), and on stderr" {
+	log=$BUNDLE/log.json
+	run --separate-stderr sr --log "$log" --log-format json state nosuch
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"container does not exist"* ]]
+	cat "$log" >&2
+	last=$(tail -n 1 "$log")
+	[ "$(jq -r .level <<<"$last")" = error ]
+	[ "$(jq -r .msg <<<"$last")" = "container does not exist" ]
+	[[ "$(jq -r .time <<<"$last")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T ]]
+	# every line is JSON
+	jq -e . "$log" >/dev/null
+}
+
+@test "--log FILE: text format by default, appended to what FILE holds" {
+	log=$BUNDLE/log.txt
+	echo "an earlier line" >"$log"
+	run sr --log "$log" state nosuch
+	[ "$status" -eq 1 ]
+	cat "$log" >&2
+	[ "$(head -n 1 "$log")" = "an earlier line" ]
+	tail -n 1 "$log" | grep -q 'level=error msg="container does not exist"'
+}
+
+@test "--log FILE in a directory that does not exist fails" {
+	run sr --log "$BUNDLE/nonexistent/log" state nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$BUNDLE/nonexistent/log"* ]]
+}
+
+@test "--log-format bad fails, naming the flag and the value" {
+	run sr --log-format bad state nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *log-format* ]]
+	[[ "$output" == *bad* ]]
+}
+
+@test "--systemd-cgroup: create and run fail and leave nothing" {
+	requires root
+	update_config '.linux.cgroupsPath = "system.slice:sr-bats:'"$MARK"'"'
+	for verb in create "run -d"; do
+		sr_run --systemd-cgroup $verb --bundle "$BUNDLE" t1
+		[ "$status" -eq 1 ]
+		# runc fails too here: "systemd not running on this host".
+		! is_sandbox || [[ "$output" == *"--systemd-cgroup: the systemd cgroup driver is not supported yet"* ]]
+		assert_nothing_left
+	done
+}
