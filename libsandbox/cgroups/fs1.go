@@ -54,6 +54,11 @@ func (m *fs1) Exists() bool {
 }
 
 func (m *fs1) Create(r *specs.LinuxResources) (retErr error) {
+	// An existing cgroup is used only if it is empty: a container's
+	// cgroup is its own (delete kills everything in it).
+	if pids, err := m.Pids(); err == nil && len(pids) > 0 {
+		return fmt.Errorf("linux.cgroupsPath: cgroup %s already has processes %v", m.anyDir(), pids)
+	}
 	defer func() {
 		if retErr != nil {
 			removeCreated(m.st)

@@ -32,7 +32,8 @@ join() {
 start_holder_container() {
 	local id=$1 filter=${2:-.}
 	mkdir -p "$BUNDLE/$id"
-	jq "$filter" "$BUNDLE/config.json" >"$BUNDLE/$id/config.json"
+	# A cgroup of its own: a container's cgroup must be empty at create.
+	jq "$filter | .linux.cgroupsPath = \"/$MARK-$id\"" "$BUNDLE/config.json" >"$BUNDLE/$id/config.json"
 	sr run -d --bundle "$BUNDLE/$id" "$id" </dev/null >"$BUNDLE/$id.out" 2>&1 ||
 		fail "holder $id: $(cat "$BUNDLE/$id.out")"
 	sr state "$id" | jq -r .pid
@@ -160,7 +161,7 @@ pid_join_config() {
 
 @test "namespaces: joining a mount namespace sets the container up in it" {
 	own_rootfs
-	mkdir "$BUNDLE/rootfs/mnt"
+	mkdir -p "$BUNDLE/rootfs/mnt"
 	# Only the holder's mount namespace has this tmpfs, and the runtime
 	# binds the rootfs recursively: the container sees it only if it
 	# really is in that namespace.
