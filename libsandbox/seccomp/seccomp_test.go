@@ -605,3 +605,22 @@ func TestFilterBehaviourExec(t *testing.T) {
 		})
 	}
 }
+
+// `features` reports architectures by the spec's names, each one a
+// profile may list: Compile accepts it, or refuses it only for its byte
+// order (EDOM: one filter cannot mix them).
+func TestSupportedArchs(t *testing.T) {
+	seen := map[string]bool{}
+	for _, a := range Supported().Archs {
+		seen[a] = true
+		_, err := Compile(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.Arch(a)}})
+		if err != nil && !errors.Is(err, syscall.EDOM) {
+			t.Errorf("%s is reported, but a profile with it fails: %v", a, err)
+		}
+	}
+	for _, a := range []specs.Arch{specs.ArchX86, specs.ArchX86_64, specs.ArchAARCH64, specs.ArchPPC64LE, specs.ArchS390X} {
+		if !seen[string(a)] {
+			t.Errorf("%s: not reported (got %q)", a, Supported().Archs)
+		}
+	}
+}
