@@ -333,6 +333,53 @@ start_listener() {
 	grep -qx closed "$BUNDLE/listener.log"
 }
 
+@test "seccomp: SCMP_ACT_NOTIFY under a strict allowlist needs only sendmsg more" {
+	# init loads the filter, sends the fd with sendmsg and execs: the
+	# profile needs nothing else of the runtime. (runc: see above.)
+	requires sandbox
+	tmp
+	start_listener -id t1
+	profile '{"defaultAction": "SCMP_ACT_KILL", "listenerPath": "'"$BUNDLE/listener.sock"'", "syscalls": [
+		{"names": '"$ECHO_HI_SYSCALLS"', "action": "SCMP_ACT_ALLOW"},
+		{"names": ["sendmsg"], "action": "SCMP_ACT_ALLOW"},
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+	# The last command of sh -c runs in the shell's process: no fork.
+	args sh -c 'echo hi; mkdir /tmp/allowed-a /tmp/no'
+	run srt run --bundle "$BUNDLE" t1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == hi* ]]
+	[[ "$output" == *"can't create directory '/tmp/no': Operation not permitted"* ]]
+	local i
+	for i in $(seq 100); do
+		grep -qx closed "$BUNDLE/listener.log" && break
+		sleep 0.05
+	done
+	cat "$BUNDLE/listener.log"
+	grep -qx "mkdir /tmp/allowed-a continue" "$BUNDLE/listener.log"
+	grep -qx "mkdir /tmp/no EPERM" "$BUNDLE/listener.log"
+}
+
+@test "seccomp: a listener gone before start: the process does not run" {
+	# The fd is sent at start, after the filter is loaded; runc sends
+	# it at create and would start the process.
+	requires sandbox
+	start_listener
+	profile '{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "'"$BUNDLE/listener.sock"'", "syscalls": [
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+	args sh -c 'echo ran'
+	srt create --bundle "$BUNDLE" t1 </dev/null >"$BUNDLE/out" 2>&1
+	kill "$LISTENER_PID"
+	wait "$LISTENER_PID" || true
+	LISTENER_PID=
+	srt start t1
+	wait_status t1 stopped
+	cat "$BUNDLE/out"
+	grep -q "send seccomp listener fd: broken pipe" "$BUNDLE/out"
+	run grep -c ran "$BUNDLE/out"
+	[ "$output" = 0 ]
+}
+
 # bad_profile JSON FIELD: create fails naming FIELD, and leaves nothing.
 bad_profile() {
 	profile "$1"
