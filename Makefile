@@ -21,11 +21,13 @@ build:
 	$(GOBUILD) -o sandbox-runtime .
 
 # Test helpers: the static probe copied into test rootfs, the console
-# socket receiver.
+# socket receiver, the seccomp notify listener (cgo: libseccomp; it runs
+# on the host, so it may link the host's libseccomp dynamically).
 payload:
 	@mkdir -p $(BUILD)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/payload ./tests/cmd/payload
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/recvtty ./tests/cmd/recvtty
+	CGO_ENABLED=1 $(GO) build -trimpath -o $(BUILD)/seccomplistener ./tests/cmd/seccomplistener
 
 deps:
 	scripts/deps.sh test

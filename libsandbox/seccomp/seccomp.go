@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -113,7 +114,7 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 	}
 	defer filter.Release()
 	for i, a := range s.Architectures {
-		arch, err := libseccomp.GetArchFromString(strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_")))
+		arch, err := scmpArch(a)
 		if err != nil {
 			return nil, fmt.Errorf("linux.seccomp.architectures[%d]: unknown architecture %q", i, a)
 		}
@@ -179,6 +180,20 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 		return nil, err
 	}
 	return prog, nil
+}
+
+// specArchs are the architecture names of the runtime-spec.
+var specArchs = []specs.Arch{
+	specs.ArchX86, specs.ArchX86_64, specs.ArchX32, specs.ArchARM, specs.ArchAARCH64,
+	specs.ArchMIPS, specs.ArchMIPS64, specs.ArchMIPS64N32, specs.ArchMIPSEL, specs.ArchMIPSEL64, specs.ArchMIPSEL64N32,
+	specs.ArchPPC, specs.ArchPPC64, specs.ArchPPC64LE, specs.ArchS390, specs.ArchS390X,
+	specs.ArchPARISC, specs.ArchPARISC64, specs.ArchRISCV64, specs.ArchLOONGARCH64,
+	specs.ArchM68K, specs.ArchSH, specs.ArchSHEB,
+}
+
+// scmpArch converts a spec architecture name ("SCMP_ARCH_AARCH64").
+func scmpArch(a specs.Arch) (libseccomp.ScmpArch, error) {
+	return libseccomp.GetArchFromString(strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_")))
 }
 
 // actionFor is the action the spec gives a syscall called without
@@ -302,14 +317,21 @@ func Supported() Features {
 	for op := range operators {
 		f.Operators = append(f.Operators, string(op))
 	}
-	for _, a := range []string{"x86", "amd64", "x32", "arm", "arm64", "mips", "mips64", "mips64n32", "mipsel", "mipsel64", "mipsel64n32", "ppc", "ppc64", "ppc64le", "riscv64", "s390", "s390x", "loong64", "parisc", "parisc64"} {
-		if _, err := libseccomp.GetArchFromString(a); err == nil {
-			name := strings.ToUpper(a)
-			if a == "amd64" {
-				name = "X86_64"
+	// The spec's names, for those the linked libseccomp knows: the Go
+	// binding names more than an older C library supports (loongarch64
+	// needs 2.6). EDOM is a known architecture of the other byte order,
+	// which one filter cannot mix with this machine's.
+	if probe, err := libseccomp.NewFilter(libseccomp.ActAllow); err == nil {
+		for _, a := range specArchs {
+			arch, err := scmpArch(a)
+			if err != nil {
+				continue
 			}
-			f.Archs = append(f.Archs, "SCMP_ARCH_"+name)
+			if err := probe.AddArch(arch); err == nil || errors.Is(err, syscall.EDOM) {
+				f.Archs = append(f.Archs, string(a))
+			}
 		}
+		probe.Release()
 	}
 	for name, v := range flags {
 		f.KnownFlags = append(f.KnownFlags, string(name))
