@@ -59,6 +59,11 @@ var actions = []specs.LinuxSeccompAction{
 func action(a specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.ScmpAction, error) {
 	ret := int16(unix.EPERM)
 	if errnoRet != nil {
+		// The kernel keeps 12 bits of the errno (MAX_ERRNO 4095): a
+		// larger value would come out as another errno.
+		if *errnoRet > 4095 {
+			return libseccomp.ActInvalid, fmt.Errorf("errnoRet %d is above the largest errno, 4095", *errnoRet)
+		}
 		ret = int16(*errnoRet)
 	}
 	switch a {
