@@ -172,9 +172,17 @@ func Program(rules []Rule) asm.Instructions {
 		if r.Allow {
 			allow = 1
 		}
+		unconditional := len(block) == 0
 		block = append(block, asm.Mov.Imm(asm.R0, allow), asm.Return())
 		block[0] = block[0].WithSymbol(fmt.Sprintf("rule%d", i))
 		insts = append(insts, block...)
+		if unconditional {
+			// A rule matching everything ("a", rwm: the usual
+			// deny-all first rule) decides every access that gets
+			// this far; the verifier rejects the unreachable code
+			// that would follow.
+			return insts
+		}
 	}
 	insts = append(insts, asm.Mov.Imm(asm.R0, 0).WithSymbol("deny"), asm.Return())
 	return insts
