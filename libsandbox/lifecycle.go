@@ -27,6 +27,14 @@ func (c *Container) Start() error {
 	default:
 		return fmt.Errorf("cannot start a container in the %s state", st)
 	}
+	// The pidfd first, while init still waits on the fifo: once the
+	// fifo is open, init runs the user's process, which may exit (and
+	// be reaped) before we get to open it.
+	pidfd, err := c.openInit()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pidfd)
 	fifo := filepath.Join(c.dir, fifoFile)
 	// O_NONBLOCK: opening the read end never waits for a writer; init
 	// is (or will be) blocked opening the write end.
@@ -40,11 +48,6 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
-	pidfd, err := c.openInit()
-	if err != nil {
-		return err
-	}
-	defer unix.Close(pidfd)
 	if err := awaitFifo(f, pidfd); err != nil {
 		return err
 	}
