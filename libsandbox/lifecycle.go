@@ -27,8 +27,9 @@ func (c *Container) Start() error {
 	default:
 		return fmt.Errorf("cannot start a container in the %s state", st)
 	}
-	// The pidfd first: once the fifo is open, init may exec and exit
-	// before we look at it, and its pid would then be gone.
+	// The pidfd first, while init still waits on the fifo: once the
+	// fifo is open, init runs the user's process, which may exit (and
+	// be reaped) before we get to open it.
 	pidfd, err := c.openInit()
 	if err != nil {
 		return err
@@ -96,7 +97,12 @@ func awaitFifo(f *os.File, pidfd int) error {
 func (c *Container) openInit() (int, error) {
 	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
 	if err != nil {
-		if err == unix.ESRCH {
+		// EINVAL too: once init is reaped, its pid lives on as the
+		// session and process group ID of the processes it leaves
+		// behind, and older kernels (6.1, for one) fail pidfd_open of
+		// such a pid (it names no thread-group leader) with EINVAL;
+		// newer ones say ESRCH.
+		if err == unix.ESRCH || err == unix.EINVAL {
 			return -1, ErrNotRunning
 		}
 		return -1, fmt.Errorf("pidfd_open %d: %w", c.state.InitPid, err)

@@ -160,17 +160,23 @@ func (c *Container) Events(interval time.Duration, emit func(*Event) error) erro
 	// is reported promptly even with a long interval.
 	oomTick := time.NewTicker(100 * time.Millisecond)
 	defer oomTick.Stop()
+	checkOOM := func() error {
+		if n, err := cg.OOMKills(); err == nil && n > ooms {
+			ooms = n
+			return emit(&Event{Type: "oom", ID: c.id})
+		}
+		return nil
+	}
 	for {
 		if c.Status() == Stopped {
-			return nil
+			// An OOM kill of init stops the container, usually
+			// before the next tick: report it before returning.
+			return checkOOM()
 		}
 		select {
 		case <-oomTick.C:
-			if n, err := cg.OOMKills(); err == nil && n > ooms {
-				ooms = n
-				if err := emit(&Event{Type: "oom", ID: c.id}); err != nil {
-					return err
-				}
+			if err := checkOOM(); err != nil {
+				return err
 			}
 		case <-tick.C:
 			s, err := cg.Stats()

@@ -172,13 +172,15 @@ func Program(rules []Rule) asm.Instructions {
 		if r.Allow {
 			allow = 1
 		}
+		unconditional := len(block) == 0
 		block = append(block, asm.Mov.Imm(asm.R0, allow), asm.Return())
 		block[0] = block[0].WithSymbol(fmt.Sprintf("rule%d", i))
 		insts = append(insts, block...)
-		if len(block) == 2 {
-			// A rule for every device and access decides everything
-			// left: earlier rules would be unreachable, which the
-			// verifier refuses.
+		if unconditional {
+			// A rule matching everything ("a", rwm: the usual
+			// deny-all first rule) decides every access that gets
+			// this far; the verifier rejects the unreachable code
+			// that would follow.
 			return insts
 		}
 	}

@@ -167,8 +167,13 @@ func (m *fs2) set(r *specs.LinuxResources, update bool) error {
 	if err := m.setHugetlb(r.HugepageLimits); err != nil {
 		return err
 	}
-	if r.Network != nil && (r.Network.ClassID != nil || len(r.Network.Priorities) > 0) {
-		return errors.New("linux.resources.network: net_cls and net_prio do not exist on cgroup v2")
+	if n := r.Network; n != nil {
+		if n.ClassID != nil {
+			return errors.New("linux.resources.network.classID: the net_cls controller does not exist on cgroup v2")
+		}
+		if len(n.Priorities) > 0 {
+			return errors.New("linux.resources.network.priorities: the net_prio controller does not exist on cgroup v2")
+		}
 	}
 	for dev, l := range r.Rdma {
 		v := dev

@@ -1,0 +1,804 @@
+#!/usr/bin/env bats
+# cgroups.bats - linux.resources and the verbs that act on a container's
+# cgroup (pause, resume, update, events, ps, kill --all, delete), checked
+# the way a user would: the init pid from `state`, its cgroup from
+# /proc/PID/cgroup, then the files under /sys/fs/cgroup.
+#
+# The same file runs on a hybrid host (v1 controllers, a cgroup2 mount
+# at /sys/fs/cgroup/unified) and on a pure cgroup v2 host; CG_MODE says
+# which, and each test asserts what that version shows. Container IDs
+# and cgroups start with "sr-bats-cg-" so that a leftover is easy to
+# recognise; teardown fails the test if one of this run's is left.
+load helpers
+
+CG_MODE=v1
+[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && CG_MODE=v2
+
+# Every ID of this run starts with CG_PREFIX (the bats process's pid
+# tells runs apart).
+CG_PREFIX="sr-bats-cg-$PPID"
+
+# new_id prints a fresh container ID.
+new_id() {
+	echo "$CG_PREFIX-$BATS_TEST_NUMBER-$RANDOM"
+}
+
+# show runs a command with bats' run, then echoes the command, its status
+# and its output, which bats prints if the test fails.
+show() {
+	run "$@"
+	echo "\$ $* -> $status"
+	echo "$output"
+}
+
+# srt is sr bounded in time, for verbs that could hang.
+srt() {
+	timeout "${SRT_TIMEOUT:-60}" "$RUNTIME" --root "$ROOT" "$@"
+}
+
+# create_ct ID: create a container without handing it bats' pipes (a
+# created container keeps its stdio); on failure print the error.
+create_ct() {
+	srt create --bundle "$BUNDLE" "$1" </dev/null >/dev/null 2>"$BUNDLE/create.err" || {
+		cat "$BUNDLE/create.err" >&2
+		return 1
+	}
+}
+
+# run_ct ID: create and start.
+run_ct() {
+	create_ct "$1" && sr start "$1"
+}
+
+init_pid() {
+	sr state "$1" | jq -r .pid
+}
+
+# cg_mount CONTROLLER prints the mount point of the v1 hierarchy that
+# carries CONTROLLER ("name=systemd" too); "" is the cgroup2 mount.
+cg_mount() {
+	awk -v c="$1" '{
+		for (i = 7; $i != "-"; i++) {}
+		fs = $(i + 1); opts = "," $(i + 3) ","
+		if (c == "" && fs == "cgroup2") { print $5; exit }
+		if (c != "" && fs == "cgroup" && index(opts, "," c ",")) { print $5; exit }
+	}' /proc/self/mountinfo
+}
+
+# cg_dir PID [CONTROLLER]: the directory of PID's cgroup in the hierarchy
+# of CONTROLLER (v1), or its v2 cgroup (on v2, or without CONTROLLER).
+cg_dir() {
+	local pid=$1 ctrl=${2:-} n hier path
+	[ "$CG_MODE" = v2 ] && ctrl=
+	while IFS=: read -r n hier path; do
+		if [[ (-z $ctrl && $n == 0) || (-n $ctrl && ",$hier," == *",$ctrl,"*) ]]; then
+			echo "$(cg_mount "$ctrl")${path%/}"
+			return 0
+		fi
+	done <"/proc/$pid/cgroup"
+	fail "pid $pid: no cgroup for '${ctrl}' in /proc/$pid/cgroup"
+}
+
+# cg_dirs PID: PID's directory in every hierarchy, one a line.
+cg_dirs() {
+	local n hier path
+	while IFS=: read -r n hier path; do
+		if [ "$n" = 0 ]; then
+			echo "$(cg_mount "")${path%/}"
+		else
+			echo "$(cg_mount "${hier%%,*}")${path%/}"
+		fi
+	done <"/proc/$1/cgroup"
+}
+
+# cg_read ID CONTROLLER FILE prints a file of the container's cgroup.
+cg_read() {
+	local d
+	d=$(cg_dir "$(init_pid "$1")" "$2") || return 1
+	cat "$d/$3"
+}
+
+# expect_file ID CONTROLLER FILE WANT
+expect_file() {
+	local got
+	got=$(cg_read "$1" "$2" "$3") || return 1
+	[ "$got" = "$4" ] || fail "$2 $3: got '$got', want '$4'"
+}
+
+# own_cgroup HIERARCHY: this shell's (so the runtime's) cgroup in a
+# hierarchy as /proc/self/cgroup names it ("" for v2).
+own_cgroup() {
+	awk -F: -v h="$1" '$2 == h { print $3; exit }' /proc/self/cgroup
+}
+
+# default_parents: where the runtime puts a cgroupsPath that is relative
+# or unset: under its own cgroup of each v1 hierarchy, under the parent
+# of its own v2 cgroup (runc's rules; see libsandbox/cgroups/host.go).
+default_parents() {
+	local n hier path
+	while IFS=: read -r n hier path; do
+		if [ "$n" = 0 ]; then
+			path=$(dirname "$path")
+			echo "$(cg_mount "")${path%/}"
+		else
+			echo "$(cg_mount "${hier%%,*}")${path%/}"
+		fi
+	done </proc/self/cgroup
+}
+
+# no_cgroup NAME: no cgroup directory NAME where the runtime would have
+# made one.
+no_cgroup() {
+	local left
+	# shellcheck disable=SC2046
+	left=$(find $(default_parents | sort -u) -name "$1" -type d 2>/dev/null)
+	[ -z "$left" ] || fail "cgroup left behind: $left"
+}
+
+# nothing_left ID: what a failed create must not leave, for this
+# container only (other containers may run on the host, so unlike
+# assert_nothing_left this does not look for any init process): no state
+# under $ROOT, no mount of the bundle, no process in a cgroup named ID,
+# no cgroup named ID.
+nothing_left() {
+	local left
+	left=$(ls -A "$ROOT" 2>/dev/null)
+	[ -z "$left" ] || fail "state left in $ROOT: $left"
+	if grep -q "$BUNDLE" /proc/self/mountinfo; then
+		fail "mount left: $(grep "$BUNDLE" /proc/self/mountinfo)"
+	fi
+	left=$(grep -l -- "/$1\(/\|\$\)" /proc/[0-9]*/cgroup 2>/dev/null || true)
+	[ -z "$left" ] || fail "process left in the container's cgroup: $left"
+	no_cgroup "$1"
+}
+
+# gone DIRS...: none of the directories exists.
+gone() {
+	local d
+	for d in "$@"; do
+		[ ! -e "$d" ] || fail "still there: $d"
+	done
+}
+
+# with_tmp gives the container a writable /tmp that may hold device
+# nodes (no nodev).
+with_tmp() {
+	update_config '.mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777", "size=64m"]}]'
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.1 s.
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || {
+			echo "timed out: $*" >&2
+			return 1
+		}
+		sleep 0.1
+	done
+}
+
+status_is() {
+	[ "$(status "$1")" = "$2" ]
+}
+
+# cputime PID: user+system clock ticks.
+cputime() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# dead PID: gone, or a zombie nobody reaped yet.
+dead() {
+	[ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# block_dev prints MAJ:MIN of a whole disk: the one behind / when / is on
+# a block device, else the first in /sys/block. Throttling only accepts
+# whole disks, not partitions.
+block_dev() {
+	local dev b
+	dev=$(mountpoint -d /)
+	if [ -e "/sys/dev/block/$dev" ]; then
+		[ -e "/sys/dev/block/$dev/partition" ] && dev=$(cat "/sys/dev/block/$dev/../dev")
+		echo "$dev"
+		return 0
+	fi
+	for b in /sys/block/*/dev; do
+		[ -e "$b" ] && {
+			cat "$b"
+			return 0
+		}
+	done
+	return 1
+}
+
+setup() {
+	requires root sandbox
+	setup_bundle
+}
+
+teardown() {
+	teardown_bundle
+	# Anything of this run still on the host is a bug in delete: remove
+	# it (it is ours by its name) and fail the test.
+	local left
+	left=$(find /sys/fs/cgroup -depth -type d -name "$CG_PREFIX-*" 2>/dev/null)
+	if [ -n "$left" ]; then
+		echo "$left" | xargs -r rmdir 2>/dev/null
+		fail "cgroups left behind: $left"
+	fi
+}
+
+@test "memory.limit: over the limit the process is OOM-killed (137), under it it runs" {
+	update_config '.process.args = ["payload", "alloc", "16"]
+		| .linux.resources.memory = {"limit": 12000000}'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 137 ]
+	[[ "$output" != *"allocated 16 MB"* ]]
+
+	update_config '.linux.resources.memory = {"limit": 64000000}'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"allocated 16 MB"* ]]
+}
+
+@test "create: memory limit, reservation, swap (+ swappiness, disableOOMKiller on v1) in the cgroup files" {
+	local id
+	id=$(new_id)
+	if [ "$CG_MODE" = v1 ]; then
+		update_config '.linux.resources.memory = {"limit": 64000000, "reservation": 32768000,
+			"swap": 128000000, "swappiness": 30, "disableOOMKiller": true}'
+	else
+		update_config '.linux.resources.memory = {"limit": 64000000, "reservation": 32768000, "swap": 128000000}'
+	fi
+	create_ct "$id"
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" memory memory.limit_in_bytes 64000000
+		expect_file "$id" memory memory.soft_limit_in_bytes 32768000
+		# v1 memsw is memory+swap, as the spec's swap is.
+		expect_file "$id" memory memory.memsw.limit_in_bytes 128000000
+		expect_file "$id" memory memory.swappiness 30
+		cg_read "$id" memory memory.oom_control | grep -qx "oom_kill_disable 1"
+	else
+		expect_file "$id" "" memory.max 64000000
+		expect_file "$id" "" memory.low 32768000
+		# v2 swap.max is swap alone: 128000000 - 64000000.
+		expect_file "$id" "" memory.swap.max 64000000
+	fi
+}
+
+@test "create: kernel memory limits are ignored with a warning" {
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.memory = {"limit": 64000000, "kernel": 16000000, "kernelTCP": 8000000}'
+	create_ct "$id"
+	grep -q 'level=warning.*memory.kernel' "$BUNDLE/create.err" || fail "no warning: $(cat "$BUNDLE/create.err")"
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" memory memory.limit_in_bytes 64000000
+	else
+		expect_file "$id" "" memory.max 64000000
+	fi
+}
+
+@test "create: cpu shares, quota, period, burst, cpus, mems in the cgroup files" {
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.cpu = {"shares": 2048, "quota": 50000, "period": 100000,
+		"burst": 10000, "cpus": "0", "mems": "0"}'
+	create_ct "$id"
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" cpu cpu.shares 2048
+		expect_file "$id" cpu cpu.cfs_quota_us 50000
+		expect_file "$id" cpu cpu.cfs_period_us 100000
+		expect_file "$id" cpu cpu.cfs_burst_us 10000
+		expect_file "$id" cpuset cpuset.cpus 0
+		expect_file "$id" cpuset cpuset.mems 0
+	else
+		# runc's conversion: weight = 1 + (shares-2)*9999/262142.
+		expect_file "$id" "" cpu.weight $((1 + (2048 - 2) * 9999 / 262142))
+		expect_file "$id" "" cpu.max "50000 100000"
+		expect_file "$id" "" cpu.max.burst 10000
+		expect_file "$id" "" cpuset.cpus 0
+		expect_file "$id" "" cpuset.mems 0
+	fi
+}
+
+@test "create: cpu idle in the cgroup files" {
+	# Alone: the kernel gives an idle group the minimum weight, so it
+	# cannot be checked together with shares.
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.cpu = {"idle": 1}'
+	create_ct "$id"
+	expect_file "$id" cpu cpu.idle 1
+}
+
+@test "create: cpu realtime runtime and period (v1)" {
+	[ "$CG_MODE" = v1 ] || skip "cgroup v2 has no realtime limits (refusing them is tested below)"
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.cpu = {"realtimePeriod": 1000000, "realtimeRuntime": 10000}'
+	create_ct "$id"
+	expect_file "$id" cpu cpu.rt_period_us 1000000
+	expect_file "$id" cpu cpu.rt_runtime_us 10000
+}
+
+@test "create: pids limit in the cgroup files" {
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.pids = {"limit": 42}'
+	create_ct "$id"
+	expect_file "$id" pids pids.max 42
+}
+
+@test "create: blockIO throttles in the cgroup files" {
+	local id dev
+	dev=$(block_dev) || skip "no block device on this host to throttle"
+	id=$(new_id)
+	update_config '.linux.resources.blockIO = {
+		"throttleReadBpsDevice": [{"major": '"${dev%:*}"', "minor": '"${dev#*:}"', "rate": 1048576}],
+		"throttleWriteIOPSDevice": [{"major": '"${dev%:*}"', "minor": '"${dev#*:}"', "rate": 100}]}'
+	create_ct "$id"
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" blkio blkio.throttle.read_bps_device "$dev 1048576"
+		expect_file "$id" blkio blkio.throttle.write_iops_device "$dev 100"
+	else
+		expect_file "$id" "" io.max "$dev rbps=1048576 wbps=max riops=max wiops=100"
+	fi
+}
+
+@test "create: blockIO weight in the cgroup files" {
+	# Which weight file a cgroup has depends on the kernel (CFQ's
+	# blkio.weight, BFQ's blkio.bfq.weight / io.bfq.weight, iocost's
+	# io.weight): look at a container's cgroup first.
+	local id ctrl=blkio file
+	[ "$CG_MODE" = v2 ] && ctrl=
+	id=$(new_id)
+	create_ct "$id"
+	local d
+	d=$(cg_dir "$(init_pid "$id")" "$ctrl")
+	for f in blkio.weight blkio.bfq.weight io.bfq.weight io.weight; do
+		[ -e "$d/$f" ] && file=$f && break
+	done
+	sr delete "$id"
+	[ -n "$file" ] || skip "no block IO weight file in a cgroup on this kernel"
+
+	id=$(new_id)
+	update_config '.linux.resources.blockIO = {"weight": 500}'
+	create_ct "$id"
+	case $file in
+	blkio.weight | blkio.bfq.weight) want="500" ;;
+	io.bfq.weight) want="default 500" ;;
+	# runc's conversion: 1 + (weight-10)*9999/990.
+	io.weight) want="default $((1 + (500 - 10) * 9999 / 990))" ;;
+	esac
+	show cg_read "$id" "$ctrl" "$file"
+	[[ "$output" == "$want"* ]] || fail "$file: got '$output', want '$want'"
+}
+
+@test "create: hugepageLimits in the cgroup files (v2)" {
+	[ "$CG_MODE" = v2 ] || skip "hybrid host: hugetlb is only on the unified hierarchy, and using it would mean enabling it in the host's unified root subtree_control"
+	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB hugepages on this host"
+	grep -qw hugetlb /sys/fs/cgroup/cgroup.controllers || skip "no hugetlb controller"
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
+	create_ct "$id"
+	expect_file "$id" "" hugetlb.2MB.max 4194304
+}
+
+@test "create: unified key/values on v2, an error on v1" {
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.unified = {"pids.max": "77"}'
+	if [ "$CG_MODE" = v2 ]; then
+		create_ct "$id"
+		expect_file "$id" "" pids.max 77
+	else
+		show srt create --bundle "$BUNDLE" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"linux.resources.unified"* ]]
+		[[ "$output" == *"v2"* ]]
+		nothing_left "$id"
+	fi
+}
+
+@test "devices: the default rules deny /dev/mem-like devices, allow /dev/null" {
+	with_tmp
+	update_config '.process.capabilities.bounding += ["CAP_MKNOD"]
+		| .process.capabilities.effective += ["CAP_MKNOD"]
+		| .process.capabilities.permitted += ["CAP_MKNOD"]'
+	# mknod is allowed (c *:* m, as in runc); opening is what the
+	# cgroup refuses.
+	update_config '.process.args = ["sh", "-c", "mknod /tmp/x c 1 1 && cat /tmp/x"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+
+	update_config '.process.args = ["sh", "-c", "mknod /tmp/kmsg c 1 11 && : >/tmp/kmsg"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+
+	update_config '.process.args = ["sh", "-c", "echo hi >/dev/null && mknod /tmp/null c 1 3 && echo hi >/tmp/null && echo ok"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "devices: an explicit allow rule opens a device the defaults deny" {
+	# /dev/kmsg (c 1:11) opened write-only and closed: harmless, and
+	# needs no capability (devkmsg_open), so only the cgroup decides.
+	with_tmp
+	update_config '.process.capabilities.bounding += ["CAP_MKNOD"]
+		| .process.capabilities.effective += ["CAP_MKNOD"]
+		| .process.capabilities.permitted += ["CAP_MKNOD"]
+		| .linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]
+		| .process.args = ["sh", "-c", "mknod /tmp/kmsg c 1 11 && : >/tmp/kmsg && echo ok"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+
+	# Only w was allowed: reading stays denied.
+	update_config '.process.args = ["sh", "-c", "mknod /tmp/kmsg c 1 11 && : </tmp/kmsg"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+
+	# A linux.devices entry is created and usable.
+	update_config '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 438}]
+		| .process.args = ["sh", "-c", ": >/dev/kmsg && echo ok"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ]
+	[ "$output" = ok ]
+}
+
+@test "pause freezes every process, resume thaws them" {
+	local id pid t1 t2
+	id=$(new_id)
+	update_config '.process.args = ["sh", "-c", "while :; do :; done"]'
+	run_ct "$id"
+	pid=$(init_pid "$id")
+
+	show sr pause "$id"
+	[ "$status" -eq 0 ]
+	[ "$(status "$id")" = paused ]
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" freezer freezer.state FROZEN
+	else
+		expect_file "$id" "" cgroup.freeze 1
+		cg_read "$id" "" cgroup.events | grep -qx "frozen 1"
+	fi
+	# A frozen busy loop uses no CPU.
+	t1=$(cputime "$pid")
+	sleep 0.5
+	t2=$(cputime "$pid")
+	[ "$t1" = "$t2" ] || fail "paused process ran: $t1 -> $t2 ticks"
+
+	show sr resume "$id"
+	[ "$status" -eq 0 ]
+	[ "$(status "$id")" = running ]
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" freezer freezer.state THAWED
+	else
+		expect_file "$id" "" cgroup.freeze 0
+		cg_read "$id" "" cgroup.events | grep -qx "frozen 0"
+	fi
+	wait_for 10 eval '[ "$(cputime "$pid")" -gt "$t2" ]'
+}
+
+@test "pause of a stopped container and resume of a running one fail" {
+	local id
+	id=$(new_id)
+	run_ct "$id"
+	show sr resume "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not paused"* ]]
+	[ "$(status "$id")" = running ]
+
+	sr kill "$id" KILL
+	wait_for 10 status_is "$id" stopped
+	show sr pause "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container not running"* ]]
+}
+
+@test "update --memory --pids-limit changes the cgroup files" {
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.memory = {"limit": 64000000} | .linux.resources.pids = {"limit": 100}'
+	run_ct "$id"
+	show sr update --memory 32m --pids-limit 50 "$id"
+	[ "$status" -eq 0 ]
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" memory memory.limit_in_bytes $((32 << 20))
+	else
+		expect_file "$id" "" memory.max $((32 << 20))
+	fi
+	expect_file "$id" pids pids.max 50
+	[ "$(status "$id")" = running ]
+}
+
+@test "update --resources - reads linux.resources JSON from stdin" {
+	local id
+	id=$(new_id)
+	run_ct "$id"
+	show sr update --resources - "$id" <<<'{"memory": {"limit": 50331648}, "pids": {"limit": 60}, "cpu": {"quota": 20000, "period": 100000}}'
+	[ "$status" -eq 0 ]
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" memory memory.limit_in_bytes 50331648
+		expect_file "$id" cpu cpu.cfs_quota_us 20000
+	else
+		expect_file "$id" "" memory.max 50331648
+		expect_file "$id" "" cpu.max "20000 100000"
+	fi
+	expect_file "$id" pids pids.max 60
+}
+
+@test "update below the current usage fails, naming the field; the container is left as it was" {
+	local id pid
+	id=$(new_id)
+	with_tmp
+	# 16 MB in a tmpfs is charged to the container and stays.
+	update_config '.linux.resources.memory = {"limit": 64000000}
+		| .process.args = ["sh", "-c", "dd if=/dev/zero of=/tmp/f bs=1048576 count=16 2>/dev/null && touch /tmp/ready; exec sleep 1000"]'
+	run_ct "$id"
+	pid=$(init_pid "$id")
+	wait_for 30 test -e "/proc/$pid/root/tmp/ready"
+
+	show sr update --memory 4m "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.resources.memory.limit"* ]]
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" memory memory.limit_in_bytes 64000000
+	else
+		expect_file "$id" "" memory.max 64000000
+	fi
+	[ "$(status "$id")" = running ]
+	[ "$(init_pid "$id")" = "$pid" ]
+}
+
+@test "events --stats prints one stats line with memory, pids and cpu" {
+	local id
+	id=$(new_id)
+	run_ct "$id"
+	show srt events --stats "$id"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	echo "$output" | jq -e --arg id "$id" '.type == "stats" and .id == $id
+		and (.data.memory | type) == "object" and (.data.pids | type) == "object"
+		and (.data.cpu | type) == "object" and .data.pids.current >= 1
+		and .data.memory.usage.usage > 0'
+}
+
+@test "events reports an OOM kill in the container" {
+	local id ev
+	id=$(new_id)
+	# sh survives its child's OOM kill, so the container keeps running.
+	update_config '.linux.resources.memory = {"limit": 12000000}
+		| .process.args = ["sh", "-c", "payload alloc 32; exec sleep 1000"]'
+	create_ct "$id"
+	# Started before the container, so it cannot miss the kill; the
+	# first stats line shows it is watching.
+	srt events --interval 200ms "$id" </dev/null >"$BUNDLE/events" 2>&1 &
+	ev=$!
+	wait_for 30 test -s "$BUNDLE/events"
+	sr start "$id"
+	wait_for 30 grep -q '"type":"oom"' "$BUNDLE/events" || {
+		kill "$ev"
+		cat "$BUNDLE/events"
+		return 1
+	}
+	kill "$ev"
+	grep '"type":"oom"' "$BUNDLE/events" | head -1 | jq -e --arg id "$id" '.id == $id'
+}
+
+@test "events reports the OOM kill of init (the container stops)" {
+	local id ev
+	id=$(new_id)
+	update_config '.linux.resources.memory = {"limit": 12000000}
+		| .process.args = ["payload", "alloc", "32"]'
+	create_ct "$id"
+	srt events --interval 200ms "$id" </dev/null >"$BUNDLE/events" 2>&1 &
+	ev=$!
+	wait_for 30 test -s "$BUNDLE/events"
+	sr start "$id"
+	wait_for 30 status_is "$id" stopped
+	# events returns once the container stopped; the OOM must be there.
+	wait "$ev" || true
+	cat "$BUNDLE/events"
+	grep -q '"type":"oom"' "$BUNDLE/events"
+}
+
+@test "ps lists the container's processes as json and as a table" {
+	local id pid
+	id=$(new_id)
+	update_config '.process.args = ["sh", "-c", "sleep 1000 & wait"]'
+	run_ct "$id"
+	pid=$(init_pid "$id")
+	wait_for 10 eval '[ "$(sr ps --format json "$id" | jq length)" -eq 2 ]'
+
+	show sr ps --format json "$id"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e --argjson p "$pid" 'length == 2 and index($p) != null'
+	local want
+	want=$(echo "$output" | jq -r '.[]' | sort -n)
+
+	show sr ps "$id"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *PID* ]]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(printf '%s\n' "${lines[@]:1}" | awk '{ print $2 }' | sort -n)" = "$want" ]
+}
+
+@test "kill --all kills every process of a container without a pid namespace" {
+	local id dir pids p
+	id=$(new_id)
+	# Without a pid namespace, killing init leaves the others alive:
+	# only the cgroup finds them.
+	update_config '.linux.namespaces -= [{"type": "pid"}]
+		| .process.args = ["sh", "-c", "sleep 1000 & sleep 1000"]'
+	run_ct "$id"
+	dir=$(cg_dir "$(init_pid "$id")" pids)
+	wait_for 10 eval '[ "$(sr ps --format json "$id" | jq length)" -ge 2 ]'
+	pids=$(cat "$dir/cgroup.procs")
+
+	show sr kill --all "$id" KILL
+	[ "$status" -eq 0 ]
+	wait_for 10 status_is "$id" stopped
+	for p in $pids; do
+		wait_for 10 dead "$p"
+	done
+	[ -z "$(cat "$dir/cgroup.procs")" ]
+}
+
+@test "cgroupsPath: an absolute path is used as is; delete removes it and the parent it made" {
+	local id top dirs
+	id=$(new_id)
+	top="$CG_PREFIX-$RANDOM"
+	update_config '.linux.cgroupsPath = "/'"$top"'/c"'
+	create_ct "$id"
+	# Every hierarchy: the container is at /$top/c.
+	show awk -F: '{ print $3 }' "/proc/$(init_pid "$id")/cgroup"
+	[ "$(printf '%s\n' "${lines[@]}" | sort -u)" = "/$top/c" ]
+	dirs=$(cg_dirs "$(init_pid "$id")")
+	for d in $dirs; do
+		[ -d "$d" ]
+	done
+	sr delete --force "$id"
+	# shellcheck disable=SC2086
+	gone $dirs
+	# shellcheck disable=SC2046
+	gone $(for d in $dirs; do dirname "$d"; done)
+}
+
+# expect_placed ID INNER: the container's cgroup is INNER under the
+# runtime's own cgroup of each v1 hierarchy and under the parent of its
+# own v2 cgroup.
+expect_placed() {
+	local n hier path want
+	while IFS=: read -r n hier path; do
+		want=$(own_cgroup "$hier")
+		[ "$n" = 0 ] && want=$(dirname "$want")
+		want="${want%/}/$2"
+		[ "$path" = "$want" ] || fail "hierarchy '$hier': $path, want $want"
+	done <"/proc/$(init_pid "$1")/cgroup"
+}
+
+@test "cgroupsPath: relative and default paths are placed as runc places them" {
+	local id inner dirs
+	id=$(new_id)
+	inner="$CG_PREFIX-$RANDOM/rel"
+	update_config '.linux.cgroupsPath = "'"$inner"'"'
+	create_ct "$id"
+	expect_placed "$id" "$inner"
+	dirs=$(cg_dirs "$(init_pid "$id")")
+	sr delete --force "$id"
+	# shellcheck disable=SC2086
+	gone $dirs
+	# shellcheck disable=SC2046
+	gone $(for d in $dirs; do dirname "$d"; done)
+
+	id=$(new_id)
+	update_config 'del(.linux.cgroupsPath)'
+	create_ct "$id"
+	expect_placed "$id" "$id"
+}
+
+@test "cgroup namespace: the container sees its cgroup as / and its limits, read-only" {
+	local file=/sys/fs/cgroup/memory.max dir=/sys/fs/cgroup
+	if [ "$CG_MODE" = v1 ]; then
+		file=/sys/fs/cgroup/memory/memory.limit_in_bytes
+		dir=/sys/fs/cgroup/memory
+	fi
+	update_config '.linux.resources.memory = {"limit": 64000000}
+		| .process.args = ["sh", "-c", "cat /proc/self/cgroup; echo limit=$(cat '"$file"'); mkdir '"$dir"'/sub"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"limit=64000000"* ]]
+	[[ "$output" == *"Read-only file system"* ]]
+	# Every /proc/self/cgroup line ends in ":/".
+	local l n=0
+	for l in "${lines[@]}"; do
+		[[ "$l" =~ ^[0-9]+: ]] || continue
+		n=$((n + 1))
+		[[ "$l" == *":/" ]] || fail "not the namespace root: $l"
+	done
+	[ "$n" -ge 1 ]
+}
+
+@test "delete removes the cgroup of a stopped container" {
+	local id dirs
+	id=$(new_id)
+	run_ct "$id"
+	dirs=$(cg_dirs "$(init_pid "$id")")
+	sr kill "$id" KILL
+	wait_for 10 status_is "$id" stopped
+	sr delete "$id"
+	# shellcheck disable=SC2086
+	gone $dirs
+	no_cgroup "$id"
+}
+
+@test "delete --force removes the cgroup of a running container with several processes" {
+	local id dirs
+	id=$(new_id)
+	update_config '.linux.namespaces -= [{"type": "pid"}]
+		| .process.args = ["sh", "-c", "sleep 1000 & sleep 1000 & sleep 1000 & wait"]'
+	run_ct "$id"
+	wait_for 10 eval '[ "$(sr ps --format json "$id" | jq length)" -ge 4 ]'
+	dirs=$(cg_dirs "$(init_pid "$id")")
+	show sr delete --force "$id"
+	[ "$status" -eq 0 ]
+	# shellcheck disable=SC2086
+	gone $dirs
+	no_cgroup "$id"
+	show sr state "$id"
+	[ "$status" -ne 0 ]
+}
+
+# create_fails FIELD: create must fail naming FIELD and leave nothing.
+create_fails() {
+	local id
+	id=$(new_id)
+	show srt create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ] || fail "create succeeded"
+	[[ "$output" == *"$1"* ]] || fail "error does not name $1: $output"
+	nothing_left "$id"
+}
+
+@test "bad input: an unknown unified key" {
+	update_config '.linux.resources.unified = {"nosuch.key": "1"}'
+	create_fails linux.resources.unified
+}
+
+@test "bad input: a field of the other cgroup version" {
+	if [ "$CG_MODE" = v1 ]; then
+		update_config '.linux.resources.unified = {"pids.max": "10"}'
+		create_fails linux.resources.unified
+	else
+		update_config '.linux.resources.cpu = {"realtimeRuntime": 10000, "realtimePeriod": 1000000}'
+		create_fails linux.resources.cpu.realtimeRuntime
+		update_config 'del(.linux.resources.cpu) | .linux.resources.network = {"classID": 1048577}'
+		create_fails linux.resources.network.classID
+	fi
+}
+
+@test "bad input: a malformed device rule" {
+	update_config '.linux.resources.devices += [{"allow": true, "type": "x", "major": 1, "minor": 3, "access": "rwm"}]'
+	create_fails 'linux.resources.devices[1].type'
+	update_config '.linux.resources.devices[1] = {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "q"}'
+	create_fails 'linux.resources.devices[1].access'
+}
+
+@test "bad input: a negative memory limit" {
+	update_config '.linux.resources.memory = {"limit": -5}'
+	create_fails linux.resources.memory.limit
+}
+
+@test "bad input: swap below the memory limit" {
+	update_config '.linux.resources.memory = {"limit": 64000000, "swap": 32000000}'
+	create_fails linux.resources.memory.swap
+}
