@@ -132,6 +132,9 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 for c in \$(cat /sys/fs/cgroup/cgroup.controllers); do echo +\$c >/sys/fs/cgroup/cgroup.subtree_control; done
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 ip link set lo up 2>/dev/null
+# A small RAM disk: the guest has no block device otherwise, and the
+# blockIO tests need one.
+modprobe brd rd_nr=1 rd_size=8192 max_part=0 2>/dev/null
 hostname sandbox-vm
 mkdir -p $(printf %q "$cwd")
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap cwd $(printf %q "$cwd")
