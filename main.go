@@ -1,5 +1,14 @@
 // sandbox-runtime is an OCI runtime: it turns an OCI bundle into an
 // isolated Linux process, with runc's command line.
+//
+// Go 1.25+ sizes GOMAXPROCS from the cgroup CPU limit and then re-reads
+// the cgroup every second from a background goroutine; the runtime is
+// short-lived and its work is not CPU-bound, so it keeps the plain CPU
+// count and no watcher. (The runtime still reads the cgroup files once at
+// start-up, for a metric; that cannot be turned off.)
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -8,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -83,9 +93,9 @@ func setupLogging(c *cli.Context) error {
 	}
 	switch f := c.String("log-format"); f {
 	case "text":
-		logrus.SetFormatter(&logrus.TextFormatter{DisableColors: true, FullTimestamp: true})
+		logrus.SetFormatter(&logrus.TextFormatter{DisableColors: true, FullTimestamp: true, TimestampFormat: time.RFC3339Nano})
 	case "json":
-		logrus.SetFormatter(&logrus.JSONFormatter{})
+		logrus.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
 	default:
 		return fmt.Errorf("--log-format: unknown format %q (text or json)", f)
 	}

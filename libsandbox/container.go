@@ -149,6 +149,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
+	logrus.Debugf("create %s: validating", id)
 	p, err := validate(spec, bundle)
 	if err != nil {
 		return nil, err
@@ -256,6 +257,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	// The cgroup exists before init does, with its limits set: init is
 	// cloned straight into it (v2) or moved in before it runs anything
 	// of the user's (v1).
+	logrus.Debugf("create %s: making the cgroup", id)
 	cgCreated = true
 	if err := cg.Create(spec.Linux.Resources); err != nil {
 		cgCreated = false
@@ -360,6 +362,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		extra.Args = append(extra.Args, "--pdeathsig")
 		sc.args = extra.Args
 	}
+	logrus.Debugf("create %s: starting init", id)
 	pid, err := spawn(sc)
 	syncC.Close()
 	logW.Close()
@@ -420,11 +423,13 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	if err := isync.SendConfig(syncP, cfg); err != nil {
 		return nil, err
 	}
+	logrus.Debugf("create %s: init %d has its config", id, pid)
 	created := &NewContainer{Container: c, Init: init}
 	if err := c.serveInit(syncP, init, console, created, hs); err != nil {
 		return nil, err
 	}
 	<-logsDone
+	logrus.Debugf("create %s: init is ready", id)
 
 	c.state.CreatorPid, c.state.CreatorStart = 0, 0
 	if err := writeState(dir, c.state); err != nil {
