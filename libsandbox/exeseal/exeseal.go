@@ -21,10 +21,12 @@
 package exeseal
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -39,7 +41,19 @@ func Open(scratchDir string) (*os.File, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("find own binary: %w", err)
 	}
-	f, oerr := overlay(exe, scratchDir)
+	// The two lower layers must not overlap (ELOOP): when the binary
+	// lives above the scratch directory (a runtime in /tmp with its
+	// state in /tmp/...), an empty detached tmpfs is the second layer.
+	var f *os.File
+	var oerr error
+	if dir := filepath.Dir(exe); !within(dir, scratchDir) && !within(scratchDir, dir) {
+		f, oerr = overlay(exe, scratchDir)
+	} else {
+		oerr = errors.New("lower layers overlap")
+	}
+	if oerr != nil {
+		f, oerr = overlayEmptyTmpfs(exe)
+	}
 	if oerr == nil {
 		return f, "overlayfs", nil
 	}
@@ -48,6 +62,29 @@ func Open(scratchDir string) (*os.File, string, error) {
 		return nil, "", fmt.Errorf("seal own binary: overlayfs: %v; memfd: %w", oerr, merr)
 	}
 	return f, "memfd", nil
+}
+
+func within(parent, p string) bool {
+	return p == parent || strings.HasPrefix(p, strings.TrimSuffix(parent, "/")+"/")
+}
+
+// overlayEmptyTmpfs seals with an empty, detached tmpfs as the second
+// lower layer, named through our fd of it.
+func overlayEmptyTmpfs(exe string) (*os.File, error) {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("fsopen tmpfs", err)
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, os.NewSyscallError("fsconfig create tmpfs", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return nil, os.NewSyscallError("fsmount tmpfs", err)
+	}
+	defer unix.Close(mfd)
+	return overlay(exe, "/proc/self/fd/"+strconv.Itoa(mfd))
 }
 
 func escapeLowerDir(p string) string {

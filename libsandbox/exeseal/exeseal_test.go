@@ -3,6 +3,7 @@ package exeseal
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -81,5 +82,25 @@ func BenchmarkMemfd(b *testing.B) {
 			b.Skip(err)
 		}
 		f.Close()
+	}
+}
+
+// A state directory under the binary's own directory (a runtime in /tmp,
+// its state in /tmp/...) must not push sealing to the slow memfd copy.
+func TestOverlayWhenScratchIsUnderTheBinary(t *testing.T) {
+	requireRoot(t)
+	exe, _ := os.Readlink("/proc/self/exe")
+	scratch, err := os.MkdirTemp(filepath.Dir(exe), "scratch")
+	if err != nil {
+		t.Skipf("cannot make a directory next to the test binary: %v", err)
+	}
+	defer os.RemoveAll(scratch)
+	f, method, err := Open(scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if method != "overlayfs" {
+		t.Fatalf("method %q, want overlayfs", method)
 	}
 }
