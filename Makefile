@@ -14,7 +14,7 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 BUILD     := tests/build
 
-.PHONY: all build test unit integration integration-v2 demo deps clean payload
+.PHONY: all build test unit integration integration-v2 demo deps clean payload fuzz
 all: build
 
 build:
@@ -34,6 +34,31 @@ deps:
 
 unit:
 	$(GO) test -count=1 ./...
+
+# Fuzz every target for FUZZTIME each (default 30s), one after the other:
+#   make fuzz FUZZTIME=3m
+# A target is package:FuzzName. The seed corpora are checked in under each
+# package's testdata/fuzz/FuzzName and run by `make unit` as ordinary
+# tests; what the fuzzer finds goes to GOCACHE, except a failing input,
+# which it writes to testdata/fuzz (check it in with the fix). The targets
+# read the host but never change it (see libsandbox/fuzz_test.go for
+# FuzzValidate's namespace paths).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	.:FuzzParseBytes \
+	./internal/mountinfo:FuzzParseMountinfo \
+	./libsandbox:FuzzValidate \
+	./libsandbox:FuzzValidateID \
+	./libsandbox:FuzzParseProcStat \
+	./libsandbox/cgroups:FuzzParseCgroupMountinfo \
+	./libsandbox/cgroups:FuzzParseProcCgroup \
+	./libsandbox/rootfs:FuzzParseOptions \
+	./libsandbox/seccomp:FuzzSeccompCompile
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \
+	done
 
 integration: build payload
 	bats --timing tests/integration
