@@ -58,7 +58,7 @@ func TestParseBytes(t *testing.T) {
 			t.Errorf("parseBytes(%q): got %d, %v; want %d", tc.in, got, err, tc.want)
 		}
 	}
-	for _, in := range []string{"-2", "-1m", "m", "k", "1x", "1.5g"} {
+	for _, in := range []string{"", "-2", "-1m", "m", "k", "1x", "1.5g", "10000000000G", "9223372036854775807k"} {
 		if got, err := parseBytes(in); err == nil {
 			t.Errorf("parseBytes(%q): got %d, want an error", in, got)
 		}
