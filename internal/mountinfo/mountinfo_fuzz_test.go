@@ -42,7 +42,14 @@ func FuzzParseMountinfo(f *testing.F) {
 		if path == "" || strings.ContainsRune(path, 0) {
 			return // the kernel shows neither
 		}
-		line := "36 35 98:0 " + esc + " " + esc + " rw,noatime master:1 - ext4 " + esc + " rw,errors=continue\n"
+		// The root and the mount point are paths from "/"
+		// (seq_dentry, seq_path_root); the source is any string
+		// ("-" too).
+		abs := path
+		if !strings.HasPrefix(abs, "/") {
+			abs = "/" + abs
+		}
+		line := "36 35 98:0 " + escape(abs) + " " + escape(abs) + " rw,noatime master:1 - ext4 " + esc + " rw,errors=continue\n"
 		infos, err = Parse(strings.NewReader(line))
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", line, err)
@@ -51,8 +58,8 @@ func FuzzParseMountinfo(f *testing.F) {
 			t.Fatalf("Parse(%q): %d entries, want 1", line, len(infos))
 		}
 		in := infos[0]
-		if in.Root != path || in.Point != path || in.Source != path {
-			t.Errorf("Parse(%q): root %q, point %q, source %q; want %q for each", line, in.Root, in.Point, in.Source, path)
+		if in.Root != abs || in.Point != abs || in.Source != path {
+			t.Errorf("Parse(%q): root %q, point %q, source %q; want %q, %q, %q", line, in.Root, in.Point, in.Source, abs, abs, path)
 		}
 		if in.FSType != "ext4" || in.Options != "rw,noatime" || in.SuperOptions != "rw,errors=continue" ||
 			len(in.Optional) != 1 || in.Optional[0] != "master:1" {
