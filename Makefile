@@ -35,14 +35,15 @@ deps:
 unit:
 	$(GO) test -count=1 ./...
 
-# Fuzz every target for FUZZTIME each (default 30s), one after the other:
+# Fuzz every target for FUZZTIME each (default 30s), one after the other,
+# stopping at the first failure:
 #   make fuzz FUZZTIME=3m
 # A target is package:FuzzName. The seed corpora are checked in under each
 # package's testdata/fuzz/FuzzName and run by `make unit` as ordinary
-# tests; what the fuzzer finds goes to GOCACHE, except a failing input,
-# which it writes to testdata/fuzz (check it in with the fix). The targets
-# read the host but never change it (see libsandbox/fuzz_test.go for
-# FuzzValidate's namespace paths).
+# tests. What the fuzzer finds interesting stays in GOCACHE; a failing
+# input is written to testdata/fuzz, to check in with its fix. The
+# targets read the host but never change it (FuzzValidate opens no
+# namespace path but /proc/self/ns/*: see libsandbox/fuzz_test.go).
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
 	.:FuzzParseBytes \
@@ -55,10 +56,7 @@ FUZZ_TARGETS := \
 	./libsandbox/rootfs:FuzzParseOptions \
 	./libsandbox/seccomp:FuzzSeccompCompile
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "== $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
-		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \
-	done
+	GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 integration: build payload
 	bats --timing tests/integration
