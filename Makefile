@@ -14,7 +14,7 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 BUILD     := tests/build
 
-.PHONY: all build test unit integration integration-v2 demo deps clean payload
+.PHONY: all build test unit integration integration-v2 demo deps clean payload fuzz
 all: build
 
 build:
@@ -34,6 +34,29 @@ deps:
 
 unit:
 	$(GO) test -count=1 ./...
+
+# Fuzz every target for FUZZTIME each (default 30s), one after the other,
+# stopping at the first failure:
+#   make fuzz FUZZTIME=3m
+# A target is package:FuzzName. The seed corpora are checked in under each
+# package's testdata/fuzz/FuzzName and run by `make unit` as ordinary
+# tests. What the fuzzer finds interesting stays in GOCACHE; a failing
+# input is written to testdata/fuzz, to check in with its fix. The
+# targets read the host but never change it (FuzzValidate opens no
+# namespace path but /proc/self/ns/*: see libsandbox/fuzz_test.go).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	.:FuzzParseBytes \
+	./internal/mountinfo:FuzzParseMountinfo \
+	./libsandbox:FuzzValidate \
+	./libsandbox:FuzzValidateID \
+	./libsandbox:FuzzParseProcStat \
+	./libsandbox/cgroups:FuzzParseCgroupMountinfo \
+	./libsandbox/cgroups:FuzzParseProcCgroup \
+	./libsandbox/rootfs:FuzzParseOptions \
+	./libsandbox/seccomp:FuzzSeccompCompile
+fuzz:
+	GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 integration: build payload
 	bats --timing tests/integration

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -173,6 +175,10 @@ func parseBytes(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
+	notSize := errors.New("not a size (a number with an optional k, m or g suffix)")
+	if s == "" {
+		return 0, notSize
+	}
 	mult := int64(1)
 	switch strings.ToLower(s[len(s)-1:]) {
 	case "k":
@@ -188,7 +194,10 @@ func parseBytes(s string) (int64, error) {
 	s = strings.TrimSuffix(strings.ToLower(s), "b")
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("not a size (a number with an optional k, m or g suffix)")
+		return 0, notSize
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%s times %d is too large", s, mult)
 	}
 	return n * mult, nil
 }

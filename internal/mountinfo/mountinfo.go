@@ -29,8 +29,12 @@ func Parse(r io.Reader) ([]Info, error) {
 		line := sc.Text()
 		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
 		pre, post, ok := strings.Cut(line, " - ")
-		pf := strings.Fields(pre)
-		qf := strings.Fields(post)
+		// One space between fields, exactly: the kernel escapes only
+		// space, tab, newline and backslash in paths, so a path may
+		// hold a carriage return or another byte strings.Fields would
+		// split at.
+		pf := strings.Split(pre, " ")
+		qf := strings.Split(post, " ")
 		if !ok || len(pf) < 6 || len(qf) < 2 {
 			return nil, fmt.Errorf("mountinfo: malformed line %q", line)
 		}

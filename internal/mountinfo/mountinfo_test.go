@@ -90,3 +90,17 @@ func TestUnescape(t *testing.T) {
 		}
 	}
 }
+
+// The kernel does not escape a carriage return (or \v, \f): it is part of
+// the path, not a field separator.
+func TestParseCarriageReturn(t *testing.T) {
+	in := "36 35 98:0 /\r /mnt/a\rb rw - ext4 \r rw\n"
+	got, err := Parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Info{Root: "/\r", Point: "/mnt/a\rb", Options: "rw", Optional: []string{}, FSType: "ext4", Source: "\r", SuperOptions: "rw"}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("Parse(%q): got %+v, want %+v", in, got, want)
+	}
+}
