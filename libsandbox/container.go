@@ -306,6 +306,9 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	extra.Add("sync-fd", syncC)
 	extra.Add("log-fd", logW)
 	extra.Add("fifo-fd", fifoFd)
+	if logrus.IsLevelEnabled(logrus.DebugLevel) {
+		extra.Args = append(extra.Args, "--debug")
+	}
 	if p.seccomp != nil && p.seccomp.Notify {
 		// init sends the listener fd itself, after loading the filter
 		// at start time: it gets a connection opened here, on the

@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -45,7 +46,7 @@ func Main(args []string) {
 	sock := os.NewFile(uintptr(syncFd), "sync")
 	var log *logger
 	if n, err := fds.Parse(args, "log-fd"); err == nil {
-		log = &logger{f: os.NewFile(uintptr(n), "log")}
+		log = &logger{f: os.NewFile(uintptr(n), "log"), debug: fds.Has(args, "debug"), start: time.Now()}
 	}
 	fifoFd, _ := fds.Parse(args, "fifo-fd")
 	listenerFd, _ := fds.Parse(args, "seccomp-fd")
@@ -70,6 +71,7 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 	if err := isync.RecvConfig(sock, &cfg); err != nil {
 		return err
 	}
+	log.debugf("config received")
 	if cfg.Spec == nil || cfg.Spec.Process == nil {
 		return fmt.Errorf("process: missing")
 	}
@@ -137,6 +139,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 			return err
 		}
 		defer root.Close()
+		log.debugf("mounts done")
 	}
 	unix.Umask(0o022)
 
@@ -161,6 +164,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		if err := root.Pivot(cfg.NoPivot); err != nil {
 			return err
 		}
+		log.debugf("masked paths done, pivoted")
 	}
 	if proc.Terminal {
 		if err := sendConsole(sock, mountNS); err != nil {
@@ -197,6 +201,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 	if err != nil {
 		return err
 	}
+	log.debugf("process set up")
 
 	// Everything that can fail for a reason in the config has been done:
 	// report ready. From here on an error can only go to stderr.
