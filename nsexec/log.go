@@ -34,7 +34,7 @@ func (l *logger) debugf(format string, args ...any) {
 	}
 	l.log("debug", fmt.Sprintf("+%.2fms ", float64(time.Since(l.start))/1e6)+format, args...)
 }
-func (l *logger) warnf(format string, args ...any)  { l.log("warning", format, args...) }
+func (l *logger) warnf(format string, args ...any) { l.log("warning", format, args...) }
 
 func (l *logger) close() {
 	if l != nil && l.f != nil {
