@@ -315,10 +315,12 @@ special_on_symlink() {
 	[[ "$output" == *"No space left on device"* ]]
 }
 
+# A fifo may be given a major and minor (config-linux.md: "REQUIRED unless
+# type is p"); they mean nothing for one.
 @test "mounts: linux.devices makes nodes with the given mode, uid and gid" {
 	update_config '.linux.devices = [
 		{"path": "/dev/sr-null", "type": "c", "major": 1, "minor": 3, "fileMode": 416, "uid": 1000, "gid": 5},
-		{"path": "/dev/sub/fifo", "type": "p", "fileMode": 384, "uid": 0, "gid": 0}]'
+		{"path": "/dev/sub/fifo", "type": "p", "major": 8, "minor": 666, "fileMode": 384, "uid": 0, "gid": 0}]'
 	sh_cmd 'stat -c "%n %F %t:%T %a %u %g" /dev/sr-null /dev/sub/fifo'
 	ctr mounts-devices
 	[ "$status" -eq 0 ]
