@@ -156,8 +156,8 @@ func (c *Container) signalAll(sig unix.Signal) error {
 
 // Destroy deletes the container: a stopped one at once, a created one
 // after killing init (runc does the same without --force); a running or
-// paused one only with force. Poststop hooks run last; their failures are
-// warnings.
+// paused one only with force. Poststop hooks run last, every one of them;
+// their failures are warnings.
 func (c *Container) Destroy(force bool) error {
 	st := c.Status()
 	switch st {
@@ -181,7 +181,7 @@ func (c *Container) Destroy(force bool) error {
 	}
 	var hookErr error
 	if c.state.InitPid != 0 && c.state.Spec != nil && c.state.Spec.Hooks != nil {
-		hookErr = hooks.Run("poststop", c.state.Spec.Hooks.Poststop, c.hookState(Stopped))
+		hookErr = hooks.RunAll("poststop", c.state.Spec.Hooks.Poststop, c.hookState(Stopped))
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state directory: %w", err)

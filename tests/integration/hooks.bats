@@ -155,8 +155,9 @@ teardown() {
 	[ "$(cat "$OUT/process-ran")" = ran ]
 }
 
-@test "hooks: a failing poststop hook is only a warning" {
-	set_hooks poststop '{"path": "/bin/false"}'
+# runtime.md "Lifecycle" step 13: the remaining poststop hooks run too.
+@test "hooks: a failing poststop hook is only a warning and the next one runs" {
+	set_hooks poststop '{"path": "/bin/false"}' "$(hook poststop)"
 	sr create --bundle "$BUNDLE" hooks-poststop </dev/null >"$BUNDLE/create.out" 2>&1 || fail "$(cat "$BUNDLE/create.out")"
 	sr start hooks-poststop
 	wait_status hooks-poststop stopped
@@ -164,6 +165,7 @@ teardown() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *poststop* ]]
+	[ "$(jq -r .id "$OUT/poststop.json")" = hooks-poststop ]
 	run sr state hooks-poststop
 	[ "$status" -ne 0 ]
 }
