@@ -16,7 +16,8 @@ import (
 )
 
 // Start releases a created container: it opens the exec fifo, which lets
-// init go on to execve the user process, and runs the poststart hooks.
+// init go on to execve the user process, and runs the poststart hooks; if
+// one fails, it stops the container and returns the error.
 func (c *Container) Start() error {
 	switch st := c.Status(); st {
 	case Created:
@@ -52,7 +53,16 @@ func (c *Container) Start() error {
 	}
 	if h := c.state.Spec.Hooks; h != nil && len(h.Poststart) > 0 {
 		if err := hooks.Run("poststart", h.Poststart, c.hookState(Running)); err != nil {
-			logrus.Warn(err)
+			// runtime.md "Lifecycle" step 9 since runtime-spec
+			// v1.3.0 (#1262, which wrote down what runc does): a
+			// failing poststart hook MUST generate an error and
+			// stop the container; `delete` then goes on (steps 12
+			// and 13). A startContainer hook failing leaves the
+			// container stopped the same way.
+			if kerr := c.kill(); kerr != nil {
+				logrus.Warn(kerr)
+			}
+			return err
 		}
 	}
 	return nil

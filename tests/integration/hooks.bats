@@ -146,13 +146,21 @@ teardown() {
 	done
 }
 
-@test "hooks: a failing poststart hook is only a warning" {
-	set_hooks poststart '{"path": "/bin/false"}'
-	update_config '.process.args = ["sh", "-c", "sleep 0.2; echo ran >/tmp/process-ran"]'
-	ctr hooks-poststart
-	[ "$status" -eq 0 ]
-	[[ "$output" == *poststart* ]]
-	[ "$(cat "$OUT/process-ran")" = ran ]
+# runtime.md "Lifecycle" step 9 (runtime-spec v1.3.0): a failing poststart
+# hook is an error; the container is stopped, the hooks after it do not
+# run, and delete cleans up as usual.
+@test "hooks: a failing poststart hook fails start and stops the container" {
+	set_hooks poststart '{"path": "/bin/false"}' "$(hook poststart)"
+	update_config '.process.args = ["sleep", "30"]'
+	sr create --bundle "$BUNDLE" hooks-poststart </dev/null >"$BUNDLE/create.out" 2>&1 || fail "$(cat "$BUNDLE/create.out")"
+	run sr start hooks-poststart
+	echo "start: status $status: $output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"poststart hook #0"* ]]
+	run sr state hooks-poststart
+	[ "$(echo "$output" | jq -r .status)" = stopped ]
+	[ ! -e "$OUT/poststart.json" ]
+	sr delete hooks-poststart
 }
 
 # runtime.md "Lifecycle" step 13: the remaining poststop hooks run too.
