@@ -68,13 +68,20 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// awaitFifo waits until init has written its byte into the fifo, or has
-// died (its pidfd becomes readable); no timeout, no polling loop.
+// awaitFifo waits until init has written its byte into the fifo and then
+// until the fifo reports EOF: init keeps its close-on-exec write end open
+// past the byte, so EOF means execve has replaced init with the user
+// process (or init died on the way). The poststart hooks that follow thus
+// run "after the user-specified process is executed" (config.md
+// "Poststart"), not while init is still on its way to execve. Before the
+// byte, init dying (its pidfd turns readable) is an error. No timeout, no
+// polling loop.
 func awaitFifo(f *os.File, pidfd int) error {
 	pfds := []unix.PollFd{
 		{Fd: int32(f.Fd()), Events: unix.POLLIN},
 		{Fd: int32(pidfd), Events: unix.POLLIN},
 	}
+	released := false
 	for {
 		_, err := unix.Poll(pfds, -1)
 		if err == unix.EINTR {
@@ -83,18 +90,26 @@ func awaitFifo(f *os.File, pidfd int) error {
 		if err != nil {
 			return fmt.Errorf("wait for init: %w", err)
 		}
-		if pfds[0].Revents&unix.POLLIN != 0 {
+		if pfds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
 			var b [1]byte
 			n, err := unix.Read(int(f.Fd()), b[:])
-			if err == unix.EAGAIN {
+			switch {
+			case err == unix.EAGAIN || err == unix.EINTR:
 				continue
-			}
-			if n == 1 {
+			case err != nil:
+				return fmt.Errorf("read exec fifo: %w", err)
+			case n == 1 && !released:
+				// Init goes on to execve. Its death from now on
+				// closes the fifo as well: watch the fifo alone.
+				released = true
+				pfds = pfds[:1]
+				continue
+			case n == 0 && released:
 				return nil
 			}
 			return errors.New("container process is already dead")
 		}
-		if pfds[1].Revents != 0 || pfds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+		if pfds[0].Revents&unix.POLLERR != 0 || len(pfds) > 1 && pfds[1].Revents != 0 {
 			return errors.New("container process is already dead")
 		}
 	}
