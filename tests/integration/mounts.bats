@@ -352,17 +352,18 @@ root_propagation() {
 	cp -a "$BUILD/rootfs/." "$BUNDLE/rootfs/"
 	update_config '.root.path = "rootfs"'
 	local v got want bad=""
-	# Not "runbindable": it makes every host mount in the new namespace
-	# unbindable before the runtime binds the rootfs (and /dev/null for
-	# maskedPaths), so no runtime can use it (runc 1.1 fails as well).
-	for v in "" slave rslave private rprivate shared rshared unbindable; do
+	# (runc 1.1 fails both unbindable values: it makes the host's
+	# mounts unbindable before it binds the rootfs.)
+	for v in "" slave rslave private rprivate shared rshared unbindable runbindable; do
 		case $v in
 		"" | rslave) want=slave ;;
 		# Not recursive: these change the host's "/" alone, not the
 		# mount holding the rootfs, which the runtime makes private
 		# (runc does the same).
-		slave | private | rprivate | unbindable) want=private ;;
+		slave | private | rprivate) want=private ;;
 		*shared) want=shared ;;
+		# Applied to the new root after the pivot.
+		*unbindable) want=unbindable ;;
 		esac
 		got=$(root_propagation "$v" || echo "a failed container")
 		echo "rootfsPropagation \"$v\": / is $got, want $want"
