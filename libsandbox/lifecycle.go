@@ -179,19 +179,20 @@ func (c *Container) signalAll(sig unix.Signal) error {
 	return cgErr
 }
 
-// Destroy deletes the container: a stopped one at once, a created one
-// after killing init (runc does the same without --force); a running or
-// paused one only with force. Poststop hooks run last, every one of them;
-// their failures are warnings.
+// Destroy deletes the container: a stopped one at once, any other only
+// with force, after killing it. runtime.md "Delete": "Attempting to
+// delete a container that is not stopped MUST have no effect on the
+// container and MUST generate an error." That includes a created one,
+// which runc deletes without --force. Clients do not rely on that:
+// podman always passes --force, and containerd's client refuses to
+// delete a created task before it is killed (its shim's cleanup passes
+// --force). Poststop hooks run last, every one of them; their failures
+// are warnings.
 func (c *Container) Destroy(force bool) error {
 	st := c.Status()
 	switch st {
 	case Stopped:
-	case Created, Creating:
-		if err := c.kill(); err != nil {
-			return err
-		}
-	case Running, Paused:
+	default:
 		if !force {
 			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.id, st)
 		}
