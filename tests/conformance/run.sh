@@ -49,8 +49,11 @@ out=$(mktemp -d /tmp/sr-conformance.XXXXXX)
 # $out. --one-file-system: never into a mount a runtime left in a bundle
 # (runc and crun mount into the host's mount namespace when the config
 # has no mount namespace: linux_ns_itype); rm then says which.
+# Modes as /tmp's: a container in a user namespace (linux_uid_mappings,
+# linux_ns_nopath) must still reach its bundle.
 export TMPDIR=$out/tmp
-mkdir "$TMPDIR"
+mkdir -m 1777 "$TMPDIR"
+chmod 755 "$out"
 trap 'rm -rf --one-file-system "$out"' EXIT
 total_ok=0 total_bad=0 total_skip=0 unexpected=0
 printf '%-44s %5s %7s %5s  %s\n' TEST OK "NOT OK" SKIP NOTE
