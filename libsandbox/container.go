@@ -221,7 +221,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 				// The runtime spec goes on to delete after a failed
 				// create: poststop hooks run (as runc's destroy does).
 				if h := spec.Hooks; h != nil && len(h.Poststop) > 0 {
-					if err := hooks.Run("poststop", h.Poststop, c.hookState(Stopped)); err != nil {
+					if err := hooks.RunAll("poststop", h.Poststop, c.hookState(Stopped)); err != nil {
 						logrus.Warn(err)
 					}
 				}

@@ -16,7 +16,8 @@ import (
 )
 
 // Start releases a created container: it opens the exec fifo, which lets
-// init go on to execve the user process, and runs the poststart hooks.
+// init go on to execve the user process, and runs the poststart hooks; if
+// one fails, it stops the container and returns the error.
 func (c *Container) Start() error {
 	switch st := c.Status(); st {
 	case Created:
@@ -53,19 +54,35 @@ func (c *Container) Start() error {
 	}
 	if h := c.state.Spec.Hooks; h != nil && len(h.Poststart) > 0 {
 		if err := hooks.Run("poststart", h.Poststart, c.hookState(Running)); err != nil {
-			logrus.Warn(err)
+			// runtime.md "Lifecycle" step 9 since runtime-spec
+			// v1.3.0 (#1262, which wrote down what runc does): a
+			// failing poststart hook MUST generate an error and
+			// stop the container; `delete` then goes on (steps 12
+			// and 13). A startContainer hook failing leaves the
+			// container stopped the same way.
+			if kerr := c.kill(); kerr != nil {
+				logrus.Warn(kerr)
+			}
+			return err
 		}
 	}
 	return nil
 }
 
-// awaitFifo waits until init has written its byte into the fifo, or has
-// died (its pidfd becomes readable); no timeout, no polling loop.
+// awaitFifo waits until init has written its byte into the fifo and then
+// until the fifo reports EOF: init keeps its close-on-exec write end open
+// past the byte, so EOF means execve has replaced init with the user
+// process (or init died on the way). The poststart hooks that follow thus
+// run "after the user-specified process is executed" (config.md
+// "Poststart"), not while init is still on its way to execve. Before the
+// byte, init dying (its pidfd turns readable) is an error. No timeout, no
+// polling loop.
 func awaitFifo(f *os.File, pidfd int) error {
 	pfds := []unix.PollFd{
 		{Fd: int32(f.Fd()), Events: unix.POLLIN},
 		{Fd: int32(pidfd), Events: unix.POLLIN},
 	}
+	released := false
 	for {
 		_, err := unix.Poll(pfds, -1)
 		if err == unix.EINTR {
@@ -74,18 +91,26 @@ func awaitFifo(f *os.File, pidfd int) error {
 		if err != nil {
 			return fmt.Errorf("wait for init: %w", err)
 		}
-		if pfds[0].Revents&unix.POLLIN != 0 {
+		if pfds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
 			var b [1]byte
 			n, err := unix.Read(int(f.Fd()), b[:])
-			if err == unix.EAGAIN {
+			switch {
+			case err == unix.EAGAIN || err == unix.EINTR:
 				continue
-			}
-			if n == 1 {
+			case err != nil:
+				return fmt.Errorf("read exec fifo: %w", err)
+			case n == 1 && !released:
+				// Init goes on to execve. Its death from now on
+				// closes the fifo as well: watch the fifo alone.
+				released = true
+				pfds = pfds[:1]
+				continue
+			case n == 0 && released:
 				return nil
 			}
 			return errors.New("container process is already dead")
 		}
-		if pfds[1].Revents != 0 || pfds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+		if pfds[0].Revents&unix.POLLERR != 0 || len(pfds) > 1 && pfds[1].Revents != 0 {
 			return errors.New("container process is already dead")
 		}
 	}
@@ -160,19 +185,20 @@ func (c *Container) signalAll(sig unix.Signal) error {
 	return cgErr
 }
 
-// Destroy deletes the container: a stopped one at once, a created one
-// after killing init (runc does the same without --force); a running or
-// paused one only with force. Poststop hooks run last; their failures are
-// warnings.
+// Destroy deletes the container: a stopped one at once, any other only
+// with force, after killing it. runtime.md "Delete": "Attempting to
+// delete a container that is not stopped MUST have no effect on the
+// container and MUST generate an error." That includes a created one,
+// which runc deletes without --force. Clients do not rely on that:
+// podman always passes --force, and containerd's client refuses to
+// delete a created task before it is killed (its shim's cleanup passes
+// --force). Poststop hooks run last, every one of them; their failures
+// are warnings.
 func (c *Container) Destroy(force bool) error {
 	st := c.Status()
 	switch st {
 	case Stopped:
-	case Created, Creating:
-		if err := c.kill(); err != nil {
-			return err
-		}
-	case Running, Paused:
+	default:
 		if !force {
 			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.id, st)
 		}
@@ -187,7 +213,7 @@ func (c *Container) Destroy(force bool) error {
 	}
 	var hookErr error
 	if c.state.InitPid != 0 && c.state.Spec != nil && c.state.Spec.Hooks != nil {
-		hookErr = hooks.Run("poststop", c.state.Spec.Hooks.Poststop, c.hookState(Stopped))
+		hookErr = hooks.RunAll("poststop", c.state.Spec.Hooks.Poststop, c.hookState(Stopped))
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state directory: %w", err)

@@ -279,9 +279,6 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 		if _, ok := rootfs.DeviceType(d.Type); !ok {
 			return fmt.Errorf("linux.devices[%d].type %q: must be c, b, u or p", i, d.Type)
 		}
-		if d.Type == "p" && (d.Major != 0 || d.Minor != 0) {
-			return fmt.Errorf("linux.devices[%d]: a fifo has no major or minor number", i)
-		}
 	}
 	for k := range l.Sysctl {
 		if err := checkSysctl(k, ns); err != nil {

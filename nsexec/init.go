@@ -236,10 +236,17 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		if _, err := fifo.Write([]byte{'0'}); err != nil {
 			fatalf("write exec fifo: %v", err)
 		}
-		fifo.Close()
 		unix.Close(fifoFd)
+		// The write end stays open: it is close-on-exec, so the
+		// kernel closes it when execve succeeds (or when we die), and
+		// `start` waits for that EOF before it runs the poststart
+		// hooks, which must come "after the user-specified process is
+		// executed" (config.md "Poststart").
 	}
 	final.exec(cfg.PreserveFds)
+	// Not reached (exec never returns); keeps the *os.File, whose
+	// finalizer would close the fd, alive until execve.
+	runtime.KeepAlive(fifo)
 	return nil
 }
 

@@ -24,8 +24,10 @@
 //	                  <--------------------- ready
 //	write state.json and pid file, exit           close the socket, block opening
 //	                                              exec.fifo O_WRONLY
-//	`start` opens exec.fifo, reads a byte ---->   startContainer hooks, close fds,
-//	                                              seccomp, execve(user process)
+//	`start` opens exec.fifo ------------------>   startContainer hooks, write a byte
+//	reads the byte, then waits for EOF            close fds (the fifo's are close-on-
+//	(the fifo's write end closes at execve)       exec), seccomp, execve(user process)
+//	poststart hooks
 //
 // At any step I may send error{message} and exit 1; P then kills I and
 // cleans up. EOF before ready is an error too ("init exited before ready").

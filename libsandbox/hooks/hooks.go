@@ -16,9 +16,9 @@ import (
 
 // Run runs hooks in order and stops at the first failure, which it
 // returns as runc words it ("error running createRuntime hook #0: ...").
-// The caller applies the runtime spec's rule for that kind of hook
-// (fatal for prestart/createRuntime/createContainer/startContainer, a
-// warning for poststart/poststop).
+// It is for the hooks whose failure is fatal: prestart, createRuntime,
+// createContainer, startContainer and (since runtime-spec v1.3.0)
+// poststart; poststop hooks go through RunAll.
 func Run(kind string, list []specs.Hook, state *specs.State) error {
 	if len(list) == 0 {
 		return nil
@@ -33,6 +33,28 @@ func Run(kind string, list []specs.Hook, state *specs.State) error {
 		}
 	}
 	return nil
+}
+
+// RunAll runs every hook of the list, failing or not, and returns the
+// failures joined (nil if none). It is for poststop hooks: runtime.md
+// "Lifecycle" step 13, "If any poststop hook fails, the runtime MUST log
+// a warning, but the remaining hooks and lifecycle continue as if the
+// hook had succeeded."
+func RunAll(kind string, list []specs.Hook, state *specs.State) error {
+	if len(list) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
+	}
+	var errs []error
+	for i, h := range list {
+		if err := runOne(h, b); err != nil {
+			errs = append(errs, fmt.Errorf("error running %s hook #%d: %w", kind, i, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func runOne(h specs.Hook, state []byte) error {

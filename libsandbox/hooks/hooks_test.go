@@ -186,6 +186,30 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 	}
 }
 
+// RunAll runs every hook, after a failure too, and reports each failure.
+func TestRunAllGoesOnAfterFailures(t *testing.T) {
+	dir := t.TempDir()
+	first, third := filepath.Join(dir, "first"), filepath.Join(dir, "third")
+	list := []specs.Hook{hook(t, "fail", "1"), hook(t, "dump", first), hook(t, "fail", "2"), hook(t, "dump", third)}
+	err := RunAll("poststop", list, testState())
+	if err == nil {
+		t.Fatal("RunAll with failing hooks: got nil error, want one")
+	}
+	for _, want := range []string{"error running poststop hook #0", "exit status 1", "error running poststop hook #2", "exit status 2"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error: got %q, want it to contain %q", err, want)
+		}
+	}
+	for _, f := range []string{first, third} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("hook after a failure: did not run (%v), want it run", err)
+		}
+	}
+	if err := RunAll("poststop", list[1:2], testState()); err != nil {
+		t.Errorf("RunAll of a good hook: got %v, want nil", err)
+	}
+}
+
 func TestRunMissingHook(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope")
 	err := Run("poststop", []specs.Hook{{Path: missing}}, testState())

@@ -110,7 +110,13 @@ func (r *Root) makeDevice(d *specs.LinuxDevice, userns bool) error {
 	if err := unix.Unlinkat(parent, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove existing: %w", err)
 	}
-	if err := unix.Mknodat(parent, name, typ|mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
+	// A fifo has no device number: the spec lets major and minor be
+	// given for one, and they mean nothing (mknod(2) ignores dev).
+	dev := 0
+	if typ != unix.S_IFIFO {
+		dev = int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))
+	}
+	if err := unix.Mknodat(parent, name, typ|mode, dev); err != nil {
 		return fmt.Errorf("mknod: %w", err)
 	}
 	uid, gid := 0, 0

@@ -67,6 +67,14 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 			return nil, fmt.Errorf("linux.rootfsPropagation: unknown value %q", s.Propagation)
 		}
 		flag = f
+		// An unbindable mount cannot be the source of a bind mount
+		// (EINVAL), and the rootfs is bound onto itself below, from
+		// the mount it is on now. An unbindable mount is a private
+		// one that cannot be bound: make the mounts private for now,
+		// and Finish makes the new root unbindable after the pivot.
+		if f&unix.MS_UNBINDABLE != 0 {
+			flag = unix.MS_PRIVATE | f&unix.MS_REC
+		}
 	}
 	if err := unix.Mount("", "/", "", flag, ""); err != nil {
 		return nil, fmt.Errorf("make / %s: %w", s.Propagation, err)

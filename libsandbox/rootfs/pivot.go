@@ -107,8 +107,10 @@ func (r *Root) Finish(readonly bool, propagation string) error {
 	}
 	if propagation != "" {
 		flag, _ := PropagationFlags(propagation)
-		if flag&unix.MS_SHARED != 0 || flag&unix.MS_PRIVATE != 0 {
-			// runc applies these to the new root as well.
+		// runc applies shared and private to the new root as well.
+		// Unbindable can only be applied here: Prepare had to bind
+		// the rootfs, which an unbindable mount forbids.
+		if flag&(unix.MS_SHARED|unix.MS_PRIVATE|unix.MS_UNBINDABLE) != 0 {
 			if err := unix.Mount("", "/", "", flag, ""); err != nil {
 				return fmt.Errorf("linux.rootfsPropagation %s: %w", propagation, err)
 			}

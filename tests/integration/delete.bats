@@ -25,11 +25,23 @@ assert_deleted() {
 	assert_nothing_left
 }
 
-@test "delete: a created container is killed and deleted, without --force" {
+# runtime.md "Delete": deleting a container that is not stopped MUST
+# fail and leave it as it is; a created one too (runc deletes that one).
+@test "delete: a created container without --force fails, naming its status" {
+	sr_create t1 --pid-file "$BUNDLE/pid"
+	sr_run delete t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot delete container t1 that is not stopped: created"* ]]
+	[ "$(status t1)" = created ]
+	alive "$(cat "$BUNDLE/pid")"
+}
+
+@test "delete --force kills a created container and deletes it" {
 	sr_create t1 --pid-file "$BUNDLE/pid"
 	pid=$(cat "$BUNDLE/pid")
-	sr_run delete t1
+	sr_run delete --force t1
 	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 	wait_gone "$pid"
 	assert_deleted t1
 	assert_nothing_left
@@ -105,7 +117,7 @@ assert_deleted() {
 
 @test "delete: the ID can be created again afterwards" {
 	sr_create t1
-	sr delete t1
+	sr delete --force t1
 	sr_create t1
 	[ "$(status t1)" = created ]
 }

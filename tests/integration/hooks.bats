@@ -146,17 +146,26 @@ teardown() {
 	done
 }
 
-@test "hooks: a failing poststart hook is only a warning" {
-	set_hooks poststart '{"path": "/bin/false"}'
-	update_config '.process.args = ["sh", "-c", "sleep 0.2; echo ran >/tmp/process-ran"]'
-	ctr hooks-poststart
-	[ "$status" -eq 0 ]
-	[[ "$output" == *poststart* ]]
-	[ "$(cat "$OUT/process-ran")" = ran ]
+# runtime.md "Lifecycle" step 9 (runtime-spec v1.3.0): a failing poststart
+# hook is an error; the container is stopped, the hooks after it do not
+# run, and delete cleans up as usual.
+@test "hooks: a failing poststart hook fails start and stops the container" {
+	set_hooks poststart '{"path": "/bin/false"}' "$(hook poststart)"
+	update_config '.process.args = ["sleep", "30"]'
+	sr create --bundle "$BUNDLE" hooks-poststart </dev/null >"$BUNDLE/create.out" 2>&1 || fail "$(cat "$BUNDLE/create.out")"
+	run sr start hooks-poststart
+	echo "start: status $status: $output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"poststart hook #0"* ]]
+	run sr state hooks-poststart
+	[ "$(echo "$output" | jq -r .status)" = stopped ]
+	[ ! -e "$OUT/poststart.json" ]
+	sr delete hooks-poststart
 }
 
-@test "hooks: a failing poststop hook is only a warning" {
-	set_hooks poststop '{"path": "/bin/false"}'
+# runtime.md "Lifecycle" step 13: the remaining poststop hooks run too.
+@test "hooks: a failing poststop hook is only a warning and the next one runs" {
+	set_hooks poststop '{"path": "/bin/false"}' "$(hook poststop)"
 	sr create --bundle "$BUNDLE" hooks-poststop </dev/null >"$BUNDLE/create.out" 2>&1 || fail "$(cat "$BUNDLE/create.out")"
 	sr start hooks-poststop
 	wait_status hooks-poststop stopped
@@ -164,6 +173,7 @@ teardown() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *poststop* ]]
+	[ "$(jq -r .id "$OUT/poststop.json")" = hooks-poststop ]
 	run sr state hooks-poststop
 	[ "$status" -ne 0 ]
 }

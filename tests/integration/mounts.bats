@@ -315,10 +315,12 @@ special_on_symlink() {
 	[[ "$output" == *"No space left on device"* ]]
 }
 
+# A fifo may be given a major and minor (config-linux.md: "REQUIRED unless
+# type is p"); they mean nothing for one.
 @test "mounts: linux.devices makes nodes with the given mode, uid and gid" {
 	update_config '.linux.devices = [
 		{"path": "/dev/sr-null", "type": "c", "major": 1, "minor": 3, "fileMode": 416, "uid": 1000, "gid": 5},
-		{"path": "/dev/sub/fifo", "type": "p", "fileMode": 384, "uid": 0, "gid": 0}]'
+		{"path": "/dev/sub/fifo", "type": "p", "major": 8, "minor": 666, "fileMode": 384, "uid": 0, "gid": 0}]'
 	sh_cmd 'stat -c "%n %F %t:%T %a %u %g" /dev/sr-null /dev/sub/fifo'
 	ctr mounts-devices
 	[ "$status" -eq 0 ]
@@ -350,17 +352,18 @@ root_propagation() {
 	cp -a "$BUILD/rootfs/." "$BUNDLE/rootfs/"
 	update_config '.root.path = "rootfs"'
 	local v got want bad=""
-	# Not "runbindable": it makes every host mount in the new namespace
-	# unbindable before the runtime binds the rootfs (and /dev/null for
-	# maskedPaths), so no runtime can use it (runc 1.1 fails as well).
-	for v in "" slave rslave private rprivate shared rshared unbindable; do
+	# (runc 1.1 fails both unbindable values: it makes the host's
+	# mounts unbindable before it binds the rootfs.)
+	for v in "" slave rslave private rprivate shared rshared unbindable runbindable; do
 		case $v in
 		"" | rslave) want=slave ;;
 		# Not recursive: these change the host's "/" alone, not the
 		# mount holding the rootfs, which the runtime makes private
 		# (runc does the same).
-		slave | private | rprivate | unbindable) want=private ;;
+		slave | private | rprivate) want=private ;;
 		*shared) want=shared ;;
+		# Applied to the new root after the pivot.
+		*unbindable) want=unbindable ;;
 		esac
 		got=$(root_propagation "$v" || echo "a failed container")
 		echo "rootfsPropagation \"$v\": / is $got, want $want"
