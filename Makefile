@@ -14,7 +14,7 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 BUILD     := tests/build
 
-.PHONY: all build test unit integration integration-v2 demo deps clean payload fuzz
+.PHONY: all build test unit integration integration-v2 conformance demo deps clean payload fuzz
 all: build
 
 build:
@@ -71,9 +71,15 @@ integration-v2: build payload
 		tests/vm/run.sh -- bats --timing $(V2_BATS); \
 	fi
 
+# The OCI runtime-tools validation suite; every not-ok must be a listed,
+# explained one (tests/conformance/known-failures).
+conformance: build
+	tests/conformance/run.sh
+
 test: deps
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) conformance
 	$(MAKE) integration-v2
 
 demo:
