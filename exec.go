@@ -45,7 +45,11 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		proc, err := execProcess(c, ct.Spec().Process)
+		spec, err := ct.Spec()
+		if err != nil {
+			return err
+		}
+		proc, err := execProcess(c, spec.Process)
 		if err != nil {
 			return err
 		}

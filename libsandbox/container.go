@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -119,7 +118,6 @@ func (c *Container) State() *State {
 		Rootfs:      c.state.Rootfs,
 		Created:     c.state.Created,
 		Annotations: c.state.Annotations,
-		Owner:       c.state.Owner,
 	}
 }
 
@@ -244,11 +242,8 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		OCIVersion:   spec.Version,
 		CreatorPid:   os.Getpid(),
 		CreatorStart: self.StartTime,
-		Spec:         spec,
+		Hooks:        spec.Hooks,
 		Cgroup:       cg.State(),
-	}
-	if u, err := user.LookupId(strconv.Itoa(os.Geteuid())); err == nil {
-		c.state.Owner = u.Username
 	}
 	if err := writeState(dir, c.state); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
@@ -435,6 +430,9 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	logrus.Debugf("create %s: init is ready", id)
 
 	c.state.CreatorPid, c.state.CreatorStart = 0, 0
+	if err := writeSpec(dir, spec); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
 	if err := writeState(dir, c.state); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
@@ -474,7 +472,7 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 				created.Console = master
 			}
 		case isync.Hooks:
-			h := c.state.Spec.Hooks
+			h := c.state.Hooks
 			if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
 				return err
 			}
@@ -530,10 +528,7 @@ func writePidFile(name string, pid int) error {
 	return nil
 }
 
-// Spec returns the config the container was created with.
-func (c *Container) Spec() *specs.Spec {
-	if c.state.Spec == nil {
-		return &specs.Spec{}
-	}
-	return c.state.Spec
+// Spec returns the config the container was created with (as updated).
+func (c *Container) Spec() (*specs.Spec, error) {
+	return readSpec(c.dir)
 }

@@ -59,7 +59,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	default:
 		return nil, fmt.Errorf("cannot exec in a %s container: %w", st, ErrNotRunning)
 	}
-	spec := *c.state.Spec
+	specp, err := c.Spec()
+	if err != nil {
+		return nil, err
+	}
+	spec := *specp
 	proc := o.Process
 	if proc == nil {
 		return nil, errors.New("process: missing")

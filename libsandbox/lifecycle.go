@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -52,7 +54,7 @@ func (c *Container) Start() error {
 	if err := awaitFifo(f, pidfd); err != nil {
 		return err
 	}
-	if h := c.state.Spec.Hooks; h != nil && len(h.Poststart) > 0 {
+	if h := c.state.Hooks; h != nil && len(h.Poststart) > 0 {
 		if err := hooks.Run("poststart", h.Poststart, c.hookState(Running)); err != nil {
 			// runtime.md "Lifecycle" step 9 since runtime-spec
 			// v1.3.0 (#1262, which wrote down what runc does): a
@@ -212,8 +214,8 @@ func (c *Container) Destroy(force bool) error {
 		}
 	}
 	var hookErr error
-	if c.state.InitPid != 0 && c.state.Spec != nil && c.state.Spec.Hooks != nil {
-		hookErr = hooks.RunAll("poststop", c.state.Spec.Hooks.Poststop, c.hookState(Stopped))
+	if c.state.InitPid != 0 && c.state.Hooks != nil {
+		hookErr = hooks.RunAll("poststop", c.state.Hooks.Poststop, c.hookState(Stopped))
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state directory: %w", err)
@@ -282,10 +284,26 @@ func List(root string) ([]*State, error) {
 			continue
 		}
 		c := &Container{root: root, id: e.Name(), dir: dir, state: s}
-		out = append(out, c.State())
+		st := c.State()
+		st.Owner = owner(dir)
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// owner names the user who owns a container's state directory, as
+// runc's list shows it (state leaves it empty, as runc's does).
+func owner(dir string) string {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return ""
+	}
+	id := strconv.FormatUint(uint64(st.Uid), 10)
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return "#" + id
 }
 
 // LoadUnlocked reads a container's state without taking its lock, for

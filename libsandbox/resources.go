@@ -58,16 +58,20 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	spec, err := c.Spec()
+	if err != nil {
+		return err
+	}
 	var devs []specs.LinuxDevice
-	if c.state.Spec != nil && c.state.Spec.Linux != nil {
-		devs = c.state.Spec.Linux.Devices
+	if spec.Linux != nil {
+		devs = spec.Linux.Devices
 	}
 	if err := cg.Update(r, devs); err != nil {
 		return err
 	}
-	if c.state.Spec != nil && c.state.Spec.Linux != nil {
-		c.state.Spec.Linux.Resources = mergeResources(c.state.Spec.Linux.Resources, r)
-		if err := writeState(c.dir, c.state); err != nil {
+	if spec.Linux != nil {
+		spec.Linux.Resources = mergeResources(spec.Linux.Resources, r)
+		if err := writeSpec(c.dir, spec); err != nil {
 			return fmt.Errorf("write state: %w", err)
 		}
 	}

@@ -29,6 +29,7 @@ const (
 
 const (
 	stateFile = "state.json"
+	specFile  = "config.json"
 	fifoFile  = "exec.fifo"
 )
 
@@ -41,7 +42,6 @@ type persisted struct {
 	Bundle      string            `json:"bundle"`
 	Rootfs      string            `json:"rootfs"`
 	Created     time.Time         `json:"created"`
-	Owner       string            `json:"owner"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	OCIVersion  string            `json:"ociVersion"`
 
@@ -54,9 +54,11 @@ type persisted struct {
 	CreatorPid   int    `json:"creatorPid,omitempty"`
 	CreatorStart uint64 `json:"creatorStart,omitempty"`
 
-	// Spec is the config the container was created with: delete needs
-	// its poststop hooks, exec its process defaults.
-	Spec *specs.Spec `json:"spec,omitempty"`
+	// Hooks are the config's hooks: start runs the poststart ones,
+	// delete the poststop ones. The whole config, which only exec and
+	// update need, is in specFile: state.json stays small, and the verbs
+	// that read it on every call (state, start, kill) stay cheap.
+	Hooks *specs.Hooks `json:"hooks,omitempty"`
 	// Cgroup locates the container's cgroup.
 	Cgroup *cgroups.State `json:"cgroup,omitempty"`
 }
@@ -94,6 +96,26 @@ func writeFileAtomic(name string, b []byte, mode os.FileMode) (retErr error) {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return os.Rename(f.Name(), name)
+}
+
+func writeSpec(dir string, spec *specs.Spec) error {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, specFile), b, 0o600)
+}
+
+func readSpec(dir string) (*specs.Spec, error) {
+	b, err := os.ReadFile(filepath.Join(dir, specFile))
+	if err != nil {
+		return nil, err
+	}
+	spec := new(specs.Spec)
+	if err := json.Unmarshal(b, spec); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, specFile), err)
+	}
+	return spec, nil
 }
 
 func readState(dir string) (*persisted, error) {

@@ -153,7 +153,7 @@ func TestWriteFileAtomicReadOnlyDir(t *testing.T) {
 func TestWriteReadState(t *testing.T) {
 	dir := t.TempDir()
 	want := &persisted{
-		ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs", Owner: "root",
+		ID: "c1", Bundle: "/b", Rootfs: "/b/rootfs",
 		Created:     time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC),
 		Annotations: map[string]string{"k": "v"}, OCIVersion: "1.2.0",
 		InitPid: 42, InitStart: 4242,
