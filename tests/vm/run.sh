@@ -112,6 +112,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir "$run/job"
+: >"$run/stdout"
+: >"$run/stderr"
 cwd=$(pwd -P)
 # stage2: pid 1 on the real root. A pure v2 hierarchy with every
 # controller delegated from the root, what a systemd host gives.
@@ -167,11 +169,17 @@ timeout -k 5 "$timeout_s" qemu-system-x86_64 -M pc -accel tcg,thread=multi -cpu 
 	-chardev "file,id=e,path=$run/stderr" -device virtserialport,chardev=e,name=vm.stderr \
 	</dev/null >"$run/qemu.log" 2>&1 &
 qpid=$!
+# Stream the guest's output while it runs (a long test run shows its
+# progress, and a timeout still shows how far it got).
+tail -q -s 0.2 -c +1 -f --pid="$qpid" "$run/stdout" &
+tpids=$!
+tail -q -s 0.2 -c +1 -f --pid="$qpid" "$run/stderr" >&2 &
+tpids="$tpids $!"
 qrc=0
 wait "$qpid" || qrc=$?
 qpid=
-cat "$run/stdout"
-cat "$run/stderr" >&2
+# shellcheck disable=SC2086
+wait $tpids 2>/dev/null
 [ -n "${VM_DEBUG:-}" ] && cat "$run/console" >&2
 if [ -s "$run/job/rc" ]; then
 	exit "$(cat "$run/job/rc")"
