@@ -7,7 +7,9 @@ want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q " installed" ||
 want busybox-static
 want jq
 case "${1:-test}" in
-  test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace ;;
+  test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace
+        # clients for tests/integration/{podman,containerd}.bats (script: util-linux)
+        want podman; want conmon; want containerd; want util-linux ;;
   demo) ;;
   bench) want hyperfine; want runc; want crun ;;
 esac
