@@ -206,6 +206,14 @@ runtime_has() {
 	[ "$("$RUNTIME" state "$id" | jq -r .status)" = running ]
 	run pm exec c1 echo after-unpause
 	[ "$output" = after-unpause ]
+	# SIGKILL ends a paused container (the v1 freezer holds even
+	# SIGKILL until thawed).
+	pm pause c1
+	run pm kill c1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for i in $(seq 50); do [ "$(pm_status c1)" = "exited 137" ] && break; sleep 0.1; done
+	[ "$(pm_status c1)" = "exited 137" ]
 }
 
 @test "podman run --memory 12m: a process that needs 16 MB is OOM-killed" {
