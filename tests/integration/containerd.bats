@@ -238,6 +238,12 @@ rt() {
 	[ "$status" -eq 0 ]
 	wait_task t1 STOPPED
 	[ "$(rt state t1 | jq -r .status)" = stopped ]
+	# ctr task ps of a stopped task: the shim runs `ps --format json`,
+	# which lists no process.
+	run c task ps t1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | awk 'NR > 1' | wc -l)" -eq 0 ]
 	run c task delete t1
 	echo "$output"
 	[ "$status" -eq 0 ]
