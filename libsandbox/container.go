@@ -263,10 +263,17 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 
 	// The exec fifo: init blocks opening it for writing until `start`
-	// opens it for reading.
+	// opens it for reading. init opens it after taking process.user's
+	// ids, so others must be able to write it whatever our umask is
+	// (022 under conmon: the fifo came out 0600 and a container with
+	// `--user 1000` failed "open exec fifo: permission denied"); runc
+	// clears its umask around mkfifo for the same reason.
 	fifo := filepath.Join(dir, fifoFile)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return nil, fmt.Errorf("make exec fifo: %w", err)
+	}
+	if err := os.Chmod(fifo, 0o622); err != nil {
+		return nil, fmt.Errorf("chmod exec fifo: %w", err)
 	}
 	if uid, gid, ok := rootIDs(spec); ok {
 		if err := os.Chown(fifo, uid, gid); err != nil {

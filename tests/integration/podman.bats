@@ -142,6 +142,16 @@ runtime_has() {
 	[ -z "$output" ]
 }
 
+@test "podman run --user: the process runs as that user" {
+	# init opens the exec fifo after taking the user's ids: it must be
+	# writable by them whatever conmon's umask.
+	run pm_run --rm --user 1000:1000 --rootfs "$RFS" sh -c 'id -u; id -g'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = 1000 ]
+}
+
 @test "podman exec: output, exit status, a missing binary, a tty" {
 	pm_run -d --name c1 --rootfs "$RFS" sleep 300 >/dev/null
 	run pm exec c1 sh -c 'echo exec-ok; exit 5'
