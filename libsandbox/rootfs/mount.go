@@ -206,12 +206,48 @@ func (r *Root) mount(s *Setup, m specs.Mount) error {
 	if typ == "tmpfs" || typ == "devpts" || typ == "mqueue" {
 		data = labelled(data, s.MountLabel, false)
 	}
-	err = mountAt(m.Source, fd, typ, o, data)
+	if typ == "tmpfs" && o.CopyUp {
+		err = r.mountCopyUp(m, fd, o, data)
+	} else {
+		err = mountAt(m.Source, fd, typ, o, data)
+	}
 	unix.Close(fd)
 	if err != nil {
 		return err
 	}
 	return r.afterMount(m.Destination, o)
+}
+
+// mountCopyUp mounts a tmpfs onto the directory fd and copies into it
+// what the directory held (tmpcopyup). A read-only tmpfs is made so only
+// once it is filled.
+func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error {
+	const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY
+	old, err := openat2(fd, ".", dirFlags, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(old)
+	rw := o
+	rw.Flags &^= unix.MS_RDONLY
+	if err := mountAt(m.Source, fd, "tmpfs", rw, data); err != nil {
+		return err
+	}
+	// Reopened: the path now resolves to the new tmpfs's root.
+	tmp, err := openat2(r.fd, orDot(rel(m.Destination)), dirFlags, inRoot)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tmp)
+	if err := copyTree(old, tmp); err != nil {
+		return fmt.Errorf("tmpcopyup %s: %w", m.Destination, err)
+	}
+	if o.Flags&unix.MS_RDONLY != 0 {
+		if err := unix.MountSetattr(tmp, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+			return fmt.Errorf("make %s read-only: %w", m.Destination, err)
+		}
+	}
+	return nil
 }
 
 // labelled adds an SELinux context= option when a mount label is set.

@@ -152,6 +152,25 @@ runtime_has() {
 	[ "${lines[1]}" = 1000 ]
 }
 
+@test "podman run --read-only and --tmpfs: tmpfs mounts with tmpcopyup" {
+	# --read-only puts a tmpfs on /tmp, /var/tmp and /run, with runc's
+	# tmpcopyup option: each starts with what the image had there.
+	mkdir -p "$RFS/run/from-image"
+	run pm_run --rm --read-only --rootfs "$RFS" sh -c 'touch /x || echo root-ro; touch /tmp/y && echo tmp-rw; ls /run; grep -c " /tmp tmpfs " /proc/mounts'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = root-ro ] || [ "${lines[1]}" = root-ro ]
+	[[ "$output" == *tmp-rw* ]]
+	[[ "$output" == *from-image* ]]
+	# --tmpfs DIR: the same over a directory with content.
+	run pm_run --rm --tmpfs /etc --rootfs "$RFS" sh -c 'grep " /etc tmpfs " /proc/mounts; head -1 /etc/passwd; echo x >/etc/new && echo etc-rw'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"root:x:0:0"* ]]
+	[[ "$output" == *etc-rw* ]]
+	[ ! -e "$RFS/etc/new" ]
+}
+
 @test "podman exec: output, exit status, a missing binary, a tty" {
 	pm_run -d --name c1 --rootfs "$RFS" sleep 300 >/dev/null
 	run pm exec c1 sh -c 'echo exec-ok; exit 5'
