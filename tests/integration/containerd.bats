@@ -28,6 +28,8 @@ setup_file() {
 	CD=$(mktemp -d /tmp/sr-ctd.XXXXXX)
 	NS="sr-test-${CD##*.}"
 	mkdir -p "$CD"/{root,state,fifo,runc,opt}
+	# A copy of the rootfs: the runtime makes missing mount points in it.
+	cp -a "$BUILD/rootfs" "$CD/rootfs"
 	cat >"$CD/config.toml" <<-EOF
 		version = 2
 		root = "$CD/root"
@@ -97,7 +99,7 @@ teardown_file() {
 setup() {
 	requires root containerd ctr script
 	[ -n "${CD:-}" ] || fail "build first: make build payload"
-	RFS="$BUILD/rootfs"
+	RFS="$CD/rootfs"
 }
 
 # Every test leaves no task nor container behind.

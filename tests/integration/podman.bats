@@ -27,9 +27,12 @@ setup() {
 	[ -x "$REPO/sandbox-runtime" ] || fail "build first: make build payload"
 	[ -x "$PAYLOAD" ] || fail "build first: make payload"
 	build_rootfs
-	RFS="$BUILD/rootfs"
 	PM=$(mktemp -d /tmp/sr-podman.XXXXXX)
 	CGPARENT="/sr-podman-${PM##*.}"
+	# A copy of the rootfs: podman's bind mounts (/etc/hosts...) and
+	# --tmpfs make their mount points in it.
+	RFS="$PM/rootfs"
+	cp -a "$BUILD/rootfs" "$RFS"
 	DEFAULTS_BEFORE=$(ls -d "${PODMAN_DEFAULTS[@]}" 2>/dev/null || true)
 	mkdir -p "$PM"/{root,runroot,tmp,xdg,home,config,net,cwd}
 	# No network, cgroupfs, file events, vfs: nothing outside $PM. The
