@@ -4,7 +4,7 @@
 # configuration). CRI-O runs every verb with `--root <runtime_root>`,
 # starts processes through conmon as podman does, and then:
 #   - decodes `state` into its own struct (specs.State plus created),
-#     several times a second, and takes any failure for "stopped";
+#     whenever it refreshes a status, and takes a failure for "stopped";
 #   - stops with `kill ID <signum>` then `kill -a ID 9`, and ignores
 #     "container not running" from a container that is already gone;
 #   - reads `features` (ociVersionMin/Max, mount options, namespaces);
