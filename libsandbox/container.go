@@ -21,6 +21,7 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
 // Container is a container loaded from the state directory.
@@ -292,6 +293,29 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	defer exe.Close()
 
+	// In a new user namespace, init may not reach a bind source (see
+	// rootfs.OpenBindTree): copies of them are made here, on the host,
+	// and init attaches those. Not when the mount namespace is joined
+	// by path: sources are resolved in it, where init is.
+	var bindTrees []*os.File
+	bindTreeAt := map[int]int{} // index in p.mounts -> index in bindTrees
+	if p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace) {
+		for i, m := range p.mounts {
+			o, err := rootfs.ParseOptions(m.Options)
+			if err != nil || (!o.Bind() && m.Type != "bind") {
+				continue
+			}
+			fd, err := rootfs.OpenBindTree(m.Source, m.Options)
+			if err != nil {
+				return nil, fmt.Errorf("mounts[%d] (bind on %s): %w", i, m.Destination, err)
+			}
+			f := os.NewFile(uintptr(fd), "bind-source")
+			defer f.Close()
+			bindTreeAt[i] = len(bindTrees)
+			bindTrees = append(bindTrees, f)
+		}
+	}
+
 	syncP, syncC, err := isync.Socketpair()
 	if err != nil {
 		return nil, err
@@ -324,6 +348,16 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		}
 		defer lf.Close()
 		extra.Add("seccomp-fd", lf)
+	}
+	var mountFds []int
+	if len(bindTrees) > 0 {
+		mountFds = make([]int, len(p.mounts))
+		for i := range mountFds {
+			mountFds[i] = -1
+			if j, ok := bindTreeAt[i]; ok {
+				mountFds[i] = extra.AddFile(bindTrees[j])
+			}
+		}
 	}
 	cgfd, err := cg.CloneFD()
 	if err != nil {
@@ -394,6 +428,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		NoNewKeyring:    opts.NoNewKeyring,
 		PreserveFds:     opts.PreserveFds,
 		Mounts:          p.mounts,
+		MountFds:        mountFds,
 		UserNS:          p.ns.has(specs.UserNamespace),
 		UnshareCgroupNS: lateCgroupNS,
 		HookState:       hs,

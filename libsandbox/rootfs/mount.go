@@ -20,9 +20,11 @@ import (
 
 // Setup is what Prepare needs.
 type Setup struct {
-	Rootfs       string // absolute host path
-	Propagation  string // linux.rootfsPropagation ("" = rslave)
-	Mounts       []specs.Mount
+	Rootfs      string // absolute host path
+	Propagation string // linux.rootfsPropagation ("" = rslave)
+	Mounts      []specs.Mount
+	// MountFds: see initcfg.Config.MountFds (nil, or one per mount).
+	MountFds     []int
 	Devices      []specs.LinuxDevice
 	UserNS       bool
 	CgroupNS     bool
@@ -93,7 +95,11 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 
 	devBound := false
 	for i, m := range s.Mounts {
-		if err := r.mount(s, m); err != nil {
+		tree := -1
+		if i < len(s.MountFds) {
+			tree = s.MountFds[i]
+		}
+		if err := r.mount(s, m, tree); err != nil {
 			return nil, fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
 		}
 		if path.Clean(m.Destination) == "/dev" {
@@ -146,13 +152,19 @@ func parentMountPrivate(dir string) error {
 	return nil
 }
 
-func (r *Root) mount(s *Setup, m specs.Mount) error {
+// mount makes one mount of the spec. tree, if not -1, is a detached copy
+// of a bind mount's source made by the runtime (OpenBindTree).
+func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
 	o, err := ParseOptions(m.Options)
 	if err != nil {
 		return err
 	}
 	typ := m.Type
 	if o.Bind() || typ == "bind" {
+		if tree >= 0 {
+			defer unix.Close(tree)
+			return r.attach(tree, m.Source, m.Destination, o)
+		}
 		return r.bind(m.Source, m.Destination, o)
 	}
 	switch typ {
@@ -356,8 +368,52 @@ func setAttrs(fd int, o Options, topAttrs bool) error {
 // an instant, and "ro" on an rbind does not need the locked-flags dance of
 // MS_REMOUNT inside a user namespace.
 func (r *Root) bind(source, dest string, o Options) error {
+	tree, err := openTree(source, o)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tree)
+	return r.attach(tree, source, dest, o)
+}
+
+// OpenBindTree makes, from the runtime on the host, the detached copy of
+// a bind mount's source that init attaches (initcfg.Config.MountFds). In
+// a container with its own user namespace init cannot open a source under
+// a directory its root may not search (a 0700 --root or --runroot, for
+// podman --uidmap: "stat bind source ...: permission denied"); runc too
+// opens such sources before init enters the user namespace.
+func OpenBindTree(source string, options []string) (int, error) {
+	o, err := ParseOptions(options)
+	if err != nil {
+		return -1, err
+	}
+	return openTree(source, o)
+}
+
+// openTree clones source (recursively for rbind) as a detached mount with
+// o's attributes, propagation excepted.
+func openTree(source string, o Options) (int, error) {
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
+	if o.Recursive() {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
+	if err != nil {
+		return -1, &os.PathError{Op: "open_tree", Path: source, Err: err}
+	}
+	o.Propagate = nil
+	if err := setAttrs(tree, o, true); err != nil {
+		unix.Close(tree)
+		return -1, err
+	}
+	return tree, nil
+}
+
+// attach mounts the detached tree onto dest (made, as a directory or a
+// file like the tree's root, if missing), then applies propagation.
+func (r *Root) attach(tree int, source, dest string, o Options) error {
 	var st unix.Stat_t
-	if err := unix.Stat(source, &st); err != nil {
+	if err := unix.Fstat(tree, &st); err != nil {
 		return &os.PathError{Op: "stat bind source", Path: source, Err: err}
 	}
 	var (
@@ -373,26 +429,11 @@ func (r *Root) bind(source, dest string, o Options) error {
 		return err
 	}
 	defer unix.Close(target)
-	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
-	if o.Recursive() {
-		flags |= unix.AT_RECURSIVE
-	}
-	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
-	if err != nil {
-		return &os.PathError{Op: "open_tree", Path: source, Err: err}
-	}
-	defer unix.Close(tree)
-	prop := o.Propagate
-	o.Propagate = nil
-	if err := setAttrs(tree, o, true); err != nil {
-		return err
-	}
 	if err := unix.MoveMount(tree, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount %s: %w", source, err)
 	}
-	if len(prop) > 0 {
-		o = Options{Propagate: prop}
-		return r.afterMount(dest, o)
+	if len(o.Propagate) > 0 {
+		return r.afterMount(dest, Options{Propagate: o.Propagate})
 	}
 	return nil
 }

@@ -184,6 +184,23 @@ runtime_has() {
 	[ ! -e "$RFS/etc/new" ]
 }
 
+@test "podman run --uidmap: bind sources under podman's private directories" {
+	# The container's root (host uid 100000) may not search the 0700
+	# runroot that holds /etc/hosts, /etc/hostname...: the runtime must
+	# open those sources from the host, as runc does. The rootfs is the
+	# container's own, under a directory it can search.
+	chmod 711 "$PM"
+	chmod 700 "$PM/runroot" "$PM/root"
+	cp -a "$RFS" "$PM/urootfs"
+	chown -R 100000:100000 "$PM/urootfs"
+	run pm_run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 --rootfs "$PM/urootfs" \
+		sh -c 'cat /proc/self/uid_map; cat /etc/hostname; echo; echo ok'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(echo "${lines[0]}" | awk '{ print $1, $2, $3 }')" = "0 100000 65536" ]
+	[ "${lines[2]}" = ok ]
+}
+
 @test "podman exec: output, exit status, a missing binary, a tty" {
 	pm_run -d --name c1 --rootfs "$RFS" sleep 300 >/dev/null
 	run pm exec c1 sh -c 'echo exec-ok; exit 5'
