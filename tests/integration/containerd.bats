@@ -226,6 +226,11 @@ rt() {
 	echo "$output" | awk 'NR > 1 { print $1 }' | grep -qx "$initpid"
 	run rt ps --format json t1
 	[ "$(echo "$output" | jq length)" -eq 2 ]
+	# The shim finds the cgroups from init's /proc/PID/cgroup.
+	run c task metrics t1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *pids* ]]
 }
 
 @test "ctr task kill: a signal reaches init, which goes on; SIGKILL stops it" {
