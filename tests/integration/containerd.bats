@@ -234,7 +234,9 @@ rt() {
 }
 
 @test "ctr task kill: a signal reaches init, which goes on; SIGKILL stops it" {
-	c_start t1 /bin/sh -c 'trap "echo usr1 >/run/got-usr1" USR1; while :; do sleep 0.1; done'
+	c_start t1 /bin/sh -c 'trap "echo usr1 >/run/got-usr1" USR1; touch /run/ready; while :; do sleep 0.1; done'
+	# pid 1 ignores a signal it has no handler for yet.
+	for i in $(seq 100); do c_exec --exec-id r$i t1 /bin/test -e /run/ready >/dev/null 2>&1 && break; sleep 0.1; done
 	run c task kill -s SIGUSR1 t1
 	[ "$status" -eq 0 ]
 	for i in $(seq 50); do c_exec --exec-id e1 t1 /bin/cat /run/got-usr1 >/dev/null 2>&1 && break; sleep 0.1; done

@@ -91,8 +91,10 @@ cgroup_file() {
 }
 
 @test "crio: kill ID SIGNUM, kill -a, and kill of a stopped container" {
-	update_config '.process.args = ["sh", "-c", "trap \"echo term >/dev/shm/got-term\" TERM; sleep 300 & while :; do sleep 0.1; done"]'
+	update_config '.process.args = ["sh", "-c", "trap \"echo term >/dev/shm/got-term\" TERM; touch /dev/shm/ready; sleep 300 & while :; do sleep 0.1; done"]'
 	start_detached "$ID"
+	# pid 1 ignores a signal it has no handler for yet.
+	for i in $(seq 100); do sr exec "$ID" test -e /dev/shm/ready && break; sleep 0.1; done
 	# The stop signal, as a number.
 	run sr kill "$ID" 15
 	[ "$status" -eq 0 ]

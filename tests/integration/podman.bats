@@ -222,7 +222,9 @@ runtime_has() {
 }
 
 @test "podman stop: SIGTERM, then SIGKILL after the timeout; start again" {
-	pm_run -d --name c1 --rootfs "$RFS" sh -c 'trap "exit 42" TERM; while :; do sleep 0.1; done' >/dev/null
+	pm_run -d --name c1 --rootfs "$RFS" sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null
+	# pid 1 ignores a signal it has no handler for yet.
+	for i in $(seq 50); do pm logs c1 | grep -q ready && break; sleep 0.1; done
 	run pm stop -t 5 c1
 	[ "$status" -eq 0 ]
 	[ "$(pm_status c1)" = "exited 42" ]
