@@ -297,8 +297,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	// rootfs.OpenBindTree): copies of them are made here, on the host,
 	// and init attaches those. Not when the mount namespace is joined
 	// by path: sources are resolved in it, where init is.
-	var bindTrees []*os.File
-	bindTreeAt := map[int]int{} // index in p.mounts -> index in bindTrees
+	bindTrees := map[int]*os.File{} // index in p.mounts -> copy of its source
 	if p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace) {
 		for i, m := range p.mounts {
 			o, err := rootfs.ParseOptions(m.Options)
@@ -311,8 +310,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 			}
 			f := os.NewFile(uintptr(fd), "bind-source")
 			defer f.Close()
-			bindTreeAt[i] = len(bindTrees)
-			bindTrees = append(bindTrees, f)
+			bindTrees[i] = f
 		}
 	}
 
@@ -354,8 +352,8 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		mountFds = make([]int, len(p.mounts))
 		for i := range mountFds {
 			mountFds[i] = -1
-			if j, ok := bindTreeAt[i]; ok {
-				mountFds[i] = extra.AddFile(bindTrees[j])
+			if f, ok := bindTrees[i]; ok {
+				mountFds[i] = extra.AddFile(f)
 			}
 		}
 	}
