@@ -8,8 +8,9 @@ want busybox-static
 want jq
 case "${1:-test}" in
   test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace
-        # clients for tests/integration/{podman,containerd}.bats (script: util-linux)
-        want podman; want conmon; want containerd; want util-linux ;;
+        # clients for tests/integration/{podman,containerd}.bats; script(1)
+        # gives them a pty, unshare(1) containerd a private /run
+        want podman; want conmon; want containerd; want bsdutils; want util-linux ;;
   demo) ;;
   bench) want hyperfine; want runc; want crun ;;
 esac
