@@ -20,6 +20,7 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
 // Container is a container loaded from the state directory.
@@ -260,7 +261,11 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 
 	// The exec fifo: init blocks opening it for writing until `start`
-	// opens it for reading.
+	// opens it for reading. init opens it after taking process.user's
+	// ids, so others must be able to write it whatever our umask is
+	// (022 under conmon: the fifo came out 0600 and a container with
+	// `--user 1000` failed "open exec fifo: permission denied"); runc
+	// clears its umask around mkfifo for the same reason.
 	fifo := filepath.Join(dir, fifoFile)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return nil, fmt.Errorf("make exec fifo: %w", err)
@@ -286,6 +291,27 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		return nil, err
 	}
 	defer exe.Close()
+
+	// In a new user namespace, init may not reach a bind source (see
+	// rootfs.OpenBindTree): copies of them are made here, on the host,
+	// and init attaches those. Not when the mount namespace is joined
+	// by path: sources are resolved in it, where init is.
+	bindTrees := map[int]*os.File{} // index in p.mounts -> copy of its source
+	if p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace) {
+		for i, m := range p.mounts {
+			o, err := rootfs.ParseOptions(m.Options)
+			if err != nil || (!o.Bind() && m.Type != "bind") {
+				continue
+			}
+			fd, err := rootfs.OpenBindTree(m.Source, m.Options)
+			if err != nil {
+				return nil, fmt.Errorf("mounts[%d] (bind on %s): %w", i, m.Destination, err)
+			}
+			f := os.NewFile(uintptr(fd), "bind-source")
+			defer f.Close()
+			bindTrees[i] = f
+		}
+	}
 
 	syncP, syncC, err := isync.Socketpair()
 	if err != nil {
@@ -322,6 +348,16 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		}
 		defer lf.Close()
 		extra.Add("seccomp-fd", lf)
+	}
+	var mountFds []int
+	if len(bindTrees) > 0 {
+		mountFds = make([]int, len(p.mounts))
+		for i := range mountFds {
+			mountFds[i] = -1
+			if f, ok := bindTrees[i]; ok {
+				mountFds[i] = extra.AddFile(f)
+			}
+		}
 	}
 	cgfd, err := cg.CloneFD()
 	if err != nil {
@@ -393,6 +429,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		NoNewKeyring:    opts.NoNewKeyring,
 		PreserveFds:     opts.PreserveFds,
 		Mounts:          p.mounts,
+		MountFds:        mountFds,
 		UserNS:          p.ns.has(specs.UserNamespace),
 		UnshareCgroupNS: lateCgroupNS,
 		HookState:       hs,

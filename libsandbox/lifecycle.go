@@ -161,6 +161,17 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
 		return fmt.Errorf("unable to signal init: %w", err)
 	}
+	if st == Paused && sig == unix.SIGKILL {
+		// A task frozen by the v1 freezer does not act on any signal,
+		// SIGKILL included, until it is thawed: the container would
+		// stay paused with a dying init. Thaw it, for SIGKILL only,
+		// as runc does (v2 kills frozen tasks; thawing is harmless).
+		if c.state.Cgroup != nil {
+			if err := cgroups.Load(c.state.Cgroup).Thaw(); err != nil {
+				logrus.Warnf("thaw after SIGKILL: %v", err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -114,11 +114,12 @@ func mergeResources(r, u *specs.LinuxResources) *specs.LinuxResources {
 	return &out
 }
 
-// Processes lists the pids of the container's processes (host pids).
+// Processes lists the pids of the container's processes (host pids). A
+// stopped container has its cgroup until it is deleted, and lists what is
+// left in it: none, usually. Not an error, as in runc: containerd's shim
+// runs `ps` for `ctr task ps` (and the CRI's ListPids) on a task that has
+// exited and not yet been deleted.
 func (c *Container) Processes() ([]int, error) {
-	if c.Status() == Stopped {
-		return nil, ErrNotRunning
-	}
 	cg, err := c.cgroup()
 	if err != nil {
 		return nil, err

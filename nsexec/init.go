@@ -128,6 +128,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 			Rootfs:       cfg.Rootfs,
 			Propagation:  linux.RootfsPropagation,
 			Mounts:       cfg.Mounts,
+			MountFds:     cfg.MountFds,
 			Devices:      linux.Devices,
 			UserNS:       cfg.UserNS,
 			CgroupNS:     hasNamespace(linux, specs.CgroupNamespace),

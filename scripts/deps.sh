@@ -7,7 +7,10 @@ want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q " installed" ||
 want busybox-static
 want jq
 case "${1:-test}" in
-  test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace ;;
+  test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace
+        # clients for tests/integration/{podman,containerd}.bats; script(1)
+        # gives them a pty, unshare(1) containerd a private /run
+        want podman; want conmon; want containerd; want bsdutils; want util-linux ;;
   demo) ;;
   bench) want hyperfine; want runc; want crun ;;
 esac

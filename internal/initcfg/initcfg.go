@@ -27,6 +27,11 @@ type Config struct {
 
 	// Mounts are the spec's mounts with sources made absolute.
 	Mounts []specs.Mount `json:"mounts,omitempty"`
+	// MountFds, when set, has one entry per mount: the fd (in init) of
+	// a detached copy of a bind mount's source that the runtime made on
+	// the host, or -1. Init attaches it instead of opening the source
+	// itself, from inside a user namespace that may not reach it.
+	MountFds []int `json:"mountFds,omitempty"`
 	// UserNS is true when the container has its own user namespace
 	// (devices are then bind-mounted, not made with mknod).
 	UserNS bool `json:"userns,omitempty"`

@@ -20,9 +20,11 @@ import (
 
 // Setup is what Prepare needs.
 type Setup struct {
-	Rootfs       string // absolute host path
-	Propagation  string // linux.rootfsPropagation ("" = rslave)
-	Mounts       []specs.Mount
+	Rootfs      string // absolute host path
+	Propagation string // linux.rootfsPropagation ("" = rslave)
+	Mounts      []specs.Mount
+	// MountFds: see initcfg.Config.MountFds (nil, or one per mount).
+	MountFds     []int
 	Devices      []specs.LinuxDevice
 	UserNS       bool
 	CgroupNS     bool
@@ -104,7 +106,11 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 
 	devBound := false
 	for i, m := range s.Mounts {
-		if err := r.mount(s, m); err != nil {
+		tree := -1
+		if i < len(s.MountFds) {
+			tree = s.MountFds[i]
+		}
+		if err := r.mount(s, m, tree); err != nil {
 			return nil, fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
 		}
 		if path.Clean(m.Destination) == "/dev" {
@@ -157,13 +163,19 @@ func parentMountPrivate(dir string) error {
 	return nil
 }
 
-func (r *Root) mount(s *Setup, m specs.Mount) error {
+// mount makes one mount of the spec. tree, if not -1, is a detached copy
+// of a bind mount's source made by the runtime (OpenBindTree).
+func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
 	o, err := ParseOptions(m.Options)
 	if err != nil {
 		return err
 	}
 	typ := m.Type
 	if o.Bind() || typ == "bind" {
+		if tree >= 0 {
+			defer unix.Close(tree)
+			return r.attach(tree, m.Source, m.Destination, o)
+		}
 		return r.bind(m.Source, m.Destination, o)
 	}
 	switch typ {
@@ -217,12 +229,48 @@ func (r *Root) mount(s *Setup, m specs.Mount) error {
 	if typ == "tmpfs" || typ == "devpts" || typ == "mqueue" {
 		data = labelled(data, s.MountLabel, false)
 	}
-	err = mountAt(m.Source, fd, typ, o, data)
+	if typ == "tmpfs" && o.CopyUp {
+		err = r.mountCopyUp(m, fd, o, data)
+	} else {
+		err = mountAt(m.Source, fd, typ, o, data)
+	}
 	unix.Close(fd)
 	if err != nil {
 		return err
 	}
 	return r.afterMount(m.Destination, o)
+}
+
+// mountCopyUp mounts a tmpfs onto the directory fd and copies into it
+// what the directory held (tmpcopyup). A read-only tmpfs is made so only
+// once it is filled.
+func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error {
+	const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY
+	old, err := openat2(fd, ".", dirFlags, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(old)
+	rw := o
+	rw.Flags &^= unix.MS_RDONLY
+	if err := mountAt(m.Source, fd, "tmpfs", rw, data); err != nil {
+		return err
+	}
+	// Reopened: the path now resolves to the new tmpfs's root.
+	tmp, err := openat2(r.fd, orDot(rel(m.Destination)), dirFlags, inRoot)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tmp)
+	if err := copyTree(old, tmp); err != nil {
+		return fmt.Errorf("tmpcopyup %s: %w", m.Destination, err)
+	}
+	if o.Flags&unix.MS_RDONLY != 0 {
+		if err := unix.MountSetattr(tmp, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+			return fmt.Errorf("make %s read-only: %w", m.Destination, err)
+		}
+	}
+	return nil
 }
 
 // labelled adds an SELinux context= option when a mount label is set.
@@ -331,8 +379,52 @@ func setAttrs(fd int, o Options, topAttrs bool) error {
 // an instant, and "ro" on an rbind does not need the locked-flags dance of
 // MS_REMOUNT inside a user namespace.
 func (r *Root) bind(source, dest string, o Options) error {
+	tree, err := openTree(source, o)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tree)
+	return r.attach(tree, source, dest, o)
+}
+
+// OpenBindTree makes, from the runtime on the host, the detached copy of
+// a bind mount's source that init attaches (initcfg.Config.MountFds). In
+// a container with its own user namespace init cannot open a source under
+// a directory its root may not search (a 0700 --root or --runroot, for
+// podman --uidmap: "stat bind source ...: permission denied"); runc too
+// opens such sources before init enters the user namespace.
+func OpenBindTree(source string, options []string) (int, error) {
+	o, err := ParseOptions(options)
+	if err != nil {
+		return -1, err
+	}
+	return openTree(source, o)
+}
+
+// openTree clones source (recursively for rbind) as a detached mount with
+// o's attributes, propagation excepted.
+func openTree(source string, o Options) (int, error) {
+	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
+	if o.Recursive() {
+		flags |= unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
+	if err != nil {
+		return -1, &os.PathError{Op: "open_tree", Path: source, Err: err}
+	}
+	o.Propagate = nil
+	if err := setAttrs(tree, o, true); err != nil {
+		unix.Close(tree)
+		return -1, err
+	}
+	return tree, nil
+}
+
+// attach mounts the detached tree onto dest (made, as a directory or a
+// file like the tree's root, if missing), then applies propagation.
+func (r *Root) attach(tree int, source, dest string, o Options) error {
 	var st unix.Stat_t
-	if err := unix.Stat(source, &st); err != nil {
+	if err := unix.Fstat(tree, &st); err != nil {
 		return &os.PathError{Op: "stat bind source", Path: source, Err: err}
 	}
 	var (
@@ -348,26 +440,11 @@ func (r *Root) bind(source, dest string, o Options) error {
 		return err
 	}
 	defer unix.Close(target)
-	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
-	if o.Recursive() {
-		flags |= unix.AT_RECURSIVE
-	}
-	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
-	if err != nil {
-		return &os.PathError{Op: "open_tree", Path: source, Err: err}
-	}
-	defer unix.Close(tree)
-	prop := o.Propagate
-	o.Propagate = nil
-	if err := setAttrs(tree, o, true); err != nil {
-		return err
-	}
 	if err := unix.MoveMount(tree, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount %s: %w", source, err)
 	}
-	if len(prop) > 0 {
-		o = Options{Propagate: prop}
-		return r.afterMount(dest, o)
+	if len(o.Propagate) > 0 {
+		return r.afterMount(dest, Options{Propagate: o.Propagate})
 	}
 	return nil
 }

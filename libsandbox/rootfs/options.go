@@ -17,7 +17,10 @@ type Options struct {
 	// AT_RECURSIVE: the "r" options (rro, rnosuid...), which reach every
 	// submount of a recursive bind.
 	RecSet, RecClear uint64
-	Data             string // the rest, comma-joined, for the filesystem
+	// CopyUp is runc's tmpcopyup: a tmpfs gets a copy of what is in
+	// the directory it is mounted over (see copyTree).
+	CopyUp bool
+	Data   string // the rest, comma-joined, for the filesystem
 }
 
 // Bind reports whether the options ask for a bind mount.
@@ -113,7 +116,6 @@ var recursiveOptions = map[string]attrOpt{
 var unsupportedOptions = map[string]string{
 	"idmap":        "idmapped mounts are not supported yet",
 	"ridmap":       "idmapped mounts are not supported yet",
-	"tmpcopyup":    "tmpcopyup is not supported",
 	"copy-symlink": "copy-symlink is not supported",
 }
 
@@ -145,6 +147,10 @@ func ParseOptions(opts []string) (Options, error) {
 				o.RecSet |= a.attr
 				o.RecClear &^= a.attr
 			}
+			continue
+		}
+		if opt == "tmpcopyup" {
+			o.CopyUp = true
 			continue
 		}
 		if why, ok := unsupportedOptions[opt]; ok {
@@ -205,6 +211,7 @@ func KnownOptions() []string {
 	for k := range recursiveOptions {
 		out = append(out, k)
 	}
+	out = append(out, "tmpcopyup")
 	sort.Strings(out)
 	return out
 }

@@ -130,7 +130,6 @@ func TestParseOptionsErrors(t *testing.T) {
 	}{
 		{[]string{"idmap"}, `option "idmap"`},
 		{[]string{"rbind", "ridmap"}, `option "ridmap"`},
-		{[]string{"tmpcopyup"}, `option "tmpcopyup"`},
 		{[]string{"copy-symlink"}, `option "copy-symlink"`},
 		{[]string{""}, "empty option"},
 		{[]string{"ro", "", "nosuid"}, "empty option"},
