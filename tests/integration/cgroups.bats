@@ -362,7 +362,7 @@ teardown() {
 	for f in blkio.weight blkio.bfq.weight io.bfq.weight io.weight; do
 		[ -e "$d/$f" ] && file=$f && break
 	done
-	sr delete "$id"
+	sr delete --force "$id"
 	[ -n "$file" ] || skip "no block IO weight file in a cgroup on this kernel"
 
 	id=$(new_id)
