@@ -196,7 +196,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		ID:          c.id,
 		Bundle:      c.state.Bundle,
 		Rootfs:      c.state.Rootfs,
-		Spec:        &spec,
+		Spec:        initSpec(&spec),
 		Exec:        true,
 		PreserveFds: o.PreserveFds,
 		UserNS:      userns,
