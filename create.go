@@ -31,6 +31,9 @@ var createCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		if err := sealSelfToJoin(c, spec); err != nil {
+			return err
+		}
 		ct, err := libsandbox.Create(root(c), c.Args().First(), spec, opts)
 		if err != nil {
 			return err

@@ -27,6 +27,9 @@ var runCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		if err := sealSelfToJoin(c, spec); err != nil {
+			return err
+		}
 		opts.Foreground = !c.Bool("detach")
 		status, err := libsandbox.Run(root(c), c.Args().First(), spec, opts, c.Bool("keep"))
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 )
 
 const (
@@ -51,6 +52,34 @@ func loadSpec(bundle string) (*specs.Spec, error) {
 }
 
 func root(c *cli.Context) string { return c.String("root") }
+
+// sealSelf re-executes the runtime from a sealed copy of its binary
+// before it forks a child into a container's existing pid namespace: the
+// child is visible there between fork and execve, with our binary as its
+// /proc/PID/exe, which a container with CAP_SYS_PTRACE could open and
+// write once we have exited (CVE-2019-5736; see libsandbox/exeseal).
+// exec always does; create and run when they join a pid namespace by
+// path (a new one has nobody in it to look). The state root is the
+// overlay's empty layer, as a container's state directory is later.
+func sealSelf(c *cli.Context) error {
+	if err := os.MkdirAll(root(c), 0o700); err != nil {
+		return err
+	}
+	return exeseal.Reexec(root(c))
+}
+
+// sealSelfToJoin calls sealSelf if the spec joins a pid namespace.
+func sealSelfToJoin(c *cli.Context, spec *specs.Spec) error {
+	if spec.Linux == nil {
+		return nil
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace && ns.Path != "" {
+			return sealSelf(c)
+		}
+	}
+	return nil
+}
 
 // checkSystemdCgroup refuses --systemd-cgroup until the systemd driver
 // exists, instead of silently using cgroupfs.
