@@ -646,3 +646,35 @@ host_disk() {
 	# The host has more: the test can fail.
 	[ "$(ls /sys/class/net | wc -l)" -gt 1 ]
 }
+
+# A racer in a second container that shares the victim's /dev directory
+# (no /dev mount: the runtime makes the devices in the rootfs) renames a
+# symlink to a host file over /dev/null as soon as the runtime has made
+# it. A runtime that then sets the node's mode or owner by name,
+# following links, does it to the host file: the init is not pivoted
+# yet, so an absolute link resolves from the host's root.
+@test "devices: a device node swapped for a symlink during create never changes a host file" {
+	own_rootfs
+	update_config 'del(.mounts[] | select(.destination | startswith("/dev")))'
+	echo secret >"$BUNDLE/hostfile"
+	chmod 600 "$BUNDLE/hostfile"
+	mkdir "$BUNDLE/racer"
+	jq '.process.args = ["payload", "plant", "/shared/stop", "/shared/null", "'"$BUNDLE/hostfile"'"]
+		| .root = {"path": "'"$BUILD/rootfs"'", "readonly": true}
+		| .linux.cgroupsPath = "/'"$MARK"'-racer"
+		| .mounts += [{"destination": "/shared", "type": "bind", "source": "'"$BUNDLE/rootfs/dev"'", "options": ["bind"]}]' \
+		"$BUNDLE/config.json" >"$BUNDLE/racer/config.json"
+	sr run -d --bundle "$BUNDLE/racer" racer </dev/null >"$BUNDLE/racer.out" 2>&1
+	update_config '.process.args = ["true"]'
+	local i failed=0
+	for i in $(seq 50); do
+		sr run --bundle "$BUNDLE" v$i </dev/null >"$BUNDLE/v.out" 2>&1 || failed=$((failed + 1))
+	done
+	touch "$BUNDLE/rootfs/dev/stop"
+	wait_for "$BUNDLE/racer.out" '^planted'
+	echo "failed $failed of 50; racer: $(cat "$BUNDLE/racer.out")"
+	grep -q '^planted [1-9]' "$BUNDLE/racer.out" || fail "the racer never planted its link: the test proves nothing"
+	stat -c "host file: %a %u:%g" "$BUNDLE/hostfile"
+	[ "$(stat -c '%a %u:%g' "$BUNDLE/hostfile")" = "600 0:0" ]
+	[ "$(cat "$BUNDLE/hostfile")" = secret ]
+}

@@ -161,3 +161,34 @@ func swap(args []string) error {
 	fmt.Printf("swapped %d times\n", n)
 	return nil
 }
+
+// plant is the racer of device nodes made in a shared directory, for
+// security.bats: until stop exists it waits for name to be a device node
+// and renames a symlink to target over it, and starts again.
+func plant(args []string) error {
+	if len(args) != 3 {
+		return fmt.Errorf("plant: want STOPFILE NAME TARGET")
+	}
+	stop, name, target := args[0], args[1], args[2]
+	tmp := name + ".plant"
+	n, planted := 0, 0
+	for {
+		for i := 0; i < 1000; i++ {
+			if err := unix.Symlink(target, tmp); err != nil && err != unix.EEXIST {
+				return fmt.Errorf("plant: symlink: %w", err)
+			}
+			var st unix.Stat_t
+			if unix.Lstat(name, &st) == nil && (st.Mode&unix.S_IFMT == unix.S_IFCHR || st.Mode&unix.S_IFMT == unix.S_IFBLK) {
+				if unix.Rename(tmp, name) == nil {
+					planted++
+				}
+			}
+			n++
+		}
+		if _, err := os.Stat(stop); err == nil {
+			break
+		}
+	}
+	fmt.Printf("planted %d times in %d tries\n", planted, n)
+	return nil
+}
