@@ -151,8 +151,9 @@ teardown() {
 	# A second process in the created container opens the binary of its
 	# init, the runtime re-executed, as the exploit does, and waits: once
 	# the runtime has exited, a write to its binary is no longer refused
-	# with ETXTBSY, so only a seal can refuse it.
-	sr exec -d c1 sh -c 'exec 3</proc/1/exe || exit 1
+	# with ETXTBSY, so only a seal can refuse it. With CAP_SYS_PTRACE:
+	# init is not dumpable, and without it the open is refused already.
+	sr exec --cap CAP_SYS_PTRACE -d c1 sh -c 'exec 3</proc/1/exe || exit 1
 		echo "opened $(readlink /proc/1/exe)"
 		while [ ! -e /tmp/go ]; do sleep 0.05; done
 		for how in ">>" ">" "<>"; do
@@ -227,6 +228,54 @@ teardown() {
 	exec 7<&-
 	[ "$status" -eq 0 ]
 	[ "$(echo $output)" = "0 1 2 3 4 5" ]
+}
+
+# init_fds_report PID HOSTPID is the attacker's side: what it can reach
+# through the fds of a runtime process (PID, in its pid namespace), but
+# its stdio, which is the container's: directories other than the
+# container's root and a procfs that lacks HOSTPID, a process of the host
+# (the host's procfs would have it), and regular files it may open for
+# writing (the container's own cgroup files, say). A FIFO (the exec fifo)
+# would block an open, and is only listed.
+init_fds_report='p=$1 host=$2
+	ls /proc/$p/fd >/dev/null || { echo "fds of $p: unreadable"; exit 0; }
+	for f in /proc/$p/fd/*; do
+		case ${f##*/} in 0 | 1 | 2) continue ;; esac
+		if [ -p $f ]; then
+			echo "$f: fifo"
+		elif [ -d $f ]; then
+			if [ "$(stat -Lc %d:%i $f)" = "$(stat -c %d:%i /)" ]; then
+				echo "$f: the container root"
+			elif [ "$(stat -f -c %T $f)" = proc ] && [ ! -e $f/$host ]; then
+				echo "$f: a procfs of the container: $(ls $f | grep "^[0-9]" | tr "\n" " ")"
+			else
+				echo "$f: OTHER DIR $(readlink $f): $(ls $f | head -5 | tr "\n" " ")"
+			fi
+		elif [ -f $f ]; then
+			if (: >>$f) 2>/dev/null; then echo "$f: WRITABLE $(readlink $f)"; else echo "$f: read-only file"; fi
+		else
+			echo "$f: $(readlink $f)"
+		fi
+	done'
+
+# CVE-2016-9962: the init of a created container waits for `start`
+# holding fds (a procfs, the exec fifo, its caller's); a process that
+# joins the container then (exec, or a container sharing the pid
+# namespace) must reach nothing of the host through /proc/1/fd, even with
+# CAP_SYS_PTRACE, which lets it past a non-dumpable init.
+@test "CVE-2016-9962: the fds of a created container's init reach nothing of the host" {
+	exec 7>>"$BUNDLE/caller-file"
+	sr_create c1
+	exec 7>&-
+	for cap in "" CAP_SYS_PTRACE; do
+		run sr exec ${cap:+--cap $cap} c1 sh -c "$init_fds_report" - 1 $$
+		echo "attacker with ${cap:-the default capabilities}: status $status"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" != *"OTHER DIR"* ]]
+		[[ "$output" != *WRITABLE* ]]
+	done
+	sr start c1
 }
 
 # cwd_check is the container's side of the cwd tests: the kernel names a
