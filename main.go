@@ -1,5 +1,14 @@
 // sandbox-runtime is an OCI runtime: it turns an OCI bundle into an
 // isolated Linux process, with runc's command line.
+//
+// Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
+// track GOMAXPROCS. In the init stage those are the container's own
+// cgroup files, opened on the host and held while init waits for
+// `start`: whoever reached init's fds could write its own CPU limits
+// through them. A container runtime has no use for the feature.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
