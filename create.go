@@ -20,6 +20,7 @@ var createCommand = &cli.Command{
 	Usage:     "create a container",
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
+	Before:    beforeSpawn,
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
@@ -66,6 +68,42 @@ func sealSelf(c *cli.Context) error {
 		return err
 	}
 	return exeseal.Reexec(root(c))
+}
+
+// inheritOnlyPreserved marks every fd of ours from 3+--preserve-fds on
+// close-on-exec, before create, run or exec start anything: the caller's
+// other open files (a shell's, a log it writes) must not reach init,
+// which holds what it inherits until it execs the user's program, all
+// the time a created container waits for `start` (CVE-2016-9962 class;
+// the fds the runtime passes are its own, made after this).
+func inheritOnlyPreserved(c *cli.Context) error {
+	first := 3 + max(c.Int("preserve-fds"), 0)
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// Before Linux 5.11: one by one.
+	ents, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close-on-exec: %w", err)
+	}
+	for _, e := range ents {
+		if fd, aerr := strconv.Atoi(e.Name()); aerr == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
+// beforeSpawn is the Before of create and run.
+func beforeSpawn(c *cli.Context) error { return inheritOnlyPreserved(c) }
+
+// beforeExec is the Before of exec.
+func beforeExec(c *cli.Context) error {
+	if err := inheritOnlyPreserved(c); err != nil {
+		return err
+	}
+	return sealSelf(c)
 }
 
 // sealSelfToJoin calls sealSelf if the spec joins a pid namespace.
