@@ -77,7 +77,7 @@ exewatch_report() {
 	cat "$1"
 	grep -q '^watched ' "$1" || fail "no report"
 	grep -q '^caught ' "$1" || fail "caught no runtime process: the test proves nothing"
-	! grep -E '^caught .*=ok' "$1" || fail "a runtime binary was written"
+	if grep -E '^caught .*=ok' "$1"; then fail "a runtime binary was written"; fi
 }
 
 # start_recvtty listens on $BUNDLE/tty.sock; what the container writes to
@@ -165,7 +165,7 @@ teardown() {
 	touch "$BUNDLE/rootfs/tmp/go"
 	wait_for "$BUNDLE/attack.out" '^done'
 	cat "$BUNDLE/attack.out"
-	! grep -q worked "$BUNDLE/attack.out"
+	if grep -q worked "$BUNDLE/attack.out"; then fail "the runtime binary was written"; fi
 	[ "$(grep -c "can't create /proc/self/fd/3" "$BUNDLE/attack.out")" -eq 3 ]
 	assert_runtime_intact
 }
@@ -324,7 +324,7 @@ cwd_check='d=$(payload cwd) || { echo "cwd is outside the container"; exit 0; }
 	cat "$BUNDLE/m1.out"
 	grep -qx written "$BUNDLE/m1.out"
 	# While the container runs: the host sees neither mount, ...
-	! grep -e "sr-evil-$MARK" -e " $BUNDLE/hostdir " /proc/self/mountinfo
+	if grep -e "sr-evil-$MARK" -e " $BUNDLE/hostdir " /proc/self/mountinfo; then fail "mounted on the host"; fi
 	# ... its directory is as it was, ...
 	[ "$(ls -A "$BUNDLE/hostdir")" = marker ]
 	[ "$(cat "$BUNDLE/hostdir/marker")" = untouched ]
@@ -382,7 +382,7 @@ cwd_check='d=$(payload cwd) || { echo "cwd is outside the container"; exit 0; }
 	echo "on the directory $inside, on the link $onlink, failed $failed; racer: $(cat "$BUNDLE/racer.out")"
 	# The race was run: the runtime met both.
 	[ "$inside" -gt 0 ] && [ "$onlink" -gt 0 ]
-	! grep "sr-race-$MARK" /proc/self/mountinfo
+	if grep "sr-race-$MARK" /proc/self/mountinfo; then fail "mounted on the host"; fi
 	[ "$(ls -A "$BUNDLE/hostdir")" = marker ]
 	[ "$(cat "$BUNDLE/hostdir/marker")" = untouched ]
 }
@@ -469,7 +469,7 @@ assert_masked() {
 		sr start con1
 		wait_for "$BUNDLE/tty.out" end
 		cat "$BUNDLE/tty.out"
-		! grep -q domainname "$BUNDLE/tty.out"
+		if grep -q domainname "$BUNDLE/tty.out"; then fail "the pty is mounted where /dev/console leads"; fi
 	else
 		[[ "$(cat "$BUNDLE/con1.out")" == *console* ]]
 		[ -z "$(ls -A "$ROOT")" ]
@@ -689,7 +689,7 @@ host_disk() {
 	# sh, ps (and the subshells of the pipe), and nothing else.
 	[ "${lines[0]}" = "ps: 1 sh" ]
 	[ "$(grep -c '^ps: ' <<<"$output")" -le 4 ]
-	! grep '^ps: ' <<<"$output" | grep -vE '^ps: [0-9]+ (sh|ps|tail)$'
+	if grep '^ps: ' <<<"$output" | grep -vE '^ps: [0-9]+ (sh|ps|tail)$'; then fail "another process is visible"; fi
 	[[ "$(grep '^pids in /proc: ' <<<"$output")" =~ ^"pids in /proc: 1 "([0-9]+ ){1,4}$ ]]
 	[ "$(grep '^link:' <<<"$output")" = "link: lo" ]
 	[ "$(grep '^/sys/class/net: ' <<<"$output")" = "/sys/class/net: lo " ]
