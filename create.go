@@ -20,6 +20,7 @@ var createCommand = &cli.Command{
 	Usage:     "create a container",
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags,
+	Before:    beforeSpawn,
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
@@ -29,6 +30,9 @@ var createCommand = &cli.Command{
 		}
 		opts, spec, err := createOptions(c)
 		if err != nil {
+			return err
+		}
+		if err := sealSelfToJoin(c, spec); err != nil {
 			return err
 		}
 		ct, err := libsandbox.Create(root(c), c.Args().First(), spec, opts)

@@ -34,6 +34,7 @@ var execCommand = &cli.Command{
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (3...) to the process"},
 		&cli.BoolFlag{Name: "ignore-paused", Hidden: true, Usage: "accepted for runc compatibility"},
 	},
+	Before: beforeExec,
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, minArgs); err != nil {
 			return err

@@ -1,11 +1,12 @@
 // sandbox-runtime is an OCI runtime: it turns an OCI bundle into an
 // isolated Linux process, with runc's command line.
 //
-// Go 1.25+ sizes GOMAXPROCS from the cgroup CPU limit and then re-reads
-// the cgroup every second from a background goroutine; the runtime is
-// short-lived and its work is not CPU-bound, so it keeps the plain CPU
-// count and no watcher. (The runtime still reads the cgroup files once at
-// start-up, for a metric; that cannot be turned off.)
+// Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
+// track GOMAXPROCS. In the init stage those are the container's own
+// cgroup files, opened on the host and held while init waits for
+// `start`: whoever reached init's fds could write its own CPU limits
+// through them. A container runtime has no use for the feature.
+// Nor is it CPU-bound or long-lived enough to want the watcher.
 //
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0

@@ -16,6 +16,7 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
 	}, createFlags...),
+	Before: beforeSpawn,
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
@@ -25,6 +26,9 @@ var runCommand = &cli.Command{
 		}
 		opts, spec, err := createOptions(c)
 		if err != nil {
+			return err
+		}
+		if err := sealSelfToJoin(c, spec); err != nil {
 			return err
 		}
 		opts.Foreground = !c.Bool("detach")

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 )
 
 const (
@@ -51,6 +54,70 @@ func loadSpec(bundle string) (*specs.Spec, error) {
 }
 
 func root(c *cli.Context) string { return c.String("root") }
+
+// sealSelf re-executes the runtime from a sealed copy of its binary
+// before it forks a child into a container's existing pid namespace: the
+// child is visible there between fork and execve, with our binary as its
+// /proc/PID/exe, which a container with CAP_SYS_PTRACE could open and
+// write once we have exited (CVE-2019-5736; see libsandbox/exeseal).
+// exec always does; create and run when they join a pid namespace by
+// path (a new one has nobody in it to look). The state root is the
+// overlay's empty layer, as a container's state directory is later.
+func sealSelf(c *cli.Context) error {
+	if err := os.MkdirAll(root(c), 0o700); err != nil {
+		return err
+	}
+	return exeseal.Reexec(root(c))
+}
+
+// inheritOnlyPreserved marks every fd of ours from 3+--preserve-fds on
+// close-on-exec, before create, run or exec start anything: the caller's
+// other open files (a shell's, a log it writes) must not reach init,
+// which holds what it inherits until it execs the user's program, all
+// the time a created container waits for `start` (CVE-2016-9962 class;
+// the fds the runtime passes are its own, made after this).
+func inheritOnlyPreserved(c *cli.Context) error {
+	first := 3 + max(c.Int("preserve-fds"), 0)
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// Before Linux 5.11: one by one.
+	ents, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close-on-exec: %w", err)
+	}
+	for _, e := range ents {
+		if fd, aerr := strconv.Atoi(e.Name()); aerr == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
+// beforeSpawn is the Before of create and run.
+func beforeSpawn(c *cli.Context) error { return inheritOnlyPreserved(c) }
+
+// beforeExec is the Before of exec.
+func beforeExec(c *cli.Context) error {
+	if err := inheritOnlyPreserved(c); err != nil {
+		return err
+	}
+	return sealSelf(c)
+}
+
+// sealSelfToJoin calls sealSelf if the spec joins a pid namespace.
+func sealSelfToJoin(c *cli.Context, spec *specs.Spec) error {
+	if spec.Linux == nil {
+		return nil
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace && ns.Path != "" {
+			return sealSelf(c)
+		}
+	}
+	return nil
+}
 
 // checkSystemdCgroup refuses --systemd-cgroup until the systemd driver
 // exists, instead of silently using cgroupfs.

@@ -34,6 +34,19 @@ import (
 // or exits 1 after reporting the error to the runtime.
 func Main(args []string) {
 	runtime.LockOSThread()
+	// Non-dumpable until the execve of the user's program (which resets
+	// it): /proc/PID/fd, exe, environ and ptrace of init are then denied
+	// to the container's processes unless they have CAP_SYS_PTRACE. init
+	// holds fds of the host while it waits for `start` (the procfs
+	// opened before the pivot, the exec fifo, the caller's fds), and it
+	// has the container's uid and capabilities by then, so another
+	// process in the container (exec, a shared pid namespace) could
+	// otherwise go through them to the host (CVE-2016-9962; runc's
+	// nsexec does the same).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox-runtime init: set non-dumpable:", err)
+		os.Exit(1)
+	}
 	// init lives for milliseconds and allocates little: collecting
 	// garbage would only cost time and memory charged to the container.
 	debug.SetGCPercent(-1)
@@ -110,7 +123,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		return fmt.Errorf("setsid: %w", err)
 	}
 
-	procfs, err := openProcfs()
+	procfs, err := newProcfs()
 	if err != nil {
 		return err
 	}

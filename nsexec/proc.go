@@ -9,12 +9,42 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procfs is an fd of a procfs mount opened before the pivot and checked
-// to be procfs. All of init's writes to /proc go through it, never
-// through the container's /proc, which the image or a mount of the spec
-// may have replaced by something else (CVE-2019-16884, CVE-2023-27561).
+// procfs is an fd of a procfs that init made, or opened before the
+// pivot and checked to be procfs. All of init's writes to /proc go
+// through it, never through the container's /proc, which the image or a
+// mount of the spec may have replaced by something else (CVE-2019-16884,
+// CVE-2023-27561).
 type procfs struct{ fd int }
 
+// newProcfs makes a procfs instance of init's own pid namespace with
+// fsopen(2), never attached anywhere: no mount of the container can
+// stand in for it, and it shows only the processes the container sees
+// anyway. init holds it until it execs the user process, all the time it
+// waits for `start`; the host's /proc, which an fd opened before the
+// pivot would be, would give whoever reaches init's fds every process of
+// the host, and through /proc/PID/root their files (CVE-2016-9962 class).
+// Needs CAP_SYS_ADMIN over the pid namespace: before the capabilities
+// are dropped.
+func newProcfs() (*procfs, error) {
+	fsfd, err := unix.Fsopen("proc", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("fsopen proc", err)
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, os.NewSyscallError("fsconfig create proc", err)
+	}
+	fd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("fsmount proc", err)
+	}
+	return &procfs{fd: fd}, nil
+}
+
+// openProcfs opens /proc, which must be a procfs: for exec, whose init
+// is already in the container's mount namespace, has nothing of the
+// host's, and may not be allowed a procfs of its own (a user namespace
+// whose /proc is masked).
 func openProcfs() (*procfs, error) {
 	fd, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -2,9 +2,12 @@ package exeseal
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -58,6 +61,39 @@ func TestSealedCannotBeWritten(t *testing.T) {
 				t.Fatalf("open for writing: got %v, want EROFS/EPERM", err)
 			}
 		})
+	}
+}
+
+// Reexec replaces the process (same pid) with one that runs from a sealed
+// copy, which Open then returns instead of sealing it again.
+func TestReexec(t *testing.T) {
+	requireRoot(t)
+	if os.Getenv("GO_WANT_HELPER_PROCESS") == "1" {
+		before := os.Getpid()
+		if err := Reexec(os.Getenv("SCRATCH")); err != nil {
+			fmt.Println("reexec:", err)
+			os.Exit(1)
+		}
+		f, how, err := Open(os.Getenv("SCRATCH"))
+		if err != nil {
+			fmt.Println("open:", err)
+			os.Exit(1)
+		}
+		f.Close()
+		fmt.Printf("pid %d %s %s\n", before, how, os.Getenv(sealedEnv))
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReexec$")
+	cmd.Env = append(os.Environ(), "GO_WANT_HELPER_PROCESS=1", "SCRATCH="+t.TempDir(),
+		// A stray mark from the caller does not stop the sealing.
+		sealedEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v: %s", err, out)
+	}
+	got := strings.TrimSpace(string(out))
+	if want := fmt.Sprintf("pid %d running", cmd.Process.Pid); got != want {
+		t.Fatalf("got %q, want %q (same pid, running from the sealed copy, mark gone)", got, want)
 	}
 }
 

@@ -112,12 +112,29 @@ func (r *Root) makeDevice(d *specs.LinuxDevice, userns bool) error {
 	}
 	// A fifo has no device number: the spec lets major and minor be
 	// given for one, and they mean nothing (mknod(2) ignores dev).
-	dev := 0
+	var rdev uint64
 	if typ != unix.S_IFIFO {
-		dev = int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))
+		rdev = unix.Mkdev(uint32(d.Major), uint32(d.Minor))
 	}
-	if err := unix.Mknodat(parent, name, typ|mode, dev); err != nil {
+	if err := unix.Mknodat(parent, name, typ|mode, int(rdev)); err != nil {
 		return fmt.Errorf("mknod: %w", err)
+	}
+	// Owner and mode are set through an fd of the node we made, never
+	// by name: the directory may be shared with another container,
+	// which can rename a symlink over the node in between, and chmod(2)
+	// follows symlinks; before the pivot an absolute one leads to the
+	// host (a host file made world-writable; security.bats).
+	fd, err := unix.Openat(parent, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: d.Path, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "fstat", Path: d.Path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && st.Rdev != rdev) {
+		return errors.New("replaced while it was being made")
 	}
 	uid, gid := 0, 0
 	if d.UID != nil {
@@ -126,11 +143,13 @@ func (r *Root) makeDevice(d *specs.LinuxDevice, userns bool) error {
 	if d.GID != nil {
 		gid = int(*d.GID)
 	}
-	if err := unix.Fchownat(parent, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH); err != nil {
 		return fmt.Errorf("chown: %w", err)
 	}
-	// mknod's mode is reduced by the umask; set it exactly.
-	if err := unix.Fchmodat(parent, name, mode, 0); err != nil {
+	// mknod's mode is reduced by the umask; set it exactly. An O_PATH
+	// fd cannot be fchmod'ed: chmod its magic link, which leads to the
+	// node itself.
+	if err := unix.Chmod(fdPath(fd), mode); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil

@@ -7,6 +7,10 @@
 //	payload caps           print the five capability sets
 //	payload cwd            print the working directory
 //	payload rlimit NAME    print soft and hard limit (nofile, nproc, core...)
+//	payload status KEY...  print those lines of /proc/self/status (Uid, CapEff...)
+//	payload exewatch STOP SIZE   try to write runtime binaries (CVE-2019-5736)
+//	payload swap STOP A B  exchange two names in a loop (CVE-2021-30465)
+//	payload plant STOP NAME TARGET  put a symlink over each device node NAME
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -29,7 +33,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET")
 		os.Exit(2)
 	}
 	var err error
@@ -50,6 +54,16 @@ func main() {
 		fmt.Println(wd)
 	case "rlimit":
 		err = rlimit(os.Args[2:])
+	case "status":
+		for _, k := range os.Args[2:] {
+			fmt.Printf("%s: %s\n", k, strings.Join(strings.Fields(statusField(k)), " "))
+		}
+	case "exewatch":
+		err = exewatch(os.Args[2:])
+	case "swap":
+		err = swap(os.Args[2:])
+	case "plant":
+		err = plant(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

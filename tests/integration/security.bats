@@ -1,0 +1,732 @@
+#!/usr/bin/env bats
+# security.bats - attack regression tests. Each test performs a known
+# container escape, or its gist, and asserts that it fails as a user
+# would see it; where it is cheap, it also shows the attack working with
+# the protection off, so that the test can fail. The CVE or class each
+# one is about is in its name.
+#
+# No test may damage the host if the runtime under test is vulnerable:
+# the CVE-2019-5736 tests attack a copy of the runtime binary, sysctl and
+# sysfs files are only ever written with the value they already hold, and
+# the devices read are read, never written.
+load helpers
+
+# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
+sh_cmd() {
+	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
+}
+
+# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
+# and shows what it printed (bats shows it when the test fails).
+ctr() {
+	local id=$1
+	shift
+	run sr run "$@" --bundle "$BUNDLE" "$id"
+	echo "status $status, output:"
+	echo "$output"
+}
+
+# add_mount JSON appends one entry to mounts.
+add_mount() {
+	update_config ".mounts += [$1]"
+}
+
+# add_caps CAP... adds capabilities to every set but ambient.
+add_caps() {
+	update_config ".process.capabilities |= with_entries(if .key == \"ambient\" then . else .value += $(jq -nc '$ARGS.positional' --args "$@") end)"
+}
+
+# dev_from_rootfs makes the container's /dev the rootfs's own /dev
+# directory (a bind mount), not a tmpfs of the runtime: the runtime makes
+# no device there, and what the image put there stays.
+dev_from_rootfs() {
+	mkdir -p "$BUNDLE/rootfs/dev"
+	update_config '(.mounts[] | select(.destination == "/dev")) |= {"destination": "/dev", "type": "bind", "source": "'"$BUNDLE/rootfs/dev"'", "options": ["rbind"]}'
+}
+
+# wait_for FILE REGEX [SECONDS] waits (10 s by default) until a line of
+# FILE matches.
+wait_for() {
+	local i
+	for i in $(seq $((${3:-10} * 20))); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for /$2/ in $1: $(cat "$1" 2>&1)"
+}
+
+# runtime_copy makes this test run the runtime from a copy in
+# $BUNDLE/bin, so that an attack on the binary that works damages only
+# the copy; RUNTIME_SUM is the copy's sha256.
+runtime_copy() {
+	mkdir -m 755 "$BUNDLE/bin"
+	cp "$RUNTIME" "$BUNDLE/bin/"
+	RUNTIME=$BUNDLE/bin/$(basename "$RUNTIME")
+	RUNTIME_SUM=$(sha256sum <"$RUNTIME")
+}
+
+assert_runtime_intact() {
+	[ "$(sha256sum <"$RUNTIME")" = "$RUNTIME_SUM" ] || fail "the runtime binary was modified"
+}
+
+# exewatch_report FILE shows the report of `payload exewatch` and checks
+# it: the attacker caught at least one runtime process (or the test
+# proves nothing), and none of the binaries it caught could be written.
+exewatch_report() {
+	echo "attacker's report:"
+	cat "$1"
+	grep -q '^watched ' "$1" || fail "no report"
+	grep -q '^caught ' "$1" || fail "caught no runtime process: the test proves nothing"
+	if grep -E '^caught .*=ok' "$1"; then fail "a runtime binary was written"; fi
+}
+
+# start_recvtty listens on $BUNDLE/tty.sock; what the container writes to
+# its terminal goes to $BUNDLE/tty.out.
+start_recvtty() {
+	local i
+	"$RECVTTY" -ready "$BUNDLE/tty.ready" "$BUNDLE/tty.sock" \
+		</dev/null >"$BUNDLE/tty.out" 2>&1 3>&- &
+	RECV=$!
+	for i in $(seq 100); do
+		[ -e "$BUNDLE/tty.ready" ] && return 0
+		sleep 0.05
+	done
+	fail "recvtty not listening: $(cat "$BUNDLE/tty.out")"
+}
+
+# host_sleep [SETPRIV-ARGS...] starts a `sleep` on the host (through
+# setpriv when given arguments) and sets HOST_PID; teardown kills it.
+host_sleep() {
+	if [ $# -gt 0 ]; then
+		setpriv "$@" sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	else
+		sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	fi
+	HOST_PID=$!
+	HOST_PIDS+=("$HOST_PID")
+}
+
+# host_mount ARGS... mounts something on the host for one test; teardown
+# unmounts it.
+host_mount() {
+	mount "$@"
+	HOST_MOUNTS+=("${@: -1}")
+}
+
+setup() {
+	requires root
+	setup_bundle
+	# Cgroup limits are not this file's business (but for the device
+	# rules, which the device tests set again), and our runtime warns
+	# about them on stderr, which `run` mixes into $output.
+	update_config 'del(.linux.resources)'
+	ORIG_RUNTIME=$RUNTIME
+	HOST_PIDS=()
+	HOST_MOUNTS=()
+	RECV=
+}
+
+teardown() {
+	local i
+	# A copy of the runtime that an attack broke cannot clean up.
+	RUNTIME=$ORIG_RUNTIME
+	for i in "${HOST_PIDS[@]}" $RECV; do
+		kill -9 "$i" 2>/dev/null || true
+		wait "$i" 2>/dev/null || true
+	done
+	for ((i = ${#HOST_MOUNTS[@]} - 1; i >= 0; i--)); do
+		while mountpoint -q "${HOST_MOUNTS[i]}"; do
+			umount -l "${HOST_MOUNTS[i]}" || break
+		done
+	done
+	teardown_bundle
+}
+
+# --- CVE-2019-5736: the runtime binary overwritten from the container ---
+
+@test "CVE-2019-5736: the init of a created container cannot be written through /proc/1/exe" {
+	runtime_copy
+	own_rootfs
+	sr_create c1
+	# A second process in the created container opens the binary of its
+	# init, the runtime re-executed, as the exploit does, and waits: once
+	# the runtime has exited, a write to its binary is no longer refused
+	# with ETXTBSY, so only a seal can refuse it. With CAP_SYS_PTRACE:
+	# init is not dumpable, and without it the open is refused already.
+	sr exec --cap CAP_SYS_PTRACE -d c1 sh -c 'exec 3</proc/1/exe || exit 1
+		echo "opened $(readlink /proc/1/exe)"
+		while [ ! -e /tmp/go ]; do sleep 0.05; done
+		for how in ">>" ">" "<>"; do
+			eval "echo pwned 1$how/proc/self/fd/3" && echo "write $how worked"
+		done
+		echo done' </dev/null >"$BUNDLE/attack.out" 2>&1
+	wait_for "$BUNDLE/attack.out" '^opened'
+	sr start c1
+	touch "$BUNDLE/rootfs/tmp/go"
+	wait_for "$BUNDLE/attack.out" '^done'
+	cat "$BUNDLE/attack.out"
+	if grep -q worked "$BUNDLE/attack.out"; then fail "the runtime binary was written"; fi
+	[ "$(grep -c "can't create /proc/self/fd/3" "$BUNDLE/attack.out")" -eq 3 ]
+	assert_runtime_intact
+}
+
+# The attacker gets CAP_SYS_PTRACE, as `docker run --cap-add SYS_PTRACE`
+# gives it: with it, it may follow /proc/PID/exe of a runtime process
+# that still has all its capabilities, or is not dumpable (without it,
+# of none). It polls the next pid, so it sees a runtime process within
+# microseconds of its birth, before its execve.
+
+@test "CVE-2019-5736: a process entering with exec exposes no writable runtime binary" {
+	runtime_copy
+	own_rootfs
+	add_caps CAP_SYS_PTRACE
+	update_config '.process.args = ["payload", "exewatch", "/tmp/stop", "'"$(stat -c %s "$RUNTIME")"'"]'
+	sr run -d --bundle "$BUNDLE" w1 </dev/null >"$BUNDLE/watch.out" 2>&1
+	for i in $(seq 30); do
+		sr exec w1 true
+	done
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait_for "$BUNDLE/watch.out" '^watched'
+	exewatch_report "$BUNDLE/watch.out"
+	assert_runtime_intact
+}
+
+@test "CVE-2019-5736: a container created into a shared pid namespace exposes no writable runtime binary" {
+	runtime_copy
+	own_rootfs
+	add_caps CAP_SYS_PTRACE
+	update_config '.process.args = ["payload", "exewatch", "/tmp/stop", "'"$(stat -c %s "$RUNTIME")"'"]'
+	sr_create w1
+	sr start w1
+	wpid=$(sr state w1 | jq .pid)
+	# Victims: containers created, not started, in the attacker's pid
+	# namespace; their init is the runtime re-executed.
+	update_config '.process.args = ["sleep", "infinity"]
+		| (.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$wpid"'/ns/pid"}'
+	for i in $(seq 10); do
+		sr_create v$i
+		sr delete --force v$i
+	done
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait_for "$BUNDLE/w1.out" '^watched'
+	exewatch_report "$BUNDLE/w1.out"
+	assert_runtime_intact
+}
+
+# --- CVE-2024-21626: a host fd, or a cwd through one ---
+
+@test "CVE-2024-21626: no host fd reaches the container process, but the preserved ones" {
+	# busybox ls, not the Go payload, which opens fds of its own.
+	update_config '.process.args = ["ls", "/proc/self/fd"]'
+	exec 7</etc/hostname
+	ctr fds1
+	[ "$status" -eq 0 ]
+	# stdio, and the directory ls opened to list them.
+	[ "$(echo $output)" = "0 1 2 3" ]
+	# --preserve-fds 2: fds 3 and 4 as well, nothing more.
+	ctr fds2 --preserve-fds 2 3</etc/hostname 4</etc/hostname
+	exec 7<&-
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "0 1 2 3 4 5" ]
+}
+
+# init_fds_report PID HOSTPID is the attacker's side: what it can reach
+# through the fds of a runtime process (PID, in its pid namespace), but
+# its stdio, which is the container's: directories other than the
+# container's root and a procfs that lacks HOSTPID, a process of the host
+# (the host's procfs would have it), and regular files it may open for
+# writing (the container's own cgroup files, say). A FIFO (the exec fifo)
+# would block an open, and is only listed.
+init_fds_report='p=$1 host=$2
+	ls /proc/$p/fd >/dev/null || { echo "fds of $p: unreadable"; exit 0; }
+	for f in /proc/$p/fd/*; do
+		case ${f##*/} in 0 | 1 | 2) continue ;; esac
+		if [ -p $f ]; then
+			echo "$f: fifo"
+		elif [ -d $f ]; then
+			if [ "$(stat -Lc %d:%i $f)" = "$(stat -c %d:%i /)" ]; then
+				echo "$f: the container root"
+			elif [ "$(stat -f -c %T $f)" = proc ] && [ ! -e $f/$host ]; then
+				echo "$f: a procfs of the container: $(ls $f | grep "^[0-9]" | tr "\n" " ")"
+			else
+				echo "$f: OTHER DIR $(readlink $f): $(ls $f | head -5 | tr "\n" " ")"
+			fi
+		elif [ -f $f ]; then
+			if (: >>$f) 2>/dev/null; then echo "$f: WRITABLE $(readlink $f)"; else echo "$f: read-only file"; fi
+		else
+			echo "$f: $(readlink $f)"
+		fi
+	done'
+
+# CVE-2016-9962: the init of a created container waits for `start`
+# holding fds (a procfs, the exec fifo, its caller's); a process that
+# joins the container then (exec, or a container sharing the pid
+# namespace) must reach nothing of the host through /proc/1/fd, even with
+# CAP_SYS_PTRACE, which lets it past a non-dumpable init.
+@test "CVE-2016-9962: the fds of a created container's init reach nothing of the host" {
+	exec 7>>"$BUNDLE/caller-file"
+	sr_create c1
+	exec 7>&-
+	for cap in "" CAP_SYS_PTRACE; do
+		run sr exec ${cap:+--cap $cap} c1 sh -c "$init_fds_report" - 1 $$
+		echo "attacker with ${cap:-the default capabilities}: status $status"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" != *"OTHER DIR"* ]]
+		[[ "$output" != *WRITABLE* ]]
+	done
+	sr start c1
+}
+
+# cwd_check is the container's side of the cwd tests: the kernel names a
+# cwd outside the process's root "(unreachable)/...", which getcwd (Go's
+# os.Getwd in the payload) refuses; a cwd inside has a name that leads
+# back to it from the root.
+cwd_check='d=$(payload cwd) || { echo "cwd is outside the container"; exit 0; }
+	if [ "$(stat -c %d:%i "$d")" = "$(stat -c %d:%i .)" ]; then echo "cwd $d is in the container"; else echo "cwd $d is outside the container"; fi
+	echo ".. has: $(ls -A .. | tr "\n" " ")"'
+
+@test "CVE-2024-21626: process.cwd /proc/self/fd/N never gives a host directory" {
+	sh_cmd "$cwd_check"
+	for fd in $(seq 3 12); do
+		update_config '.process.cwd = "/proc/self/fd/'"$fd"'"'
+		ctr cwd$fd
+		# Refused, or a directory of the container.
+		[ "$status" -ne 0 ] || [[ "$output" == *"is in the container"* ]]
+		[[ "$output" != *outside* ]]
+	done
+}
+
+@test "CVE-2024-21626: exec --cwd /proc/self/fd/N never gives a host directory" {
+	sr run -d --bundle "$BUNDLE" e1 </dev/null >/dev/null 2>&1
+	for fd in $(seq 3 12); do
+		run sr exec --cwd /proc/self/fd/$fd e1 sh -c "$cwd_check"
+		echo "--cwd /proc/self/fd/$fd: status $status: $output"
+		[ "$status" -ne 0 ] || [[ "$output" == *"is in the container"* ]]
+		[[ "$output" != *outside* ]]
+	done
+}
+
+# --- CVE-2021-30465 class: a mount destination that leads out ---
+
+@test "CVE-2021-30465: a mount destination that is a symlink out of the rootfs is followed inside it" {
+	own_rootfs
+	mkdir "$BUNDLE/hostdir" "$BUNDLE/src"
+	echo untouched >"$BUNDLE/hostdir/marker"
+	echo from-src >"$BUNDLE/src/file"
+	ln -s "$BUNDLE/hostdir" "$BUNDLE/rootfs/abs"
+	ln -s "../../../../../../../../..$BUNDLE/hostdir" "$BUNDLE/rootfs/rel"
+	add_mount '{"destination": "/abs", "type": "tmpfs", "source": "sr-evil-'"$MARK"'", "options": ["size=1m"]}'
+	add_mount '{"destination": "/rel", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind"]}'
+	sh_cmd 'echo written >/abs/new && cat /abs/new; cat /rel/file; sleep infinity'
+	sr run -d --bundle "$BUNDLE" m1 </dev/null >"$BUNDLE/m1.out" 2>&1
+	wait_for "$BUNDLE/m1.out" from-src
+	cat "$BUNDLE/m1.out"
+	grep -qx written "$BUNDLE/m1.out"
+	# While the container runs: the host sees neither mount, ...
+	if grep -e "sr-evil-$MARK" -e " $BUNDLE/hostdir " /proc/self/mountinfo; then fail "mounted on the host"; fi
+	# ... its directory is as it was, ...
+	[ "$(ls -A "$BUNDLE/hostdir")" = marker ]
+	[ "$(cat "$BUNDLE/hostdir/marker")" = untouched ]
+	# ... and both mounts are where the links lead from the container's
+	# root, in the container (the bind shows the source's root, /).
+	pid=$(sr state m1 | jq .pid)
+	grep -E "^[0-9]+ [0-9]+ [0-9:]+ / $BUNDLE/hostdir .* - tmpfs sr-evil-$MARK " /proc/$pid/mountinfo
+	grep -E "^[0-9]+ [0-9]+ [0-9:]+ $BUNDLE/src $BUNDLE/hostdir " /proc/$pid/mountinfo
+}
+
+# The race of CVE-2021-30465: a second container that shares a volume
+# with the first swaps, as fast as it can, a directory of the volume that
+# the first mounts a tmpfs onto with a symlink out of the rootfs (to a
+# host directory: a symlink to / would make a tmpfs over the container's
+# own root, or over the host's / in a vulnerable runtime, and either
+# fails the same way). A runtime that checks the path and then mounts
+# onto it by name mounts, when the swap comes in between, onto the host
+# directory: in the container's mount namespace, out of its sight.
+@test "CVE-2021-30465: a mount destination swapped for a symlink during create stays in the rootfs" {
+	own_rootfs
+	mkdir -p "$BUNDLE/vol/target" "$BUNDLE/hostdir" "$BUNDLE/racer"
+	echo untouched >"$BUNDLE/hostdir/marker"
+	ln -s "$BUNDLE/hostdir" "$BUNDLE/vol/link"
+	# The racer: the shared read-only rootfs, the volume on its /tmp (a
+	# new directory would be made in the shared rootfs).
+	jq '.process.args = ["payload", "swap", "/tmp/stop", "/tmp/target", "/tmp/link"]
+		| .root = {"path": "'"$BUILD/rootfs"'", "readonly": true}
+		| .linux.cgroupsPath = "/'"$MARK"'-racer"
+		| .mounts += [{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/vol"'", "options": ["rbind"]}]' \
+		"$BUNDLE/config.json" >"$BUNDLE/racer/config.json"
+	sr run -d --bundle "$BUNDLE/racer" racer </dev/null >"$BUNDLE/racer.out" 2>&1
+	# The victim: the volume at /vol, a tmpfs on /vol/target.
+	add_mount '{"destination": "/vol", "type": "bind", "source": "'"$BUNDLE/vol"'", "options": ["rbind"]}'
+	add_mount '{"destination": "/vol/target", "type": "tmpfs", "source": "sr-race-'"$MARK"'", "options": ["size=1m"]}'
+	sh_cmd 'awk "/ - tmpfs sr-race-/ { print \"tmpfs on\", \$5 }" /proc/self/mountinfo'
+	local i inside=0 onlink=0 failed=0
+	for i in $(seq 30); do
+		run sr run --bundle "$BUNDLE" v$i
+		echo "run $i: status $status: $output"
+		if [ "$status" -ne 0 ]; then
+			failed=$((failed + 1))
+			continue
+		fi
+		# The tmpfs is in the container: on the directory (named target
+		# or link by now: the racer goes on), or where the link leads
+		# from the container's root.
+		case $output in
+		"tmpfs on /vol/target" | "tmpfs on /vol/link") inside=$((inside + 1)) ;;
+		"tmpfs on $BUNDLE/hostdir") onlink=$((onlink + 1)) ;;
+		*) fail "run $i: the tmpfs is not in the container" ;;
+		esac
+	done
+	touch "$BUNDLE/vol/stop"
+	wait_for "$BUNDLE/racer.out" '^swapped'
+	echo "on the directory $inside, on the link $onlink, failed $failed; racer: $(cat "$BUNDLE/racer.out")"
+	# The race was run: the runtime met both.
+	[ "$inside" -gt 0 ] && [ "$onlink" -gt 0 ]
+	if grep "sr-race-$MARK" /proc/self/mountinfo; then fail "mounted on the host"; fi
+	[ "$(ls -A "$BUNDLE/hostdir")" = marker ]
+	[ "$(cat "$BUNDLE/hostdir/marker")" = untouched ]
+}
+
+# --- CVE-2025-31133 / CVE-2025-52565: /dev/null and /dev/console ---
+
+# The symlinks below lead to /proc/sys/kernel/domainname, a file of the
+# container's own UTS namespace, not to the host's core_pattern of the
+# published attacks: a vulnerable runtime may write there. runc 1.1.5
+# does: with /dev/null a symlink to core_pattern and no /dev mount, it
+# reopens the container's stdio that it takes for /dev/null through the
+# link, and the container's output lands in the host's core_pattern.
+
+# masked_report is the container's side: each masked path that exists,
+# as the container sees it, and any mount onto domainname.
+masked_report='for p in /proc/kcore /proc/keys /proc/timer_list /proc/acpi /sys/firmware; do
+		[ -e $p ] || continue
+		if [ -d $p ]; then echo "$p dir $(ls -A $p | wc -l) entries"; else echo "$p $(stat -c "%F %t:%T" $p) $(wc -c <$p) bytes"; fi
+	done
+	awk "\$5 ~ /domainname/ { print \"mount on\", \$5 }" /proc/self/mountinfo'
+
+# assert_masked checks masked_report's output: every masked file is the
+# null device, every masked directory empty, nothing on domainname.
+assert_masked() {
+	local l n=0
+	for l in "${lines[@]}"; do
+		case $l in
+		*" character special file 1:3 0 bytes" | *" dir 0 entries") n=$((n + 1)) ;;
+		*) fail "not masked: $l" ;;
+		esac
+	done
+	[ "$n" -gt 0 ] || fail "no masked path exists on this host"
+}
+
+@test "CVE-2025-31133: maskedPaths use the real null device when /dev/null is a symlink in a /dev from the rootfs" {
+	own_rootfs
+	dev_from_rootfs
+	ln -s /proc/sys/kernel/domainname "$BUNDLE/rootfs/dev/null"
+	sh_cmd "$masked_report"
+	ctr null-link
+	[ "$status" -eq 0 ]
+	assert_masked
+	# The image's /dev is as the image made it.
+	[ "$(readlink "$BUNDLE/rootfs/dev/null")" = /proc/sys/kernel/domainname ]
+}
+
+@test "CVE-2025-31133: maskedPaths use the real null device when /dev/null is a symlink and there is no /dev mount" {
+	own_rootfs
+	update_config 'del(.mounts[] | select(.destination | startswith("/dev")))'
+	ln -s /proc/sys/kernel/domainname "$BUNDLE/rootfs/dev/null"
+	sh_cmd "$masked_report"
+	ctr null-link
+	[ "$status" -eq 0 ]
+	assert_masked
+}
+
+@test "maskedPaths: masked files read as empty; without maskedPaths they are readable" {
+	sh_cmd "$masked_report"
+	ctr masked
+	[ "$status" -eq 0 ]
+	assert_masked
+	# The same container without the masks: the test can fail.
+	update_config '.linux.maskedPaths = []'
+	ctr unmasked
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/proc/timer_list regular"* ]]
+	[[ "$output" != *"/proc/timer_list regular "*" 0 bytes"* ]]
+}
+
+@test "CVE-2025-52565: /dev/console as a symlink in a /dev from the rootfs never gets the pty elsewhere" {
+	own_rootfs
+	dev_from_rootfs
+	mknod -m 666 "$BUNDLE/rootfs/dev/null" c 1 3
+	ln -s pts/ptmx "$BUNDLE/rootfs/dev/ptmx"
+	ln -s /proc/sys/kernel/domainname "$BUNDLE/rootfs/dev/console"
+	start_recvtty
+	update_config '.process.terminal = true'
+	sh_cmd 'awk "\$5 ~ /console|domainname/ { print \"mount on\", \$5 }" /proc/self/mountinfo; echo end'
+	rc=0
+	sr create --console-socket "$BUNDLE/tty.sock" --bundle "$BUNDLE" con1 </dev/null >"$BUNDLE/con1.out" 2>&1 || rc=$?
+	cat "$BUNDLE/con1.out"
+	if [ "$rc" -eq 0 ]; then
+		# Created: the pty may be on /dev/console itself, nowhere else.
+		sr start con1
+		wait_for "$BUNDLE/tty.out" end
+		cat "$BUNDLE/tty.out"
+		if grep -q domainname "$BUNDLE/tty.out"; then fail "the pty is mounted where /dev/console leads"; fi
+	else
+		[[ "$(cat "$BUNDLE/con1.out")" == *console* ]]
+		[ -z "$(ls -A "$ROOT")" ]
+	fi
+	[ "$(readlink "$BUNDLE/rootfs/dev/console")" = /proc/sys/kernel/domainname ]
+}
+
+# --- read-only /proc/sys and /sys, sysrq, and the runtime's own /proc ---
+
+@test "/proc/sys and /sys are read-only; without readonlyPaths and ro they are not" {
+	# Each file is written with what it holds: harmless if it works.
+	local script='for f in /proc/sys/kernel/core_pattern /proc/sys/kernel/hostname /sys/kernel/rcu_expedited; do
+			[ -e $f ] || continue
+			v=$(cat $f) && echo "$v" >$f && echo "$f written"
+		done; true'
+	sh_cmd "$script"
+	ctr ro
+	[ "$status" -eq 0 ]
+	[[ "$output" != *written* ]]
+	[[ "$output" == *"/proc/sys/kernel/hostname: Read-only file system"* ]]
+	[[ "$output" == *"/sys/kernel/rcu_expedited: Read-only file system"* ]]
+	# Without the protections: the namespaced hostname, and the sysfs
+	# file (same value), can be written.
+	sh_cmd "${script/\/proc\/sys\/kernel\/core_pattern /}"
+	update_config '.linux.readonlyPaths = []
+		| (.mounts[] | select(.destination == "/sys")).options -= ["ro"]'
+	ctr rw
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/proc/sys/kernel/hostname written"* ]]
+	[[ "$output" == *"/sys/kernel/rcu_expedited written"* ]]
+}
+
+@test "/proc/sysrq-trigger cannot be written" {
+	[ -e /proc/sysrq-trigger ] || skip "the host kernel has no /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ is off)"
+	# "h" only prints help to the kernel log, were it to work.
+	sh_cmd 'echo h >/proc/sysrq-trigger && echo written; true'
+	ctr sysrq
+	[ "$status" -eq 0 ]
+	[[ "$output" != *written* ]]
+	[[ "$output" == *"Read-only file system"* ]]
+}
+
+# CVE-2019-16884 / CVE-2023-27561: the runtime writes sysctls, the OOM
+# score and LSM labels to files under /proc; a /proc that the config or
+# the image replaced would take those writes instead.
+
+@test "CVE-2019-16884: a sysctl lands in the container's namespace when /proc is a tmpfs" {
+	update_config '(.mounts[] | select(.destination == "/proc")) |= {"destination": "/proc", "type": "tmpfs", "source": "tmpfs"}
+		| .linux.sysctl = {"kernel.domainname": "sr-verified"}'
+	sh_cmd 'echo "fake /proc: $(find /proc -mindepth 1 | wc -l) entries"; sleep infinity'
+	rc=0
+	sr run -d --bundle "$BUNDLE" p1 </dev/null >"$BUNDLE/p1.out" 2>&1 || rc=$?
+	cat "$BUNDLE/p1.out"
+	if [ "$rc" -ne 0 ]; then
+		# Refused (runc: /proc must be of type proc).
+		[[ "$(cat "$BUNDLE/p1.out")" == *proc* ]]
+		return 0
+	fi
+	wait_for "$BUNDLE/p1.out" 'fake /proc'
+	grep -qx 'fake /proc: 0 entries' "$BUNDLE/p1.out"
+	pid=$(sr state p1 | jq .pid)
+	[ "$(nsenter -t "$pid" -u cat /proc/sys/kernel/domainname)" = sr-verified ]
+	[ "$(cat /proc/sys/kernel/domainname)" != sr-verified ]
+}
+
+@test "CVE-2019-16884: a sysctl and oomScoreAdj never go to a fake /proc bind-mounted from the bundle" {
+	mkdir -p "$BUNDLE/fakeproc/sys/kernel" "$BUNDLE/fakeproc/self"
+	echo fake >"$BUNDLE/fakeproc/sys/kernel/domainname"
+	echo fake >"$BUNDLE/fakeproc/self/oom_score_adj"
+	update_config '(.mounts[] | select(.destination == "/proc")) |= {"destination": "/proc", "type": "bind", "source": "'"$BUNDLE/fakeproc"'", "options": ["rbind"]}
+		| .linux.sysctl = {"kernel.domainname": "sr-verified"}
+		| .process.oomScoreAdj = 123'
+	rc=0
+	sr run -d --bundle "$BUNDLE" p1 </dev/null >"$BUNDLE/p1.out" 2>&1 || rc=$?
+	cat "$BUNDLE/p1.out"
+	[ "$(cat "$BUNDLE/fakeproc/sys/kernel/domainname")" = fake ]
+	[ "$(cat "$BUNDLE/fakeproc/self/oom_score_adj")" = fake ]
+	if [ "$rc" -ne 0 ]; then
+		[[ "$(cat "$BUNDLE/p1.out")" == *proc* ]]
+		return 0
+	fi
+	pid=$(sr state p1 | jq .pid)
+	[ "$(nsenter -t "$pid" -u cat /proc/sys/kernel/domainname)" = sr-verified ]
+	[ "$(cat /proc/$pid/oom_score_adj)" = 123 ]
+	# exec writes to the container's /proc, and must refuse this one.
+	cat >"$BUNDLE/process.json" <<-'JSON'
+	{"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "oomScoreAdj": 456}
+	JSON
+	run sr exec --process "$BUNDLE/process.json" p1
+	echo "exec: status $status: $output"
+	[ "$(cat "$BUNDLE/fakeproc/self/oom_score_adj")" = fake ]
+}
+
+# --- privileges ---
+
+@test "noNewPrivileges: a set-user-id root program gains nothing; without it, it gains root" {
+	own_rootfs
+	cp "$PAYLOAD" "$BUNDLE/rootfs/bin/suid-payload"
+	chmod 4755 "$BUNDLE/rootfs/bin/suid-payload"
+	update_config '.process.user = {"uid": 1000, "gid": 1000}
+		| .process.args = ["suid-payload", "status", "Uid", "CapEff", "NoNewPrivs"]
+		| .process.noNewPrivileges = true'
+	ctr nnp
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Uid: 1000 1000 1000 1000" ]
+	[ "${lines[1]}" = "CapEff: 0000000000000000" ]
+	[ "${lines[2]}" = "NoNewPrivs: 1" ]
+	update_config '.process.noNewPrivileges = false'
+	ctr no-nnp
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Uid: 1000 0 0 0" ]
+	# The bounding set: AUDIT_WRITE, KILL, NET_BIND_SERVICE.
+	[ "${lines[1]}" = "CapEff: 0000000020000420" ]
+}
+
+@test "CVE-2022-29162: exec --cap never adds inheritable capabilities" {
+	requires setcap
+	own_rootfs
+	# A program whose file capabilities would give NET_RAW (bit 13) to a
+	# process that has it inheritable.
+	cp "$PAYLOAD" "$BUNDLE/rootfs/bin/fcap-payload"
+	setcap cap_net_raw+ei "$BUNDLE/rootfs/bin/fcap-payload"
+	sr run -d --bundle "$BUNDLE" e1 </dev/null >/dev/null 2>&1
+	run sr exec --cap CAP_NET_RAW --cap CAP_SYS_ADMIN e1 payload status CapInh CapAmb CapEff
+	echo "root: $output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "CapInh: 0000000000000000" ]
+	[ "${lines[1]}" = "CapAmb: 0000000000000000" ]
+	# NET_RAW and SYS_ADMIN (bit 21) were added to the effective set.
+	[ "${lines[2]}" = "CapEff: 0000000020202420" ]
+	run sr exec -u 1000:1000 --cap CAP_NET_RAW e1 fcap-payload status CapInh CapPrm CapEff
+	echo "user 1000 through file capabilities: $output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "CapInh: 0000000000000000" ]
+	[ "${lines[1]}" = "CapPrm: 0000000000000000" ]
+	[ "${lines[2]}" = "CapEff: 0000000000000000" ]
+}
+
+# --- devices ---
+
+# The host's disk: the block device that holds /.
+host_disk() {
+	findmnt -no MAJ:MIN / | tr : ' '
+}
+
+@test "devices: a device the cgroup denies cannot be opened, even by root with CAP_MKNOD and CAP_SYS_RAWIO" {
+	read -r maj min < <(host_disk)
+	update_config '.linux.resources = {"devices": [{"allow": false, "access": "rwm"}]}'
+	add_caps CAP_MKNOD CAP_SYS_RAWIO CAP_DAC_OVERRIDE
+	# Only reads: of the first bytes of /dev/mem and of the disk.
+	sh_cmd 'try() { if mknod $1 $2 $3 $4; then echo "mknod $1 ok"; head -c 512 $1 >/dev/null && echo "read $1 ok"; fi; }
+		try /dev/sr-mem c 1 1
+		try /dev/sr-disk b '"$maj $min"'
+		try /dev/sr-zero c 1 5
+		echo x >/dev/null && echo "null ok"; true'
+	ctr devices
+	[ "$status" -eq 0 ]
+	# mknod itself is allowed for any device by the default rules (as
+	# runc's: "c *:* m", "b *:* m"); opening one is what is denied.
+	[[ "$output" != *"read /dev/sr-mem ok"* ]]
+	[[ "$output" != *"read /dev/sr-disk ok"* ]]
+	[[ "$output" == *"/dev/sr-mem: Operation not permitted"* ]]
+	[[ "$output" == *"/dev/sr-disk: Operation not permitted"* ]]
+	# Allowed: the default devices, made again or not.
+	[[ "$output" == *"read /dev/sr-zero ok"* ]]
+	[[ "$output" == *"null ok"* ]]
+	# Without the deny rule /dev/mem opens (the test can fail; reading
+	# it may still fail, with another error). Not the disk: some hosts
+	# refuse even their own root that.
+	update_config '.linux.resources = {"devices": [{"allow": true, "access": "rwm"}]}'
+	ctr devices-allowed
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mknod /dev/sr-mem ok"* ]]
+	[[ "$output" != *"/dev/sr-mem: Operation not permitted"* ]]
+}
+
+# --- other processes, pids and network of the host ---
+
+@test "kill: a host process is invisible in the container's pid namespace" {
+	host_sleep
+	sh_cmd "kill -9 $HOST_PID; ls /proc/$HOST_PID >/dev/null 2>&1 && echo visible; true"
+	ctr kill1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"No such process"* ]]
+	[[ "$output" != *visible* ]]
+	alive "$HOST_PID"
+}
+
+@test "kill, ptrace: in the host pid namespace, a host process of another user needs CAP_KILL and CAP_SYS_PTRACE" {
+	requires setpriv
+	host_sleep --reuid 65534 --regid 65534 --clear-groups
+	update_config 'del(.linux.namespaces[] | select(.type == "pid"))
+		| .process.capabilities |= map_values(. - ["CAP_KILL"])'
+	# environ needs ptrace access (PTRACE_MODE_READ).
+	sh_cmd "cat /proc/$HOST_PID/environ >/dev/null && echo environ read; kill -9 $HOST_PID && echo killed; true"
+	ctr kill2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" == *"Operation not permitted"* ]]
+	[[ "$output" != *"environ read"* ]]
+	[[ "$output" != *killed* ]]
+	alive "$HOST_PID"
+	# With CAP_KILL it can (the test can fail).
+	add_caps CAP_KILL
+	ctr kill3
+	[[ "$output" == *killed* ]]
+	wait_gone "$HOST_PID"
+}
+
+@test "isolation: the container sees only its own processes and network interfaces" {
+	sh_cmd 'ps -o pid,comm | tail -n +2 | while read -r p c; do echo "ps: $p $c"; done
+		echo "pids in /proc: $(ls /proc | grep "^[0-9]" | tr "\n" " ")"
+		ip -o link | while IFS=: read -r n name rest; do echo "link:$name"; done
+		echo "/sys/class/net: $(ls /sys/class/net | tr "\n" " ")"'
+	ctr iso
+	[ "$status" -eq 0 ]
+	# sh, ps (and the subshells of the pipe), and nothing else.
+	[ "${lines[0]}" = "ps: 1 sh" ]
+	[ "$(grep -c '^ps: ' <<<"$output")" -le 4 ]
+	if grep '^ps: ' <<<"$output" | grep -vE '^ps: [0-9]+ (sh|ps|tail)$'; then fail "another process is visible"; fi
+	[[ "$(grep '^pids in /proc: ' <<<"$output")" =~ ^"pids in /proc: 1 "([0-9]+ ){1,4}$ ]]
+	[ "$(grep '^link:' <<<"$output")" = "link: lo" ]
+	[ "$(grep '^/sys/class/net: ' <<<"$output")" = "/sys/class/net: lo " ]
+	# The host has more: the test can fail.
+	[ "$(ls /sys/class/net | wc -l)" -gt 1 ]
+}
+
+# A racer in a second container that shares the victim's /dev directory
+# (no /dev mount: the runtime makes the devices in the rootfs) renames a
+# symlink to a host file over /dev/null as soon as the runtime has made
+# it. A runtime that then sets the node's mode or owner by name,
+# following links, does it to the host file: the init is not pivoted
+# yet, so an absolute link resolves from the host's root.
+@test "devices: a device node swapped for a symlink during create never changes a host file" {
+	own_rootfs
+	echo secret >"$BUNDLE/hostfile"
+	chmod 600 "$BUNDLE/hostfile"
+	mkdir "$BUNDLE/racer"
+	# The racer: the shared read-only rootfs (and its /dev a tmpfs, or
+	# the runtime would make nodes in it), the victim's /dev on its /tmp.
+	jq '.process.args = ["payload", "plant", "/tmp/stop", "/tmp/null", "'"$BUNDLE/hostfile"'"]
+		| .root = {"path": "'"$BUILD/rootfs"'", "readonly": true}
+		| .linux.cgroupsPath = "/'"$MARK"'-racer"
+		| .mounts += [{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/rootfs/dev"'", "options": ["bind"]}]' \
+		"$BUNDLE/config.json" >"$BUNDLE/racer/config.json"
+	sr run -d --bundle "$BUNDLE/racer" racer </dev/null >"$BUNDLE/racer.out" 2>&1
+	update_config 'del(.mounts[] | select(.destination | startswith("/dev")))
+		| .process.args = ["true"]'
+	local i failed=0
+	for i in $(seq 50); do
+		sr run --bundle "$BUNDLE" v$i </dev/null >"$BUNDLE/v.out" 2>&1 || failed=$((failed + 1))
+	done
+	touch "$BUNDLE/rootfs/dev/stop"
+	wait_for "$BUNDLE/racer.out" '^planted'
+	echo "failed $failed of 50; racer: $(cat "$BUNDLE/racer.out")"
+	grep -q '^planted [1-9]' "$BUNDLE/racer.out" || fail "the racer never planted its link: the test proves nothing"
+	stat -c "host file: %a %u:%g" "$BUNDLE/hostfile"
+	[ "$(stat -c '%a %u:%g' "$BUNDLE/hostfile")" = "600 0:0" ]
+	[ "$(cat "$BUNDLE/hostfile")" = secret ]
+}
