@@ -9,7 +9,7 @@ want jq
 case "${1:-test}" in
   test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace ;;
   demo) ;;
-  bench) want hyperfine; want runc; want crun ;;
+  bench) want hyperfine; want runc; want crun; want time ;;
 esac
 command -v go >/dev/null || { echo "deps: Go is required (golang is preinstalled on the project's machines: /usr/local/go)" >&2; exit 1; }
 if ((${#need[@]})); then
