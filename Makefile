@@ -14,7 +14,7 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 BUILD     := tests/build
 
-.PHONY: all build test unit integration integration-v2 conformance demo deps clean payload fuzz
+.PHONY: all build test unit integration integration-v2 conformance demo bench bench-vm deps clean payload fuzz
 all: build
 
 build:
@@ -86,6 +86,21 @@ demo:
 	scripts/deps.sh demo
 	$(MAKE) build payload
 	tests/demo.sh
+
+# sandbox-runtime, runc and crun side by side: the latency of each verb,
+# peak RSS, the memory charged to the container's cgroup, 100 containers
+# at once, list with 1000 (tests/bench/bench.sh; docs/bench.md says what
+# each row measures). Root; a few minutes. BENCH_VM=1 adds the memory rows
+# measured in a pure cgroup v2 VM, which bench-vm runs alone (TCG: minutes).
+bench:
+	scripts/deps.sh bench
+	$(MAKE) build
+	tests/bench/bench.sh
+
+bench-vm:
+	scripts/deps.sh bench
+	$(MAKE) build
+	tests/bench/bench.sh --vm
 
 clean:
 	rm -rf sandbox-runtime $(BUILD)

@@ -12,7 +12,7 @@ case "${1:-test}" in
         # gives them a pty, unshare(1) containerd a private /run
         want podman; want conmon; want containerd; want bsdutils; want util-linux ;;
   demo) ;;
-  bench) want hyperfine; want runc; want crun ;;
+  bench) want hyperfine; want runc; want crun; want time ;;
 esac
 command -v go >/dev/null || { echo "deps: Go is required (golang is preinstalled on the project's machines: /usr/local/go)" >&2; exit 1; }
 if ((${#need[@]})); then

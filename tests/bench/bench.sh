@@ -1,0 +1,495 @@
+#!/bin/bash
+# bench.sh - sandbox-runtime, runc and crun side by side on this machine:
+# the latency of each verb, the memory each one uses, many containers at
+# once, and list. Run by `make bench` (which installs the packages and
+# builds ./sandbox-runtime first); docs/bench.md shows an output.
+#
+#   tests/bench/bench.sh          every row, on this host
+#   tests/bench/bench.sh --vm     only the memory rows, in a pure cgroup v2
+#                                 VM (tests/vm/run.sh; TCG, a few minutes)
+#   BENCH_VM=1 tests/bench/bench.sh   both, in one table
+#
+# Environment (defaults in brackets):
+#   BENCH_RUNS [50]       hyperfine runs per command of each timed row
+#   BENCH_WARMUP [3]      hyperfine warmup runs
+#   BENCH_MEM_RUNS [10]   samples of each memory row (median)
+#   BENCH_MANY [100]      containers started at once
+#   BENCH_MANY_RUNS [5]   hyperfine runs of the BENCH_MANY row
+#   BENCH_LIST_N [1000]   containers that exist during the list row
+#   BENCH_LIST_RUNS [10]  hyperfine runs of the list row
+#   BENCH_JSON [unset]    a directory to keep hyperfine's JSON exports in
+#
+# What each row measures. Every container is the same busybox bundle:
+# the default config of `sandbox-runtime spec` (new pid, net, ipc, uts,
+# mount and cgroup namespaces; /proc, /dev, /sys, the cgroup mount; root
+# read-only) with ociVersion 1.0.2 (crun 1.8.1 refuses 1.3.0), terminal
+# false, a 64 MiB memory limit (so each container has a memory cgroup of
+# its own, /MARK/ID in every hierarchy) and the process /bin/true (sleep
+# for the exec and state rows). Times are hyperfine medians; a row's
+# --prepare (untimed) puts the container in the state the verb needs.
+#   run        `run` of a fresh container to its exit; prepare: delete -f.
+#   create     `create`; prepare: delete -f the previous one.
+#   start      `start` of a created container; prepare: delete -f, create.
+#   wait       wait-for-exit: from `start` having returned (the end of the
+#              prepare: delete -f, create, start) until a `state` reports
+#              "stopped". The timed command is a shell loop that runs
+#              `state` until its output contains "stopped" (the process
+#              exec'd /bin/true, exited and was reaped), so the row is at
+#              least one `state` call: it is the latency a caller that
+#              polls state sees. hyperfine subtracts the loop's shell.
+#   delete     `delete` (no --force) of a stopped container; prepare:
+#              delete -f, create, start, the wait loop above.
+#   exec       `exec ID /bin/true` into a running sleep container.
+#   state      `state` of that running container.
+#   RSS CLI    peak RSS of the `create` process: /usr/bin/time -f %M
+#              (ru_maxrss: create and the children it waited for).
+#   RSS init   VmHWM of the container's init process while created (from
+#              /proc/PID/status, before start): runc's and our `init`
+#              re-exec, crun's forked child.
+#   charged    what the runtime's init stage charged to the container's
+#              memory cgroup by the end of create: v1
+#              memory.max_usage_in_bytes here, v2 memory.peak in the VM.
+#   many       create+start of BENCH_MANY containers at once (xargs -P),
+#              total, then per container (total / BENCH_MANY), against the
+#              same command for one container. Deleting them is the
+#              prepare of the next run, untimed.
+#   list       `list` while BENCH_LIST_N created containers exist.
+# The memory rows take BENCH_MEM_RUNS samples, the three runtimes in turn.
+# hyperfine runs one command's runs, then the next's: each row runs the
+# three runtimes back to back in one invocation; the load average is
+# printed before and after so that a busy machine shows.
+#
+# The host's cgroups are hybrid (v1 controllers, cgroup2 at
+# /sys/fs/cgroup/unified) and crun 1.8.1 refuses hybrid hosts, so the
+# script re-executes itself in a private mount namespace where the
+# cgroup2 mount is replaced by an empty tmpfs: all three runtimes then see
+# a plain v1 host and the host's mounts are untouched.
+#
+# Needs root. Leaves nothing behind, even on Ctrl-C: each runtime has a
+# private --root under one temp dir; on exit every container is deleted
+# with --force, whatever is still in our cgroups is killed, the cgroups
+# are removed, and the temp dir (bundle, state) goes.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+SELF=$REPO/tests/bench/bench.sh
+RUNS=${BENCH_RUNS:-50}
+WARMUP=${BENCH_WARMUP:-3}
+MEM_RUNS=${BENCH_MEM_RUNS:-10}
+MANY=${BENCH_MANY:-100}
+MANY_RUNS=${BENCH_MANY_RUNS:-5}
+LIST_N=${BENCH_LIST_N:-1000}
+LIST_RUNS=${BENCH_LIST_RUNS:-10}
+
+say() { echo "bench: $*" >&2; }
+die() {
+	echo "bench: $*" >&2
+	[ -s "${TMP:-/nonexistent}/log" ] && { echo "bench: last lines of the runtimes' output:" >&2; tail -n 20 "$TMP/log" >&2; }
+	exit 1
+}
+
+RTS=(sr runc crun)
+declare -A NAME=([sr]=sandbox-runtime [runc]=runc [crun]=crun)
+declare -A BIN=([sr]=$REPO/sandbox-runtime [runc]=$(command -v runc || true) [crun]=$(command -v crun || true))
+
+preflight() {
+	[ "$(id -u)" = 0 ] || die "must run as root (containers need namespaces, mounts and cgroups): sudo make bench"
+	case $REPO in *[[:space:]]*) die "the repository path has a space; the hyperfine commands do not quote paths" ;; esac
+	[ -x "${BIN[sr]}" ] || die "${BIN[sr]} missing: make build"
+	local t
+	for t in runc crun hyperfine jq unshare /usr/bin/time /bin/busybox; do
+		command -v "$t" >/dev/null || die "$t missing: scripts/deps.sh bench"
+	done
+}
+
+# --- setup in the namespace: temp dir, bundle, cleanup -----------------
+
+# cgroup_fs_type DIR prints cgroupfs, cgroup2fs or something else.
+cgroup_fs_type() { stat -fc %T "$1" 2>/dev/null || true; }
+
+# hide_unified replaces the cgroup2 mount of a hybrid host by an empty
+# tmpfs, in our private mount namespace only. crun then sees a v1 host,
+# but still makes directories under /sys/fs/cgroup/unified (the
+# process's "0::" line in /proc/self/cgroup); without the tmpfs they
+# would land in the host's /sys/fs/cgroup tmpfs under its cgroup2 mount.
+hide_unified() {
+	[ "$(cgroup_fs_type /sys/fs/cgroup/unified)" = cgroup2fs ] || return 0
+	umount /sys/fs/cgroup/unified
+	mount -t tmpfs -o size=1m,mode=755 bench-unified /sys/fs/cgroup/unified
+}
+
+setup() {
+	exec </dev/null # a container inherits create's stdin
+	TMP=$(mktemp -d /tmp/sr-bench.XXXXXX)
+	MARK=${TMP##*/} # every container's cgroup is /$MARK/ID
+	# bash runs the EXIT trap when SIGINT or SIGTERM kills it too. No INT
+	# trap of our own: a command substitution's child can run an inherited
+	# one before it resets its signals, and bash 5.2 then fails to parse it
+	# ("interrupt trap: unexpected EOF"); the default disposition has no
+	# such window.
+	trap cleanup EXIT
+	mkdir -p "$TMP"/{state,c,json,mem}
+	: >"$TMP/log"
+
+	# The rootfs: busybox-static and its applets, nothing else.
+	local rfs=$TMP/rootfs a
+	mkdir -p "$rfs"/{bin,dev,etc,proc,sys,tmp}
+	cp /bin/busybox "$rfs/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$rfs/bin/$a"
+	done
+	echo 'root:x:0:0:root:/:/bin/sh' >"$rfs/etc/passwd"
+
+	# One config per container (bundle dir $TMP/c/ID): they differ only
+	# in the cgroup path, which the runtimes need distinct.
+	"${BIN[sr]}" spec --bundle "$TMP"
+	# shellcheck disable=SC2016 # $rfs and $cg are jq's
+	local base='.ociVersion = "1.0.2"
+		| .root = {path: $rfs, readonly: true}
+		| .process.terminal = false
+		| .linux.resources.memory.limit = 67108864
+		| .linux.cgroupsPath = $cg'
+	TMPL_TRUE=$(jq --arg rfs "$rfs" --arg cg "/$MARK/@ID@" "$base | .process.args = [\"/bin/true\"]" "$TMP/config.json")
+	TMPL_SLEEP=$(jq --arg rfs "$rfs" --arg cg "/$MARK/@ID@" "$base | .process.args = [\"sleep\", \"1000000\"]" "$TMP/config.json")
+	rm "$TMP/config.json"
+}
+
+# bundle ID [TEMPLATE] makes $TMP/c/ID/config.json (the /bin/true
+# template by default).
+bundle() {
+	mkdir -p "$TMP/c/$1"
+	local t=${2:-$TMPL_TRUE}
+	printf '%s\n' "${t//@ID@/$1}" >"$TMP/c/$1/config.json"
+}
+
+# rt R ARGS... runs runtime R with its private root, output to the log.
+rt() {
+	local r=$1
+	shift
+	"${BIN[$r]}" --root "$TMP/state/$r" "$@" </dev/null >>"$TMP/log" 2>&1
+}
+cmd() { echo "${BIN[$1]} --root $TMP/state/$1"; }
+
+cleanup() {
+	local rc=$? r d i left
+	trap '' INT TERM # a second Ctrl-C must not interrupt the cleanup
+	say "cleaning up"
+	for r in "${RTS[@]}"; do
+		[ -d "$TMP/state/$r" ] || continue
+		"${BIN[$r]}" --root "$TMP/state/$r" list -q 2>/dev/null |
+			xargs -r -n 1 -P 4 "${BIN[$r]}" --root "$TMP/state/$r" delete -f >/dev/null 2>&1 || true
+	done
+	# A create interrupted half-way can leave an init that no state dir
+	# names: kill what is still in our cgroups, then remove them.
+	for d in /sys/fs/cgroup/"$MARK" /sys/fs/cgroup/*/"$MARK"; do
+		case $(cgroup_fs_type "$d") in cgroupfs | cgroup2fs) ;; *) continue ;; esac
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			left=$(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)
+			[ -z "$left" ] && break
+			# shellcheck disable=SC2086 # one pid per word
+			kill -9 $left 2>/dev/null || true
+			sleep 0.1
+		done
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		[ ! -d "$d" ] || echo "bench: could not remove cgroup $d" >&2
+	done
+	if [ -n "${BENCH_JSON:-}" ]; then
+		mkdir -p "$BENCH_JSON"; cp "$TMP"/json/*.json "$BENCH_JSON"/ 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+
+# --- measuring -----------------------------------------------------------
+
+# hf KEY RUNS [-N] ARGS... runs hyperfine; the JSON goes to $TMP/json/KEY.json.
+hf() {
+	local key=$1 runs=$2
+	shift 2
+	say "$key: hyperfine, $runs runs each (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	# Its warnings (outliers, a slow first run) go to the log with the
+	# runtimes' output; die shows the end of it.
+	hyperfine --style none --runs "$runs" --warmup "$WARMUP" \
+		--export-json "$TMP/json/$key.json" "$@" >/dev/null 2>>"$TMP/log" ||
+		die "hyperfine $key failed"
+}
+
+# median_ms KEY R prints the median of runtime R in row KEY, in ms.
+median_ms() {
+	jq -r --arg n "${NAME[$2]}" '.results[] | select(.command == $n) | .median * 1000' "$TMP/json/$1.json"
+}
+
+# median FILE prints the median of the numbers in FILE, one per line.
+median() {
+	sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+# row LABEL UNIT TARGET CHECK KEY: one table row; the values come from
+# hyperfine's JSON ($TMP/json/KEY.json). Rows are TSV in $TMP/rows:
+# label, unit, the three values, target text, check (see print_table).
+row_hf() {
+	local label=$1 unit=$2 target=$3 check=$4 key=$5
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$unit" \
+		"$(median_ms "$key" sr)" "$(median_ms "$key" runc)" "$(median_ms "$key" crun)" \
+		"$target" "$check" >>"$TMP/rows"
+}
+
+# wait_loop R ID prints a shell loop that polls `state` of ID until it
+# says stopped (exit 0), or state fails (exit 1).
+wait_loop() {
+	echo "while s=\$($(cmd "$1") state $2); do case \$s in *\\\"stopped\\\"*) exit 0;; esac; done; exit 1"
+}
+
+bench_run() {
+	local a=() r id
+	for r in "${RTS[@]}"; do
+		id=$r-run
+		bundle "$id"
+		a+=(-n "${NAME[$r]}" --prepare "$(cmd "$r") delete -f $id" "$(cmd "$r") run --bundle $TMP/c/$id $id")
+	done
+	hf run "$RUNS" -N "${a[@]}"
+	row_hf "run /bin/true" ms "<=1.0x crun, <=0.35x runc" run run
+}
+
+bench_phases() {
+	local r id c a
+	for r in "${RTS[@]}"; do bundle "$r-ph"; done
+	a=()
+	for r in "${RTS[@]}"; do
+		id=$r-ph c=$(cmd "$r")
+		a+=(-n "${NAME[$r]}" --prepare "$c delete -f $id" "$c create --bundle $TMP/c/$id $id")
+	done
+	hf create "$RUNS" -N "${a[@]}"
+	a=()
+	for r in "${RTS[@]}"; do
+		id=$r-ph c=$(cmd "$r")
+		a+=(-n "${NAME[$r]}" --prepare "sh -c '$c delete -f $id && $c create --bundle $TMP/c/$id $id'" "$c start $id")
+	done
+	hf start "$RUNS" -N "${a[@]}"
+	# wait and delete need a shell (the loop); hyperfine subtracts its cost.
+	a=()
+	for r in "${RTS[@]}"; do
+		id=$r-ph c=$(cmd "$r")
+		a+=(-n "${NAME[$r]}" --prepare "$c delete -f $id && $c create --bundle $TMP/c/$id $id && $c start $id" "$(wait_loop "$r" "$id")")
+	done
+	hf wait "$RUNS" "${a[@]}"
+	a=()
+	for r in "${RTS[@]}"; do
+		id=$r-ph c=$(cmd "$r")
+		a+=(-n "${NAME[$r]}" --prepare "$c delete -f $id && $c create --bundle $TMP/c/$id $id && $c start $id && ($(wait_loop "$r" "$id"))" "$c delete $id")
+	done
+	hf delete "$RUNS" "${a[@]}"
+	for r in "${RTS[@]}"; do rt "$r" delete -f "$r-ph"; done
+	row_hf "create" ms "<= crun" le_crun create
+	row_hf "start" ms "<= crun" le_crun start
+	row_hf "wait (start returned -> state stopped)" ms "<= crun" le_crun wait
+	row_hf "delete (stopped)" ms "<= crun" le_crun delete
+}
+
+bench_running() {
+	local r a=()
+	for r in "${RTS[@]}"; do
+		bundle "$r-sleep" "$TMPL_SLEEP"
+		rt "$r" create --bundle "$TMP/c/$r-sleep" "$r-sleep" || die "create $r-sleep failed"
+		rt "$r" start "$r-sleep" || die "start $r-sleep failed"
+	done
+	for r in "${RTS[@]}"; do
+		a+=(-n "${NAME[$r]}" "$(cmd "$r") exec $r-sleep /bin/true")
+	done
+	hf exec "$RUNS" -N "${a[@]}"
+	a=()
+	for r in "${RTS[@]}"; do
+		a+=(-n "${NAME[$r]}" "$(cmd "$r") state $r-sleep")
+	done
+	hf state "$RUNS" -N "${a[@]}"
+	for r in "${RTS[@]}"; do rt "$r" delete -f "$r-sleep"; done
+	row_hf "exec /bin/true (running container)" ms "-" - exec
+	row_hf "state (running container)" ms "-" - state
+}
+
+# memcg_file PID prints the file that holds the peak memory charge of
+# PID's memory cgroup: memory.peak on v2, memory.max_usage_in_bytes on v1.
+memcg_file() {
+	local p
+	if [ "$(cgroup_fs_type /sys/fs/cgroup)" = cgroup2fs ]; then
+		p=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+		echo "/sys/fs/cgroup$p/memory.peak"
+	else
+		p=$(sed -n 's/^[0-9]*:memory://p' "/proc/$1/cgroup")
+		echo "/sys/fs/cgroup/memory$p/memory.max_usage_in_bytes"
+	fi
+}
+
+# bench_memory [SUFFIX]: the memory rows, SUFFIX appended to the labels.
+bench_memory() {
+	local sfx=${1:-} i r id pid f charge="v1 max_usage_in_bytes"
+	[ "$(cgroup_fs_type /sys/fs/cgroup)" = cgroup2fs ] && charge="v2 memory.peak"
+	say "memory: $MEM_RUNS samples of create, VmHWM, $charge"
+	for r in "${RTS[@]}"; do bundle "$r-mem"; done
+	for ((i = 0; i < MEM_RUNS; i++)); do
+		for r in "${RTS[@]}"; do
+			id=$r-mem
+			/usr/bin/time -f %M -o "$TMP/time" "${BIN[$r]}" --root "$TMP/state/$r" \
+				create --bundle "$TMP/c/$id" "$id" </dev/null >>"$TMP/log" 2>&1 || die "create $id failed"
+			tail -n 1 "$TMP/time" >>"$TMP/mem/$r.cli" # KiB (ru_maxrss)
+			pid=$("${BIN[$r]}" --root "$TMP/state/$r" state "$id" | jq -r .pid)
+			awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" >>"$TMP/mem/$r.init" # KiB
+			f=$(memcg_file "$pid")
+			[ -r "$f" ] || die "$id: no $f (the config's memory limit should make the cgroup)"
+			cat "$f" >>"$TMP/mem/$r.charge" # bytes
+			rt "$r" delete -f "$id"
+		done
+	done
+	# MB = 10^6 bytes, as in the issue's targets.
+	local cli=() init=() chg=()
+	for r in "${RTS[@]}"; do
+		cli+=("$(median "$TMP/mem/$r.cli" | awk '{print $1 * 1024 / 1e6}')")
+		init+=("$(median "$TMP/mem/$r.init" | awk '{print $1 * 1024 / 1e6}')")
+		chg+=("$(median "$TMP/mem/$r.charge" | awk '{print $1 / 1e6}')")
+	done
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+		"peak RSS: CLI (create)$sfx" MB "${cli[@]}" "<= 6 MB" le:6 \
+		"peak RSS: init, created$sfx" MB "${init[@]}" "<= 6 MB" le:6 \
+		"cgroup charge ($charge)$sfx" MB "${chg[@]}" "<= 1 MB" le:1 >>"$TMP/rows"
+}
+
+bench_many() {
+	local r i c a1=() an=()
+	for r in "${RTS[@]}"; do
+		for ((i = 1; i <= MANY; i++)); do bundle "$r-many-$i"; done
+	done
+	# many N R: create+start containers 1..N of R, all at once.
+	many() {
+		c=$(cmd "$2")
+		echo "seq 1 $1 | xargs -P $1 -I@ sh -c '$c create --bundle $TMP/c/$2-many-@ $2-many-@ && $c start $2-many-@'"
+	}
+	unmany() { echo "seq 1 $1 | xargs -P 8 -I@ $(cmd "$2") delete -f $2-many-@"; }
+	for r in "${RTS[@]}"; do
+		a1+=(-n "${NAME[$r]}" --prepare "$(unmany 1 "$r")" "$(many 1 "$r")")
+		an+=(-n "${NAME[$r]}" --prepare "$(unmany "$MANY" "$r")" "$(many "$MANY" "$r")")
+	done
+	hf many-1 "$RUNS" "${a1[@]}"
+	hf "many-$MANY" "$MANY_RUNS" "${an[@]}"
+	for r in "${RTS[@]}"; do eval "$(unmany "$MANY" "$r")" >>"$TMP/log" 2>&1; done
+	row_hf "create+start x1 (xargs, sh)" ms "-" - many-1
+	row_hf "create+start x$MANY at once: total" ms "-" - "many-$MANY"
+	local one=() per=() ratio=()
+	for r in "${RTS[@]}"; do
+		one+=("$(median_ms many-1 "$r")")
+		per+=("$(median_ms "many-$MANY" "$r" | awk -v n="$MANY" '{print $1 / n}')")
+	done
+	for i in 0 1 2; do ratio+=("$(awk -v a="${per[i]}" -v b="${one[i]}" 'BEGIN {print a / b}')"); done
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+		"  per container (total / $MANY)" ms "${per[@]}" "-" - \
+		"  per container x$MANY / x1" x "${ratio[@]}" "<= 1.0 (flat)" le:1 >>"$TMP/rows"
+}
+
+bench_list() {
+	local r i a=() n
+	say "list: creating $LIST_N containers per runtime (not started)"
+	for r in "${RTS[@]}"; do
+		for ((i = 1; i <= LIST_N; i++)); do bundle "$r-list-$i"; done
+		seq 1 "$LIST_N" | xargs -P 4 -I@ "${BIN[$r]}" --root "$TMP/state/$r" \
+			create --bundle "$TMP/c/$r-list-@" "$r-list-@" >>"$TMP/log" 2>&1 ||
+			die "creating the list containers of ${NAME[$r]} failed"
+		n=$("${BIN[$r]}" --root "$TMP/state/$r" list -q | wc -l)
+		[ "$n" = "$LIST_N" ] || die "${NAME[$r]} list -q shows $n containers, want $LIST_N"
+		a+=(-n "${NAME[$r]}" "$(cmd "$r") list")
+	done
+	hf list "$LIST_RUNS" -N "${a[@]}"
+	say "list: deleting them"
+	for r in "${RTS[@]}"; do
+		seq 1 "$LIST_N" | xargs -P 4 -I@ "${BIN[$r]}" --root "$TMP/state/$r" \
+			delete -f "$r-list-@" >>"$TMP/log" 2>&1 || die "deleting the list containers of ${NAME[$r]} failed"
+		rm -rf "$TMP/c/$r-list-"*
+	done
+	row_hf "list ($LIST_N created containers)" ms "-" - list
+}
+
+# bench_vm runs the memory rows in a pure cgroup v2 VM and appends them.
+bench_vm() {
+	say "vm: booting a pure cgroup v2 VM for the memory rows (TCG: minutes)"
+	# The VM's command does not inherit our environment: pass the setting.
+	(cd "$REPO" && tests/vm/run.sh -- env BENCH_MEM_RUNS="$MEM_RUNS" "$SELF" --memory-rows) >>"$TMP/rows" ||
+		die "the VM part failed"
+}
+
+# --- the table -------------------------------------------------------------
+
+# print_table prints $TMP/rows. CHECK says when our value meets the
+# target: le_crun (<= crun), run (<= 1.0x crun and <= 0.35x runc), le:N
+# (<= N in the row's unit), - (no target).
+print_table() {
+	awk -F'\t' '
+	function fmt(v, u) {
+		if (u == "ms") return sprintf("%.1f ms", v)
+		if (u == "MB") return sprintf("%.2f MB", v)
+		return sprintf("%.2fx", v)
+	}
+	BEGIN {
+		f = "%-42s %12s %12s %12s %8s %8s  %-26s %s\n"
+		printf f, "", "sandbox-rt", "runc", "crun", "/runc", "/crun", "target", ""
+	}
+	{
+		sr = $3; rc = $4; cr = $5
+		r1 = ($2 == "x") ? "" : sprintf("%.2fx", sr / rc)
+		r2 = ($2 == "x") ? "" : sprintf("%.2fx", sr / cr)
+		ok = ""
+		if ($7 == "le_crun") ok = (sr <= cr) ? "met" : "MISSED"
+		else if ($7 == "run") ok = (sr <= cr && sr <= 0.35 * rc) ? "met" : "MISSED"
+		else if ($7 ~ /^le:/) { split($7, t, ":"); ok = (sr <= t[2]) ? "met" : "MISSED" }
+		printf f, $1, fmt(sr, $2), fmt(rc, $2), fmt(cr, $2), r1, r2, ($6 == "-" ? "" : $6), ok
+	}' "$TMP/rows"
+}
+
+header() {
+	local v
+	v=$("${BIN[sr]}" --version | head -n 1)
+	echo "sandbox-runtime bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "kernel $(uname -r), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $1"
+	echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "${v#sandbox-runtime version } (sandbox-runtime) | $(runc --version | head -n 1) | $(crun --version | head -n 1) | $(hyperfine --version)"
+	echo "times: hyperfine medians of $RUNS runs ($MANY_RUNS for x$MANY, $LIST_RUNS for list), $WARMUP warmup; memory: median of $MEM_RUNS samples; /runc, /crun: ours divided by theirs"
+	echo
+}
+
+# --- main ----------------------------------------------------------------
+
+case ${1:-} in
+"")
+	preflight
+	exec unshare --mount --propagation private -- "$SELF" --in-ns
+	;;
+--in-ns)
+	hide_unified
+	setup
+	header "cgroup v1 (hybrid host; its cgroup2 mount hidden in a private mount namespace)" >"$TMP/header"
+	bench_run
+	bench_phases
+	bench_running
+	bench_memory
+	bench_many
+	bench_list
+	if [ -n "${BENCH_VM:-}" ]; then bench_vm; fi
+	cat "$TMP/header"
+	print_table
+	echo
+	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	;;
+--vm)
+	preflight
+	setup
+	header "memory rows from a pure cgroup v2 VM (tests/vm/run.sh, TCG)" >"$TMP/header"
+	bench_vm
+	cat "$TMP/header"
+	print_table
+	;;
+--memory-rows) # in the VM: the memory rows as TSV on stdout
+	preflight
+	hide_unified
+	setup
+	bench_memory " [VM]"
+	cat "$TMP/rows"
+	;;
+*) die "usage: bench.sh [--vm]" ;;
+esac
