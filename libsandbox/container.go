@@ -234,6 +234,12 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	if err != nil {
 		return nil, err
 	}
+	// The first state names the cgroup directories Create is about to
+	// make (see cgroups.State.Claim): if we are killed from now on,
+	// delete --force finds and removes them.
+	if err := cg.State().Claim(); err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
 	c.state = &persisted{
 		ID:           id,
 		Bundle:       bundle,
