@@ -279,3 +279,133 @@ hook_killed() {
 	# Everything but the pid file was done: the container was usable.
 	[ "$(echo "$STATE_AFTER" | jq -r .status)" = created ]
 }
+
+@test "faults: init killed while created: stopped, and delete cleans up" {
+	update_config '.hooks.poststop = [{"path": "/bin/sh", "args": ["sh", "-c", "cat >\"$0\"", "'"$BUNDLE/poststop.json"'"]}]'
+	sr_create k1
+	[ "$(status k1)" = created ]
+	local pid
+	pid=$(sr state k1 | jq .pid)
+	[ "$pid" -gt 1 ]
+	kill -9 "$pid"
+	wait_status k1 stopped
+	sr_run state k1
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq .pid)" = 0 ]
+	sr_run start k1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot start a container that has stopped"* ]]
+	sr_run kill k1 KILL
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not running"* ]]
+	# Stopped: delete needs no --force, and runs the poststop hooks.
+	sr_run delete k1
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status "$BUNDLE/poststop.json")" = stopped ]
+	assert_nothing_left
+}
+
+@test "faults: init killed while running, with a child left in the container" {
+	# init is sh, whose child (sleep) outlives it in the cgroup: delete
+	# of the stopped container must kill it with the cgroup. Without a
+	# pid namespace of its own: the death of a namespace's init kills
+	# everything in it, and there would be nothing left to test.
+	update_config '.process.args = ["sh", "-c", "sleep 60 & echo started; wait"]
+		| del(.linux.namespaces[] | select(.type == "pid"))'
+	sr_create k1
+	sr_run start k1
+	[ "$status" -eq 0 ]
+	local pid i
+	pid=$(sr state k1 | jq .pid)
+	for i in $(seq 100); do
+		grep -q started "$BUNDLE/k1.out" && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait_status k1 stopped
+	[ -n "$(test_pids)" ] || fail "the container's sleep is gone already"
+	sr_run delete k1
+	[ "$status" -eq 0 ]
+	assert_nothing_left
+}
+
+@test "faults: a hook that hangs past its timeout fails create, nothing left" {
+	local kind
+	for kind in prestart createRuntime createContainer; do
+		update_config 'del(.hooks) | .hooks.'"$kind"' = [{"path": "/bin/sleep", "args": ["sleep", "60"],
+			"env": ["SR_BATS_MARK='"$MARK"'"], "timeout": 1}]'
+		update_config '.linux.cgroupsPath = "/'"$MARK-h"'"'
+		SECONDS=0
+		sr_run create --bundle "$BUNDLE" h1
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"error running $kind hook #0: hook ran past specified timeout of 1.0s"* ]] || fail "unclear error for $kind"
+		[ "$SECONDS" -lt 10 ] || fail "create took ${SECONDS}s to time out a 1 s hook"
+		# The hook (it has the mark) is gone with the rest.
+		assert_nothing_left
+	done
+}
+
+# full_root SIZE [INODES]: $ROOT is on a new tmpfs of SIZE (64k...) and
+# INODES inodes (default 1000), mounted for this test alone in a
+# directory of its own (not under $ROOT, where assert_nothing_left would
+# take it for a mount the runtime left); teardown unmounts it.
+full_root() {
+	ORIG_ROOT=$ROOT
+	TMPFS=$(mktemp -d "/tmp/$MARK.tmpfs.XXXXXX")
+	mount -t tmpfs -o "size=$1,nr_inodes=${2:-1000},mode=0700" "$MARK" "$TMPFS" || skip "cannot mount a tmpfs"
+	ROOT=$TMPFS/root
+	mkdir "$ROOT"
+}
+
+# fill PATH [LEAVE_PAGES]: fills the filesystem of PATH, with a file
+# PATH, but for LEAVE_PAGES pages (tmpfs counts its size in pages).
+fill() {
+	local free page
+	page=$(getconf PAGESIZE)
+	dd if=/dev/zero of="$1" bs="$page" 2>/dev/null || true
+	free=${2:-0}
+	if [ "$free" -gt 0 ]; then
+		truncate -s "-$((free * page))" "$1"
+	fi
+	df -B1 "$1" >&2
+}
+
+@test "faults: --root on a full filesystem: create fails, nothing half-written" {
+	full_root 64k
+	fill "$TMPFS/filler"
+	sr_run create --bundle "$BUNDLE" k1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"write state: "*"no space left on device"* ]]
+	assert_nothing_left
+	[ "$(ls -A "$ROOT")" = "" ]
+	sr_run list -q
+	[ "$output" = "" ]
+}
+
+@test "faults: --root with room for the first state write only: create fails late, nothing left" {
+	# One page: the first state.json fits; the exec fifo and the sealed
+	# binary's overlay take none; the config copy, written once init is
+	# ready, does not. create must then kill init and undo everything.
+	full_root 64k
+	fill "$TMPFS/filler" 1
+	update_config '.hooks.poststop = [{"path": "/bin/sh", "args": ["sh", "-c", "cat >\"$0\"", "'"$BUNDLE/poststop.json"'"]}]'
+	sr_run --debug create --bundle "$BUNDLE" k1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"init is ready"* ]] || fail "create failed before init was ready"
+	[[ "$output" == *"write state: "*"no space left on device"* ]]
+	# A failed create is deleted (runtime.md): poststop hooks ran.
+	[ "$(jq -r .status "$BUNDLE/poststop.json")" = stopped ]
+	assert_nothing_left
+}
+
+@test "faults: --root out of inodes: create fails, nothing half-written" {
+	full_root 1m 8
+	local i
+	for i in $(seq 100); do
+		mkdir "$TMPFS/d$i" 2>/dev/null || break
+	done
+	sr_run create --bundle "$BUNDLE" k1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no space left on device"* ]]
+	assert_nothing_left
+}
