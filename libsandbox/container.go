@@ -198,6 +198,12 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
 	lockf, err := lock(dir)
+	if errors.Is(err, ErrNotExist) {
+		// A delete of the ID took our directory, still without state,
+		// for an aborted create's (RemoveLeftover) before we could
+		// lock it. What is there now, if anything, is not ours.
+		return nil, fmt.Errorf("create state directory: %s: removed by a concurrent delete", dir)
+	}
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -233,6 +239,12 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	self, err := readProcStat(os.Getpid())
 	if err != nil {
 		return nil, err
+	}
+	// The first state names the cgroup directories Create is about to
+	// make (see cgroups.State.Claim): if we are killed from now on,
+	// delete --force finds and removes them.
+	if err := cg.State().Claim(); err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
 	}
 	c.state = &persisted{
 		ID:           id,

@@ -336,10 +336,26 @@ func LoadUnlocked(root, id string) (*Container, error) {
 }
 
 // RemoveLeftover removes the directory of a container whose state cannot
-// be read (runc's delete does the same for an aborted create).
+// be read (runc's delete does the same for an aborted create). It takes
+// the lock and looks again first: since the caller found no state, a
+// create of the same ID may have made the directory and be at work in it
+// (it holds the lock until it is done). Removing that by path left the
+// new container's init and cgroup with no state to find them by.
 func RemoveLeftover(root, id string) error {
 	if ValidateID(id) != nil {
 		return nil
 	}
-	return os.RemoveAll(filepath.Join(root, id))
+	dir := filepath.Join(root, id)
+	l, err := lock(dir)
+	if errors.Is(err, ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if _, err := os.Lstat(filepath.Join(dir, stateFile)); err == nil {
+		return nil
+	}
+	return os.RemoveAll(dir)
 }

@@ -163,23 +163,47 @@ func frozen(s *persisted) bool {
 // Every verb that changes a container holds it, so concurrent calls on
 // one container run one after the other. It is released when the fd is
 // closed (also when the process dies).
+//
+// The lock is on the directory's inode, and the path may name another
+// inode by the time we get it: a delete that held it removed the
+// directory, and a create of the same ID may have made a new one. A lock
+// on the removed directory excludes no one, and the state read through
+// the path would be the new container's: two verbs would act on it at
+// once (load.bats races delete, create and the others on one ID). So
+// once locked, the path must still name the locked directory; if it
+// names another one, lock that; if none, the container does not exist.
 func lock(dir string) (*os.File, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, ErrNotExist
-		}
-		return nil, err
-	}
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
+		f, err := os.Open(dir)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, ErrNotExist
+			}
+			return nil, err
 		}
-	}
-	if err != nil {
+		for {
+			err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", dir, err)
+		}
+		var locked, now unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &locked); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", dir, &os.PathError{Op: "fstat", Path: dir, Err: err})
+		}
+		err = unix.Stat(dir, &now)
+		if err == nil && now.Dev == locked.Dev && now.Ino == locked.Ino {
+			return f, nil
+		}
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+		if err != nil && err != unix.ENOENT {
+			return nil, fmt.Errorf("lock %s: %w", dir, &os.PathError{Op: "stat", Path: dir, Err: err})
+		}
+		// Removed (ENOENT: Open above says so) or replaced: again.
 	}
-	return f, nil
 }

@@ -279,3 +279,68 @@ func TestStatus(t *testing.T) {
 		})
 	}
 }
+
+// A verb waiting for the lock while the container is deleted, and another
+// created under the same ID, must end up holding the new container's
+// lock (or learn that there is no container), never the lock of the
+// removed directory, which excludes no one.
+func TestLockAfterRemoval(t *testing.T) {
+	for _, recreate := range []bool{true, false} {
+		dir := filepath.Join(t.TempDir(), "x")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		held, err := lock(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			f   *os.File
+			err error
+		}
+		got := make(chan result, 1)
+		go func() {
+			f, err := lock(dir)
+			got <- result{f, err}
+		}()
+		// Whether the waiter opened the old directory by now or not,
+		// the outcome must be the same; the sleep makes the first case
+		// (the one that was wrong) the likely one.
+		time.Sleep(50 * time.Millisecond)
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+		if recreate {
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		held.Close()
+		var r result
+		select {
+		case r = <-got:
+		case <-time.After(5 * time.Second):
+			t.Fatal("lock still waiting after the holder let go")
+		}
+		if !recreate {
+			if !errors.Is(r.err, ErrNotExist) {
+				t.Errorf("lock of a removed directory: got %v, want ErrNotExist", r.err)
+			}
+			continue
+		}
+		if r.err != nil {
+			t.Fatalf("lock of the new directory: %v", r.err)
+		}
+		var locked, now unix.Stat_t
+		if err := unix.Fstat(int(r.f.Fd()), &locked); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Stat(dir, &now); err != nil {
+			t.Fatal(err)
+		}
+		if locked.Ino != now.Ino {
+			t.Errorf("locked inode %d, but %s is inode %d now", locked.Ino, dir, now.Ino)
+		}
+		r.f.Close()
+	}
+}

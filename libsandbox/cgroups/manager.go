@@ -132,20 +132,71 @@ var testHooks struct {
 	v2Root string
 }
 
-// mkdirAll makes dir and its missing parents, recording each one made so
-// that Destroy removes exactly those.
-func mkdirAll(st *State, dir string, made func(string) error) error {
+// Claim records in st.Created, before Create runs, the directories it
+// will make: the container's directory in each hierarchy and the parents
+// of it that do not exist yet. create saves the state once before making
+// anything on the host, so that a create killed half-way can be cleaned
+// up by delete --force; without the claim that saved state named no
+// directory as the container's (Created was filled in memory, by
+// Create), and delete --force after a create killed anywhere before its
+// last state write left the whole cgroup behind (faults.bats). A claimed
+// directory that was never made costs Destroy an rmdir that fails with
+// ENOENT, which it ignores.
+func (st *State) Claim() error {
+	dirs := make([]string, 0, len(st.V1)+1)
+	for _, d := range st.V1 {
+		dirs = append(dirs, d)
+	}
+	if st.V2 != "" {
+		dirs = append(dirs, st.V2)
+	}
+	for _, dir := range dirs {
+		missing, err := missingDirs(dir)
+		if err != nil {
+			return err
+		}
+		for i := len(missing) - 1; i >= 0; i-- {
+			st.claim(missing[i])
+		}
+	}
+	return nil
+}
+
+// claim adds d to st.Created unless it is there already.
+func (st *State) claim(d string) {
+	for _, x := range st.Created {
+		if x == d {
+			return
+		}
+	}
+	st.Created = append(st.Created, d)
+}
+
+// missingDirs returns dir and those of its parents that do not exist,
+// deepest first.
+func missingDirs(dir string) ([]string, error) {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(d); err == nil {
 			break
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return err
+			return nil, err
 		}
 		missing = append(missing, d)
 		if d == "/" {
 			break
 		}
+	}
+	return missing, nil
+}
+
+// mkdirAll makes dir and its missing parents, recording each one made so
+// that Destroy removes exactly those (and no more: a directory that
+// existed before is never recorded).
+func mkdirAll(st *State, dir string, made func(string) error) error {
+	missing, err := missingDirs(dir)
+	if err != nil {
+		return err
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
 		d := missing[i]
@@ -155,7 +206,7 @@ func mkdirAll(st *State, dir string, made func(string) error) error {
 		if testHooks.mkdir != nil {
 			testHooks.mkdir(d)
 		}
-		st.Created = append(st.Created, d)
+		st.claim(d)
 		if made != nil {
 			if err := made(d); err != nil {
 				return err

@@ -63,6 +63,48 @@ func TestMkdirAll(t *testing.T) {
 	}
 }
 
+// A create killed half-way through making its cgroup is cleaned up from
+// the state saved before: Claim lists there what mkdirAll will make.
+func TestClaim(t *testing.T) {
+	base := t.TempDir()
+	v1 := filepath.Join(base, "v1")
+	v2 := filepath.Join(base, "v2")
+	writeFiles(t, filepath.Join(v1, "p", "keep"), nil)
+	writeFiles(t, filepath.Join(v2, "keep"), nil)
+	st := &State{
+		V1: map[string]string{"memory": filepath.Join(v1, "p", "c")},
+		V2: filepath.Join(v2, "p", "c"),
+	}
+	if err := st.Claim(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		filepath.Join(v1, "p", "c"),
+		filepath.Join(v2, "p"),
+		filepath.Join(v2, "p", "c"),
+	}
+	if !reflect.DeepEqual(st.Created, want) {
+		t.Errorf("claimed %v, want %v", st.Created, want)
+	}
+	// Killed after making only the v1 directory: removing what was
+	// claimed removes it and skips the rest.
+	if err := mkdirAll(st, st.V1["memory"], nil); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.Created, want) {
+		t.Errorf("after mkdirAll, created = %v, want %v (no duplicates)", st.Created, want)
+	}
+	if err := removeCreated(st); err != nil {
+		t.Fatalf("removeCreated: %v", err)
+	}
+	if exists2(st.V1["memory"]) {
+		t.Errorf("%s is still there", st.V1["memory"])
+	}
+	if !exists2(filepath.Join(v1, "p", "keep")) {
+		t.Errorf("%s was removed, but was not claimed", filepath.Join(v1, "p"))
+	}
+}
+
 func TestMkdirAllMadeError(t *testing.T) {
 	base := t.TempDir()
 	st := &State{}
