@@ -436,7 +436,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		ID:              id,
 		Bundle:          bundle,
 		Rootfs:          p.rootfs,
-		Spec:            initSpec(spec),
+		Spec:            initcfg.NewSpec(spec),
 		NoPivot:         opts.NoPivot,
 		NoNewKeyring:    opts.NoNewKeyring,
 		PreserveFds:     opts.PreserveFds,
@@ -491,29 +491,6 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		}
 	}
 	return created, nil
-}
-
-// initSpec is the part of the spec init acts on. The rest (resources,
-// the seccomp profile, which init gets compiled, annotations, the hooks
-// the runtime runs itself, mounts, which init gets resolved) stays out of
-// the config message: init decodes it in a fresh process, where
-// encoding/json builds its decoders for every struct type it meets.
-func initSpec(spec *specs.Spec) *specs.Spec {
-	s := *spec
-	s.Mounts = nil
-	s.Annotations = nil
-	if spec.Hooks != nil {
-		s.Hooks = &specs.Hooks{CreateContainer: spec.Hooks.CreateContainer, StartContainer: spec.Hooks.StartContainer}
-	}
-	if spec.Linux != nil {
-		l := *spec.Linux
-		l.Resources = nil
-		l.Seccomp = nil
-		l.CgroupsPath = ""
-		l.IntelRdt = nil
-		s.Linux = &l
-	}
-	return &s
 }
 
 // serveInit answers init's messages until it is ready.

@@ -196,7 +196,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		ID:          c.id,
 		Bundle:      c.state.Bundle,
 		Rootfs:      c.state.Rootfs,
-		Spec:        initSpec(&spec),
+		Spec:        initcfg.NewSpec(&spec),
 		Exec:        true,
 		PreserveFds: o.PreserveFds,
 		UserNS:      userns,

@@ -24,7 +24,9 @@ type Info struct {
 func Parse(r io.Reader) ([]Info, error) {
 	var out []Info
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	// Lines are short; the scanner grows its buffer for a long one (up
+	// to 1 MB). init reads mountinfo, and its heap is the container's.
+	sc.Buffer(make([]byte, 4096), 1024*1024)
 	for sc.Scan() {
 		line := sc.Text()
 		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
