@@ -12,7 +12,7 @@ type Config struct {
 	ID     string `json:"id"`
 	Bundle string `json:"bundle"`
 	// Rootfs is the absolute host path of the root filesystem.
-	Rootfs string      `json:"rootfs"`
+	Rootfs string `json:"rootfs"`
 	Spec   *Spec  `json:"spec"`
 
 	// Exec: start an extra process in a running container (Spec.Process);
