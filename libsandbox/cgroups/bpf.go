@@ -158,10 +158,10 @@ type progAttachAttr struct {
 }
 
 // progQueryAttr is the BPF_PROG_QUERY member, up to revision. We set
-// only the first fields, but the kernel writes attach_flags, prog_cnt
-// and (since cgroups got bpf_mprog revisions) revision back into our
-// memory at their offsets whatever size we pass, so the struct must
-// reach that far.
+// only the first fields, but the kernel writes attach_flags and
+// prog_cnt back into our memory, and newer kernels revision too, at
+// their offsets in union bpf_attr: the struct reaches that far so that
+// those writes land in it whatever size the kernel checks.
 type progQueryAttr struct {
 	targetFd        uint32
 	attachType      uint32
