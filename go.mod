@@ -3,7 +3,6 @@ module github.com/sandbox-runtime/sandbox-runtime
 go 1.26.8
 
 require (
-	github.com/cilium/ebpf v0.22.0
 	github.com/containerd/console v1.0.5
 	github.com/opencontainers/runtime-spec v1.3.0
 	github.com/opencontainers/selinux v1.15.1

@@ -5,9 +5,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/link"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -131,99 +128,99 @@ func accessBits(a string) int32 {
 // decides; nothing matching is denied. An allow rule matches when the
 // requested access is a subset of its access; a deny rule as soon as the
 // two overlap (safer than runc's subset test for deny rules).
-func Program(rules []Rule) asm.Instructions {
-	insts := asm.Instructions{
+//
+// Each rule is one block of checks, each jumping past the block's end
+// (to the next rule's block, or the final deny) when it fails, so a
+// jump's offset is known as soon as its block is: the kernel counts it
+// from the instruction after the jump.
+func Program(rules []Rule) []Insn {
+	insns := []Insn{
 		// R2 = type, R3 = access, R4 = major, R5 = minor
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.And.Imm32(asm.R2, 0xffff),
-		asm.LoadMem(asm.R3, asm.R1, 0, asm.Word),
-		asm.RSh.Imm32(asm.R3, 16),
-		asm.LoadMem(asm.R4, asm.R1, 4, asm.Word),
-		asm.LoadMem(asm.R5, asm.R1, 8, asm.Word),
+		ldxW(R2, R1, 0),
+		and32Imm(R2, 0xffff),
+		ldxW(R3, R1, 0),
+		rsh32Imm(R3, 16),
+		ldxW(R4, R1, 4),
+		ldxW(R5, R1, 8),
 	}
 	for i := len(rules) - 1; i >= 0; i-- {
 		r := rules[i]
-		next := fmt.Sprintf("rule%d", i-1)
-		if i == 0 {
-			next = "deny"
+		var block []Insn
+		var toNext []int // the jumps to the end of block
+		check := func(jump Insn) {
+			toNext = append(toNext, len(block))
+			block = append(block, jump)
 		}
-		var block asm.Instructions
 		switch r.Type {
 		case 'c':
-			block = append(block, asm.JNE.Imm(asm.R2, devcgChar, next))
+			check(jneImm(R2, devcgChar, 0))
 		case 'b':
-			block = append(block, asm.JNE.Imm(asm.R2, devcgBlock, next))
+			check(jneImm(R2, devcgBlock, 0))
 		}
 		if acc := accessBits(r.Access); acc != accMknod|accRead|accWrite {
-			block = append(block, asm.Mov.Reg32(asm.R6, asm.R3), asm.And.Imm32(asm.R6, acc))
+			block = append(block, mov32Reg(R6, R3), and32Imm(R6, acc))
 			if r.Allow {
-				block = append(block, asm.JNE.Reg(asm.R6, asm.R3, next))
+				check(jneReg(R6, R3, 0))
 			} else {
-				block = append(block, asm.JEq.Imm(asm.R6, 0, next))
+				check(jeqImm(R6, 0, 0))
 			}
 		}
 		if r.Major >= 0 {
-			block = append(block, asm.JNE.Imm(asm.R4, int32(r.Major), next))
+			check(jneImm(R4, int32(r.Major), 0))
 		}
 		if r.Minor >= 0 {
-			block = append(block, asm.JNE.Imm(asm.R5, int32(r.Minor), next))
+			check(jneImm(R5, int32(r.Minor), 0))
 		}
 		allow := int32(0)
 		if r.Allow {
 			allow = 1
 		}
 		unconditional := len(block) == 0
-		block = append(block, asm.Mov.Imm(asm.R0, allow), asm.Return())
-		block[0] = block[0].WithSymbol(fmt.Sprintf("rule%d", i))
-		insts = append(insts, block...)
+		block = append(block, mov64Imm(R0, allow), exit())
+		for _, j := range toNext {
+			block[j].Off = int16(len(block) - (j + 1))
+		}
+		insns = append(insns, block...)
 		if unconditional {
 			// A rule matching everything ("a", rwm: the usual
 			// deny-all first rule) decides every access that gets
 			// this far; the verifier rejects the unreachable code
 			// that would follow.
-			return insts
+			return insns
 		}
 	}
-	insts = append(insts, asm.Mov.Imm(asm.R0, 0).WithSymbol("deny"), asm.Return())
-	return insts
+	return append(insns, mov64Imm(R0, 0), exit()) // deny
 }
 
 // attachDeviceFilter loads the program and attaches it to the cgroup
 // dir; programs attached before (by an earlier update) are detached once
 // the new one is in place, so there is never a moment without a filter.
 func attachDeviceFilter(dir string, rules []Rule) error {
-	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.CGroupDevice,
-		Instructions: Program(rules),
-		License:      "Apache-2.0",
-	})
+	prog, err := loadDeviceProgram(Program(rules))
 	if err != nil {
 		return fmt.Errorf("linux.resources.devices: load device filter: %w", err)
 	}
-	defer prog.Close()
+	defer unix.Close(prog)
 	f, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	old, _ := link.QueryPrograms(link.QueryOptions{Target: int(f.Fd()), Attach: ebpf.AttachCGroupDevice})
-	if err := link.RawAttachProgram(link.RawAttachProgramOptions{
-		Target:  int(f.Fd()),
-		Program: prog,
-		Attach:  ebpf.AttachCGroupDevice,
-		Flags:   unix.BPF_F_ALLOW_MULTI,
-	}); err != nil {
+	cgroup := int(f.Fd())
+	// An error leaves old empty: programs we cannot list stay attached.
+	// That is safe, as every attached program must allow an access:
+	// they can only deny more than the new rules, never allow more.
+	old, _ := queryDevicePrograms(cgroup)
+	if err := attachDeviceProgram(cgroup, prog); err != nil {
 		return fmt.Errorf("linux.resources.devices: attach device filter to %s: %w", dir, err)
 	}
-	if old != nil {
-		for _, p := range old.Programs {
-			op, err := ebpf.NewProgramFromID(p.ID)
-			if err != nil {
-				continue
-			}
-			link.RawDetachProgram(link.RawDetachProgramOptions{Target: int(f.Fd()), Program: op, Attach: ebpf.AttachCGroupDevice})
-			op.Close()
+	for _, id := range old {
+		fd, err := progFdByID(id)
+		if err != nil {
+			continue // detached meanwhile
 		}
+		detachDeviceProgram(cgroup, fd)
+		unix.Close(fd)
 	}
 	return nil
 }

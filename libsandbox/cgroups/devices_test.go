@@ -1,15 +1,14 @@
 package cgroups
 
 import (
-	"bytes"
-	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
-	"github.com/cilium/ebpf/asm"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -139,49 +138,113 @@ func TestProgramGolden(t *testing.T) {
 		{Type: 'c', Major: 1, Minor: 5, Access: "w"},
 		{Type: 'b', Major: -1, Minor: -1, Access: "m", Allow: true},
 	}
-	// Last rule first; the first one that matches decides.
+	// Last rule first; the first one that matches decides. A failed
+	// check jumps to the next rule's first instruction (the kernel
+	// counts the offset from the instruction after the jump).
 	const want = `
-0: LdXMemW dst: r2 src: r1 off: 0 imm: 0
-1: AndImm32 dst: r2 imm: 65535
-2: LdXMemW dst: r3 src: r1 off: 0 imm: 0
-3: RShImm32 dst: r3 imm: 16
-4: LdXMemW dst: r4 src: r1 off: 4 imm: 0
-5: LdXMemW dst: r5 src: r1 off: 8 imm: 0
-rule2:
-6: JNEImm dst: r2 off: -1 imm: 1 <rule1>
-7: MovReg32 dst: r6 src: r3
-8: AndImm32 dst: r6 imm: 1
-9: JNEReg dst: r6 off: -1 src: r3 <rule1>
-10: MovImm dst: r0 imm: 1
-11: Exit
-rule1:
-12: JNEImm dst: r2 off: -1 imm: 2 <rule0>
-13: MovReg32 dst: r6 src: r3
-14: AndImm32 dst: r6 imm: 4
-15: JEqImm dst: r6 off: -1 imm: 0 <rule0>
-16: JNEImm dst: r4 off: -1 imm: 1 <rule0>
-17: JNEImm dst: r5 off: -1 imm: 5 <rule0>
-18: MovImm dst: r0 imm: 0
-19: Exit
-rule0:
-20: JNEImm dst: r2 off: -1 imm: 2 <deny>
-21: JNEImm dst: r4 off: -1 imm: 1 <deny>
-22: JNEImm dst: r5 off: -1 imm: 3 <deny>
-23: MovImm dst: r0 imm: 1
-24: Exit
-deny:
-25: MovImm dst: r0 imm: 0
-26: Exit
+0: r2 = *(u32 *)(r1 + 0)
+1: w2 &= 65535
+2: r3 = *(u32 *)(r1 + 0)
+3: w3 >>= 16
+4: r4 = *(u32 *)(r1 + 4)
+5: r5 = *(u32 *)(r1 + 8)
+6: if r2 != 1 goto +5
+7: w6 = w3
+8: w6 &= 1
+9: if r6 != r3 goto +2
+10: r0 = 1
+11: exit
+12: if r2 != 2 goto +7
+13: w6 = w3
+14: w6 &= 4
+15: if r6 == 0 goto +4
+16: if r4 != 1 goto +3
+17: if r5 != 5 goto +2
+18: r0 = 0
+19: exit
+20: if r2 != 2 goto +4
+21: if r4 != 1 goto +3
+22: if r5 != 3 goto +2
+23: r0 = 1
+24: exit
+25: r0 = 0
+26: exit
 `
 	var lines []string
-	for _, l := range strings.Split(Program(rules).String(), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
+	for pc, ins := range Program(rules) {
+		lines = append(lines, fmt.Sprintf("%d: %s", pc, disasm(ins)))
 	}
 	if got := strings.Join(lines, "\n"); got != strings.TrimSpace(want) {
 		t.Errorf("program =\n%v\nwant\n%v", got, strings.TrimSpace(want))
 	}
+}
+
+// TestInsnEncoding checks the bytes the kernel reads for each
+// constructor against struct bpf_insn encodings written out by hand
+// (opcode, dst|src<<4, off le16, imm le32), as the loader passes the
+// slice's memory itself. The runtime is built for little-endian hosts.
+func TestInsnEncoding(t *testing.T) {
+	if unsafe.Sizeof(Insn{}) != 8 {
+		t.Fatalf("sizeof(Insn) = %d, want 8", unsafe.Sizeof(Insn{}))
+	}
+	for _, tc := range []struct {
+		ins  Insn
+		want string
+	}{
+		{ldxW(R2, R1, 0), "6112000000000000"},
+		{ldxW(R5, R1, 8), "6115080000000000"},
+		{and32Imm(R2, 0xffff), "54020000ffff0000"},
+		{rsh32Imm(R3, 16), "7403000010000000"},
+		{mov32Reg(R6, R3), "bc36000000000000"},
+		{mov64Imm(R0, 1), "b700000001000000"},
+		{jneImm(R2, 1, 5), "5502050001000000"},
+		{jneImm(R4, 136, -2), "5504feff88000000"},
+		{jeqImm(R6, 0, 4), "1506040000000000"},
+		{jneReg(R6, R3, 2), "5d36020000000000"},
+		{exit(), "9500000000000000"},
+	} {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&tc.ins)), 8)
+		if got := hex.EncodeToString(b); got != tc.want {
+			t.Errorf("%s: bytes %s, want %s", disasm(tc.ins), got, tc.want)
+		}
+	}
+}
+
+// disasm prints an instruction in the verifier log's syntax, decoding
+// the opcode's bits (not trusting our constructors' names).
+func disasm(ins Insn) string {
+	dst, src := ins.Regs&0x0f, ins.Regs>>4
+	operand := fmt.Sprint(ins.Imm)
+	if ins.Op&srcX != 0 {
+		operand = fmt.Sprintf("r%d", src)
+	}
+	switch cls := ins.Op & 0x07; cls {
+	case classLDX:
+		if ins.Op == classLDX|sizeW|modeMEM {
+			return fmt.Sprintf("r%d = *(u32 *)(r%d + %d)", dst, src, ins.Off)
+		}
+	case classALU, classALU64:
+		r := "r"
+		if cls == classALU {
+			r = "w"
+			if ins.Op&srcX != 0 {
+				operand = fmt.Sprintf("w%d", src)
+			}
+		}
+		op := map[uint8]string{aluAND: "&=", aluRSH: ">>=", aluMOV: "="}[ins.Op&0xf0]
+		if op != "" {
+			return fmt.Sprintf("%s%d %s %s", r, dst, op, operand)
+		}
+	case classJMP:
+		if ins.Op == classJMP|jmpEXIT {
+			return "exit"
+		}
+		op := map[uint8]string{jmpJEQ: "==", jmpJNE: "!="}[ins.Op&0xf0]
+		if op != "" {
+			return fmt.Sprintf("if r%d %s %s goto %+d", dst, op, operand, ins.Off)
+		}
+	}
+	return fmt.Sprintf("unknown %02x %02x %d %d", ins.Op, ins.Regs, ins.Off, ins.Imm)
 }
 
 // device is a request the kernel hands a BPF_PROG_TYPE_CGROUP_DEVICE
@@ -196,113 +259,93 @@ func (d device) String() string {
 	return fmt.Sprintf("%c %d:%d %s", d.typ, d.maj, d.min, d.access)
 }
 
-// run interprets a device program for d with the few instructions
-// Program emits: 32-bit loads from the context, 32- and 64-bit
-// and/rsh/mov, jeq/jne against an immediate or a register, ja, exit.
-// It returns R0.
-func run(t *testing.T, insns asm.Instructions, d device) int64 {
+// run interprets a device program for d, decoding the raw instructions
+// the way the kernel does, for the few kinds Program emits: 32-bit
+// loads from the context, 32- and 64-bit and/rsh/mov, jeq/jne against
+// an immediate or a register, exit. It returns R0.
+func run(t *testing.T, insns []Insn, d device) int64 {
 	t.Helper()
 	typ := uint32(devcgChar)
 	if d.typ == 'b' {
 		typ = devcgBlock
 	}
 	ctx := []uint32{typ | uint32(accessBits(d.access))<<16, d.maj, d.min}
-	syms, err := insns.SymbolOffsets()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var reg [11]uint64
 	for pc, steps := 0, 0; ; steps++ {
 		if pc < 0 || pc >= len(insns) || steps > 10*len(insns) {
 			t.Fatalf("%v: pc %d out of the program (or looping)", d, pc)
 		}
 		ins := insns[pc]
-		op := ins.OpCode
-		target := func() int {
-			if ref := ins.Reference(); ref != "" {
-				to, ok := syms[ref]
-				if !ok {
-					t.Fatalf("%d: %v: no symbol %s", pc, ins, ref)
-				}
-				return to
-			}
-			return pc + 1 + int(ins.Offset)
+		dst, srcReg := ins.Regs&0x0f, ins.Regs>>4
+		if dst > 10 || srcReg > 10 {
+			t.Fatalf("%d: %s: no such register", pc, disasm(ins))
 		}
-		src := uint64(int64(ins.Constant))
-		if op.Source() == asm.RegSource {
-			src = reg[ins.Src]
+		src := uint64(int64(ins.Imm)) // sign-extended, as the kernel does
+		if ins.Op&srcX != 0 {
+			src = reg[srcReg]
 		}
-		switch cls := op.Class(); {
-		case cls == asm.LdXClass && op.Mode() == asm.MemMode && op.Size() == asm.Word && ins.Src == asm.R1:
-			if ins.Offset%4 != 0 || int(ins.Offset/4) >= len(ctx) {
-				t.Fatalf("%d: %v: load outside the context", pc, ins)
+		switch cls := ins.Op & 0x07; {
+		case ins.Op == classLDX|sizeW|modeMEM && srcReg == uint8(R1):
+			if ins.Off%4 != 0 || ins.Off < 0 || int(ins.Off/4) >= len(ctx) {
+				t.Fatalf("%d: %s: load outside the context", pc, disasm(ins))
 			}
-			reg[ins.Dst] = uint64(ctx[ins.Offset/4])
+			reg[dst] = uint64(ctx[ins.Off/4])
 			pc++
-		case cls.IsALU():
+		case cls == classALU || cls == classALU64:
 			var v uint64
-			switch op.ALUOp() {
-			case asm.Mov:
+			switch ins.Op & 0xf0 {
+			case aluMOV:
 				v = src
-			case asm.And:
-				v = reg[ins.Dst] & src
-			case asm.RSh:
-				if cls == asm.ALUClass {
-					v = uint64(uint32(reg[ins.Dst]) >> (src & 31))
+			case aluAND:
+				v = reg[dst] & src
+			case aluRSH:
+				if cls == classALU {
+					v = uint64(uint32(reg[dst]) >> (src & 31))
 				} else {
-					v = reg[ins.Dst] >> (src & 63)
+					v = reg[dst] >> (src & 63)
 				}
 			default:
-				t.Fatalf("%d: %v: ALU op not interpreted", pc, ins)
+				t.Fatalf("%d: %s: ALU op not interpreted", pc, disasm(ins))
 			}
-			if cls == asm.ALUClass {
+			if cls == classALU {
 				v = uint64(uint32(v))
 			}
-			reg[ins.Dst] = v
+			reg[dst] = v
 			pc++
-		case cls == asm.JumpClass:
-			switch op.JumpOp() {
-			case asm.Exit:
-				return int64(reg[asm.R0])
-			case asm.Ja:
-				pc = target()
-			case asm.JEq:
-				if reg[ins.Dst] == src {
-					pc = target()
-				} else {
-					pc++
-				}
-			case asm.JNE:
-				if reg[ins.Dst] != src {
-					pc = target()
-				} else {
-					pc++
-				}
+		case cls == classJMP:
+			var taken bool
+			switch ins.Op & 0xf0 {
+			case jmpEXIT:
+				return int64(reg[R0])
+			case jmpJEQ:
+				taken = reg[dst] == src
+			case jmpJNE:
+				taken = reg[dst] != src
 			default:
-				t.Fatalf("%d: %v: jump not interpreted", pc, ins)
+				t.Fatalf("%d: %s: jump not interpreted", pc, disasm(ins))
+			}
+			pc++
+			if taken {
+				pc += int(ins.Off)
 			}
 		default:
-			t.Fatalf("%d: %v: instruction not interpreted", pc, ins)
+			t.Fatalf("%d: %s: instruction not interpreted", pc, disasm(ins))
 		}
 	}
 }
 
 // checkShape fails unless every instruction is reachable (the verifier
-// refuses dead code), the program cannot run off its end, and it
-// marshals (every jump's symbol exists).
-func checkShape(t *testing.T, insns asm.Instructions) {
+// refuses dead code), every jump lands inside the program, and control
+// cannot run off its end.
+func checkShape(t *testing.T, insns []Insn) {
 	t.Helper()
-	syms, err := insns.SymbolOffsets()
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := make([]bool, len(insns))
 	todo := []int{0}
 	for len(todo) > 0 {
 		pc := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		if pc >= len(insns) {
-			t.Errorf("control runs off the end of the program")
+		if pc < 0 || pc >= len(insns) {
+			t.Errorf("control leaves the program (to %d of %d)", pc, len(insns))
 			continue
 		}
 		if seen[pc] {
@@ -311,25 +354,20 @@ func checkShape(t *testing.T, insns asm.Instructions) {
 		seen[pc] = true
 		ins := insns[pc]
 		next := []int{pc + 1}
-		if op := ins.OpCode; op.Class() == asm.JumpClass {
-			switch op.JumpOp() {
-			case asm.Exit:
+		if ins.Op&0x07 == classJMP {
+			switch ins.Op & 0xf0 {
+			case jmpEXIT:
 				next = nil
-			case asm.Ja:
-				next = []int{syms[ins.Reference()]}
-			default:
-				next = append(next, syms[ins.Reference()])
+			default: // conditional: both ways
+				next = append(next, pc+1+int(ins.Off))
 			}
 		}
 		todo = append(todo, next...)
 	}
 	for pc, ok := range seen {
 		if !ok {
-			t.Errorf("instruction %d (%v) is unreachable", pc, insns[pc])
+			t.Errorf("instruction %d (%s) is unreachable", pc, disasm(insns[pc]))
 		}
-	}
-	if err := insns.Marshal(&bytes.Buffer{}, binary.LittleEndian); err != nil {
-		t.Errorf("marshal: %v", err)
 	}
 }
 
@@ -467,9 +505,10 @@ func TestProgramSpecRules(t *testing.T) {
 	}
 	insns := Program(rules)
 	checkShape(t, insns)
-	// The first rule, deny a, ends the program: no "deny" label.
-	if _, ok := mustSyms(t, insns)["deny"]; ok {
-		t.Errorf("program has a deny label after a rule for every device")
+	// The first rule, deny a, ends the program: its two instructions
+	// take the place of the final deny, which would be unreachable.
+	if got, want := len(insns), len(Program(rules[1:])); got != want {
+		t.Errorf("program has %d instructions, want %d (as without the deny-all rule)", got, want)
 	}
 	for _, c := range []struct {
 		d    device
@@ -489,13 +528,4 @@ func TestProgramSpecRules(t *testing.T) {
 			t.Errorf("%v: got %v, want %v", c.d, got, c.want)
 		}
 	}
-}
-
-func mustSyms(t *testing.T, insns asm.Instructions) map[string]int {
-	t.Helper()
-	s, err := insns.SymbolOffsets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
