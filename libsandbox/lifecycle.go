@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -175,14 +176,20 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	return nil
 }
 
-// signalAll signals every process in the container's cgroup, and init
-// through its pidfd (it may have left the cgroup... it cannot, but a
-// container without a cgroup state, from a create that died early,
-// still has it).
+// signalAll signals every process in the container's cgroup once, init
+// included. Init gets it through its pidfd instead when the cgroup does
+// not list it: a container without a cgroup state (a create that died
+// early), or a cgroup that cannot be read. Never both: a process that has
+// handled the first signal takes a second one as another (a shell's trap
+// ran twice; kill.bats).
 func (c *Container) signalAll(sig unix.Signal) error {
 	var cgErr error
 	if c.state.Cgroup != nil {
-		cgErr = cgroups.Load(c.state.Cgroup).Signal(sig)
+		m := cgroups.Load(c.state.Cgroup)
+		if pids, err := m.Pids(); err == nil && c.state.InitPid != 0 && slices.Contains(pids, c.state.InitPid) {
+			return m.Signal(sig)
+		}
+		cgErr = m.Signal(sig)
 	}
 	fd, err := c.openInit()
 	if err != nil {
