@@ -95,6 +95,12 @@ func prepareExec(name string, args, env []string, sc *initcfg.Seccomp, listenerS
 // execve) and runs the final execve. It never returns: a failure, past
 // the point where the runtime listens, goes to the container's stderr.
 func (f *finalExec) exec(preserveFds int) {
+	// The runtime turned transparent huge pages off for init (see
+	// noHugePagesForInit in the runtime's utils.go); the setting
+	// survives execve, and the user's process gets the host's.
+	if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0); err != nil {
+		fatalf("transparent huge pages back on: %v", err)
+	}
 	if err := unix.CloseRange(uint(3+preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		fatalf("close fds: %v", err)
 	}

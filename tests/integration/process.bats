@@ -318,3 +318,24 @@ caps_config() {
 		[[ "$output" == *"/proc/self/fd/$fd"* ]]
 	done
 }
+
+@test "process: init runs without transparent huge pages; the process gets the host's setting" {
+	grep -q '^THP_enabled:' /proc/self/status ||
+		skip "this kernel's /proc/PID/status has no THP_enabled line (before Linux 6.x)"
+	# The runtime turns THP off for init (a huge page would be charged
+	# whole to the container), and init turns it back on before execve.
+	host=$(sed -n 's/^THP_enabled:[[:space:]]*//p' /proc/self/status)
+	[ "$host" = 1 ] || skip "THP is disabled for the test's own process already"
+	args sleep 60
+	sr_create thp
+	pid=$(sr state thp | jq .pid)
+	[ "$(sed -n 's/^THP_enabled:[[:space:]]*//p' "/proc/$pid/status")" = 0 ]
+	sr start thp
+	for i in $(seq 50); do
+		grep -qx sleep "/proc/$pid/comm" && break
+		sleep 0.1
+	done
+	grep -qx sleep "/proc/$pid/comm"
+	[ "$(sed -n 's/^THP_enabled:[[:space:]]*//p' "/proc/$pid/status")" = 1 ]
+	sr delete --force thp
+}
