@@ -177,13 +177,11 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	cg := cgroups.New(host, cgroups.Config{Path: spec.Linux.CgroupsPath, ID: id, Devices: rules})
 
-	var console *net.UnixConn
-	if opts.ConsoleSocket != "" {
-		conn, err := net.Dial("unix", opts.ConsoleSocket)
-		if err != nil {
-			return nil, fmt.Errorf("--console-socket: %w", err)
-		}
-		console = conn.(*net.UnixConn)
+	console, err := dialConsole(opts.ConsoleSocket)
+	if err != nil {
+		return nil, err
+	}
+	if console != nil {
 		defer console.Close()
 	}
 
@@ -491,6 +489,19 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		}
 	}
 	return created, nil
+}
+
+// dialConsole connects to the --console-socket at path, if there is one:
+// init's pty master goes there.
+func dialConsole(path string) (*net.UnixConn, error) {
+	if path == "" {
+		return nil, nil
+	}
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("--console-socket: %w", err)
+	}
+	return conn.(*net.UnixConn), nil
 }
 
 // serveInit answers init's messages until it is ready.

@@ -3,7 +3,6 @@ package libsandbox
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 
@@ -116,13 +115,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		return nil, fmt.Errorf("cannot exec: %w", ErrNotRunning)
 	}
 
-	var console *net.UnixConn
-	if o.ConsoleSocket != "" {
-		conn, err := net.Dial("unix", o.ConsoleSocket)
-		if err != nil {
-			return nil, fmt.Errorf("--console-socket: %w", err)
-		}
-		console = conn.(*net.UnixConn)
+	console, err := dialConsole(o.ConsoleSocket)
+	if err != nil {
+		return nil, err
+	}
+	if console != nil {
 		defer console.Close()
 	}
 	var prog *initcfg.Seccomp
