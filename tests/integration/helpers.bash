@@ -255,3 +255,82 @@ fail() {
 	echo "$@" >&2
 	return 1
 }
+
+# --- the container's process, run in the foreground ---
+
+# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
+sh_cmd() {
+	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
+}
+
+# args ARG... sets process.args. One --arg per word: jq 1.6 takes a
+# "-c" after --args for its own option, and a word may hold a newline.
+args() {
+	local a='[]' x
+	for x in "$@"; do
+		a=$(jq -c --arg x "$x" '. + [$x]' <<<"$a")
+	done
+	update_config ".process.args = $a"
+}
+
+# add_mount JSON appends one entry to mounts.
+add_mount() {
+	update_config ".mounts += [$1]"
+}
+
+# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
+# and shows what it printed (bats shows it when the test fails).
+ctr() {
+	local id=$1
+	shift
+	run sr run "$@" --bundle "$BUNDLE" "$id"
+	echo "status $status, output:"
+	echo "$output"
+}
+
+# --- host side helpers (teardown undoes them: HOST_MOUNTS, RECV) ---
+
+# host_mount ARGS... mounts something on the host for one test and
+# remembers it in HOST_MOUNTS, for the file's teardown (which must
+# unmount before removing $BUNDLE).
+host_mount() {
+	mount "$@"
+	HOST_MOUNTS+=("${@: -1}")
+}
+
+# start_recvtty [-input TEXT] listens on $BUNDLE/tty.sock; what the
+# container writes to its terminal goes to $BUNDLE/tty.out.
+start_recvtty() {
+	local i
+	"$RECVTTY" -ready "$BUNDLE/tty.ready" "$@" "$BUNDLE/tty.sock" \
+		</dev/null >"$BUNDLE/tty.out" 2>&1 3>&- &
+	RECV=$!
+	for i in $(seq 100); do
+		[ -e "$BUNDLE/tty.ready" ] && return 0
+		sleep 0.05
+	done
+	fail "recvtty not listening: $(cat "$BUNDLE/tty.out")"
+}
+
+# procs_using DIR prints the processes with an fd or cwd under DIR: an
+# init that survived a failed create holds the exec fifo in $ROOT.
+procs_using() {
+	find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 -lname "$1/*" 2>/dev/null || true
+}
+
+# create_fails ID [FLAGS...] runs `create`, which must fail and leave
+# nothing: no state, no process. Its output is in $BUNDLE/create.out. Not
+# with bats `run`: a create that wrongly succeeds leaves a container
+# holding the stdout it was given. (badinput.bats and cgroups.bats have
+# their own, checking the error text and the cgroups too.)
+create_fails() {
+	local id=$1 rc=0 left
+	shift
+	timeout 30 "$RUNTIME" --root "$ROOT" create "$@" --bundle "$BUNDLE" "$id" </dev/null >"$BUNDLE/create.out" 2>&1 || rc=$?
+	echo "create $id: exit $rc, output:"
+	cat "$BUNDLE/create.out"
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "create $id did not fail (exit $rc)"
+	[ -z "$(ls -A "$ROOT")" ] || fail "left in $ROOT: $(ls -A "$ROOT")"
+	left=$(procs_using "$ROOT")
+	[ -z "$left" ] || fail "processes left: $left"
+}

@@ -30,38 +30,6 @@ set_hooks() {
 	)]"
 }
 
-# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
-# and shows what it printed (bats shows it when the test fails).
-ctr() {
-	local id=$1
-	shift
-	run sr run "$@" --bundle "$BUNDLE" "$id"
-	echo "status $status, output:"
-	echo "$output"
-}
-
-# procs_using DIR prints the processes with an fd or cwd under DIR: an
-# init that survived a failed create holds the exec fifo in $ROOT.
-procs_using() {
-	find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 -lname "$1/*" 2>/dev/null || true
-}
-
-# create_fails ID runs `create`, which must fail and leave nothing: no
-# state, no process. Its output is in $BUNDLE/create.out. Not with bats
-# `run`: a create that wrongly succeeds leaves a container holding the
-# stdout it was given.
-create_fails() {
-	local rc=0
-	timeout 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$1" </dev/null >"$BUNDLE/create.out" 2>&1 || rc=$?
-	echo "create $1: exit $rc, output:"
-	cat "$BUNDLE/create.out"
-	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "create $1 did not fail (exit $rc)"
-	[ -z "$(ls -A "$ROOT")" ] || fail "left in $ROOT: $(ls -A "$ROOT")"
-	local left
-	left=$(procs_using "$ROOT")
-	[ -z "$left" ] || fail "processes left: $left"
-}
-
 setup() {
 	requires root
 	setup_bundle

@@ -22,27 +22,18 @@ wait_line() {
 	return 1
 }
 
-# wait_count FILE PATTERN N waits up to 5 s for N lines matching PATTERN.
+# wait_count FILE PATTERN N [distinct] waits up to 5 s for N lines
+# matching PATTERN, or with "distinct" for N different ones.
 wait_count() {
-	local i
+	local i filter=cat what=lines
+	if [ "${4:-}" = distinct ]; then
+		filter="sort -u" what="different lines"
+	fi
 	for i in $(seq 100); do
-		[ "$(grep -c "$2" "$1")" = "$3" ] && return 0
+		[ "$(grep "$2" "$1" | $filter | wc -l)" = "$3" ] && return 0
 		sleep 0.05
 	done
-	echo "want $3 lines matching '$2' in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
-
-# wait_distinct FILE REGEX N waits until FILE has N different lines
-# matching REGEX.
-wait_distinct() {
-	local i
-	for i in $(seq 100); do
-		[ "$(grep "$2" "$1" | sort -u | wc -l)" = "$3" ] && return 0
-		sleep 0.05
-	done
-	echo "want $3 different lines matching '$2' in $1:" >&2
+	echo "want $3 $what matching '$2' in $1:" >&2
 	cat "$1" >&2
 	return 1
 }
@@ -123,8 +114,8 @@ while :; do sleep 0.05; done'
 	sleep 0.3
 	[ "$(grep -c '^child got' "$BUNDLE/t1.out")" = 0 ]
 	sr kill --all t1 USR1
-	wait_distinct "$BUNDLE/t1.out" '^child [0-9]* got USR1' 2
-	wait_distinct "$BUNDLE/t1.out" '^init got USR1' 2
+	wait_count "$BUNDLE/t1.out" '^child [0-9]* got USR1' 2 distinct
+	wait_count "$BUNDLE/t1.out" '^init got USR1' 2 distinct
 	sr kill -a t1 KILL
 	wait_status t1 stopped
 	sr delete t1

@@ -5,33 +5,6 @@
 # /dev, linux.devices, rootfsPropagation and --no-pivot.
 load helpers
 
-# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
-sh_cmd() {
-	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
-}
-
-# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
-# and shows what it printed (bats shows it when the test fails).
-ctr() {
-	local id=$1
-	shift
-	run sr run "$@" --bundle "$BUNDLE" "$id"
-	echo "status $status, output:"
-	echo "$output"
-}
-
-# add_mount JSON appends one entry to mounts.
-add_mount() {
-	update_config ".mounts += [$1]"
-}
-
-# host_mount ARGS... mounts something on the host for one test and
-# remembers it for teardown (which must unmount before removing $BUNDLE).
-host_mount() {
-	mount "$@"
-	HOST_MOUNTS+=("${@: -1}")
-}
-
 setup() {
 	requires root
 	setup_bundle

@@ -5,21 +5,6 @@
 # with offsets and a cgroup namespace.
 load helpers
 
-# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
-sh_cmd() {
-	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
-}
-
-# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
-# and shows what it printed (bats shows it when the test fails).
-ctr() {
-	local id=$1
-	shift
-	run sr run "$@" --bundle "$BUNDLE" "$id"
-	echo "status $status, output:"
-	echo "$output"
-}
-
 # join TYPE PATH makes the container join the namespace at PATH instead
 # of creating one of TYPE.
 join() {

@@ -5,39 +5,6 @@
 # program that cannot be run or a cwd that leads outside.
 load helpers
 
-# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
-sh_cmd() {
-	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
-}
-
-# args ARG... sets process.args.
-args() {
-	update_config ".process.args = $(jq -nc '$ARGS.positional' --args "$@")"
-}
-
-# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
-# and shows what it printed (bats shows it when the test fails).
-ctr() {
-	local id=$1
-	shift
-	run sr run "$@" --bundle "$BUNDLE" "$id"
-	echo "status $status, output:"
-	echo "$output"
-}
-
-# create_fails ID runs `create`, which must fail; its output is in
-# $BUNDLE/create.out. Not with bats `run`: a create that wrongly succeeds
-# leaves a container holding the stdout it was given.
-create_fails() {
-	local rc=0
-	timeout 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$1" </dev/null >"$BUNDLE/create.out" 2>&1 || rc=$?
-	echo "create $1: exit $rc, output:"
-	cat "$BUNDLE/create.out"
-	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "create $1 did not fail (exit $rc)"
-	# Nothing left: no state directory, so no container either.
-	[ -z "$(ls -A "$ROOT")" ] || fail "left in $ROOT: $(ls -A "$ROOT")"
-}
-
 setup() {
 	requires root
 	setup_bundle

@@ -39,12 +39,6 @@ tmp() {
 	update_config '.mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]}]'
 }
 
-args() {
-	local a
-	a=$(printf '%s\n' "$@" | jq -R . | jq -s .)
-	update_config ".process.args = $a"
-}
-
 @test "seccomp: SCMP_ACT_ERRNO with errnoRet is the errno the process sees" {
 	tmp
 	profile '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [

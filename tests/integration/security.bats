@@ -11,26 +11,6 @@
 # the devices read are read, never written.
 load helpers
 
-# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
-sh_cmd() {
-	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
-}
-
-# ctr ID [FLAGS...] runs the container in the foreground with bats `run`
-# and shows what it printed (bats shows it when the test fails).
-ctr() {
-	local id=$1
-	shift
-	run sr run "$@" --bundle "$BUNDLE" "$id"
-	echo "status $status, output:"
-	echo "$output"
-}
-
-# add_mount JSON appends one entry to mounts.
-add_mount() {
-	update_config ".mounts += [$1]"
-}
-
 # add_caps CAP... adds capabilities to every set but ambient.
 add_caps() {
 	update_config ".process.capabilities |= with_entries(if .key == \"ambient\" then . else .value += $(jq -nc '$ARGS.positional' --args "$@") end)"
@@ -80,20 +60,6 @@ exewatch_report() {
 	if grep -E '^caught .*=ok' "$1"; then fail "a runtime binary was written"; fi
 }
 
-# start_recvtty listens on $BUNDLE/tty.sock; what the container writes to
-# its terminal goes to $BUNDLE/tty.out.
-start_recvtty() {
-	local i
-	"$RECVTTY" -ready "$BUNDLE/tty.ready" "$BUNDLE/tty.sock" \
-		</dev/null >"$BUNDLE/tty.out" 2>&1 3>&- &
-	RECV=$!
-	for i in $(seq 100); do
-		[ -e "$BUNDLE/tty.ready" ] && return 0
-		sleep 0.05
-	done
-	fail "recvtty not listening: $(cat "$BUNDLE/tty.out")"
-}
-
 # host_sleep [SETPRIV-ARGS...] starts a `sleep` on the host (through
 # setpriv when given arguments) and sets HOST_PID; teardown kills it.
 host_sleep() {
@@ -104,13 +70,6 @@ host_sleep() {
 	fi
 	HOST_PID=$!
 	HOST_PIDS+=("$HOST_PID")
-}
-
-# host_mount ARGS... mounts something on the host for one test; teardown
-# unmounts it.
-host_mount() {
-	mount "$@"
-	HOST_MOUNTS+=("${@: -1}")
 }
 
 setup() {

@@ -5,25 +5,6 @@
 # and a foreground `run` relaying its pty.
 load helpers
 
-# sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.
-sh_cmd() {
-	update_config '.process.args = ["sh", "-c", '"$(jq -n --arg s "$1" '$s')"']'
-}
-
-# start_recvtty [-input TEXT] listens on $BUNDLE/tty.sock; what the
-# container writes to its terminal goes to $BUNDLE/tty.out.
-start_recvtty() {
-	local i
-	"$RECVTTY" -ready "$BUNDLE/tty.ready" "$@" "$BUNDLE/tty.sock" \
-		</dev/null >"$BUNDLE/tty.out" 2>&1 3>&- &
-	RECV=$!
-	for i in $(seq 100); do
-		[ -e "$BUNDLE/tty.ready" ] && return 0
-		sleep 0.05
-	done
-	fail "recvtty not listening: $(cat "$BUNDLE/tty.out")"
-}
-
 # recvtty_output waits (up to 10 s) for recvtty to see the terminal close
 # and puts what it received, without carriage returns, in $output and
 # $lines.
@@ -40,19 +21,6 @@ recvtty_output() {
 	mapfile -t lines <<<"$output"
 	echo "terminal output:"
 	echo "$output"
-}
-
-# create_fails ID [FLAGS...] runs `create`, which must fail and leave no
-# state; its output is in $BUNDLE/create.out. Not with bats `run`: a
-# create that wrongly succeeds leaves a container holding its stdout.
-create_fails() {
-	local id=$1 rc=0
-	shift
-	timeout 30 "$RUNTIME" --root "$ROOT" create "$@" --bundle "$BUNDLE" "$id" </dev/null >"$BUNDLE/create.out" 2>&1 || rc=$?
-	echo "create $id: exit $rc, output:"
-	cat "$BUNDLE/create.out"
-	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "create $id did not fail (exit $rc)"
-	[ -z "$(ls -A "$ROOT")" ] || fail "left in $ROOT: $(ls -A "$ROOT")"
 }
 
 setup() {
