@@ -319,12 +319,17 @@ cwd_check='d=$(payload cwd) || { echo "cwd is outside the container"; exit 0; }
 	add_mount '{"destination": "/vol", "type": "bind", "source": "'"$BUNDLE/vol"'", "options": ["rbind"]}'
 	add_mount '{"destination": "/vol/target", "type": "tmpfs", "source": "sr-race-'"$MARK"'", "options": ["size=1m"]}'
 	sh_cmd 'awk "/ - tmpfs sr-race-/ { print \"tmpfs on\", \$5 }" /proc/self/mountinfo'
-	local i inside=0 onlink=0 failed=0
+	local i inside=0 onlink=0 failed=0 caught=0
 	for i in $(seq 30); do
 		run sr run --bundle "$BUNDLE" v$i
 		echo "run $i: status $status: $output"
 		if [ "$status" -ne 0 ]; then
 			failed=$((failed + 1))
+			# The swap came between two steps of resolving the
+			# path: refused, the other safe outcome.
+			case $output in
+			*"(tmpfs on /vol/target): readlinkat target: invalid argument"*) caught=$((caught + 1)) ;;
+			esac
 			continue
 		fi
 		# The tmpfs is in the container: on the directory (named target
@@ -338,9 +343,11 @@ cwd_check='d=$(payload cwd) || { echo "cwd is outside the container"; exit 0; }
 	done
 	touch "$BUNDLE/vol/stop"
 	wait_for "$BUNDLE/racer.out" '^swapped'
-	echo "on the directory $inside, on the link $onlink, failed $failed; racer: $(cat "$BUNDLE/racer.out")"
-	# The race was run: the runtime met both.
-	[ "$inside" -gt 0 ] && [ "$onlink" -gt 0 ]
+	echo "on the directory $inside, on the link $onlink, failed $failed ($caught mid-swap); racer: $(cat "$BUNDLE/racer.out")"
+	# The race was run: the runtime met the directory, and the symlink
+	# (followed inside the rootfs, or caught mid-swap and refused; which
+	# one a run of 30 sees depends on timing: CI saw 0 and 5).
+	[ "$inside" -gt 0 ] && [ $((onlink + caught)) -gt 0 ]
 	if grep "sr-race-$MARK" /proc/self/mountinfo; then fail "mounted on the host"; fi
 	[ "$(ls -A "$BUNDLE/hostdir")" = marker ]
 	[ "$(cat "$BUNDLE/hostdir/marker")" = untouched ]
