@@ -141,8 +141,16 @@ func processes() []string {
 	return out
 }
 
-// alloc touches MB megabytes one page at a time, so the memory is really
-// charged (not just reserved) and a cgroup limit below it fires.
+// alloc charges MB megabytes of anonymous memory, so a cgroup limit below
+// it fires. The pages are faulted in by the kernel in one mmap
+// (MAP_POPULATE), not touched one by one from Go: near the limit, every
+// fault from user space lets memcg reclaim evict this binary's own text,
+// which the next instruction fetch faults back in; reclaim then always
+// "makes progress" (try_charge_memcg retries without counting while it
+// frees pages) and the OOM killer never runs. CI saw that livelock in the
+// slow TCG VM: a 12 MB container thrashing for minutes at its limit.
+// Populating from the kernel touches no text, the file pages drain, and
+// the charge fails into the OOM killer at once.
 func alloc(args []string) error {
 	if len(args) != 1 {
 		return fmt.Errorf("alloc: want MB")
@@ -151,10 +159,12 @@ func alloc(args []string) error {
 	if err != nil || mb < 0 {
 		return fmt.Errorf("alloc: bad size %q", args[0])
 	}
-	b, err := unix.Mmap(-1, 0, mb<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	b, err := unix.Mmap(-1, 0, mb<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 	if err != nil {
 		return fmt.Errorf("alloc: mmap: %w", err)
 	}
+	// Writing each page costs no fault once populated, and still charges
+	// any page the kernel left out (MAP_POPULATE does not report failure).
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
 	}
