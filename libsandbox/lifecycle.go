@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -283,6 +286,11 @@ func (c *Container) kill() error {
 
 // List returns the containers under root, sorted by ID. A directory
 // without a readable state (a create that never got far) is skipped.
+//
+// Each container costs a state.json decode, a /proc/<pid>/stat read and a
+// freezer read; with many containers that is most of list's time, so the
+// directories are read by one goroutine per CPU (1000 containers: 150 ms
+// one after the other on this 2-CPU host).
 func List(root string) ([]*State, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
@@ -291,19 +299,43 @@ func List(root string) ([]*State, error) {
 		}
 		return nil, err
 	}
-	var out []*State
+	var ids []string
 	for _, e := range ents {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			ids = append(ids, e.Name())
+		}
+	}
+	all := make([]*State, len(ids))
+	workers := min(runtime.GOMAXPROCS(0), len(ids)/64+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ids) {
+					return
+				}
+				dir := filepath.Join(root, ids[i])
+				s, err := readState(dir)
+				if err != nil {
+					continue
+				}
+				c := &Container{root: root, id: ids[i], dir: dir, state: s}
+				all[i] = c.State()
+			}
+		}()
+	}
+	wg.Wait()
+	owners := map[uint32]string{}
+	var out []*State
+	for i, st := range all {
+		if st == nil {
 			continue
 		}
-		dir := filepath.Join(root, e.Name())
-		s, err := readState(dir)
-		if err != nil {
-			continue
-		}
-		c := &Container{root: root, id: e.Name(), dir: dir, state: s}
-		st := c.State()
-		st.Owner = owner(dir)
+		st.Owner = owner(filepath.Join(root, ids[i]), owners)
 		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -311,17 +343,23 @@ func List(root string) ([]*State, error) {
 }
 
 // owner names the user who owns a container's state directory, as
-// runc's list shows it (state leaves it empty, as runc's does).
-func owner(dir string) string {
+// runc's list shows it (state leaves it empty, as runc's does). Names are
+// cached per uid: each lookup reads /etc/passwd (osusergo).
+func owner(dir string, cache map[uint32]string) string {
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
 		return ""
 	}
-	id := strconv.FormatUint(uint64(st.Uid), 10)
-	if u, err := user.LookupId(id); err == nil {
-		return u.Username
+	if name, ok := cache[st.Uid]; ok {
+		return name
 	}
-	return "#" + id
+	id := strconv.FormatUint(uint64(st.Uid), 10)
+	name := "#" + id
+	if u, err := user.LookupId(id); err == nil {
+		name = u.Username
+	}
+	cache[st.Uid] = name
+	return name
 }
 
 // LoadUnlocked reads a container's state without taking its lock, for
