@@ -168,20 +168,6 @@ with_tmp() {
 	update_config '.mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777", "size=64m"]}]'
 }
 
-# wait_for SECONDS CMD...: retry CMD every 0.1 s.
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while ! "$@" 2>/dev/null; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || {
-			echo "timed out: $*" >&2
-			return 1
-		}
-		sleep 0.1
-	done
-}
-
 status_is() {
 	[ "$(status "$1")" = "$2" ]
 }

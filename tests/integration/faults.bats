@@ -219,12 +219,7 @@ hook_killed() {
 		"echo $PPID >\"$0.parent\"; echo $$ >\"$0.tmp\"; mv \"$0.tmp\" \"$0\"; exec sleep 60", "'"$BUNDLE/hook.pid"'"]}]'
 	HOOK_PIDS+=("$BUNDLE/hook.pid")
 	create_bg "$id"
-	local i
-	for i in $(seq 200); do
-		[ -s "$BUNDLE/hook.pid" ] && break
-		sleep 0.05
-	done
-	[ -s "$BUNDLE/hook.pid" ] || fail "the $kind hook never ran"
+	wait_for 10 test -s "$BUNDLE/hook.pid" || fail "the $kind hook never ran"
 	kill -9 "$CREATOR"
 	creator_dies "$id"
 }

@@ -256,6 +256,22 @@ fail() {
 	return 1
 }
 
+# wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds; false,
+# saying so, if it never does. SECONDS counts tries (10 a second), so a
+# slow CMD (the TCG VM) gets more wall time, not fewer tries.
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || {
+			echo "timed out: $*" >&2
+			return 1
+		}
+		sleep 0.1
+	done
+}
+
 # --- the container's process, run in the foreground ---
 
 # sh_cmd SCRIPT makes the container run `sh -c SCRIPT`.

@@ -247,14 +247,12 @@ runtime_has() {
 	for i in $(seq 50); do pm logs c1 | grep -q ready && break; sleep 0.1; done
 	run pm kill -s USR1 c1
 	[ "$status" -eq 0 ]
-	for i in $(seq 50); do pm logs c1 | grep -q got-USR1 && break; sleep 0.1; done
-	pm logs c1 | grep -q got-USR1
+	wait_for 5 eval 'pm logs c1 | grep -q got-USR1'
 	[ "$(pm_status c1)" = "running 0" ]
 	# kill with the default signal (SIGKILL for podman kill).
 	run pm kill c1
 	[ "$status" -eq 0 ]
-	for i in $(seq 50); do [ "$(pm_status c1)" = "exited 137" ] && break; sleep 0.1; done
-	[ "$(pm_status c1)" = "exited 137" ]
+	wait_for 5 eval '[ "$(pm_status c1)" = "exited 137" ]'
 }
 
 @test "podman pause and unpause" {
@@ -276,8 +274,7 @@ runtime_has() {
 	run pm kill c1
 	echo "$output"
 	[ "$status" -eq 0 ]
-	for i in $(seq 50); do [ "$(pm_status c1)" = "exited 137" ] && break; sleep 0.1; done
-	[ "$(pm_status c1)" = "exited 137" ]
+	wait_for 5 eval '[ "$(pm_status c1)" = "exited 137" ]'
 }
 
 @test "podman run --memory 12m: a process that needs 16 MB is OOM-killed" {

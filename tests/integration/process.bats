@@ -298,11 +298,7 @@ caps_config() {
 	pid=$(sr state thp | jq .pid)
 	[ "$(sed -n 's/^THP_enabled:[[:space:]]*//p' "/proc/$pid/status")" = 0 ]
 	sr start thp
-	for i in $(seq 50); do
-		grep -qx sleep "/proc/$pid/comm" && break
-		sleep 0.1
-	done
-	grep -qx sleep "/proc/$pid/comm"
+	wait_for 5 grep -qx sleep "/proc/$pid/comm"
 	[ "$(sed -n 's/^THP_enabled:[[:space:]]*//p' "/proc/$pid/status")" = 1 ]
 	sr delete --force thp
 }

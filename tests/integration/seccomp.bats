@@ -310,21 +310,14 @@ start_listener() {
 		fail "the listener got the state before start: $(cat "$BUNDLE/listener.log")"
 	fi
 	srt start t1
-	local i
-	for i in $(seq 100); do
-		grep -q "mkdir /tmp/no EPERM" "$BUNDLE/listener.log" 2>/dev/null && break
-		sleep 0.05
-	done
+	# Asserted below, once the log is shown.
+	wait_for 5 grep -q "mkdir /tmp/no EPERM" "$BUNDLE/listener.log" || :
 	cat "$BUNDLE/listener.log"
 	grep -qx "mkdir /tmp/allowed-1 continue" "$BUNDLE/listener.log"
 	grep -qx "mkdir /tmp/no EPERM" "$BUNDLE/listener.log"
 	srt kill t1 KILL
 	wait_status t1 stopped
-	for i in $(seq 100); do
-		grep -qx closed "$BUNDLE/listener.log" && break
-		sleep 0.05
-	done
-	grep -qx closed "$BUNDLE/listener.log"
+	wait_for 5 grep -qx closed "$BUNDLE/listener.log"
 }
 
 @test "seccomp: SCMP_ACT_NOTIFY under a strict allowlist needs only sendmsg more" {
@@ -344,11 +337,8 @@ start_listener() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == hi* ]]
 	[[ "$output" == *"can't create directory '/tmp/no': Operation not permitted"* ]]
-	local i
-	for i in $(seq 100); do
-		grep -qx closed "$BUNDLE/listener.log" && break
-		sleep 0.05
-	done
+	# Asserted below, once the log is shown.
+	wait_for 5 grep -qx closed "$BUNDLE/listener.log" || :
 	cat "$BUNDLE/listener.log"
 	grep -qx "mkdir /tmp/allowed-a continue" "$BUNDLE/listener.log"
 	grep -qx "mkdir /tmp/no EPERM" "$BUNDLE/listener.log"

@@ -24,15 +24,11 @@ dev_from_rootfs() {
 	update_config '(.mounts[] | select(.destination == "/dev")) |= {"destination": "/dev", "type": "bind", "source": "'"$BUNDLE/rootfs/dev"'", "options": ["rbind"]}'
 }
 
-# wait_for FILE REGEX [SECONDS] waits (10 s by default) until a line of
-# FILE matches.
-wait_for() {
-	local i
-	for i in $(seq $((${3:-10} * 20))); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "timed out waiting for /$2/ in $1: $(cat "$1" 2>&1)"
+# wait_line FILE REGEX [SECONDS] waits (10 s by default) until a line of
+# FILE matches; on a time-out it shows the file.
+wait_line() {
+	wait_for "${3:-10}" grep -qE -- "$2" "$1" ||
+		fail "timed out waiting for /$2/ in $1: $(cat "$1" 2>&1)"
 }
 
 # runtime_copy makes this test run the runtime from a copy in
@@ -119,10 +115,10 @@ teardown() {
 			eval "echo pwned 1$how/proc/self/fd/3" && echo "write $how worked"
 		done
 		echo done' </dev/null >"$BUNDLE/attack.out" 2>&1
-	wait_for "$BUNDLE/attack.out" '^opened'
+	wait_line "$BUNDLE/attack.out" '^opened'
 	sr start c1
 	touch "$BUNDLE/rootfs/tmp/go"
-	wait_for "$BUNDLE/attack.out" '^done'
+	wait_line "$BUNDLE/attack.out" '^done'
 	cat "$BUNDLE/attack.out"
 	if grep -q worked "$BUNDLE/attack.out"; then fail "the runtime binary was written"; fi
 	[ "$(grep -c "can't create /proc/self/fd/3" "$BUNDLE/attack.out")" -eq 3 ]
@@ -145,7 +141,7 @@ teardown() {
 		sr exec w1 true
 	done
 	touch "$BUNDLE/rootfs/tmp/stop"
-	wait_for "$BUNDLE/watch.out" '^watched'
+	wait_line "$BUNDLE/watch.out" '^watched'
 	exewatch_report "$BUNDLE/watch.out"
 	assert_runtime_intact
 }
@@ -167,7 +163,7 @@ teardown() {
 		sr delete --force v$i
 	done
 	touch "$BUNDLE/rootfs/tmp/stop"
-	wait_for "$BUNDLE/w1.out" '^watched'
+	wait_line "$BUNDLE/w1.out" '^watched'
 	exewatch_report "$BUNDLE/w1.out"
 	assert_runtime_intact
 }
@@ -279,7 +275,7 @@ cwd_check='d=$(payload cwd) || { echo "cwd is outside the container"; exit 0; }
 	add_mount '{"destination": "/rel", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind"]}'
 	sh_cmd 'echo written >/abs/new && cat /abs/new; cat /rel/file; sleep infinity'
 	sr run -d --bundle "$BUNDLE" m1 </dev/null >"$BUNDLE/m1.out" 2>&1
-	wait_for "$BUNDLE/m1.out" from-src
+	wait_line "$BUNDLE/m1.out" from-src
 	cat "$BUNDLE/m1.out"
 	grep -qx written "$BUNDLE/m1.out"
 	# While the container runs: the host sees neither mount, ...
@@ -342,7 +338,7 @@ cwd_check='d=$(payload cwd) || { echo "cwd is outside the container"; exit 0; }
 		esac
 	done
 	touch "$BUNDLE/vol/stop"
-	wait_for "$BUNDLE/racer.out" '^swapped'
+	wait_line "$BUNDLE/racer.out" '^swapped'
 	echo "on the directory $inside, on the link $onlink, failed $failed ($caught mid-swap); racer: $(cat "$BUNDLE/racer.out")"
 	# The race was run: the runtime met the directory, and the symlink
 	# (followed inside the rootfs, or caught mid-swap and refused; which
@@ -433,7 +429,7 @@ assert_masked() {
 	if [ "$rc" -eq 0 ]; then
 		# Created: the pty may be on /dev/console itself, nowhere else.
 		sr start con1
-		wait_for "$BUNDLE/tty.out" end
+		wait_line "$BUNDLE/tty.out" end
 		cat "$BUNDLE/tty.out"
 		if grep -q domainname "$BUNDLE/tty.out"; then fail "the pty is mounted where /dev/console leads"; fi
 	else
@@ -494,7 +490,7 @@ assert_masked() {
 		[[ "$(cat "$BUNDLE/p1.out")" == *proc* ]]
 		return 0
 	fi
-	wait_for "$BUNDLE/p1.out" 'fake /proc'
+	wait_line "$BUNDLE/p1.out" 'fake /proc'
 	grep -qx 'fake /proc: 0 entries' "$BUNDLE/p1.out"
 	pid=$(sr state p1 | jq .pid)
 	[ "$(nsenter -t "$pid" -u cat /proc/sys/kernel/domainname)" = sr-verified ]
@@ -691,7 +687,7 @@ host_disk() {
 		sr run --bundle "$BUNDLE" v$i </dev/null >"$BUNDLE/v.out" 2>&1 || failed=$((failed + 1))
 	done
 	touch "$BUNDLE/rootfs/dev/stop"
-	wait_for "$BUNDLE/racer.out" '^planted'
+	wait_line "$BUNDLE/racer.out" '^planted'
 	echo "failed $failed of 50; racer: $(cat "$BUNDLE/racer.out")"
 	grep -q '^planted [1-9]' "$BUNDLE/racer.out" || fail "the racer never planted its link: the test proves nothing"
 	stat -c "host file: %a %u:%g" "$BUNDLE/hostfile"
