@@ -96,31 +96,14 @@ func inheritOnlyPreserved(c *cli.Context) error {
 }
 
 // beforeSpawn is the Before of create and run.
-func beforeSpawn(c *cli.Context) error {
-	noHugePagesForInit()
-	return inheritOnlyPreserved(c)
-}
+func beforeSpawn(c *cli.Context) error { return inheritOnlyPreserved(c) }
 
 // beforeExec is the Before of exec.
 func beforeExec(c *cli.Context) error {
-	noHugePagesForInit()
 	if err := inheritOnlyPreserved(c); err != nil {
 		return err
 	}
 	return sealSelf(c)
-}
-
-// noHugePagesForInit turns transparent huge pages off for us and so for
-// the init we start: the setting is inherited by children and kept
-// across execve. On a host with THP "always" every 2 MB-aligned region
-// init's Go runtime touches (heap arena, thread stacks, glibc's
-// per-thread malloc arenas) can come as a huge page, charged whole to
-// the container's memory cgroup: 3.1-3.7 MB instead of 1.6 MB measured
-// on cgroup v2 (memory.peak, anon 3.1 MB against 1.0 MB). init gives
-// the user's process the host's setting back just before execve.
-func noHugePagesForInit() {
-	// Best effort: without it, only memory is lost.
-	_ = unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0)
 }
 
 // sealSelfToJoin calls sealSelf if the spec joins a pid namespace.

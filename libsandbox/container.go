@@ -407,6 +407,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		sc.args = extra.Args
 	}
 	logrus.Debugf("create %s: starting init", id)
+	hugePagesBack := hugePagesOffForInit()
 	pid, err := spawn(sc)
 	syncC.Close()
 	logW.Close()
@@ -442,6 +443,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		MountFds:        mountFds,
 		UserNS:          p.ns.has(specs.UserNamespace),
 		UnshareCgroupNS: lateCgroupNS,
+		HugePagesBack:   hugePagesBack,
 		HookState:       hs,
 		LastCap:         p.lastCap,
 		WaitHooks:       spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),

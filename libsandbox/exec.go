@@ -172,6 +172,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	attr.Exe = int(exe.Fd())
 	attr.Argv = append([]string{"sandbox-runtime", "init", "--exec"}, extra.Args...)
 	attr.Env = initEnv
+	hugePagesBack := hugePagesOffForInit()
 	pid, err := rawfork.Start(&attr)
 	syncC.Close()
 	if err != nil {
@@ -190,15 +191,16 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		}
 	}
 	cfg := &initcfg.Config{
-		ID:          c.id,
-		Bundle:      c.state.Bundle,
-		Rootfs:      c.state.Rootfs,
-		Spec:        initcfg.NewSpec(&spec),
-		Exec:        true,
-		PreserveFds: o.PreserveFds,
-		UserNS:      userns,
-		LastCap:     p.lastCap,
-		Seccomp:     prog,
+		ID:            c.id,
+		Bundle:        c.state.Bundle,
+		Rootfs:        c.state.Rootfs,
+		Spec:          initcfg.NewSpec(&spec),
+		Exec:          true,
+		PreserveFds:   o.PreserveFds,
+		UserNS:        userns,
+		LastCap:       p.lastCap,
+		HugePagesBack: hugePagesBack,
+		Seccomp:       prog,
 	}
 	if err := isync.SendConfig(syncP, cfg); err != nil {
 		return nil, err

@@ -395,7 +395,12 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int) (*finalEx
 	} else {
 		unix.Umask(0o022)
 	}
-	return prepareExec(name, proc.Args, env, cfg.Seccomp, listenerFd, cfg.SeccompState)
+	f, err := prepareExec(name, proc.Args, env, cfg.Seccomp, listenerFd, cfg.SeccompState)
+	if err != nil {
+		return nil, err
+	}
+	f.hugePagesBack = cfg.HugePagesBack
+	return f, nil
 }
 
 // fatalf reports an error after ready, when the runtime is no longer

@@ -35,6 +35,10 @@ type finalExec struct {
 	fprog  unix.SockFprog
 	flags  uint
 
+	// hugePagesBack: turn transparent huge pages back on (see
+	// initcfg.Config.HugePagesBack).
+	hugePagesBack bool
+
 	// notify: sendmsg of state to sock, with the listener fd.
 	sock  int
 	state []byte
@@ -95,11 +99,13 @@ func prepareExec(name string, args, env []string, sc *initcfg.Seccomp, listenerS
 // execve) and runs the final execve. It never returns: a failure, past
 // the point where the runtime listens, goes to the container's stderr.
 func (f *finalExec) exec(preserveFds int) {
-	// The runtime turned transparent huge pages off for init (see
-	// noHugePagesForInit in the runtime's utils.go); the setting
-	// survives execve, and the user's process gets the host's.
-	if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0); err != nil {
-		fatalf("transparent huge pages back on: %v", err)
+	// The runtime turned transparent huge pages off for init; the
+	// setting survives execve, and the user's process must get what the
+	// runtime's caller had.
+	if f.hugePagesBack {
+		if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0); err != nil {
+			fatalf("transparent huge pages back on: %v", err)
+		}
 	}
 	if err := unix.CloseRange(uint(3+preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		fatalf("close fds: %v", err)

@@ -39,6 +39,11 @@ type Config struct {
 	// once the runtime has placed it in its cgroups (cgroup v1, where a
 	// process cannot be cloned straight into its cgroup).
 	UnshareCgroupNS bool `json:"unshareCgroupns,omitempty"`
+	// HugePagesBack: the runtime turned transparent huge pages off for
+	// init (libsandbox's hugePagesOffForInit); init turns them back on
+	// just before the user's execve. Unset when the runtime's caller had
+	// them off already: the user's process then keeps that, as under runc.
+	HugePagesBack bool `json:"hugePagesBack,omitempty"`
 	// CgroupMounts describe the host's cgroup hierarchies, for a "cgroup"
 	// mount inside the container.
 	CgroupMounts []CgroupMount `json:"cgroupMounts,omitempty"`

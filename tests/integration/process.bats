@@ -286,19 +286,49 @@ caps_config() {
 	done
 }
 
-@test "process: init runs without transparent huge pages; the process gets the host's setting" {
+# thp_enabled PID prints the THP_enabled line of PID's status: 0 when
+# PR_SET_THP_DISABLE is in force. needs_thp skips where the kernel has no
+# such line or the test itself runs with THP off.
+thp_enabled() { sed -n 's/^THP_enabled:[[:space:]]*//p' "/proc/$1/status"; }
+needs_thp() {
 	grep -q '^THP_enabled:' /proc/self/status ||
 		skip "this kernel's /proc/PID/status has no THP_enabled line (before Linux 6.x)"
+	[ "$(thp_enabled self)" = 1 ] || skip "THP is disabled for the test's own process already"
+}
+
+@test "process: init runs without transparent huge pages; the process gets the host's setting" {
+	needs_thp
 	# The runtime turns THP off for init (a huge page would be charged
 	# whole to the container), and init turns it back on before execve.
-	host=$(sed -n 's/^THP_enabled:[[:space:]]*//p' /proc/self/status)
-	[ "$host" = 1 ] || skip "THP is disabled for the test's own process already"
 	args sleep 60
 	sr_create thp
 	pid=$(sr state thp | jq .pid)
-	[ "$(sed -n 's/^THP_enabled:[[:space:]]*//p' "/proc/$pid/status")" = 0 ]
+	[ "$(thp_enabled "$pid")" = 0 ]
 	sr start thp
 	wait_for 5 grep -qx sleep "/proc/$pid/comm"
-	[ "$(sed -n 's/^THP_enabled:[[:space:]]*//p' "/proc/$pid/status")" = 1 ]
+	[ "$(thp_enabled "$pid")" = 1 ]
+	# exec re-executes itself from the sealed copy first; its process
+	# gets the host's setting too.
+	[ "$(sr exec thp payload status THP_enabled)" = "THP_enabled: 1" ]
+	sr delete --force thp
+}
+
+@test "process: a caller with transparent huge pages off: the process keeps them off, after create and exec" {
+	needs_thp
+	# As under runc, which never touches the setting: the caller's is
+	# inherited.
+	printf '#!/bin/sh\nexec %q nothp %q "$@"\n' "$PAYLOAD" "$RUNTIME" >"$BUNDLE/nothp-runtime"
+	chmod +x "$BUNDLE/nothp-runtime"
+	local real=$RUNTIME
+	RUNTIME=$BUNDLE/nothp-runtime
+	args sleep 60
+	sr_create thp
+	pid=$(sr state thp | jq .pid)
+	sr start thp
+	wait_for 5 grep -qx sleep "/proc/$pid/comm"
+	[ "$(thp_enabled "$pid")" = 0 ]
+	[ "$(sr exec thp payload status THP_enabled)" = "THP_enabled: 0" ]
+	RUNTIME=$real
+	[ "$(sr exec thp payload status THP_enabled)" = "THP_enabled: 1" ]
 	sr delete --force thp
 }

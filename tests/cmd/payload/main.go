@@ -11,6 +11,7 @@
 //	payload exewatch STOP SIZE   try to write runtime binaries (CVE-2019-5736)
 //	payload swap STOP A B  exchange two names in a loop (CVE-2021-30465)
 //	payload plant STOP NAME TARGET  put a symlink over each device node NAME
+//	payload nothp PATH ARGS...      exec PATH with transparent huge pages off
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -33,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...")
 		os.Exit(2)
 	}
 	var err error
@@ -64,6 +65,8 @@ func main() {
 		err = swap(os.Args[2:])
 	case "plant":
 		err = plant(os.Args[2:])
+	case "nothp":
+		err = nothp(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -139,6 +142,18 @@ func processes() []string {
 		return a < b
 	})
 	return out
+}
+
+// nothp runs a program as a caller that has transparent huge pages off
+// (PR_SET_THP_DISABLE, kept across execve) would.
+func nothp(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("nothp: want PATH ARGS...")
+	}
+	if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("nothp: %w", err)
+	}
+	return fmt.Errorf("nothp: %w", unix.Exec(args[0], args, os.Environ()))
 }
 
 // alloc charges MB megabytes of anonymous memory, so a cgroup limit below
