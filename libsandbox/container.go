@@ -376,11 +376,10 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	if cgfd != nil {
 		defer cgfd.Close()
 	}
-	raw := needsRawFork(p.ns)
 	// A cgroup namespace's root is the cgroup its creator is in at that
 	// moment. Where clone cannot place init in every hierarchy, init
 	// makes its cgroup namespace itself, once we have moved it.
-	lateCgroupNS := p.ns.create&unix.CLONE_NEWCGROUP != 0 && (cg.NeedsEnter() || raw)
+	lateCgroupNS := p.ns.create&unix.CLONE_NEWCGROUP != 0 && cg.NeedsEnter()
 	if lateCgroupNS {
 		p.ns.create &^= unix.CLONE_NEWCGROUP
 	}
@@ -418,8 +417,8 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	init, _ = os.FindProcess(pid)
 	logsDone := make(chan struct{})
 	go forwardLogs(logR, logsDone)
-	if cg.NeedsEnter() || raw {
-		if err := cg.Enter(pid, cgfd != nil && !raw); err != nil {
+	if cg.NeedsEnter() {
+		if err := cg.Enter(pid, cgfd != nil); err != nil {
 			return nil, err
 		}
 	}

@@ -4,18 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
-	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
-	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
 )
@@ -29,6 +30,10 @@ type ExecOpts struct {
 	// Foreground: a terminal with no console socket comes back in
 	// ExecProcess.Console for the caller to relay.
 	Foreground bool
+	// Interrupt, if set, is polled while the process is being started:
+	// a value on it (SIGINT, SIGTERM... of the caller) kills what was
+	// started and makes Exec fail.
+	Interrupt func() error
 }
 
 // ExecProcess is a process started by Exec; it is our child.
@@ -37,6 +42,12 @@ type ExecProcess struct {
 	Console *os.File
 }
 
+// execTimeout bounds the wait for an exec'd process to reach its execve:
+// a container can make that wait as long as it likes (a FUSE mount on the
+// cwd or the program's path, a frozen cgroup), and the setup itself takes
+// milliseconds.
+const execTimeout = 60 * time.Second
+
 // nsFiles names each namespace type's file under /proc/PID/ns.
 var nsFiles = map[specs.LinuxNamespaceType]string{
 	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
@@ -44,12 +55,16 @@ var nsFiles = map[specs.LinuxNamespaceType]string{
 	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
 }
 
-// Exec starts proc in the container: in every namespace of its init
-// (user and mount included, through rawfork: no C), in its cgroup (clone3
-// CLONE_INTO_CGROUP on v2), with the container's seccomp filter, and with
-// proc's user, capabilities, rlimits, no_new_privs, labels and env. It
-// returns once the process is about to execve; errors up to then (a bad
-// user, a missing binary) are Exec's.
+// Exec starts proc in the container: in every namespace of its init (user
+// and mount included), in its cgroup, with the container's seccomp filter,
+// and with proc's user, capabilities, rlimits, no_new_privs, labels and
+// env. It returns once the process has called execve; errors up to then
+// (a bad user, a missing binary) are Exec's.
+//
+// No runtime process of ours runs in the container: the process is set
+// up by a raw-forked child that the container cannot see, and only the
+// last fork, holding just what the user's process will hold, enters the
+// container's pid namespace (see package rawfork).
 func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	switch st := c.Status(); st {
 	case Running, Created:
@@ -58,14 +73,29 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	default:
 		return nil, fmt.Errorf("cannot exec in a %s container: %w", st, ErrNotRunning)
 	}
-	specp, err := c.Spec()
+	spec, err := c.Spec()
 	if err != nil {
 		return nil, err
 	}
-	spec := *specp
-	proc := o.Process
-	if proc == nil {
+	if o.Process == nil {
 		return nil, errors.New("process: missing")
+	}
+	// What the process does not set, it takes from the container's (as
+	// runc's newInitConfig starts from the container's config): an
+	// `exec --process` JSON without them must not run unconfined or
+	// without the container's limits.
+	pp := *o.Process
+	proc := &pp
+	if base := spec.Process; base != nil {
+		if proc.ApparmorProfile == "" {
+			proc.ApparmorProfile = base.ApparmorProfile
+		}
+		if proc.SelinuxLabel == "" {
+			proc.SelinuxLabel = base.SelinuxLabel
+		}
+		if len(proc.Rlimits) == 0 {
+			proc.Rlimits = base.Rlimits
+		}
 	}
 	p := &plan{lastCap: caps.LastCap()}
 	if err := p.checkProcess(proc); err != nil {
@@ -77,7 +107,6 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if proc.Terminal && o.ConsoleSocket == "" && !o.Foreground {
 		return nil, errors.New("process.terminal: cannot allocate tty if runc will detach without setting console socket (--console-socket)")
 	}
-	spec.Process = proc
 
 	// The namespaces of init, opened while its pidfd proves the pid is
 	// still init's.
@@ -86,33 +115,42 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		return nil, fmt.Errorf("cannot exec: %w", err)
 	}
 	defer unix.Close(pidfd)
-	var (
-		attr   rawfork.Attr
-		nsOpen []*os.File
-		userns bool
-	)
+	attr := &rawfork.Attr{Exe: -1, Argv: proc.Args}
+	var nsOpen []*os.File
 	defer func() {
 		for _, f := range nsOpen {
 			f.Close()
 		}
 	}()
+	nsNames := []specs.LinuxNamespaceType{}
 	for _, ns := range spec.Linux.Namespaces {
-		name := nsFiles[ns.Type]
-		f, err := os.Open("/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/" + name)
+		f, err := os.Open("/proc/" + strconv.Itoa(c.state.InitPid) + "/ns/" + nsFiles[ns.Type])
 		if err != nil {
 			return nil, fmt.Errorf("open %s namespace of init: %w", ns.Type, err)
 		}
 		nsOpen = append(nsOpen, f)
+		nsNames = append(nsNames, ns.Type)
 		attr.Namespaces = append(attr.Namespaces, rawfork.Namespace{Fd: int(f.Fd()), Type: nsFlags[ns.Type]})
-		switch ns.Type {
-		case specs.UserNamespace:
-			userns = true
-		case specs.PIDNamespace:
+		if ns.Type == specs.PIDNamespace {
 			attr.ForkAgain = true
 		}
 	}
 	if !alive(c.state.InitPid, c.state.InitStart) {
 		return nil, fmt.Errorf("cannot exec: %w", ErrNotRunning)
+	}
+
+	check := c.execCheck(o.Interrupt)
+	env := proc.Env
+	if _, ok := hasEnv(env, "HOME"); !ok {
+		home, err := c.homeDir(pidfd, proc.User.UID, check)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env[:len(env):len(env)], "HOME="+home)
+	}
+	attr.Env = env
+	if attr.Process, err = execSetup(proc, spec, env, p.lastCap); err != nil {
+		return nil, err
 	}
 
 	console, err := dialConsole(o.ConsoleSocket)
@@ -122,99 +160,249 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if console != nil {
 		defer console.Close()
 	}
-	var prog *initcfg.Seccomp
-	if spec.Linux.Seccomp != nil {
-		if prog, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
-			return nil, err
-		}
-		if prog.Notify {
-			// The listener got this container's notify fd at start; an
-			// exec'd process would need its own connection, which runc
-			// does not make either.
-			prog.Notify = false
-			return nil, errors.New("exec into a container with SCMP_ACT_NOTIFY rules is not supported yet")
-		}
-	}
 
-	exe, _, err := exeseal.Open(c.dir)
-	if err != nil {
-		return nil, err
-	}
-	defer exe.Close()
-	syncP, syncC, err := isync.Socketpair()
-	if err != nil {
-		return nil, err
-	}
-	defer syncP.Close()
-	defer syncC.Close()
-	extra := fds.New(3 + o.PreserveFds)
-	extra.Add("sync-fd", syncC)
-	files := []int{0, 1, 2}
+	attr.Files = []int{0, 1, 2}
 	for i := 0; i < o.PreserveFds; i++ {
-		files = append(files, 3+i)
+		attr.Files = append(attr.Files, 3+i)
 	}
-	for _, f := range extra.Files {
-		files = append(files, int(f.Fd()))
-	}
-
 	var cg cgroups.Manager
 	if c.state.Cgroup != nil {
 		cg = cgroups.Load(c.state.Cgroup)
-		if f, err := cg.CloneFD(); err != nil {
+		f, err := cg.CloneFD()
+		if err != nil {
 			return nil, err
-		} else if f != nil {
+		}
+		if f != nil {
 			defer f.Close()
 			attr.UseCgroupFD, attr.CgroupFD = true, int(f.Fd())
 		}
+		if cg.NeedsEnter() {
+			// v1: the first child is moved into the container's
+			// hierarchies while it waits, before it forks the
+			// process, which is born in them.
+			cloned := attr.UseCgroupFD
+			attr.Pause = func(pid int) error { return cg.Enter(pid, cloned) }
+		}
 	}
-	attr.BecomeRoot = userns
-	attr.Files = files
-	attr.Exe = int(exe.Fd())
-	attr.Argv = append([]string{"sandbox-runtime", "init", "--exec"}, extra.Args...)
-	attr.Env = initEnv
-	hugePagesBack := hugePagesOffForInit()
-	pid, err := rawfork.Start(&attr)
-	syncC.Close()
+	attr.Check = func() error {
+		if cg != nil && cg.Frozen() {
+			return errors.New("the container's cgroup was frozen while the process was starting")
+		}
+		return check()
+	}
+	res, err := rawfork.Start(attr)
 	if err != nil {
-		return nil, fmt.Errorf("start exec process: %w", err)
+		return nil, execError(err, proc, nsNames)
 	}
-	child, _ := os.FindProcess(pid)
+	for _, w := range res.Warnings {
+		logrus.Warn(w)
+	}
+	child, _ := os.FindProcess(res.Pid)
 	defer func() {
 		if retErr != nil {
 			child.Kill()
 			child.Wait()
 		}
 	}()
-	if cg != nil && cg.NeedsEnter() {
-		if err := cg.Enter(pid, attr.UseCgroupFD); err != nil {
-			return nil, err
+	ep := &ExecProcess{Process: child}
+	if res.Console != nil {
+		if console != nil {
+			err := sendFd(console, res.Console)
+			res.Console.Close()
+			if err != nil {
+				return nil, fmt.Errorf("--console-socket: send pty master: %w", err)
+			}
+		} else {
+			ep.Console = res.Console
 		}
 	}
-	cfg := &initcfg.Config{
-		ID:            c.id,
-		Bundle:        c.state.Bundle,
-		Rootfs:        c.state.Rootfs,
-		Spec:          initcfg.NewSpec(&spec),
-		Exec:          true,
-		PreserveFds:   o.PreserveFds,
-		UserNS:        userns,
-		LastCap:       p.lastCap,
-		HugePagesBack: hugePagesBack,
-		Seccomp:       prog,
-	}
-	if err := isync.SendConfig(syncP, cfg); err != nil {
-		return nil, err
-	}
-	ep := &ExecProcess{Process: child}
-	nc := &NewContainer{}
-	if err := c.serveInit(syncP, child, console, nc, nil); err != nil {
-		return nil, err
-	}
-	ep.Console = nc.Console
 	if o.PidFile != "" {
-		if err := writePidFile(o.PidFile, pid); err != nil {
+		if err := writePidFile(o.PidFile, res.Pid); err != nil {
 			return nil, err
 		}
 	}
 	return ep, nil
+}
+
+// execCheck is what the wait for an exec'd process polls: the caller's
+// interrupt and the time-out.
+func (c *Container) execCheck(interrupt func() error) func() error {
+	deadline := time.Now().Add(execTimeout)
+	return func() error {
+		if interrupt != nil {
+			if err := interrupt(); err != nil {
+				return err
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the process did not start within %v", execTimeout)
+		}
+		return nil
+	}
+}
+
+// execSetup lays proc out for rawfork: everything the raw child applies.
+// env is proc.Env with HOME filled in.
+func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int) (*rawfork.Process, error) {
+	sets, _, err := caps.Resolve(proc.Capabilities, lastCap)
+	if err != nil {
+		return nil, err
+	}
+	rp := &rawfork.Process{
+		Terminal:   proc.Terminal,
+		Cwd:        proc.Cwd,
+		UID:        proc.User.UID,
+		GID:        proc.User.GID,
+		Groups:     proc.User.AdditionalGids,
+		Caps:       sets,
+		LastCap:    lastCap,
+		NoNewPrivs: proc.NoNewPrivileges,
+		Umask:      0o022,
+		Paths:      execPaths(proc.Args[0], env),
+	}
+	if proc.User.Umask != nil {
+		rp.Umask = *proc.User.Umask
+	}
+	if proc.OOMScoreAdj != nil {
+		rp.OOMScoreAdj = strconv.Itoa(*proc.OOMScoreAdj)
+	}
+	if proc.ApparmorProfile != "" {
+		rp.Labels = append(rp.Labels, rawfork.Label{
+			Paths: []string{"/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec"},
+			Value: "exec " + proc.ApparmorProfile,
+		})
+	}
+	if proc.SelinuxLabel != "" {
+		rp.Labels = append(rp.Labels, rawfork.Label{Paths: []string{"/proc/thread-self/attr/exec"}, Value: proc.SelinuxLabel})
+	}
+	for _, r := range proc.Rlimits {
+		res, _ := rlimit.Resource(r.Type) // checked by checkProcess
+		rp.Rlimits = append(rp.Rlimits, rawfork.Rlimit{Resource: res, Cur: r.Soft, Max: r.Hard})
+	}
+	if spec.Linux != nil && spec.Linux.Seccomp != nil {
+		prog, err := seccomp.Compile(spec.Linux.Seccomp)
+		if err != nil {
+			return nil, err
+		}
+		if prog.Notify {
+			// The listener got this container's notify fd at start; an
+			// exec'd process would need its own connection, which runc
+			// does not make either.
+			return nil, errors.New("exec into a container with SCMP_ACT_NOTIFY rules is not supported yet")
+		}
+		if rp.Filter, err = sockFilter(prog.Filter); err != nil {
+			return nil, err
+		}
+		rp.FilterFlags = prog.Flags
+	}
+	return rp, nil
+}
+
+// defaultPath is used to find args[0] when the process env has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// execPaths lists where the child looks for the program: args[0] itself
+// if it has a slash, else each directory of the process's PATH (not
+// ours), as execvp(3) does.
+func execPaths(arg0 string, env []string) []string {
+	if strings.Contains(arg0, "/") {
+		return []string{arg0}
+	}
+	p, ok := hasEnv(env, "PATH")
+	if !ok {
+		p = defaultPath
+	}
+	var out []string
+	for _, dir := range strings.Split(p, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		out = append(out, path.Join(dir, arg0))
+	}
+	return out
+}
+
+func hasEnv(env []string, name string) (string, bool) {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// execError words a failure of the child as runc's users expect it
+// ("unable to start container process: exec: ...").
+func execError(err error, proc *specs.Process, ns []specs.LinuxNamespaceType) error {
+	var re *rawfork.Error
+	if !errors.As(err, &re) {
+		if errors.Is(err, rawfork.ErrStopped) {
+			return fmt.Errorf("unable to start container process: %w (a process in the container stopped it?); it was killed", err)
+		}
+		return fmt.Errorf("unable to start container process: %w", err)
+	}
+	u := proc.User
+	var msg string
+	switch re.Stage {
+	case "exec":
+		msg = execFailure(proc.Args[0], re.Errno)
+	case "setns":
+		if re.Index >= 0 && re.Index < len(ns) {
+			msg = fmt.Sprintf("join the %s namespace of init: %v", ns[re.Index], re.Errno)
+		}
+	case "cwd":
+		msg = fmt.Sprintf("process.cwd %q: %v", proc.Cwd, re.Errno)
+	case "chdir":
+		msg = fmt.Sprintf("chdir to cwd (%q) set in config.json failed: %v", proc.Cwd, re.Errno)
+	case "rlimit":
+		if re.Index >= 0 && re.Index < len(proc.Rlimits) {
+			r := proc.Rlimits[re.Index]
+			msg = fmt.Sprintf("process.rlimits: set %s to soft %d hard %d: %v", r.Type, r.Soft, r.Hard, re.Errno)
+		}
+	case "setgroups":
+		msg = fmt.Sprintf("process.user: setgroups %v: %v", u.AdditionalGids, re.Errno)
+	case "setresgid":
+		msg = fmt.Sprintf("process.user: setresgid %d: %v", u.GID, re.Errno)
+	case "setresuid":
+		msg = fmt.Sprintf("process.user: setresuid %d: %v", u.UID, re.Errno)
+	case "bounding":
+		msg = fmt.Sprintf("process.capabilities.bounding: drop %s: %v", caps.Name(re.Index), re.Errno)
+	case "capset":
+		msg = fmt.Sprintf("process.capabilities: capset: %v", re.Errno)
+	case "noNewPrivileges":
+		msg = fmt.Sprintf("process.noNewPrivileges: %v", re.Errno)
+	case "oomScoreAdj":
+		msg = fmt.Sprintf("process.oomScoreAdj: %v", re.Errno)
+	case "label":
+		msg = fmt.Sprintf("process.apparmorProfile/selinuxLabel: %v", re.Errno)
+		if re.Index == 0 && proc.ApparmorProfile != "" {
+			msg = fmt.Sprintf("process.apparmorProfile %q: %v", proc.ApparmorProfile, re.Errno)
+		} else if proc.SelinuxLabel != "" {
+			msg = fmt.Sprintf("process.selinuxLabel %q: %v", proc.SelinuxLabel, re.Errno)
+		}
+	case "console":
+		msg = fmt.Sprintf("process.terminal: the container's /dev/ptmx: %v", re.Errno)
+	case "seccomp":
+		msg = fmt.Sprintf("linux.seccomp: load filter: %v", re.Errno)
+	}
+	if msg == "" {
+		msg = re.Error()
+	}
+	return fmt.Errorf("unable to start container process: %s", msg)
+}
+
+// execFailure keeps exec.LookPath's words, which clients match:
+// "executable file not found in $PATH", "stat X: no such file or
+// directory", and a bare "permission denied" (runc's `exec: "X":
+// permission denied`, which podman maps to exit 126).
+func execFailure(arg0 string, e syscall.Errno) string {
+	switch {
+	case e == unix.EACCES:
+		return fmt.Sprintf("exec: %q: permission denied", arg0)
+	case !strings.Contains(arg0, "/") && (e == unix.ENOENT || e == unix.ENOTDIR):
+		return fmt.Sprintf("exec: %q: executable file not found in $PATH", arg0)
+	case e == unix.ENOENT || e == unix.ENOTDIR:
+		return fmt.Sprintf("exec: %q: stat %s: %v", arg0, arg0, e)
+	}
+	return fmt.Sprintf("exec: %q: %v", arg0, e)
 }

@@ -50,13 +50,22 @@ type spawnConfig struct {
 	// (clone3 CLONE_INTO_CGROUP): init is in its cgroup from its first
 	// instruction, and its memory is charged there.
 	cgroupFD *os.File
+	// check is polled while a raw-forked init is on its way to execve
+	// (rawfork.Attr.Check).
+	check func() error
 }
 
 // needsRawFork: joining a user or time namespace, or creating a time
 // namespace (its offsets must be written before any process is in it,
 // and clone(2) cannot create one), needs a single-threaded process.
+// Joining a pid namespace needs rawfork's two forks for another reason:
+// the standard library's child would be born in it, visible to the
+// processes already there, dumpable and holding every fd of ours until
+// its execve (security issue 11.1); rawfork's first child is not in it,
+// and the fork that is holds only init's fds and is not dumpable.
 func needsRawFork(ns *nsPlan) bool {
-	return ns.create&unix.CLONE_NEWTIME != 0 || ns.joined(specs.UserNamespace) || ns.joined(specs.TimeNamespace)
+	return ns.create&unix.CLONE_NEWTIME != 0 || ns.joined(specs.UserNamespace) ||
+		ns.joined(specs.TimeNamespace) || ns.joined(specs.PIDNamespace)
 }
 
 // spawn starts the runtime binary as `init` in the container's
@@ -154,13 +163,19 @@ func spawnRaw(c *spawnConfig) (int, error) {
 		Exe:        int(c.exe.Fd()),
 		Argv:       append([]string{"sandbox-runtime", "init"}, c.args...),
 		Env:        initEnv,
+		Check:      c.check,
+	}
+	if c.cgroupFD != nil {
+		// The first child is cloned into the cgroup from here, with our
+		// credentials; init, its fork, is born there.
+		attr.UseCgroupFD, attr.CgroupFD = true, int(c.cgroupFD.Fd())
 	}
 	for _, j := range c.ns.joins {
 		attr.Namespaces = append(attr.Namespaces, rawfork.Namespace{Fd: int(j.f.Fd()), Type: j.flag})
 	}
 	newUser := c.ns.create&unix.CLONE_NEWUSER != 0
 	if newUser || c.ns.create&unix.CLONE_NEWTIME != 0 {
-		attr.AfterUnshare = func(pid int) error {
+		attr.Pause = func(pid int) error {
 			if newUser {
 				if err := writeIDMaps(pid, c.uidMaps, c.gidMaps); err != nil {
 					return err
@@ -174,11 +189,11 @@ func spawnRaw(c *spawnConfig) (int, error) {
 			return nil
 		}
 	}
-	pid, err := rawfork.Start(attr)
+	res, err := rawfork.Start(attr)
 	if err != nil {
 		return 0, fmt.Errorf("start init: %w", err)
 	}
-	return pid, nil
+	return res.Pid, nil
 }
 
 func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {

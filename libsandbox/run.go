@@ -2,6 +2,7 @@ package libsandbox
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -41,7 +42,7 @@ func Run(root, id string, spec *specs.Spec, opts *CreateOpts, keep bool) (int, e
 		return 0, nil
 	}
 
-	status := waitForeground(nc.Init, nc.Console, sigc)
+	status := waitForeground(nc.Init, nc.Console, &sigQueue{c: sigc})
 	if !keep {
 		c, err := Load(root, id)
 		if err == nil {
@@ -57,11 +58,15 @@ func Run(root, id string, spec *specs.Spec, opts *CreateOpts, keep bool) (int, e
 // RunExec starts a process in the container; in the foreground it waits
 // for it like Run (signals forwarded, pty relayed) and returns its exit
 // status.
+//
+// Signals are caught from before the process exists, detached too: one
+// that ends a program (SIGINT, SIGTERM, SIGHUP, SIGQUIT) while the
+// process is being started kills what was started and fails the exec,
+// which the container may otherwise make wait a long time; the others
+// are kept and, in the foreground, forwarded once the process runs.
 func (c *Container) RunExec(o *ExecOpts) (int, error) {
-	var sigc chan os.Signal
-	if o.Foreground {
-		sigc = catchSignals()
-	}
+	q := &sigQueue{c: catchSignals()}
+	o.Interrupt = q.interrupt
 	ep, err := c.Exec(o)
 	if err != nil {
 		return 0, err
@@ -69,7 +74,30 @@ func (c *Container) RunExec(o *ExecOpts) (int, error) {
 	if !o.Foreground {
 		return 0, nil
 	}
-	return waitForeground(ep.Process, ep.Console, sigc), nil
+	return waitForeground(ep.Process, ep.Console, q), nil
+}
+
+// sigQueue holds the signals caught while a process is being started.
+type sigQueue struct {
+	c       chan os.Signal
+	pending []os.Signal
+}
+
+// interrupt reports a terminating signal caught so far and keeps the
+// others for forwarding.
+func (q *sigQueue) interrupt() error {
+	for {
+		select {
+		case s := <-q.c:
+			switch s {
+			case unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT:
+				return fmt.Errorf("interrupted by %v", s)
+			}
+			q.pending = append(q.pending, s)
+		default:
+			return nil
+		}
+	}
 }
 
 // catchSignals starts catching every signal, for waitForeground to
@@ -89,7 +117,7 @@ func catchSignals() chan os.Signal {
 
 // waitForeground waits for p, our child, forwarding our signals to it and
 // relaying its pty (if console is set); it returns p's exit status.
-func waitForeground(p *os.Process, console *os.File, sigc chan os.Signal) int {
+func waitForeground(p *os.Process, console *os.File, q *sigQueue) int {
 	var copied chan struct{}
 	if console != nil {
 		restore, done := relayConsole(console)
@@ -101,11 +129,14 @@ func waitForeground(p *os.Process, console *os.File, sigc chan os.Signal) int {
 		st, _ := p.Wait()
 		waited <- st
 	}()
+	for _, s := range q.pending {
+		forwardSignal(p, console, s)
+	}
 	var st *os.ProcessState
 	for st == nil {
 		select {
 		case st = <-waited:
-		case s := <-sigc:
+		case s := <-q.c:
 			forwardSignal(p, console, s)
 		}
 	}

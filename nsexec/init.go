@@ -94,9 +94,6 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 	if !hasRlimit(cfg.Spec.Process.Rlimits, "RLIMIT_NOFILE") {
 		restoreNofile()
 	}
-	if cfg.Exec {
-		return runExec(&cfg, sock, log, listenerFd)
-	}
 	return runCreate(&cfg, sock, log, fifoFd, listenerFd)
 }
 
@@ -268,37 +265,6 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 	// Not reached (exec never returns); keeps the *os.File, whose
 	// finalizer would close the fd, alive until execve.
 	runtime.KeepAlive(fifo)
-	return nil
-}
-
-// runExec starts an extra process in a running container. The runtime
-// forked us into every namespace of the container (and its cgroup): the
-// mount namespace's root is the container's root already. Only the
-// process is set up.
-func runExec(cfg *initcfg.Config, sock *os.File, log *logger, listenerFd int) error {
-	if cfg.Spec.Process.Terminal {
-		if _, err := unix.Setsid(); err != nil {
-			return fmt.Errorf("setsid: %w", err)
-		}
-		if err := sendConsole(sock, false); err != nil {
-			return err
-		}
-	}
-	procfs, err := openProcfs()
-	if err != nil {
-		return err
-	}
-	defer procfs.close()
-	final, err := setupProcess(cfg, procfs, listenerFd)
-	if err != nil {
-		return err
-	}
-	if err := isync.Signal(sock, isync.Ready); err != nil {
-		return err
-	}
-	sock.Close()
-	log.close()
-	final.exec(cfg.PreserveFds)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package nsexec
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -37,23 +36,6 @@ func newProcfs() (*procfs, error) {
 	fd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("fsmount proc", err)
-	}
-	return &procfs{fd: fd}, nil
-}
-
-// openProcfs opens /proc, which must be a procfs: for exec, whose init
-// is already in the container's mount namespace, has nothing of the
-// host's, and may not be allowed a procfs of its own (a user namespace
-// whose /proc is masked).
-func openProcfs() (*procfs, error) {
-	fd, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: "/proc", Err: err}
-	}
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(fd, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
-		unix.Close(fd)
-		return nil, errors.New("/proc is not a procfs mount")
 	}
 	return &procfs{fd: fd}, nil
 }

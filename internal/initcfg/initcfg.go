@@ -15,10 +15,6 @@ type Config struct {
 	Rootfs string `json:"rootfs"`
 	Spec   *Spec  `json:"spec"`
 
-	// Exec: start an extra process in a running container (Spec.Process);
-	// init is already in its namespaces and cgroup.
-	Exec bool `json:"exec,omitempty"`
-
 	NoPivot      bool `json:"noPivot,omitempty"`
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 	// PreserveFds is how many fds after stdio (3, 4, ...) the user

@@ -1,5 +1,7 @@
 // Package rawfork starts a process that joins existing namespaces, a user
-// or time namespace included, without any C.
+// or time namespace included, without any C; for exec, it also sets up
+// the user's process and execs it, so that no Go runtime of ours ever
+// runs inside a container that has processes of its own.
 //
 // A multithreaded process cannot join a user namespace (setns(2) returns
 // EINVAL, golang/go#22283) nor a time namespace (EUSERS), and every Go
@@ -7,14 +9,48 @@
 // forkAndExecInChild does, with setns(2) in the middle: from a locked
 // thread, clone(2) without CLONE_VM; the child is a copy of that one thread,
 // single-threaded, and makes only raw system calls (no allocation, no stack
-// growth, no locks) until execve(2) replaces it. Any error is written to a
-// close-on-exec pipe and the child exits; a clean EOF means execve worked.
+// growth, no locks) until execve(2) replaces it. Any error is reported on
+// a close-on-exec socket and the child exits; a clean EOF means execve
+// worked.
 //
 // setns(CLONE_NEWPID) and unshare(CLONE_NEWPID) only move the caller's
 // future children, so when the process must live in a pid namespace the
 // child forks once more with CLONE_PARENT: the grandchild is our child, is
 // in the namespace, and carries on to execve, while the first child reports
-// the grandchild's pid on the pipe and exits.
+// the grandchild's pid and exits.
+//
+// # Who can reach which process, and what it holds
+//
+// The container's processes are hostile (root in their namespaces, maybe
+// with CAP_SYS_PTRACE and CAP_KILL there, watching /proc for new pids).
+// They can name a process only through their pid namespace, so:
+//
+//   - The first child (C1) is never in the container's pid namespace:
+//     setns(CLONE_NEWPID) does not move it. No process of the container
+//     can signal, ptrace or open /proc/PID/* of it. It may hold anything
+//     of ours (namespace fds, the v2 cgroup directory...), and does all
+//     the privileged work: joining, creating the console, the user's ids,
+//     capabilities, rlimits. It is also non-dumpable from its first
+//     instruction and dies with us (PR_SET_PDEATHSIG).
+//   - The grandchild is visible in the container from its clone until its
+//     execve. Before C1 forks it, C1 closes every fd but those the user's
+//     process gets (stdio, preserved fds) and the report socket, and (for
+//     exec) has already taken the user's ids and capabilities: the
+//     grandchild holds nothing the user's process will not. It is
+//     non-dumpable (inherited), and its memory belongs to the host's user
+//     namespace until execve (fork keeps mm->user_ns; execve sets it), so
+//     root of a user-namespaced container cannot ptrace it or open its
+//     /proc/PID/fd even with CAP_SYS_PTRACE in its namespace
+//     (kernel/ptrace.c __ptrace_may_access: a non-dumpable mm needs
+//     CAP_SYS_PTRACE over mm->user_ns). A container without a user
+//     namespace that holds CAP_SYS_PTRACE can attach to it (that is
+//     CAP_SYS_PTRACE over the host's namespace); it then finds only what
+//     the user's process will have.
+//   - The container can stop the grandchild (SIGSTOP with CAP_KILL, or as
+//     the same uid) or make it block (a FUSE mount on its path, a frozen
+//     cgroup). The parent's wait is therefore bounded: it polls, notices a
+//     stopped or traced child, asks Attr.Check (signals, deadlines, a
+//     frozen cgroup), and kills what it started.
 package rawfork
 
 import (
@@ -23,7 +59,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -45,60 +84,149 @@ type Attr struct {
 	Namespaces []Namespace
 	// Unshare is passed to unshare(2) after the namespaces are joined.
 	Unshare uintptr
-	// AfterUnshare, if set, runs in the parent once the child has
-	// unshared, while the child waits: the place to write the id maps of
-	// a new user namespace or the offsets of a new time namespace, which
-	// only a process outside those namespaces may write. pid is the
-	// process that unshared.
-	AfterUnshare func(pid int) error
+	// Pause, if set, runs in the parent once the first child has joined
+	// and unshared, while the child waits: the place to write the id maps
+	// of a new user namespace or the offsets of a new time namespace,
+	// which only a process outside those namespaces may write, or to move
+	// the child into cgroup v1 hierarchies. pid is the first child.
+	Pause func(pid int) error
 	// BecomeRoot makes the child setresgid/setresuid(0) after the
 	// namespaces are joined or made, so that it keeps its capabilities
-	// across execve in a user namespace.
+	// across execve in a user namespace. Not with Process.
 	BecomeRoot bool
 	// ForkAgain makes the process that execs a grandchild (see the package
 	// comment). Needed when joining or creating a pid namespace.
 	ForkAgain bool
-	// UseCgroupFD: CgroupFD is a cgroup v2 directory the process that
-	// execs is created in (clone3 CLONE_INTO_CGROUP on the second fork,
-	// which it implies): it is in its cgroup before it runs anything.
+	// UseCgroupFD: CgroupFD is a cgroup v2 directory the first child is
+	// created in (clone3 CLONE_INTO_CGROUP, from here: with our
+	// credentials and cgroup namespace, as the kernel wants). Every
+	// process it forks is born there too.
 	UseCgroupFD bool
 	CgroupFD    int
-	// Files[i] becomes fd i in the child.
+	// Files[i] becomes fd i in the process that execs; with
+	// Process.Terminal, 0-2 are replaced by the console.
 	Files []int
 	// Exe is an fd of the binary to run (execveat AT_EMPTY_PATH), so no
-	// path is resolved in the namespaces the child has joined.
+	// path is resolved in the namespaces the child has joined. -1 with
+	// Process, which execs Process.Paths instead.
 	Exe  int
 	Argv []string
 	Env  []string
+	// Process, if set, is the user's process to set up and exec (exec
+	// into a container): see process.go.
+	Process *Process
+	// Check, if set, is called every tick (tickInterval) while we wait
+	// for the child; an error kills what we started and is returned.
+	Check func() error
 }
 
-// Stages reported by a failing child.
+// Result is what Start returns on success.
+type Result struct {
+	// Pid is the process that called execve; it is our child.
+	Pid int
+	// Console is the pty master of Process.Terminal.
+	Console *os.File
+	// Warnings are what the child could not do and went on without
+	// (an ambient capability it could not raise, as runc warns).
+	Warnings []string
+}
+
+// Error is a failure reported by the child: the step, the errno and, for
+// steps over a list (rlimits, capabilities, exec paths), the index.
+type Error struct {
+	Stage string
+	Errno syscall.Errno
+	Index int
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %v", e.Stage, e.Errno)
+}
+
+func (e *Error) Unwrap() error { return e.Errno }
+
+// ErrStopped is returned when the child was stopped or traced before it
+// could exec: a process of the container stopped it.
+var ErrStopped = errors.New("stopped before it could exec")
+
+// Stages reported by a failing child. The names are what Error.Stage
+// says; callers match them to word their errors.
 const (
-	stageSetns   = 1
-	stageUnshare = 2
-	stageFork    = 3 // the second fork
-	stageDup     = 4
-	stageExec    = 5
-	stageWait    = 6
-	stageSetid   = 7
+	stageSetns = iota + 1
+	stageUnshare
+	stageFork
+	stageDup
+	stageExec
+	stageWait
+	stageSetid
+	stageDumpable
+	stageOOM
+	stageLabel
+	stageHugePages
+	stageRlimit
+	stageConsole
+	stageCwd
+	stageChdir
+	stageBounding
+	stageKeepCaps
+	stageSetgroups
+	stageSetgid
+	stageSetuid
+	stageCapset
+	stageAmbient
+	stageNoNewPrivs
+	stageSeccomp
+	stageSetsid
+	stageCtty
+	stageClose
 )
 
+// StageNames maps the stages to Error.Stage.
 var stageNames = map[uint32]string{
-	stageSetns:   "setns",
-	stageUnshare: "unshare",
-	stageFork:    "second clone",
-	stageDup:     "dup3",
-	stageExec:    "execveat",
-	stageWait:    "wait for parent",
-	stageSetid:   "setresuid",
+	stageSetns:      "setns",
+	stageUnshare:    "unshare",
+	stageFork:       "second clone",
+	stageDup:        "dup3",
+	stageExec:       "exec",
+	stageWait:       "wait for parent",
+	stageSetid:      "setresuid",
+	stageDumpable:   "prctl dumpable",
+	stageOOM:        "oomScoreAdj",
+	stageLabel:      "label",
+	stageHugePages:  "hugepages",
+	stageRlimit:     "rlimit",
+	stageConsole:    "console",
+	stageCwd:        "cwd",
+	stageChdir:      "chdir",
+	stageBounding:   "bounding",
+	stageKeepCaps:   "keepcaps",
+	stageSetgroups:  "setgroups",
+	stageSetgid:     "setresgid",
+	stageSetuid:     "setresuid",
+	stageCapset:     "capset",
+	stageAmbient:    "ambient",
+	stageNoNewPrivs: "noNewPrivileges",
+	stageSeccomp:    "seccomp",
+	stageSetsid:     "setsid",
+	stageCtty:       "ctty",
+	stageClose:      "close",
 }
 
-// Records the child writes to the report pipe: three little-endian uint32.
+// Records the child sends on the report socket (SOCK_SEQPACKET: one
+// record a packet): four little-endian uint32, kind first.
 const (
-	recPid      = 1 // value: pid of the grandchild (ForkAgain)
-	recError    = 2 // stage, errno
-	recUnshared = 3 // the child has unshared and waits for a byte
+	recPid     = 1 // pid of the grandchild (ForkAgain)
+	recError   = 2 // stage, errno, index
+	recPaused  = 3 // the child has joined and unshared and waits for a byte
+	recConsole = 4 // with SCM_RIGHTS: the pty master
+	recWarn    = 5 // stage, errno, index: done without
+	recLen     = 16
 )
+
+// tickInterval is how often the parent looks at the child while it
+// waits: a create or exec takes a few milliseconds, so the common path
+// never ticks.
+const tickInterval = 50 * time.Millisecond
 
 // cloneArgs is struct clone_args (linux/sched.h), up to the cgroup field
 // (CLONE_ARGS_SIZE_VER2).
@@ -116,223 +244,294 @@ type cloneArgs struct {
 	cgroup     uint64
 }
 
-// childArgs is everything the child touches, prepared before the fork so
-// that the child allocates nothing.
-type childArgs struct {
-	nsfd      []int
-	nstype    []int
-	retry     []bool // scratch: setns to retry after the user namespace
-	userIdx   int    // index of the user namespace in nsfd, or -1
-	cgroupIdx int    // index of the cgroup namespace, or -1
-	unshare   uintptr
-	wait      bool
-	waitFd    int
-	setid     bool
-	forkAgain bool
-	clone3    cloneArgs
-	useClone3 bool
-	files     []int
-	exe       uintptr
-	empty     *byte
-	argv      []*byte
-	envv      []*byte
-	pipe      int
-	rec       [12]byte
-}
+// Start forks, joins, sets up and execs as Attr says, and returns once
+// the process has called execve (or failed). Precondition: no fd in Files
+// or Namespaces is closed by another goroutine while Start runs.
+func Start(attr *Attr) (_ *Result, retErr error) {
+	if attr.Process == nil && attr.Exe < 0 {
+		return nil, errors.New("rawfork: no executable")
+	}
+	if attr.Process != nil && attr.BecomeRoot {
+		return nil, errors.New("rawfork: BecomeRoot with Process")
+	}
+	a, err := prepare(attr)
+	if err != nil {
+		return nil, err
+	}
+	// The Go runtime raised our soft RLIMIT_NOFILE at start-up
+	// (go.dev/issue/46279); the process we start must get the one we
+	// were given. syscall.Exec puts it back before its execve, which
+	// fails here (no path): what remains is the restored limit.
+	_ = syscall.Exec("", nil, nil)
 
-// Start forks, joins and execs as Attr says, and returns the pid of the
-// process that called execve. The caller waits for it (it is our child in
-// every case). Precondition: no fd in Files or Namespaces is closed by
-// another goroutine while Start runs.
-func Start(attr *Attr) (pid int, retErr error) {
-	if attr.Exe < 0 {
-		return 0, errors.New("rawfork: no executable fd")
-	}
-	if attr.UseCgroupFD && attr.Unshare != 0 {
-		// Namespaces made by unshare must belong to the joined user
-		// namespace, which the clone into a cgroup must come before.
-		return 0, errors.New("rawfork: UseCgroupFD with Unshare is not supported")
-	}
-	empty, err := syscall.BytePtrFromString("")
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, err
+		return nil, os.NewSyscallError("socketpair", err)
 	}
-	argv, err := syscall.SlicePtrFromStrings(attr.Argv)
-	if err != nil {
-		return 0, fmt.Errorf("rawfork: argv: %w", err)
-	}
-	envv, err := syscall.SlicePtrFromStrings(attr.Env)
-	if err != nil {
-		return 0, fmt.Errorf("rawfork: env: %w", err)
-	}
-	a := &childArgs{
-		userIdx:   -1,
-		cgroupIdx: -1,
-		unshare:   attr.Unshare,
-		wait:      attr.AfterUnshare != nil,
-		waitFd:    -1,
-		setid:     attr.BecomeRoot,
-		forkAgain: attr.ForkAgain || attr.UseCgroupFD,
-		useClone3: attr.UseCgroupFD,
-		files:     append([]int(nil), attr.Files...),
-		exe:       uintptr(attr.Exe),
-		empty:     empty,
-		argv:      argv,
-		envv:      envv,
-	}
-	for i, ns := range attr.Namespaces {
-		if ns.Type == unix.CLONE_NEWUSER {
-			if a.userIdx >= 0 {
-				return 0, errors.New("rawfork: two user namespaces")
-			}
-			a.userIdx = i
-		}
-		if ns.Type == unix.CLONE_NEWCGROUP {
-			a.cgroupIdx = i
-		}
-		a.nsfd = append(a.nsfd, ns.Fd)
-		a.nstype = append(a.nstype, ns.Type)
-	}
-	a.retry = make([]bool, len(a.nsfd))
-	if a.useClone3 {
-		// With CLONE_PARENT the exit signal is the caller's own
-		// (SIGCHLD); clone3 wants exit_signal 0 then.
-		a.clone3 = cloneArgs{
-			flags:  unix.CLONE_PARENT | unix.CLONE_INTO_CGROUP,
-			cgroup: uint64(attr.CgroupFD),
-		}
-	}
-
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return 0, os.NewSyscallError("pipe2", err)
-	}
-	a.pipe = p[1]
-	defer unix.Close(p[0])
+	rep := os.NewFile(uintptr(sp[0]), "rawfork-report")
+	defer rep.Close()
+	a.rep = sp[1]
 	// The child reads one byte from wp[0] once it has unshared.
 	var wp [2]int
 	if a.wait {
 		if err := unix.Pipe2(wp[:], unix.O_CLOEXEC); err != nil {
-			unix.Close(p[1])
-			return 0, os.NewSyscallError("pipe2", err)
+			unix.Close(sp[1])
+			return nil, os.NewSyscallError("pipe2", err)
 		}
 		a.waitFd = wp[0]
+		defer unix.Close(wp[1])
 	}
 
 	// The thread that forks must not change under us, and the child
 	// inherits this thread's namespaces and credentials: lock it.
 	runtime.LockOSThread()
+	tid := unix.Gettid()
+	before := threadChildren(tid)
 	syscall.ForkLock.Lock()
-	child, errno := forkChild(a)
+	c1, errno := forkChild(a)
 	syscall.ForkLock.Unlock()
 	runtime.UnlockOSThread()
-	unix.Close(p[1])
+	unix.Close(sp[1])
 	if a.wait {
 		unix.Close(wp[0])
 	}
 	runtime.KeepAlive(a)
 	if errno != 0 {
-		if a.wait {
-			unix.Close(wp[1])
-		}
-		return 0, os.NewSyscallError("clone", errno)
+		return nil, os.NewSyscallError("clone", errno)
 	}
 
-	pid, report, err := readReports(p[0], a.forkAgain, func() error {
-		if err := attr.AfterUnshare(child); err != nil {
-			return err
+	w := &waiter{
+		rep:      rep,
+		c1:       c1,
+		tid:      tid,
+		before:   before,
+		forkAgin: a.forkAgain,
+		check:    attr.Check,
+		pause: func() error {
+			if err := attr.Pause(c1); err != nil {
+				return err
+			}
+			if _, err := unix.Write(wp[1], []byte{0}); err != nil {
+				return fmt.Errorf("rawfork: release child: %w", err)
+			}
+			return nil
+		},
+	}
+	res, err := w.wait()
+	if err != nil {
+		w.killAll()
+		if res != nil && res.Console != nil {
+			res.Console.Close()
 		}
-		if _, err := unix.Write(wp[1], []byte{0}); err != nil {
-			return fmt.Errorf("rawfork: release child: %w", err)
-		}
-		return nil
-	})
-	if a.wait {
-		// A child still waiting (AfterUnshare failed) reads EOF and
-		// exits, so the reaping below cannot block.
-		unix.Close(wp[1])
+		return nil, err
 	}
 	if a.forkAgain {
 		// The first child exits once it has forked the grandchild.
-		reap(child)
+		reap(c1)
 	} else {
-		pid = child
+		res.Pid = c1
 	}
-	if err == nil && report != nil {
-		err = report
-	}
-	if err != nil {
-		if pid > 0 {
-			reap(pid)
+	return res, nil
+}
+
+// waiter is the parent's side of the report socket.
+type waiter struct {
+	rep      *os.File
+	c1       int
+	gc       int // the grandchild, once reported
+	tid      int
+	before   map[int]bool
+	forkAgin bool
+	check    func() error
+	pause    func() error
+}
+
+// wait reads the child's records until EOF, which means that every
+// process holding the socket's other end has exec'd or exited. EOF after
+// a pid record (or none, without ForkAgain) and no error record means
+// execve succeeded. The wait is bounded: see tick.
+func (w *waiter) wait() (*Result, error) {
+	res := &Result{}
+	var report error
+	buf := make([]byte, recLen)
+	oob := make([]byte, unix.CmsgSpace(4))
+	pfd := []unix.PollFd{{Fd: int32(w.rep.Fd()), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, int(tickInterval/time.Millisecond))
+		if err == unix.EINTR {
+			continue
 		}
-		return 0, err
+		if err != nil {
+			return res, os.NewSyscallError("poll", err)
+		}
+		if n == 0 {
+			if err := w.tick(); err != nil {
+				return res, err
+			}
+			continue
+		}
+		m, oobn, _, _, err := unix.Recvmsg(int(w.rep.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("rawfork: read report: %w", err)
+		}
+		fds := rights(oob[:oobn])
+		if m == 0 && oobn == 0 {
+			if report != nil {
+				return res, report
+			}
+			if w.forkAgin && w.gc == 0 {
+				return res, errors.New("rawfork: child exited without reporting")
+			}
+			res.Pid = w.gc
+			return res, nil
+		}
+		if m != recLen {
+			closeAll(fds)
+			return res, fmt.Errorf("rawfork: short report (%d bytes)", m)
+		}
+		kind := binary.LittleEndian.Uint32(buf[0:])
+		v1 := binary.LittleEndian.Uint32(buf[4:])
+		v2 := binary.LittleEndian.Uint32(buf[8:])
+		v3 := binary.LittleEndian.Uint32(buf[12:])
+		switch kind {
+		case recPid:
+			w.gc = int(v1)
+		case recError:
+			if report == nil {
+				report = &Error{Stage: stageNames[v1], Errno: syscall.Errno(v2), Index: int(int32(v3))}
+			}
+		case recWarn:
+			res.Warnings = append(res.Warnings, warning(v1, syscall.Errno(v2), int(int32(v3))))
+		case recConsole:
+			if len(fds) != 1 || res.Console != nil {
+				closeAll(fds)
+				return res, errors.New("rawfork: bad console report")
+			}
+			res.Console = os.NewFile(uintptr(fds[0]), "/dev/ptmx")
+			fds = nil
+		case recPaused:
+			if w.pause == nil {
+				return res, errors.New("rawfork: unexpected pause")
+			}
+			if err := w.pause(); err != nil {
+				return res, err
+			}
+		default:
+			closeAll(fds)
+			return res, fmt.Errorf("rawfork: bad report %d", kind)
+		}
+		closeAll(fds)
 	}
-	return pid, nil
+}
+
+// tick runs when the child has said nothing for a tick: a stopped or
+// traced child is an attack (or a debugger) and is never waited for;
+// Check decides about the rest.
+func (w *waiter) tick() error {
+	for _, pid := range []int{w.c1, w.gc} {
+		if pid <= 0 {
+			continue
+		}
+		if st := procState(pid); st == 'T' || st == 't' {
+			return fmt.Errorf("process %d: %w", pid, ErrStopped)
+		}
+	}
+	if w.check != nil {
+		return w.check()
+	}
+	return nil
+}
+
+// killAll kills and reaps what we started: the first child, the
+// grandchild, and a grandchild whose pid the first child did not get to
+// report (any new child of the thread that forked: CLONE_PARENT makes it
+// that thread's child).
+func (w *waiter) killAll() {
+	pids := []int{w.c1}
+	if w.gc > 0 {
+		pids = append(pids, w.gc)
+	}
+	unix.Kill(w.c1, unix.SIGKILL)
+	reap(w.c1)
+	if w.forkAgin && w.gc == 0 {
+		for pid := range threadChildren(w.tid) {
+			if !w.before[pid] && pid != w.c1 {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	for _, pid := range pids[1:] {
+		unix.Kill(pid, unix.SIGKILL)
+		reap(pid)
+	}
+}
+
+// threadChildren lists the children of thread tid of this process.
+func threadChildren(tid int) map[int]bool {
+	b, _ := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/children")
+	m := map[int]bool{}
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			m[n] = true
+		}
+	}
+	return m
+}
+
+// procState returns the state letter of /proc/PID/stat, or 0.
+func procState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
+}
+
+func warning(stage uint32, e syscall.Errno, idx int) string {
+	if stage == stageAmbient {
+		return fmt.Sprintf("unable to raise ambient capability %s: %v", capName(idx), e)
+	}
+	return fmt.Sprintf("%s: %v", stageNames[stage], e)
+}
+
+func rights(oob []byte) []int {
+	if len(oob) == 0 {
+		return nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil
+	}
+	var fds []int
+	for _, m := range msgs {
+		if f, err := unix.ParseUnixRights(&m); err == nil {
+			fds = append(fds, f...)
+		}
+	}
+	return fds
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 func reap(pid int) {
 	var ws unix.WaitStatus
 	for {
-		_, err := unix.Wait4(pid, &ws, 0, nil)
+		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
 		if err != unix.EINTR {
 			return
 		}
 	}
-}
-
-// readReports reads the child's records until EOF: EOF after a pid record
-// (or none, without ForkAgain) means execve succeeded.
-func readReports(fd int, forkAgain bool, unshared func() error) (pid int, report error, err error) {
-	var buf [12]byte
-	for {
-		n, rerr := readFull(fd, buf[:])
-		if n == 0 && rerr == nil {
-			if forkAgain && pid == 0 && report == nil {
-				return 0, nil, errors.New("rawfork: child exited without reporting")
-			}
-			return pid, report, nil
-		}
-		if rerr != nil {
-			return pid, nil, fmt.Errorf("rawfork: read report: %w", rerr)
-		}
-		kind := binary.LittleEndian.Uint32(buf[0:])
-		v1 := binary.LittleEndian.Uint32(buf[4:])
-		v2 := binary.LittleEndian.Uint32(buf[8:])
-		switch kind {
-		case recPid:
-			pid = int(v1)
-		case recError:
-			report = fmt.Errorf("%s: %w", stageNames[v1], syscall.Errno(v2))
-		case recUnshared:
-			if err := unshared(); err != nil {
-				// Start closes the wait pipe, and the child exits.
-				return pid, nil, err
-			}
-		default:
-			return pid, nil, fmt.Errorf("rawfork: bad report %d", kind)
-		}
-	}
-}
-
-func readFull(fd int, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := unix.Read(fd, b[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return n, err
-		}
-		if m == 0 {
-			if n == 0 {
-				return 0, nil
-			}
-			return n, errors.New("short record")
-		}
-		n += m
-	}
-	return n, nil
 }
 
 // Implemented in the runtime; exported to package syscall for its own
@@ -347,14 +546,22 @@ func runtime_AfterFork()
 //go:linkname runtime_AfterForkInChild syscall.runtime_AfterForkInChild
 func runtime_AfterForkInChild()
 
-// forkChild forks; in the parent it returns the child's pid. The child
-// never returns from it.
+// forkChild forks (clone3 into a cgroup, or clone); in the parent it
+// returns the child's pid. The child never returns from it.
 //
 //go:norace
 //go:nosplit
 func forkChild(a *childArgs) (pid int, errno syscall.Errno) {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+	)
 	runtime_BeforeFork()
-	r1, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	if a.useClone3 {
+		r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone3)), unsafe.Sizeof(a.clone3), 0)
+	} else {
+		r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	}
 	if e != 0 || r1 != 0 {
 		runtime_AfterFork()
 		return int(r1), e
@@ -363,215 +570,4 @@ func forkChild(a *childArgs) (pid int, errno syscall.Errno) {
 	runtime_AfterForkInChild()
 	childMain(a)
 	return 0, 0 // not reached
-}
-
-// report writes one record; it must not allocate.
-//
-//go:norace
-//go:nosplit
-func report(a *childArgs, kind, v1, v2 uint32) {
-	put32(a.rec[0:4], kind)
-	put32(a.rec[4:8], v1)
-	put32(a.rec[8:12], v2)
-	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.pipe), uintptr(unsafe.Pointer(&a.rec[0])), 12)
-}
-
-//go:nosplit
-func put32(b []byte, v uint32) {
-	b[0] = byte(v)
-	b[1] = byte(v >> 8)
-	b[2] = byte(v >> 16)
-	b[3] = byte(v >> 24)
-}
-
-//go:norace
-//go:nosplit
-func fail(a *childArgs, stage uint32, e syscall.Errno) {
-	report(a, recError, stage, uint32(e))
-	for {
-		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 253, 0, 0)
-	}
-}
-
-// joinUser joins the user namespace, then the namespaces pass 1 could
-// not join without it.
-//
-//go:norace
-//go:nosplit
-func joinUser(a *childArgs) {
-	var (
-		i int
-		e syscall.Errno
-	)
-	if a.userIdx < 0 {
-		return
-	}
-	if e = setns(a.nsfd[a.userIdx], a.nstype[a.userIdx]); e != 0 {
-		fail(a, stageSetns, e)
-	}
-	for i = 0; i < len(a.nsfd); i++ {
-		if a.retry[i] {
-			if e = setns(a.nsfd[i], a.nstype[i]); e != 0 {
-				fail(a, stageSetns, e)
-			}
-		}
-	}
-}
-
-//go:norace
-//go:nosplit
-func setns(fd, typ int) syscall.Errno {
-	_, _, e := syscall.RawSyscall(unix.SYS_SETNS, uintptr(fd), uintptr(typ), 0)
-	return e
-}
-
-// childMain runs in the forked child. Everything it uses was allocated by
-// Start; it calls only nosplit functions and raw system calls.
-//
-//go:norace
-//go:nosplit
-func childMain(a *childArgs) {
-	var (
-		i      int
-		e      syscall.Errno
-		r1     uintptr
-		nextfd int
-	)
-	// Pass 1: every namespace but the user one, and but the cgroup one
-	// when cloning into a cgroup: clone3 CLONE_INTO_CGROUP must still run
-	// with our host credentials and cgroup namespace, or the kernel
-	// refuses the move (EACCES in the user namespace; ENOENT in the
-	// cgroup namespace, whose root our cgroup is not under). EPERM may
-	// mean the namespace is owned by the user namespace not joined yet:
-	// it is retried after that one.
-	for i = 0; i < len(a.nsfd); i++ {
-		if i == a.userIdx || (i == a.cgroupIdx && a.useClone3) {
-			continue
-		}
-		e = setns(a.nsfd[i], a.nstype[i])
-		if e == syscall.EPERM && a.userIdx >= 0 {
-			a.retry[i] = true
-			continue
-		}
-		if e != 0 {
-			fail(a, stageSetns, e)
-		}
-	}
-	// Namespaces made by unshare belong to the user namespace we are in
-	// then: join it first (unless it must wait for the clone3 above).
-	if !a.useClone3 {
-		joinUser(a)
-	}
-	if a.unshare != 0 {
-		if _, _, e = syscall.RawSyscall(syscall.SYS_UNSHARE, a.unshare, 0, 0); e != 0 {
-			fail(a, stageUnshare, e)
-		}
-	}
-	if a.wait {
-		report(a, recUnshared, 0, 0)
-		r1, _, e = syscall.RawSyscall(syscall.SYS_READ, uintptr(a.waitFd), uintptr(unsafe.Pointer(&a.rec[0])), 1)
-		if e != 0 {
-			fail(a, stageWait, e)
-		}
-		if r1 != 1 {
-			// The parent gave up; it has its own error to report.
-			for {
-				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 253, 0, 0)
-			}
-		}
-	}
-	if a.forkAgain {
-		if a.useClone3 {
-			r1, _, e = syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&a.clone3)), unsafe.Sizeof(a.clone3), 0)
-		} else {
-			r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(unix.CLONE_PARENT), 0, 0, 0, 0, 0)
-		}
-		if e != 0 {
-			fail(a, stageFork, e)
-		}
-		if r1 != 0 {
-			// The first child: tell the parent who will exec, and go.
-			report(a, recPid, uint32(r1), 0)
-			for {
-				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-			}
-		}
-	}
-	if a.useClone3 {
-		if a.cgroupIdx >= 0 {
-			e = setns(a.nsfd[a.cgroupIdx], a.nstype[a.cgroupIdx])
-			if e == syscall.EPERM && a.userIdx >= 0 {
-				a.retry[a.cgroupIdx] = true
-			} else if e != 0 {
-				fail(a, stageSetns, e)
-			}
-		}
-		joinUser(a)
-	}
-	if a.setid {
-		// setgroups may be denied in the user namespace
-		// (/proc/PID/setgroups "deny"); that is not fatal.
-		syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0)
-		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESGID, 0, 0, 0); e != 0 {
-			fail(a, stageSetid, e)
-		}
-		if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
-			fail(a, stageSetid, e)
-		}
-	}
-
-	// Move every fd we keep above all the targets first, so that placing
-	// fd i never overwrites a source still to be placed (as the standard
-	// library does). nextfd starts above every fd we know of.
-	nextfd = len(a.files)
-	for i = 0; i < len(a.files); i++ {
-		if a.files[i] >= nextfd {
-			nextfd = a.files[i] + 1
-		}
-	}
-	if int(a.exe) >= nextfd {
-		nextfd = int(a.exe) + 1
-	}
-	if a.pipe >= nextfd {
-		nextfd = a.pipe + 1
-	}
-	if a.pipe < len(a.files) {
-		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.pipe), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
-			fail(a, stageDup, e)
-		}
-		a.pipe = nextfd
-		nextfd++
-	}
-	if int(a.exe) < len(a.files) {
-		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, a.exe, uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
-			fail(a, stageDup, e)
-		}
-		a.exe = uintptr(nextfd)
-		nextfd++
-	}
-	for i = 0; i < len(a.files); i++ {
-		if a.files[i] >= 0 && a.files[i] < len(a.files) {
-			if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.files[i]), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
-				fail(a, stageDup, e)
-			}
-			a.files[i] = nextfd
-			nextfd++
-		}
-	}
-	for i = 0; i < len(a.files); i++ {
-		if a.files[i] < 0 {
-			syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
-			continue
-		}
-		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.files[i]), uintptr(i), 0); e != 0 {
-			fail(a, stageDup, e)
-		}
-	}
-
-	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, a.exe,
-		uintptr(unsafe.Pointer(a.empty)),
-		uintptr(unsafe.Pointer(&a.argv[0])),
-		uintptr(unsafe.Pointer(&a.envv[0])),
-		unix.AT_EMPTY_PATH, 0)
-	fail(a, stageExec, e)
 }

@@ -87,11 +87,12 @@ func runIn(t *testing.T, attr *Attr, script string) (string, int) {
 	attr.Files = []int{0, int(w.Fd()), 2}
 	attr.Argv = []string{"sh", "-c", script}
 	attr.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	pid, err := Start(attr)
+	res, err := Start(attr)
 	w.Close()
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	pid := res.Pid
 	out, _ := readAll(r)
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {

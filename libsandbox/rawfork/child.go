@@ -1,0 +1,741 @@
+package rawfork
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// childArgs is everything the child touches, prepared before the fork so
+// that the child allocates nothing.
+type childArgs struct {
+	ppid      uintptr // our pid: the first child checks it still has us
+	nsfd      []int
+	nstype    []int
+	retry     []bool // scratch: setns to retry after the user namespace
+	userIdx   int    // index of the user namespace in nsfd, or -1
+	unshare   uintptr
+	wait      bool
+	waitFd    int
+	setid     bool
+	forkAgain bool
+	clone3    cloneArgs
+	useClone3 bool
+	files     []int
+	exe       int // -1 with a process
+	empty     *byte
+	argv      []*byte
+	envv      []*byte
+	rep       int
+	rec       [recLen]byte
+	p         *procArgs
+}
+
+func prepare(attr *Attr) (*childArgs, error) {
+	empty, err := syscall.BytePtrFromString("")
+	if err != nil {
+		return nil, err
+	}
+	argv, err := syscall.SlicePtrFromStrings(attr.Argv)
+	if err != nil {
+		return nil, fmt.Errorf("rawfork: argv: %w", err)
+	}
+	envv, err := syscall.SlicePtrFromStrings(attr.Env)
+	if err != nil {
+		return nil, fmt.Errorf("rawfork: env: %w", err)
+	}
+	a := &childArgs{
+		ppid:      uintptr(os.Getpid()),
+		userIdx:   -1,
+		unshare:   attr.Unshare,
+		wait:      attr.Pause != nil,
+		waitFd:    -1,
+		setid:     attr.BecomeRoot,
+		forkAgain: attr.ForkAgain,
+		useClone3: attr.UseCgroupFD,
+		files:     append([]int(nil), attr.Files...),
+		exe:       attr.Exe,
+		empty:     empty,
+		argv:      argv,
+		envv:      envv,
+	}
+	if attr.Process != nil {
+		a.exe = -1
+		if a.p, err = prepareProcess(attr.Process); err != nil {
+			return nil, err
+		}
+		if a.p.terminal && len(a.files) < 3 {
+			return nil, errors.New("rawfork: a terminal needs stdio in Files")
+		}
+	}
+	for i, ns := range attr.Namespaces {
+		if ns.Type == unix.CLONE_NEWUSER {
+			if a.userIdx >= 0 {
+				return nil, errors.New("rawfork: two user namespaces")
+			}
+			a.userIdx = i
+		}
+		a.nsfd = append(a.nsfd, ns.Fd)
+		a.nstype = append(a.nstype, ns.Type)
+	}
+	a.retry = make([]bool, len(a.nsfd))
+	if a.useClone3 {
+		a.clone3 = cloneArgs{
+			flags:      unix.CLONE_INTO_CGROUP,
+			exitSignal: uint64(unix.SIGCHLD),
+			cgroup:     uint64(attr.CgroupFD),
+		}
+	}
+	return a, nil
+}
+
+// atFdcwd is AT_FDCWD (-100) as a system call argument.
+const atFdcwd = ^uintptr(99)
+
+// report sends one record; it must not allocate.
+//
+//go:norace
+//go:nosplit
+func report(a *childArgs, kind, v1, v2, v3 uint32) {
+	put32(a.rec[0:4], kind)
+	put32(a.rec[4:8], v1)
+	put32(a.rec[8:12], v2)
+	put32(a.rec[12:16], v3)
+	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.rep), uintptr(unsafe.Pointer(&a.rec[0])), recLen)
+}
+
+//go:nosplit
+func put32(b []byte, v uint32) {
+	b[0] = byte(v)
+	b[1] = byte(v >> 8)
+	b[2] = byte(v >> 16)
+	b[3] = byte(v >> 24)
+}
+
+//go:norace
+//go:nosplit
+func exit(code uintptr) {
+	for {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, code, 0, 0)
+	}
+}
+
+//go:norace
+//go:nosplit
+func fail(a *childArgs, stage uint32, e syscall.Errno, idx int) {
+	report(a, recError, stage, uint32(e), uint32(idx))
+	exit(253)
+}
+
+//go:norace
+//go:nosplit
+func prctl(op, arg uintptr) syscall.Errno {
+	_, _, e := syscall.RawSyscall6(syscall.SYS_PRCTL, op, arg, 0, 0, 0, 0)
+	return e
+}
+
+//go:norace
+//go:nosplit
+func setns(fd, typ int) syscall.Errno {
+	_, _, e := syscall.RawSyscall(unix.SYS_SETNS, uintptr(fd), uintptr(typ), 0)
+	return e
+}
+
+// childMain runs in the forked child. Everything it uses was allocated by
+// Start; it calls only nosplit functions and raw system calls. The order
+// of the steps is the security argument of the package comment.
+//
+//go:norace
+//go:nosplit
+func childMain(a *childArgs) {
+	protect(a)
+	if a.p != nil {
+		hostWrites(a)
+	}
+	joinAll(a)
+	if a.wait {
+		pause(a)
+	}
+	if a.p != nil {
+		setupProcess(a)
+	}
+	if a.setid {
+		becomeRoot(a)
+	}
+	layout(a)
+	if a.p != nil && a.p.early {
+		loadFilterEarly(a)
+	}
+	if a.forkAgain {
+		forkAgain(a)
+	}
+	if a.p != nil {
+		execProcess(a)
+	}
+	execExe(a)
+}
+
+// protect makes the first child non-dumpable before it joins anything
+// (ptrace, /proc/PID/fd and /proc/PID/mem need CAP_SYS_PTRACE over the
+// owner of its memory then) and ties its life to ours: a runtime killed
+// mid-way leaves no child going on alone with our fds.
+//
+//go:norace
+//go:nosplit
+func protect(a *childArgs) {
+	var (
+		e  syscall.Errno
+		r1 uintptr
+	)
+	if e = prctl(unix.PR_SET_DUMPABLE, 0); e != 0 {
+		fail(a, stageDumpable, e, 0)
+	}
+	prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL))
+	r1, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+	if r1 != a.ppid {
+		exit(253)
+	}
+}
+
+// writeFile opens path (relative to the cwd, which is ours: the host's)
+// and writes val; it returns the errno.
+//
+//go:norace
+//go:nosplit
+func writeFile(path *byte, val []byte) syscall.Errno {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+		fd uintptr
+	)
+	r1, _, e = syscall.RawSyscall6(syscall.SYS_OPENAT, atFdcwd, uintptr(unsafe.Pointer(path)), uintptr(unix.O_WRONLY|unix.O_CLOEXEC), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	fd = r1
+	_, _, e = syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&val[0])), uintptr(len(val)))
+	syscall.RawSyscall(syscall.SYS_CLOSE, fd, 0, 0)
+	return e
+}
+
+// hostWrites does what must go through the host's /proc: we have joined
+// nothing yet, so /proc/self is ours and the container cannot stand in
+// for it (CVE-2019-16884).
+//
+//go:norace
+//go:nosplit
+func hostWrites(a *childArgs) {
+	var (
+		i, j int
+		e    syscall.Errno
+	)
+	p := a.p
+	if p.oomPath != nil {
+		if e = writeFile(p.oomPath, p.oomVal); e != 0 {
+			fail(a, stageOOM, e, 0)
+		}
+	}
+	for i = 0; i < len(p.labels); i++ {
+		e = syscall.ENOENT
+		for j = 0; j < len(p.labels[i].paths) && e == syscall.ENOENT; j++ {
+			e = writeFile(p.labels[i].paths[j], p.labels[i].val)
+		}
+		if e != 0 {
+			fail(a, stageLabel, e, i)
+		}
+	}
+}
+
+// joinAll joins the namespaces, the user namespace last (see Attr), and
+// unshares.
+//
+//go:norace
+//go:nosplit
+func joinAll(a *childArgs) {
+	var (
+		i int
+		e syscall.Errno
+	)
+	// Pass 1: every namespace but the user one. EPERM may mean the
+	// namespace is owned by the user namespace not joined yet: it is
+	// retried after that one.
+	for i = 0; i < len(a.nsfd); i++ {
+		if i == a.userIdx {
+			continue
+		}
+		e = setns(a.nsfd[i], a.nstype[i])
+		if e == syscall.EPERM && a.userIdx >= 0 {
+			a.retry[i] = true
+			continue
+		}
+		if e != 0 {
+			fail(a, stageSetns, e, i)
+		}
+	}
+	if a.userIdx >= 0 {
+		if e = setns(a.nsfd[a.userIdx], a.nstype[a.userIdx]); e != 0 {
+			fail(a, stageSetns, e, a.userIdx)
+		}
+		for i = 0; i < len(a.nsfd); i++ {
+			if a.retry[i] {
+				if e = setns(a.nsfd[i], a.nstype[i]); e != 0 {
+					fail(a, stageSetns, e, i)
+				}
+			}
+		}
+	}
+	// Namespaces made by unshare belong to the user namespace we are
+	// in now.
+	if a.unshare != 0 {
+		if _, _, e = syscall.RawSyscall(syscall.SYS_UNSHARE, a.unshare, 0, 0); e != 0 {
+			fail(a, stageUnshare, e, 0)
+		}
+	}
+}
+
+// pause tells the parent we have joined and unshared, and waits for its
+// byte (Attr.Pause).
+//
+//go:norace
+//go:nosplit
+func pause(a *childArgs) {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+	)
+	report(a, recPaused, 0, 0, 0)
+	r1, _, e = syscall.RawSyscall(syscall.SYS_READ, uintptr(a.waitFd), uintptr(unsafe.Pointer(&a.rec[0])), 1)
+	if e != 0 {
+		fail(a, stageWait, e, 0)
+	}
+	if r1 != 1 {
+		// The parent gave up; it has its own error to report.
+		exit(253)
+	}
+}
+
+// setupProcess makes the first child the user's process but for the
+// exec: everything privileged happens here, where no process of the
+// container can reach us.
+//
+//go:norace
+//go:nosplit
+func setupProcess(a *childArgs) {
+	var (
+		i int
+		e syscall.Errno
+	)
+	p := a.p
+	if p.hugePagesOn {
+		if e = prctl(unix.PR_SET_THP_DISABLE, 0); e != 0 {
+			fail(a, stageHugePages, e, 0)
+		}
+	}
+	for i = 0; i < len(p.rlimits); i++ {
+		if _, _, e = syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, p.rlimits[i].res, uintptr(unsafe.Pointer(&p.rlimits[i].lim)), 0, 0, 0); e != 0 {
+			fail(a, stageRlimit, e, i)
+		}
+	}
+	if p.terminal {
+		openConsole(a)
+	}
+	if p.cwd != nil {
+		enterCwd(a)
+	}
+	setCreds(a)
+	if p.cwdLater {
+		if _, _, e = syscall.RawSyscall(syscall.SYS_FCHDIR, uintptr(p.cwdFd), 0, 0); e != 0 {
+			fail(a, stageChdir, e, 0)
+		}
+	}
+	if p.cwdFd >= 0 {
+		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(p.cwdFd), 0, 0)
+		p.cwdFd = -1
+	}
+	setCaps(a)
+	if p.nnp {
+		if e = prctl(unix.PR_SET_NO_NEW_PRIVS, 1); e != 0 {
+			fail(a, stageNoNewPrivs, e, 0)
+		}
+	}
+	syscall.RawSyscall(syscall.SYS_UMASK, p.umask, 0, 0)
+	// A change of ids resets the dumpable flag to fs.suid_dumpable,
+	// which may be 2; the grandchild must inherit 0.
+	if e = prctl(unix.PR_SET_DUMPABLE, 0); e != 0 {
+		fail(a, stageDumpable, e, 0)
+	}
+}
+
+// openConsole makes the pty in the container's devpts: /dev/ptmx resolved
+// in the container's root (we have joined its mount namespace, whose root
+// is our root and cwd), and checked to be a ptmx before it is used; the
+// peer becomes stdio and is given to the user; the master goes to the
+// parent.
+//
+//go:norace
+//go:nosplit
+func openConsole(a *childArgs) {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+		i  int
+	)
+	p := a.p
+	r1, _, e = syscall.RawSyscall6(unix.SYS_OPENAT2, atFdcwd, uintptr(unsafe.Pointer(p.ptmx)), uintptr(unsafe.Pointer(&p.howTTY)), unsafe.Sizeof(p.howTTY), 0, 0)
+	if e != 0 {
+		fail(a, stageConsole, e, 0)
+	}
+	p.master = int(r1)
+	if _, _, e = syscall.RawSyscall(syscall.SYS_FSTAT, uintptr(p.master), uintptr(unsafe.Pointer(&p.stat)), 0); e != 0 {
+		fail(a, stageConsole, e, 1)
+	}
+	// /dev/ptmx and devpts's own ptmx are both char 5:2.
+	if p.stat.Mode&syscall.S_IFMT != syscall.S_IFCHR || p.stat.Rdev != 5<<8|2 {
+		fail(a, stageConsole, syscall.ENOTTY, 1)
+	}
+	if _, _, e = syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(p.master), syscall.F_SETFL, 0); e != 0 {
+		fail(a, stageConsole, e, 2)
+	}
+	p.zero = 0
+	if _, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(p.master), uintptr(unix.TIOCSPTLCK), uintptr(unsafe.Pointer(&p.zero))); e != 0 {
+		fail(a, stageConsole, e, 3)
+	}
+	// TIOCGPTPEER opens the peer of exactly this master, with no path
+	// lookup the container could race.
+	r1, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(p.master), uintptr(unix.TIOCGPTPEER), uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if e != 0 {
+		fail(a, stageConsole, e, 4)
+	}
+	p.slave = int(r1)
+	// The user's terminal is the user's: `tty`, and /dev/stdout opened
+	// by name, work for a user other than root (as with runc).
+	if _, _, e = syscall.RawSyscall(syscall.SYS_FCHOWN, uintptr(p.slave), p.uid, p.gid); e != 0 {
+		fail(a, stageConsole, e, 5)
+	}
+	p.iov.Base = &a.rec[0]
+	p.iov.SetLen(recLen)
+	*(*int32)(unsafe.Pointer(&p.oob[unix.CmsgLen(0)])) = int32(p.master)
+	put32(a.rec[0:4], recConsole)
+	put32(a.rec[4:8], 0)
+	put32(a.rec[8:12], 0)
+	put32(a.rec[12:16], 0)
+	if _, _, e = syscall.RawSyscall(syscall.SYS_SENDMSG, uintptr(a.rep), uintptr(unsafe.Pointer(&p.msg)), 0); e != 0 {
+		fail(a, stageConsole, e, 6)
+	}
+	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(p.master), 0, 0)
+	p.master = -1
+	for i = 0; i < 3; i++ {
+		a.files[i] = p.slave
+	}
+}
+
+// enterCwd opens the cwd inside the container's root and enters it as
+// root; if root may not (EACCES, EPERM: a directory only its user may
+// search, say on NFS), setupProcess enters it after the ids change.
+//
+//go:norace
+//go:nosplit
+func enterCwd(a *childArgs) {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+	)
+	p := a.p
+	r1, _, e = syscall.RawSyscall6(unix.SYS_OPENAT2, atFdcwd, uintptr(unsafe.Pointer(p.cwd)), uintptr(unsafe.Pointer(&p.howCwd)), unsafe.Sizeof(p.howCwd), 0, 0)
+	if e != 0 {
+		fail(a, stageCwd, e, 0)
+	}
+	p.cwdFd = int(r1)
+	_, _, e = syscall.RawSyscall(syscall.SYS_FCHDIR, uintptr(p.cwdFd), 0, 0)
+	if e == syscall.EACCES || e == syscall.EPERM {
+		p.cwdLater = true
+	} else if e != 0 {
+		fail(a, stageChdir, e, 0)
+	}
+}
+
+// setCreds drops the bounding set while we still have CAP_SETPCAP, then
+// takes the user's groups and ids keeping the permitted set for setCaps.
+// These calls change this thread only, which is the whole process here.
+//
+//go:norace
+//go:nosplit
+func setCreds(a *childArgs) {
+	var (
+		i int
+		e syscall.Errno
+	)
+	p := a.p
+	for i = 0; i <= p.lastCap; i++ {
+		if p.bounding&(1<<uint(i)) != 0 {
+			continue
+		}
+		if e = prctl(unix.PR_CAPBSET_DROP, uintptr(i)); e != 0 && e != syscall.EINVAL {
+			fail(a, stageBounding, e, i)
+		}
+	}
+	if e = prctl(unix.PR_SET_KEEPCAPS, 1); e != 0 {
+		fail(a, stageKeepCaps, e, 0)
+	}
+	_, _, e = syscall.RawSyscall(syscall.SYS_SETGROUPS, uintptr(p.ngroups), uintptr(unsafe.Pointer(&p.groups[0])), 0)
+	// In a user namespace whose setgroups is "deny", only an empty list
+	// is refused harmlessly.
+	if e != 0 && !(e == syscall.EPERM && p.ngroups == 0) {
+		fail(a, stageSetgroups, e, 0)
+	}
+	if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESGID, p.gid, p.gid, p.gid); e != 0 {
+		fail(a, stageSetgid, e, 0)
+	}
+	if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, p.uid, p.uid, p.uid); e != 0 {
+		fail(a, stageSetuid, e, 0)
+	}
+	if e = prctl(unix.PR_SET_KEEPCAPS, 0); e != 0 {
+		fail(a, stageKeepCaps, e, 0)
+	}
+}
+
+// setCaps sets the effective, permitted and inheritable sets (plus
+// CAP_SYS_ADMIN for an early filter, see procArgs) and raises the ambient
+// ones; one that cannot be raised is a warning, as runc and crun have it.
+//
+//go:norace
+//go:nosplit
+func setCaps(a *childArgs) {
+	var (
+		i int
+		e syscall.Errno
+	)
+	p := a.p
+	if p.early {
+		_, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capAdmin[0])), 0)
+	} else {
+		_, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0)
+	}
+	if e != 0 {
+		fail(a, stageCapset, e, 0)
+	}
+	if e = prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL); e != 0 && e != syscall.EINVAL {
+		fail(a, stageAmbient, e, -1)
+	}
+	for i = 0; i <= p.lastCap; i++ {
+		if p.ambient&(1<<uint(i)) == 0 {
+			continue
+		}
+		_, _, e = syscall.RawSyscall6(syscall.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0, 0)
+		if e != 0 {
+			report(a, recWarn, stageAmbient, uint32(e), uint32(i))
+		}
+	}
+}
+
+// becomeRoot: see Attr.BecomeRoot.
+//
+//go:norace
+//go:nosplit
+func becomeRoot(a *childArgs) {
+	var e syscall.Errno
+	// setgroups may be denied in the user namespace
+	// (/proc/PID/setgroups "deny"); that is not fatal.
+	syscall.RawSyscall(syscall.SYS_SETGROUPS, 0, 0, 0)
+	if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESGID, 0, 0, 0); e != 0 {
+		fail(a, stageSetid, e, 0)
+	}
+	if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, 0, 0, 0); e != 0 {
+		fail(a, stageSetid, e, 0)
+	}
+}
+
+// layout places Files at 0, 1, 2... and closes every other fd but the
+// report socket and the executable: the process that execs (visible in
+// the container, if it is the grandchild) holds nothing else of ours.
+//
+//go:norace
+//go:nosplit
+func layout(a *childArgs) {
+	var (
+		i      int
+		e      syscall.Errno
+		nextfd int
+		lo, hi int
+	)
+	// Move every fd we keep above all the targets first, so that placing
+	// fd i never overwrites a source still to be placed (as the standard
+	// library does). nextfd starts above every fd we know of.
+	nextfd = len(a.files)
+	for i = 0; i < len(a.files); i++ {
+		if a.files[i] >= nextfd {
+			nextfd = a.files[i] + 1
+		}
+	}
+	if a.exe >= nextfd {
+		nextfd = a.exe + 1
+	}
+	if a.rep >= nextfd {
+		nextfd = a.rep + 1
+	}
+	if a.rep < len(a.files) {
+		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.rep), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
+			fail(a, stageDup, e, -1)
+		}
+		a.rep = nextfd
+		nextfd++
+	}
+	if a.exe >= 0 && a.exe < len(a.files) {
+		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.exe), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
+			fail(a, stageDup, e, -1)
+		}
+		a.exe = nextfd
+		nextfd++
+	}
+	for i = 0; i < len(a.files); i++ {
+		if a.files[i] >= 0 && a.files[i] < len(a.files) {
+			if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.files[i]), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
+				fail(a, stageDup, e, i)
+			}
+			a.files[i] = nextfd
+			nextfd++
+		}
+	}
+	for i = 0; i < len(a.files); i++ {
+		if a.files[i] < 0 {
+			syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
+			continue
+		}
+		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.files[i]), uintptr(i), 0); e != 0 {
+			fail(a, stageDup, e, i)
+		}
+	}
+	// Close everything from len(files) up but rep and exe (both above
+	// len(files) by now): [n, lo-1], [lo+1, hi-1], [hi+1, ~0].
+	lo, hi = a.rep, a.exe
+	if hi < 0 {
+		hi = lo
+	} else if hi < lo {
+		lo, hi = hi, lo
+	}
+	closeRange(a, len(a.files), lo-1)
+	closeRange(a, lo+1, hi-1)
+	closeRange(a, hi+1, -1)
+}
+
+// closeRange closes [first, last] (last -1: to the end).
+//
+//go:norace
+//go:nosplit
+func closeRange(a *childArgs, first, last int) {
+	var e syscall.Errno
+	if last >= 0 && last < first {
+		return
+	}
+	if _, _, e = syscall.RawSyscall(unix.SYS_CLOSE_RANGE, uintptr(first), uintptr(last), 0); e != 0 {
+		fail(a, stageClose, e, first)
+	}
+}
+
+// loadFilterEarly loads the seccomp filter with the CAP_SYS_ADMIN setCaps
+// kept for it, then drops that (see procArgs.early). From here the
+// user's filter applies to us: what follows is capset, clone, write (the
+// pid report), setsid, ioctl (with a terminal) and execve.
+//
+//go:norace
+//go:nosplit
+func loadFilterEarly(a *childArgs) {
+	var e syscall.Errno
+	p := a.p
+	if _, _, e = syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.fflags, uintptr(unsafe.Pointer(&p.fprog))); e != 0 {
+		fail(a, stageSeccomp, e, 0)
+	}
+	if _, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0); e != 0 {
+		fail(a, stageCapset, e, 1)
+	}
+}
+
+// forkAgain forks the grandchild into the pid namespace we joined or made;
+// the first child reports its pid and exits.
+//
+//go:norace
+//go:nosplit
+func forkAgain(a *childArgs) {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+	)
+	// With CLONE_PARENT the child's exit signal is ours (SIGCHLD): it is
+	// the parent's child, reaped like any other.
+	r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(unix.CLONE_PARENT), 0, 0, 0, 0, 0)
+	if e != 0 {
+		fail(a, stageFork, e, 0)
+	}
+	if r1 != 0 {
+		report(a, recPid, uint32(r1), 0, 0)
+		exit(0)
+	}
+}
+
+// execProcess is the last step of the user's process: a session of its
+// own (no process of the container may reach the caller's terminal:
+// TIOCSTI needs it to be the controlling one, CVE-2016-10124), the
+// console as controlling terminal, the filter, and execve of each
+// candidate path in turn.
+//
+//go:norace
+//go:nosplit
+func execProcess(a *childArgs) {
+	var (
+		i int
+		e syscall.Errno
+	)
+	p := a.p
+	if _, _, e = syscall.RawSyscall(syscall.SYS_SETSID, 0, 0, 0); e != 0 {
+		fail(a, stageSetsid, e, 0)
+	}
+	if p.terminal {
+		if _, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, 0, uintptr(syscall.TIOCSCTTY), 0); e != 0 {
+			fail(a, stageCtty, e, 0)
+		}
+	}
+	if p.hasFilter && !p.early {
+		if _, _, e = syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.fflags, uintptr(unsafe.Pointer(&p.fprog))); e != 0 {
+			fail(a, stageSeccomp, e, 0)
+		}
+	}
+	p.bestErr = 0
+	p.bestIdx = 0
+	for i = 0; i < len(p.paths); i++ {
+		_, _, e = syscall.RawSyscall(syscall.SYS_EXECVE,
+			uintptr(unsafe.Pointer(p.paths[i])),
+			uintptr(unsafe.Pointer(&a.argv[0])),
+			uintptr(unsafe.Pointer(&a.envv[0])))
+		switch e {
+		case syscall.ENOENT, syscall.ENOTDIR:
+			if p.bestErr == 0 {
+				p.bestErr, p.bestIdx = e, i
+			}
+		case syscall.EACCES:
+			if p.bestErr != syscall.EACCES {
+				p.bestErr, p.bestIdx = e, i
+			}
+		default:
+			fail(a, stageExec, e, i)
+		}
+	}
+	fail(a, stageExec, p.bestErr, p.bestIdx)
+}
+
+// execExe execs the runtime binary (create's init).
+//
+//go:norace
+//go:nosplit
+func execExe(a *childArgs) {
+	var e syscall.Errno
+	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, uintptr(a.exe),
+		uintptr(unsafe.Pointer(a.empty)),
+		uintptr(unsafe.Pointer(&a.argv[0])),
+		uintptr(unsafe.Pointer(&a.envv[0])),
+		unix.AT_EMPTY_PATH, 0)
+	fail(a, stageExec, e, 0)
+}

