@@ -201,7 +201,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	defer func() {
 		if retErr != nil {
 			child.Kill()
-			child.Wait()
+			rawfork.ReapKilled(res.Pid)
 		}
 	}()
 	ep := &ExecProcess{Process: child}

@@ -465,7 +465,23 @@ func (w *waiter) killAll() {
 	}
 	for _, pid := range pids[1:] {
 		unix.Kill(pid, unix.SIGKILL)
-		reap(pid)
+		ReapKilled(pid)
+	}
+}
+
+// ReapKilled reaps a process we have just killed, for up to a second: a
+// process of the container may be tracing it, and then its zombie goes to
+// the tracer first, which may keep it as long as it likes (a wait here
+// without a bound would be the container's to hold). One not reaped in
+// time is left to whoever inherits it when we exit.
+func ReapKilled(pid int) {
+	var ws unix.WaitStatus
+	for i := 0; i < 100; i++ {
+		n, err := unix.Wait4(pid, &ws, unix.WNOHANG|unix.WALL, nil)
+		if n == pid || (err != nil && err != unix.EINTR) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -694,3 +694,133 @@ host_disk() {
 	[ "$(stat -c '%a %u:%g' "$BUNDLE/hostfile")" = "600 0:0" ]
 	[ "$(cat "$BUNDLE/hostfile")" = secret ]
 }
+
+# --- issue 11: a hostile container against the processes the runtime sends in ---
+
+# grab_report FILE shows the report of `payload stopgrab` and checks that
+# the attacker caught at least one runtime process (or the test proves
+# nothing) and that no fd it stole led to the host.
+grab_report() {
+	echo "attacker's report:"
+	cat "$1"
+	grep -q '^watched ' "$1" || fail "no report"
+	grep -q '^runtime ' "$1" || fail "caught no runtime process: the test proves nothing"
+	if grep 'host=yes' "$1"; then fail "an fd of a runtime process led to the host"; fi
+}
+
+# exec_attacked ID N runs `exec -d ID true` N times while stopgrab
+# watches, each killed after 10 s, and prints each exec's outcome; HUNG
+# counts those that took that long (the caller checks it once the
+# attacker's report is shown). Detached: the runtime returns once the
+# process has exec'd, and waits for nothing of the user's process, which
+# the attacker may well keep stopped.
+exec_attacked() {
+	local i s
+	HUNG=0
+	for ((i = 0; i < $2; i++)); do
+		SECONDS=0
+		s=0
+		SR_TIMEOUT=10 sr exec -d "$1" true </dev/null >"$BUNDLE/exec.$i" 2>&1 || s=$?
+		echo "exec $i: status $s after ${SECONDS}s: $(cat "$BUNDLE/exec.$i")"
+		if ((SECONDS >= 10)); then HUNG=$((HUNG + 1)); fi
+	done
+}
+
+@test "exec: a container with CAP_SYS_PTRACE and CAP_KILL stops exec's process and finds no host fd in it" {
+	own_rootfs
+	add_caps CAP_SYS_PTRACE CAP_KILL
+	# A file only the host has: the attacker looks for it at the top of
+	# the mount tree of every directory fd it steals.
+	echo host >"$BUNDLE/host-marker"
+	update_config '.process.args = ["payload", "stopgrab", "/tmp/stop", "'"$BUNDLE/host-marker"'", "true"]'
+	sr run -d --bundle "$BUNDLE" a1 </dev/null >"$BUNDLE/grab.out" 2>&1
+	exec_attacked a1 5
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait_line "$BUNDLE/grab.out" '^watched'
+	grab_report "$BUNDLE/grab.out"
+	# A process stopped before it could exec is noticed and killed:
+	# the exec fails at once, saying so (issue 11.4).
+	[ "$HUNG" -eq 0 ] || fail "$HUNG execs hung"
+	grep -q "stopped before it could exec" "$BUNDLE"/exec.* || fail "no exec reported its process stopped"
+	# Nothing of the runtime is left in the container: besides the
+	# attacker, only `true`s that exec'd before the attacker stopped
+	# them.
+	init=$(sr state a1 | jq .pid)
+	for pid in $(sr ps --format json a1 | jq '.[]'); do
+		[ "$pid" = "$init" ] && continue
+		comm=$(cat /proc/$pid/comm 2>/dev/null || true)
+		[ -z "$comm" ] || [ "$comm" = true ] || fail "process $pid ($comm) left in the container"
+	done
+}
+
+@test "exec: root of a user-namespaced container with CAP_SYS_PTRACE cannot attach to exec's process or read its fds" {
+	requires sandbox
+	own_rootfs
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$BUNDLE"
+	add_caps CAP_SYS_PTRACE CAP_KILL
+	echo host >"$BUNDLE/host-marker"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .process.args = ["payload", "stopgrab", "/tmp/stop", "'"$BUNDLE/host-marker"'", "true"]'
+	sr run -d --bundle "$BUNDLE" u1 </dev/null >"$BUNDLE/grab.out" 2>&1
+	exec_attacked u1 5
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait_line "$BUNDLE/grab.out" '^watched'
+	grab_report "$BUNDLE/grab.out"
+	# CAP_SYS_PTRACE in the container's user namespace is not over the
+	# host's, which owns the memory of every runtime process (issue 11.2).
+	if grep '^runtime ' "$BUNDLE/grab.out" | grep -v 'ptrace=EPERM fds=EACCES$'; then
+		fail "the attacker attached to or read the fds of a runtime process"
+	fi
+	[ "$HUNG" -eq 0 ] || fail "$HUNG execs hung"
+}
+
+@test "exec, run without a terminal: no process in the container can type into the caller's terminal (TIOCSTI)" {
+	requires script
+	sr run -d --bundle "$BUNDLE" t1 </dev/null >/dev/null 2>&1
+	# script gives the runtime a terminal as stdin and controlling
+	# terminal, as an operator's shell has; after the runtime returns,
+	# the shell reads what was typed into that terminal meanwhile.
+	update_config '.process.args = ["payload", "tiocsti", "echo PWNED"] | .linux.cgroupsPath = "/'"$MARK-t2"'"'
+	for how in "exec t1 payload tiocsti 'echo PWNED'" "exec -d t1 payload tiocsti 'echo PWNED'" "run --bundle $BUNDLE t2"; do
+		run script -qec "$RUNTIME --root $ROOT $how; sleep 0.5; read -t 1 line; echo \"read:[\$line]\"" /dev/null
+		echo "$how: $output"
+		[[ "$output" == *"tiocsti: E"* ]] || fail "$how: TIOCSTI worked or did not run"
+		[[ "$output" != *"read:[echo PWNED"* ]] || fail "$how: the caller's shell read the container's input"
+		[[ "$output" == *"read:[]"* ]]
+	done
+}
+
+@test "exec: SIGTERM ends an exec that a container's FUSE mount holds, and kills what it started" {
+	requires sandbox
+	[ -c /dev/fuse ] || skip "no /dev/fuse on this host (fuse module)"
+	own_rootfs
+	mkdir "$BUNDLE/rootfs/hang"
+	add_caps CAP_SYS_ADMIN
+	# The container may use /dev/fuse (podman --device /dev/fuse) and
+	# mounts a file system that never answers on /hang.
+	update_config '.linux.devices += [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438}]
+		| .linux.resources = {"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]}
+		| .process.args = ["payload", "fusehang", "/hang"]'
+	sr run -d --bundle "$BUNDLE" f1 </dev/null >"$BUNDLE/f1.out" 2>&1
+	wait_line "$BUNDLE/f1.out" '^mounted'
+	# The cwd is looked up on the FUSE mount: the lookup never returns.
+	"$RUNTIME" --root "$ROOT" exec --cwd /hang/x f1 true </dev/null >"$BUNDLE/exec.out" 2>&1 &
+	pid=$!
+	sleep 1
+	alive "$pid" || fail "exec ended before the signal: $(cat "$BUNDLE/exec.out")"
+	kill -TERM "$pid"
+	if ! wait_for 3 eval '! alive '"$pid"; then
+		kill -9 "$pid"
+		fail "exec did not end within 3 s of SIGTERM: $(cat "$BUNDLE/exec.out")"
+	fi
+	s=0
+	wait "$pid" || s=$?
+	cat "$BUNDLE/exec.out"
+	[ "$s" -ne 0 ]
+	grep -q "interrupted by terminated" "$BUNDLE/exec.out"
+	# What it started is gone: the FUSE daemon alone is in the cgroup.
+	[ "$(sr ps f1 | tail -n +2 | wc -l)" -eq 1 ]
+}

@@ -80,6 +80,11 @@ func inspect(pid int, comm, marker string) int {
 	if err := unix.PtraceSeize(pid); err != nil {
 		ptrace = errName(err)
 	} else {
+		// Let go of it again, stopped: interrupt, wait for the
+		// ptrace-stop, detach (the group-stop of our SIGSTOP stays).
+		unix.PtraceInterrupt(pid)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, unix.WALL, nil)
 		unix.PtraceDetach(pid)
 	}
 	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
@@ -167,4 +172,3 @@ func fusehang(args []string) error {
 		time.Sleep(time.Hour)
 	}
 }
-
