@@ -620,6 +620,58 @@ rootless_like() {
 	[ ! -e "$BUNDLE/host/top" ]
 }
 
+# --- --no-pivot: the host's procfs and sysfs ---
+
+# The kernel lets a user namespace mount a procfs or a sysfs only if an
+# instance of it is fully visible in its mount namespace (no locked mount
+# over a non-empty directory of it: mount_too_revealing in
+# fs/namespace.c), so that the masks a container got cannot be shed by
+# mounting a fresh one. With --no-pivot the host's /proc and /sys stay in
+# the container's mount namespace, out of reach of its paths but not of
+# that check. The attacker makes a user namespace (root mapped to root:
+# CAP_SETFCAP, as runc's test has it) with mount, network and pid
+# namespaces, and mounts a procfs and a sysfs there.
+nopivot_attack='mount -t proc proc /proc && echo "proc mounted: timer_list $(wc -c </proc/timer_list) bytes"
+	mount -t sysfs sysfs /sys && echo "sysfs mounted: $(ls /sys/firmware | wc -l) in /sys/firmware"; true'
+
+# proc_sys_mounts prints the mount points of the host's procfs, sysfs and
+# cgroup mounts.
+proc_sys_mounts() {
+	awk '$9 == "proc" || $9 == "sysfs" || $9 ~ /^cgroup/ { print $5 }' /proc/self/mountinfo
+}
+
+@test "--no-pivot: a user namespace in the container can mount no procfs nor sysfs, the host's are hidden" {
+	add_caps CAP_SETFCAP
+	sh_cmd "unshare -Urmnpf sh -c '$nopivot_attack'"
+	local host_mounts
+	host_mounts=$(proc_sys_mounts)
+	ctr pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" != *mounted* ]]
+	# Without a user namespace init unmounts the host's /proc and /sys;
+	# with one they are locked, and init covers them.
+	ctr nopivot --no-pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" != *mounted* ]]
+	[ "$(grep -c 'mount: permission denied' <<<"$output")" -eq 2 ]
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]'
+	ctr nopivot-userns --no-pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" != *mounted* ]]
+	[ "$(grep -c 'mount: permission denied' <<<"$output")" -eq 2 ]
+	# The host's mounts are where they were: init hid them in its own
+	# mount namespace only.
+	[ "$(proc_sys_mounts)" = "$host_mounts" ]
+	# Without the masks the container's own /proc is fully visible, and
+	# the mount works: the attack is sound, the test can fail.
+	update_config '.linux.maskedPaths = [] | .linux.readonlyPaths = []'
+	ctr nomasks --no-pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"proc mounted"* ]]
+}
+
 # --- privileges ---
 
 @test "noNewPrivileges: a set-user-id root program gains nothing; without it, it gains root" {
