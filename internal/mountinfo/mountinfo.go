@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
 // Info is one line.
 type Info struct {
+	ID, Parent   int      // fields 1 and 2: mount IDs; a mount stacked on another has it as parent
 	Root         string   // field 4: root of the mount within its filesystem
 	Point        string   // field 5: mount point
 	Options      string   // field 6: per-mount options
@@ -40,7 +42,14 @@ func Parse(r io.Reader) ([]Info, error) {
 		if !ok || len(pf) < 6 || len(qf) < 2 {
 			return nil, fmt.Errorf("mountinfo: malformed line %q", line)
 		}
+		id, err1 := strconv.Atoi(pf[0])
+		parent, err2 := strconv.Atoi(pf[1])
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("mountinfo: malformed mount IDs in %q", line)
+		}
 		in := Info{
+			ID:       id,
+			Parent:   parent,
 			Root:     Unescape(pf[3]),
 			Point:    Unescape(pf[4]),
 			Options:  pf[5],

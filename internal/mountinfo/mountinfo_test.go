@@ -18,11 +18,11 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Info{
-		{Root: "/", Point: "/", Options: "rw,relatime", Optional: []string{"shared:1"}, FSType: "ext4", Source: "/dev/vda1", SuperOptions: "rw,errors=remount-ro"},
-		{Root: "/", Point: "/proc", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{"shared:12", "master:3"}, FSType: "proc", Source: "proc", SuperOptions: "rw"},
-		{Root: "/", Point: "/sys/fs/cgroup/unified", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{}, FSType: "cgroup2", Source: "cgroup2", SuperOptions: "rw,nsdelegate"},
-		{Root: "/var/lib/with space", Point: "/mnt/a b\tc", Options: "ro,relatime", Optional: []string{}, FSType: "ext4", Source: "/dev/disk x", SuperOptions: "rw"},
-		{Root: "/", Point: "/mnt/nosuper", Options: "rw", Optional: []string{}, FSType: "fuse.sshfs", Source: "user@host:/dir"},
+		{ID: 22, Parent: 1, Root: "/", Point: "/", Options: "rw,relatime", Optional: []string{"shared:1"}, FSType: "ext4", Source: "/dev/vda1", SuperOptions: "rw,errors=remount-ro"},
+		{ID: 23, Parent: 22, Root: "/", Point: "/proc", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{"shared:12", "master:3"}, FSType: "proc", Source: "proc", SuperOptions: "rw"},
+		{ID: 41, Parent: 31, Root: "/", Point: "/sys/fs/cgroup/unified", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{}, FSType: "cgroup2", Source: "cgroup2", SuperOptions: "rw,nsdelegate"},
+		{ID: 50, Parent: 22, Root: "/var/lib/with space", Point: "/mnt/a b\tc", Options: "ro,relatime", Optional: []string{}, FSType: "ext4", Source: "/dev/disk x", SuperOptions: "rw"},
+		{ID: 51, Parent: 22, Root: "/", Point: "/mnt/nosuper", Options: "rw", Optional: []string{}, FSType: "fuse.sshfs", Source: "user@host:/dir"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d entries, want %d: %+v", len(got), len(want), got)
@@ -62,6 +62,8 @@ func TestParseMalformed(t *testing.T) {
 		"22 1 254:1 / - ext4 /dev/vda1 rw\n",                      // too few fields before it
 		"22 1 254:1 / / rw - ext4\n",                              // no source
 		"22 1 254:1 / / rw -\n",
+		"x 1 254:1 / / rw - ext4 /dev/vda1 rw\n", // mount IDs are numbers
+		"22 -a 254:1 / / rw - ext4 /dev/vda1 rw\n",
 	} {
 		if got, err := Parse(strings.NewReader(in)); err == nil {
 			t.Errorf("Parse(%q): got %+v, nil error; want an error", in, got)
@@ -99,7 +101,7 @@ func TestParseCarriageReturn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Info{Root: "/\r", Point: "/mnt/a\rb", Options: "rw", Optional: []string{}, FSType: "ext4", Source: "\r", SuperOptions: "rw"}
+	want := Info{ID: 36, Parent: 35, Root: "/\r", Point: "/mnt/a\rb", Options: "rw", Optional: []string{}, FSType: "ext4", Source: "\r", SuperOptions: "rw"}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Errorf("Parse(%q): got %+v, want %+v", in, got, want)
 	}

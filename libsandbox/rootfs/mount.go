@@ -402,8 +402,12 @@ func OpenBindTree(source string, options []string) (int, error) {
 }
 
 // openTree clones source (recursively for rbind) as a detached mount with
-// o's attributes, propagation excepted.
+// o's attributes, propagation excepted. Every bind goes through here (the
+// spec's, the sysfs and mqueue fallbacks, cgroup hierarchies without a
+// cgroup namespace, the runtime's copies for a user namespace), so this
+// is where a read-only rbind is made read-only in its submounts too.
 func openTree(source string, o Options) (int, error) {
+	o = deepReadonly(o)
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
 	if o.Recursive() {
 		flags |= unix.AT_RECURSIVE

@@ -205,3 +205,43 @@ func TestKnownOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestDeepReadonly(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want uint64 // RecSet
+	}{
+		{"rbind ro", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY}, unix.MOUNT_ATTR_RDONLY},
+		// The sysfs fallback's options, rbind added by the runtime.
+		{
+			"sysfs fallback",
+			Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+			unix.MOUNT_ATTR_RDONLY,
+		},
+		{"rbind ro rnosuid", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, RecSet: unix.MOUNT_ATTR_NOSUID}, unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_RDONLY},
+		{"rbind rw", Options{Flags: unix.MS_BIND | unix.MS_REC, Clear: unix.MS_RDONLY}, 0},
+		{"rbind", Options{Flags: unix.MS_BIND | unix.MS_REC}, 0},
+		// A bind has no submounts to reach; the top is made ro as before.
+		{"bind ro", Options{Flags: unix.MS_BIND | unix.MS_RDONLY}, 0},
+		{"not a bind", Options{Flags: unix.MS_RDONLY}, 0},
+		// rrw is explicit: the submounts are the user's call.
+		{"rbind ro rrw", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, RecClear: unix.MOUNT_ATTR_RDONLY}, 0},
+	} {
+		got := deepReadonly(tc.o)
+		if got.RecSet != tc.want {
+			t.Errorf("deepReadonly(%s): got RecSet %#x, want %#x", tc.name, got.RecSet, tc.want)
+		}
+		if got.Flags != tc.o.Flags || got.Clear != tc.o.Clear || got.RecClear != tc.o.RecClear {
+			t.Errorf("deepReadonly(%s): changed more than RecSet: got %+v, from %+v", tc.name, got, tc.o)
+		}
+	}
+	// From the option list of `spec --rootless`'s /sys.
+	o, err := ParseOptions([]string{"rbind", "nosuid", "noexec", "nodev", "ro"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deepReadonly(o).RecSet; got != unix.MOUNT_ATTR_RDONLY {
+		t.Errorf("deepReadonly(spec --rootless /sys): got RecSet %#x, want %#x", got, uint64(unix.MOUNT_ATTR_RDONLY))
+	}
+}

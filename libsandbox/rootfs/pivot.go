@@ -3,9 +3,13 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/mountinfo"
 )
 
 // Pivot makes the rootfs the root of the mount namespace and detaches the
@@ -51,6 +55,9 @@ func (r *Root) Pivot(noPivot bool) error {
 }
 
 func (r *Root) moveRoot() error {
+	if err := hideHostProcSys(r.path); err != nil {
+		return fmt.Errorf("no-pivot: %w", err)
+	}
 	if err := unix.Chdir(r.path); err != nil {
 		return fmt.Errorf("chdir to rootfs: %w", err)
 	}
@@ -65,6 +72,163 @@ func (r *Root) moveRoot() error {
 	}
 	r.path = "/"
 	return r.reopen()
+}
+
+// maxHidePasses bounds how many times hideHostProcSys reads the mount
+// table: each pass removes or covers at least one mount, and it takes one
+// pass per mount stacked at the same place.
+const maxHidePasses = 16
+
+// hideHostProcSys unmounts, before --no-pivot moves the rootfs onto "/"
+// and chroots, the host's procfs and sysfs mounts. The kernel lets a user
+// namespace mount a procfs or a sysfs only if its mount namespace holds
+// an instance of it that is fully visible: the filesystem's root, with
+// no locked mount over a non-empty directory of it (mount_too_revealing,
+// mnt_already_visible in fs/namespace.c), so that a fresh mount cannot
+// shed the masks a container got. pivot_root detaches the old root and
+// the host's mounts with it; chroot leaves them in the mount namespace,
+// out of reach of the container's paths but not of that check, and a
+// container that makes a user namespace of its own could mount a procfs
+// or a sysfs without masks. runc's msMoveRoot does the same
+// (libcontainer/rootfs_linux.go).
+//
+// A mount that cannot be unmounted (locked: the container has a user
+// namespace of its own) is covered with an empty read-only tmpfs, which
+// a user namespace made in the container finds locked over it. Removing
+// the top mount at a path may uncover another one: the mount table is
+// read again until none is left. A mount that is out of reach by its
+// path (under another mount) is an error: we cannot hide it, and a
+// --no-pivot container would not be what the caller asked for.
+//
+// Preconditions: before the chroot; mount points are paths from our root.
+func hideHostProcSys(rootfs string) error {
+	// Opened once: the host's /proc is among what goes. Reading a
+	// mountinfo file again from its start shows the table as it is then.
+	f, err := os.Open("/proc/thread-self/mountinfo")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for pass := 0; ; pass++ {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		infos, err := mountinfo.Parse(f)
+		if err != nil {
+			return err
+		}
+		left := revealing(infos, rootfs)
+		if len(left) == 0 {
+			return nil
+		}
+		if pass == maxHidePasses {
+			return fmt.Errorf("the host's %s at %s is still mounted after %d passes", left[0].FSType, left[0].Point, pass)
+		}
+		progress := false
+		for _, in := range left {
+			done, err := hideMount(in)
+			if err != nil {
+				return fmt.Errorf("hide the host's %s at %s: %w", in.FSType, in.Point, err)
+			}
+			progress = progress || done
+		}
+		if !progress {
+			return fmt.Errorf("the host's %s at %s is under another mount, out of reach: it cannot be hidden from a --no-pivot container", left[0].FSType, left[0].Point)
+		}
+	}
+}
+
+// revealing returns the procfs and sysfs mounts of infos that would let
+// a user namespace mount a fresh one: the filesystem's root is mounted
+// (Root "/"), no mount is stacked on it (a stacked mount is locked in a
+// user namespace's copy of the table, and hides it from the kernel's
+// check already) and it is outside the rootfs (the container's own
+// /proc and /sys have masks for that).
+func revealing(infos []mountinfo.Info, rootfs string) []mountinfo.Info {
+	type place struct {
+		parent int
+		point  string
+	}
+	stacked := map[place]bool{}
+	for _, in := range infos {
+		stacked[place{in.Parent, in.Point}] = true
+	}
+	var out []mountinfo.Info
+	for _, in := range infos {
+		if in.FSType != "proc" && in.FSType != "sysfs" || in.Root != "/" {
+			continue
+		}
+		if in.Point == rootfs || strings.HasPrefix(in.Point, strings.TrimSuffix(rootfs, "/")+"/") {
+			continue
+		}
+		if stacked[place{in.ID, in.Point}] {
+			continue
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// hideMount unmounts in, or covers it with an empty tmpfs if it cannot
+// be unmounted. done is false if in is not the mount its path leads to
+// now (gone with a parent unmounted before it, or under another mount).
+func hideMount(in mountinfo.Info) (done bool, _ error) {
+	fd, err := unix.Open(in.Point, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+		return false, nil
+	}
+	if err != nil {
+		return false, &os.PathError{Op: "open", Path: in.Point, Err: err}
+	}
+	defer unix.Close(fd)
+	var stx unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &stx); err != nil {
+		return false, &os.PathError{Op: "statx", Path: in.Point, Err: err}
+	}
+	if stx.Mask&unix.STATX_MNT_ID == 0 || stx.Mnt_id != uint64(in.ID) {
+		return false, nil
+	}
+	// Nothing we do here may reach the host: with rootfsPropagation
+	// "shared" or "rshared" its mounts are still our peers.
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &unix.MountAttr{Propagation: unix.MS_SLAVE}); err != nil {
+		return false, fmt.Errorf("make it rslave: %w", err)
+	}
+	err = unix.Unmount(in.Point, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
+	if err == nil {
+		return true, nil
+	}
+	// EINVAL: locked, it came with our user namespace's copy of the
+	// host's mounts, and may be covered but not removed.
+	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EPERM) {
+		return false, fmt.Errorf("unmount: %w", err)
+	}
+	if err := coverWithTmpfs(fd); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// coverWithTmpfs mounts an empty read-only tmpfs onto the directory fd
+// refers to. It is made with the new mount API: after the pivot there
+// may be no /proc to name fd by.
+func coverWithTmpfs(fd int) error {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("fsopen tmpfs: %w", err)
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return fmt.Errorf("fsconfig create tmpfs: %w", err)
+	}
+	mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	defer unix.Close(mnt)
+	if err := unix.MoveMount(mnt, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount tmpfs: %w", err)
+	}
+	return nil
 }
 
 func (r *Root) reopen() error {
@@ -156,25 +320,7 @@ func (r *Root) maskPath(p string, null int) error {
 		return err
 	}
 	if dir {
-		// A read-only empty tmpfs, made with the new mount API: after
-		// the pivot there may be no /proc to name fd by.
-		fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
-		if err != nil {
-			return fmt.Errorf("fsopen tmpfs: %w", err)
-		}
-		defer unix.Close(fsfd)
-		if err := unix.FsconfigCreate(fsfd); err != nil {
-			return fmt.Errorf("fsconfig create tmpfs: %w", err)
-		}
-		mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
-		if err != nil {
-			return fmt.Errorf("fsmount tmpfs: %w", err)
-		}
-		defer unix.Close(mnt)
-		if err := unix.MoveMount(mnt, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-			return fmt.Errorf("move_mount tmpfs: %w", err)
-		}
-		return nil
+		return coverWithTmpfs(fd)
 	}
 	tree, err := unix.OpenTree(null, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
 	if err != nil {

@@ -6,9 +6,10 @@
 # one is about is in its name.
 #
 # No test may damage the host if the runtime under test is vulnerable:
-# the CVE-2019-5736 tests attack a copy of the runtime binary, sysctl and
-# sysfs files are only ever written with the value they already hold, and
-# the devices read are read, never written.
+# the CVE-2019-5736 tests attack a copy of the runtime binary, sysctl,
+# sysfs and cgroup files are only ever written with the value they already
+# hold (cgroups: only ones the test made), and the devices read are read,
+# never written.
 load helpers
 
 # add_caps CAP... adds capabilities to every set but ambient.
@@ -523,6 +524,152 @@ assert_masked() {
 	run sr exec --process "$BUNDLE/process.json" p1
 	echo "exec: status $status: $output"
 	[ "$(cat "$BUNDLE/fakeproc/self/oom_score_adj")" = fake ]
+}
+
+# --- CVE-2023-25809: read-only recursive binds, to the last submount ---
+
+# victim_cgroups makes, on each cgroup hierarchy of the host that has one
+# of these files, a cgroup of its own that no container is in, and sets
+# VICTIMS to a limit file of each (teardown removes the cgroups: their
+# name has the test's mark).
+victim_cgroups() {
+	local h
+	VICTIMS=()
+	for h in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		case $(stat -f -c %T "$h" 2>/dev/null) in
+		cgroupfs) mkdir "$h/$MARK-victim" && VICTIMS+=("$h/$MARK-victim/pids.max") ;;
+		cgroup2fs) mkdir "$h/$MARK-victim" && VICTIMS+=("$h/$MARK-victim/cgroup.max.descendants") ;;
+		esac
+	done
+	[ "${#VICTIMS[@]}" -gt 0 ] || fail "no pids or cgroup2 hierarchy on this host"
+}
+
+# rootless_like gives the bundle the mounts, namespaces and id maps of
+# `spec --rootless`: run as root, the container's root is the host's uid
+# 0 in a user namespace, /sys is the host's bound "rbind,ro" and there is
+# no cgroup mount over /sys/fs/cgroup.
+rootless_like() {
+	mkdir "$BUNDLE/rootless"
+	"$REPO/sandbox-runtime" spec --rootless --bundle "$BUNDLE/rootless"
+	local r=$BUNDLE/rootless/config.json
+	update_config ".mounts = $(jq -c .mounts "$r")
+		| .linux.namespaces = $(jq -c .linux.namespaces "$r")
+		| .linux.uidMappings = $(jq -c .linux.uidMappings "$r")
+		| .linux.gidMappings = $(jq -c .linux.gidMappings "$r")"
+	jq -e '.mounts[] | select(.destination == "/sys") | .options | index("rbind") and index("ro")' "$r" >/dev/null ||
+		fail "spec --rootless no longer binds /sys rbind,ro: $(jq -c '.mounts[] | select(.destination == "/sys")' "$r")"
+}
+
+# The attacker writes a limit of a host cgroup through the host's cgroup
+# hierarchies, which are submounts of the host's /sys: "ro" on /sys must
+# reach them. Each file is written with the value it holds. runc makes
+# "ro" top-only (only "rro" reaches submounts), and its own `spec
+# --rootless` keeps a cgroup mount over /sys/fs/cgroup: it fails both.
+@test "CVE-2023-25809: a host cgroup under a /sys bound rbind,ro cannot be written (spec --rootless, sysfs fallback)" {
+	requires sandbox
+	victim_cgroups
+	local before
+	before=$(cat "${VICTIMS[@]}")
+	sh_cmd 'for f in '"${VICTIMS[*]}"'; do
+			v=$(cat $f) && echo "$v" >$f && echo "$f written"
+		done; true'
+	# spec --rootless: /sys is the host's, bound rbind,ro.
+	rootless_like
+	ctr rootless
+	[ "$status" -eq 0 ]
+	[[ "$output" != *written* ]]
+	[ "$(grep -c 'Read-only file system' <<<"$output")" -eq "${#VICTIMS[@]}" ]
+	# sysfs in a user namespace that does not own its network namespace:
+	# the kernel refuses the mount, and the runtime binds the host's
+	# /sys instead, as runc does; the sysfs mount's "ro" must reach the
+	# host's cgroup hierarchies there too (no cgroup mount hides them).
+	update_config '(.mounts[] | select(.destination == "/sys")) |= {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+		| .linux.namespaces -= [{"type": "network"}]'
+	ctr fallback
+	[ "$status" -eq 0 ]
+	[[ "$output" != *written* ]]
+	[ "$(grep -c 'Read-only file system' <<<"$output")" -eq "${#VICTIMS[@]}" ]
+	[ "$(cat "${VICTIMS[@]}")" = "$before" ]
+}
+
+# The same for any tree: a host directory with a submount, bound
+# rbind,ro. Without a user namespace init binds it; with one the runtime
+# makes the copy on the host (OpenBindTree).
+@test "CVE-2023-25809: a submount of a host tree bound rbind,ro is read-only too" {
+	requires sandbox
+	mkdir -p "$BUNDLE/host/sub"
+	host_mount -t tmpfs -o size=1m sr-bats-sub "$BUNDLE/host/sub"
+	echo in-submount >"$BUNDLE/host/sub/marker"
+	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/host"'", "options": ["rbind", "ro"]}'
+	sh_cmd 'cat /tmp/sub/marker; for f in /tmp/top /tmp/sub/file; do touch $f && echo "$f written"; done; true'
+	ctr no-userns
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = in-submount ]
+	[[ "$output" != *written* ]]
+	[[ "$output" == *"/tmp/top: Read-only file system"* ]]
+	[[ "$output" == *"/tmp/sub/file: Read-only file system"* ]]
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]'
+	ctr userns
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = in-submount ]
+	[[ "$output" != *written* ]]
+	[[ "$output" == *"/tmp/sub/file: Read-only file system"* ]]
+	[ "$(ls -A "$BUNDLE/host/sub")" = marker ]
+	[ ! -e "$BUNDLE/host/top" ]
+}
+
+# --- --no-pivot: the host's procfs and sysfs ---
+
+# The kernel lets a user namespace mount a procfs or a sysfs only if an
+# instance of it is fully visible in its mount namespace (no locked mount
+# over a non-empty directory of it: mount_too_revealing in
+# fs/namespace.c), so that the masks a container got cannot be shed by
+# mounting a fresh one. With --no-pivot the host's /proc and /sys stay in
+# the container's mount namespace, out of reach of its paths but not of
+# that check. The attacker makes a user namespace (root mapped to root:
+# CAP_SETFCAP, as runc's test has it) with mount, network and pid
+# namespaces, and mounts a procfs and a sysfs there.
+nopivot_attack='mount -t proc proc /proc && echo "proc mounted: timer_list $(wc -c </proc/timer_list) bytes"
+	mount -t sysfs sysfs /sys && echo "sysfs mounted: $(ls /sys/firmware | wc -l) in /sys/firmware"; true'
+
+# proc_sys_mounts prints the mount points of the host's procfs, sysfs and
+# cgroup mounts.
+proc_sys_mounts() {
+	awk '$9 == "proc" || $9 == "sysfs" || $9 ~ /^cgroup/ { print $5 }' /proc/self/mountinfo
+}
+
+@test "--no-pivot: a user namespace in the container can mount no procfs nor sysfs, the host's are hidden" {
+	add_caps CAP_SETFCAP
+	sh_cmd "unshare -Urmnpf sh -c '$nopivot_attack'"
+	local host_mounts
+	host_mounts=$(proc_sys_mounts)
+	ctr pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" != *mounted* ]]
+	# Without a user namespace init unmounts the host's /proc and /sys;
+	# with one they are locked, and init covers them.
+	ctr nopivot --no-pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" != *mounted* ]]
+	[ "$(grep -c 'mount: permission denied' <<<"$output")" -eq 2 ]
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]'
+	ctr nopivot-userns --no-pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" != *mounted* ]]
+	[ "$(grep -c 'mount: permission denied' <<<"$output")" -eq 2 ]
+	# The host's mounts are where they were: init hid them in its own
+	# mount namespace only.
+	[ "$(proc_sys_mounts)" = "$host_mounts" ]
+	# Without the masks the container's own /proc is fully visible, and
+	# the mount works: the attack is sound, the test can fail.
+	update_config '.linux.maskedPaths = [] | .linux.readonlyPaths = []'
+	ctr nomasks --no-pivot
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"proc mounted"* ]]
 }
 
 # --- privileges ---
