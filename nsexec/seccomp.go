@@ -110,6 +110,13 @@ func (f *finalExec) exec(preserveFds int) {
 	if err := unix.CloseRange(uint(3+preserveFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		fatalf("close fds: %v", err)
 	}
+	// The preserved ones go to the user's process; the hooks that ran
+	// before had them marked close-on-exec (hooks.onlyStdio).
+	for fd := 3; fd < 3+preserveFds; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			fatalf("keep preserved fd %d: %v", fd, err)
+		}
+	}
 	fatalf("%v", f.run())
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Run runs hooks in order and stops at the first failure, which it
@@ -57,7 +58,25 @@ func RunAll(kind string, list []specs.Hook, state *specs.State) error {
 	return errors.Join(errs...)
 }
 
+// onlyStdio marks every fd of ours from 3 on close-on-exec, so that a
+// hook gets its stdio and nothing else (security issue 11.9): a hook run
+// by init would otherwise inherit init's sync socket, log pipe, exec
+// fifo and seccomp listener, and one run by the CLI the fds its caller
+// left open. A hook is a program of the user's or of the image
+// (startContainer): it gets no handle on the runtime. Whoever passes fds
+// on later (init to the user's process, --preserve-fds) gives them back
+// explicitly: see nsexec's finalExec.
+func onlyStdio() error {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("hooks: close-on-exec: %w", err)
+	}
+	return nil
+}
+
 func runOne(h specs.Hook, state []byte) error {
+	if err := onlyStdio(); err != nil {
+		return err
+	}
 	ctx := context.Background()
 	var timeout time.Duration
 	if h.Timeout != nil {

@@ -77,6 +77,36 @@ teardown() {
 	[ "$(jq -r .status "$OUT/poststop.json")" = stopped ]
 }
 
+# fds_hook NAME DIR PATHDIRS is the JSON of a hook that lists its open
+# fds (payload fds) into DIR/NAME.fds.
+fds_hook() {
+	jq -nc --arg n "$1" --arg d "$2" --arg p "$3" \
+		'{path: "/bin/sh", args: ["sh", "-c", "exec payload fds >\"$0/$1.fds\"", $d, $n], env: ["PATH=" + $p]}'
+}
+
+@test "hooks: every kind sees its stdio and no other fd, while the process gets the preserved ones (issue 11.9)" {
+	local k
+	for k in prestart createRuntime createContainer poststart poststop; do
+		set_hooks "$k" "$(fds_hook "$k" "$OUT" "$BUILD:/usr/bin:/bin")"
+	done
+	set_hooks startContainer "$(fds_hook startContainer /tmp /bin)"
+	update_config '.process.args = ["sh", "-c", "exec payload fds >/tmp/process.fds"]'
+	# The caller gives create one fd to preserve and leaves another open;
+	# init holds its sync socket, log pipe and the exec fifo meanwhile.
+	sr create --preserve-fds 1 --bundle "$BUNDLE" h1 3<"$BUNDLE/config.json" 4<"$BUNDLE/config.json" </dev/null >/dev/null 2>"$BUNDLE/create.err" ||
+		fail "create: $(cat "$BUNDLE/create.err")"
+	sr start h1
+	wait_status h1 stopped
+	sr delete h1
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		echo "$k: $(tr '\n' ';' <"$OUT/$k.fds")"
+		[ "$(cut -d' ' -f1 "$OUT/$k.fds" | tr '\n' ' ')" = "0 1 2 " ] || fail "$k hook has other fds"
+	done
+	echo "process: $(tr '\n' ';' <"$OUT/process.fds")"
+	[ "$(cut -d' ' -f1 "$OUT/process.fds" | tr '\n' ' ')" = "0 1 2 3 " ]
+	grep -q "^3 $BUNDLE/config.json" "$OUT/process.fds"
+}
+
 @test "hooks: a hook gets its args and env, and only its env" {
 	set_hooks createRuntime "$(jq -nc --arg d "$OUT" '{path: "/bin/sh",
 		args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"", $d, "one", "two words"],
