@@ -44,6 +44,9 @@ type CreateOpts struct {
 	// (Pdeathsig), and with a terminal and no console socket the pty
 	// master comes back in NewContainer.Console for us to relay.
 	Foreground bool
+	// Interrupt, if set, is polled while create waits for init: an
+	// error (a signal of the caller's) fails create, which cleans up.
+	Interrupt func() error
 }
 
 // NewContainer is a container create has just made, with its init process
@@ -384,6 +387,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		p.ns.create &^= unix.CLONE_NEWCGROUP
 	}
 	sc := &spawnConfig{
+		check:      opts.Interrupt,
 		exe:        exe,
 		cgroupFD:   cgfd,
 		stdio:      [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
@@ -471,7 +475,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	logrus.Debugf("create %s: init %d has its config", id, pid)
 	created := &NewContainer{Container: c, Init: init}
-	if err := c.serveInit(syncP, init, console, created, hs); err != nil {
+	if err := c.serveInit(syncP, init, console, created, hs, opts.Interrupt); err != nil {
 		return nil, err
 	}
 	<-logsDone
@@ -505,9 +509,26 @@ func dialConsole(path string) (*net.UnixConn, error) {
 	return conn.(*net.UnixConn), nil
 }
 
-// serveInit answers init's messages until it is ready.
-func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State) error {
+// serveInit answers init's messages until it is ready. The wait is
+// bounded: an init found stopped (a process of a pid namespace it joined
+// may do that) fails create, and so does the caller's interrupt.
+func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, interrupt func() error) error {
 	for {
+		ready, err := pollTick(int(sock.Fd()))
+		if err != nil {
+			return err
+		}
+		if !ready {
+			if stopped(init.Pid) {
+				return fmt.Errorf("init %d %w", init.Pid, errStopped)
+			}
+			if interrupt != nil {
+				if err := interrupt(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		m, fds, err := isync.Recv(sock)
 		if errors.Is(err, isync.ErrEOF) {
 			return initExited(init)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -55,7 +56,12 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
-	if err := awaitFifo(f, pidfd); err != nil {
+	if err := awaitFifo(f, pidfd, c.state.InitPid); err != nil {
+		if errors.Is(err, errStopped) {
+			// Held by a process of the container: we do not wait,
+			// and a container that cannot start is stopped.
+			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+		}
 		return err
 	}
 	if h := c.state.Hooks; h != nil && len(h.Poststart) > 0 {
@@ -81,21 +87,29 @@ func (c *Container) Start() error {
 // process (or init died on the way). The poststart hooks that follow thus
 // run "after the user-specified process is executed" (config.md
 // "Poststart"), not while init is still on its way to execve. Before the
-// byte, init dying (its pidfd turns readable) is an error. No timeout, no
-// polling loop.
-func awaitFifo(f *os.File, pidfd int) error {
+// byte, init dying (its pidfd turns readable) is an error. No timeout:
+// the startContainer hooks have their own; but init found stopped (by a
+// process in the container: an exec'd one, or one of a pid namespace it
+// joined) is an error, not a wait without end.
+func awaitFifo(f *os.File, pidfd, pid int) error {
 	pfds := []unix.PollFd{
 		{Fd: int32(f.Fd()), Events: unix.POLLIN},
 		{Fd: int32(pidfd), Events: unix.POLLIN},
 	}
 	released := false
 	for {
-		_, err := unix.Poll(pfds, -1)
+		n, err := unix.Poll(pfds, int(waitTick/time.Millisecond))
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("wait for init: %w", err)
+		}
+		if n == 0 {
+			if stopped(pid) {
+				return fmt.Errorf("container init %d %w; it was killed", pid, errStopped)
+			}
+			continue
 		}
 		if pfds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
 			var b [1]byte

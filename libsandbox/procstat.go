@@ -2,9 +2,13 @@ package libsandbox
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // procStat is what we read of /proc/PID/stat: the state letter and the
@@ -53,4 +57,36 @@ func alive(pid int, start uint64) bool {
 		return false
 	}
 	return st.StartTime == start && st.State != 'Z' && st.State != 'X'
+}
+
+// errStopped: a process of ours was found stopped (SIGSTOP) or traced
+// while we waited for it. The container's processes may do that to any
+// process of ours they can see (CAP_KILL, or the same uid); a wait that
+// goes on then is the container's to hold (security issue 11.4).
+var errStopped = errors.New("was stopped (SIGSTOP or ptrace from a process in the container?)")
+
+// stopped reports whether pid is stopped or in a tracing stop.
+func stopped(pid int) bool {
+	st, err := readProcStat(pid)
+	return err == nil && (st.State == 'T' || st.State == 't')
+}
+
+// waitTick is how often a wait on a process of ours looks at it; setup
+// takes milliseconds, so the common path never ticks.
+const waitTick = 50 * time.Millisecond
+
+// pollTick waits for fd to be readable, for at most one tick; it
+// reports whether it is.
+func pollTick(fd int) (bool, error) {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, int(waitTick/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, os.NewSyscallError("poll", err)
+		}
+		return n > 0, nil
+	}
 }

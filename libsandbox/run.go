@@ -22,11 +22,13 @@ import (
 // meant for a process that exits when it returns: it leaves every signal
 // caught (see catchSignals).
 func Run(root, id string, spec *specs.Spec, opts *CreateOpts, keep bool) (int, error) {
-	var sigc chan os.Signal
+	var q *sigQueue
 	if opts.Foreground {
 		// Catch signals from before the container exists, so none is
-		// lost between create and wait.
-		sigc = catchSignals()
+		// lost between create and wait; one that ends a program fails
+		// create instead (see RunExec).
+		q = &sigQueue{c: catchSignals()}
+		opts.Interrupt = q.interrupt
 	}
 	nc, err := Create(root, id, spec, opts)
 	if err != nil {
@@ -42,7 +44,7 @@ func Run(root, id string, spec *specs.Spec, opts *CreateOpts, keep bool) (int, e
 		return 0, nil
 	}
 
-	status := waitForeground(nc.Init, nc.Console, &sigQueue{c: sigc})
+	status := waitForeground(nc.Init, nc.Console, q)
 	if !keep {
 		c, err := Load(root, id)
 		if err == nil {

@@ -971,3 +971,43 @@ exec_attacked() {
 	# What it started is gone: the FUSE daemon alone is in the cgroup.
 	[ "$(sr ps f1 | tail -n +2 | wc -l)" -eq 1 ]
 }
+
+@test "create, start: a process of a shared pid namespace that stops init fails them at once, leaving nothing" {
+	own_rootfs
+	add_caps CAP_KILL
+	echo host >"$BUNDLE/host-marker"
+	# The attacker stays (the pid namespace dies with its init).
+	update_config '.process.args = ["sh", "-c", "payload stopgrab /tmp/stop '"$BUNDLE/host-marker"' true; exec sleep infinity"]'
+	sr_create a1
+	sr start a1
+	apid=$(sr state a1 | jq .pid)
+	# Victims join the attacker's pid namespace, which stops every new
+	# process there: create must fail at once, and leave nothing.
+	update_config '.process.args = ["true"]
+		| (.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$apid"'/ns/pid"}'
+	for i in 1 2 3; do
+		SECONDS=0
+		s=0
+		update_config '.linux.cgroupsPath = "/'"$MARK-v$i"'"'
+		SR_TIMEOUT=10 sr create --bundle "$BUNDLE" v$i </dev/null >"$BUNDLE/v$i.out" 2>&1 || s=$?
+		echo "create v$i: status $s after ${SECONDS}s: $(cat "$BUNDLE/v$i.out")"
+		((SECONDS < 10)) || fail "create v$i hung"
+		[ "$s" -ne 0 ]
+		grep -qE "stopped" "$BUNDLE/v$i.out"
+		[ ! -e "$ROOT/v$i" ] || fail "create v$i left its state directory"
+	done
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait_line "$BUNDLE/a1.out" '^watched'
+	grab_report "$BUNDLE/a1.out"
+	# start: a victim created while nobody watches, its init stopped
+	# afterwards from the shared namespace.
+	sr_create v9
+	sr exec a1 sh -c 'for p in $(ls /proc | grep "^[0-9]"); do [ "$p" = 1 ] || [ "$p" = $$ ] || kill -STOP $p; done' || true
+	SECONDS=0
+	run sr start v9
+	echo "start: status $status after ${SECONDS}s: $output"
+	((SECONDS < 10)) || fail "start hung"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"was stopped"* ]]
+	wait_status v9 stopped
+}
