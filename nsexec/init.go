@@ -43,6 +43,19 @@ func Main(args []string) {
 	// process in the container (exec, a shared pid namespace) could
 	// otherwise go through them to the host (CVE-2016-9962; runc's
 	// nsexec does the same).
+	//
+	// In a new user namespace our memory belongs to it (we were exec'd
+	// inside it), so its root, holding CAP_SYS_PTRACE there, may attach
+	// to us anyway: an `exec` into the created container can (security
+	// issue 11.2). What it then finds must be the container's own. By
+	// the time we report ready we hold: stdio and the preserved fds (the
+	// user's process gets them too), the container's root and null
+	// device, a procfs of our own pid namespace (newProcfs), the exec
+	// fifo (an O_PATH fd of one file, not a directory: all it gives is
+	// starting the container early) and, with SCMP_ACT_NOTIFY, the
+	// connection to the user's agent. Everything else (the sync socket,
+	// the log pipe, the bind sources the runtime opened on the host) is
+	// closed before, and hooks get none of it (hooks.onlyStdio).
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox-runtime init: set non-dumpable:", err)
 		os.Exit(1)

@@ -1011,3 +1011,22 @@ exec_attacked() {
 	[[ "$output" == *"was stopped"* ]]
 	wait_status v9 stopped
 }
+
+@test "CVE-2016-9962, 11.2: root of a user-namespaced container that attaches to a created container's init finds nothing of the host" {
+	requires sandbox
+	own_rootfs
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$BUNDLE"
+	echo host >"$BUNDLE/host-marker"
+	# A bind mount from the host: init opened its source on the host.
+	mkdir "$BUNDLE/shared"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .mounts += [{"destination": "/mnt", "type": "bind", "source": "'"$BUNDLE/shared"'", "options": ["rbind"]}]'
+	sr_create u1
+	# init's memory belongs to the container's user namespace: the
+	# attacker, root there with CAP_SYS_PTRACE, may attach to it.
+	sr exec --cap CAP_SYS_PTRACE u1 payload rob 1 "$BUNDLE/host-marker" >"$BUNDLE/rob.out" 2>&1 || true
+	grab_report "$BUNDLE/rob.out"
+}

@@ -172,3 +172,20 @@ func fusehang(args []string) error {
 		time.Sleep(time.Hour)
 	}
 }
+
+// rob is inspect for one process PID, for a process that is already
+// there (a created container's init): stopped with SIGSTOP first, as
+// stopgrab does, then let go. Same lines as stopgrab.
+func rob(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("rob: want PID MARKER")
+	}
+	pid, err := strconv.Atoi(args[0])
+	if err != nil {
+		return fmt.Errorf("rob: bad pid %q", args[0])
+	}
+	b, _ := os.ReadFile("/proc/" + args[0] + "/comm")
+	host := inspect(pid, strings.TrimSpace(string(b)), args[1])
+	fmt.Printf("watched 1 processes, 1 runtime, %d host\n", host)
+	return nil
+}

@@ -15,6 +15,7 @@
 //	payload stopgrab STOP MARKER PROG  stop and rob runtime processes (issue 11)
 //	payload tiocsti TEXT   type TEXT into the terminal on fd 0
 //	payload fusehang DIR   mount a FUSE file system that never answers
+//	payload rob PID MARKER          what stopgrab finds, of one process
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -76,6 +77,8 @@ func main() {
 		err = tiocsti(os.Args[2:])
 	case "fusehang":
 		err = fusehang(os.Args[2:])
+	case "rob":
+		err = rob(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
