@@ -96,9 +96,9 @@ func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if cwd := c.String("cwd"); cwd != "" {
 		p.Cwd = cwd
 	}
-	for _, kv := range c.StringSlice("env") {
-		p.Env = setEnv(p.Env, kv)
-	}
+	// Appended, as runc does: the process's env is deduplicated later,
+	// the last value of a name winning (procenv.Prepare).
+	p.Env = append(p.Env, c.StringSlice("env")...)
 	if u := c.String("user"); u != "" {
 		uid, gid, hasGid := strings.Cut(u, ":")
 		n, err := strconv.ParseUint(uid, 10, 32)
@@ -134,9 +134,11 @@ func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 			p.Capabilities = &specs.LinuxCapabilities{}
 		}
 		// CVE-2022-29162: an added capability goes to the bounding,
-		// effective and permitted sets, never inheritable; and so not
-		// ambient either, which the kernel allows only for inheritable
-		// capabilities (as runc since 1.1.2).
+		// effective and permitted sets, never inheritable. runc 1.5
+		// adds it to ambient too when the process has an inheritable
+		// list at all, so that a user other than root keeps it across
+		// execve where the kernel allows (an ambient capability must be
+		// inheritable; one it refuses is a warning).
 		for _, name := range caps {
 			name = strings.ToUpper(name)
 			if !strings.HasPrefix(name, "CAP_") {
@@ -145,19 +147,10 @@ func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 			p.Capabilities.Bounding = append(p.Capabilities.Bounding, name)
 			p.Capabilities.Effective = append(p.Capabilities.Effective, name)
 			p.Capabilities.Permitted = append(p.Capabilities.Permitted, name)
+			if p.Capabilities.Inheritable != nil {
+				p.Capabilities.Ambient = append(p.Capabilities.Ambient, name)
+			}
 		}
 	}
 	return p, nil
-}
-
-// setEnv sets NAME=value in env, replacing an earlier NAME.
-func setEnv(env []string, kv string) []string {
-	name, _, _ := strings.Cut(kv, "=")
-	for i, e := range env {
-		if n, _, _ := strings.Cut(e, "="); n == name {
-			env[i] = kv
-			return env
-		}
-	}
-	return append(env, kv)
 }

@@ -427,6 +427,8 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		}
 	}
 
+	resetAffinity(pid)
+
 	st, err := readProcStat(pid)
 	if err != nil {
 		return nil, fmt.Errorf("read init's start time: %w", err)
@@ -613,4 +615,20 @@ func writePidFile(name string, pid int) error {
 // Spec returns the config the container was created with (as updated).
 func (c *Container) Spec() (*specs.Spec, error) {
 	return readSpec(c.dir)
+}
+
+// resetAffinity gives init (and so the user's process, which inherits it
+// from init's main thread, the one that execs) every CPU its cgroup
+// allows rather than our caller's affinity (`taskset -c 0 runc run`), as
+// runc 1.4+ does once the cgroup is set up: the kernel clamps a full mask
+// to the CPUs there are and to the cpuset, and remembers the rest should
+// the cpuset grow. A failure leaves the caller's affinity: a warning.
+func resetAffinity(pid int) {
+	var all unix.CPUSet
+	for i := range all {
+		all[i] = ^all[i]
+	}
+	if err := unix.SchedSetaffinity(pid, &all); err != nil {
+		logrus.Warnf("resetting the CPU affinity of pid %d failed -- the container process may inherit the runtime's CPU affinity: %v", pid, err)
+	}
 }

@@ -1,8 +1,10 @@
 package libsandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procenv"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
@@ -140,13 +143,14 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	}
 
 	check := c.execCheck(o.Interrupt)
-	env := proc.Env
-	if _, ok := hasEnv(env, "HOME"); !ok {
+	var homeErr error
+	env := procenv.Prepare(proc.Env, func() string {
 		home, err := c.homeDir(pidfd, proc.User.UID, check)
-		if err != nil {
-			return nil, err
-		}
-		env = append(env[:len(env):len(env)], "HOME="+home)
+		homeErr = err
+		return home
+	})
+	if homeErr != nil {
+		return nil, homeErr
 	}
 	attr.Env = env
 	if attr.Process, err = execSetup(proc, spec, env, p.lastCap); err != nil {
@@ -204,6 +208,13 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			rawfork.ReapKilled(res.Pid)
 		}
 	}()
+	if res.Notify != nil {
+		err := c.sendListener(spec.Linux.Seccomp, res.Notify, res.Pid)
+		res.Notify.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	ep := &ExecProcess{Process: child}
 	if res.Console != nil {
 		if console != nil {
@@ -284,16 +295,13 @@ func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int)
 		if err != nil {
 			return nil, err
 		}
-		if prog.Notify {
-			// The listener got this container's notify fd at start; an
-			// exec'd process would need its own connection, which runc
-			// does not make either.
-			return nil, errors.New("exec into a container with SCMP_ACT_NOTIFY rules is not supported yet")
-		}
 		if rp.Filter, err = sockFilter(prog.Filter); err != nil {
 			return nil, err
 		}
+		// With SCMP_ACT_NOTIFY rules the process's filter has a
+		// listener of its own, which goes to the agent (sendListener).
 		rp.FilterFlags = prog.Flags
+		rp.Notify = prog.Notify
 	}
 	return rp, nil
 }
@@ -308,7 +316,7 @@ func execPaths(arg0 string, env []string) []string {
 	if strings.Contains(arg0, "/") {
 		return []string{arg0}
 	}
-	p, ok := hasEnv(env, "PATH")
+	p, ok := procenv.Lookup(env, "PATH")
 	if !ok {
 		p = defaultPath
 	}
@@ -320,15 +328,6 @@ func execPaths(arg0 string, env []string) []string {
 		out = append(out, path.Join(dir, arg0))
 	}
 	return out
-}
-
-func hasEnv(env []string, name string) (string, bool) {
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // execError words a failure of the child as runc's users expect it
@@ -405,4 +404,31 @@ func execFailure(arg0 string, e syscall.Errno) string {
 		return fmt.Sprintf("exec: %q: stat %s: %v", arg0, arg0, e)
 	}
 	return fmt.Sprintf("exec: %q: %v", arg0, e)
+}
+
+// sendListener hands the seccomp listener of an exec'd process to the
+// user's agent at listenerPath, as create's init does for the container's
+// process and runc does for both: one message, the state
+// (specs.ContainerProcessState, the process's pid) with the fd.
+func (c *Container) sendListener(sc *specs.LinuxSeccomp, listener *os.File, pid int) error {
+	st := c.hookState(Running)
+	b, err := json.Marshal(specs.ContainerProcessState{
+		Version:  specs.Version,
+		Fds:      []string{specs.SeccompFdName},
+		Pid:      pid,
+		Metadata: sc.ListenerMetadata,
+		State:    *st,
+	})
+	if err != nil {
+		return err
+	}
+	conn, err := net.Dial("unix", sc.ListenerPath)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+	}
+	defer conn.Close()
+	if _, _, err := conn.(*net.UnixConn).WriteMsgUnix(b, unix.UnixRights(int(listener.Fd())), nil); err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: send the listener: %w", err)
+	}
+	return nil
 }

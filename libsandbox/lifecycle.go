@@ -119,6 +119,9 @@ func awaitFifo(f *os.File, pidfd, pid int) error {
 				continue
 			case err != nil:
 				return fmt.Errorf("read exec fifo: %w", err)
+			case n == 1 && !released && b[0] == '1':
+				// A startContainer hook failed: the error follows.
+				return hookFailure(f)
 			case n == 1 && !released:
 				// Init goes on to execve. Its death from now on
 				// closes the fifo as well: watch the fifo alone.
@@ -417,4 +420,28 @@ func RemoveLeftover(root, id string) error {
 		return nil
 	}
 	return os.RemoveAll(dir)
+}
+
+// hookFailure reads the error init wrote after its "1" (a startContainer
+// hook failed; init exits after it, which ends the read).
+func hookFailure(f *os.File) error {
+	var msg []byte
+	buf := make([]byte, 4096)
+	for len(msg) < 64<<10 {
+		if ok, err := pollTick(int(f.Fd())); err != nil || !ok {
+			break
+		}
+		n, err := unix.Read(int(f.Fd()), buf)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil || n == 0 {
+			break
+		}
+		msg = append(msg, buf[:n]...)
+	}
+	if len(msg) == 0 {
+		return errors.New("container process is already dead")
+	}
+	return errors.New(string(msg))
 }

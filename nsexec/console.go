@@ -37,6 +37,9 @@ func setupConsole(mountConsole bool) (master *os.File, retErr error) {
 	}
 	sfd := int(r1)
 	defer unix.Close(sfd)
+	if err := clearONLCR(sfd); err != nil {
+		return nil, err
+	}
 	if mountConsole {
 		if err := bindConsole(sfd); err != nil {
 			return nil, err
@@ -86,6 +89,22 @@ func bindConsole(sfd int) error {
 	defer unix.Close(tree)
 	if err := unix.MoveMount(tree, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("bind pty onto /dev/console: %w", err)
+	}
+	return nil
+}
+
+// clearONLCR turns off the pty's NL -> CR NL output mapping, as runc does
+// on its console: the runtime's caller (a terminal of its own, or a
+// client such as conmon) maps line ends itself, and with ONLCR on both
+// sides every line would end in "\r\r\n".
+func clearONLCR(fd int) error {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return fmt.Errorf("pty: get termios: %w", err)
+	}
+	t.Oflag &^= unix.ONLCR
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+		return fmt.Errorf("pty: clear ONLCR: %w", err)
 	}
 	return nil
 }

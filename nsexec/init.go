@@ -24,6 +24,7 @@ import (
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procenv"
 	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
@@ -138,11 +139,20 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		return err
 	}
 	defer procfs.close()
+	// The null device for masks: closed once they are made, so that
+	// the created container's init holds no fd the process will not
+	// (runc's init shows only stdio and the fifo in /proc/PID/fd).
 	null, err := rootfs.OpenNull()
 	if err != nil {
 		return err
 	}
-	defer unix.Close(null)
+	closeNull := func() {
+		if null >= 0 {
+			unix.Close(null)
+			null = -1
+		}
+	}
+	defer closeNull()
 
 	mountNS := hasNamespace(linux, specs.MountNamespace)
 	var root *rootfs.Root
@@ -176,7 +186,13 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		}
 	}
 	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
-		if err := hooks.Run("createContainer", spec.Hooks.CreateContainer, cfg.HookState); err != nil {
+		// In the container's root filesystem, not the bundle: "in the
+		// container namespace", as runc runs them.
+		dir := ""
+		if mountNS {
+			dir = cfg.Rootfs
+		}
+		if err := hooks.RunIn(dir, "createContainer", spec.Hooks.CreateContainer, cfg.HookState); err != nil {
 			return err
 		}
 	}
@@ -190,6 +206,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		}
 		log.debugf("masked paths done, pivoted")
 	}
+	closeNull()
 	if proc.Terminal {
 		if err := sendConsole(sock, mountNS); err != nil {
 			return err
@@ -199,6 +216,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		if err := root.Finish(spec.Root != nil && spec.Root.Readonly, linux.RootfsPropagation); err != nil {
 			return err
 		}
+		root.Close()
 	}
 
 	if spec.Hostname != "" {
@@ -221,7 +239,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 			return err
 		}
 	}
-	final, err := setupProcess(cfg, procfs, listenerFd)
+	final, err := setupProcess(cfg, procfs, listenerFd, log)
 	if err != nil {
 		return err
 	}
@@ -260,6 +278,13 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		st := *cfg.HookState
 		st.Status = specs.StateRunning
 		if err := hooks.Run("startContainer", spec.Hooks.StartContainer, &st); err != nil {
+			// `start` reports it, as runc does: a "1" and the
+			// error instead of the "0" that lets it go on. With a
+			// terminal our stderr is the pty, which the caller of
+			// `start` may never see.
+			if fifo != nil {
+				fifo.Write([]byte("1" + err.Error()))
+			}
 			fatalf("%v", err)
 		}
 	}
@@ -293,7 +318,7 @@ func sendConsole(sock *os.File, mountConsole bool) error {
 // setupProcess applies process.* to this thread and prepares the final
 // execve: everything that can fail because of the config fails here,
 // before ready.
-func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int) (*finalExec, error) {
+func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int, log *logger) (*finalExec, error) {
 	proc := cfg.Spec.Process
 	if proc.OOMScoreAdj != nil {
 		if err := procfs.write("self/oom_score_adj", fmt.Sprint(*proc.OOMScoreAdj)); err != nil {
@@ -306,10 +331,7 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int) (*finalEx
 	if err := setRlimits(proc.Rlimits); err != nil {
 		return nil, err
 	}
-	env := proc.Env
-	if _, ok := hasEnv(env, "HOME"); !ok {
-		env = append(env[:len(env):len(env)], "HOME="+homeFor(proc.User.UID))
-	}
+	env := procenv.Prepare(proc.Env, func() string { return homeFor(proc.User.UID) })
 
 	// Capabilities and user, in the order that keeps what the spec asks
 	// for: drop the bounding set while we still have CAP_SETPCAP, keep
@@ -328,13 +350,27 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int) (*finalEx
 		sets.Effective |= 1 << capSysAdmin
 		sets.Permitted |= 1 << capSysAdmin
 	}
+	// The cwd is entered as root when root may (runc: a directory only
+	// root can search, /root say, is still the cwd of a user 42), and as
+	// the user after the ids change only if root may not (EACCES, EPERM:
+	// root squashed on NFS).
 	cwdFd := -1
+	cwdLater := false
 	if proc.Cwd != "" {
 		if cwdFd, err = openCwd(proc.Cwd); err != nil {
 			return nil, err
 		}
 		defer unix.Close(cwdFd)
+		if err := chdirFd(cwdFd, proc.Cwd); err != nil {
+			if !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EPERM) {
+				return nil, err
+			}
+			cwdLater = true
+		}
 	}
+	// The stdio the process gets becomes the user's, as runc's
+	// fixStdioPermissions makes it (the pty, or the caller's pipes).
+	fixStdioOwner(proc.User.UID, proc.Terminal)
 	// No capabilities in the spec means none at all (as runc and crun),
 	// not the full set a root process would otherwise keep.
 	if err := caps.DropBounding(sets.Bounding, cfg.LastCap); err != nil {
@@ -346,7 +382,7 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int) (*finalEx
 	if err := setUser(proc.User); err != nil {
 		return nil, fmt.Errorf("process.user: %w", err)
 	}
-	if cwdFd >= 0 {
+	if cwdLater {
 		if err := chdirFd(cwdFd, proc.Cwd); err != nil {
 			return nil, err
 		}
@@ -354,8 +390,12 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int) (*finalEx
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("prctl keepcaps: %w", err)
 	}
-	if err := caps.Apply(sets, cfg.LastCap); err != nil {
+	warnings, err := caps.Apply(sets, cfg.LastCap)
+	if err != nil {
 		return nil, fmt.Errorf("process.capabilities: %w", err)
+	}
+	for _, w := range warnings {
+		log.warnf("%s", w)
 	}
 	if proc.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {

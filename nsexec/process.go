@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procenv"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
 )
 
@@ -88,15 +89,6 @@ func homeFor(uid uint32) string {
 	return "/"
 }
 
-func hasEnv(env []string, name string) (string, bool) {
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 // defaultPath is used to find args[0] when the process env has no PATH.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -112,7 +104,7 @@ func lookPath(file string, env []string) (string, error) {
 		}
 		return file, nil
 	}
-	p, ok := hasEnv(env, "PATH")
+	p, ok := procenv.Lookup(env, "PATH")
 	if !ok {
 		p = defaultPath
 	}
@@ -188,4 +180,26 @@ func chdirFd(fd int, cwd string) error {
 		return fmt.Errorf("current working directory is outside of container mount namespace root -- possible container breakout detected")
 	}
 	return nil
+}
+
+// fixStdioOwner gives fds 0-2 to uid, as runc's fixStdioPermissions
+// does, so that the process can reopen them by name (/dev/stdout, `tty`)
+// as a user other than root: the pty we made (console), and pipes and
+// sockets (a client's). Never a terminal or a file of the caller's,
+// which would hand a host object to the container's user (runc chowns
+// anything but /dev/null; we do not). The group stays (a pty's is tty);
+// a refusal (an owner not mapped in our user namespace, a group not
+// mapped) is not an error, as in runc.
+func fixStdioOwner(uid uint32, console bool) {
+	for fd := 0; fd < 3; fd++ {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			continue
+		}
+		kind := st.Mode & unix.S_IFMT
+		if st.Uid == uid || !(kind == unix.S_IFIFO || kind == unix.S_IFSOCK || (console && kind == unix.S_IFCHR)) {
+			continue
+		}
+		unix.Fchown(fd, int(uid), -1)
+	}
 }

@@ -5,6 +5,7 @@ package caps
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -73,36 +74,44 @@ type Sets struct {
 	Bounding, Effective, Inheritable, Permitted, Ambient Set
 }
 
-// Resolve turns the spec's names into masks. An unknown name is an error
-// naming the field; a name this kernel does not have (above lastCap) is
-// dropped and reported in warnings, as runc does, so that one config
-// works across kernels.
+// Resolve turns the spec's names into masks. A name that is not a
+// capability, or one this kernel does not have (above lastCap), cannot be
+// granted: runtime-spec config.md "Capabilities" says it MUST be logged
+// as a warning and the runtime SHOULD NOT fail, which runc does with one
+// line ("ignoring unknown or unavailable capabilities: [...]"): it is
+// dropped and named in warnings, so that one config works across
+// kernels and runtimes.
 func Resolve(c *specs.LinuxCapabilities, lastCap int) (s Sets, warnings []string, err error) {
 	if c == nil {
 		return s, nil, nil
 	}
+	var ignored []string
+	seen := map[string]bool{}
 	for _, f := range []struct {
-		field string
-		list  []string
-		dst   *Set
+		list []string
+		dst  *Set
 	}{
-		{"bounding", c.Bounding, &s.Bounding},
-		{"effective", c.Effective, &s.Effective},
-		{"inheritable", c.Inheritable, &s.Inheritable},
-		{"permitted", c.Permitted, &s.Permitted},
-		{"ambient", c.Ambient, &s.Ambient},
+		{c.Bounding, &s.Bounding},
+		{c.Effective, &s.Effective},
+		{c.Inheritable, &s.Inheritable},
+		{c.Permitted, &s.Permitted},
+		{c.Ambient, &s.Ambient},
 	} {
 		for _, name := range f.list {
 			n, ok := Number(name)
-			if !ok {
-				return s, warnings, fmt.Errorf("process.capabilities.%s: unknown capability %q", f.field, name)
-			}
-			if n > lastCap {
-				warnings = append(warnings, fmt.Sprintf("process.capabilities.%s: %s is not supported by this kernel, ignored", f.field, name))
+			if !ok || n > lastCap {
+				if !seen[name] {
+					seen[name] = true
+					ignored = append(ignored, name)
+				}
 				continue
 			}
 			*f.dst |= 1 << uint(n)
 		}
+	}
+	if len(ignored) > 0 {
+		sort.Strings(ignored)
+		warnings = append(warnings, fmt.Sprintf("ignoring unknown or unavailable capabilities: %v", ignored))
 	}
 	return s, warnings, nil
 }
@@ -125,10 +134,12 @@ func DropBounding(keep Set, lastCap int) error {
 }
 
 // Apply sets the effective, permitted and inheritable sets of the calling
-// thread with capset(2) and raises the ambient ones. Ambient capabilities
-// must be permitted and inheritable, or the kernel refuses them (EPERM);
-// that is reported naming the capability.
-func Apply(s Sets, lastCap int) error {
+// thread with capset(2) and raises the ambient ones. An ambient
+// capability must be permitted and inheritable, or the kernel refuses it
+// (EPERM): that is a warning, as runc and crun have it (runc 1.1's own
+// `spec` lists ambient capabilities without inheritable ones, and every
+// bundle made from it would fail otherwise).
+func Apply(s Sets, lastCap int) (warnings []string, err error) {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	for i := 0; i < 2; i++ {
@@ -137,18 +148,24 @@ func Apply(s Sets, lastCap int) error {
 		data[i].Inheritable = uint32(s.Inheritable >> (32 * i))
 	}
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("capset: %w", err)
+		return nil, fmt.Errorf("capset: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
-		return fmt.Errorf("clear ambient capabilities: %w", err)
+		return nil, fmt.Errorf("clear ambient capabilities: %w", err)
 	}
 	for n := 0; n <= lastCap; n++ {
 		if !s.Ambient.Has(n) {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0); err != nil {
-			return fmt.Errorf("raise ambient capability %s: %w", Name(n), err)
+			warnings = append(warnings, AmbientWarning(n, err))
 		}
 	}
-	return nil
+	return warnings, nil
+}
+
+// AmbientWarning is runc's warning for an ambient capability that could
+// not be raised.
+func AmbientWarning(n int, err error) string {
+	return fmt.Sprintf("can't raise ambient capability %s: %v", Name(n), err)
 }

@@ -141,16 +141,30 @@ func TestResolve(t *testing.T) {
 			},
 			lastCap:  37, // CAP_AUDIT_READ: a 4.x kernel
 			want:     Sets{Bounding: set(5)},
-			warnings: []string{"process.capabilities.bounding: CAP_BPF", "process.capabilities.effective: CAP_PERFMON"},
+			warnings: []string{"ignoring unknown or unavailable capabilities: [CAP_BPF CAP_PERFMON]"},
 		},
-		{name: "unknown in bounding", caps: &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_BOGUS"}}, lastCap: 40, err: `process.capabilities.bounding: unknown capability "CAP_BOGUS"`},
-		{name: "unknown in effective", caps: &specs.LinuxCapabilities{Effective: []string{"kill"}}, lastCap: 40, err: "process.capabilities.effective"},
-		{name: "unknown in inheritable", caps: &specs.LinuxCapabilities{Inheritable: []string{""}}, lastCap: 40, err: "process.capabilities.inheritable"},
-		{name: "unknown in permitted", caps: &specs.LinuxCapabilities{Permitted: []string{"CAP_41"}}, lastCap: 40, err: "process.capabilities.permitted"},
-		{name: "unknown in ambient", caps: &specs.LinuxCapabilities{Ambient: []string{"CAP_SYS_ADMIN "}}, lastCap: 40, err: "process.capabilities.ambient"},
-		// An unknown name is an error even on a kernel that would not
-		// have it anyway.
-		{name: "unknown beats above last", caps: &specs.LinuxCapabilities{Bounding: []string{"CAP_BPF", "CAP_BOGUS"}}, lastCap: 37, err: "CAP_BOGUS"},
+		// config.md "Capabilities": a name that cannot be mapped is
+		// logged as a warning, not an error (runc's words, one line,
+		// each name once, sorted).
+		{
+			name: "unknown names: warned and dropped",
+			caps: &specs.LinuxCapabilities{
+				Bounding:    []string{"CAP_KILL", "CAP_BOGUS"},
+				Effective:   []string{"kill", "CAP_BOGUS"},
+				Inheritable: []string{""},
+				Permitted:   []string{"CAP_41"},
+				Ambient:     []string{"CAP_SYS_ADMIN "},
+			},
+			lastCap:  40,
+			want:     Sets{Bounding: set(5)},
+			warnings: []string{`ignoring unknown or unavailable capabilities: [ CAP_41 CAP_BOGUS CAP_SYS_ADMIN  kill]`},
+		},
+		{
+			name:     "unknown and above last in one line",
+			caps:     &specs.LinuxCapabilities{Bounding: []string{"CAP_BPF", "CAP_BOGUS"}},
+			lastCap:  37,
+			warnings: []string{"ignoring unknown or unavailable capabilities: [CAP_BOGUS CAP_BPF]"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, warnings, err := Resolve(tc.caps, tc.lastCap)

@@ -21,6 +21,13 @@ import (
 // createContainer, startContainer and (since runtime-spec v1.3.0)
 // poststart; poststop hooks go through RunAll.
 func Run(kind string, list []specs.Hook, state *specs.State) error {
+	return RunIn("", kind, list, state)
+}
+
+// RunIn is Run with dir as the hooks' working directory (ours if empty):
+// createContainer hooks run in the container's root filesystem, as runc
+// runs them.
+func RunIn(dir, kind string, list []specs.Hook, state *specs.State) error {
 	if len(list) == 0 {
 		return nil
 	}
@@ -29,7 +36,7 @@ func Run(kind string, list []specs.Hook, state *specs.State) error {
 		return fmt.Errorf("encode state for %s hooks: %w", kind, err)
 	}
 	for i, h := range list {
-		if err := runOne(h, b); err != nil {
+		if err := runOne(h, b, dir); err != nil {
 			return fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
 		}
 	}
@@ -51,7 +58,7 @@ func RunAll(kind string, list []specs.Hook, state *specs.State) error {
 	}
 	var errs []error
 	for i, h := range list {
-		if err := runOne(h, b); err != nil {
+		if err := runOne(h, b, ""); err != nil {
 			errs = append(errs, fmt.Errorf("error running %s hook #%d: %w", kind, i, err))
 		}
 	}
@@ -73,7 +80,7 @@ func onlyStdio() error {
 	return nil
 }
 
-func runOne(h specs.Hook, state []byte) error {
+func runOne(h specs.Hook, state []byte, dir string) error {
 	if err := onlyStdio(); err != nil {
 		return err
 	}
@@ -91,6 +98,7 @@ func runOne(h specs.Hook, state []byte) error {
 	}
 	cmd := exec.CommandContext(ctx, h.Path)
 	cmd.Args = args
+	cmd.Dir = dir
 	cmd.Env = h.Env
 	if cmd.Env == nil {
 		cmd.Env = []string{}

@@ -335,6 +335,12 @@ func setupProcess(a *childArgs) {
 			fail(a, stageHugePages, e, 0)
 		}
 	}
+	// Every CPU the cgroup allows, not the caller's affinity (runc
+	// 1.4+'s tryResetCPUAffinity): the kernel clamps the mask to the
+	// CPUs there are and to the cgroup's cpuset, and keeps the rest in
+	// case the cpuset grows. We are in the cgroup by now. A failure is
+	// harmless: the process keeps the caller's affinity.
+	syscall.RawSyscall(unix.SYS_SCHED_SETAFFINITY, 0, unsafe.Sizeof(p.allCPUs), uintptr(unsafe.Pointer(&p.allCPUs[0])))
 	for i = 0; i < len(p.rlimits); i++ {
 		if _, _, e = syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, p.rlimits[i].res, uintptr(unsafe.Pointer(&p.rlimits[i].lim)), 0, 0, 0); e != 0 {
 			fail(a, stageRlimit, e, i)
@@ -343,6 +349,7 @@ func setupProcess(a *childArgs) {
 	if p.terminal {
 		openConsole(a)
 	}
+	fixStdioOwner(a)
 	if p.cwd != nil {
 		enterCwd(a)
 	}
@@ -411,25 +418,98 @@ func openConsole(a *childArgs) {
 		fail(a, stageConsole, e, 4)
 	}
 	p.slave = int(r1)
-	// The user's terminal is the user's: `tty`, and /dev/stdout opened
-	// by name, work for a user other than root (as with runc).
-	if _, _, e = syscall.RawSyscall(syscall.SYS_FCHOWN, uintptr(p.slave), p.uid, p.gid); e != 0 {
+	// No NL -> CR NL mapping on our side of the pty, as runc: the
+	// caller's terminal (or client) maps line ends itself, and with both
+	// every line would end in "\r\r\n".
+	if _, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(p.slave), uintptr(unix.TCGETS), uintptr(unsafe.Pointer(&p.termios))); e != 0 {
 		fail(a, stageConsole, e, 5)
 	}
-	p.iov.Base = &a.rec[0]
-	p.iov.SetLen(recLen)
-	*(*int32)(unsafe.Pointer(&p.oob[unix.CmsgLen(0)])) = int32(p.master)
-	put32(a.rec[0:4], recConsole)
-	put32(a.rec[4:8], 0)
-	put32(a.rec[8:12], 0)
-	put32(a.rec[12:16], 0)
-	if _, _, e = syscall.RawSyscall(syscall.SYS_SENDMSG, uintptr(a.rep), uintptr(unsafe.Pointer(&p.msg)), 0); e != 0 {
+	p.termios.Oflag &^= unix.ONLCR
+	if _, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(p.slave), uintptr(unix.TCSETS), uintptr(unsafe.Pointer(&p.termios))); e != 0 {
+		fail(a, stageConsole, e, 5)
+	}
+	if e = sendFd(a, recConsole, p.master); e != 0 {
 		fail(a, stageConsole, e, 6)
 	}
 	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(p.master), 0, 0)
 	p.master = -1
 	for i = 0; i < 3; i++ {
 		a.files[i] = p.slave
+	}
+}
+
+// fixStdioOwner gives the process's stdio to its user, as runc's
+// fixStdioPermissions does, so that `tty` and /dev/stdout reopened by
+// name work for a user other than root: the pty we made, and pipes and
+// sockets (a client's: conmon's, containerd's shim's). Never a terminal
+// or a file of the caller's, which would hand a host object to the
+// container's user (runc chows anything but /dev/null; we do not). The
+// group stays (a pty's is tty), and a refusal (an owner or group not
+// mapped in the user namespace) is not an error, as in runc.
+//
+//go:norace
+//go:nosplit
+func fixStdioOwner(a *childArgs) {
+	var (
+		i    int
+		kind uint32
+	)
+	p := a.p
+	for i = 0; i < 3; i++ {
+		if a.files[i] < 0 {
+			continue
+		}
+		if _, _, e := syscall.RawSyscall(syscall.SYS_FSTAT, uintptr(a.files[i]), uintptr(unsafe.Pointer(&p.stat)), 0); e != 0 {
+			continue
+		}
+		kind = p.stat.Mode & syscall.S_IFMT
+		if uintptr(p.stat.Uid) == p.uid || !(kind == syscall.S_IFIFO || kind == syscall.S_IFSOCK || (p.terminal && a.files[i] == p.slave)) {
+			continue
+		}
+		syscall.RawSyscall(syscall.SYS_FCHOWN, uintptr(a.files[i]), p.uid, ^uintptr(0))
+	}
+}
+
+// sendFd sends a record of kind with fd attached (SCM_RIGHTS).
+//
+//go:norace
+//go:nosplit
+func sendFd(a *childArgs, kind uint32, fd int) syscall.Errno {
+	p := a.p
+	p.iov.Base = &a.rec[0]
+	p.iov.SetLen(recLen)
+	*(*int32)(unsafe.Pointer(&p.oob[unix.CmsgLen(0)])) = int32(fd)
+	put32(a.rec[0:4], kind)
+	put32(a.rec[4:8], 0)
+	put32(a.rec[8:12], 0)
+	put32(a.rec[12:16], 0)
+	_, _, e := syscall.RawSyscall(syscall.SYS_SENDMSG, uintptr(a.rep), uintptr(unsafe.Pointer(&p.msg)), 0)
+	return e
+}
+
+// loadFilter loads the seccomp filter; with SCMP_ACT_NOTIFY rules the
+// listener fd it returns (close-on-exec: the kernel makes it so) goes to
+// the parent, which hands it to the user's agent, and is closed here:
+// the user's process must never hold it (it could answer its own
+// notifications). The filter must allow sendmsg then, which Compile
+// checks.
+//
+//go:norace
+//go:nosplit
+func loadFilter(a *childArgs) {
+	var (
+		r1 uintptr
+		e  syscall.Errno
+	)
+	p := a.p
+	if r1, _, e = syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.fflags, uintptr(unsafe.Pointer(&p.fprog))); e != 0 {
+		fail(a, stageSeccomp, e, 0)
+	}
+	if p.notify {
+		if e = sendFd(a, recNotify, int(r1)); e != 0 {
+			fail(a, stageSeccomp, e, 1)
+		}
+		syscall.RawSyscall(syscall.SYS_CLOSE, r1, 0, 0)
 	}
 }
 
@@ -646,9 +726,7 @@ func closeRange(a *childArgs, first, last int) {
 func loadFilterEarly(a *childArgs) {
 	var e syscall.Errno
 	p := a.p
-	if _, _, e = syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.fflags, uintptr(unsafe.Pointer(&p.fprog))); e != 0 {
-		fail(a, stageSeccomp, e, 0)
-	}
+	loadFilter(a)
 	if _, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0); e != 0 {
 		fail(a, stageCapset, e, 1)
 	}
@@ -699,9 +777,7 @@ func execProcess(a *childArgs) {
 		}
 	}
 	if p.hasFilter && !p.early {
-		if _, _, e = syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, p.fflags, uintptr(unsafe.Pointer(&p.fprog))); e != 0 {
-			fail(a, stageSeccomp, e, 0)
-		}
+		loadFilter(a)
 	}
 	p.bestErr = 0
 	p.bestIdx = 0

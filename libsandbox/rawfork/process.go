@@ -53,6 +53,11 @@ type Process struct {
 	// instruction per element) and FilterFlags its flags.
 	Filter      []unix.SockFilter
 	FilterFlags uint
+	// Notify: the filter has SCMP_ACT_NOTIFY rules (FilterFlags has
+	// SECCOMP_FILTER_FLAG_NEW_LISTENER): the listener fd the load
+	// returns comes back in Result.Notify, for the caller to hand to the
+	// user's agent.
+	Notify bool
 	// Paths are the candidates for the program, tried in order like
 	// execvp(3): ENOENT, ENOTDIR and EACCES go on to the next one.
 	Paths []string
@@ -80,6 +85,8 @@ type procArgs struct {
 
 	hugePagesOn bool
 	rlimits     []rlimitArgs
+	// allCPUs is a CPU mask with every bit set: see resetAffinity.
+	allCPUs [128]uint64
 
 	terminal bool
 	ptmx     *byte
@@ -87,6 +94,7 @@ type procArgs struct {
 	master   int
 	slave    int
 	stat     unix.Stat_t
+	termios  unix.Termios
 	zero     int32
 	iov      unix.Iovec
 	msg      unix.Msghdr
@@ -116,6 +124,7 @@ type procArgs struct {
 	// never holds it. Otherwise the grandchild loads it just before
 	// execve, and the filter need allow nothing of ours but execve.
 	hasFilter bool
+	notify    bool
 	early     bool
 	capAdmin  [2]unix.CapUserData
 	filter    []unix.SockFilter
@@ -163,8 +172,20 @@ func prepareProcess(p *Process) (*procArgs, error) {
 		}
 		a.labels = append(a.labels, la)
 	}
+	for i := range a.allCPUs {
+		a.allCPUs[i] = ^uint64(0)
+	}
 	for _, r := range p.Rlimits {
 		a.rlimits = append(a.rlimits, rlimitArgs{res: uintptr(r.Resource), lim: unix.Rlimit{Cur: r.Cur, Max: r.Max}})
+	}
+	if p.Terminal || p.Notify {
+		// One SCM_RIGHTS message each for the pty master and the
+		// seccomp listener (sendFd).
+		a.oob = unix.UnixRights(0)
+		a.msg.Control = &a.oob[0]
+		a.msg.SetControllen(len(a.oob))
+		a.msg.Iov = &a.iov
+		a.msg.Iovlen = 1
 	}
 	if p.Terminal {
 		a.ptmx, _ = syscall.BytePtrFromString("/dev/ptmx")
@@ -175,11 +196,6 @@ func prepareProcess(p *Process) (*procArgs, error) {
 			Flags:   unix.O_RDWR | unix.O_NOCTTY | unix.O_CLOEXEC | unix.O_NONBLOCK,
 			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 		}
-		a.oob = unix.UnixRights(0)
-		a.msg.Control = &a.oob[0]
-		a.msg.SetControllen(len(a.oob))
-		a.msg.Iov = &a.iov
-		a.msg.Iovlen = 1
 	}
 	if p.Cwd != "" {
 		if a.cwd, err = syscall.BytePtrFromString("/" + strings.TrimPrefix(p.Cwd, "/")); err != nil {
@@ -210,6 +226,7 @@ func prepareProcess(p *Process) (*procArgs, error) {
 		a.filter = p.Filter
 		a.fprog = unix.SockFprog{Len: uint16(len(p.Filter)), Filter: &a.filter[0]}
 		a.fflags = uintptr(p.FilterFlags)
+		a.notify = p.Notify
 		if !p.NoNewPrivs && !p.Caps.Effective.Has(capSysAdmin) {
 			a.early = true
 			a.capAdmin = a.capData
@@ -229,5 +246,3 @@ func prepareProcess(p *Process) (*procArgs, error) {
 	}
 	return a, nil
 }
-
-func capName(n int) string { return caps.Name(n) }

@@ -66,6 +66,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 )
 
 // Namespace is an open namespace file (/proc/PID/ns/X or a bind mount of
@@ -126,6 +128,8 @@ type Result struct {
 	Pid int
 	// Console is the pty master of Process.Terminal.
 	Console *os.File
+	// Notify is the seccomp listener of Process.Notify.
+	Notify *os.File
 	// Warnings are what the child could not do and went on without
 	// (an ambient capability it could not raise, as runc warns).
 	Warnings []string
@@ -220,6 +224,7 @@ const (
 	recPaused  = 3 // the child has joined and unshared and waits for a byte
 	recConsole = 4 // with SCM_RIGHTS: the pty master
 	recWarn    = 5 // stage, errno, index: done without
+	recNotify  = 6 // with SCM_RIGHTS: the seccomp listener
 	recLen     = 16
 )
 
@@ -323,6 +328,9 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 		if res != nil && res.Console != nil {
 			res.Console.Close()
 		}
+		if res != nil && res.Notify != nil {
+			res.Notify.Close()
+		}
 		return nil, err
 	}
 	if a.forkAgain {
@@ -411,6 +419,13 @@ func (w *waiter) wait() (*Result, error) {
 				return res, errors.New("rawfork: bad console report")
 			}
 			res.Console = os.NewFile(uintptr(fds[0]), "/dev/ptmx")
+			fds = nil
+		case recNotify:
+			if len(fds) != 1 || res.Notify != nil {
+				closeAll(fds)
+				return res, errors.New("rawfork: bad seccomp listener report")
+			}
+			res.Notify = os.NewFile(uintptr(fds[0]), "seccomp-listener")
 			fds = nil
 		case recPaused:
 			if w.pause == nil {
@@ -512,7 +527,7 @@ func procState(pid int) byte {
 
 func warning(stage uint32, e syscall.Errno, idx int) string {
 	if stage == stageAmbient {
-		return fmt.Sprintf("unable to raise ambient capability %s: %v", capName(idx), e)
+		return caps.AmbientWarning(idx, e)
 	}
 	return fmt.Sprintf("%s: %v", stageNames[stage], e)
 }

@@ -184,6 +184,16 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 	if err != nil {
 		return nil, err
 	}
+	if refuses(s.DefaultAction, s.DefaultErrnoRet) {
+		archs, err := lastSyscalls(s)
+		if err != nil {
+			return nil, err
+		}
+		prog.Filter = append(enosysStub(archs), prog.Filter...)
+		if len(prog.Filter)/8 > 4096 {
+			return nil, fmt.Errorf("linux.seccomp: the filter has %d instructions, the kernel's limit is 4096", len(prog.Filter)/8)
+		}
+	}
 	return prog, nil
 }
 

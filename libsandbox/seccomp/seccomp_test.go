@@ -164,14 +164,17 @@ func TestCompileActions(t *testing.T) {
 			// A default no case uses, so that it cannot be taken
 			// for the rule's action.
 			const def = unix.SECCOMP_RET_ERRNO | 99
-			r := rule(tc.act, "getpid")
+			// The rule's syscall has the larger number: one above
+			// every syscall the profile names answers ENOSYS (see
+			// TestEnosysStub), not the default.
+			r := rule(tc.act, "getppid")
 			r.ErrnoRet = tc.errnoRet
 			p := compile(t, &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: u(99), Syscalls: []specs.LinuxSyscall{r}})
-			if got := eval(t, p.Filter, arch, unix.SYS_GETPID); got != tc.want {
-				t.Errorf("getpid: got %#x, want %#x", got, tc.want)
+			if got := eval(t, p.Filter, arch, unix.SYS_GETPPID); got != tc.want {
+				t.Errorf("getppid: got %#x, want %#x", got, tc.want)
 			}
-			if got := eval(t, p.Filter, arch, unix.SYS_GETPPID); got != def {
-				t.Errorf("getppid: got %#x, want the default %#x", got, def)
+			if got := eval(t, p.Filter, arch, unix.SYS_GETPID); got != def {
+				t.Errorf("getpid: got %#x, want the default %#x", got, def)
 			}
 			if p.Notify || p.Flags != 0 {
 				t.Errorf("Notify, Flags: got %v, %#x; want false, 0", p.Notify, p.Flags)
@@ -623,4 +626,67 @@ func TestSupportedArchs(t *testing.T) {
 			t.Errorf("%s: not reported (got %q)", a, Supported().Archs)
 		}
 	}
+}
+
+// A syscall numbered above every one the profile names answers ENOSYS
+// under a refusing default (runc's patchbpf stub), so that software
+// probing for a newer syscall (clone3, openat2) falls back; one below
+// keeps the default; an allowing default, or one that is ENOSYS
+// already, needs no stub.
+func TestEnosysStub(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("syscall numbers written down for amd64")
+	}
+	const (
+		clone3, openat2 = 435, 437
+		x32Bit          = 0x40000000
+	)
+	enosys := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	eperm := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM))
+	allow := rule(specs.ActAllow, "read", "write", "openat")
+	for _, tc := range []struct {
+		name  string
+		s     specs.LinuxSeccomp
+		nr    int
+		arch  uint32
+		want  uint32
+		stub  bool
+		notEq bool // want is what it must not be
+	}{
+		{"newer than the profile: ENOSYS", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{allow}}, openat2, unix.AUDIT_ARCH_X86_64, enosys, true, false},
+		{"clone3 too", specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess, Syscalls: []specs.LinuxSyscall{allow}}, clone3, unix.AUDIT_ARCH_X86_64, enosys, true, false},
+		{"older, unnamed: the default", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{allow}}, unix.SYS_GETPID, unix.AUDIT_ARCH_X86_64, eperm, true, false},
+		{"named: its rule", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{allow}}, unix.SYS_OPENAT, unix.AUDIT_ARCH_X86_64, unix.SECCOMP_RET_ALLOW, true, false},
+		{"x32 call without x32 in the profile: not the stub's", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{allow}}, openat2 | x32Bit, unix.AUDIT_ARCH_X86_64, enosys, true, true},
+		{"x32 in the profile: its own last", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX32}, Syscalls: []specs.LinuxSyscall{allow}}, openat2 | x32Bit, unix.AUDIT_ARCH_X86_64, enosys, true, false},
+		{"i386 in the profile", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86}, Syscalls: []specs.LinuxSyscall{allow}}, 437, unix.AUDIT_ARCH_I386, enosys, true, false},
+		{"allowing default: no stub", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{rule(specs.ActErrno, "getpid")}}, openat2, unix.AUDIT_ARCH_X86_64, unix.SECCOMP_RET_ALLOW, false, false},
+		{"ENOSYS default: no stub", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: u(uint(unix.ENOSYS)), Syscalls: []specs.LinuxSyscall{allow}}, unix.SYS_GETPID, unix.AUDIT_ARCH_X86_64, enosys, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := compile(t, &tc.s)
+			got := eval(t, p.Filter, tc.arch, tc.nr)
+			if tc.notEq && got == tc.want || !tc.notEq && got != tc.want {
+				t.Errorf("syscall %#x: got %#x, want %s%#x", tc.nr, got, map[bool]string{true: "not "}[tc.notEq], tc.want)
+			}
+			// libseccomp's programs start by loading the arch; the
+			// stub does too, but then compares it with a constant
+			// before anything else.
+			ins := decode(p.Filter)
+			hasStub := len(ins) > 1 && ins[1].code == 0x15 &&
+				(ins[1].k == unix.AUDIT_ARCH_X86_64 || ins[1].k == unix.AUDIT_ARCH_I386) && containsRet(p.Filter, enosys)
+			if tc.stub && !hasStub {
+				t.Errorf("no ENOSYS stub, want one")
+			}
+		})
+	}
+}
+
+func containsRet(prog []byte, k uint32) bool {
+	for _, in := range decode(prog) {
+		if in.code == 0x06 && in.k == k {
+			return true
+		}
+	}
+	return false
 }

@@ -122,12 +122,6 @@ hook() { # PATH [ARGS...] -> hook JSON
 	create_fails "process.rlimits[0]: RLIMIT_NOFILE soft limit 2 is above the hard limit 1" "error setting rlimit type 7: invalid argument"
 }
 
-@test "bad input: unknown capability name" {
-	runc_accepts "it warns: ignoring unknown or unavailable capabilities"
-	update_config '.process.capabilities.bounding += ["CAP_FOO"]'
-	create_fails 'process.capabilities.bounding: unknown capability "CAP_FOO"' -
-}
-
 @test "bad input: empty args" {
 	update_config '.process.args = []'
 	create_fails "process.args: must not be empty" "args must not be empty"

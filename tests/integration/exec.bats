@@ -178,3 +178,14 @@ start_bg() {
 	grep -q '^/dev/pts/' "$BUNDLE/tty.out"
 	grep -q on-tty "$BUNDLE/tty.out"
 }
+
+@test "exec --cap: added to ambient too when the process has inheritable capabilities (runc 1.5), so a user keeps it" {
+	update_config '.process.capabilities.inheritable = ["CAP_NET_RAW"] | .process.capabilities.bounding += ["CAP_NET_RAW"]'
+	start_bg capamb
+	run sr exec --user 1000:1000 --cap CAP_NET_RAW capamb payload status CapAmb CapEff
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# CAP_NET_RAW is 13: 0x2000.
+	[[ "$output" == *"CapAmb: 0000000000002000"* ]]
+	[[ "$output" == *"CapEff: 0000000000002000"* ]]
+}

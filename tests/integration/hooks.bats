@@ -191,3 +191,26 @@ fds_hook() {
 	[ ! -e "$OUT/process-ran" ]
 	grep -q startContainer "$BUNDLE/create.out"
 }
+
+@test "hooks: createContainer hooks run in the container's root filesystem (runc)" {
+	update_config '.root.path = "'"$BUILD/rootfs"'"'
+	set_hooks createContainer "$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "pwd >\"$0/cwd\"", $d], env: ["PATH=/bin"]}')"
+	ctr hooks-cwd
+	[ "$status" -eq 0 ]
+	[ "$(cat "$OUT/cwd")" = "$BUILD/rootfs" ]
+}
+
+@test "hooks: with a terminal, start reports a failing startContainer hook's error" {
+	set_hooks startContainer '{"path": "/bin/sh", "args": ["sh", "-c", "echo hook-said-no >&2; exit 3"]}'
+	update_config '.process.terminal = true'
+	start_recvtty
+	sr create --console-socket "$BUNDLE/tty.sock" --bundle "$BUNDLE" hooks-tty </dev/null >/dev/null 2>"$BUNDLE/create.err" ||
+		fail "create: $(cat "$BUNDLE/create.err")"
+	run sr start hooks-tty
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"error running startContainer hook #0"* ]]
+	[[ "$output" == *hook-said-no* ]]
+	kill "$RECV" 2>/dev/null || true
+	wait "$RECV" 2>/dev/null || true
+}

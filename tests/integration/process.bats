@@ -332,3 +332,92 @@ needs_thp() {
 	[ "$(sr exec thp payload status THP_enabled)" = "THP_enabled: 1" ]
 	sr delete --force thp
 }
+
+# --- runc compatibility (issues 20, 21) ---
+
+@test "process: a bundle made by \`runc spec\` runs unchanged (its ambient capabilities are warnings)" {
+	requires script
+	command -v runc >/dev/null || skip "no runc (Debian's runc, a test dependency)"
+	own_rootfs
+	# runc 1.1's spec, unchanged: a terminal, `sh`, ambient capabilities
+	# without inheritable ones, which the kernel will not raise.
+	(cd "$BUNDLE" && rm config.json && runc spec)
+	run script -qec "cd $BUNDLE && $RUNTIME --root $ROOT run rs1" /dev/null <<<'echo hello-from-a-runc-spec; exit 3'
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *hello-from-a-runc-spec* ]]
+	[[ "$output" == *"can't raise ambient capability CAP_KILL"* ]]
+}
+
+@test "process: an unknown capability name is a warning, as the runtime spec asks (runc's words)" {
+	update_config '.process.capabilities.bounding += ["CAP_FOO"] | .process.capabilities.effective += ["CAP_BAR"]'
+	args true
+	ctr unknown-cap
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ignoring unknown or unavailable capabilities: [CAP_BAR CAP_FOO]"* ]]
+}
+
+@test "process: a cwd only root may enter is still the cwd of a user (create and exec)" {
+	update_config '.process.cwd = "/root" | .process.user = {"uid": 42, "gid": 42}'
+	# The rootfs's /root is 0700 root's (build_rootfs).
+	[ "$(stat -c %a "$BUILD/rootfs/root")" = 700 ] || chmod 700 "$BUILD/rootfs/root"
+	args payload cwd
+	ctr cwd-root
+	[ "$status" -eq 0 ]
+	[ "$output" = /root ]
+	args sleep infinity
+	sr run -d --bundle "$BUNDLE" cwd-root2 </dev/null >/dev/null 2>&1
+	run sr exec --user 42:42 --cwd /root cwd-root2 payload cwd
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = /root ]
+}
+
+@test "process: duplicate env names: the last value wins; an empty HOME is filled (create and exec)" {
+	update_config '.process.env = ["HOME=", "ONE=two", "ONE=", "PATH=/bin"]'
+	args env
+	ctr env-dup
+	[ "$status" -eq 0 ]
+	# runc 1.5: ONE= PATH=/bin HOME=/root, in that order.
+	[ "$(echo "$output" | tr '\n' ' ')" = "ONE= PATH=/bin HOME=/root " ]
+	args sleep infinity
+	sr run -d --bundle "$BUNDLE" env-dup2 </dev/null >/dev/null 2>&1
+	run sr exec --env ONE=three --env HOME= env-dup2 env
+	echo "$output"
+	# --env appends, as runc's does: the last ONE is the flag's.
+	[ "$(echo "$output" | tr '\n' ' ')" = "PATH=/bin ONE=three HOME=/root " ]
+}
+
+@test "process: the caller's CPU affinity does not reach the container (create and exec)" {
+	requires taskset
+	[ "$(nproc --all)" -gt 1 ] || skip "one CPU: no affinity to lose"
+	want=$(cat /sys/devices/system/cpu/online)
+	args sh -c 'grep Cpus_allowed_list /proc/self/status'
+	run taskset -c 0 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" aff1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Cpus_allowed_list:	$want"* ]]
+	args sleep infinity
+	sr run -d --bundle "$BUNDLE" aff2 </dev/null >/dev/null 2>&1
+	run taskset -c 0 "$RUNTIME" --root "$ROOT" exec aff2 sh -c 'grep Cpus_allowed_list /proc/self/status'
+	echo "$output"
+	[[ "$output" == *"Cpus_allowed_list:	$want"* ]]
+}
+
+@test "process: a created container's init holds no fd but stdio, the exec fifo and its own procfs" {
+	sr_create fds1
+	pid=$(sr state fds1 | jq .pid)
+	ls -l "/proc/$pid/fd"
+	for fd in /proc/$pid/fd/*; do
+		n=${fd##*/}
+		[ "$n" -le 2 ] && continue
+		t=$(readlink "$fd")
+		case $t in
+		*/exec.fifo | / | anon_inode:*) ;;
+		*) fail "init holds fd $n -> $t" ;;
+		esac
+		# The procfs is one of the container's pid namespace (its / is
+		# a procfs), never a device or a directory of the host.
+		if [ "$t" = / ]; then [ "$(stat -f -L -c %T "$fd")" = proc ] || fail "fd $n: / of a $(stat -f -L -c %T "$fd")"; fi
+	done
+}

@@ -467,3 +467,54 @@ bad_profile() {
 		[ "$status" -eq 0 ]
 	done
 }
+
+@test "seccomp: a syscall newer than every one the profile names answers ENOSYS, not the default action (runc's stub)" {
+	# A default-deny profile that knows nothing of openat2 and clone3:
+	# software that probes for them must see ENOSYS and fall back.
+	profile '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "write", "mmap", "munmap",
+		"mprotect", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "clone", "futex",
+		"exit_group", "exit", "getpid", "gettid", "tgkill", "sched_getaffinity", "openat", "close", "fcntl",
+		"madvise", "nanosleep", "arch_prctl", "set_tid_address", "prlimit64", "execve", "brk", "readlinkat",
+		"newfstatat", "fstat", "uname", "sched_yield", "epoll_create1", "epoll_ctl", "epoll_pwait",
+		"eventfd2", "pipe2", "getrandom", "rseq", "set_robust_list"], "action": "SCMP_ACT_ALLOW"}]}'
+	args payload nosys
+	run srt run --bundle "$BUNDLE" t1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"openat2: ENOSYS clone3: ENOSYS"* ]]
+	# A syscall older than the newest the profile names keeps the
+	# default (EPERM): the stub is no allow-all.
+	profile '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+		{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22}, {"names": ["read", "write", "mmap", "munmap",
+		"mprotect", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "clone", "futex",
+		"exit_group", "exit", "getpid", "gettid", "tgkill", "sched_getaffinity", "openat", "close", "fcntl",
+		"madvise", "nanosleep", "arch_prctl", "set_tid_address", "prlimit64", "execve", "brk", "readlinkat",
+		"newfstatat", "fstat", "uname", "sched_yield", "epoll_create1", "epoll_ctl", "epoll_pwait",
+		"eventfd2", "pipe2", "getrandom", "rseq", "set_robust_list", "openat2"], "action": "SCMP_ACT_ALLOW"}]}'
+	run srt run --bundle "$BUNDLE" t2
+	echo "$output"
+	[[ "$output" == *"openat2: EINVAL clone3: EINVAL"* ]]
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY: an exec'd process gets the filter, and the agent its listener" {
+	tmp
+	start_listener -id t1 -conns 2
+	profile '{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "'"$BUNDLE/listener.sock"'", "syscalls": [
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+	args sleep infinity
+	srt run -d --bundle "$BUNDLE" t1 </dev/null >/dev/null 2>&1
+	run srt exec t1 sh -c 'mkdir /tmp/allowed-exec && echo made; mkdir /tmp/denied-exec'
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *made* ]]
+	[[ "$output" == *"can't create directory '/tmp/denied-exec': Operation not permitted"* ]]
+	wait_for 5 grep -qx "mkdir /tmp/denied-exec EPERM" "$BUNDLE/listener.log" || :
+	cat "$BUNDLE/listener.log"
+	[ "$(grep -c '^state ok$' "$BUNDLE/listener.log")" -eq 2 ]
+	grep -qx "mkdir /tmp/allowed-exec continue" "$BUNDLE/listener.log"
+	grep -qx "mkdir /tmp/denied-exec EPERM" "$BUNDLE/listener.log"
+	# The exec'd process never holds the listener (it could answer its
+	# own notifications).
+	run srt exec t1 sh -c 'ls -l /proc/self/fd'
+	[[ "$output" != *seccomp* ]]
+}

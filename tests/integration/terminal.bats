@@ -103,3 +103,40 @@ teardown() {
 	[[ "$output" == *"/dev/pts/0"* ]]
 	[[ "$output" == *stdin-is-a-tty* ]]
 }
+
+@test "terminal: no \\r\\r\\n: ONLCR is off on the container's side of the pty (run and exec)" {
+	requires script
+	sh_cmd 'echo hi'
+	# script's own pty maps the container's "\n" to "\r\n" once; with
+	# ONLCR on the container's pty too, lines would end in "\r\r\n".
+	# (script's terminal echoes the NUL it sends at stdin's end as "^@",
+	# for runc too: dropped.)
+	script -qec "$RUNTIME --root $ROOT run --bundle $BUNDLE onlcr1" /dev/null </dev/null >"$BUNDLE/run.out"
+	od -c "$BUNDLE/run.out"
+	[ "$(sed 's/\^@//g' "$BUNDLE/run.out" | od -An -c | tr -s ' ')" = " h i \r \n" ]
+	update_config '.process.terminal = false | .process.args = ["sleep", "infinity"]'
+	sr run -d --bundle "$BUNDLE" onlcr2 </dev/null >/dev/null 2>&1
+	script -qec "$RUNTIME --root $ROOT exec -t onlcr2 echo hi" /dev/null </dev/null >"$BUNDLE/exec.out"
+	od -c "$BUNDLE/exec.out"
+	[ "$(sed 's/\^@//g' "$BUNDLE/exec.out" | od -An -c | tr -s ' ')" = " h i \r \n" ]
+}
+
+@test "terminal: the pty and piped stdio belong to the process's user (run and exec)" {
+	requires script
+	update_config '.process.user = {"uid": 42, "gid": 42}'
+	sh_cmd 'echo "tty $(stat -c %u $(tty))"; echo to-stdout >/dev/stdout && echo reopened'
+	run script -qec "$RUNTIME --root $ROOT run --bundle $BUNDLE own1" /dev/null </dev/null
+	echo "$output"
+	[[ "$output" == *"tty 42"* ]]
+	[[ "$output" == *reopened* ]]
+	update_config '.process.terminal = false | .process.args = ["sleep", "infinity"]'
+	sr run -d --bundle "$BUNDLE" own2 </dev/null >/dev/null 2>&1
+	run script -qec "$RUNTIME --root $ROOT exec -t --user 42:42 own2 sh -c 'echo \"tty \$(stat -c %u \$(tty))\"; echo x >/dev/stdout && echo reopened'" /dev/null </dev/null
+	echo "$output"
+	[[ "$output" == *"tty 42"* ]]
+	[[ "$output" == *reopened* ]]
+	# A pipe (a client's, conmon's say) too.
+	run bash -c "$RUNTIME --root $ROOT exec --user 42:42 own2 sh -c 'echo x >/dev/stdout && echo reopened' | cat"
+	echo "$output"
+	[[ "$output" == *reopened* ]]
+}

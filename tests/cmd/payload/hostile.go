@@ -189,3 +189,16 @@ func rob(args []string) error {
 	fmt.Printf("watched 1 processes, 1 runtime, %d host\n", host)
 	return nil
 }
+
+// nosys calls two syscalls newer than many seccomp profiles, with
+// arguments the kernel refuses, and prints what each returned: ENOSYS is
+// what software that probes for them falls back on (runc's -ENOSYS
+// stub); EPERM or a kill is what breaks it.
+//
+//	openat2: ERRNAME clone3: ERRNAME
+func nosys() error {
+	_, _, e1 := unix.Syscall6(unix.SYS_OPENAT2, 0, 0, 0, 0, 0, 0)
+	_, _, e2 := unix.Syscall(unix.SYS_CLONE3, 0, 0, 0)
+	fmt.Printf("openat2: %s clone3: %s\n", errName(e1), errName(e2))
+	return nil
+}

@@ -16,6 +16,7 @@
 //	payload tiocsti TEXT   type TEXT into the terminal on fd 0
 //	payload fusehang DIR   mount a FUSE file system that never answers
 //	payload rob PID MARKER          what stopgrab finds, of one process
+//	payload nosys          what openat2 and clone3 answer (ENOSYS stub)
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -79,6 +80,8 @@ func main() {
 		err = fusehang(os.Args[2:])
 	case "rob":
 		err = rob(os.Args[2:])
+	case "nosys":
+		err = nosys()
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

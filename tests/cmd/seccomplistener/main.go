@@ -31,6 +31,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -44,6 +45,7 @@ func main() {
 	id := flag.String("id", "", "container id the state must carry")
 	metadata := flag.String("metadata", "", "listenerMetadata the state must carry")
 	timeout := flag.Duration("timeout", time.Minute, "give up after this long (a test that dies must not leave us behind)")
+	conns := flag.Int("conns", 1, "connections to accept (the container's process, then exec'd ones), each served until its filter has no users")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: seccomplistener [-log FILE] [-ready FILE] [-id ID] [-metadata M] [-timeout D] SOCKET")
@@ -64,7 +66,7 @@ func main() {
 		os.Remove(flag.Arg(0))
 		os.Exit(3)
 	})
-	l := &listener{log: out, id: *id, metadata: *metadata}
+	l := &listener{log: out, id: *id, metadata: *metadata, conns: *conns}
 	if err := l.run(flag.Arg(0), *ready); err != nil {
 		fmt.Fprintln(out, "error:", err)
 		os.Exit(1)
@@ -74,9 +76,13 @@ func main() {
 type listener struct {
 	log          io.Writer
 	id, metadata string
+	conns        int
+	mu           sync.Mutex // one log line at a time
 }
 
 func (l *listener) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	fmt.Fprintf(l.log, format+"\n", args...)
 }
 
@@ -91,10 +97,26 @@ func (l *listener) run(path, ready string) error {
 			return err
 		}
 	}
-	conn, err := ln.AcceptUnix()
-	if err != nil {
-		return err
+	errs := make(chan error, l.conns)
+	for i := 0; i < l.conns; i++ {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			return err
+		}
+		go func() { errs <- l.handle(conn) }()
 	}
+	var first error
+	for i := 0; i < l.conns; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// handle serves one connection of the runtime's: its state and fd, then
+// the notifications of that filter.
+func (l *listener) handle(conn *net.UnixConn) error {
 	defer conn.Close()
 	// One message: the state JSON, the fd in SCM_RIGHTS. Room for a few
 	// fds, to notice a runtime that sends more than it names.
@@ -151,8 +173,16 @@ func (l *listener) check(st *specs.ContainerProcessState, nfds int) error {
 		return fmt.Errorf("state.id %q, want %q", st.State.ID, l.id)
 	case st.Metadata != l.metadata:
 		return fmt.Errorf("metadata %q, want %q", st.Metadata, l.metadata)
-	case st.State.Pid != 0 && st.State.Pid != st.Pid:
-		return fmt.Errorf("state.pid %d, pid %d", st.State.Pid, st.Pid)
+	}
+	// state.pid is the container's init; pid is the process with the
+	// filter: the same for the container's process, another for an
+	// exec'd one, which must then be in init's pid namespace.
+	if st.State.Pid != 0 && st.State.Pid != st.Pid {
+		a, err1 := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", st.State.Pid))
+		b, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", st.Pid))
+		if err1 != nil || err2 != nil || a != b {
+			return fmt.Errorf("state.pid %d and pid %d are not in one pid namespace", st.State.Pid, st.Pid)
+		}
 	}
 	// The pid is the runtime's view, ours too (same pid namespace): it
 	// must be a live process that has our filter (Seccomp: 2).
