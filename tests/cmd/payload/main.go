@@ -12,6 +12,7 @@
 //	payload swap STOP A B  exchange two names in a loop (CVE-2021-30465)
 //	payload plant STOP NAME TARGET  put a symlink over each device node NAME
 //	payload nothp PATH ARGS...      exec PATH with transparent huge pages off
+//	payload cgbpf DIR...            count the device programs attached to cgroups
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -34,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|cgbpf DIR...")
 		os.Exit(2)
 	}
 	var err error
@@ -67,6 +68,8 @@ func main() {
 		err = plant(os.Args[2:])
 	case "nothp":
 		err = nothp(os.Args[2:])
+	case "cgbpf":
+		err = cgbpf(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
