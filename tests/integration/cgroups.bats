@@ -443,6 +443,26 @@ teardown() {
 	[ "$output" = ok ]
 }
 
+@test "devices: an explicit deny wins over linux.devices: the node is there, reading it is not permitted" {
+	# Issue 11 item 6: the allow rules for linux.devices came after the
+	# user's, so a deny of a device the spec also lists did nothing.
+	# Reading /dev/kmsg needs CAP_SYSLOG too (kernel.dmesg_restrict).
+	update_config '.process.capabilities |= with_entries(if .key == "ambient" then . else .value += ["CAP_SYSLOG"] end)
+		| .linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 420}]
+		| .process.args = ["sh", "-c", "test -c /dev/kmsg && echo node; head -c1 /dev/kmsg >/dev/null && echo read"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "node
+read" ]
+
+	update_config '.linux.resources.devices += [{"allow": false, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == "node"* ]]
+	[[ "$output" == *"/dev/kmsg: Operation not permitted"* ]]
+	[[ "$output" != *read* ]]
+}
+
 @test "pause freezes every process, resume thaws them" {
 	local id pid t1 t2
 	id=$(new_id)
