@@ -176,6 +176,11 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
 	cg := cgroups.New(host, cgroups.Config{Path: spec.Linux.CgroupsPath, ID: id, Devices: rules})
+	// Before anything is made on the host: a refused cgroup leaves
+	// nothing to clean up (cg.Create checks again).
+	if err := host.Check(spec.Linux.CgroupsPath, cg.State()); err != nil {
+		return nil, err
+	}
 
 	console, err := dialConsole(opts.ConsoleSocket)
 	if err != nil {
