@@ -179,6 +179,17 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
 	cg := cgroups.New(host, cgroups.Config{Path: spec.Linux.CgroupsPath, ID: id, Devices: rules})
+	// Before anything is made on the host: a refused cgroup leaves
+	// nothing to clean up (cg.Create checks again). An ID in use is
+	// the error to give first, as runc does (factory_linux.go Create
+	// looks for the state directory, then at the cgroup, then makes
+	// the directory); the Mkdir below still decides.
+	if _, err := os.Lstat(filepath.Join(root, id)); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExist, id)
+	}
+	if err := host.Check(spec.Linux.CgroupsPath, cg.State()); err != nil {
+		return nil, err
+	}
 
 	console, err := dialConsole(opts.ConsoleSocket)
 	if err != nil {

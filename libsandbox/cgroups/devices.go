@@ -52,11 +52,46 @@ var DefaultAllowed = []Rule{
 	wildcard('c', 136, -1, "rwm"), // pts/*
 }
 
+// defaultPaths names the device node of the DefaultAllowed rules that
+// have one. A linux.devices entry with that path takes the rule's place
+// (runc's createDevices, libcontainer/specconv/spec_linux.go:1024-1041),
+// so that the user's rules decide about it too.
+var defaultPaths = map[Rule]string{
+	wildcard('c', 1, 3, "rwm"): "/dev/null",
+	wildcard('c', 1, 5, "rwm"): "/dev/zero",
+	wildcard('c', 1, 7, "rwm"): "/dev/full",
+	wildcard('c', 1, 8, "rwm"): "/dev/random",
+	wildcard('c', 1, 9, "rwm"): "/dev/urandom",
+	wildcard('c', 5, 0, "rwm"): "/dev/tty",
+}
+
 // Rules turns linux.resources.devices into rules, checking each (errors
-// name the entry), then appends the default devices and the devices of
-// linux.devices, which the container must be able to use.
+// name the entry), and adds the devices of linux.devices, which the
+// container may use unless those rules say otherwise, and the defaults.
+//
+// The order decides: the last rule that matches an access wins (Program;
+// applyV1Devices writes them in order). runc 1.5 orders the user's rules
+// first, then its AllowedDevices (libcontainer/specconv/spec_linux.go:
+// CreateCgroupConfig appends them at :990-993, after the user's at
+// :837-866), and applies them in that order through its devices
+// emulator (cgroups/devices/devices_emulator.go Apply: a rule of type
+// "a", whatever its access, resets everything to allow-all or deny-all;
+// a later rule overrides an earlier one) on v1 as well as for the v2
+// eBPF program (cgroups/devices/devicefilter.go:26-67). runc puts no
+// rule at all for linux.devices (createDevices returns only the
+// AllowedDevices): there a device the spec lists is unusable unless a
+// rule allows it. We allow them, but at the place where the user's
+// rules start to matter: right after the user's last "a" rule (the
+// "deny all" a spec begins with, or at the start: with no rules
+// everything is denied), so that every later rule of the user's, a deny
+// of the same device included, overrides the allow. (They used to come
+// last, after the defaults, so that a deny of a device in linux.devices
+// did nothing: issue 11 item 6.) The defaults stay last, as in runc,
+// where users cannot deny them either (cyphar's comment on
+// AllowedDevices, spec_linux.go:220-235).
 func Rules(spec []specs.LinuxDeviceCgroup, devs []specs.LinuxDevice) ([]Rule, error) {
-	var out []Rule
+	var user []Rule
+	reset := 0 // the index after the user's last "a" rule
 	for i, d := range spec {
 		field := fmt.Sprintf("linux.resources.devices[%d]", i)
 		r := Rule{Type: 'a', Major: -1, Minor: -1, Access: d.Access, Allow: d.Allow}
@@ -84,15 +119,31 @@ func Rules(spec []specs.LinuxDeviceCgroup, devs []specs.LinuxDevice) ([]Rule, er
 				return nil, fmt.Errorf("%s.access %q: only r, w and m are allowed", field, d.Access)
 			}
 		}
-		out = append(out, r)
+		if r.Type == 'a' {
+			// All access: the v1 kernel ("a" written to devices.allow
+			// or devices.deny) and runc's emulator ignore the access
+			// of an "a" rule; Program must not tell it apart either.
+			r.Access = "rwm"
+			reset = i + 1
+		}
+		user = append(user, r)
 	}
-	out = append(out, DefaultAllowed...)
+	out := make([]Rule, 0, len(user)+len(devs)+len(DefaultAllowed))
+	out = append(out, user[:reset]...)
+	listed := map[string]bool{}
 	for _, d := range devs {
+		listed[d.Path] = true
 		switch d.Type {
 		case "c", "u":
 			out = append(out, wildcard('c', d.Major, d.Minor, "rwm"))
 		case "b":
 			out = append(out, wildcard('b', d.Major, d.Minor, "rwm"))
+		}
+	}
+	out = append(out, user[reset:]...)
+	for _, r := range DefaultAllowed {
+		if p, ok := defaultPaths[r]; !ok || !listed[p] {
+			out = append(out, r)
 		}
 	}
 	return out, nil

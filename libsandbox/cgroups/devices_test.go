@@ -43,19 +43,59 @@ func TestRules(t *testing.T) {
 			),
 		},
 		{
-			name: "linux.devices after the defaults",
-			spec: []specs.LinuxDeviceCgroup{{Allow: false}},
+			name: "linux.devices after the deny all, before the user's other rules",
+			spec: []specs.LinuxDeviceCgroup{
+				{Allow: false},
+				{Allow: false, Type: "c", Major: i(10), Minor: i(229), Access: "rwm"},
+			},
 			devs: []specs.LinuxDevice{
 				{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229},
 				{Path: "/dev/tty0", Type: "u", Major: 4, Minor: 0},
 				{Path: "/dev/sda", Type: "b", Major: 8, Minor: 0},
 				{Path: "/dev/fifo", Type: "p"}, // no device number: no rule
 			},
-			want: append(withDefaults(Rule{Type: 'a', Major: -1, Minor: -1, Access: "rwm"}),
+			want: withDefaults(
+				Rule{Type: 'a', Major: -1, Minor: -1, Access: "rwm"},
 				Rule{Type: 'c', Major: 10, Minor: 229, Access: "rwm", Allow: true},
 				Rule{Type: 'c', Major: 4, Minor: 0, Access: "rwm", Allow: true},
 				Rule{Type: 'b', Major: 8, Minor: 0, Access: "rwm", Allow: true},
+				Rule{Type: 'c', Major: 10, Minor: 229, Access: "rwm"},
 			),
+		},
+		{
+			name: "linux.devices after the last a rule; no rules: first",
+			spec: []specs.LinuxDeviceCgroup{
+				{Allow: true, Type: "c", Major: i(1), Minor: i(11), Access: "r"},
+				{Allow: false, Type: "a", Access: "w"}, // an a rule is all access
+				{Allow: false, Type: "c", Major: i(10), Minor: i(229), Access: "w"},
+			},
+			devs: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}},
+			want: withDefaults(
+				Rule{Type: 'c', Major: 1, Minor: 11, Access: "r", Allow: true},
+				Rule{Type: 'a', Major: -1, Minor: -1, Access: "rwm"},
+				Rule{Type: 'c', Major: 10, Minor: 229, Access: "rwm", Allow: true},
+				Rule{Type: 'c', Major: 10, Minor: 229, Access: "w"},
+			),
+		},
+		{
+			name: "no user rules: linux.devices first",
+			devs: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}},
+			want: withDefaults(Rule{Type: 'c', Major: 10, Minor: 229, Access: "rwm", Allow: true}),
+		},
+		{
+			// As in runc: the spec's /dev/null replaces the default
+			// rule, so that a deny of it holds.
+			name: "a default device in linux.devices leaves the defaults",
+			spec: []specs.LinuxDeviceCgroup{
+				{Allow: false},
+				{Allow: false, Type: "c", Major: i(1), Minor: i(3), Access: "rwm"},
+			},
+			devs: []specs.LinuxDevice{{Path: "/dev/null", Type: "c", Major: 1, Minor: 3}},
+			want: append([]Rule{
+				{Type: 'a', Major: -1, Minor: -1, Access: "rwm"},
+				{Type: 'c', Major: 1, Minor: 3, Access: "rwm", Allow: true},
+				{Type: 'c', Major: 1, Minor: 3, Access: "rwm"},
+			}, without(DefaultAllowed, Rule{Type: 'c', Major: 1, Minor: 3, Access: "rwm", Allow: true})...),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,6 +108,17 @@ func TestRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// without returns rules without r.
+func without(rules []Rule, r Rule) []Rule {
+	var out []Rule
+	for _, x := range rules {
+		if x != r {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func TestRulesErrors(t *testing.T) {
@@ -527,5 +578,67 @@ func TestProgramSpecRules(t *testing.T) {
 		if got := run(t, insns, c.d); got != c.want {
 			t.Errorf("%v: got %v, want %v", c.d, got, c.want)
 		}
+	}
+}
+
+// A device in linux.devices that the user's rules deny stays denied, on
+// v2 (the program) and on v1 (the deny is written after the allow, and
+// the kernel's devices.deny takes the access out of the exception the
+// allow made); without the deny it is allowed. Issue 11 item 6.
+func TestRulesUserDenyWins(t *testing.T) {
+	i := func(v int64) *int64 { return &v }
+	kmsg := []specs.LinuxDevice{{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11}}
+	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
+	for _, tc := range []struct {
+		name string
+		spec []specs.LinuxDeviceCgroup
+		want int64
+		// v1 are the writes for c 1:11, in order.
+		v1 []string
+	}{
+		{"listed", []specs.LinuxDeviceCgroup{denyAll}, 1, []string{"devices.allow=c 1:11 rwm"}},
+		{
+			"listed and denied",
+			[]specs.LinuxDeviceCgroup{denyAll, {Allow: false, Type: "c", Major: i(1), Minor: i(11), Access: "rwm"}},
+			0,
+			[]string{"devices.allow=c 1:11 rwm", "devices.deny=c 1:11 rwm"},
+		},
+		{
+			"listed, read denied",
+			[]specs.LinuxDeviceCgroup{denyAll, {Allow: false, Type: "c", Major: i(1), Minor: i(11), Access: "r"}},
+			0,
+			[]string{"devices.allow=c 1:11 rwm", "devices.deny=c 1:11 r"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rules, err := Rules(tc.spec, kmsg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			insns := Program(rules)
+			checkShape(t, insns)
+			if got := run(t, insns, device{'c', 1, 11, "r"}); got != tc.want {
+				t.Errorf("v2: read c 1:11: got %v, want %v", got, tc.want)
+			}
+			if got := run(t, insns, device{'c', 1, 3, "rw"}); got != 1 {
+				t.Errorf("v2: /dev/null: got %v, want 1", got)
+			}
+
+			f := newFake(t, Legacy, "/")
+			dir := filepath.Join(f.root, "devices", "c1")
+			f.cgroup(dir, nil)
+			if err := applyV1Devices(dir, rules, true); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range writesIn(f.takeWrites(), "devices/c1") {
+				if strings.Contains(w, "c 1:11 ") {
+					got = append(got, w)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.v1) {
+				t.Errorf("v1: writes for c 1:11 = %q, want %q", got, tc.v1)
+			}
+		})
 	}
 }

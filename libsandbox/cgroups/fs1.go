@@ -54,10 +54,10 @@ func (m *fs1) Exists() bool {
 }
 
 func (m *fs1) Create(r *specs.LinuxResources) (retErr error) {
-	// An existing cgroup is used only if it is empty: a container's
-	// cgroup is its own (delete kills everything in it).
-	if pids, err := m.Pids(); err == nil && len(pids) > 0 {
-		return fmt.Errorf("linux.cgroupsPath: cgroup %s already has processes %v", m.anyDir(), pids)
+	// A container's cgroup is one the runtime makes (check.go): delete
+	// kills everything in it and removes it.
+	if err := checkTaken(m.st); err != nil {
+		return err
 	}
 	defer func() {
 		if retErr != nil {
@@ -580,8 +580,10 @@ func (m *fs1) OOMKills() (uint64, error) {
 	return readKV(d, "memory.oom_control")["oom_kill"], nil
 }
 
+// Destroy kills what is left in the cgroup only if the runtime made it
+// (see fs2.Destroy).
 func (m *fs1) Destroy() error {
-	if m.Exists() {
+	if m.Exists() && m.st.made(m.anyDir()) {
 		if pids, _ := m.Pids(); len(pids) > 0 {
 			m.Signal(unix.SIGKILL)
 		}

@@ -47,10 +47,7 @@ func (m *fs2) mountRoot() string {
 }
 
 func (m *fs2) Create(r *specs.LinuxResources) (retErr error) {
-	if pids, err := readPids(m.dir); err == nil && len(pids) > 0 {
-		return fmt.Errorf("linux.cgroupsPath: cgroup %s already has processes %v", m.dir, pids)
-	}
-	if err := mkdirAll(m.st, m.dir, nil); err != nil {
+	if err := checkTaken(m.st); err != nil {
 		return err
 	}
 	defer func() {
@@ -58,6 +55,9 @@ func (m *fs2) Create(r *specs.LinuxResources) (retErr error) {
 			removeCreated(m.st)
 		}
 	}()
+	if err := mkdirAll(m.st, m.dir, nil); err != nil {
+		return err
+	}
 	if !m.hybrid {
 		if err := m.enableControllers(nil); err != nil {
 			return err
@@ -649,8 +649,11 @@ func (m *fs2) OOMKills() (uint64, error) {
 	return kv["oom_kill"], nil
 }
 
+// Destroy kills what is left in the cgroup only if the runtime made it:
+// never the processes of a cgroup that was there before (a state saved
+// by an older version, which used an existing empty cgroup).
 func (m *fs2) Destroy() error {
-	if m.Exists() {
+	if m.Exists() && m.st.made(m.dir) {
 		if pids, _ := m.Pids(); len(pids) > 0 {
 			m.Signal(unix.SIGKILL)
 		}

@@ -428,33 +428,6 @@ func TestFs2Create(t *testing.T) {
 	}
 }
 
-func TestFs2CreateExisting(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		procs string
-		err   string
-	}{
-		{"empty", "", ""},
-		{"with processes", "123\n456\n", "linux.cgroupsPath: cgroup <dir> already has processes [123 456]"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFake(t, Unified, "/")
-			writeFiles(t, f.root, map[string]string{"cgroup.subtree_control": "cpuset cpu io memory hugetlb pids rdma"})
-			m := New(f.host, Config{ID: "c1"})
-			f.cgroup(filepath.Join(f.root, "c1"), map[string]string{"cgroup.procs": tc.procs})
-			err := m.Create(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}})
-			want := strings.ReplaceAll(tc.err, "<dir>", filepath.Join(f.root, "c1"))
-			if tc.err == "" && err != nil || tc.err != "" && (err == nil || err.Error() != want) {
-				t.Errorf("error = %v, want %v", err, want)
-			}
-			// It was there before: not ours to remove.
-			if got := m.State().Created; got != nil {
-				t.Errorf("created = %v, want none", got)
-			}
-		})
-	}
-}
-
 func TestFs2CreateError(t *testing.T) {
 	f := newFake(t, Unified, "/")
 	writeFiles(t, f.root, map[string]string{"cgroup.subtree_control": "cpuset cpu io memory hugetlb pids rdma"})

@@ -44,7 +44,8 @@ type Manager interface {
 	// Exists reports whether the cgroup is still there.
 	Exists() bool
 	// Destroy kills what is left in the cgroup and removes it (and the
-	// parents this container made).
+	// parents this container made); a cgroup the runtime did not make
+	// it neither empties nor removes.
 	Destroy() error
 	// State is what Load needs later.
 	State() *State
@@ -63,6 +64,10 @@ type State struct {
 	Created []string `json:"created,omitempty"`
 	// V1Controllers maps a controller to its hierarchy key.
 	V1Controllers map[string]string `json:"v1Controllers,omitempty"`
+
+	// claimed are the directories of Created that Claim recorded and
+	// mkdirAll has not made yet.
+	claimed map[string]bool
 }
 
 // Config names a container's cgroup and its device rules.
@@ -156,7 +161,13 @@ func (st *State) Claim() error {
 			return err
 		}
 		for i := len(missing) - 1; i >= 0; i-- {
-			st.claim(missing[i])
+			if !st.made(missing[i]) {
+				st.claim(missing[i])
+				if st.claimed == nil {
+					st.claimed = map[string]bool{}
+				}
+				st.claimed[missing[i]] = true
+			}
 		}
 	}
 	return nil
@@ -164,12 +175,20 @@ func (st *State) Claim() error {
 
 // claim adds d to st.Created unless it is there already.
 func (st *State) claim(d string) {
-	for _, x := range st.Created {
+	if !st.made(d) {
+		st.Created = append(st.Created, d)
+	}
+}
+
+// unclaim takes d off st.Created.
+func (st *State) unclaim(d string) {
+	delete(st.claimed, d)
+	for i, x := range st.Created {
 		if x == d {
+			st.Created = append(st.Created[:i], st.Created[i+1:]...)
 			return
 		}
 	}
-	st.Created = append(st.Created, d)
 }
 
 // missingDirs returns dir and those of its parents that do not exist,
@@ -190,23 +209,49 @@ func missingDirs(dir string) ([]string, error) {
 	return missing, nil
 }
 
-// mkdirAll makes dir and its missing parents, recording each one made so
-// that Destroy removes exactly those (and no more: a directory that
-// existed before is never recorded).
+// mkdirAll makes dir, the container's cgroup in one hierarchy, and its
+// missing parents, recording each one made so that Destroy removes
+// exactly those (and no more: a directory that existed before is never
+// recorded). dir itself must not exist: the container's cgroup is always
+// one the runtime makes (see checkTaken), and its mkdir is the atomic
+// test of that, should another process have made it since the check. A
+// directory Claim recorded that another process has made since (a
+// parent, or dir) is taken off the record; made is called only for
+// directories made here.
 func mkdirAll(st *State, dir string, made func(string) error) error {
 	missing, err := missingDirs(dir)
 	if err != nil {
 		return err
 	}
+	isMissing := map[string]bool{}
+	for _, d := range missing {
+		isMissing[d] = true
+	}
+	for d := range st.claimed {
+		if within(dir, d) && !isMissing[d] {
+			st.unclaim(d)
+		}
+	}
+	if len(missing) == 0 {
+		return fmt.Errorf("linux.cgroupsPath: cgroup %s already exists", dir)
+	}
 	for i := len(missing) - 1; i >= 0; i-- {
 		d := missing[i]
-		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("create cgroup %s: %w", d, err)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			if !errors.Is(err, os.ErrExist) {
+				return fmt.Errorf("create cgroup %s: %w", d, err)
+			}
+			st.unclaim(d)
+			if d == dir {
+				return fmt.Errorf("linux.cgroupsPath: cgroup %s already exists (made by another process meanwhile)", d)
+			}
+			continue
 		}
 		if testHooks.mkdir != nil {
 			testHooks.mkdir(d)
 		}
 		st.claim(d)
+		delete(st.claimed, d)
 		if made != nil {
 			if err := made(d); err != nil {
 				return err

@@ -27,8 +27,9 @@ func TestMkdirAll(t *testing.T) {
 	if err := mkdirAll(st, filepath.Join(host, "a", "x"), record); err != nil {
 		t.Fatal(err)
 	}
-	if err := mkdirAll(st, host, record); err != nil {
-		t.Fatal(err)
+	// The container's cgroup itself must be new.
+	if err := mkdirAll(st, host, record); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("mkdirAll of an existing directory: error = %v, want one saying it already exists", err)
 	}
 	want := []string{
 		filepath.Join(host, "a"),

@@ -202,13 +202,172 @@ block_dev() {
 	return 1
 }
 
+# --- cgroups the test makes itself, as a manager or another user of
+# the host would: the runtime must neither take them over nor change
+# them. TEST_CGS lists them, parents first; VICTIM is a host process
+# placed in one. teardown removes both. ---
+
+# hier_dirs REL: the directory of cgroup REL (an absolute cgroup path)
+# in every hierarchy this shell is in, v1 and v2, one a line.
+hier_dirs() {
+	local n hier path
+	while IFS=: read -r n hier path; do
+		if [ "$n" = 0 ]; then
+			echo "$(cg_mount "")$1"
+		else
+			echo "$(cg_mount "${hier%%,*}")$1"
+		fi
+	done </proc/self/cgroup
+}
+
+# host_cgroup REL: make cgroup REL in every hierarchy (its parent must
+# exist).
+host_cgroup() {
+	local d
+	for d in $(hier_dirs "$1"); do
+		mkdir "$d"
+		TEST_CGS+=("$d")
+		# A new v1 cpuset cgroup takes no task until it has cpus and
+		# mems (v2 has cgroup.controllers, and inherits them).
+		if [ -e "$d/cpuset.cpus" ] && [ ! -e "$d/cgroup.controllers" ]; then
+			cat "${d%/*}/cpuset.cpus" >"$d/cpuset.cpus"
+			cat "${d%/*}/cpuset.mems" >"$d/cpuset.mems"
+		fi
+	done
+}
+
+# rm_cgroup DIR: remove DIR if it is there.
+rm_cgroup() {
+	[ ! -d "$1" ] || rmdir "$1"
+}
+
+# host_delegate REL: enable for the children of cgroup REL, on cgroup2,
+# every controller it has, as a manager that makes a parent for
+# containers does (the runtime would do it otherwise, which changes the
+# control files the other children of REL have).
+host_delegate() {
+	local d c
+	for d in $(hier_dirs "$1"); do
+		[ -e "$d/cgroup.controllers" ] || continue
+		for c in $(cat "$d/cgroup.controllers"); do
+			echo "+$c" >"$d/cgroup.subtree_control"
+		done
+	done
+}
+
+# host_join REL PID: move PID into cgroup REL in every hierarchy.
+host_join() {
+	local d
+	for d in $(hier_dirs "$1"); do
+		echo "$2" >"$d/cgroup.procs"
+	done
+}
+
+# host_victim REL: start a host process in cgroup REL; VICTIM is its pid
+# and VICTIM_CG its /proc/PID/cgroup.
+host_victim() {
+	SR_BATS_MARK=$MARK sleep 1000 </dev/null >/dev/null 2>&1 &
+	VICTIM=$!
+	host_join "$1" "$VICTIM"
+	VICTIM_CG=$(cat "/proc/$VICTIM/cgroup")
+}
+
+# victim_untouched: VICTIM is alive and in the cgroups it was put in.
+victim_untouched() {
+	alive "$VICTIM" || fail "the host process $VICTIM was killed"
+	[ "$(cat "/proc/$VICTIM/cgroup")" = "$VICTIM_CG" ] || fail "the host process $VICTIM was moved: $(cat "/proc/$VICTIM/cgroup")"
+}
+
+# host_freeze REL: freeze cgroup REL: cgroup.freeze on v2, the freezer
+# hierarchy's freezer.state on v1.
+host_freeze() {
+	if [ "$CG_MODE" = v2 ]; then
+		echo 1 >"$(cg_mount "")$1/cgroup.freeze"
+	else
+		echo FROZEN >"$(cg_mount freezer)$1/freezer.state"
+	fi
+}
+
+# cg_snapshot REL...: what a create must leave alone in cgroups it did
+# not make: for each directory of REL (every hierarchy) and each
+# sub-cgroup of it, the control files a create writes and (cgroup2) how
+# many device programs are attached to it. Of the root ("/") only its
+# own files and programs: other tests on the host make cgroups there.
+cg_snapshot() {
+	local rel top d f
+	for rel in "$@"; do
+		for top in $(hier_dirs "$rel"); do
+			top=${top%/}
+			for d in $(if [ "$rel" = / ]; then echo "$top"; else find "$top" -type d | sort; fi); do
+				echo "== $d"
+				for f in pids.max memory.max memory.limit_in_bytes devices.list freezer.state cgroup.freeze cgroup.subtree_control; do
+					[ "$rel" = / ] && [ "$f" = cgroup.subtree_control ] && continue
+					[ -r "$d/$f" ] && echo "$f: $(tr '\n' ' ' <"$d/$f")"
+				done
+				if [ -e "$d/cgroup.controllers" ]; then
+					"$PAYLOAD" cgbpf "$d" || echo "cgbpf failed"
+				fi
+			done
+		done
+	done
+}
+
+# expect_snapshot WANT REL...: cg_snapshot REL... is still WANT.
+expect_snapshot() {
+	local want=$1 got
+	shift
+	got=$(cg_snapshot "$@")
+	[ "$got" = "$want" ] || fail "cgroups the runtime did not make were changed:
+$(diff <(echo "$want") <(echo "$got"))"
+}
+
+# create_from REL ID: `create` run from cgroup REL, which is then the
+# runtime's own cgroup in every hierarchy; sets status and output (via
+# a file: a container that wrongly got created keeps its stdio).
+create_from() {
+	status=0
+	(
+		host_join "$1" "$BASHPID"
+		exec timeout -k 5 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$2"
+	) </dev/null >"$BUNDLE/create.out" 2>&1 || status=$?
+	output=$(cat "$BUNDLE/create.out")
+	echo "create $2 from $1 -> $status: $output"
+}
+
+# refused ID TEXT: the create just run failed (not timed out), saying
+# TEXT, and left nothing of container ID.
+refused() {
+	[ "$status" -ne 0 ] || fail "create succeeded"
+	[ "$status" -ne 124 ] && [ "$status" -ne 137 ] || fail "create timed out (status $status)"
+	[[ "$output" == *"$2"* ]] || fail "the error does not say '$2'"
+	nothing_left "$1"
+}
+
 setup() {
 	requires root sandbox
 	setup_bundle
+	TEST_CGS=()
+	VICTIM=
 }
 
 teardown() {
+	local i d
+	# Thawed first: a process the runtime left in a frozen cgroup of
+	# the test's would not die.
+	for d in "${TEST_CGS[@]}"; do
+		[ -e "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze"
+		[ -e "$d/freezer.state" ] && echo THAWED >"$d/freezer.state"
+	done
+	if [ -n "${VICTIM:-}" ]; then
+		kill -9 "$VICTIM" 2>/dev/null
+		wait "$VICTIM" 2>/dev/null
+	fi
 	teardown_bundle
+	# Deepest first; a process that just died may keep a cgroup busy
+	# for a moment.
+	for ((i = ${#TEST_CGS[@]} - 1; i >= 0; i--)); do
+		wait_for 5 rm_cgroup "${TEST_CGS[i]}" || true
+	done
 	# Anything of this run still on the host is a bug in delete: remove
 	# it (it is ours by its name) and fail the test.
 	local left
@@ -441,6 +600,26 @@ teardown() {
 	show srt run --bundle "$BUNDLE" "$(new_id)"
 	[ "$status" -eq 0 ]
 	[ "$output" = ok ]
+}
+
+@test "devices: an explicit deny wins over linux.devices: the node is there, reading it is not permitted" {
+	# Issue 11 item 6: the allow rules for linux.devices came after the
+	# user's, so a deny of a device the spec also lists did nothing.
+	# Reading /dev/kmsg needs CAP_SYSLOG too (kernel.dmesg_restrict).
+	update_config '.process.capabilities |= with_entries(if .key == "ambient" then . else .value += ["CAP_SYSLOG"] end)
+		| .linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 420}]
+		| .process.args = ["sh", "-c", "test -c /dev/kmsg && echo node; head -c1 /dev/kmsg >/dev/null && echo read"]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "node
+read" ]
+
+	update_config '.linux.resources.devices += [{"allow": false, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -ne 0 ]
+	[[ "$output" == "node"* ]]
+	[[ "$output" == *"/dev/kmsg: Operation not permitted"* ]]
+	[[ "$output" != *read* ]]
 }
 
 @test "pause freezes every process, resume thaws them" {
@@ -693,6 +872,112 @@ expect_placed() {
 	update_config 'del(.linux.cgroupsPath)'
 	create_ct "$id"
 	expect_placed "$id" "$id"
+}
+
+# Taking over a cgroup (security review, issue 11 item 5). Each test
+# makes cgroups of its own that stand for the host's, runs the
+# container's create against them as an attacker who controls the
+# bundle would, and checks that the host's cgroups and processes are as
+# they were: no process killed or moved, no sub-cgroup made or removed,
+# no limit, device list or freezer state written, and (cgroup2) no
+# device program attached. A pids limit in the spec gives the runtime
+# something to write.
+
+@test "cgroupsPath: the runtime's own cgroup or an ancestor (.., ., a/.., /) is refused; nothing is touched" {
+	local top="$CG_PREFIX-own-$RANDOM" path id before
+	# The runtime runs in /$top/runner; a host process in a sibling
+	# would lose its devices to a filter on /$top, and die with a
+	# delete that kills everything below it.
+	host_cgroup "/$top"
+	host_cgroup "/$top/runner"
+	host_cgroup "/$top/sibling"
+	host_victim "/$top/sibling"
+	update_config '.linux.resources.pids = {"limit": 10}'
+	before=$(cg_snapshot / "/$top")
+	# On v2 a relative path is below the parent of the runtime's cgroup
+	# (/$top), on v1 below the runtime's cgroup (/$top/runner): "..",
+	# "." and "a/.." clean to that base itself.
+	for path in .. . a/.. / "/$top" "/$top/runner"; do
+		update_config '.linux.cgroupsPath = "'"$path"'"'
+		id=$(new_id)
+		create_from "/$top/runner" "$id"
+		refused "$id" "contains the runtime's own cgroup"
+		# (logrus quotes the message: "linux.cgroupsPath \"..\" ...")
+		[[ "$output" == *"linux.cgroupsPath \\\"$path\\\""* ]] || fail "the error does not name linux.cgroupsPath \"$path\""
+		expect_snapshot "$before" / "/$top"
+		victim_untouched
+	done
+}
+
+@test "cgroupsPath: an existing cgroup with a process in a child cgroup is refused; the process is untouched" {
+	local top="$CG_PREFIX-busy-$RANDOM" id before
+	host_cgroup "/$top"
+	host_cgroup "/$top/child"
+	host_victim "/$top/child"
+	update_config '.linux.cgroupsPath = "/'"$top"'" | .linux.resources.pids = {"limit": 10}'
+	before=$(cg_snapshot "/$top")
+	id=$(new_id)
+	sr_run create --bundle "$BUNDLE" "$id"
+	# runc's words (libcontainer/factory_linux.go).
+	refused "$id" "container's cgroup is not empty: 1 process(es) found"
+	expect_snapshot "$before" "/$top"
+	victim_untouched
+}
+
+@test "cgroupsPath: a frozen cgroup, or one below a frozen cgroup, is refused at once" {
+	local top="$CG_PREFIX-frozen-$RANDOM" path id before
+	host_cgroup "/$top"
+	host_freeze "/$top"
+	update_config '.linux.resources.pids = {"limit": 10}'
+	before=$(cg_snapshot "/$top")
+	# A process placed in it would stop: create used to wait for init
+	# forever. SR_TIMEOUT bounds the wait.
+	for path in "/$top" "/$top/new"; do
+		update_config '.linux.cgroupsPath = "'"$path"'"'
+		id=$(new_id)
+		SR_TIMEOUT=30 sr_run create --bundle "$BUNDLE" "$id"
+		refused "$id" "container's cgroup unexpectedly frozen"
+		expect_snapshot "$before" "/$top"
+	done
+}
+
+@test "cgroupsPath: an existing empty cgroup is refused and left as it was" {
+	# runc would use it and remove it at delete; we make and remove only
+	# cgroups of our own (libsandbox/cgroups/check.go).
+	local top="$CG_PREFIX-empty-$RANDOM" id before
+	host_cgroup "/$top"
+	update_config '.linux.cgroupsPath = "/'"$top"'" | .linux.resources.pids = {"limit": 10}'
+	before=$(cg_snapshot "/$top")
+	id=$(new_id)
+	sr_run create --bundle "$BUNDLE" "$id"
+	refused "$id" "already exists"
+	expect_snapshot "$before" "/$top"
+}
+
+@test "cgroupsPath: below a cgroup the runtime did not make, delete removes only the container's" {
+	local top="$CG_PREFIX-parent-$RANDOM" id before dirs
+	host_cgroup "/$top"
+	host_delegate "/$top"
+	host_cgroup "/$top/other"
+	host_victim "/$top/other"
+	update_config '.linux.cgroupsPath = "/'"$top"'/c" | .linux.namespaces -= [{"type": "pid"}]'
+	before=$(cg_snapshot / "/$top/other")
+	id=$(new_id)
+	run_ct "$id"
+	dirs=$(cg_dirs "$(init_pid "$id")")
+	if [ "$CG_MODE" = v2 ]; then
+		# The snapshots' probe does see a device filter: the
+		# container's, on its own cgroup only.
+		show "$PAYLOAD" cgbpf "$(cg_dir "$(init_pid "$id")")"
+		[[ "$output" == *" 1" ]]
+	fi
+	expect_snapshot "$before" / "/$top/other"
+	sr delete --force "$id"
+	# shellcheck disable=SC2086
+	gone $dirs
+	expect_snapshot "$before" / "/$top/other"
+	[ -z "$(find $(hier_dirs "/$top") -mindepth 1 -maxdepth 1 -type d ! -name other)" ] || fail "left below /$top"
+	victim_untouched
 }
 
 @test "cgroup namespace: the container sees its cgroup as / and its limits, read-only" {

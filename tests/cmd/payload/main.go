@@ -17,6 +17,7 @@
 //	payload fusehang DIR   mount a FUSE file system that never answers
 //	payload rob PID MARKER          what stopgrab finds, of one process
 //	payload nosys          what openat2 and clone3 answer (ENOSYS stub)
+//	payload cgbpf DIR...            count the device programs attached to cgroups
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -40,6 +41,7 @@ import (
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|cgbpf DIR...")
 		os.Exit(2)
 	}
 	var err error
@@ -82,6 +84,8 @@ func main() {
 		err = rob(os.Args[2:])
 	case "nosys":
 		err = nosys()
+	case "cgbpf":
+		err = cgbpf(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
