@@ -40,8 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR")
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|cgbpf DIR...")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|cgbpf DIR...")
 		os.Exit(2)
 	}
 	var err error
