@@ -83,23 +83,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if o.Process == nil {
 		return nil, errors.New("process: missing")
 	}
-	// What the process does not set, it takes from the container's (as
-	// runc's newInitConfig starts from the container's config): an
-	// `exec --process` JSON without them must not run unconfined or
-	// without the container's limits.
-	pp := *o.Process
-	proc := &pp
-	if base := spec.Process; base != nil {
-		if proc.ApparmorProfile == "" {
-			proc.ApparmorProfile = base.ApparmorProfile
-		}
-		if proc.SelinuxLabel == "" {
-			proc.SelinuxLabel = base.SelinuxLabel
-		}
-		if len(proc.Rlimits) == 0 {
-			proc.Rlimits = base.Rlimits
-		}
-	}
+	proc := withContainerDefaults(o.Process, spec.Process)
 	p := &plan{lastCap: caps.LastCap()}
 	if err := p.checkProcess(proc); err != nil {
 		return nil, err
@@ -431,4 +415,27 @@ func (c *Container) sendListener(sc *specs.LinuxSeccomp, listener *os.File, pid 
 		return fmt.Errorf("linux.seccomp.listenerPath: send the listener: %w", err)
 	}
 	return nil
+}
+
+// withContainerDefaults returns a copy of proc that takes from base, the
+// container's process, what it does not set itself: its AppArmor
+// profile, SELinux label and rlimits (runc's newInitConfig starts from
+// the container's config). An `exec --process` JSON without them must not
+// run unconfined, or without the container's limits (security issue
+// 11.10).
+func withContainerDefaults(proc, base *specs.Process) *specs.Process {
+	p := *proc
+	if base == nil {
+		return &p
+	}
+	if p.ApparmorProfile == "" {
+		p.ApparmorProfile = base.ApparmorProfile
+	}
+	if p.SelinuxLabel == "" {
+		p.SelinuxLabel = base.SelinuxLabel
+	}
+	if len(p.Rlimits) == 0 {
+		p.Rlimits = base.Rlimits
+	}
+	return &p
 }

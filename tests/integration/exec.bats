@@ -189,3 +189,21 @@ start_bg() {
 	[[ "$output" == *"CapAmb: 0000000000002000"* ]]
 	[[ "$output" == *"CapEff: 0000000000002000"* ]]
 }
+
+@test "exec --process: a process without rlimits, AppArmor profile or SELinux label takes the container's (issue 11.10)" {
+	update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 123, "soft": 123}]'
+	start_bg lim1
+	cat >"$BUNDLE/process.json" <<-'JSON'
+	{"args": ["payload", "rlimit", "nofile"], "env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}
+	JSON
+	run sr exec --process "$BUNDLE/process.json" lim1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"123 123"* ]]
+	# Its own, when it has them (soft = hard: the Go payload raises its
+	# soft limit to hard-1 at start-up otherwise).
+	jq '.rlimits = [{"type": "RLIMIT_NOFILE", "hard": 77, "soft": 77}]' "$BUNDLE/process.json" >"$BUNDLE/p2.json"
+	run sr exec --process "$BUNDLE/p2.json" lim1
+	echo "$output"
+	[[ "$output" == *"77 77"* ]]
+}
