@@ -551,7 +551,9 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 		}
 		switch m.Type {
 		case isync.Error:
-			return fmt.Errorf("unable to start container process: %s", m.Error)
+			// Typed, so that callers can tell init's report from our
+			// own failures (errors.As *isync.InitError).
+			return fmt.Errorf("unable to start container process: %w", &isync.InitError{Message: m.Error})
 		case isync.Console:
 			if len(fds) != 1 {
 				return fmt.Errorf("%w: console message with %d fds", isync.ErrUnexpected, len(fds))

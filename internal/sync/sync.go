@@ -1,6 +1,8 @@
 // Package sync is the protocol between the runtime (P, `sandbox-runtime
-// create`, `run` or `exec`) and the container's init stage (I, the runtime
-// binary re-executed as `sandbox-runtime init`).
+// create` or `run`) and the container's init stage (I, the runtime binary
+// re-executed as `sandbox-runtime init`). `exec` has no init stage: its
+// process is set up by a raw-forked child, which reports on rawfork's own
+// socket (libsandbox/rawfork).
 //
 // Transport: one SOCK_SEQPACKET socketpair. Each packet is one JSON
 // Message; file descriptors ride on the same packet as SCM_RIGHTS. A
@@ -20,14 +22,15 @@
 //	                                              createContainer hooks, pivot_root,
 //	                                              hostname, sysctl, masks, rlimits,
 //	                                              user, capabilities, no_new_privs
-//	                  <--------------------- seccompFd{fd} (SCMP_ACT_NOTIFY only)
 //	                  <--------------------- ready
 //	write state.json and pid file, exit           close the socket, block opening
 //	                                              exec.fifo O_WRONLY
-//	`start` opens exec.fifo ------------------>   startContainer hooks, write a byte
-//	reads the byte, then waits for EOF            close fds (the fifo's are close-on-
-//	(the fifo's write end closes at execve)       exec), seccomp, execve(user process)
-//	poststart hooks
+//	`start` opens exec.fifo ------------------>   startContainer hooks, write "0"
+//	reads the byte, then waits for EOF            (or "1" and a failed hook's error,
+//	(the fifo's write end closes at execve)       and exit), close fds (the fifo's
+//	poststart hooks                               are close-on-exec), seccomp, send
+//	                                              the listener to the agent
+//	                                              (SCMP_ACT_NOTIFY), execve
 //
 // At any step I may send error{message} and exit 1; P then kills I and
 // cleans up. EOF before ready is an error too ("init exited before ready").
@@ -55,8 +58,7 @@ const (
 	Console   Type = "console"   // I→P: fd of the pty master
 	Hooks     Type = "hooks"     // I→P: mounts done; run prestart and createRuntime hooks
 	HooksDone Type = "hooksDone" // P→I
-	SeccompFd Type = "seccompFd" // I→P: fd of the seccomp user-notification listener
-	Ready     Type = "ready"     // I→P: about to wait on the exec fifo (or to execve, for exec)
+	Ready     Type = "ready"     // I→P: about to wait on the exec fifo
 	Error     Type = "error"     // I→P: Message.Error; I exits after sending it
 )
 
