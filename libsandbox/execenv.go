@@ -1,7 +1,6 @@
 package libsandbox
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -9,10 +8,11 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procenv"
 )
 
 // homeDir finds uid's home directory in the container's /etc/passwd ("/"
@@ -37,7 +37,7 @@ func (c *Container) homeDir(pidfd int, uid uint32, check func() error) (string, 
 			done <- result{home: "/"}
 			return
 		}
-		done <- result{home: passwdHome(b, uid)}
+		done <- result{home: procenv.Home(bytes.NewReader(b), uid)}
 	}()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -86,18 +86,6 @@ func (c *Container) readRootFile(pidfd int, name string, max int64) ([]byte, err
 	f := os.NewFile(uintptr(rfd), name)
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, max))
-}
-
-func passwdHome(b []byte, uid uint32) string {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	want := strconv.FormatUint(uint64(uid), 10)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) >= 6 && fields[2] == want && fields[5] != "" {
-			return fields[5]
-		}
-	}
-	return "/"
 }
 
 // sockFilter turns seccomp.Compile's program (8 bytes an instruction, as

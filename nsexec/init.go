@@ -331,7 +331,7 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int, log *logg
 	if err := setRlimits(proc.Rlimits); err != nil {
 		return nil, err
 	}
-	env := procenv.Prepare(proc.Env, func() string { return homeFor(proc.User.UID) })
+	env := procenv.Prepare(proc.Env, func() string { return homeFor("/", proc.User.UID) })
 
 	// Capabilities and user, in the order that keeps what the spec asks
 	// for: drop the bounding set while we still have CAP_SETPCAP, keep

@@ -1,12 +1,11 @@
 package nsexec
 
 import (
-	"bufio"
 	"errors"
+	"io"
 	"fmt"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -67,26 +66,23 @@ func setUser(u specs.User) error {
 	return nil
 }
 
-// homeFor finds uid's home directory in the container's /etc/passwd
-// ("/" when there is none), for a process env without HOME (runc does the
-// same). It runs after the pivot, so "/etc/passwd" is the container's.
-func homeFor(uid uint32) string {
-	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
-	fd, err := unix.Openat2(unix.AT_FDCWD, "/etc/passwd", &how)
+// homeFor finds uid's home directory in /etc/passwd under root (the
+// container's "/", after the pivot): "/" when there is none (runc does the
+// same). Resolved in root without magic links; the cwd plays no part.
+func homeFor(root string, uid uint32) string {
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "/"
+	}
+	defer unix.Close(rfd)
+	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(rfd, "etc/passwd", &how)
 	if err != nil {
 		return "/"
 	}
 	f := os.NewFile(uintptr(fd), "/etc/passwd")
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	want := strconv.FormatUint(uint64(uid), 10)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) >= 6 && fields[2] == want && fields[5] != "" {
-			return fields[5]
-		}
-	}
-	return "/"
+	return procenv.Home(io.LimitReader(f, 1<<20), uid)
 }
 
 // defaultPath is used to find args[0] when the process env has no PATH.

@@ -3,7 +3,12 @@
 // the container's /etc/passwd.
 package procenv
 
-import "strings"
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+)
 
 // Prepare returns env with duplicates removed (the last occurrence of
 // each name kept, in the order of those last occurrences: runc's
@@ -47,4 +52,18 @@ func Lookup(env []string, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Home returns uid's home directory from a passwd(5) file, or "/" when
+// uid has no entry or an empty one (runc's fallback).
+func Home(passwd io.Reader, uid uint32) string {
+	sc := bufio.NewScanner(passwd)
+	want := strconv.FormatUint(uint64(uid), 10)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) >= 6 && fields[2] == want && fields[5] != "" {
+			return fields[5]
+		}
+	}
+	return "/"
 }

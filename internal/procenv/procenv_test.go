@@ -2,6 +2,7 @@ package procenv
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +32,28 @@ func TestPrepareCallsHomeOnlyWhenNeeded(t *testing.T) {
 	Prepare([]string{"HOME=/h"}, func() string { called = true; return "" })
 	if called {
 		t.Error("home() called although HOME is set")
+	}
+}
+
+func TestHome(t *testing.T) {
+	const passwd = "root:x:0:0:root:/root:/bin/sh\n" +
+		"# a comment line\n" +
+		"user:x:1000:1000:A User:/home/user:/bin/sh\n" +
+		"nohome:x:1001:1001:::/bin/sh\n" +
+		"short:x:1002\n" +
+		"dup:x:1000:1000::/elsewhere:/bin/sh\n"
+	for _, tc := range []struct {
+		uid  uint32
+		want string
+	}{
+		{0, "/root"},
+		{1000, "/home/user"}, // the first entry wins
+		{1001, "/"},          // empty home
+		{1002, "/"},          // too few fields
+		{4242, "/"},          // none
+	} {
+		if got := Home(strings.NewReader(passwd), tc.uid); got != tc.want {
+			t.Errorf("Home(%d): got %q, want %q", tc.uid, got, tc.want)
+		}
 	}
 }
