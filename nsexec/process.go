@@ -2,8 +2,8 @@ package nsexec
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"strings"
