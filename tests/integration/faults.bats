@@ -167,12 +167,12 @@ killed_at() {
 }
 
 @test "faults: create killed before making its state directory" {
-	killed_at k1 "validating" -e trace=mkdir,mkdirat -e inject=mkdir,mkdirat:signal=KILL -P "$ROOT/k1"
+	killed_at k1 "make the state directory" -e trace=mkdir,mkdirat -e inject=mkdir,mkdirat:signal=KILL -P "$ROOT/k1"
 	[[ "$STATE_AFTER" == *"does not exist"* ]]
 }
 
 @test "faults: create killed before its first state.json is in place" {
-	killed_at k1 "validating" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL -P "$ROOT/k1/state.json"
+	killed_at k1 "write the first state" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL -P "$ROOT/k1/state.json"
 	# The directory exists, with at most a temporary file: no state.
 	[[ "$STATE_AFTER" == *"does not exist"* ]]
 }
@@ -183,7 +183,7 @@ killed_at() {
 	[ -n "$v2" ] || skip "needs a cgroup v2 hierarchy (the last directory create makes)"
 	# On a hybrid host the v1 directories are made, the v2 one is not;
 	# on a v2 host, nothing is.
-	killed_at k1 "making the cgroup" -e trace=mkdir,mkdirat -e inject=mkdir,mkdirat:signal=KILL -P "$v2"
+	killed_at k1 "make the cgroup" -e trace=mkdir,mkdirat -e inject=mkdir,mkdirat:signal=KILL -P "$v2"
 	[ ! -d "$v2" ] || fail "$v2 was made: killed too late"
 	if [ "$v2" != "/sys/fs/cgroup/$MARK-k1" ]; then
 		[ -n "$CGROUPS_LEFT" ] || fail "no v1 directory was made: killed too early"
@@ -195,7 +195,7 @@ killed_at() {
 	# The exec fifo is made right after the cgroup, before init. (Not
 	# clone3 as the marker: the static cgo binary's threads are made by
 	# glibc's pthread_create, which uses clone3 too.)
-	killed_at k1 "making the cgroup" -e trace=mknod,mknodat -e inject=mknod,mknodat:signal=KILL -P "$ROOT/k1/exec.fifo"
+	killed_at k1 "make the exec fifo" -e trace=mknod,mknodat -e inject=mknod,mknodat:signal=KILL -P "$ROOT/k1/exec.fifo"
 	[ -n "$CGROUPS_LEFT" ] || fail "no cgroup was made before the kill"
 	[ "$(echo "$STATE_AFTER" | jq -r .status)" = stopped ]
 }
@@ -203,7 +203,7 @@ killed_at() {
 @test "faults: create killed after cloning init, before sending its config" {
 	# The first sendmsg is the config: init sends nothing before it has
 	# one.
-	killed_at k1 "starting init" -e trace=sendmsg -e inject=sendmsg:signal=KILL
+	killed_at k1 "send init its config" -e trace=sendmsg -e inject=sendmsg:signal=KILL
 	# init existed: it read EOF and went to report it ("peer closed the
 	# sync socket"), where the same injection stopped it (strace counts
 	# and injects per process, init is traced too).
@@ -230,7 +230,7 @@ hook_killed() {
 		update_config 'del(.hooks)'
 		rm -f "$BUNDLE/hook.pid"
 		hook_killed "$kind" "k-$kind"
-		reached "k-$kind" "init"
+		reached "k-$kind" "serve init"
 		# The hook is the runtime's child, outside the container.
 		[ "$(cat "$BUNDLE/hook.pid.parent")" = "$CREATOR" ]
 		[ "$(status "k-$kind")" = stopped ]
@@ -245,7 +245,7 @@ hook_killed() {
 	# pid namespace): delete --force must take it with the container.
 	update_config '.process.env += ["SR_BATS_MARK='"$MARK"'"]'
 	hook_killed createContainer k1
-	reached k1 "init"
+	reached k1 "serve init"
 	[ "$(status k1)" = stopped ]
 	delete_cleans k1
 	[ "$(tracer_status)" -eq 137 ]
@@ -255,12 +255,12 @@ hook_killed() {
 	create_bg k1 -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:delay_enter=$DELAY_US -P "$ROOT/k1/state.json"
 	local i
 	for i in $(seq 400); do
-		grep -q '"create k1: init is ready' "$BUNDLE/k1.log" 2>/dev/null && break
+		grep -q '"create k1: write the state' "$BUNDLE/k1.log" 2>/dev/null && break
 		sleep 0.05
 	done
 	kill -9 "$CREATOR"
 	creator_dies k1
-	reached k1 "init is ready"
+	reached k1 "write the state"
 	# The state on disk is the first one: init's pid not yet recorded.
 	[ "$(jq -r '.initPid // 0' "$ROOT/k1/state.json")" = 0 ] || fail "killed too late: the last state write happened"
 	delete_cleans k1
@@ -269,7 +269,7 @@ hook_killed() {
 
 @test "faults: create killed before writing the pid file: the container is created" {
 	CREATE_FLAGS=(--pid-file "$BUNDLE/k1.pidfile")
-	killed_at k1 "init is ready" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL -P "$BUNDLE/k1.pidfile"
+	killed_at k1 "write the state" -e trace=rename,renameat,renameat2 -e inject=rename,renameat,renameat2:signal=KILL -P "$BUNDLE/k1.pidfile"
 	[ ! -e "$BUNDLE/k1.pidfile" ]
 	# Everything but the pid file was done: the container was usable.
 	[ "$(echo "$STATE_AFTER" | jq -r .status)" = created ]

@@ -1,0 +1,564 @@
+package libsandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+)
+
+// Create validates spec, creates the container and returns once its init
+// waits on the exec fifo. On any error nothing is left behind: no state
+// directory, no cgroup, no process.
+//
+// It is a list of named steps (createSteps), each undoing what it made
+// if a later one fails; see runSteps.
+func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (*NewContainer, error) {
+	cr := &creation{root: root, id: id, spec: spec, opts: opts}
+	defer cr.release()
+	if err := runSteps(id, cr.steps()); err != nil {
+		return nil, err
+	}
+	return cr.created, nil
+}
+
+// step is one step of an operation: do makes something, and returns how
+// to take it away again should a later step fail (nil: nothing to undo).
+// A step that fails after it has made something returns that undo with
+// its error.
+type step struct {
+	name string
+	do   func() (undo func(), err error)
+}
+
+// runSteps runs steps in order. When one fails, its own undo (if it
+// returned one) and then those of the steps before it run, in reverse
+// order, and its error is returned as it is: the steps word their errors
+// for the user.
+func runSteps(id string, steps []step) error {
+	var undos []func()
+	for _, s := range steps {
+		logrus.Debugf("create %s: %s", id, s.name)
+		undo, err := s.do()
+		if undo != nil {
+			undos = append(undos, undo)
+		}
+		if err != nil {
+			logrus.Debugf("create %s: %s failed: %v", id, s.name, err)
+			for i := len(undos) - 1; i >= 0; i-- {
+				undos[i]()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// creation is one Create on its way: what the steps make and pass on.
+type creation struct {
+	root, id string
+	spec     *specs.Spec
+	opts     *CreateOpts
+
+	bundle string
+	plan   *plan
+	host   *cgroups.Host
+	cg     cgroups.Manager
+	c      *Container
+	dir    string
+
+	// Held until Create returns, whatever happens (release closes them).
+	console   *net.UnixConn
+	fifoFd    *os.File
+	exe       *os.File
+	bindTrees map[int]*os.File // index in plan.mounts -> copy of its source
+	syncP     *os.File
+	syncC     *os.File
+	logR      *os.File
+	logW      *os.File
+	cgfd      *os.File
+	closers   []func()
+
+	// Passed to init.
+	extra         *fds.List
+	mountFds      []int
+	lateCgroupNS  bool
+	hugePagesBack bool
+
+	init     *os.Process
+	logsDone chan struct{}
+	created  *NewContainer
+}
+
+func (cr *creation) steps() []step {
+	return []step{
+		{"validate the config", cr.validate},
+		{"check that the ID and the cgroup are free", cr.checkFree},
+		{"connect to the console socket", cr.dialConsole},
+		{"make the state directory", cr.makeStateDir},
+		{"write the first state", cr.writeFirstState},
+		{"make the cgroup", cr.makeCgroup},
+		{"make the exec fifo", cr.makeFifo},
+		{"seal the runtime binary", cr.sealBinary},
+		{"copy the bind sources for a user namespace", cr.openBindSources},
+		{"open init's channels", cr.openChannels},
+		{"start init", cr.startInit},
+		{"send init its config", cr.sendConfig},
+		{"serve init until it is ready", cr.serveInit},
+		{"write the state", cr.writeFinalState},
+	}
+}
+
+// release closes what Create holds only while it runs.
+func (cr *creation) release() {
+	for i := len(cr.closers) - 1; i >= 0; i-- {
+		cr.closers[i]()
+	}
+}
+
+// hold closes f when Create returns.
+func (cr *creation) hold(f interface{ Close() error }) {
+	cr.closers = append(cr.closers, func() { f.Close() })
+}
+
+func (cr *creation) validate() (func(), error) {
+	if err := ValidateID(cr.id); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(cr.opts.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	cr.bundle = bundle
+	p, err := validate(cr.spec, bundle)
+	if err != nil {
+		return nil, err
+	}
+	cr.plan = p
+	cr.closers = append(cr.closers, p.ns.close)
+	for _, w := range p.warnings {
+		logrus.Warn(w)
+	}
+	spec, opts := cr.spec, cr.opts
+	if spec.Process.Terminal && opts.ConsoleSocket == "" && !opts.Foreground {
+		return nil, errors.New("process.terminal: cannot allocate tty if runc will detach without setting console socket (--console-socket)")
+	}
+	if !spec.Process.Terminal && opts.ConsoleSocket != "" {
+		return nil, errors.New("--console-socket: only allowed when process.terminal is true")
+	}
+	var devRules []specs.LinuxDeviceCgroup
+	if spec.Linux.Resources != nil {
+		devRules = spec.Linux.Resources.Devices
+	}
+	rules, err := cgroups.Rules(devRules, spec.Linux.Devices)
+	if err != nil {
+		return nil, err
+	}
+	if cr.host, err = cgroups.Probe(); err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	cr.cg = cgroups.New(cr.host, cgroups.Config{Path: spec.Linux.CgroupsPath, ID: cr.id, Devices: rules})
+	return nil, nil
+}
+
+// checkFree runs before anything is made on the host: a refused cgroup
+// leaves nothing to clean up (cg.Create checks again). An ID in use is
+// the error to give first, as runc does (factory_linux.go Create looks
+// for the state directory, then at the cgroup, then makes the
+// directory); makeStateDir's Mkdir still decides.
+func (cr *creation) checkFree() (func(), error) {
+	if _, err := os.Lstat(filepath.Join(cr.root, cr.id)); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExist, cr.id)
+	}
+	return nil, cr.host.Check(cr.spec.Linux.CgroupsPath, cr.cg.State())
+}
+
+func (cr *creation) dialConsole() (func(), error) {
+	console, err := dialConsole(cr.opts.ConsoleSocket)
+	if err != nil {
+		return nil, err
+	}
+	if console != nil {
+		cr.console = console
+		cr.hold(console)
+	}
+	return nil, nil
+}
+
+func (cr *creation) makeStateDir() (func(), error) {
+	if err := os.MkdirAll(cr.root, 0o700); err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
+	}
+	dir := filepath.Join(cr.root, cr.id)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("%w: %s", ErrExist, cr.id)
+		}
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	lockf, err := lock(dir)
+	if errors.Is(err, ErrNotExist) {
+		// A delete of the ID took our directory, still without state,
+		// for an aborted create's (RemoveLeftover) before we could
+		// lock it. What is there now, if anything, is not ours.
+		return nil, fmt.Errorf("create state directory: %s: removed by a concurrent delete", dir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cr.dir = dir
+	cr.c = &Container{root: cr.root, id: cr.id, dir: dir, lockf: lockf}
+	return func() {
+		os.RemoveAll(dir)
+		cr.c.Close()
+	}, nil
+}
+
+// writeFirstState saves a state before anything else is made on the
+// host. It names the cgroup directories Create is about to make (see
+// cgroups.State.Claim) and us as its creator: if we are killed from now
+// on, delete --force finds and removes them.
+func (cr *creation) writeFirstState() (func(), error) {
+	self, err := readProcStat(os.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	if err := cr.cg.State().Claim(); err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	spec := cr.spec
+	cr.c.state = &persisted{
+		ID:           cr.id,
+		Bundle:       cr.bundle,
+		Rootfs:       cr.plan.rootfs,
+		Created:      time.Now().UTC(),
+		Annotations:  spec.Annotations,
+		OCIVersion:   spec.Version,
+		CreatorPid:   os.Getpid(),
+		CreatorStart: self.StartTime,
+		Hooks:        spec.Hooks,
+		Cgroup:       cr.cg.State(),
+	}
+	if err := writeState(cr.dir, cr.c.state); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+	return nil, nil
+}
+
+// makeCgroup: the cgroup exists before init does, with its limits set:
+// init is cloned straight into it (v2) or moved in before it runs
+// anything of the user's (v1). cg.Create removes what it made if it
+// fails itself.
+func (cr *creation) makeCgroup() (func(), error) {
+	if err := cr.cg.Create(cr.spec.Linux.Resources); err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := cr.cg.Destroy(); err != nil {
+			logrus.Warn(err)
+		}
+	}, nil
+}
+
+// makeFifo makes the exec fifo: init blocks opening it for writing until
+// `start` opens it for reading. init opens it after taking
+// process.user's ids, so others must be able to write it whatever our
+// umask is (022 under conmon: the fifo came out 0600 and a container with
+// `--user 1000` failed "open exec fifo: permission denied"); runc clears
+// its umask around mkfifo for the same reason. It goes with the state
+// directory.
+func (cr *creation) makeFifo() (func(), error) {
+	fifo := filepath.Join(cr.dir, fifoFile)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return nil, fmt.Errorf("make exec fifo: %w", err)
+	}
+	// mkfifo's mode is cut by our umask.
+	if err := os.Chmod(fifo, 0o622); err != nil {
+		return nil, fmt.Errorf("make exec fifo: %w", err)
+	}
+	if uid, gid, ok := rootIDs(cr.spec); ok {
+		if err := os.Chown(fifo, uid, gid); err != nil {
+			return nil, fmt.Errorf("chown exec fifo: %w", err)
+		}
+	}
+	f, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+	cr.fifoFd = f
+	cr.hold(f)
+	return nil, nil
+}
+
+func (cr *creation) sealBinary() (func(), error) {
+	exe, _, err := exeseal.Open(cr.dir)
+	if err != nil {
+		return nil, err
+	}
+	cr.exe = exe
+	cr.hold(exe)
+	return nil, nil
+}
+
+// openBindSources: in a new user namespace, init may not reach a bind
+// source (see rootfs.OpenBindTree): copies of them are made here, on the
+// host, and init attaches those. Not when the mount namespace is joined
+// by path: sources are resolved in it, where init is.
+func (cr *creation) openBindSources() (func(), error) {
+	p := cr.plan
+	cr.bindTrees = map[int]*os.File{}
+	if !p.ns.has(specs.UserNamespace) || p.ns.joined(specs.MountNamespace) {
+		return nil, nil
+	}
+	for i, m := range p.mounts {
+		o, err := rootfs.ParseOptions(m.Options)
+		if err != nil || (!o.Bind() && m.Type != "bind") {
+			continue
+		}
+		fd, err := rootfs.OpenBindTree(m.Source, m.Options)
+		if err != nil {
+			return nil, fmt.Errorf("mounts[%d] (bind on %s): %w", i, m.Destination, err)
+		}
+		f := os.NewFile(uintptr(fd), "bind-source")
+		cr.hold(f)
+		cr.bindTrees[i] = f
+	}
+	return nil, nil
+}
+
+// openChannels makes what init is given: the sync socket, the log pipe,
+// the exec fifo, the seccomp agent's connection, the bind source copies
+// and the v2 cgroup to be cloned into, each as an fd numbered for init's
+// command line (internal/fds).
+func (cr *creation) openChannels() (func(), error) {
+	p, opts := cr.plan, cr.opts
+	syncP, syncC, err := isync.Socketpair()
+	if err != nil {
+		return nil, err
+	}
+	// Our ends of init's: closed as soon as init has them (startInit),
+	// or when Create returns if it never gets them. Closing a File twice
+	// is harmless.
+	cr.syncP, cr.syncC = syncP, syncC
+	cr.hold(syncP)
+	cr.hold(syncC)
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cr.logR, cr.logW = logR, logW
+	cr.hold(logW)
+	cr.closers = append(cr.closers, func() {
+		// Unless forwardLogs took it (startInit).
+		if cr.logsDone == nil {
+			logR.Close()
+		}
+	})
+	cr.extra = fds.New(3 + opts.PreserveFds)
+	cr.extra.Add("sync-fd", syncC)
+	cr.extra.Add("log-fd", logW)
+	cr.extra.Add("fifo-fd", cr.fifoFd)
+	if logrus.IsLevelEnabled(logrus.DebugLevel) {
+		cr.extra.Args = append(cr.extra.Args, "--debug")
+	}
+	if p.seccomp != nil && p.seccomp.Notify {
+		// init sends the listener fd itself, after loading the filter
+		// at start time: it gets a connection opened here, on the host
+		// side of the mount namespaces.
+		conn, err := net.Dial("unix", p.seccomp.ListenerPath)
+		if err != nil {
+			return nil, fmt.Errorf("linux.seccomp.listenerPath: %w", err)
+		}
+		lf, err := conn.(*net.UnixConn).File()
+		conn.Close()
+		if err != nil {
+			return nil, err
+		}
+		cr.hold(lf)
+		cr.extra.Add("seccomp-fd", lf)
+	}
+	if len(cr.bindTrees) > 0 {
+		cr.mountFds = make([]int, len(p.mounts))
+		for i := range cr.mountFds {
+			cr.mountFds[i] = -1
+			if f, ok := cr.bindTrees[i]; ok {
+				cr.mountFds[i] = cr.extra.AddFile(f)
+			}
+		}
+	}
+	if cr.cgfd, err = cr.cg.CloneFD(); err != nil {
+		return nil, err
+	}
+	if cr.cgfd != nil {
+		cr.hold(cr.cgfd)
+	}
+	// A cgroup namespace's root is the cgroup its creator is in at that
+	// moment. Where clone cannot place init in every hierarchy, init
+	// makes its cgroup namespace itself, once we have moved it.
+	cr.lateCgroupNS = p.ns.create&unix.CLONE_NEWCGROUP != 0 && cr.cg.NeedsEnter()
+	if cr.lateCgroupNS {
+		p.ns.create &^= unix.CLONE_NEWCGROUP
+	}
+	return nil, nil
+}
+
+// startInit starts the runtime binary, sealed, as init in the
+// container's namespaces (spawn), moves it into the v1 hierarchies that
+// clone could not place it in, and gives it every CPU its cgroup allows.
+// If a later step fails, init is killed and the poststop hooks run: the
+// runtime spec goes on to delete after a failed create, as runc's
+// destroy does.
+func (cr *creation) startInit() (func(), error) {
+	p, opts, spec := cr.plan, cr.opts, cr.spec
+	sc := &spawnConfig{
+		check:      opts.Interrupt,
+		exe:        cr.exe,
+		cgroupFD:   cr.cgfd,
+		stdio:      [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		extra:      cr.extra,
+		args:       cr.extra.Args,
+		ns:         p.ns,
+		uidMaps:    spec.Linux.UIDMappings,
+		gidMaps:    spec.Linux.GIDMappings,
+		timeOffset: spec.Linux.TimeOffsets,
+	}
+	for i := 0; i < opts.PreserveFds; i++ {
+		sc.preserved = append(sc.preserved, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
+	}
+	if opts.Foreground {
+		// init asks for SIGKILL when we die, itself: the standard
+		// library's Pdeathsig kills a child that joined a pid
+		// namespace (it sees getppid() == 0 and takes us for dead),
+		// and a fork does not inherit it (rawfork's second fork).
+		cr.extra.Args = append(cr.extra.Args, "--pdeathsig")
+		sc.args = cr.extra.Args
+	}
+	cr.hugePagesBack = hugePagesOffForInit()
+	pid, err := spawn(sc)
+	cr.syncC.Close()
+	cr.logW.Close()
+	if err != nil {
+		return nil, err
+	}
+	cr.init, _ = os.FindProcess(pid)
+	cr.logsDone = make(chan struct{})
+	go forwardLogs(cr.logR, cr.logsDone)
+	undo := func() {
+		cr.init.Kill()
+		// Bounded: a process of a pid namespace init joined may be
+		// tracing it, and gets its zombie first.
+		rawfork.ReapKilled(pid)
+		if h := spec.Hooks; h != nil && len(h.Poststop) > 0 {
+			if err := hooks.RunAll("poststop", h.Poststop, cr.c.hookState(Stopped)); err != nil {
+				logrus.Warn(err)
+			}
+		}
+	}
+	if cr.cg.NeedsEnter() {
+		if err := cr.cg.Enter(pid, cr.cgfd != nil); err != nil {
+			return undo, err
+		}
+	}
+	resetAffinity(pid)
+	st, err := readProcStat(pid)
+	if err != nil {
+		return undo, fmt.Errorf("read init's start time: %w", err)
+	}
+	cr.c.state.InitPid, cr.c.state.InitStart = pid, st.StartTime
+	return undo, nil
+}
+
+// sendConfig sends init the part of the spec it acts on (initcfg) and
+// what we worked out for it.
+func (cr *creation) sendConfig() (func(), error) {
+	p, opts, spec := cr.plan, cr.opts, cr.spec
+	pid := cr.c.state.InitPid
+	hs := cr.c.hookState(Creating)
+	cfg := &initcfg.Config{
+		ID:              cr.id,
+		Bundle:          cr.bundle,
+		Rootfs:          p.rootfs,
+		Spec:            initcfg.NewSpec(spec),
+		NoPivot:         opts.NoPivot,
+		NoNewKeyring:    opts.NoNewKeyring,
+		PreserveFds:     opts.PreserveFds,
+		Mounts:          p.mounts,
+		MountFds:        cr.mountFds,
+		UserNS:          p.ns.has(specs.UserNamespace),
+		UnshareCgroupNS: cr.lateCgroupNS,
+		HugePagesBack:   cr.hugePagesBack,
+		HookState:       hs,
+		LastCap:         p.lastCap,
+		WaitHooks:       spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
+		Seccomp:         p.seccomp,
+	}
+	if p.seccomp != nil && p.seccomp.Notify {
+		st := *hs
+		st.Status = specs.StateRunning
+		var err error
+		if cfg.SeccompState, err = json.Marshal(specs.ContainerProcessState{
+			Version:  specs.Version,
+			Fds:      []string{specs.SeccompFdName},
+			Pid:      pid,
+			Metadata: p.seccomp.ListenerMetadata,
+			State:    st,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if p.cgroupMount {
+		var err error
+		if cfg.CgroupMounts, err = cgroupMounts(cr.host, cr.cg.State()); err != nil {
+			return nil, err
+		}
+	}
+	return nil, isync.SendConfig(cr.syncP, cfg)
+}
+
+// serveInit answers init (console, hooks) until it is ready, and waits
+// for its last log lines.
+func (cr *creation) serveInit() (func(), error) {
+	cr.created = &NewContainer{Container: cr.c, Init: cr.init}
+	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), cr.opts.Interrupt); err != nil {
+		return nil, err
+	}
+	<-cr.logsDone
+	return nil, nil
+}
+
+// writeFinalState saves the config (for exec, update...) and the state
+// without a creator: from now on the container stands on its own.
+func (cr *creation) writeFinalState() (func(), error) {
+	st := cr.c.state
+	st.CreatorPid, st.CreatorStart = 0, 0
+	if err := writeSpec(cr.dir, cr.spec); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+	if err := writeState(cr.dir, st); err != nil {
+		return nil, fmt.Errorf("write state: %w", err)
+	}
+	if cr.opts.PidFile != "" {
+		if err := writePidFile(cr.opts.PidFile, st.InitPid); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
