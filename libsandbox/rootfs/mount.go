@@ -39,14 +39,29 @@ type Setup struct {
 type Root struct {
 	path string
 	fd   int // O_PATH fd of the rootfs mount
+	// lateRO are the mounts made read-write that Finish makes read-only
+	// (see mount).
+	lateRO []lateRO
 }
 
-// Close releases the rootfs fd.
+// lateRO is a read-only mount of the spec, made read-write so that what
+// goes beneath it can be made, and made read-only by Finish.
+type lateRO struct {
+	fd   int    // O_PATH fd of the mount's root
+	what string // for errors: "mounts[i] (type on dest)"
+	rec  bool   // "rro": every submount too
+}
+
+// Close releases the rootfs fd and the mounts Finish did not get to.
 func (r *Root) Close() {
 	if r.fd >= 0 {
 		unix.Close(r.fd)
 		r.fd = -1
 	}
+	for _, l := range r.lateRO {
+		unix.Close(l.fd)
+	}
+	r.lateRO = nil
 }
 
 // PropagationFlags maps linux.rootfsPropagation to mount flags.
@@ -110,8 +125,9 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 		if i < len(s.MountFds) {
 			tree = s.MountFds[i]
 		}
-		if err := r.mount(s, m, tree); err != nil {
-			return nil, fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
+		what := fmt.Sprintf("mounts[%d] (%s on %s)", i, m.Type, m.Destination)
+		if err := r.mount(s, m, tree, what); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		if path.Clean(m.Destination) == "/dev" {
 			o, _ := ParseOptions(m.Options)
@@ -164,8 +180,9 @@ func parentMountPrivate(dir string) error {
 }
 
 // mount makes one mount of the spec. tree, if not -1, is a detached copy
-// of a bind mount's source made by the runtime (OpenBindTree).
-func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
+// of a bind mount's source made by the runtime (OpenBindTree). what names
+// the mount for Finish's errors.
+func (r *Root) mount(s *Setup, m specs.Mount, tree int, what string) error {
 	o, err := ParseOptions(m.Options)
 	if err != nil {
 		return err
@@ -221,6 +238,21 @@ func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
 	if typ == "" {
 		return errors.New("no type and not a bind mount")
 	}
+	// A tmpfs, and whatever is mounted on /dev, is made read-write and
+	// made read-only by Finish, as runc does (finalizeRootfs): the mounts
+	// of the spec beneath it need their mount points made in it (devpts
+	// on a "ro" /dev), the device nodes and symlinks go in /dev, the
+	// console after the pivot. "rro" waits too, and then reaches those
+	// submounts.
+	var late *lateRO
+	if typ == "tmpfs" || path.Clean(m.Destination) == "/dev" {
+		rec := o.RecSet&unix.MOUNT_ATTR_RDONLY != 0
+		if o.Flags&unix.MS_RDONLY != 0 || rec {
+			late = &lateRO{what: what, rec: rec}
+			o.Flags &^= unix.MS_RDONLY
+			o.RecSet &^= unix.MOUNT_ATTR_RDONLY
+		}
+	}
 	fd, err := mkdirAllInRoot(r.fd, m.Destination, 0o755)
 	if err != nil {
 		return err
@@ -238,12 +270,23 @@ func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
 	if err != nil {
 		return err
 	}
-	return r.afterMount(m.Destination, o)
+	if err := r.afterMount(m.Destination, o); err != nil {
+		return err
+	}
+	if late != nil {
+		// dest now resolves to the root of the mount just made. The fd
+		// keeps that mount, whatever is later mounted over it.
+		if late.fd, err = openInRoot(r.fd, m.Destination, 0); err != nil {
+			return err
+		}
+		r.lateRO = append(r.lateRO, *late)
+	}
+	return nil
 }
 
 // mountCopyUp mounts a tmpfs onto the directory fd and copies into it
-// what the directory held (tmpcopyup). A read-only tmpfs is made so only
-// once it is filled.
+// what the directory held (tmpcopyup). A read-only one is made so by
+// Finish (see mount), once it is filled.
 func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error {
 	const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY
 	old, err := openat2(fd, ".", dirFlags, 0)
@@ -251,9 +294,7 @@ func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error 
 		return err
 	}
 	defer unix.Close(old)
-	rw := o
-	rw.Flags &^= unix.MS_RDONLY
-	if err := mountAt(m.Source, fd, "tmpfs", rw, data); err != nil {
+	if err := mountAt(m.Source, fd, "tmpfs", o, data); err != nil {
 		return err
 	}
 	// Reopened: the path now resolves to the new tmpfs's root.
@@ -264,11 +305,6 @@ func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error 
 	defer unix.Close(tmp)
 	if err := copyTree(old, tmp); err != nil {
 		return fmt.Errorf("tmpcopyup %s: %w", m.Destination, err)
-	}
-	if o.Flags&unix.MS_RDONLY != 0 {
-		if err := unix.MountSetattr(tmp, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
-			return fmt.Errorf("make %s read-only: %w", m.Destination, err)
-		}
 	}
 	return nil
 }

@@ -232,7 +232,8 @@ func coverWithTmpfs(fd int) error {
 }
 
 func (r *Root) reopen() error {
-	r.Close()
+	unix.Close(r.fd)
+	r.fd = -1
 	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "/", Err: err}
@@ -262,8 +263,22 @@ func (r *Root) Restrict(readonlyPaths, maskedPaths []string, null int) error {
 }
 
 // Finish applies, after the pivot, what must come last: the read-only
-// root and the root's final propagation.
+// tmpfs and /dev mounts (see mount), the read-only root and the root's
+// final propagation.
 func (r *Root) Finish(readonly bool, propagation string) error {
+	for len(r.lateRO) > 0 {
+		l := r.lateRO[0]
+		flags := uint(unix.AT_EMPTY_PATH)
+		if l.rec {
+			flags |= unix.AT_RECURSIVE
+		}
+		err := unix.MountSetattr(l.fd, "", flags, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+		unix.Close(l.fd)
+		r.lateRO = r.lateRO[1:]
+		if err != nil {
+			return fmt.Errorf("%s: make read-only: %w", l.what, err)
+		}
+	}
 	if readonly {
 		if err := unix.MountSetattr(r.fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 			return fmt.Errorf("root.readonly: remount / read-only: %w", err)

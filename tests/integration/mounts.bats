@@ -288,6 +288,24 @@ special_on_symlink() {
 	[[ "$output" == *"No space left on device"* ]]
 }
 
+# runc mounts a tmpfs (and anything on /dev) read-write and makes it
+# read-only at the end, once the mounts and device nodes beneath it exist
+# (finalizeRootfs): a "ro" /dev must still get devpts, shm and its nodes.
+@test "mounts: a read-only /dev tmpfs gets its submounts and nodes, then is read-only" {
+	update_config '(.mounts[] | select(.destination == "/dev")).options += ["ro"]'
+	sh_cmd 'awk "\$5 == \"/dev\" { split(\$6, o, \",\"); print o[1] }" /proc/self/mountinfo
+		[ -c /dev/null ] && [ -c /dev/pts/ptmx ] && [ -L /dev/ptmx ] && echo nodes-made
+		touch /dev/shm/f && echo shm-writable
+		touch /dev/f || echo dev-refused'
+	ctr mounts-ro-dev
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = ro ]
+	[ "${lines[1]}" = nodes-made ]
+	[ "${lines[2]}" = shm-writable ]
+	[[ "$output" == *"/dev/f: Read-only file system"* ]]
+	[ "${lines[-1]}" = dev-refused ]
+}
+
 # A fifo may be given a major and minor (config-linux.md: "REQUIRED unless
 # type is p"); they mean nothing for one.
 @test "mounts: linux.devices makes nodes with the given mode, uid and gid" {
