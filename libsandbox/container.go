@@ -20,7 +20,6 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
 // Container is a container loaded from the state directory.
@@ -305,27 +304,6 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	defer exe.Close()
 
-	// In a new user namespace, init may not reach a bind source (see
-	// rootfs.OpenBindTree): copies of them are made here, on the host,
-	// and init attaches those. Not when the mount namespace is joined
-	// by path: sources are resolved in it, where init is.
-	bindTrees := map[int]*os.File{} // index in p.mounts -> copy of its source
-	if p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace) {
-		for i, m := range p.mounts {
-			o, err := rootfs.ParseOptions(m.Options)
-			if err != nil || (!o.Bind() && m.Type != "bind") {
-				continue
-			}
-			fd, err := rootfs.OpenBindTree(m.Source, m.Options)
-			if err != nil {
-				return nil, fmt.Errorf("mounts[%d] (bind on %s): %w", i, m.Destination, err)
-			}
-			f := os.NewFile(uintptr(fd), "bind-source")
-			defer f.Close()
-			bindTrees[i] = f
-		}
-	}
-
 	syncP, syncC, err := isync.Socketpair()
 	if err != nil {
 		return nil, err
@@ -361,16 +339,6 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		}
 		defer lf.Close()
 		extra.Add("seccomp-fd", lf)
-	}
-	var mountFds []int
-	if len(bindTrees) > 0 {
-		mountFds = make([]int, len(p.mounts))
-		for i := range mountFds {
-			mountFds[i] = -1
-			if f, ok := bindTrees[i]; ok {
-				mountFds[i] = extra.AddFile(f)
-			}
-		}
 	}
 	cgfd, err := cg.CloneFD()
 	if err != nil {
@@ -433,6 +401,10 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	c.state.InitPid, c.state.InitStart = pid, st.StartTime
 
+	// In a new user namespace init may not reach a bind source
+	// (rootfs.openSource): it asks us for it. Not when the mount
+	// namespace is joined by path: init resolves sources in it.
+	askSources := p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace)
 	hs := c.hookState(Creating)
 	cfg := &initcfg.Config{
 		ID:              id,
@@ -443,7 +415,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 		NoNewKeyring:    opts.NoNewKeyring,
 		PreserveFds:     opts.PreserveFds,
 		Mounts:          p.mounts,
-		MountFds:        mountFds,
+		AskMountSources: askSources,
 		UserNS:          p.ns.has(specs.UserNamespace),
 		UnshareCgroupNS: lateCgroupNS,
 		HugePagesBack:   hugePagesBack,
@@ -475,7 +447,11 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	logrus.Debugf("create %s: init %d has its config", id, pid)
 	created := &NewContainer{Container: c, Init: init}
-	if err := c.serveInit(syncP, init, console, created, hs, opts.Interrupt); err != nil {
+	var sources *mountSources
+	if cfg.AskMountSources {
+		sources = &mountSources{pid: pid, start: st.StartTime, mounts: p.mounts}
+	}
+	if err := c.serveInit(syncP, init, console, created, hs, sources, opts.Interrupt); err != nil {
 		return nil, err
 	}
 	<-logsDone
@@ -511,8 +487,9 @@ func dialConsole(path string) (*net.UnixConn, error) {
 
 // serveInit answers init's messages until it is ready. The wait is
 // bounded: an init found stopped (a process of a pid namespace it joined
-// may do that) fails create, and so does the caller's interrupt.
-func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, interrupt func() error) error {
+// may do that) fails create, and so does the caller's interrupt. sources
+// answers mountSource (nil: init may not ask).
+func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt func() error) error {
 	for {
 		ready, err := pollTick(int(sock.Fd()))
 		if err != nil {
@@ -553,6 +530,18 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 			} else {
 				created.Console = master
 			}
+		case isync.MountSource:
+			closeFds(fds)
+			if sources == nil {
+				return fmt.Errorf("%w: %q from init, which was not to ask", isync.ErrUnexpected, m.Type)
+			}
+			fd, err := sources.open(m.Mount)
+			if err := isync.SendMountSource(sock, fd, err); err != nil {
+				return err
+			}
+			if fd >= 0 {
+				unix.Close(fd)
+			}
 		case isync.Hooks:
 			h := c.state.Hooks
 			if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
@@ -567,9 +556,7 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 		case isync.Ready:
 			return nil
 		default:
-			for _, fd := range fds {
-				unix.Close(fd)
-			}
+			closeFds(fds)
 			return fmt.Errorf("%w: %q from init", isync.ErrUnexpected, m.Type)
 		}
 	}

@@ -359,9 +359,10 @@ func (p *plan) checkMounts(spec *specs.Spec) error {
 				// runtime-spec: bind sources may be relative to the bundle.
 				m.Source = filepath.Join(p.bundle, m.Source)
 			}
-			if _, err := os.Stat(m.Source); err != nil {
-				return fmt.Errorf("mounts[%d].source: %w", i, err)
-			}
+			// The source is not looked for here: an earlier mount of
+			// the spec may provide it. It is when its mount is made
+			// (rootfs.openSource), and its absence is mounts[i].source's
+			// error then.
 			if m.Type != "" && m.Type != "bind" && m.Type != "none" {
 				// runc accepts e.g. type "tmpfs" with "bind"; mount(8)
 				// ignores the type of a bind, so do we.

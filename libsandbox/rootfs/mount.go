@@ -23,8 +23,10 @@ type Setup struct {
 	Rootfs      string // absolute host path
 	Propagation string // linux.rootfsPropagation ("" = rslave)
 	Mounts      []specs.Mount
-	// MountFds: see initcfg.Config.MountFds (nil, or one per mount).
-	MountFds     []int
+	// OpenSource, when set, is asked for a detached copy of the source
+	// of Mounts[i], a bind mount, that init cannot clone itself: one
+	// its user namespace may not reach (see openSource).
+	OpenSource   func(i int) (int, error)
 	Devices      []specs.LinuxDevice
 	UserNS       bool
 	CgroupNS     bool
@@ -121,12 +123,12 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 
 	devBound := false
 	for i, m := range s.Mounts {
-		tree := -1
-		if i < len(s.MountFds) {
-			tree = s.MountFds[i]
-		}
 		what := fmt.Sprintf("mounts[%d] (%s on %s)", i, m.Type, m.Destination)
-		if err := r.mount(s, m, tree, what); err != nil {
+		if err := r.mount(s, i, m, what); err != nil {
+			var se *sourceError
+			if errors.As(err, &se) {
+				return nil, fmt.Errorf("mounts[%d].source: %w", i, se.err)
+			}
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		if path.Clean(m.Destination) == "/dev" {
@@ -179,21 +181,27 @@ func parentMountPrivate(dir string) error {
 	return nil
 }
 
-// mount makes one mount of the spec. tree, if not -1, is a detached copy
-// of a bind mount's source made by the runtime (OpenBindTree). what names
-// the mount for Finish's errors.
-func (r *Root) mount(s *Setup, m specs.Mount, tree int, what string) error {
+// sourceError is a bind source that could not be opened: the error names
+// the field, mounts[i].source.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// mount makes s.Mounts[i], m. what names it for Finish's errors.
+func (r *Root) mount(s *Setup, i int, m specs.Mount, what string) error {
 	o, err := ParseOptions(m.Options)
 	if err != nil {
 		return err
 	}
 	typ := m.Type
 	if o.Bind() || typ == "bind" {
-		if tree >= 0 {
-			defer unix.Close(tree)
-			return r.attach(tree, m.Source, m.Destination, o)
+		tree, err := openSource(s, i, m.Source, o)
+		if err != nil {
+			return &sourceError{err}
 		}
-		return r.bind(m.Source, m.Destination, o)
+		defer unix.Close(tree)
+		return r.attachBind(tree, m.Source, m.Destination, o)
 	}
 	switch typ {
 	case "proc", "sysfs":
@@ -415,49 +423,77 @@ func setAttrs(fd int, o Options, topAttrs bool) error {
 // an instant, and "ro" on an rbind does not need the locked-flags dance of
 // MS_REMOUNT inside a user namespace.
 func (r *Root) bind(source, dest string, o Options) error {
-	tree, err := openTree(source, o)
+	tree, err := cloneTree(source, o.Recursive())
 	if err != nil {
 		return err
 	}
 	defer unix.Close(tree)
-	return r.attach(tree, source, dest, o)
+	return r.attachBind(tree, source, dest, o)
 }
 
-// OpenBindTree makes, from the runtime on the host, the detached copy of
-// a bind mount's source that init attaches (initcfg.Config.MountFds). In
-// a container with its own user namespace init cannot open a source under
-// a directory its root may not search (a 0700 --root or --runroot, for
-// podman --uidmap: "stat bind source ...: permission denied"); runc too
-// opens such sources before init enters the user namespace.
-func OpenBindTree(source string, options []string) (int, error) {
+// openSource clones the source of s.Mounts[i], a bind mount, when the
+// mount is made, not before: it is looked up in the container's mount
+// namespace as it is at that moment, so an earlier mount of the spec may
+// provide it (bind a host directory on /mnt, then rootfs/mnt/x on
+// /final), as in runc. The clone comes from that namespace, where, in a
+// user namespace, the kernel has locked the flags of the mounts we
+// inherited (MNT_LOCK_READONLY...): the bind keeps them (setBindAttrs).
+//
+// In a user namespace init may not reach a source (under a directory its
+// root may not search: a 0700 --root or --runroot, for podman --uidmap);
+// then the runtime clones it for it, in this mount namespace too, at this
+// moment (s.OpenSource, isync.MountSource), as runc 1.5's runtime does
+// on init's request. Either way the source is found the same.
+func openSource(s *Setup, i int, source string, o Options) (int, error) {
+	tree, err := cloneTree(source, o.Recursive())
+	if err == nil || s.OpenSource == nil {
+		return tree, err
+	}
+	return s.OpenSource(i)
+}
+
+// CloneSource is the runtime's side of openSource: it runs in init's
+// mount namespace. The copy gets its attributes from init.
+func CloneSource(source string, options []string) (int, error) {
 	o, err := ParseOptions(options)
 	if err != nil {
 		return -1, err
 	}
-	return openTree(source, o)
+	return cloneTree(source, o.Recursive())
 }
 
-// openTree clones source (recursively for rbind) as a detached mount with
-// o's attributes, propagation excepted. Every bind goes through here (the
-// spec's, the sysfs and mqueue fallbacks, cgroup hierarchies without a
-// cgroup namespace, the runtime's copies for a user namespace), so this
-// is where a read-only rbind is made read-only in its submounts too.
-func openTree(source string, o Options) (int, error) {
-	o = deepReadonly(o)
+// cloneTree clones source (with its submounts for rbind) as a detached
+// mount.
+func cloneTree(source string, recursive bool) (int, error) {
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
-	if o.Recursive() {
+	if recursive {
 		flags |= unix.AT_RECURSIVE
 	}
 	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
 	if err != nil {
 		return -1, &os.PathError{Op: "open_tree", Path: source, Err: err}
 	}
-	o.Propagate = nil
-	if err := setAttrs(tree, o, true); err != nil {
-		unix.Close(tree)
-		return -1, err
-	}
 	return tree, nil
+}
+
+// attachBind gives the detached clone tree o's attributes, then attaches
+// it on dest.
+func (r *Root) attachBind(tree int, source, dest string, o Options) error {
+	if err := setBindAttrs(tree, o); err != nil {
+		return err
+	}
+	return r.attach(tree, source, dest, o)
+}
+
+// setBindAttrs gives a detached clone o's attributes, propagation
+// excepted (applied once it is attached). Every bind goes through here
+// (the spec's, the sysfs and mqueue fallbacks, cgroup hierarchies
+// without a cgroup namespace, device nodes in a user namespace), so this
+// is where a read-only rbind is made read-only in its submounts too.
+func setBindAttrs(tree int, o Options) error {
+	o = deepReadonly(o)
+	o.Propagate = nil
+	return setAttrs(tree, o, true)
 }
 
 // attach mounts the detached tree onto dest (made, as a directory or a

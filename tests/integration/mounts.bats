@@ -102,6 +102,38 @@ teardown() {
 	[ "$output" = in-bundle ]
 }
 
+# A bind source is looked up when its mount is made, in the container's
+# mount namespace, so an earlier mount of the same config may provide it
+# (runc does the same). In a user namespace init opens a source itself
+# when its root may; one it may not reach (here "a", under a 0700
+# directory) the runtime opens for it, in the container's mount
+# namespace too, at that moment.
+@test "mounts: a bind source may be provided by an earlier mount, with or without a user namespace" {
+	own_rootfs
+	mkdir -p "$BUNDLE/private/a/x"
+	chmod 700 "$BUNDLE/private"
+	echo from-a >"$BUNDLE/private/a/x/marker"
+	add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$BUNDLE/private/a"'", "options": ["rbind"]}'
+	add_mount '{"destination": "/final", "type": "bind", "source": "'"$BUNDLE/rootfs/mnt/x"'", "options": ["rbind"]}'
+	sh_cmd 'cat /final/marker'
+	ctr mounts-src-earlier
+	[ "$status" -eq 0 ]
+	[ "$output" = from-a ]
+	# runc 1.1.5 opens the sources of a user-namespaced container
+	# before any mount is made; runc 1.5 asks for them at mount time.
+	requires sandbox
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	# The container's root (host uid 100000) must reach its rootfs, not
+	# "private".
+	chmod 755 "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	ctr mounts-src-earlier-userns
+	[ "$status" -eq 0 ]
+	[ "$output" = from-a ]
+}
+
 @test "mounts: a propagation option applies to the mount" {
 	mkdir "$BUNDLE/a" "$BUNDLE/b"
 	add_mount '{"destination": "/tmp", "type": "bind", "source": "'"$BUNDLE/a"'", "options": ["rbind", "shared"]}'
