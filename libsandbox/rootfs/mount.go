@@ -374,28 +374,12 @@ func (r *Root) afterMount(dest string, o Options) error {
 		return err
 	}
 	defer unix.Close(fd)
-	return setAttrs(fd, o, false)
+	return setAttrs(fd, o)
 }
 
 // setAttrs applies recursive attributes and propagation to the mount fd
-// refers to. topAttrs also applies o's plain flags to the top mount only
-// (for binds, where mount(2) flags were not used).
-func setAttrs(fd int, o Options, topAttrs bool) error {
-	if topAttrs {
-		set, clr := attrs(o.Flags), attrs(o.Clear)&^unix.MOUNT_ATTR__ATIME
-		// The atime mode is a field, not a bit: changing it means
-		// clearing the whole field (MOUNT_ATTR__ATIME) and setting one
-		// value; relatime is the value 0.
-		const atimeFlags = unix.MS_NOATIME | unix.MS_STRICTATIME | unix.MS_RELATIME
-		if (o.Flags|o.Clear)&atimeFlags != 0 {
-			clr |= unix.MOUNT_ATTR__ATIME
-		}
-		if set != 0 || clr != 0 {
-			if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: set, Attr_clr: clr}); err != nil {
-				return fmt.Errorf("mount_setattr: %w", err)
-			}
-		}
-	}
+// refers to.
+func setAttrs(fd int, o Options) error {
 	if o.RecSet != 0 || o.RecClear != 0 {
 		set, clr := o.RecSet, o.RecClear
 		if set&unix.MOUNT_ATTR__ATIME != 0 || clr&unix.MOUNT_ATTR__ATIME != 0 {
@@ -493,7 +477,83 @@ func (r *Root) attachBind(tree int, source, dest string, o Options) error {
 func setBindAttrs(tree int, o Options) error {
 	o = deepReadonly(o)
 	o.Propagate = nil
-	return setAttrs(tree, o, true)
+	if err := setBindFlags(tree, o); err != nil {
+		return err
+	}
+	return setAttrs(tree, o)
+}
+
+// setBindFlags gives the top mount of a bind the flags its options name
+// and clears the others, as runc 1.5 does (mountToRootfs, "bind"): what
+// mount(8) means by "mount --bind -o ...", and what a user expects, not
+// the source's flags plus ours. With no flag named, set or cleared, the
+// source's flags are kept. The atime flags are kept unless one is named,
+// and then computed as mount(2) does for a remount: relatime unless
+// noatime or strictatime, strictatime over noatime, nodiratime added.
+//
+// In a user namespace the kernel has locked, on every mount the
+// namespace inherited and on clones of them, the read-only, nodev,
+// nosuid, noexec and atime flags it found (MNT_LOCK_*; lock_mnt_tree in
+// fs/namespace.c): clearing one fails (EPERM). runc then keeps the
+// source's lockable flags, and refuses a request it cannot honour: an
+// option that clears a locked flag ("rw" on a read-only source) or other
+// atime flags than the source's. So do we, with runc's words.
+func setBindFlags(tree int, o Options) error {
+	if o.Flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) == 0 && o.Clear == 0 {
+		return nil
+	}
+	err := setTopFlags(tree, o.Flags)
+	if !errors.Is(err, unix.EPERM) {
+		return err
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(tree, &st); err != nil {
+		return os.NewSyscallError("fstatfs", err)
+	}
+	src := statfsFlags(&st)
+	if locked := src & o.Clear & lockFlags; locked != 0 {
+		return fmt.Errorf("cannot clear locked flags %s (the source has them, and the kernel locks them in a user namespace): %w", flagNames(locked), err)
+	}
+	if o.Flags&atimeFlags != 0 && o.Flags&atimeFlags != src&atimeFlags {
+		return fmt.Errorf("cannot change locked atime flags %s (the source has them, and the kernel locks them in a user namespace): %w", flagNames(src&atimeFlags), err)
+	}
+	if err := setTopFlags(tree, o.Flags|src&lockFlags); err != nil {
+		return fmt.Errorf("with the locked flags %s kept: %w", flagNames(src&lockFlags), err)
+	}
+	return nil
+}
+
+// setTopFlags makes flags (MS_*) the flags of the top mount of fd, as a
+// remount (MS_REMOUNT|MS_BIND) with them would.
+func setTopFlags(fd int, flags uintptr) error {
+	set, clr := remountAttrs(flags)
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: set, Attr_clr: clr}); err != nil {
+		return fmt.Errorf("mount_setattr: %w", err)
+	}
+	return nil
+}
+
+// remountAttrs returns the mount_setattr(2) attributes to set and clear
+// for a mount to get flags (MS_*) as a remount with them would give it.
+func remountAttrs(flags uintptr) (set, clr uint64) {
+	set = attrs(flags &^ atimeFlags)
+	clr = uint64(unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC|unix.MOUNT_ATTR_NOSYMFOLLOW) &^ set
+	if flags&atimeFlags != 0 {
+		// The atime mode is a field, not a bit: clear it and set one
+		// value (relatime is 0), as do_mount does for a remount that
+		// names an atime flag.
+		clr |= unix.MOUNT_ATTR__ATIME | unix.MOUNT_ATTR_NODIRATIME
+		switch {
+		case flags&unix.MS_STRICTATIME != 0:
+			set |= unix.MOUNT_ATTR_STRICTATIME
+		case flags&unix.MS_NOATIME != 0:
+			set |= unix.MOUNT_ATTR_NOATIME
+		}
+		if flags&unix.MS_NODIRATIME != 0 {
+			set |= unix.MOUNT_ATTR_NODIRATIME
+		}
+	}
+	return set, clr
 }
 
 // attach mounts the detached tree onto dest (made, as a directory or a

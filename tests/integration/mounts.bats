@@ -80,6 +80,72 @@ teardown() {
 	[ "${lines[2]}" = "/tmp/sub/file read-only" ]
 }
 
+# bind_flags prints, for each destination, the flags of its mount.
+bind_flags() {
+	sh_cmd 'for d in '"$*"'; do awk -v d=$d "\$5 == d { print d, \$6 }" /proc/self/mountinfo; done'
+}
+
+# A bind mount with options gets the flags they name and no other (runc:
+# "mount --bind -o ..."), and with none keeps its source's. The atime
+# flags follow mount(8) (the kernel's remount): kept unless one is named,
+# and then "relatime" unless another is. Kernel order in mountinfo:
+# nosuid, nodev, noexec, noatime, nodiratime, relatime.
+@test "mounts: a bind mount has the flags its options name, not its source's" {
+	mkdir "$BUNDLE/src"
+	host_mount -t tmpfs -o size=1m,nodev,noexec,noatime sr-bats-src "$BUNDLE/src"
+	mount -o remount,bind,ro,nodev,noexec,noatime "$BUNDLE/src"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "nosuid"]}'
+	add_mount '{"destination": "/b", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind"]}'
+	add_mount '{"destination": "/c", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "nodiratime"]}'
+	add_mount '{"destination": "/d", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "strictatime", "ro"]}'
+	add_mount '{"destination": "/e", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "rw"]}'
+	bind_flags /a /b /c /d /e
+	ctr mounts-bind-flags
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/a rw,nosuid,noatime" ]
+	[ "${lines[1]}" = "/b ro,nodev,noexec,noatime" ]
+	[ "${lines[2]}" = "/c rw,nodiratime,relatime" ]
+	[ "${lines[3]}" = "/d ro" ]
+	# A cleared flag alone: runc 1.5 sets the flags (none), runc 1.1.5
+	# keeps the source's.
+	! is_sandbox || [ "${lines[4]}" = "/e rw,noatime" ]
+}
+
+# In a user namespace the kernel locks the flags of the mounts the
+# container inherits (MNT_LOCK_READONLY, _NODEV, _NOSUID, _NOEXEC,
+# _ATIME): a bind keeps those of its source, and asking to clear one, or
+# for other atime flags, is an error, as in runc 1.5 (runc 1.1.5 fails
+# all three).
+@test "mounts: in a user namespace a bind keeps its source's locked flags and cannot clear them" {
+	requires sandbox
+	own_rootfs
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	mkdir "$BUNDLE/src"
+	host_mount -t tmpfs -o size=1m,nodev,noatime sr-bats-src "$BUNDLE/src"
+	mount -o remount,bind,ro,nodev,noatime "$BUNDLE/src"
+	# (A container that wrongly starts prints its flags and ends.)
+	bind_flags /a
+	cp "$BUNDLE/config.json" "$BUNDLE/config.base"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "nosuid", "noexec"]}'
+	ctr mounts-locked
+	[ "$status" -eq 0 ]
+	[ "$output" = "/a ro,nosuid,nodev,noexec,noatime" ]
+	cp "$BUNDLE/config.base" "$BUNDLE/config.json"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "rw"]}'
+	ctr mounts-locked-rw
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"bind on /a): cannot clear locked flags MS_RDONLY"* ]]
+	cp "$BUNDLE/config.base" "$BUNDLE/config.json"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "relatime"]}'
+	ctr mounts-locked-atime
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"bind on /a): cannot change locked atime flags MS_NOATIME"* ]]
+}
+
 @test "mounts: a file bind mount makes its destination a file" {
 	own_rootfs
 	echo hello-file >"$BUNDLE/motd"
