@@ -261,6 +261,11 @@ func (r *Root) mount(s *Setup, i int, m specs.Mount, what string) error {
 			o.RecSet &^= unix.MOUNT_ATTR_RDONLY
 		}
 	}
+	if typ == "tmpfs" {
+		if err := coveredMode(r.fd, m.Destination, &o); err != nil {
+			return err
+		}
+	}
 	fd, err := mkdirAllInRoot(r.fd, m.Destination, 0o755)
 	if err != nil {
 		return err
@@ -289,6 +294,32 @@ func (r *Root) mount(s *Setup, i int, m specs.Mount, what string) error {
 		}
 		r.lateRO = append(r.lateRO, *late)
 	}
+	return nil
+}
+
+// coveredMode gives a tmpfs over an existing directory that directory's
+// mode (set-id and sticky bits too) unless its options say another:
+// "mode=" goes first in o.Data, and a later "mode=" wins. runc 1.5 does
+// the same (createOpenMountpoint); a tmpfs on a new directory keeps the
+// tmpfs default, 1777.
+func coveredMode(root int, dest string, o *Options) error {
+	fd, err := openInRoot(root, dest, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "fstat", Path: dest, Err: err}
+	}
+	mode := fmt.Sprintf("mode=%04o", st.Mode&0o7777)
+	if o.Data != "" {
+		mode += "," + o.Data
+	}
+	o.Data = mode
 	return nil
 }
 

@@ -40,6 +40,30 @@ teardown() {
 	[ "${lines[2]}" = "No space left on device" ]
 }
 
+# Without mode=, a tmpfs over an existing directory gets that directory's
+# mode, set-id and sticky bits included (runc's createOpenMountpoint); a
+# new directory gets the tmpfs default, 1777, and mode= wins over both.
+@test "mounts: a tmpfs without mode= keeps the mode of the directory it covers" {
+	own_rootfs
+	mkdir -m 0710 "$BUNDLE/rootfs/priv"
+	mkdir "$BUNDLE/rootfs/sgid"
+	chmod 2750 "$BUNDLE/rootfs/sgid"
+	mkdir -m 0700 "$BUNDLE/rootfs/given"
+	add_mount '{"destination": "/priv", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]}'
+	add_mount '{"destination": "/sgid", "type": "tmpfs", "source": "tmpfs"}'
+	add_mount '{"destination": "/given", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]}'
+	add_mount '{"destination": "/new", "type": "tmpfs", "source": "tmpfs"}'
+	sh_cmd 'stat -c "%n %a" /priv /sgid /given /new'
+	ctr mounts-tmpfs-mode
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/priv 710" ]
+	[ "${lines[1]}" = "/sgid 2750" ]
+	# runc 1.1.5 chmods the tmpfs to the directory's mode once mounted:
+	# there the directory wins over mode=.
+	! is_sandbox || [ "${lines[2]}" = "/given 755" ]
+	[ "${lines[3]}" = "/new 1777" ]
+}
+
 @test "mounts: a bind mount of a host directory is shared both ways" {
 	mkdir "$BUNDLE/host"
 	echo from-host >"$BUNDLE/host/in"
