@@ -370,6 +370,25 @@ special_on_symlink() {
 	[ -d "$BUILD/rootfs/home/user" ]
 }
 
+# runc 1.5 masks a path listed twice once (compared cleaned), and the
+# masked directories share one read-only tmpfs (one device number).
+@test "mounts: maskedPaths masks each path once, and the directories share one tmpfs" {
+	update_config '.linux.maskedPaths = ["/home", "/etc/passwd", "/root", "/home/", "//etc/passwd", "/tmp"]'
+	sh_cmd 'for p in /home /root /tmp /etc/passwd; do
+			echo "$p $(awk -v p=$p "\$5 == p" /proc/self/mountinfo | wc -l)"
+		done
+		awk "\$5 == \"/home\" || \$5 == \"/root\" || \$5 == \"/tmp\" { print \$3, \$6 }" /proc/self/mountinfo | sort -u'
+	ctr mounts-masked-once
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/home 1" ]
+	[ "${lines[1]}" = "/root 1" ]
+	[ "${lines[2]}" = "/tmp 1" ]
+	[ "${lines[3]}" = "/etc/passwd 1" ]
+	# One device, read-only, for the three directories.
+	[ "${#lines[@]}" -eq 5 ]
+	[[ "${lines[4]}" == *" ro,"* ]]
+}
+
 @test "mounts: readonlyPaths makes a writable mount read-only" {
 	add_mount '{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}'
 	add_mount '{"destination": "/root", "type": "tmpfs", "source": "tmpfs"}'
