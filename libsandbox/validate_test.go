@@ -221,7 +221,15 @@ func TestValidateErrors(t *testing.T) {
 		{"mounts without mount namespace", func(s *specs.Spec) {
 			s.Linux.Namespaces = s.Linux.Namespaces[:4] // pid net ipc uts
 		}, "mounts: need a mount namespace"},
-		{"masked path relative", func(s *specs.Spec) { s.Linux.MaskedPaths = []string{"proc/kcore"} }, "linux.maskedPaths/readonlyPaths[0]"},
+		{"read-only paths without mount namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = s.Linux.Namespaces[:4]
+			s.Mounts, s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil, []string{"/proc/sys"}
+		}, "linux.readonlyPaths: unable to restrict sys entries"},
+		{"masked path relative", func(s *specs.Spec) { s.Linux.MaskedPaths = []string{"proc/kcore"} }, "linux.maskedPaths[0]"},
+		{"read-only path relative", func(s *specs.Spec) {
+			s.Linux.MaskedPaths = []string{"/proc/kcore"}
+			s.Linux.ReadonlyPaths = []string{"/proc/sys", "proc/bus"}
+		}, "linux.readonlyPaths[1]"},
 		{"device path relative", func(s *specs.Spec) {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "dev/fuse", Type: "c", Major: 10, Minor: 229}}
 		}, "linux.devices[0].path"},

@@ -251,7 +251,7 @@ hook() { # PATH [ARGS...] -> hook JSON
 @test "bad input: relative masked path" {
 	runc_accepts "it tries the path and ignores what is missing"
 	update_config '.linux.maskedPaths = ["proc/kcore"]'
-	create_fails 'linux.maskedPaths/readonlyPaths[0] "proc/kcore": must be an absolute path' -
+	create_fails 'linux.maskedPaths[0] "proc/kcore": must be an absolute path' -
 }
 
 @test "bad input: unknown device type" {

@@ -401,6 +401,24 @@ special_on_symlink() {
 	[[ "$output" == *"touch: /tmp/f: Read-only file system"* ]]
 }
 
+# A deliberate difference (README "Differences from runc"): without a
+# mount namespace runc makes the mounts in the host's and leaves them
+# there. We refuse them, and masked and read-only paths, naming the field
+# and what to change.
+@test "mounts: mounts, maskedPaths and readonlyPaths without a mount namespace are refused, naming the field" {
+	requires sandbox
+	update_config '.linux.namespaces -= [{"type": "mount"}] | .root.readonly = false
+		| .linux.maskedPaths = [] | .linux.readonlyPaths = ["/proc/sys"] | .mounts = []'
+	create_fails nomnt
+	grep -q 'linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace' "$BUNDLE/create.out"
+	# (The text log format escapes the quotes.)
+	sed 's/\\"/"/g' "$BUNDLE/create.out" | grep -qF 'add {"type": "mount"} to linux.namespaces'
+	update_config '.linux.readonlyPaths = [] | .mounts = [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}]'
+	create_fails nomnt
+	grep -q "mounts: need a mount namespace, or they would be made in the host's" "$BUNDLE/create.out"
+	sed 's/\\"/"/g' "$BUNDLE/create.out" | grep -qF 'add {"type": "mount"} to linux.namespaces'
+}
+
 @test "mounts: /dev has the default devices and symlinks" {
 	sh_cmd 'for d in null zero full random urandom tty; do
 			stat -c "%n %F %t:%T %a" /dev/$d
