@@ -149,8 +149,9 @@ func dialConsole(path string) (*net.UnixConn, error) {
 
 // serveInit answers init's messages until it is ready. The wait is
 // bounded: an init found stopped (a process of a pid namespace it joined
-// may do that) fails create, and so does the caller's interrupt.
-func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, interrupt func() error) error {
+// may do that) fails create, and so does the caller's interrupt. sources
+// answers mountSource (nil: init may not ask).
+func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt func() error) error {
 	for {
 		ready, err := pollTick(int(sock.Fd()))
 		if err != nil {
@@ -193,6 +194,18 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 			} else {
 				created.Console = master
 			}
+		case isync.MountSource:
+			closeFds(fds)
+			if sources == nil {
+				return fmt.Errorf("%w: %q from init, which was not to ask", isync.ErrUnexpected, m.Type)
+			}
+			fd, err := sources.open(m.Mount)
+			if err := isync.SendMountSource(sock, fd, err); err != nil {
+				return err
+			}
+			if fd >= 0 {
+				unix.Close(fd)
+			}
 		case isync.Hooks:
 			h := c.state.Hooks
 			if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
@@ -207,9 +220,7 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 		case isync.Ready:
 			return nil
 		default:
-			for _, fd := range fds {
-				unix.Close(fd)
-			}
+			closeFds(fds)
 			return fmt.Errorf("%w: %q from init", isync.ErrUnexpected, m.Type)
 		}
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
 // Create validates spec, creates the container and returns once its init
@@ -88,7 +87,6 @@ type creation struct {
 	console   *net.UnixConn
 	fifoFd    *os.File
 	exe       *os.File
-	bindTrees map[int]*os.File // index in plan.mounts -> copy of its source
 	syncP     *os.File
 	syncC     *os.File
 	logR      *os.File
@@ -98,7 +96,7 @@ type creation struct {
 
 	// Passed to init.
 	extra         *fds.List
-	mountFds      []int
+	askSources    bool
 	lateCgroupNS  bool
 	hugePagesBack bool
 
@@ -117,7 +115,6 @@ func (cr *creation) steps() []step {
 		{"make the cgroup", cr.makeCgroup},
 		{"make the exec fifo", cr.makeFifo},
 		{"seal the runtime binary", cr.sealBinary},
-		{"copy the bind sources for a user namespace", cr.openBindSources},
 		{"open init's channels", cr.openChannels},
 		{"start init", cr.startInit},
 		{"send init its config", cr.sendConfig},
@@ -318,36 +315,10 @@ func (cr *creation) sealBinary() (func(), error) {
 	return nil, nil
 }
 
-// openBindSources: in a new user namespace, init may not reach a bind
-// source (see rootfs.OpenBindTree): copies of them are made here, on the
-// host, and init attaches those. Not when the mount namespace is joined
-// by path: sources are resolved in it, where init is.
-func (cr *creation) openBindSources() (func(), error) {
-	p := cr.plan
-	cr.bindTrees = map[int]*os.File{}
-	if !p.ns.has(specs.UserNamespace) || p.ns.joined(specs.MountNamespace) {
-		return nil, nil
-	}
-	for i, m := range p.mounts {
-		o, err := rootfs.ParseOptions(m.Options)
-		if err != nil || (!o.Bind() && m.Type != "bind") {
-			continue
-		}
-		fd, err := rootfs.OpenBindTree(m.Source, m.Options)
-		if err != nil {
-			return nil, fmt.Errorf("mounts[%d] (bind on %s): %w", i, m.Destination, err)
-		}
-		f := os.NewFile(uintptr(fd), "bind-source")
-		cr.hold(f)
-		cr.bindTrees[i] = f
-	}
-	return nil, nil
-}
-
 // openChannels makes what init is given: the sync socket, the log pipe,
-// the exec fifo, the seccomp agent's connection, the bind source copies
-// and the v2 cgroup to be cloned into, each as an fd numbered for init's
-// command line (internal/fds).
+// the exec fifo, the seccomp agent's connection and the v2 cgroup to be
+// cloned into, each as an fd numbered for init's command line
+// (internal/fds).
 func (cr *creation) openChannels() (func(), error) {
 	p, opts := cr.plan, cr.opts
 	syncP, syncC, err := isync.Socketpair()
@@ -395,15 +366,10 @@ func (cr *creation) openChannels() (func(), error) {
 		cr.hold(lf)
 		cr.extra.Add("seccomp-fd", lf)
 	}
-	if len(cr.bindTrees) > 0 {
-		cr.mountFds = make([]int, len(p.mounts))
-		for i := range cr.mountFds {
-			cr.mountFds[i] = -1
-			if f, ok := cr.bindTrees[i]; ok {
-				cr.mountFds[i] = cr.extra.AddFile(f)
-			}
-		}
-	}
+	// In a new user namespace init may not reach a bind source
+	// (rootfs.openSource): it asks us for it (serveInit). Not when the
+	// mount namespace is joined by path: init resolves sources in it.
+	cr.askSources = p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace)
 	if cr.cgfd, err = cr.cg.CloneFD(); err != nil {
 		return nil, err
 	}
@@ -501,7 +467,7 @@ func (cr *creation) sendConfig() (func(), error) {
 		NoNewKeyring:    opts.NoNewKeyring,
 		PreserveFds:     opts.PreserveFds,
 		Mounts:          p.mounts,
-		MountFds:        cr.mountFds,
+		AskMountSources: cr.askSources,
 		UserNS:          p.ns.has(specs.UserNamespace),
 		UnshareCgroupNS: cr.lateCgroupNS,
 		HugePagesBack:   cr.hugePagesBack,
@@ -537,7 +503,12 @@ func (cr *creation) sendConfig() (func(), error) {
 // for its last log lines.
 func (cr *creation) serveInit() (func(), error) {
 	cr.created = &NewContainer{Container: cr.c, Init: cr.init}
-	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), cr.opts.Interrupt); err != nil {
+	var sources *mountSources
+	if cr.askSources {
+		st := cr.c.state
+		sources = &mountSources{pid: st.InitPid, start: st.InitStart, mounts: cr.plan.mounts}
+	}
+	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt); err != nil {
 		return nil, err
 	}
 	<-cr.logsDone

@@ -83,8 +83,8 @@ var fuzzNamespacePaths = map[string]bool{
 // path other than /proc/self/ns/*, and turns a relative local path
 // ("file", "rootfs") into one inside the bundle, which holds only
 // directories and an empty regular file. The other paths validate
-// touches (root.path, bind sources, hook paths) are only stat'ed (and
-// root.path's symlinks read), which changes nothing.
+// touches (root.path, hook paths) are only stat'ed (and root.path's
+// symlinks read), which changes nothing.
 func FuzzValidate(f *testing.F) {
 	bundle := f.TempDir()
 	for _, d := range []string{"rootfs", "data"} {

@@ -254,22 +254,34 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 			return fmt.Errorf("linux.rootfsPropagation: unknown value %q", l.RootfsPropagation)
 		}
 	}
-	mnt := ns.has(specs.MountNamespace)
-	if !mnt {
+	// Without a mount namespace, whatever the rootfs set-up mounts would
+	// be mounted in the host's, and stay there: runc makes the mounts
+	// anyway (and refuses masked and read-only paths, with the words we
+	// keep for them); we refuse them all, a deliberate difference
+	// (README "Differences from runc").
+	if !ns.has(specs.MountNamespace) {
+		const fix = `add {"type": "mount"} to linux.namespaces`
 		switch {
 		case len(spec.Mounts) > 0:
-			return errors.New("mounts: need a mount namespace (linux.namespaces has no mount entry)")
-		case len(l.MaskedPaths) > 0 || len(l.ReadonlyPaths) > 0:
-			return errors.New("linux.maskedPaths: unable to restrict sys entries without a private mount namespace")
+			return fmt.Errorf("mounts: need a mount namespace, or they would be made in the host's and left there: %s, or remove them", fix)
+		case len(l.MaskedPaths) > 0:
+			return fmt.Errorf("linux.maskedPaths: unable to restrict sys entries without a private MNT namespace: %s", fix)
+		case len(l.ReadonlyPaths) > 0:
+			return fmt.Errorf("linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace: %s", fix)
 		case spec.Root.Readonly:
-			return errors.New("root.readonly: needs a mount namespace")
+			return fmt.Errorf("root.readonly: needs a mount namespace: %s", fix)
 		case len(l.Devices) > 0:
-			return errors.New("linux.devices: need a mount namespace")
+			return fmt.Errorf("linux.devices: need a mount namespace: %s", fix)
 		}
 	}
-	for i, p := range append(append([]string{}, l.MaskedPaths...), l.ReadonlyPaths...) {
-		if !path.IsAbs(p) {
-			return fmt.Errorf("linux.maskedPaths/readonlyPaths[%d] %q: must be an absolute path", i, p)
+	for _, list := range []struct {
+		field string
+		paths []string
+	}{{"maskedPaths", l.MaskedPaths}, {"readonlyPaths", l.ReadonlyPaths}} {
+		for i, p := range list.paths {
+			if !path.IsAbs(p) {
+				return fmt.Errorf("linux.%s[%d] %q: must be an absolute path", list.field, i, p)
+			}
 		}
 	}
 	for i, d := range l.Devices {
@@ -359,9 +371,10 @@ func (p *plan) checkMounts(spec *specs.Spec) error {
 				// runtime-spec: bind sources may be relative to the bundle.
 				m.Source = filepath.Join(p.bundle, m.Source)
 			}
-			if _, err := os.Stat(m.Source); err != nil {
-				return fmt.Errorf("mounts[%d].source: %w", i, err)
-			}
+			// The source is not looked for here: an earlier mount of
+			// the spec may provide it. It is when its mount is made
+			// (rootfs.openSource), and its absence is mounts[i].source's
+			// error then.
 			if m.Type != "" && m.Type != "bind" && m.Type != "none" {
 				// runc accepts e.g. type "tmpfs" with "bind"; mount(8)
 				// ignores the type of a bind, so do we.

@@ -55,7 +55,7 @@ func Main(args []string) {
 	// fifo (an O_PATH fd of one file, not a directory: all it gives is
 	// starting the container early) and, with SCMP_ACT_NOTIFY, the
 	// connection to the user's agent. Everything else (the sync socket,
-	// the log pipe, the bind sources the runtime opened on the host) is
+	// the log pipe, the bind sources the runtime cloned for us) is
 	// closed before, and hooks get none of it (hooks.onlyStdio).
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox-runtime init: set non-dumpable:", err)
@@ -157,11 +157,15 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 	mountNS := hasNamespace(linux, specs.MountNamespace)
 	var root *rootfs.Root
 	if mountNS {
+		var openSource func(int) (int, error)
+		if cfg.AskMountSources {
+			openSource = func(i int) (int, error) { return isync.AskMountSource(sock, i) }
+		}
 		root, err = rootfs.Prepare(&rootfs.Setup{
 			Rootfs:       cfg.Rootfs,
 			Propagation:  linux.RootfsPropagation,
 			Mounts:       cfg.Mounts,
-			MountFds:     cfg.MountFds,
+			OpenSource:   openSource,
 			Devices:      linux.Devices,
 			UserNS:       cfg.UserNS,
 			CgroupNS:     hasNamespace(linux, specs.CgroupNamespace),

@@ -29,14 +29,6 @@ func (l *List) Add(name string, f *os.File) {
 	l.Args = append(l.Args, "--"+name+"="+strconv.Itoa(n))
 }
 
-// AddFile passes f with no flag and returns its fd number in the child,
-// for a number the child learns another way (the init config).
-func (l *List) AddFile(f *os.File) int {
-	n := l.First + len(l.Files)
-	l.Files = append(l.Files, f)
-	return n
-}
-
 // Parse finds --name=N in args.
 func Parse(args []string, name string) (int, error) {
 	prefix := "--" + name + "="

@@ -23,11 +23,12 @@ type Config struct {
 
 	// Mounts are the spec's mounts with sources made absolute.
 	Mounts []specs.Mount `json:"mounts,omitempty"`
-	// MountFds, when set, has one entry per mount: the fd (in init) of
-	// a detached copy of a bind mount's source that the runtime made on
-	// the host, or -1. Init attaches it instead of opening the source
-	// itself, from inside a user namespace that may not reach it.
-	MountFds []int `json:"mountFds,omitempty"`
+	// AskMountSources: init, in a new user namespace, may not reach a
+	// bind source (under a directory its root may not search); it then
+	// asks the runtime, which clones the source for it in init's mount
+	// namespace when the mount is made (isync.MountSource). Unset when
+	// the mount namespace is joined by path.
+	AskMountSources bool `json:"askMountSources,omitempty"`
 	// UserNS is true when the container has its own user namespace
 	// (devices are then bind-mounted, not made with mknod).
 	UserNS bool `json:"userns,omitempty"`

@@ -15,6 +15,10 @@
 //	seal own binary, clone I into namespaces
 //	(and into the cgroup) ------------------->    [blocked reading the socket]
 //	config{InitConfig} ---------------------->    rootfs: propagation, bind, mounts, /dev
+//	                  <--------------------- mountSource{mount}  (a bind source I
+//	clone mounts[mount].source in I's                 cannot reach from its user
+//	mount namespace, now                              namespace; any number)
+//	mountSourceFd{fd or error} -------------->
 //	                  <--------------------- console{fd}   (terminal: true only)
 //	                  <--------------------- hooks         (only if P has prestart
 //	run prestart, createRuntime hooks                       or createRuntime hooks)
@@ -54,12 +58,14 @@ type Type string
 
 // The messages, in protocol order.
 const (
-	Config    Type = "config"    // P→I: Message.Config
-	Console   Type = "console"   // I→P: fd of the pty master
-	Hooks     Type = "hooks"     // I→P: mounts done; run prestart and createRuntime hooks
-	HooksDone Type = "hooksDone" // P→I
-	Ready     Type = "ready"     // I→P: about to wait on the exec fifo
-	Error     Type = "error"     // I→P: Message.Error; I exits after sending it
+	Config        Type = "config"        // P→I: Message.Config
+	MountSource   Type = "mountSource"   // I→P: Message.Mount, a bind mount whose source I cannot reach (config.AskMountSources)
+	MountSourceFd Type = "mountSourceFd" // P→I: fd of a detached copy of that source, or Message.Error
+	Console       Type = "console"       // I→P: fd of the pty master
+	Hooks         Type = "hooks"         // I→P: mounts done; run prestart and createRuntime hooks
+	HooksDone     Type = "hooksDone"     // P→I
+	Ready         Type = "ready"         // I→P: about to wait on the exec fifo
+	Error         Type = "error"         // I→P: Message.Error; I exits after sending it
 )
 
 // Message is one packet.
@@ -67,6 +73,7 @@ type Message struct {
 	Type   Type            `json:"type"`
 	Error  string          `json:"error,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
+	Mount  *int            `json:"mount,omitempty"` // mountSource
 }
 
 // ErrUnexpected is wrapped by errors about a message that came out of
@@ -264,4 +271,34 @@ func SendError(f *os.File, err error) error {
 // Signal sends a message that carries nothing but its type.
 func Signal(f *os.File, t Type, fds ...int) error {
 	return Send(f, &Message{Type: t}, fds...)
+}
+
+// AskMountSource asks P for a detached copy of the source of mount i and
+// waits for it (I side). P's failure comes back as the error.
+func AskMountSource(f *os.File, i int) (int, error) {
+	if err := Send(f, &Message{Type: MountSource, Mount: &i}); err != nil {
+		return -1, err
+	}
+	m, fds, err := Expect(f, MountSourceFd)
+	if err != nil {
+		return -1, err
+	}
+	if m.Error != "" {
+		closeAll(fds)
+		return -1, errors.New(m.Error)
+	}
+	if len(fds) != 1 {
+		closeAll(fds)
+		return -1, fmt.Errorf("%w: mountSourceFd with %d fds", ErrUnexpected, len(fds))
+	}
+	return fds[0], nil
+}
+
+// SendMountSource answers a mountSource message (P side): the fd, or
+// the error that kept P from opening the source.
+func SendMountSource(f *os.File, fd int, err error) error {
+	if err != nil {
+		return Send(f, &Message{Type: MountSourceFd, Error: err.Error()})
+	}
+	return Send(f, &Message{Type: MountSourceFd}, fd)
 }

@@ -293,3 +293,52 @@ func TestSocketpairCloexec(t *testing.T) {
 		}
 	}
 }
+
+// mountSource: I asks with an index, P answers with an fd or its error.
+func TestAskMountSource(t *testing.T) {
+	p, c := pair(t)
+	f, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tc := range []struct {
+		index int
+		err   error
+	}{{0, nil}, {7, errors.New("open_tree /x: no such file or directory")}} {
+		got := make(chan error, 1)
+		go func() {
+			m, fds, err := Expect(p, MountSource)
+			closeAll(fds)
+			if err != nil {
+				got <- err
+				return
+			}
+			if m.Mount == nil || *m.Mount != tc.index {
+				got <- errors.New("wrong index")
+				return
+			}
+			got <- SendMountSource(p, int(f.Fd()), tc.err)
+		}()
+		fd, err := AskMountSource(c, tc.index)
+		if perr := <-got; perr != nil {
+			t.Fatalf("P side: %v", perr)
+		}
+		if tc.err != nil {
+			if err == nil || err.Error() != tc.err.Error() || fd != -1 {
+				t.Errorf("AskMountSource(%d): got %d, %v; want -1, %v", tc.index, fd, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("AskMountSource(%d): %v", tc.index, err)
+		}
+		var a, b unix.Stat_t
+		unix.Fstat(fd, &a)
+		unix.Fstat(int(f.Fd()), &b)
+		unix.Close(fd)
+		if a.Ino != b.Ino || a.Dev != b.Dev {
+			t.Errorf("AskMountSource(%d): got another file", tc.index)
+		}
+	}
+}

@@ -23,8 +23,10 @@ type Setup struct {
 	Rootfs      string // absolute host path
 	Propagation string // linux.rootfsPropagation ("" = rslave)
 	Mounts      []specs.Mount
-	// MountFds: see initcfg.Config.MountFds (nil, or one per mount).
-	MountFds     []int
+	// OpenSource, when set, is asked for a detached copy of the source
+	// of Mounts[i], a bind mount, that init cannot clone itself: one
+	// its user namespace may not reach (see openSource).
+	OpenSource   func(i int) (int, error)
 	Devices      []specs.LinuxDevice
 	UserNS       bool
 	CgroupNS     bool
@@ -39,14 +41,29 @@ type Setup struct {
 type Root struct {
 	path string
 	fd   int // O_PATH fd of the rootfs mount
+	// lateRO are the mounts made read-write that Finish makes read-only
+	// (see mount).
+	lateRO []lateRO
 }
 
-// Close releases the rootfs fd.
+// lateRO is a read-only mount of the spec, made read-write so that what
+// goes beneath it can be made, and made read-only by Finish.
+type lateRO struct {
+	fd   int    // O_PATH fd of the mount's root
+	what string // for errors: "mounts[i] (type on dest)"
+	rec  bool   // "rro": every submount too
+}
+
+// Close releases the rootfs fd and the mounts Finish did not get to.
 func (r *Root) Close() {
 	if r.fd >= 0 {
 		unix.Close(r.fd)
 		r.fd = -1
 	}
+	for _, l := range r.lateRO {
+		unix.Close(l.fd)
+	}
+	r.lateRO = nil
 }
 
 // PropagationFlags maps linux.rootfsPropagation to mount flags.
@@ -106,12 +123,13 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 
 	devBound := false
 	for i, m := range s.Mounts {
-		tree := -1
-		if i < len(s.MountFds) {
-			tree = s.MountFds[i]
-		}
-		if err := r.mount(s, m, tree); err != nil {
-			return nil, fmt.Errorf("mounts[%d] (%s on %s): %w", i, m.Type, m.Destination, err)
+		what := fmt.Sprintf("mounts[%d] (%s on %s)", i, m.Type, m.Destination)
+		if err := r.mount(s, i, m, what); err != nil {
+			var se *sourceError
+			if errors.As(err, &se) {
+				return nil, fmt.Errorf("mounts[%d].source: %w", i, se.err)
+			}
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		if path.Clean(m.Destination) == "/dev" {
 			o, _ := ParseOptions(m.Options)
@@ -163,20 +181,27 @@ func parentMountPrivate(dir string) error {
 	return nil
 }
 
-// mount makes one mount of the spec. tree, if not -1, is a detached copy
-// of a bind mount's source made by the runtime (OpenBindTree).
-func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
+// sourceError is a bind source that could not be opened: the error names
+// the field, mounts[i].source.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// mount makes s.Mounts[i], m. what names it for Finish's errors.
+func (r *Root) mount(s *Setup, i int, m specs.Mount, what string) error {
 	o, err := ParseOptions(m.Options)
 	if err != nil {
 		return err
 	}
 	typ := m.Type
 	if o.Bind() || typ == "bind" {
-		if tree >= 0 {
-			defer unix.Close(tree)
-			return r.attach(tree, m.Source, m.Destination, o)
+		tree, err := openSource(s, i, m.Source, o)
+		if err != nil {
+			return &sourceError{err}
 		}
-		return r.bind(m.Source, m.Destination, o)
+		defer unix.Close(tree)
+		return r.attachBind(tree, m.Source, m.Destination, o)
 	}
 	switch typ {
 	case "proc", "sysfs":
@@ -221,6 +246,26 @@ func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
 	if typ == "" {
 		return errors.New("no type and not a bind mount")
 	}
+	// A tmpfs, and whatever is mounted on /dev, is made read-write and
+	// made read-only by Finish, as runc does (finalizeRootfs): the mounts
+	// of the spec beneath it need their mount points made in it (devpts
+	// on a "ro" /dev), the device nodes and symlinks go in /dev, the
+	// console after the pivot. "rro" waits too, and then reaches those
+	// submounts.
+	var late *lateRO
+	if typ == "tmpfs" || path.Clean(m.Destination) == "/dev" {
+		rec := o.RecSet&unix.MOUNT_ATTR_RDONLY != 0
+		if o.Flags&unix.MS_RDONLY != 0 || rec {
+			late = &lateRO{what: what, rec: rec}
+			o.Flags &^= unix.MS_RDONLY
+			o.RecSet &^= unix.MOUNT_ATTR_RDONLY
+		}
+	}
+	if typ == "tmpfs" {
+		if err := coveredMode(r.fd, m.Destination, &o); err != nil {
+			return err
+		}
+	}
 	fd, err := mkdirAllInRoot(r.fd, m.Destination, 0o755)
 	if err != nil {
 		return err
@@ -238,12 +283,49 @@ func (r *Root) mount(s *Setup, m specs.Mount, tree int) error {
 	if err != nil {
 		return err
 	}
-	return r.afterMount(m.Destination, o)
+	if err := r.afterMount(m.Destination, o); err != nil {
+		return err
+	}
+	if late != nil {
+		// dest now resolves to the root of the mount just made. The fd
+		// keeps that mount, whatever is later mounted over it.
+		if late.fd, err = openInRoot(r.fd, m.Destination, 0); err != nil {
+			return err
+		}
+		r.lateRO = append(r.lateRO, *late)
+	}
+	return nil
+}
+
+// coveredMode gives a tmpfs over an existing directory that directory's
+// mode (set-id and sticky bits too) unless its options say another:
+// "mode=" goes first in o.Data, and a later "mode=" wins. runc 1.5 does
+// the same (createOpenMountpoint); a tmpfs on a new directory keeps the
+// tmpfs default, 1777.
+func coveredMode(root int, dest string, o *Options) error {
+	fd, err := openInRoot(root, dest, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "fstat", Path: dest, Err: err}
+	}
+	mode := fmt.Sprintf("mode=%04o", st.Mode&0o7777)
+	if o.Data != "" {
+		mode += "," + o.Data
+	}
+	o.Data = mode
+	return nil
 }
 
 // mountCopyUp mounts a tmpfs onto the directory fd and copies into it
-// what the directory held (tmpcopyup). A read-only tmpfs is made so only
-// once it is filled.
+// what the directory held (tmpcopyup). A read-only one is made so by
+// Finish (see mount), once it is filled.
 func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error {
 	const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY
 	old, err := openat2(fd, ".", dirFlags, 0)
@@ -251,9 +333,7 @@ func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error 
 		return err
 	}
 	defer unix.Close(old)
-	rw := o
-	rw.Flags &^= unix.MS_RDONLY
-	if err := mountAt(m.Source, fd, "tmpfs", rw, data); err != nil {
+	if err := mountAt(m.Source, fd, "tmpfs", o, data); err != nil {
 		return err
 	}
 	// Reopened: the path now resolves to the new tmpfs's root.
@@ -264,11 +344,6 @@ func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error 
 	defer unix.Close(tmp)
 	if err := copyTree(old, tmp); err != nil {
 		return fmt.Errorf("tmpcopyup %s: %w", m.Destination, err)
-	}
-	if o.Flags&unix.MS_RDONLY != 0 {
-		if err := unix.MountSetattr(tmp, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
-			return fmt.Errorf("make %s read-only: %w", m.Destination, err)
-		}
 	}
 	return nil
 }
@@ -330,28 +405,12 @@ func (r *Root) afterMount(dest string, o Options) error {
 		return err
 	}
 	defer unix.Close(fd)
-	return setAttrs(fd, o, false)
+	return setAttrs(fd, o)
 }
 
 // setAttrs applies recursive attributes and propagation to the mount fd
-// refers to. topAttrs also applies o's plain flags to the top mount only
-// (for binds, where mount(2) flags were not used).
-func setAttrs(fd int, o Options, topAttrs bool) error {
-	if topAttrs {
-		set, clr := attrs(o.Flags), attrs(o.Clear)&^unix.MOUNT_ATTR__ATIME
-		// The atime mode is a field, not a bit: changing it means
-		// clearing the whole field (MOUNT_ATTR__ATIME) and setting one
-		// value; relatime is the value 0.
-		const atimeFlags = unix.MS_NOATIME | unix.MS_STRICTATIME | unix.MS_RELATIME
-		if (o.Flags|o.Clear)&atimeFlags != 0 {
-			clr |= unix.MOUNT_ATTR__ATIME
-		}
-		if set != 0 || clr != 0 {
-			if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: set, Attr_clr: clr}); err != nil {
-				return fmt.Errorf("mount_setattr: %w", err)
-			}
-		}
-	}
+// refers to.
+func setAttrs(fd int, o Options) error {
 	if o.RecSet != 0 || o.RecClear != 0 {
 		set, clr := o.RecSet, o.RecClear
 		if set&unix.MOUNT_ATTR__ATIME != 0 || clr&unix.MOUNT_ATTR__ATIME != 0 {
@@ -379,49 +438,153 @@ func setAttrs(fd int, o Options, topAttrs bool) error {
 // an instant, and "ro" on an rbind does not need the locked-flags dance of
 // MS_REMOUNT inside a user namespace.
 func (r *Root) bind(source, dest string, o Options) error {
-	tree, err := openTree(source, o)
+	tree, err := cloneTree(source, o.Recursive())
 	if err != nil {
 		return err
 	}
 	defer unix.Close(tree)
-	return r.attach(tree, source, dest, o)
+	return r.attachBind(tree, source, dest, o)
 }
 
-// OpenBindTree makes, from the runtime on the host, the detached copy of
-// a bind mount's source that init attaches (initcfg.Config.MountFds). In
-// a container with its own user namespace init cannot open a source under
-// a directory its root may not search (a 0700 --root or --runroot, for
-// podman --uidmap: "stat bind source ...: permission denied"); runc too
-// opens such sources before init enters the user namespace.
-func OpenBindTree(source string, options []string) (int, error) {
+// openSource clones the source of s.Mounts[i], a bind mount, when the
+// mount is made, not before: it is looked up in the container's mount
+// namespace as it is at that moment, so an earlier mount of the spec may
+// provide it (bind a host directory on /mnt, then rootfs/mnt/x on
+// /final), as in runc. The clone comes from that namespace, where, in a
+// user namespace, the kernel has locked the flags of the mounts we
+// inherited (MNT_LOCK_READONLY...): the bind keeps them (setBindAttrs).
+//
+// In a user namespace init may not reach a source (under a directory its
+// root may not search: a 0700 --root or --runroot, for podman --uidmap);
+// then the runtime clones it for it, in this mount namespace too, at this
+// moment (s.OpenSource, isync.MountSource), as runc 1.5's runtime does
+// on init's request. Either way the source is found the same.
+func openSource(s *Setup, i int, source string, o Options) (int, error) {
+	tree, err := cloneTree(source, o.Recursive())
+	if err == nil || s.OpenSource == nil {
+		return tree, err
+	}
+	return s.OpenSource(i)
+}
+
+// CloneSource is the runtime's side of openSource: it runs in init's
+// mount namespace. The copy gets its attributes from init.
+func CloneSource(source string, options []string) (int, error) {
 	o, err := ParseOptions(options)
 	if err != nil {
 		return -1, err
 	}
-	return openTree(source, o)
+	return cloneTree(source, o.Recursive())
 }
 
-// openTree clones source (recursively for rbind) as a detached mount with
-// o's attributes, propagation excepted. Every bind goes through here (the
-// spec's, the sysfs and mqueue fallbacks, cgroup hierarchies without a
-// cgroup namespace, the runtime's copies for a user namespace), so this
-// is where a read-only rbind is made read-only in its submounts too.
-func openTree(source string, o Options) (int, error) {
-	o = deepReadonly(o)
+// cloneTree clones source (with its submounts for rbind) as a detached
+// mount.
+func cloneTree(source string, recursive bool) (int, error) {
 	flags := unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC
-	if o.Recursive() {
+	if recursive {
 		flags |= unix.AT_RECURSIVE
 	}
 	tree, err := unix.OpenTree(unix.AT_FDCWD, source, uint(flags))
 	if err != nil {
 		return -1, &os.PathError{Op: "open_tree", Path: source, Err: err}
 	}
-	o.Propagate = nil
-	if err := setAttrs(tree, o, true); err != nil {
-		unix.Close(tree)
-		return -1, err
-	}
 	return tree, nil
+}
+
+// attachBind gives the detached clone tree o's attributes, then attaches
+// it on dest.
+func (r *Root) attachBind(tree int, source, dest string, o Options) error {
+	if err := setBindAttrs(tree, o); err != nil {
+		return err
+	}
+	return r.attach(tree, source, dest, o)
+}
+
+// setBindAttrs gives a detached clone o's attributes, propagation
+// excepted (applied once it is attached). Every bind goes through here
+// (the spec's, the sysfs and mqueue fallbacks, cgroup hierarchies
+// without a cgroup namespace, device nodes in a user namespace), so this
+// is where a read-only rbind is made read-only in its submounts too.
+func setBindAttrs(tree int, o Options) error {
+	o = deepReadonly(o)
+	o.Propagate = nil
+	if err := setBindFlags(tree, o); err != nil {
+		return err
+	}
+	return setAttrs(tree, o)
+}
+
+// setBindFlags gives the top mount of a bind the flags its options name
+// and clears the others, as runc 1.5 does (mountToRootfs, "bind"): what
+// mount(8) means by "mount --bind -o ...", and what a user expects, not
+// the source's flags plus ours. With no flag named, set or cleared, the
+// source's flags are kept. The atime flags are kept unless one is named,
+// and then computed as mount(2) does for a remount: relatime unless
+// noatime or strictatime, strictatime over noatime, nodiratime added.
+//
+// In a user namespace the kernel has locked, on every mount the
+// namespace inherited and on clones of them, the read-only, nodev,
+// nosuid, noexec and atime flags it found (MNT_LOCK_*; lock_mnt_tree in
+// fs/namespace.c): clearing one fails (EPERM). runc then keeps the
+// source's lockable flags, and refuses a request it cannot honour: an
+// option that clears a locked flag ("rw" on a read-only source) or other
+// atime flags than the source's. So do we, with runc's words.
+func setBindFlags(tree int, o Options) error {
+	if o.Flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) == 0 && o.Clear == 0 {
+		return nil
+	}
+	err := setTopFlags(tree, o.Flags)
+	if !errors.Is(err, unix.EPERM) {
+		return err
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(tree, &st); err != nil {
+		return os.NewSyscallError("fstatfs", err)
+	}
+	src := statfsFlags(&st)
+	if locked := src & o.Clear & lockFlags; locked != 0 {
+		return fmt.Errorf("cannot clear locked flags %s (the source has them, and the kernel locks them in a user namespace): %w", flagNames(locked), err)
+	}
+	if o.Flags&atimeFlags != 0 && o.Flags&atimeFlags != src&atimeFlags {
+		return fmt.Errorf("cannot change locked atime flags %s (the source has them, and the kernel locks them in a user namespace): %w", flagNames(src&atimeFlags), err)
+	}
+	if err := setTopFlags(tree, o.Flags|src&lockFlags); err != nil {
+		return fmt.Errorf("with the locked flags %s kept: %w", flagNames(src&lockFlags), err)
+	}
+	return nil
+}
+
+// setTopFlags makes flags (MS_*) the flags of the top mount of fd, as a
+// remount (MS_REMOUNT|MS_BIND) with them would.
+func setTopFlags(fd int, flags uintptr) error {
+	set, clr := remountAttrs(flags)
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: set, Attr_clr: clr}); err != nil {
+		return fmt.Errorf("mount_setattr: %w", err)
+	}
+	return nil
+}
+
+// remountAttrs returns the mount_setattr(2) attributes to set and clear
+// for a mount to get flags (MS_*) as a remount with them would give it.
+func remountAttrs(flags uintptr) (set, clr uint64) {
+	set = attrs(flags &^ atimeFlags)
+	clr = uint64(unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC|unix.MOUNT_ATTR_NOSYMFOLLOW) &^ set
+	if flags&atimeFlags != 0 {
+		// The atime mode is a field, not a bit: clear it and set one
+		// value (relatime is 0), as do_mount does for a remount that
+		// names an atime flag.
+		clr |= unix.MOUNT_ATTR__ATIME | unix.MOUNT_ATTR_NODIRATIME
+		switch {
+		case flags&unix.MS_STRICTATIME != 0:
+			set |= unix.MOUNT_ATTR_STRICTATIME
+		case flags&unix.MS_NOATIME != 0:
+			set |= unix.MOUNT_ATTR_NOATIME
+		}
+		if flags&unix.MS_NODIRATIME != 0 {
+			set |= unix.MOUNT_ATTR_NODIRATIME
+		}
+	}
+	return set, clr
 }
 
 // attach mounts the detached tree onto dest (made, as a directory or a

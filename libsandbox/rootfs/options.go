@@ -185,6 +185,70 @@ func deepReadonly(o Options) Options {
 	return o
 }
 
+const (
+	// atimeFlags are the atime flags: one mode (noatime, relatime,
+	// strictatime) and nodiratime.
+	atimeFlags = unix.MS_NOATIME | unix.MS_RELATIME | unix.MS_STRICTATIME | unix.MS_NODIRATIME
+	// lockFlags are the flags the kernel locks on the mounts a user
+	// namespace inherits (MNT_LOCK_READONLY, _NODEV, _NOSUID, _NOEXEC,
+	// _ATIME).
+	lockFlags = unix.MS_RDONLY | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOSUID | atimeFlags
+)
+
+// statfsFlags returns the mount flags (MS_*) that statfs(2) reports
+// (calculate_f_flags in fs/statfs.c). A mount with no atime mode flag is
+// strictatime, which has no ST_ flag of its own.
+func statfsFlags(st *unix.Statfs_t) uintptr {
+	const stNosymfollow = 0x2000 // ST_NOSYMFOLLOW, <linux/statfs.h>
+	var flags uintptr
+	for _, f := range []struct {
+		st int64
+		ms uintptr
+	}{
+		{unix.ST_RDONLY, unix.MS_RDONLY},
+		{unix.ST_NOSUID, unix.MS_NOSUID},
+		{unix.ST_NODEV, unix.MS_NODEV},
+		{unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_MANDLOCK, unix.MS_MANDLOCK},
+		{unix.ST_SYNCHRONOUS, unix.MS_SYNCHRONOUS},
+		{unix.ST_NOATIME, unix.MS_NOATIME},
+		{unix.ST_NODIRATIME, unix.MS_NODIRATIME},
+		{unix.ST_RELATIME, unix.MS_RELATIME},
+		{stNosymfollow, unix.MS_NOSYMFOLLOW},
+	} {
+		if st.Flags&f.st == f.st {
+			flags |= f.ms
+		}
+	}
+	if flags&(unix.MS_NOATIME|unix.MS_RELATIME) == 0 {
+		flags |= unix.MS_STRICTATIME
+	}
+	return flags
+}
+
+// flagNames names the MS_* flags of flags that can be locked, for errors.
+func flagNames(flags uintptr) string {
+	var names []string
+	for _, f := range []struct {
+		name string
+		flag uintptr
+	}{
+		{"MS_RDONLY", unix.MS_RDONLY},
+		{"MS_NOSUID", unix.MS_NOSUID},
+		{"MS_NODEV", unix.MS_NODEV},
+		{"MS_NOEXEC", unix.MS_NOEXEC},
+		{"MS_NOATIME", unix.MS_NOATIME},
+		{"MS_NODIRATIME", unix.MS_NODIRATIME},
+		{"MS_RELATIME", unix.MS_RELATIME},
+		{"MS_STRICTATIME", unix.MS_STRICTATIME},
+	} {
+		if flags&f.flag != 0 {
+			names = append(names, f.name)
+		}
+	}
+	return strings.Join(names, "|")
+}
+
 // attrs converts the MS_* flags that mount_setattr(2) understands.
 func attrs(flags uintptr) (set uint64) {
 	if flags&unix.MS_RDONLY != 0 {

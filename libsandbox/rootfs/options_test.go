@@ -173,6 +173,53 @@ func TestAttrs(t *testing.T) {
 	}
 }
 
+// A bind gets the flags named and loses the others; the atime flags are
+// left alone unless one is named, then set as mount(2) sets them on a
+// remount.
+func TestRemountAttrs(t *testing.T) {
+	const perMount = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NOSYMFOLLOW
+	const atime = unix.MOUNT_ATTR__ATIME | unix.MOUNT_ATTR_NODIRATIME
+	for _, tc := range []struct {
+		name     string
+		flags    uintptr
+		set, clr uint64
+	}{
+		{"nothing: all cleared, atime kept", 0, 0, perMount},
+		{"sync: no per-mount flag", unix.MS_SYNCHRONOUS, 0, perMount},
+		{"nosuid", unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID, perMount &^ unix.MOUNT_ATTR_NOSUID},
+		{"ro nodev", unix.MS_RDONLY | unix.MS_NODEV, unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NODEV,
+			unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NOSYMFOLLOW},
+		{"nodiratime: relatime too", unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME | unix.MOUNT_ATTR_RELATIME, perMount | atime},
+		{"relatime", unix.MS_RELATIME, unix.MOUNT_ATTR_RELATIME, perMount | atime},
+		{"noatime", unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME, perMount | atime},
+		{"strictatime over noatime", unix.MS_NOATIME | unix.MS_STRICTATIME, unix.MOUNT_ATTR_STRICTATIME, perMount | atime},
+		{"noatime nodiratime", unix.MS_NOATIME | unix.MS_NODIRATIME, unix.MOUNT_ATTR_NOATIME | unix.MOUNT_ATTR_NODIRATIME, perMount | atime},
+	} {
+		set, clr := remountAttrs(tc.flags)
+		if set != tc.set || clr != tc.clr {
+			t.Errorf("remountAttrs(%s): got set %#x clr %#x, want set %#x clr %#x", tc.name, set, clr, tc.set, tc.clr)
+		}
+	}
+}
+
+// statfs reports no strictatime: it is the absence of the others.
+func TestStatfsFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		st   int64
+		want uintptr
+	}{
+		{"rw strictatime", 0, unix.MS_STRICTATIME},
+		{"ro nodev relatime", unix.ST_RDONLY | unix.ST_NODEV | unix.ST_RELATIME, unix.MS_RDONLY | unix.MS_NODEV | unix.MS_RELATIME},
+		{"noatime nodiratime", unix.ST_NOATIME | unix.ST_NODIRATIME, unix.MS_NOATIME | unix.MS_NODIRATIME},
+		{"nosuid noexec, strictatime", unix.ST_NOSUID | unix.ST_NOEXEC, unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_STRICTATIME},
+	} {
+		if got := statfsFlags(&unix.Statfs_t{Flags: tc.st}); got != tc.want {
+			t.Errorf("statfsFlags(%s): got %s (%#x), want %s (%#x)", tc.name, flagNames(got), got, flagNames(tc.want), tc.want)
+		}
+	}
+}
+
 func TestKnownOptions(t *testing.T) {
 	known := KnownOptions()
 	if !sort.StringsAreSorted(known) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -209,30 +210,47 @@ func hideMount(in mountinfo.Info) (done bool, _ error) {
 }
 
 // coverWithTmpfs mounts an empty read-only tmpfs onto the directory fd
-// refers to. It is made with the new mount API: after the pivot there
-// may be no /proc to name fd by.
+// refers to.
 func coverWithTmpfs(fd int) error {
+	mnt, err := emptyTmpfs()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mnt)
+	return moveMount(mnt, fd, "tmpfs")
+}
+
+// emptyTmpfs makes a detached, empty, read-only tmpfs mount. It is made
+// with the new mount API: after the pivot there may be no /proc to name
+// an fd by.
+func emptyTmpfs() (int, error) {
 	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
 	if err != nil {
-		return fmt.Errorf("fsopen tmpfs: %w", err)
+		return -1, fmt.Errorf("fsopen tmpfs: %w", err)
 	}
 	defer unix.Close(fsfd)
 	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return fmt.Errorf("fsconfig create tmpfs: %w", err)
+		return -1, fmt.Errorf("fsconfig create tmpfs: %w", err)
 	}
 	mnt, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
 	if err != nil {
-		return fmt.Errorf("fsmount tmpfs: %w", err)
+		return -1, fmt.Errorf("fsmount tmpfs: %w", err)
 	}
-	defer unix.Close(mnt)
-	if err := unix.MoveMount(mnt, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return fmt.Errorf("move_mount tmpfs: %w", err)
+	return mnt, nil
+}
+
+// moveMount attaches the mount tree onto the file fd refers to; what
+// names the tree for errors.
+func moveMount(tree, fd int, what string) error {
+	if err := unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount %s: %w", what, err)
 	}
 	return nil
 }
 
 func (r *Root) reopen() error {
-	r.Close()
+	unix.Close(r.fd)
+	r.fd = -1
 	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "/", Err: err}
@@ -253,17 +271,54 @@ func (r *Root) Restrict(readonlyPaths, maskedPaths []string, null int) error {
 			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
 		}
 	}
+	m := &masks{null: null, dir: -1}
+	defer m.close()
+	// A path listed twice is masked once (runc 1.5, maskPaths).
+	seen := map[string]bool{}
 	for _, p := range maskedPaths {
-		if err := r.maskPath(p, null); err != nil {
+		if seen[path.Clean(p)] {
+			continue
+		}
+		seen[path.Clean(p)] = true
+		if err := r.maskPath(p, m); err != nil {
 			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
 		}
 	}
 	return nil
 }
 
+// masks are what maskPath mounts over a masked path: the null device
+// over a file, and over a directory one empty read-only tmpfs, made for
+// the first and cloned for the others, as runc 1.5 binds the first one
+// over the others: a mask is nothing, and one is enough.
+type masks struct {
+	null int // the host's /dev/null, checked (OpenNull)
+	dir  int // the tmpfs over the first masked directory, or -1
+}
+
+func (m *masks) close() {
+	if m.dir >= 0 {
+		unix.Close(m.dir)
+	}
+}
+
 // Finish applies, after the pivot, what must come last: the read-only
-// root and the root's final propagation.
+// tmpfs and /dev mounts (see mount), the read-only root and the root's
+// final propagation.
 func (r *Root) Finish(readonly bool, propagation string) error {
+	for len(r.lateRO) > 0 {
+		l := r.lateRO[0]
+		flags := uint(unix.AT_EMPTY_PATH)
+		if l.rec {
+			flags |= unix.AT_RECURSIVE
+		}
+		err := unix.MountSetattr(l.fd, "", flags, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+		unix.Close(l.fd)
+		r.lateRO = r.lateRO[1:]
+		if err != nil {
+			return fmt.Errorf("%s: make read-only: %w", l.what, err)
+		}
+	}
 	if readonly {
 		if err := unix.MountSetattr(r.fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 			return fmt.Errorf("root.readonly: remount / read-only: %w", err)
@@ -306,7 +361,7 @@ func (r *Root) readonlyPath(p string) error {
 	return nil
 }
 
-func (r *Root) maskPath(p string, null int) error {
+func (r *Root) maskPath(p string, m *masks) error {
 	fd, err := openInRoot(r.fd, p, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
@@ -319,18 +374,30 @@ func (r *Root) maskPath(p string, null int) error {
 	if err != nil {
 		return err
 	}
-	if dir {
-		return coverWithTmpfs(fd)
+	if dir && m.dir < 0 {
+		mnt, err := emptyTmpfs()
+		if err != nil {
+			return err
+		}
+		if err := moveMount(mnt, fd, "tmpfs"); err != nil {
+			unix.Close(mnt)
+			return err
+		}
+		// mnt now refers to the attached tmpfs: the source of the
+		// clones over the other directories.
+		m.dir = mnt
+		return nil
 	}
-	tree, err := unix.OpenTree(null, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	src, what := m.null, "/dev/null"
+	if dir {
+		src, what = m.dir, "the masks' tmpfs"
+	}
+	tree, err := unix.OpenTree(src, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
 	if err != nil {
-		return fmt.Errorf("open_tree /dev/null: %w", err)
+		return fmt.Errorf("open_tree %s: %w", what, err)
 	}
 	defer unix.Close(tree)
-	if err := unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return fmt.Errorf("bind /dev/null: %w", err)
-	}
-	return nil
+	return moveMount(tree, fd, what)
 }
 
 // OpenNull opens the host's /dev/null and checks it is the null device.

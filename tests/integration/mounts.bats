@@ -40,6 +40,30 @@ teardown() {
 	[ "${lines[2]}" = "No space left on device" ]
 }
 
+# Without mode=, a tmpfs over an existing directory gets that directory's
+# mode, set-id and sticky bits included (runc's createOpenMountpoint); a
+# new directory gets the tmpfs default, 1777, and mode= wins over both.
+@test "mounts: a tmpfs without mode= keeps the mode of the directory it covers" {
+	own_rootfs
+	mkdir -m 0710 "$BUNDLE/rootfs/priv"
+	mkdir "$BUNDLE/rootfs/sgid"
+	chmod 2750 "$BUNDLE/rootfs/sgid"
+	mkdir -m 0700 "$BUNDLE/rootfs/given"
+	add_mount '{"destination": "/priv", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]}'
+	add_mount '{"destination": "/sgid", "type": "tmpfs", "source": "tmpfs"}'
+	add_mount '{"destination": "/given", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]}'
+	add_mount '{"destination": "/new", "type": "tmpfs", "source": "tmpfs"}'
+	sh_cmd 'stat -c "%n %a" /priv /sgid /given /new'
+	ctr mounts-tmpfs-mode
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/priv 710" ]
+	[ "${lines[1]}" = "/sgid 2750" ]
+	# runc 1.1.5 chmods the tmpfs to the directory's mode once mounted:
+	# there the directory wins over mode=.
+	! is_sandbox || [ "${lines[2]}" = "/given 755" ]
+	[ "${lines[3]}" = "/new 1777" ]
+}
+
 @test "mounts: a bind mount of a host directory is shared both ways" {
 	mkdir "$BUNDLE/host"
 	echo from-host >"$BUNDLE/host/in"
@@ -80,6 +104,72 @@ teardown() {
 	[ "${lines[2]}" = "/tmp/sub/file read-only" ]
 }
 
+# bind_flags prints, for each destination, the flags of its mount.
+bind_flags() {
+	sh_cmd 'for d in '"$*"'; do awk -v d=$d "\$5 == d { print d, \$6 }" /proc/self/mountinfo; done'
+}
+
+# A bind mount with options gets the flags they name and no other (runc:
+# "mount --bind -o ..."), and with none keeps its source's. The atime
+# flags follow mount(8) (the kernel's remount): kept unless one is named,
+# and then "relatime" unless another is. Kernel order in mountinfo:
+# nosuid, nodev, noexec, noatime, nodiratime, relatime.
+@test "mounts: a bind mount has the flags its options name, not its source's" {
+	mkdir "$BUNDLE/src"
+	host_mount -t tmpfs -o size=1m,nodev,noexec,noatime sr-bats-src "$BUNDLE/src"
+	mount -o remount,bind,ro,nodev,noexec,noatime "$BUNDLE/src"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "nosuid"]}'
+	add_mount '{"destination": "/b", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind"]}'
+	add_mount '{"destination": "/c", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "nodiratime"]}'
+	add_mount '{"destination": "/d", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "strictatime", "ro"]}'
+	add_mount '{"destination": "/e", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "rw"]}'
+	bind_flags /a /b /c /d /e
+	ctr mounts-bind-flags
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/a rw,nosuid,noatime" ]
+	[ "${lines[1]}" = "/b ro,nodev,noexec,noatime" ]
+	[ "${lines[2]}" = "/c rw,nodiratime,relatime" ]
+	[ "${lines[3]}" = "/d ro" ]
+	# A cleared flag alone: runc 1.5 sets the flags (none), runc 1.1.5
+	# keeps the source's.
+	! is_sandbox || [ "${lines[4]}" = "/e rw,noatime" ]
+}
+
+# In a user namespace the kernel locks the flags of the mounts the
+# container inherits (MNT_LOCK_READONLY, _NODEV, _NOSUID, _NOEXEC,
+# _ATIME): a bind keeps those of its source, and asking to clear one, or
+# for other atime flags, is an error, as in runc 1.5 (runc 1.1.5 fails
+# all three).
+@test "mounts: in a user namespace a bind keeps its source's locked flags and cannot clear them" {
+	requires sandbox
+	own_rootfs
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	mkdir "$BUNDLE/src"
+	host_mount -t tmpfs -o size=1m,nodev,noatime sr-bats-src "$BUNDLE/src"
+	mount -o remount,bind,ro,nodev,noatime "$BUNDLE/src"
+	# (A container that wrongly starts prints its flags and ends.)
+	bind_flags /a
+	cp "$BUNDLE/config.json" "$BUNDLE/config.base"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "nosuid", "noexec"]}'
+	ctr mounts-locked
+	[ "$status" -eq 0 ]
+	[ "$output" = "/a ro,nosuid,nodev,noexec,noatime" ]
+	cp "$BUNDLE/config.base" "$BUNDLE/config.json"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "rw"]}'
+	ctr mounts-locked-rw
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"bind on /a): cannot clear locked flags MS_RDONLY"* ]]
+	cp "$BUNDLE/config.base" "$BUNDLE/config.json"
+	add_mount '{"destination": "/a", "type": "bind", "source": "'"$BUNDLE/src"'", "options": ["bind", "relatime"]}'
+	ctr mounts-locked-atime
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"bind on /a): cannot change locked atime flags MS_NOATIME"* ]]
+}
+
 @test "mounts: a file bind mount makes its destination a file" {
 	own_rootfs
 	echo hello-file >"$BUNDLE/motd"
@@ -100,6 +190,38 @@ teardown() {
 	ctr mounts-relative
 	[ "$status" -eq 0 ]
 	[ "$output" = in-bundle ]
+}
+
+# A bind source is looked up when its mount is made, in the container's
+# mount namespace, so an earlier mount of the same config may provide it
+# (runc does the same). In a user namespace init opens a source itself
+# when its root may; one it may not reach (here "a", under a 0700
+# directory) the runtime opens for it, in the container's mount
+# namespace too, at that moment.
+@test "mounts: a bind source may be provided by an earlier mount, with or without a user namespace" {
+	own_rootfs
+	mkdir -p "$BUNDLE/private/a/x"
+	chmod 700 "$BUNDLE/private"
+	echo from-a >"$BUNDLE/private/a/x/marker"
+	add_mount '{"destination": "/mnt", "type": "bind", "source": "'"$BUNDLE/private/a"'", "options": ["rbind"]}'
+	add_mount '{"destination": "/final", "type": "bind", "source": "'"$BUNDLE/rootfs/mnt/x"'", "options": ["rbind"]}'
+	sh_cmd 'cat /final/marker'
+	ctr mounts-src-earlier
+	[ "$status" -eq 0 ]
+	[ "$output" = from-a ]
+	# runc 1.1.5 opens the sources of a user-namespaced container
+	# before any mount is made; runc 1.5 asks for them at mount time.
+	requires sandbox
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	# The container's root (host uid 100000) must reach its rootfs, not
+	# "private".
+	chmod 755 "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	ctr mounts-src-earlier-userns
+	[ "$status" -eq 0 ]
+	[ "$output" = from-a ]
 }
 
 @test "mounts: a propagation option applies to the mount" {
@@ -248,6 +370,25 @@ special_on_symlink() {
 	[ -d "$BUILD/rootfs/home/user" ]
 }
 
+# runc 1.5 masks a path listed twice once (compared cleaned), and the
+# masked directories share one read-only tmpfs (one device number).
+@test "mounts: maskedPaths masks each path once, and the directories share one tmpfs" {
+	update_config '.linux.maskedPaths = ["/home", "/etc/passwd", "/root", "/home/", "//etc/passwd", "/tmp"]'
+	sh_cmd 'for p in /home /root /tmp /etc/passwd; do
+			echo "$p $(awk -v p=$p "\$5 == p" /proc/self/mountinfo | wc -l)"
+		done
+		awk "\$5 == \"/home\" || \$5 == \"/root\" || \$5 == \"/tmp\" { print \$3, \$6 }" /proc/self/mountinfo | sort -u'
+	ctr mounts-masked-once
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "/home 1" ]
+	[ "${lines[1]}" = "/root 1" ]
+	[ "${lines[2]}" = "/tmp 1" ]
+	[ "${lines[3]}" = "/etc/passwd 1" ]
+	# One device, read-only, for the three directories.
+	[ "${#lines[@]}" -eq 5 ]
+	[[ "${lines[4]}" == *" ro,"* ]]
+}
+
 @test "mounts: readonlyPaths makes a writable mount read-only" {
 	add_mount '{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}'
 	add_mount '{"destination": "/root", "type": "tmpfs", "source": "tmpfs"}'
@@ -258,6 +399,24 @@ special_on_symlink() {
 	# stdout and stderr may come in either order.
 	[[ "$output" == *root-writable* ]]
 	[[ "$output" == *"touch: /tmp/f: Read-only file system"* ]]
+}
+
+# A deliberate difference (README "Differences from runc"): without a
+# mount namespace runc makes the mounts in the host's and leaves them
+# there. We refuse them, and masked and read-only paths, naming the field
+# and what to change.
+@test "mounts: mounts, maskedPaths and readonlyPaths without a mount namespace are refused, naming the field" {
+	requires sandbox
+	update_config '.linux.namespaces -= [{"type": "mount"}] | .root.readonly = false
+		| .linux.maskedPaths = [] | .linux.readonlyPaths = ["/proc/sys"] | .mounts = []'
+	create_fails nomnt
+	grep -q 'linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace' "$BUNDLE/create.out"
+	# (The text log format escapes the quotes.)
+	sed 's/\\"/"/g' "$BUNDLE/create.out" | grep -qF 'add {"type": "mount"} to linux.namespaces'
+	update_config '.linux.readonlyPaths = [] | .mounts = [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}]'
+	create_fails nomnt
+	grep -q "mounts: need a mount namespace, or they would be made in the host's" "$BUNDLE/create.out"
+	sed 's/\\"/"/g' "$BUNDLE/create.out" | grep -qF 'add {"type": "mount"} to linux.namespaces'
 }
 
 @test "mounts: /dev has the default devices and symlinks" {
@@ -286,6 +445,24 @@ special_on_symlink() {
 	# /dev/full is the real thing (its error is on stderr, which may
 	# come before or after stdout).
 	[[ "$output" == *"No space left on device"* ]]
+}
+
+# runc mounts a tmpfs (and anything on /dev) read-write and makes it
+# read-only at the end, once the mounts and device nodes beneath it exist
+# (finalizeRootfs): a "ro" /dev must still get devpts, shm and its nodes.
+@test "mounts: a read-only /dev tmpfs gets its submounts and nodes, then is read-only" {
+	update_config '(.mounts[] | select(.destination == "/dev")).options += ["ro"]'
+	sh_cmd 'awk "\$5 == \"/dev\" { split(\$6, o, \",\"); print o[1] }" /proc/self/mountinfo
+		[ -c /dev/null ] && [ -c /dev/pts/ptmx ] && [ -L /dev/ptmx ] && echo nodes-made
+		touch /dev/shm/f && echo shm-writable
+		touch /dev/f || echo dev-refused'
+	ctr mounts-ro-dev
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = ro ]
+	[ "${lines[1]}" = nodes-made ]
+	[ "${lines[2]}" = shm-writable ]
+	[[ "$output" == *"/dev/f: Read-only file system"* ]]
+	[ "${lines[-1]}" = dev-refused ]
 }
 
 # A fifo may be given a major and minor (config-linux.md: "REQUIRED unless

@@ -593,8 +593,7 @@ rootless_like() {
 }
 
 # The same for any tree: a host directory with a submount, bound
-# rbind,ro. Without a user namespace init binds it; with one the runtime
-# makes the copy on the host (OpenBindTree).
+# rbind,ro, with and without a user namespace.
 @test "CVE-2023-25809: a submount of a host tree bound rbind,ro is read-only too" {
 	requires sandbox
 	mkdir -p "$BUNDLE/host/sub"
@@ -618,6 +617,48 @@ rootless_like() {
 	[[ "$output" == *"/tmp/sub/file: Read-only file system"* ]]
 	[ "$(ls -A "$BUNDLE/host/sub")" = marker ]
 	[ ! -e "$BUNDLE/host/top" ]
+}
+
+# The kernel locks the flags of the mounts a user namespace inherits
+# (MNT_LOCK_READONLY, _NODEV, _NOSUID, _NOEXEC, _ATIME): a read-only host
+# mount stays read-only for root in a user-namespaced container, even
+# with CAP_SYS_ADMIN there. A bind source must therefore be cloned from
+# the container's mount namespace, not the host's: a clone made on the
+# host carries no lock, and the attacker remounted it read-write and
+# wrote to the host (as runc, whose init binds its sources itself, or
+# has its runtime open them in the container's mount namespace). Both
+# ways are tried: a source init may open, and one under a directory
+# init may not search, which the runtime opens for it.
+@test "user namespace: root with CAP_SYS_ADMIN cannot make a bind of a read-only host mount writable" {
+	own_rootfs
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$BUNDLE"
+	mkdir -p "$BUNDLE/ro" "$BUNDLE/private/ro"
+	chmod 700 "$BUNDLE/private"
+	local d
+	for d in "$BUNDLE/ro" "$BUNDLE/private/ro"; do
+		host_mount -t tmpfs -o size=1m sr-bats-ro "$d"
+		chmod 777 "$d"
+		mount -o remount,bind,ro "$d"
+	done
+	add_mount '{"destination": "/mnt1", "type": "bind", "source": "'"$BUNDLE/ro"'", "options": ["bind"]}'
+	add_mount '{"destination": "/mnt2", "type": "bind", "source": "'"$BUNDLE/private/ro"'", "options": ["bind"]}'
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .process.capabilities[] += ["CAP_SYS_ADMIN"]
+		| del(.linux.seccomp)'
+	sh_cmd 'for d in /mnt1 /mnt2; do
+			mount -o remount,bind,rw $d && echo "$d remounted"
+			touch $d/f && echo "$d written"
+		done; true'
+	ctr userns-locked
+	[ "$status" -eq 0 ]
+	[[ "$output" != *remounted* ]]
+	[[ "$output" != *written* ]]
+	[ "$(grep -c "Read-only file system" <<<"$output")" -eq 2 ]
+	[ -z "$(ls -A "$BUNDLE/ro")" ]
+	[ -z "$(ls -A "$BUNDLE/private/ro")" ]
 }
 
 # --- --no-pivot: the host's procfs and sysfs ---
