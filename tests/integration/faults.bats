@@ -21,7 +21,7 @@
 # - Between init's "ready" and the last write of state.json, where no
 #   system call tells the moment apart: strace delays the renames of
 #   state.json by DELAY_US (delay_enter), and the test kills the runtime
-#   as soon as the log says "init is ready" (the log line is written
+#   as soon as the log says "write the state" (the log line is written
 #   right before that rename).
 #
 # Under strace -f, init is traced too; strace exits only once init has,
@@ -33,7 +33,7 @@
 # "forever" cannot finish); the timeouts are.
 load helpers
 
-# 3 s: the window in which the test must notice "init is ready" and
+# 3 s: the window in which the test must notice "write the state" and
 # kill; a poll every 50 ms needs far less, even on a loaded machine.
 DELAY_US=3000000
 
@@ -386,7 +386,7 @@ fill() {
 	update_config '.hooks.poststop = [{"path": "/bin/sh", "args": ["sh", "-c", "cat >\"$0\"", "'"$BUNDLE/poststop.json"'"]}]'
 	sr_run --debug create --bundle "$BUNDLE" k1
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"init is ready"* ]] || fail "create failed before init was ready"
+	[[ "$output" == *"create k1: write the state"* ]] || fail "create failed before init was ready"
 	[[ "$output" == *"write state: "*"no space left on device"* ]]
 	# A failed create is deleted (runtime.md): poststop hooks ran.
 	[ "$(jq -r .status "$BUNDLE/poststop.json")" = stopped ]
