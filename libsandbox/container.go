@@ -1,9 +1,7 @@
 package libsandbox
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,9 +10,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-
-	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 )
 
 // Container is a container loaded from the state directory.
@@ -60,27 +55,6 @@ func (c *Container) Close() {
 		c.lockf.Close()
 		c.lockf = nil
 	}
-}
-
-// Load opens an existing container and takes its lock.
-func Load(root, id string) (*Container, error) {
-	if err := ValidateID(id); err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(root, id)
-	l, err := lock(dir)
-	if err != nil {
-		return nil, err
-	}
-	s, err := readState(dir)
-	if err != nil {
-		l.Close()
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, ErrNotExist
-		}
-		return nil, err
-	}
-	return &Container{root: root, id: id, dir: dir, state: s, lockf: l}, nil
 }
 
 // Status derives the container's status now.
@@ -132,105 +106,6 @@ func (c *Container) hookState(st Status) *specs.State {
 		Bundle:      c.state.Bundle,
 		Annotations: c.state.Annotations,
 	}
-}
-
-// dialConsole connects to the --console-socket at path, if there is one:
-// init's pty master goes there.
-func dialConsole(path string) (*net.UnixConn, error) {
-	if path == "" {
-		return nil, nil
-	}
-	conn, err := net.Dial("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("--console-socket: %w", err)
-	}
-	return conn.(*net.UnixConn), nil
-}
-
-// serveInit answers init's messages until it is ready. The wait is
-// bounded: an init found stopped (a process of a pid namespace it joined
-// may do that) fails create, and so does the caller's interrupt. sources
-// answers mountSource (nil: init may not ask).
-func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt func() error) error {
-	for {
-		ready, err := pollTick(int(sock.Fd()))
-		if err != nil {
-			return err
-		}
-		if !ready {
-			if stopped(init.Pid) {
-				return fmt.Errorf("init %d %w", init.Pid, errStopped)
-			}
-			if interrupt != nil {
-				if err := interrupt(); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		m, fds, err := isync.Recv(sock)
-		if errors.Is(err, isync.ErrEOF) {
-			return initExited(init)
-		}
-		if err != nil {
-			return err
-		}
-		switch m.Type {
-		case isync.Error:
-			// Typed, so that callers can tell init's report from our
-			// own failures (errors.As *isync.InitError).
-			return fmt.Errorf("unable to start container process: %w", &isync.InitError{Message: m.Error})
-		case isync.Console:
-			if len(fds) != 1 {
-				return fmt.Errorf("%w: console message with %d fds", isync.ErrUnexpected, len(fds))
-			}
-			master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
-			if console != nil {
-				err := sendFd(console, master)
-				master.Close()
-				if err != nil {
-					return fmt.Errorf("--console-socket: send pty master: %w", err)
-				}
-			} else {
-				created.Console = master
-			}
-		case isync.MountSource:
-			closeFds(fds)
-			if sources == nil {
-				return fmt.Errorf("%w: %q from init, which was not to ask", isync.ErrUnexpected, m.Type)
-			}
-			fd, err := sources.open(m.Mount)
-			if err := isync.SendMountSource(sock, fd, err); err != nil {
-				return err
-			}
-			if fd >= 0 {
-				unix.Close(fd)
-			}
-		case isync.Hooks:
-			h := c.state.Hooks
-			if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
-				return err
-			}
-			if err := hooks.Run("createRuntime", h.CreateRuntime, hs); err != nil {
-				return err
-			}
-			if err := isync.Signal(sock, isync.HooksDone); err != nil {
-				return err
-			}
-		case isync.Ready:
-			return nil
-		default:
-			closeFds(fds)
-			return fmt.Errorf("%w: %q from init", isync.ErrUnexpected, m.Type)
-		}
-	}
-}
-
-// sendFd sends f over the console socket as one SCM_RIGHTS message whose
-// payload is the file's name: what containerd and conmon expect.
-func sendFd(conn *net.UnixConn, f *os.File) error {
-	_, _, err := conn.WriteMsgUnix([]byte(f.Name()), unix.UnixRights(int(f.Fd())), nil)
-	return err
 }
 
 // rootIDs returns the host uid and gid of the container's root when it

@@ -84,15 +84,15 @@ type creation struct {
 	dir    string
 
 	// Held until Create returns, whatever happens (release closes them).
-	console   *net.UnixConn
-	fifoFd    *os.File
-	exe       *os.File
-	syncP     *os.File
-	syncC     *os.File
-	logR      *os.File
-	logW      *os.File
-	cgfd      *os.File
-	closers   []func()
+	console *net.UnixConn
+	fifoFd  *os.File
+	exe     *os.File
+	syncP   *os.File
+	syncC   *os.File
+	logR    *os.File
+	logW    *os.File
+	cgfd    *os.File
+	closers []func()
 
 	// Passed to init.
 	extra         *fds.List
@@ -532,4 +532,83 @@ func (cr *creation) writeFinalState() (func(), error) {
 		}
 	}
 	return nil, nil
+}
+
+// serveInit answers init's messages until it is ready. The wait is
+// bounded: an init found stopped (a process of a pid namespace it joined
+// may do that) fails create, and so does the caller's interrupt. sources
+// answers mountSource (nil: init may not ask).
+func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt func() error) error {
+	for {
+		ready, err := pollTick(int(sock.Fd()))
+		if err != nil {
+			return err
+		}
+		if !ready {
+			if stopped(init.Pid) {
+				return fmt.Errorf("init %d %w", init.Pid, errStopped)
+			}
+			if interrupt != nil {
+				if err := interrupt(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		m, fds, err := isync.Recv(sock)
+		if errors.Is(err, isync.ErrEOF) {
+			return initExited(init)
+		}
+		if err != nil {
+			return err
+		}
+		switch m.Type {
+		case isync.Error:
+			// Typed, so that callers can tell init's report from our
+			// own failures (errors.As *isync.InitError).
+			return fmt.Errorf("unable to start container process: %w", &isync.InitError{Message: m.Error})
+		case isync.Console:
+			if len(fds) != 1 {
+				return fmt.Errorf("%w: console message with %d fds", isync.ErrUnexpected, len(fds))
+			}
+			master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
+			if console != nil {
+				err := sendFd(console, master)
+				master.Close()
+				if err != nil {
+					return fmt.Errorf("--console-socket: send pty master: %w", err)
+				}
+			} else {
+				created.Console = master
+			}
+		case isync.MountSource:
+			closeFds(fds)
+			if sources == nil {
+				return fmt.Errorf("%w: %q from init, which was not to ask", isync.ErrUnexpected, m.Type)
+			}
+			fd, err := sources.open(m.Mount)
+			if err := isync.SendMountSource(sock, fd, err); err != nil {
+				return err
+			}
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+		case isync.Hooks:
+			h := c.state.Hooks
+			if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
+				return err
+			}
+			if err := hooks.Run("createRuntime", h.CreateRuntime, hs); err != nil {
+				return err
+			}
+			if err := isync.Signal(sock, isync.HooksDone); err != nil {
+				return err
+			}
+		case isync.Ready:
+			return nil
+		default:
+			closeFds(fds)
+			return fmt.Errorf("%w: %q from init", isync.ErrUnexpected, m.Type)
+		}
+	}
 }

@@ -33,8 +33,6 @@ type Setup struct {
 	CgroupMounts []initcfg.CgroupMount
 	MountLabel   string
 	Cwd          string // process.cwd, made if missing
-	// CwdUID/CwdGID own a cwd we make, so the user can use it.
-	CwdUID, CwdGID int
 }
 
 // Root is a prepared root filesystem.
@@ -211,7 +209,7 @@ func (r *Root) mount(s *Setup, i int, m specs.Mount, what string) error {
 		if err != nil {
 			return err
 		}
-		err = mountAt(m.Source, fd, typ, o, labelled(o.Data, s.MountLabel, false))
+		err = mountAt(m.Source, fd, typ, o, labelled(o.Data, s.MountLabel))
 		if err != nil && typ == "sysfs" && errors.Is(err, unix.EPERM) && s.UserNS {
 			// A user namespace without its own network namespace may
 			// not mount sysfs; bind the host's, as runc does.
@@ -272,7 +270,7 @@ func (r *Root) mount(s *Setup, i int, m specs.Mount, what string) error {
 	}
 	data := o.Data
 	if typ == "tmpfs" || typ == "devpts" || typ == "mqueue" {
-		data = labelled(data, s.MountLabel, false)
+		data = labelled(data, s.MountLabel)
 	}
 	if typ == "tmpfs" && o.CopyUp {
 		err = r.mountCopyUp(m, fd, o, data)
@@ -349,7 +347,7 @@ func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error 
 }
 
 // labelled adds an SELinux context= option when a mount label is set.
-func labelled(data, label string, _ bool) string {
+func labelled(data, label string) string {
 	if label == "" {
 		return data
 	}
@@ -637,7 +635,7 @@ func (r *Root) mountCgroup(s *Setup, m specs.Mount, o Options) error {
 		return err
 	}
 	tmp := Options{Flags: o.Flags &^ unix.MS_RDONLY}
-	err = mountAt("tmpfs", fd, "tmpfs", tmp, labelled("mode=755", s.MountLabel, false))
+	err = mountAt("tmpfs", fd, "tmpfs", tmp, labelled("mode=755", s.MountLabel))
 	unix.Close(fd)
 	if err != nil {
 		return err
