@@ -449,6 +449,9 @@ func (cr *creation) startInit() (func(), error) {
 		return undo, fmt.Errorf("read init's start time: %w", err)
 	}
 	cr.c.state.InitPid, cr.c.state.InitStart = pid, st.StartTime
+	if exe, ok := exeOf(pid); ok {
+		cr.c.state.InitExe = &exe
+	}
 	return undo, nil
 }
 

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -32,12 +34,17 @@ func (c *Container) Start() error {
 	}
 	// The pidfd first, while init still waits on the fifo: once the
 	// fifo is open, init runs the user's process, which may exit (and
-	// be reaped) before we get to open it.
+	// be reaped) before we get to open it. And init's executable, the
+	// runtime's, to tell when it has exec'd.
 	pidfd, err := c.openInit()
 	if err != nil {
 		return err
 	}
 	defer unix.Close(pidfd)
+	var exe exeID
+	if c.state.InitExe != nil {
+		exe = *c.state.InitExe
+	}
 	fifo := filepath.Join(c.dir, fifoFile)
 	// O_NONBLOCK: opening the read end never waits for a writer; init
 	// is (or will be) blocked opening the write end.
@@ -51,8 +58,8 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
-	if err := awaitFifo(f, pidfd, c.state.InitPid); err != nil {
-		if errors.Is(err, errStopped) {
+	if err := awaitFifo(f, pidfd, c.state.InitPid, exe); err != nil {
+		if errors.Is(err, errStopped) || errors.Is(err, errForged) {
 			// Held by a process of the container: we do not wait,
 			// and a container that cannot start is stopped.
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
@@ -76,23 +83,40 @@ func (c *Container) Start() error {
 	return nil
 }
 
-// awaitFifo waits until init has written its byte into the fifo and then
-// until the fifo reports EOF: init keeps its close-on-exec write end open
-// past the byte, so EOF means execve has replaced init with the user
-// process (or init died on the way). The poststart hooks that follow thus
-// run "after the user-specified process is executed" (config.md
-// "Poststart"), not while init is still on its way to execve. Before the
-// byte, init dying (its pidfd turns readable) is an error. No timeout:
-// the startContainer hooks have their own; but init found stopped (by a
-// process in the container: an exec'd one, or one of a pid namespace it
-// joined) is an error, not a wait without end.
-func awaitFifo(f *os.File, pidfd, pid int) error {
+// awaitFifo waits until init has written its byte into the fifo ("0")
+// and then until init has exec'd the user process (or died): the
+// poststart hooks that follow thus run "after the user-specified process
+// is executed" (config.md "Poststart"), not while init is still on its
+// way to execve. Before the byte, init dying (its pidfd turns readable)
+// is an error, and "1" is init's report of a failed startContainer hook.
+//
+// The fifo is not ours alone: a process of the container that attached
+// to the created container's init (root of a user namespace may, see
+// nsexec.Main) can take its O_PATH fd and open the fifo too (security
+// issue 11). So nothing read from it is taken on trust: init's exec is
+// seen in its executable changing (exe, read before), not only in the
+// fifo's EOF, which a stolen copy would hold off for ever; a hook error
+// counts only if init then dies, as it does after writing one; and the
+// wait is bounded. An init found stopped is an error too.
+func awaitFifo(f *os.File, pidfd, pid int, exe exeID) error {
 	pfds := []unix.PollFd{
 		{Fd: int32(f.Fd()), Events: unix.POLLIN},
 		{Fd: int32(pidfd), Events: unix.POLLIN},
 	}
 	released := false
+	var deadline time.Time
 	for {
+		if stopped(pid) {
+			return fmt.Errorf("container init %d %w; it was killed", pid, errStopped)
+		}
+		if released {
+			if now, ok := exeOf(pid); exe.known() && ok && now != exe {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("container init %d did not exec the process within %v; it was killed: %w", pid, startTimeout, errForged)
+			}
+		}
 		n, err := unix.Poll(pfds, int(waitTick/time.Millisecond))
 		if err == unix.EINTR {
 			continue
@@ -101,9 +125,6 @@ func awaitFifo(f *os.File, pidfd, pid int) error {
 			return fmt.Errorf("wait for init: %w", err)
 		}
 		if n == 0 {
-			if stopped(pid) {
-				return fmt.Errorf("container init %d %w; it was killed", pid, errStopped)
-			}
 			continue
 		}
 		if pfds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
@@ -115,16 +136,20 @@ func awaitFifo(f *os.File, pidfd, pid int) error {
 			case err != nil:
 				return fmt.Errorf("read exec fifo: %w", err)
 			case n == 1 && !released && b[0] == '1':
-				// A startContainer hook failed: the error follows.
-				return hookFailure(f)
+				return hookFailure(f, pidfd)
 			case n == 1 && !released:
 				// Init goes on to execve. Its death from now on
 				// closes the fifo as well: watch the fifo alone.
 				released = true
+				deadline = time.Now().Add(startTimeout)
 				pfds = pfds[:1]
 				continue
 			case n == 0 && released:
 				return nil
+			case n == 1 && released:
+				// More bytes: not init's (it writes one). Ignored;
+				// its exec decides.
+				continue
 			}
 			return errors.New("container process is already dead")
 		}
@@ -132,6 +157,65 @@ func awaitFifo(f *os.File, pidfd, pid int) error {
 			return errors.New("container process is already dead")
 		}
 	}
+}
+
+// startTimeout bounds start's wait for init's execve once released: it
+// takes microseconds, but the container decides how long a path lookup
+// takes (a FUSE mount on the program's path).
+const startTimeout = 60 * time.Second
+
+// errForged: the exec fifo said something init did not (a process of the
+// container holds a copy), or init never got to its execve.
+var errForged = errors.New("the container's init did not start its process")
+
+// hookFailure reads the error init wrote after its "1" (a startContainer
+// hook failed) and checks that init then exits, as it does: otherwise
+// the "1" came from another process holding the fifo, and what it wrote
+// is not reported. At most 4 KiB, printable characters only.
+func hookFailure(f *os.File, pidfd int) error {
+	pfd := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(pfd, 2000); n != 1 {
+		return fmt.Errorf("exec fifo: a startContainer hook failure reported while init runs on: not init's report: %w", errForged)
+	}
+	var msg []byte
+	buf := make([]byte, 4096)
+	for len(msg) < 4096 {
+		n, err := unix.Read(int(f.Fd()), buf[:4096-len(msg)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			break
+		}
+		msg = append(msg, buf[:n]...)
+	}
+	clean := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, string(msg))
+	if clean == "" {
+		return errors.New("container process is already dead")
+	}
+	return errors.New(clean)
+}
+
+// exeID identifies a process's executable.
+type exeID struct {
+	Dev uint64 `json:"dev"`
+	Ino uint64 `json:"ino"`
+}
+
+func (e exeID) known() bool { return e != exeID{} }
+
+// exeOf returns the identity of pid's executable (/proc/PID/exe).
+func exeOf(pid int) (exeID, bool) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &st); err != nil {
+		return exeID{}, false
+	}
+	return exeID{Dev: st.Dev, Ino: st.Ino}, true
 }
 
 // openInit returns a pidfd of init after checking that the pid still
@@ -339,28 +423,4 @@ func RemoveLeftover(root, id string) error {
 		return nil
 	}
 	return os.RemoveAll(dir)
-}
-
-// hookFailure reads the error init wrote after its "1" (a startContainer
-// hook failed; init exits after it, which ends the read).
-func hookFailure(f *os.File) error {
-	var msg []byte
-	buf := make([]byte, 4096)
-	for len(msg) < 64<<10 {
-		if ok, err := pollTick(int(f.Fd())); err != nil || !ok {
-			break
-		}
-		n, err := unix.Read(int(f.Fd()), buf)
-		if err == unix.EINTR || err == unix.EAGAIN {
-			continue
-		}
-		if err != nil || n == 0 {
-			break
-		}
-		msg = append(msg, buf[:n]...)
-	}
-	if len(msg) == 0 {
-		return errors.New("container process is already dead")
-	}
-	return errors.New(string(msg))
 }

@@ -49,6 +49,9 @@ type persisted struct {
 	// /proc/PID/stat), so a recycled pid is never taken for it.
 	InitPid   int    `json:"initPid,omitempty"`
 	InitStart uint64 `json:"initStart,omitempty"`
+	// InitExe is init's executable while it waits for start (the sealed
+	// runtime binary): start sees init's execve in it changing.
+	InitExe *exeID `json:"initExe,omitempty"`
 	// While Creating: the create process, to tell a create in progress
 	// from one that died.
 	CreatorPid   int    `json:"creatorPid,omitempty"`

@@ -30,9 +30,17 @@ type childArgs struct {
 	empty     *byte
 	argv      []*byte
 	envv      []*byte
-	rep       int
-	rec       [recLen]byte
-	p         *procArgs
+	// rep is the first child's report socket to us, trusted: the first
+	// child closes it before it forks the grandchild. gcrep is the
+	// grandchild's, for errors (and the seccomp listener) only: the
+	// grandchild is visible in the container, and what it holds may be
+	// stolen (see the package comment). out is the one report writes to.
+	rep   int
+	gcrep int
+	out   int
+	keep  [3]int // scratch: the fds layout keeps, sorted
+	rec   [recLen]byte
+	p     *procArgs
 }
 
 func prepare(attr *Attr) (*childArgs, error) {
@@ -105,7 +113,7 @@ func report(a *childArgs, kind, v1, v2, v3 uint32) {
 	put32(a.rec[4:8], v1)
 	put32(a.rec[8:12], v2)
 	put32(a.rec[12:16], v3)
-	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.rep), uintptr(unsafe.Pointer(&a.rec[0])), recLen)
+	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.out), uintptr(unsafe.Pointer(&a.rec[0])), recLen)
 }
 
 //go:nosplit
@@ -167,11 +175,12 @@ func childMain(a *childArgs) {
 		becomeRoot(a)
 	}
 	layout(a)
-	if a.p != nil && a.p.early {
-		loadFilterEarly(a)
-	}
 	if a.forkAgain {
 		forkAgain(a)
+	} else if a.p != nil && a.p.hasFilter {
+		// We exec ourselves (no pid namespace to enter): the
+		// filter is loaded last.
+		loadFilter(a)
 	}
 	if a.p != nil {
 		execProcess(a)
@@ -483,16 +492,15 @@ func sendFd(a *childArgs, kind uint32, fd int) syscall.Errno {
 	put32(a.rec[4:8], 0)
 	put32(a.rec[8:12], 0)
 	put32(a.rec[12:16], 0)
-	_, _, e := syscall.RawSyscall(syscall.SYS_SENDMSG, uintptr(a.rep), uintptr(unsafe.Pointer(&p.msg)), 0)
+	_, _, e := syscall.RawSyscall(syscall.SYS_SENDMSG, uintptr(a.out), uintptr(unsafe.Pointer(&p.msg)), 0)
 	return e
 }
 
 // loadFilter loads the seccomp filter; with SCMP_ACT_NOTIFY rules the
 // listener fd it returns (close-on-exec: the kernel makes it so) goes to
-// the parent, which hands it to the user's agent, and is closed here:
-// the user's process must never hold it (it could answer its own
-// notifications). The filter must allow sendmsg then, which Compile
-// checks.
+// the parent, which hands it to the user's agent: the user's process
+// never holds it (it could answer its own notifications). The filter
+// must allow sendmsg then, which Compile checks.
 //
 //go:norace
 //go:nosplit
@@ -506,10 +514,9 @@ func loadFilter(a *childArgs) {
 		fail(a, stageSeccomp, e, 0)
 	}
 	if p.notify {
-		if e = sendFd(a, recNotify, int(r1)); e != 0 {
-			fail(a, stageSeccomp, e, 1)
-		}
-		syscall.RawSyscall(syscall.SYS_CLOSE, r1, 0, 0)
+		// Sent by the process that execs (execProcess): it has the
+		// listener from us (close-on-exec, so its program never does).
+		p.listener = int(r1)
 	}
 }
 
@@ -630,17 +637,17 @@ func becomeRoot(a *childArgs) {
 }
 
 // layout places Files at 0, 1, 2... and closes every other fd but the
-// report socket and the executable: the process that execs (visible in
+// report sockets and the executable: the process that execs (visible in
 // the container, if it is the grandchild) holds nothing else of ours.
 //
 //go:norace
 //go:nosplit
 func layout(a *childArgs) {
 	var (
-		i      int
+		i, j   int
 		e      syscall.Errno
 		nextfd int
-		lo, hi int
+		lo     int
 	)
 	// Move every fd we keep above all the targets first, so that placing
 	// fd i never overwrites a source still to be placed (as the standard
@@ -651,26 +658,23 @@ func layout(a *childArgs) {
 			nextfd = a.files[i] + 1
 		}
 	}
-	if a.exe >= nextfd {
-		nextfd = a.exe + 1
-	}
-	if a.rep >= nextfd {
-		nextfd = a.rep + 1
-	}
-	if a.rep < len(a.files) {
-		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.rep), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
-			fail(a, stageDup, e, -1)
+	a.keep[0], a.keep[1], a.keep[2] = a.rep, a.gcrep, a.exe
+	for i = 0; i < 3; i++ {
+		if a.keep[i] >= nextfd {
+			nextfd = a.keep[i] + 1
 		}
-		a.rep = nextfd
-		nextfd++
 	}
-	if a.exe >= 0 && a.exe < len(a.files) {
-		if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.exe), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
-			fail(a, stageDup, e, -1)
+	for i = 0; i < 3; i++ {
+		if a.keep[i] >= 0 && a.keep[i] < len(a.files) {
+			if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.keep[i]), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
+				fail(a, stageDup, e, -1)
+			}
+			a.keep[i] = nextfd
+			nextfd++
 		}
-		a.exe = nextfd
-		nextfd++
 	}
+	a.rep, a.gcrep, a.exe = a.keep[0], a.keep[1], a.keep[2]
+	a.out = a.rep
 	for i = 0; i < len(a.files); i++ {
 		if a.files[i] >= 0 && a.files[i] < len(a.files) {
 			if _, _, e = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(a.files[i]), uintptr(nextfd), syscall.O_CLOEXEC); e != 0 {
@@ -689,17 +693,23 @@ func layout(a *childArgs) {
 			fail(a, stageDup, e, i)
 		}
 	}
-	// Close everything from len(files) up but rep and exe (both above
-	// len(files) by now): [n, lo-1], [lo+1, hi-1], [hi+1, ~0].
-	lo, hi = a.rep, a.exe
-	if hi < 0 {
-		hi = lo
-	} else if hi < lo {
-		lo, hi = hi, lo
+	// Close everything from len(files) up but the kept fds (all above
+	// len(files) by now; -1 for those we do not have): sort them, then
+	// close the gaps.
+	for i = 1; i < 3; i++ {
+		for j = i; j > 0 && a.keep[j] < a.keep[j-1]; j-- {
+			a.keep[j], a.keep[j-1] = a.keep[j-1], a.keep[j]
+		}
 	}
-	closeRange(a, len(a.files), lo-1)
-	closeRange(a, lo+1, hi-1)
-	closeRange(a, hi+1, -1)
+	lo = len(a.files)
+	for i = 0; i < 3; i++ {
+		if a.keep[i] < 0 {
+			continue
+		}
+		closeRange(a, lo, a.keep[i]-1)
+		lo = a.keep[i] + 1
+	}
+	closeRange(a, lo, -1)
 }
 
 // closeRange closes [first, last] (last -1: to the end).
@@ -716,24 +726,26 @@ func closeRange(a *childArgs, first, last int) {
 	}
 }
 
-// loadFilterEarly loads the seccomp filter with the CAP_SYS_ADMIN setCaps
-// kept for it, then drops that (see procArgs.early). From here the
-// user's filter applies to us: what follows is capset, clone, write (the
-// pid report), setsid, ioctl (with a terminal) and execve.
+// forkAgain forks the grandchild into the pid namespace we joined or
+// made, which goes on to exec; we exit.
 //
-//go:norace
-//go:nosplit
-func loadFilterEarly(a *childArgs) {
-	var e syscall.Errno
-	p := a.p
-	loadFilter(a)
-	if _, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&p.capHdr)), uintptr(unsafe.Pointer(&p.capData[0])), 0); e != 0 {
-		fail(a, stageCapset, e, 1)
-	}
-}
-
-// forkAgain forks the grandchild into the pid namespace we joined or made;
-// the first child reports its pid and exits.
+// Before the grandchild exists we close our trusted report socket: a
+// process of the container may steal what the grandchild holds (with
+// CAP_SYS_PTRACE over the host's user namespace, which is what it has
+// without a user namespace of its own), and with that socket it could
+// feed the parent anything. From here we report on the grandchild's
+// socket, which the parent trusts for nothing but errors, and by our
+// exit status; the parent learns the grandchild's pid from the kernel
+// (our parent's /proc/.../children), not from us.
+//
+// The seccomp filter is loaded here too, before the fork: the grandchild
+// is visible before its execve, and a process of the container that
+// attached to it could otherwise run system calls in it unfiltered.
+// Without no_new_privs the load needs CAP_SYS_ADMIN, which setCaps kept
+// for it and which is dropped at once (procArgs.early). The filter must
+// then allow what follows: capset (only then), clone, and in the
+// grandchild setsid, ioctl (with a terminal), sendmsg (with
+// SCMP_ACT_NOTIFY) and execve.
 //
 //go:norace
 //go:nosplit
@@ -742,6 +754,17 @@ func forkAgain(a *childArgs) {
 		r1 uintptr
 		e  syscall.Errno
 	)
+	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(a.rep), 0, 0)
+	a.rep = -1
+	a.out = a.gcrep
+	if a.p != nil && a.p.hasFilter {
+		loadFilter(a)
+		if a.p.early {
+			if _, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&a.p.capHdr)), uintptr(unsafe.Pointer(&a.p.capData[0])), 0); e != 0 {
+				fail(a, stageCapset, e, 1)
+			}
+		}
+	}
 	// With CLONE_PARENT the child's exit signal is ours (SIGCHLD): it is
 	// the parent's child, reaped like any other.
 	r1, _, e = syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(unix.CLONE_PARENT), 0, 0, 0, 0, 0)
@@ -749,7 +772,6 @@ func forkAgain(a *childArgs) {
 		fail(a, stageFork, e, 0)
 	}
 	if r1 != 0 {
-		report(a, recPid, uint32(r1), 0, 0)
 		exit(0)
 	}
 }
@@ -757,8 +779,8 @@ func forkAgain(a *childArgs) {
 // execProcess is the last step of the user's process: a session of its
 // own (no process of the container may reach the caller's terminal:
 // TIOCSTI needs it to be the controlling one, CVE-2016-10124), the
-// console as controlling terminal, the filter, and execve of each
-// candidate path in turn.
+// console as controlling terminal, the seccomp listener to the parent
+// (SCMP_ACT_NOTIFY), and execve of each candidate path in turn.
 //
 //go:norace
 //go:nosplit
@@ -776,8 +798,10 @@ func execProcess(a *childArgs) {
 			fail(a, stageCtty, e, 0)
 		}
 	}
-	if p.hasFilter && !p.early {
-		loadFilter(a)
+	if p.listener >= 0 {
+		if e = sendFd(a, recNotify, p.listener); e != 0 {
+			fail(a, stageSeccomp, e, 1)
+		}
 	}
 	p.bestErr = 0
 	p.bestIdx = 0

@@ -116,15 +116,15 @@ type procArgs struct {
 	nnp      bool
 	umask    uintptr
 
-	// With a filter and neither no_new_privs nor CAP_SYS_ADMIN among
-	// the process's capabilities, loading it needs a CAP_SYS_ADMIN that
-	// the user's process must not have: capAdmin is capData plus
-	// CAP_SYS_ADMIN, the first child loads the filter with it before it
-	// forks and then drops it (early), so that the visible grandchild
-	// never holds it. Otherwise the grandchild loads it just before
-	// execve, and the filter need allow nothing of ours but execve.
+	// The first child loads the filter before it forks the grandchild
+	// (forkAgain says why). With neither no_new_privs nor CAP_SYS_ADMIN
+	// among the process's capabilities, that needs a CAP_SYS_ADMIN the
+	// user's process must not have: capAdmin is capData plus
+	// CAP_SYS_ADMIN, set for the load and dropped right after it
+	// (early), before the grandchild exists.
 	hasFilter bool
 	notify    bool
+	listener  int // the seccomp listener, once the filter is loaded
 	early     bool
 	capAdmin  [2]unix.CapUserData
 	filter    []unix.SockFilter
@@ -151,7 +151,7 @@ const capSysAdmin = 21
 
 func prepareProcess(p *Process) (*procArgs, error) {
 	var err error
-	a := &procArgs{master: -1, slave: -1, cwdFd: -1, lastCap: p.LastCap, nnp: p.NoNewPrivs, hugePagesOn: p.HugePagesOn, terminal: p.Terminal}
+	a := &procArgs{master: -1, slave: -1, cwdFd: -1, listener: -1, lastCap: p.LastCap, nnp: p.NoNewPrivs, hugePagesOn: p.HugePagesOn, terminal: p.Terminal}
 	if p.OOMScoreAdj != "" {
 		if a.oomPath, err = syscall.BytePtrFromString("/proc/self/oom_score_adj"); err != nil {
 			return nil, err

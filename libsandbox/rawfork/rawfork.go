@@ -275,7 +275,19 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 	}
 	rep := os.NewFile(uintptr(sp[0]), "rawfork-report")
 	defer rep.Close()
-	a.rep = sp[1]
+	a.rep, a.out, a.gcrep = sp[1], sp[1], -1
+	var gcrep *os.File
+	if a.forkAgain {
+		gp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			unix.Close(sp[1])
+			return nil, os.NewSyscallError("socketpair", err)
+		}
+		gcrep = os.NewFile(uintptr(gp[0]), "rawfork-grandchild-report")
+		defer gcrep.Close()
+		a.gcrep = gp[1]
+		defer unix.Close(gp[1])
+	}
 	// The child reads one byte from wp[0] once it has unshared.
 	var wp [2]int
 	if a.wait {
@@ -297,6 +309,11 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 	syscall.ForkLock.Unlock()
 	runtime.UnlockOSThread()
 	unix.Close(sp[1])
+	if a.forkAgain {
+		// Ours must be closed for its EOF: only the grandchild holds it
+		// then (and the first child until it exits).
+		unix.Close(a.gcrep)
+	}
 	if a.wait {
 		unix.Close(wp[0])
 	}
@@ -306,12 +323,13 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 	}
 
 	w := &waiter{
-		rep:      rep,
-		c1:       c1,
-		tid:      tid,
-		before:   before,
-		forkAgin: a.forkAgain,
-		check:    attr.Check,
+		rep:       rep,
+		gcrep:     gcrep,
+		c1:        c1,
+		tid:       tid,
+		before:    before,
+		forkAgain: a.forkAgain,
+		check:     attr.Check,
 		pause: func() error {
 			if err := attr.Pause(c1); err != nil {
 				return err
@@ -333,49 +351,88 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 		}
 		return nil, err
 	}
-	if a.forkAgain {
-		// The first child exits once it has forked the grandchild.
-		reap(c1)
-	} else {
-		res.Pid = c1
-	}
 	return res, nil
 }
 
-// waiter is the parent's side of the report socket.
+// waiter is the parent's side of the report sockets.
 type waiter struct {
-	rep      *os.File
-	c1       int
-	gc       int // the grandchild, once reported
-	tid      int
-	before   map[int]bool
-	forkAgin bool
-	check    func() error
-	pause    func() error
+	rep       *os.File // the first child's: trusted
+	gcrep     *os.File // the grandchild's: errors and the listener only
+	c1        int
+	c1Done    bool // reaped
+	gc        int  // the grandchild, once the kernel shows it
+	tid       int
+	before    map[int]bool
+	forkAgain bool
+	check     func() error
+	pause     func() error
+	records   int // read from gcrep
 }
 
-// wait reads the child's records until EOF, which means that every
-// process holding the socket's other end has exec'd or exited. EOF after
-// a pid record (or none, without ForkAgain) and no error record means
-// execve succeeded. The wait is bounded: see tick.
+// maxGrandchildRecords bounds what we read from the grandchild's socket:
+// an error and the seccomp listener. A process of the container that
+// stole the socket gets no more than that out of us.
+const maxGrandchildRecords = 4
+
+// wait follows the child to its execve. Every wait is bounded (tick):
+// see the package comment.
 func (w *waiter) wait() (*Result, error) {
 	res := &Result{}
-	var report error
+	report, err := w.readTrusted(res)
+	if err != nil {
+		return res, err
+	}
+	if !w.forkAgain {
+		// EOF without an error: the first child exec'd (the socket is
+		// close-on-exec).
+		if report != nil {
+			return res, report
+		}
+		res.Pid = w.c1
+		return res, nil
+	}
+	if report != nil {
+		return res, report
+	}
+	// The first child closed our socket before it forks: it exits now,
+	// with 0 once the grandchild exists.
+	status, err := w.waitFirstChild()
+	if err != nil {
+		return res, err
+	}
+	if status != 0 {
+		// It reported why on the grandchild's socket, which nothing
+		// else holds, there being no grandchild.
+		if rep := w.readGrandchild(res, true); rep != nil {
+			return res, rep
+		}
+		return res, firstChildFailure(status)
+	}
+	if err := w.findGrandchild(); err != nil {
+		return res, err
+	}
+	if rep := w.readGrandchild(res, false); rep != nil {
+		return res, rep
+	}
+	res.Pid = w.gc
+	return res, nil
+}
+
+// readTrusted reads the first child's records until EOF. The first
+// child is not in the container's pid namespace: nothing of the
+// container can write here.
+func (w *waiter) readTrusted(res *Result) (report error, err error) {
 	buf := make([]byte, recLen)
 	oob := make([]byte, unix.CmsgSpace(4))
-	pfd := []unix.PollFd{{Fd: int32(w.rep.Fd()), Events: unix.POLLIN}}
 	for {
-		n, err := unix.Poll(pfd, int(tickInterval/time.Millisecond))
-		if err == unix.EINTR {
-			continue
+		if err := w.tick(); err != nil {
+			return nil, err
 		}
+		ready, err := pollTick(int(w.rep.Fd()))
 		if err != nil {
-			return res, os.NewSyscallError("poll", err)
+			return nil, err
 		}
-		if n == 0 {
-			if err := w.tick(); err != nil {
-				return res, err
-			}
+		if !ready {
 			continue
 		}
 		m, oobn, _, _, err := unix.Recvmsg(int(w.rep.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
@@ -383,30 +440,18 @@ func (w *waiter) wait() (*Result, error) {
 			continue
 		}
 		if err != nil {
-			return res, fmt.Errorf("rawfork: read report: %w", err)
+			return nil, fmt.Errorf("rawfork: read report: %w", err)
 		}
 		fds := rights(oob[:oobn])
 		if m == 0 && oobn == 0 {
-			if report != nil {
-				return res, report
-			}
-			if w.forkAgin && w.gc == 0 {
-				return res, errors.New("rawfork: child exited without reporting")
-			}
-			res.Pid = w.gc
-			return res, nil
+			return report, nil
 		}
 		if m != recLen {
 			closeAll(fds)
-			return res, fmt.Errorf("rawfork: short report (%d bytes)", m)
+			return nil, fmt.Errorf("rawfork: short report (%d bytes)", m)
 		}
-		kind := binary.LittleEndian.Uint32(buf[0:])
-		v1 := binary.LittleEndian.Uint32(buf[4:])
-		v2 := binary.LittleEndian.Uint32(buf[8:])
-		v3 := binary.LittleEndian.Uint32(buf[12:])
+		kind, v1, v2, v3 := decode(buf)
 		switch kind {
-		case recPid:
-			w.gc = int(v1)
 		case recError:
 			if report == nil {
 				report = &Error{Stage: stageNames[v1], Errno: syscall.Errno(v2), Index: int(int32(v3))}
@@ -416,38 +461,197 @@ func (w *waiter) wait() (*Result, error) {
 		case recConsole:
 			if len(fds) != 1 || res.Console != nil {
 				closeAll(fds)
-				return res, errors.New("rawfork: bad console report")
+				return nil, errors.New("rawfork: bad console report")
 			}
 			res.Console = os.NewFile(uintptr(fds[0]), "/dev/ptmx")
 			fds = nil
 		case recNotify:
+			// Only when the first child execs itself (no fork).
 			if len(fds) != 1 || res.Notify != nil {
 				closeAll(fds)
-				return res, errors.New("rawfork: bad seccomp listener report")
+				return nil, errors.New("rawfork: bad seccomp listener report")
 			}
 			res.Notify = os.NewFile(uintptr(fds[0]), "seccomp-listener")
 			fds = nil
 		case recPaused:
 			if w.pause == nil {
-				return res, errors.New("rawfork: unexpected pause")
+				closeAll(fds)
+				return nil, errors.New("rawfork: unexpected pause")
 			}
 			if err := w.pause(); err != nil {
-				return res, err
+				return nil, err
 			}
 		default:
 			closeAll(fds)
-			return res, fmt.Errorf("rawfork: bad report %d", kind)
+			return nil, fmt.Errorf("rawfork: bad report %d", kind)
 		}
 		closeAll(fds)
 	}
 }
 
-// tick runs when the child has said nothing for a tick: a stopped or
-// traced child is an attack (or a debugger) and is never waited for;
-// Check decides about the rest.
+// waitFirstChild reaps the first child, which has closed our socket and
+// is forking the grandchild, and returns its wait status (0: forked).
+func (w *waiter) waitFirstChild() (unix.WaitStatus, error) {
+	for {
+		var ws unix.WaitStatus
+		n, err := unix.Wait4(w.c1, &ws, unix.WNOHANG|unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, os.NewSyscallError("wait4", err)
+		}
+		if n == w.c1 {
+			w.c1Done = true
+			return ws, nil
+		}
+		if err := w.tick(); err != nil {
+			return 0, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// findGrandchild learns the grandchild's pid from the kernel: the one new
+// child of the thread that forked (CLONE_PARENT makes it that thread's).
+// Never from a report: a stolen socket could name any process.
+func (w *waiter) findGrandchild() error {
+	var found []int
+	for pid := range threadChildren(w.tid) {
+		if !w.before[pid] && pid != w.c1 {
+			found = append(found, pid)
+		}
+	}
+	if len(found) != 1 {
+		return fmt.Errorf("rawfork: %d new children, want the grandchild alone", len(found))
+	}
+	w.gc = found[0]
+	return nil
+}
+
+// readGrandchild reads the grandchild's socket until its execve: EOF,
+// or its executable is no longer ours (a process of the container may
+// hold a stolen copy of the socket open). What it accepts there: one
+// error and one seccomp listener, at most maxGrandchildRecords records.
+// It returns the error to report, if any. noChild: the first child
+// failed before the fork; only its error is read, and not waited for.
+func (w *waiter) readGrandchild(res *Result, noChild bool) error {
+	buf := make([]byte, recLen)
+	oob := make([]byte, unix.CmsgSpace(4))
+	var report error
+	for {
+		if !noChild {
+			if err := w.tick(); err != nil {
+				return err
+			}
+			if report == nil && w.execd() {
+				// Take what it sent before its execve (the listener).
+				w.drain(res, buf, oob)
+				return nil
+			}
+		}
+		ready, err := pollTick(int(w.gcrep.Fd()))
+		if err != nil {
+			return err
+		}
+		if !ready {
+			if noChild {
+				return report
+			}
+			if !alive(w.gc) {
+				if report != nil {
+					return report
+				}
+				return errors.New("the process exited before its execve")
+			}
+			continue
+		}
+		m, oobn, _, _, err := unix.Recvmsg(int(w.gcrep.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("rawfork: read report: %w", err)
+		}
+		fds := rights(oob[:oobn])
+		if m == 0 && oobn == 0 {
+			return report
+		}
+		if rep := w.grandchildRecord(res, buf[:m], fds); rep != nil && report == nil {
+			report = rep
+		}
+	}
+}
+
+// grandchildRecord takes one record of the grandchild's: an error, or
+// the listener (a seccomp notify fd, checked to be one).
+func (w *waiter) grandchildRecord(res *Result, b []byte, fds []int) error {
+	w.records++
+	if w.records > maxGrandchildRecords || len(b) != recLen {
+		closeAll(fds)
+		return errors.New("rawfork: unexpected reports from the process (a process of the container wrote to its socket?)")
+	}
+	kind, v1, v2, v3 := decode(b)
+	switch {
+	case kind == recError && len(fds) == 0:
+		return &Error{Stage: stageNames[v1], Errno: syscall.Errno(v2), Index: int(int32(v3))}
+	case kind == recNotify && len(fds) == 1 && res.Notify == nil && isListener(fds[0]):
+		res.Notify = os.NewFile(uintptr(fds[0]), "seccomp-listener")
+		return nil
+	}
+	closeAll(fds)
+	return errors.New("rawfork: unexpected report from the process (a process of the container wrote to its socket?)")
+}
+
+// drain reads what is already queued on the grandchild's socket.
+func (w *waiter) drain(res *Result, buf, oob []byte) {
+	for w.records < maxGrandchildRecords {
+		m, oobn, _, _, err := unix.Recvmsg(int(w.gcrep.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
+		if err != nil || m == 0 {
+			return
+		}
+		w.grandchildRecord(res, buf[:m], rights(oob[:oobn]))
+	}
+}
+
+// execd reports whether the grandchild runs another program than ours:
+// it has called execve.
+func (w *waiter) execd() bool {
+	var self, gc unix.Stat_t
+	if unix.Stat("/proc/self/exe", &self) != nil || unix.Stat("/proc/"+strconv.Itoa(w.gc)+"/exe", &gc) != nil {
+		return false
+	}
+	return self.Dev != gc.Dev || self.Ino != gc.Ino
+}
+
+// isListener reports whether fd is a seccomp notify listener.
+func isListener(fd int) bool {
+	t, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	return err == nil && t == "anon_inode:seccomp notify"
+}
+
+func decode(b []byte) (kind, v1, v2, v3 uint32) {
+	return binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]),
+		binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])
+}
+
+// firstChildFailure words a failed first child that reported nothing.
+func firstChildFailure(ws unix.WaitStatus) error {
+	if ws.Signaled() && ws.Signal() == unix.SIGSYS {
+		return errors.New("the container's seccomp filter killed the runtime's child after it was loaded: exec needs clone, setsid and execve (and capset without noNewPrivileges, ioctl with a terminal) to be allowed")
+	}
+	if ws.Signaled() {
+		return fmt.Errorf("rawfork: child killed by %v", ws.Signal())
+	}
+	return fmt.Errorf("rawfork: child exited with status %d", ws.ExitStatus())
+}
+
+// tick looks at the child at every turn of a wait: a stopped or traced
+// child is an attack (or a debugger) and is never waited for; Check
+// decides about the rest (signals, deadlines, a frozen cgroup).
 func (w *waiter) tick() error {
 	for _, pid := range []int{w.c1, w.gc} {
-		if pid <= 0 {
+		if pid <= 0 || (pid == w.c1 && w.c1Done) {
 			continue
 		}
 		if st := procState(pid); st == 'T' || st == 't' {
@@ -461,24 +665,20 @@ func (w *waiter) tick() error {
 }
 
 // killAll kills and reaps what we started: the first child, the
-// grandchild, and a grandchild whose pid the first child did not get to
-// report (any new child of the thread that forked: CLONE_PARENT makes it
-// that thread's child).
+// grandchild, and a grandchild the kernel had not shown us yet (any new
+// child of the thread that forked: CLONE_PARENT makes it that thread's).
 func (w *waiter) killAll() {
-	pids := []int{w.c1}
-	if w.gc > 0 {
-		pids = append(pids, w.gc)
+	if !w.c1Done {
+		unix.Kill(w.c1, unix.SIGKILL)
+		reap(w.c1)
 	}
-	unix.Kill(w.c1, unix.SIGKILL)
-	reap(w.c1)
-	if w.forkAgin && w.gc == 0 {
-		for pid := range threadChildren(w.tid) {
-			if !w.before[pid] && pid != w.c1 {
-				pids = append(pids, pid)
-			}
+	var pids []int
+	for pid := range threadChildren(w.tid) {
+		if !w.before[pid] && pid != w.c1 {
+			pids = append(pids, pid)
 		}
 	}
-	for _, pid := range pids[1:] {
+	for _, pid := range pids {
 		unix.Kill(pid, unix.SIGKILL)
 		ReapKilled(pid)
 	}
@@ -498,6 +698,29 @@ func ReapKilled(pid int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// pollTick waits for fd to be readable for at most one tick; it reports
+// whether it is.
+func pollTick(fd int) (bool, error) {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, int(tickInterval/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, os.NewSyscallError("poll", err)
+		}
+		return n > 0, nil
+	}
+}
+
+// alive reports whether pid is a process that has not exited (a zombie
+// has).
+func alive(pid int) bool {
+	st := procState(pid)
+	return st != 0 && st != 'Z' && st != 'X'
 }
 
 // threadChildren lists the children of thread tid of this process.

@@ -1071,3 +1071,80 @@ exec_attacked() {
 	sr exec --cap CAP_SYS_PTRACE u1 payload rob 1 "$BUNDLE/host-marker" >"$BUNDLE/rob.out" 2>&1 || true
 	grab_report "$BUNDLE/rob.out"
 }
+
+# --- issue 11, after an attacker's review of the exec rewrite ---
+
+@test "exec: a stolen report socket gets the runtime to kill, name or wait for nothing (CAP_SYS_PTRACE, no user namespace)" {
+	own_rootfs
+	add_caps CAP_SYS_PTRACE CAP_KILL
+	# A host process the forger names as "the pid" of exec's process.
+	setsid sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	victim=$!
+	HOST_PIDS+=("$victim")
+	update_config '.process.args = ["payload", "forge", "/tmp/stop", "'"$victim"'", "true"]'
+	sr run -d --bundle "$BUNDLE" f1 </dev/null >"$BUNDLE/forge.out" 2>&1
+	HUNG=0
+	for i in 0 1 2 3 4; do
+		SECONDS=0
+		s=0
+		SR_TIMEOUT=10 sr exec -d --pid-file "$BUNDLE/pid.$i" f1 true </dev/null >"$BUNDLE/exec.$i" 2>&1 || s=$?
+		echo "exec $i: status $s after ${SECONDS}s: $(cat "$BUNDLE/exec.$i")"
+		if ((SECONDS >= 10)); then HUNG=$((HUNG + 1)); fi
+		if [ -s "$BUNDLE/pid.$i" ] && [ "$(cat "$BUNDLE/pid.$i")" = "$victim" ]; then fail "the pid file names the host's process"; fi
+	done
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait_line "$BUNDLE/forge.out" '^forged'
+	cat "$BUNDLE/forge.out"
+	grep -q '^stole ' "$BUNDLE/forge.out" || fail "the attacker stole no socket: the test proves nothing"
+	alive "$victim" || fail "the host process the attacker named was killed"
+	[ "$HUNG" -eq 0 ] || fail "$HUNG execs hung"
+}
+
+@test "exec: the process is under the container's seccomp filter before it is visible in the container" {
+	own_rootfs
+	add_caps CAP_SYS_PTRACE CAP_KILL
+	echo host >"$BUNDLE/host-marker"
+	update_config '.process.args = ["payload", "stopgrab", "/tmp/stop", "'"$BUNDLE/host-marker"'", "true"]
+		| .process.noNewPrivileges = true
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_ERRNO"}]}'
+	sr run -d --bundle "$BUNDLE" s1 </dev/null >"$BUNDLE/grab.out" 2>&1
+	exec_attacked s1 5
+	touch "$BUNDLE/rootfs/tmp/stop"
+	wait_line "$BUNDLE/grab.out" '^watched'
+	grab_report "$BUNDLE/grab.out"
+	# A process of the container that attached to an unfiltered one
+	# could run any system call in it.
+	if grep '^runtime ' "$BUNDLE/grab.out" | grep -v 'seccomp=2$'; then
+		fail "a runtime process was visible in the container without the filter"
+	fi
+}
+
+@test "start: a created container's exec fifo held or written by a process of the container neither hangs start nor speaks for init" {
+	requires sandbox
+	own_rootfs
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$BUNDLE"
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .process.args = ["sleep", "1000"]'
+	# Held: start must end once init has exec'd, not wait for the EOF.
+	sr_create h1
+	sr exec --cap CAP_SYS_PTRACE -d h1 payload fifo hold </dev/null >"$BUNDLE/hold.out" 2>&1
+	wait_line "$BUNDLE/hold.out" '^holding'
+	SECONDS=0
+	run sr start h1
+	echo "start: status $status after ${SECONDS}s: $output"
+	[ "$status" -eq 0 ]
+	((SECONDS < 10))
+	[ "$(status h1)" = running ]
+	# Forged: a hook failure init never reported is not start's error.
+	sr_create h2
+	sr exec --cap CAP_SYS_PTRACE -d h2 payload fifo forge </dev/null >"$BUNDLE/forge.out" 2>&1
+	wait_line "$BUNDLE/forge.out" '^holding'
+	SECONDS=0
+	run sr start h2
+	echo "start: status $status after ${SECONDS}s: $output"
+	((SECONDS < 10))
+	[[ "$output" != *FORGED* ]] || fail "start printed the container's text as init's"
+}

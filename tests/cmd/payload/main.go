@@ -17,6 +17,8 @@
 //	payload fusehang DIR   mount a FUSE file system that never answers
 //	payload rob PID MARKER          what stopgrab finds, of one process
 //	payload nosys          what openat2 and clone3 answer (ENOSYS stub)
+//	payload forge STOP VICTIM PROG  forge reports on stolen runtime sockets
+//	payload fifo hold|forge         steal init's exec fifo and hold/forge it
 //	payload cgbpf DIR...            count the device programs attached to cgroups
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
@@ -40,7 +42,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|cgbpf DIR...")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|forge STOP VICTIM PROG|fifo hold|forge|cgbpf DIR...")
 		os.Exit(2)
 	}
 	var err error
@@ -83,6 +85,10 @@ func main() {
 		err = rob(os.Args[2:])
 	case "nosys":
 		err = nosys()
+	case "forge":
+		err = forge(os.Args[2:])
+	case "fifo":
+		err = fifo(os.Args[2:])
 	case "cgbpf":
 		err = cgbpf(os.Args[2:])
 	default:
