@@ -42,6 +42,13 @@ func init() {
 }
 
 func main() {
+	app := newApp()
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
+		fatal(err)
+	}
+}
+
+func newApp() *cli.App {
 	app := cli.NewApp()
 	app.Name = "sandbox-runtime"
 	app.Usage = "run OCI containers (runc-compatible command line)"
@@ -83,9 +90,108 @@ func main() {
 	// them again nor exit on its own.
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	cli.ErrWriter = os.Stderr
-	if err := app.Run(os.Args); err != nil {
-		fatal(err)
+	return app
+}
+
+// keepArgOrder are the commands whose arguments after the container ID
+// belong to something else: exec's are the command line, ps's are ps(1)
+// options (runc's SkipArgReorder).
+var keepArgOrder = map[string]bool{"exec": true, "ps": true}
+
+// reorderArgs moves the flags of a command that are written after its
+// arguments (`kill ID --all`, `update ID --memory 1M`, `delete ID
+// --force`) in front of them, as runc's urfave/cli v1 does before it
+// parses them: scripts written for runc rely on it, and cli v2's parser
+// stops at the first argument. Only flags the command defines move,
+// each with its value when it takes one (v1 also took the argument
+// after a boolean flag for its value, so that runc reads `kill ID --all
+// KILL` as container KILL; that is a bug no script can rely on). A `--`
+// that is not a flag's value ends the flags: what follows stays an
+// argument.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
 	}
+	// The command is the first argument after the global flags.
+	i := 1
+	for i < len(args) {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			break
+		}
+		f := findFlag(app.Flags, a)
+		if f == nil {
+			return args // an unknown global flag: cli reports it
+		}
+		if takesValue(f) && !strings.Contains(a, "=") {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) || args[i] == "--" {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil || keepArgOrder[cmd.Name] {
+		return args
+	}
+	var flags, rest []string
+	tail := args[i+1:]
+	for j := 0; j < len(tail); j++ {
+		a := tail[j]
+		if a == "--" {
+			rest = append(append([]string{"--"}, rest...), tail[j+1:]...)
+			break
+		}
+		f := findFlag(cmd.Flags, a)
+		if f == nil {
+			if name := flagName(a); name == "help" || name == "h" {
+				flags = append(flags, a)
+			} else {
+				rest = append(rest, a)
+			}
+			continue
+		}
+		flags = append(flags, a)
+		if takesValue(f) && !strings.Contains(a, "=") && j+1 < len(tail) {
+			j++
+			flags = append(flags, tail[j])
+		}
+	}
+	out := append([]string{}, args[:i+1]...)
+	return append(append(out, flags...), rest...)
+}
+
+// flagName is the name in "-x", "--name" or "--name=value"; "" if arg
+// is not written as a flag.
+func flagName(arg string) string {
+	if len(arg) < 2 || arg[0] != '-' || arg == "--" {
+		return ""
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
+	name, _, _ = strings.Cut(name, "=")
+	return name
+}
+
+// findFlag returns the flag of flags that arg names, or nil.
+func findFlag(flags []cli.Flag, arg string) cli.Flag {
+	name := flagName(arg)
+	if name == "" {
+		return nil
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+func takesValue(f cli.Flag) bool {
+	d, ok := f.(cli.DocGenerationFlag)
+	return ok && d.TakesValue()
 }
 
 func setupLogging(c *cli.Context) error {

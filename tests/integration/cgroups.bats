@@ -509,6 +509,20 @@ teardown() {
 	[ "$(status "$id")" = running ]
 }
 
+@test "update ID --memory 1M: flags after the ID, as runc's command line takes them" {
+	local id
+	id=$(new_id)
+	run_ct "$id"
+	show sr update "$id" --pids-limit 40 --memory=16m
+	[ "$status" -eq 0 ]
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" memory memory.limit_in_bytes $((16 << 20))
+	else
+		expect_file "$id" "" memory.max $((16 << 20))
+	fi
+	expect_file "$id" pids pids.max 40
+}
+
 @test "update --resources - reads linux.resources JSON from stdin" {
 	local id
 	id=$(new_id)

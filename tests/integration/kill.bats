@@ -138,6 +138,23 @@ while :; do sleep 0.05; done'
 	wait_line "$BUNDLE/t1.out" "child got USR1"
 }
 
+@test "kill ID SIGNAL --all: flags after the arguments, as runc's command line takes them" {
+	sr_create t1
+	sr start t1
+	sr_run kill t1 KILL --all
+	[ "$status" -eq 0 ]
+	wait_status t1 stopped
+	# And the flag between the ID and the signal.
+	sr_create t2
+	sr start t2
+	sr_run kill t2 -a KILL
+	# runc's cli v1 takes the argument after a boolean flag for its
+	# value, and so KILL for the container ID.
+	! is_sandbox || [ "$status" -eq 0 ]
+	is_sandbox || sr kill t2 KILL
+	wait_status t2 stopped
+}
+
 @test "kill: an unknown signal fails, naming it, and signals nothing" {
 	sr_create t1
 	sr start t1
