@@ -34,39 +34,56 @@ var execCommand = &cli.Command{
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (3...) to the process"},
 		&cli.BoolFlag{Name: "ignore-paused", Hidden: true, Usage: "accepted for runc compatibility"},
 	},
-	Before: beforeExec,
+	Before: func(c *cli.Context) error { return execFailed(beforeExec(c)) },
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, minArgs); err != nil {
 			return err
 		}
-		if n := c.Int("preserve-fds"); n < 0 {
-			return fmt.Errorf("--preserve-fds: %d is negative", n)
-		}
-		ct, err := libsandbox.LoadUnlocked(root(c), c.Args().First())
+		status, err := runExec(c)
 		if err != nil {
-			return err
-		}
-		spec, err := ct.Spec()
-		if err != nil {
-			return err
-		}
-		proc, err := execProcess(c, spec.Process)
-		if err != nil {
-			return err
-		}
-		status, err := ct.RunExec(&libsandbox.ExecOpts{
-			Process:       proc,
-			ConsoleSocket: c.String("console-socket"),
-			PidFile:       c.String("pid-file"),
-			PreserveFds:   c.Int("preserve-fds"),
-			Foreground:    !c.Bool("detach"),
-		})
-		if err != nil {
-			return err
+			return execFailed(err)
 		}
 		os.Exit(status)
 		return nil
 	},
+}
+
+// execFailed words an exec that could not start its process as runc
+// does, with exit status 255: the process's own status is 0-255 too,
+// but a caller (podman, containerd) tells runc's failure by the "exec
+// failed: " prefix and 255.
+func execFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{err: fmt.Errorf("exec failed: %w", err), code: 255}
+}
+
+// runExec starts the process and, in the foreground, returns its exit
+// status.
+func runExec(c *cli.Context) (int, error) {
+	if n := c.Int("preserve-fds"); n < 0 {
+		return 0, fmt.Errorf("--preserve-fds: %d is negative", n)
+	}
+	ct, err := libsandbox.LoadUnlocked(root(c), c.Args().First())
+	if err != nil {
+		return 0, err
+	}
+	spec, err := ct.Spec()
+	if err != nil {
+		return 0, err
+	}
+	proc, err := execProcess(c, spec.Process)
+	if err != nil {
+		return 0, err
+	}
+	return ct.RunExec(&libsandbox.ExecOpts{
+		Process:       proc,
+		ConsoleSocket: c.String("console-socket"),
+		PidFile:       c.String("pid-file"),
+		PreserveFds:   c.Int("preserve-fds"),
+		Foreground:    !c.Bool("detach"),
+	})
 }
 
 // execProcess reads --process, or builds the process from the

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -218,11 +219,25 @@ func setupLogging(c *cli.Context) error {
 
 // fatal prints err as runc does: through the logger (containerd reads the
 // last error line of --log), and on stderr too when the log goes
-// elsewhere. Exit status 1.
+// elsewhere. Exit status 1, or an exitError's.
 func fatal(err error) {
 	logrus.Error(err)
 	if logrus.StandardLogger().Out != io.Writer(os.Stderr) {
 		fmt.Fprintln(os.Stderr, err)
 	}
-	os.Exit(1)
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	os.Exit(code)
 }
+
+// exitError is an error that ends the program with code instead of 1.
+type exitError struct {
+	err  error
+	code int
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }

@@ -166,6 +166,23 @@ start_bg() {
 	[ "$(status e1)" = running ]
 }
 
+@test "exec: a process that could not be started exits 255, as runc; one that ran exits with its own status" {
+	start_bg e1
+	sr_run exec e1 /nope
+	[ "$status" -eq 255 ]
+	[[ "$output" == *'exec failed: unable to start container process: exec: \"/nope\": stat /nope: no such file or directory'* ]]
+	sr_run exec nosuch true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"exec failed: container does not exist"* ]]
+	sr_run exec e1 sh -c 'exit 254'
+	[ "$status" -eq 254 ]
+	sr_run exec e1 sh -c 'exit 0'
+	[ "$status" -eq 0 ]
+	# A usage error is not an exec that failed: 1, as runc.
+	sr_run exec
+	[ "$status" -eq 1 ]
+}
+
 @test "exec -t with a console socket" {
 	requires sandbox
 	start_bg e1
