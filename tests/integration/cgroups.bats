@@ -625,6 +625,9 @@ teardown() {
 	show sr ps --format json "$id"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e --argjson p "$pid" 'length == 2 and index($p) != null'
+	# One line, as runc's.
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(sr ps --format json "$id" | wc -l)" -eq 1 ]
 	local want
 	want=$(echo "$output" | jq -r '.[]' | sort -n)
 
