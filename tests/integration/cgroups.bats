@@ -718,7 +718,9 @@ expect_placed() {
 		file=/sys/fs/cgroup/memory/memory.limit_in_bytes
 		dir=/sys/fs/cgroup/memory
 	fi
+	# (spec adds the namespace on a v2 host only)
 	update_config '.linux.resources.memory = {"limit": 64000000}
+		| .linux.namespaces |= (map(select(.type != "cgroup")) + [{"type": "cgroup"}])
 		| .process.args = ["sh", "-c", "cat /proc/self/cgroup; echo limit=$(cat '"$file"'); mkdir '"$dir"'/sub"]'
 	show srt run --bundle "$BUNDLE" "$(new_id)"
 	[ "$status" -ne 0 ]
