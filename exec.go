@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 )
@@ -91,6 +92,10 @@ func runExec(c *cli.Context) (int, error) {
 func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if path := c.String("process"); path != "" {
 		b, err := os.ReadFile(path)
+		if fd, ok := ownFd(path); ok && fd > 2+c.Int("preserve-fds") {
+			// Kept open for this read by beforeExec; not the process's.
+			unix.Close(fd)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--process: %w", err)
 		}

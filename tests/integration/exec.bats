@@ -78,6 +78,17 @@ start_bg() {
 	[[ "${lines[2]}" == *1 ]]
 }
 
+@test "exec --process <(...): a process JSON from a pipe, /dev/fd/N, which the process does not get" {
+	start_bg e1
+	sr_run exec --process <(echo '{"args": ["ls", "/proc/self/fd"], "cwd": "/", "env": ["PATH=/bin"]}') e1
+	[ "$status" -eq 0 ]
+	# stdio and the directory ls reads: not the pipe.
+	[ "$(echo $output)" = "0 1 2 3" ]
+	sr_run exec -p <(echo '{"args": ["echo", "from-pipe"], "cwd": "/", "env": ["PATH=/bin"]}') e1
+	[ "$status" -eq 0 ]
+	[ "$output" = from-pipe ]
+}
+
 @test "exec --cap: never adds inheritable capabilities (CVE-2022-29162)" {
 	start_bg e1
 	run sr exec --cap CAP_SYS_ADMIN e1 sh -c 'grep -E "CapInh|CapEff" /proc/self/status'
