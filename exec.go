@@ -33,7 +33,7 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process has started"},
 		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (3...) to the process"},
-		&cli.BoolFlag{Name: "ignore-paused", Hidden: true, Usage: "accepted for runc compatibility"},
+		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container (the exec completes once it is resumed)"},
 	},
 	Before: func(c *cli.Context) error { return execFailed(beforeExec(c)) },
 	Action: func(c *cli.Context) error {
@@ -84,6 +84,7 @@ func runExec(c *cli.Context) (int, error) {
 		PidFile:       c.String("pid-file"),
 		PreserveFds:   c.Int("preserve-fds"),
 		Foreground:    !c.Bool("detach"),
+		IgnorePaused:  c.Bool("ignore-paused"),
 	})
 }
 

@@ -30,6 +30,10 @@ type ExecOpts struct {
 	// Foreground: a terminal with no console socket comes back in
 	// ExecProcess.Console for the caller to relay.
 	Foreground bool
+	// IgnorePaused allows an exec into a paused container: the process
+	// is placed in the frozen cgroup and Exec waits until the container
+	// is resumed (runc's --ignore-paused).
+	IgnorePaused bool
 	// Interrupt, if set, is polled while the process is being started:
 	// a value on it (SIGINT, SIGTERM... of the caller) kills what was
 	// started and makes Exec fail.
@@ -69,7 +73,9 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	switch st := c.Status(); st {
 	case Running, Created:
 	case Paused:
-		return nil, errors.New("cannot exec in a paused container")
+		if !o.IgnorePaused {
+			return nil, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+		}
 	default:
 		return nil, fmt.Errorf("cannot exec in a %s container: %w", st, ErrNotRunning)
 	}
@@ -140,9 +146,10 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	}
 
 	check := c.execCheck(o.Interrupt)
+	untilFrozen := func() error { return check(false) }
 	env := proc.Env
 	if _, ok := hasEnv(env, "HOME"); !ok {
-		home, err := c.homeDir(pidfd, proc.User.UID, check)
+		home, err := c.homeDir(pidfd, proc.User.UID, untilFrozen)
 		if err != nil {
 			return nil, err
 		}
@@ -185,10 +192,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		}
 	}
 	attr.Check = func() error {
-		if cg != nil && cg.Frozen() {
+		frozen := cg != nil && cg.Frozen()
+		if frozen && !o.IgnorePaused {
 			return errors.New("the container's cgroup was frozen while the process was starting")
 		}
-		return check()
+		return check(frozen)
 	}
 	res, err := rawfork.Start(attr)
 	if err != nil {
@@ -225,16 +233,25 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 }
 
 // execCheck is what the wait for an exec'd process polls: the caller's
-// interrupt and the time-out.
-func (c *Container) execCheck(interrupt func() error) func() error {
+// interrupt and the time-out. The time-out does not run while the
+// container is paused (frozen, with --ignore-paused): how long it stays
+// paused is the caller's choice, not the container's, and the caller
+// can still interrupt the wait, as runc's users can.
+func (c *Container) execCheck(interrupt func() error) func(frozen bool) error {
 	deadline := time.Now().Add(execTimeout)
-	return func() error {
+	last := time.Now()
+	return func(frozen bool) error {
 		if interrupt != nil {
 			if err := interrupt(); err != nil {
 				return err
 			}
 		}
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if frozen {
+			deadline = deadline.Add(now.Sub(last))
+		}
+		last = now
+		if now.After(deadline) {
 			return fmt.Errorf("the process did not start within %v", execTimeout)
 		}
 		return nil

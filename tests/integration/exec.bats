@@ -164,6 +164,29 @@ start_bg() {
 	sr resume e1
 }
 
+@test "exec --ignore-paused: the process waits in the frozen container and runs once it is resumed, as under runc" {
+	start_bg e1
+	sr pause e1
+	sr_run exec e1 true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"cannot exec in a paused container (use --ignore-paused to override)"* ]]
+	(
+		rc=0
+		sr exec --ignore-paused e1 sh -c 'echo ran; exit 4' </dev/null >"$BUNDLE/ip.out" 2>&1 || rc=$?
+		echo "status=$rc" >>"$BUNDLE/ip.out"
+	) &
+	# Frozen: nothing has run, and the container stays paused.
+	sleep 2
+	cat "$BUNDLE/ip.out" >&2
+	[ ! -s "$BUNDLE/ip.out" ]
+	[ "$(status e1)" = paused ]
+	sr resume e1
+	wait
+	cat "$BUNDLE/ip.out" >&2
+	[ "$(cat "$BUNDLE/ip.out")" = "$(printf 'ran\nstatus=4')" ]
+	[ "$(status e1)" = running ]
+}
+
 @test "exec: a missing binary and a bad user are clear errors" {
 	start_bg e1
 	run sr exec e1 /nope
