@@ -86,12 +86,31 @@ func newApp() *cli.App {
 		stateCommand,
 		updateCommand,
 	}
+	for _, cmd := range app.Commands {
+		logVerb(cmd)
+	}
 	app.Before = setupLogging
 	// Errors are printed by fatal, in runc's way; cli must not print
 	// them again nor exit on its own.
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	cli.ErrWriter = os.Stderr
 	return app
+}
+
+// logVerb makes cmd log, at debug level, that it runs and with what
+// arguments, and that it returned: with --debug every verb says what it
+// did, and the library adds its own steps (runc's --debug does the same
+// for its verbs).
+func logVerb(cmd *cli.Command) {
+	action := cmd.Action
+	cmd.Action = func(c *cli.Context) error {
+		logrus.Debug(strings.Join(append([]string{cmd.Name}, c.Args().Slice()...), " "))
+		err := action(c)
+		if err == nil {
+			logrus.Debugf("%s: done", cmd.Name)
+		}
+		return err
+	}
 }
 
 // keepArgOrder are the commands whose arguments after the container ID

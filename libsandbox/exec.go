@@ -144,6 +144,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if !alive(c.state.InitPid, c.state.InitStart) {
 		return nil, fmt.Errorf("cannot exec: %w", ErrNotRunning)
 	}
+	logrus.Debugf("exec %s: %q as %d:%d, in the namespaces of init %d: %v", c.id, proc.Args, proc.User.UID, proc.User.GID, c.state.InitPid, nsNames)
 
 	check := c.execCheck(o.Interrupt)
 	untilFrozen := func() error { return check(false) }
@@ -198,10 +199,13 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		}
 		return check(frozen)
 	}
+	logrus.Debugf("exec %s: starting the process (clone3 into the v2 cgroup: %v, v1 hierarchies entered: %v)", c.id, attr.UseCgroupFD, attr.Pause != nil)
 	res, err := rawfork.Start(attr)
 	if err != nil {
+		logrus.Debugf("exec %s: %v", c.id, err)
 		return nil, execError(err, proc, nsNames)
 	}
+	logrus.Debugf("exec %s: process %d has exec'd %q", c.id, res.Pid, proc.Args[0])
 	for _, w := range res.Warnings {
 		logrus.Warn(w)
 	}

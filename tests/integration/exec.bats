@@ -217,6 +217,25 @@ start_bg() {
 	[ "$status" -eq 1 ]
 }
 
+@test "exec --debug --log FILE: the steps of exec are logged at debug level" {
+	start_bg e1
+	log=$BUNDLE/debug.log
+	run sr --debug --log "$log" exec e1 sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	cat "$log" >&2
+	[ "$(grep -c 'level=debug' "$log")" -ge 2 ]
+	if is_sandbox; then
+		grep -q 'level=debug msg="exec e1 sh -c exit 3"' "$log"
+		grep -q 'level=debug msg="exec e1: .*namespaces of init' "$log"
+		grep -q 'level=debug msg="exec e1: process [0-9]* has exec.d' "$log"
+		grep -q 'level=debug msg="exec e1: process [0-9]* exited with status 3"' "$log"
+	fi
+	# Without --debug, nothing at debug level.
+	rm "$log"
+	sr --log "$log" exec e1 true
+	! grep -q 'level=debug' "$log"
+}
+
 @test "exec -t with a console socket" {
 	requires sandbox
 	start_bg e1
