@@ -389,6 +389,8 @@ teardown() {
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"linux.resources.unified"* ]]
 		[[ "$output" == *"v2"* ]]
+		# runc's words
+		[[ "$output" == *"cannot use unified on cgroup v1"* ]]
 		nothing_left "$id"
 	fi
 }
