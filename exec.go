@@ -33,6 +33,7 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process has started"},
 		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (3...) to the process"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup of the container: <path>, or <controller>[,<controller>...]:<path> (cgroup v1; repeatable)"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container (the exec completes once it is resumed)"},
 	},
 	Before: func(c *cli.Context) error { return execFailed(beforeExec(c)) },
@@ -78,6 +79,10 @@ func runExec(c *cli.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	sub, err := subCgroupPaths(c.StringSlice("cgroup"))
+	if err != nil {
+		return 0, err
+	}
 	return ct.RunExec(&libsandbox.ExecOpts{
 		Process:       proc,
 		ConsoleSocket: c.String("console-socket"),
@@ -85,7 +90,39 @@ func runExec(c *cli.Context) (int, error) {
 		PreserveFds:   c.Int("preserve-fds"),
 		Foreground:    !c.Bool("detach"),
 		IgnorePaused:  c.Bool("ignore-paused"),
+		SubCgroups:    sub,
 	})
+}
+
+// subCgroupPaths reads the --cgroup arguments, as runc: one "path" (every
+// hierarchy; the form for cgroup v2), or one or more
+// "controller[,controller...]:path" (cgroup v1), each controller once. It
+// returns a controller -> path map ("" for every hierarchy), nil for none.
+func subCgroupPaths(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	paths := make(map[string]string, len(args))
+	for _, a := range args {
+		ctrls, path, ok := strings.Cut(a, ":")
+		if !ok {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("invalid --cgroup argument: %s (missing <controller>: prefix)", a)
+			}
+			paths[""] = a
+			continue
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if ctrl == "" {
+				return nil, fmt.Errorf("invalid --cgroup argument: %s (empty <controller> prefix)", a)
+			}
+			if _, ok := paths[ctrl]; ok {
+				return nil, fmt.Errorf("invalid --cgroup argument(s): controller %s specified multiple times", ctrl)
+			}
+			paths[ctrl] = path
+		}
+	}
+	return paths, nil
 }
 
 // execProcess reads --process, or builds the process from the

@@ -60,6 +60,9 @@ func newApp() *cli.App {
 	v = append(v, "spec: "+specs.Version, "go: "+runtime.Version())
 	app.Version = strings.Join(v, "\n")
 	app.EnableBashCompletion = false
+	// runc's cli v1 does not split slice flags at commas: `-e A=1,2`
+	// is one variable, `--cgroup cpu,cpuacct:sub` one argument.
+	app.DisableSliceFlagSeparator = true
 	app.Flags = []cli.Flag{
 		&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 		&cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},

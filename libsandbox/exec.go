@@ -30,6 +30,12 @@ type ExecOpts struct {
 	// Foreground: a terminal with no console socket comes back in
 	// ExecProcess.Console for the caller to relay.
 	Foreground bool
+	// SubCgroups, if set, places the process in existing sub-cgroups of
+	// the container's cgroup instead of the cgroup itself: a v1
+	// controller to a path relative to the container's cgroup, or "" to
+	// the path in every hierarchy (the only key on a v2 host). runc's
+	// exec --cgroup.
+	SubCgroups map[string]string
 	// IgnorePaused allows an exec into a paused container: the process
 	// is placed in the frozen cgroup and Exec waits until the container
 	// is resumed (runc's --ignore-paused).
@@ -174,7 +180,24 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		attr.Files = append(attr.Files, 3+i)
 	}
 	var cg cgroups.Manager
-	if c.state.Cgroup != nil {
+	if len(o.SubCgroups) > 0 && c.state.Cgroup == nil {
+		return nil, errors.New("--cgroup: the container has no cgroup")
+	}
+	if len(o.SubCgroups) > 0 {
+		cg = cgroups.Load(c.state.Cgroup)
+		sub, err := openSubCgroups(c.state.Cgroup, o.SubCgroups)
+		if err != nil {
+			return nil, err
+		}
+		defer sub.Close()
+		if sub.v2 != nil {
+			attr.UseCgroupFD, attr.CgroupFD = true, int(sub.v2.Fd())
+		}
+		if len(sub.v1) > 0 {
+			cloned := attr.UseCgroupFD
+			attr.Pause = func(pid int) error { return sub.enter(pid, cloned) }
+		}
+	} else if c.state.Cgroup != nil {
 		cg = cgroups.Load(c.state.Cgroup)
 		f, err := cg.CloneFD()
 		if err != nil {

@@ -2,7 +2,15 @@
 load helpers
 
 setup() { requires root; setup_bundle; }
-teardown() { teardown_bundle; }
+teardown() {
+	teardown_bundle
+	# exec --cgroup's sub-cgroups (and so the container's cgroups),
+	# once teardown_bundle has killed what was in them.
+	local d
+	for d in ${SUB_CGROUPS:-}; do
+		rmdir "$d/sub" "$d" 2>/dev/null || true
+	done
+}
 
 # start_bg ID: create and start a detached container running sleep.
 start_bg() {
@@ -97,6 +105,53 @@ start_bg() {
 	# CAP_SYS_ADMIN (21) is effective: bit 0x200000.
 	eff=$(echo "${lines[1]}" | awk '{print $2}')
 	(( (0x$eff >> 21) & 1 ))
+}
+
+@test "exec --cgroup: the process joins an existing sub-cgroup of the container, and never leaves its cgroup" {
+	start_bg e1
+	pid=$(sr state e1 | jq .pid)
+	dirs=$(test_cgroups)
+	SUB_CGROUPS=$dirs
+	for d in $dirs; do
+		mkdir "$d/sub"
+		# A v1 cpuset cgroup takes a process once it has CPUs and memory.
+		if [ -e "$d/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done
+	# cgroup paths of the container (those that are /$MARK) and the rest
+	# of its /proc/PID/cgroup, with "/sub" added to the first.
+	want=$(sed "s|/$MARK\$|/$MARK/sub|" /proc/$pid/cgroup)
+	sr exec -d --pid-file "$BUNDLE/e.pid" --cgroup sub e1 sleep 100 </dev/null >/dev/null 2>&1
+	epid=$(cat "$BUNDLE/e.pid")
+	diff <(echo "$want") /proc/$epid/cgroup
+	grep -q "/$MARK/sub\$" /proc/$epid/cgroup
+	kill -9 "$epid"
+	# One v1 controller only (a v2 host has none).
+	if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+		want=$(sed "/:memory:/s|/$MARK\$|/$MARK/sub|" /proc/$pid/cgroup)
+		sr exec -d --pid-file "$BUNDLE/e.pid" --cgroup memory:sub e1 sleep 100 </dev/null >/dev/null 2>&1
+		epid2=$(cat "$BUNDLE/e.pid")
+		diff <(echo "$want") /proc/$epid2/cgroup
+		kill -9 "$epid2"
+		sr_run exec --cgroup nosuch:sub e1 true
+		[ "$status" -eq 255 ]
+		[[ "$output" == *"nosuch"* ]]
+	fi
+	# Out of the container's cgroup, or missing: refused, nothing runs.
+	for bad in ../x sub/../../x /../x; do
+		sr_run exec --cgroup "$bad" e1 true
+		[ "$status" -eq 255 ]
+		# (runc 1.1: "../x is not a sub cgroup path")
+		[[ "$output" == *"bad sub cgroup path"* ]] || [[ "$output" == *"not a sub cgroup path"* ]]
+	done
+	sr_run exec --cgroup nosuch e1 true
+	[ "$status" -eq 255 ]
+	sr_run exec --cgroup ":sub" e1 true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"invalid --cgroup argument: :sub (empty <controller> prefix)"* ]]
+	wait_gone "$epid" ${epid2:-}
 }
 
 @test "exec: the container's seccomp filter applies" {
