@@ -70,6 +70,10 @@ start_bg() {
 	[[ "${lines[2]}" == *5* ]]
 	[ "${lines[3]}" = /tmp ]
 	[ "${lines[4]}" = bar ]
+	# A comma is part of the value, as in runc (cli v1 splits nothing).
+	run sr exec -e LIST=a,b e1 sh -c 'echo $LIST'
+	[ "$status" -eq 0 ]
+	[ "$output" = a,b ]
 }
 
 @test "exec --process: a runtime-spec process JSON" {
