@@ -21,6 +21,7 @@ var execCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "a runtime-spec process JSON file (overrides the flags below)"},
 		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 		&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (NAME=value)"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
@@ -86,6 +87,7 @@ func runExec(c *cli.Context) (int, error) {
 	return ct.RunExec(&libsandbox.ExecOpts{
 		Process:       proc,
 		ConsoleSocket: c.String("console-socket"),
+		PidfdSocket:   c.String("pidfd-socket"),
 		PidFile:       c.String("pid-file"),
 		PreserveFds:   c.Int("preserve-fds"),
 		Foreground:    !c.Bool("detach"),

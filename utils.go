@@ -171,6 +171,7 @@ func createOptions(c *cli.Context) (*libsandbox.CreateOpts, *specs.Spec, error) 
 		Bundle:        c.String("bundle"),
 		PidFile:       c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"),
+		PidfdSocket:   c.String("pidfd-socket"),
 		NoPivot:       c.Bool("no-pivot"),
 		NoNewKeyring:  c.Bool("no-new-keyring"),
 		PreserveFds:   c.Int("preserve-fds"),

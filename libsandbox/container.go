@@ -37,9 +37,12 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
-	NoPivot       bool
-	NoNewKeyring  bool
-	PreserveFds   int
+	// PidfdSocket, if set, is a unix socket that receives a pidfd of
+	// init once it is ready (runc's --pidfd-socket).
+	PidfdSocket  string
+	NoPivot      bool
+	NoNewKeyring bool
+	PreserveFds  int
 	// Foreground is `run` without --detach: init dies with us
 	// (Pdeathsig), and with a terminal and no console socket the pty
 	// master comes back in NewContainer.Console for us to relay.
@@ -186,6 +189,13 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	if console != nil {
 		defer console.Close()
+	}
+	pidfdConn, err := dialPidfdSocket(opts.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	if pidfdConn != nil {
+		defer pidfdConn.Close()
 	}
 
 	if err := os.MkdirAll(root, 0o700); err != nil {
@@ -480,6 +490,11 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	}
 	<-logsDone
 	logrus.Debugf("create %s: init is ready", id)
+	if pidfdConn != nil {
+		if err := sendPidfd(pidfdConn, pid, "standard"); err != nil {
+			return nil, err
+		}
+	}
 
 	c.state.CreatorPid, c.state.CreatorStart = 0, 0
 	if err := writeSpec(dir, spec); err != nil {
@@ -507,6 +522,35 @@ func dialConsole(path string) (*net.UnixConn, error) {
 		return nil, fmt.Errorf("--console-socket: %w", err)
 	}
 	return conn.(*net.UnixConn), nil
+}
+
+// dialPidfdSocket connects to the --pidfd-socket at path, if there is
+// one: a pidfd of the container's process goes there.
+func dialPidfdSocket(path string) (*net.UnixConn, error) {
+	if path == "" {
+		return nil, nil
+	}
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("--pidfd-socket: %w", err)
+	}
+	return conn.(*net.UnixConn), nil
+}
+
+// sendPidfd sends a pidfd of pid, our child (so the pid cannot have been
+// reused), over conn as runc does: one SCM_RIGHTS message whose payload
+// is "standard" for a container's init and "setns" for an exec'd
+// process, the words of runc's init types.
+func sendPidfd(conn *net.UnixConn, pid int, kind string) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("--pidfd-socket: %w", os.NewSyscallError("pidfd_open", err))
+	}
+	defer unix.Close(fd)
+	if _, _, err := conn.WriteMsgUnix([]byte(kind), unix.UnixRights(fd), nil); err != nil {
+		return fmt.Errorf("--pidfd-socket: send pidfd: %w", err)
+	}
+	return nil
 }
 
 // serveInit answers init's messages until it is ready. The wait is

@@ -25,8 +25,11 @@ import (
 type ExecOpts struct {
 	Process       *specs.Process
 	ConsoleSocket string
-	PidFile       string
-	PreserveFds   int
+	// PidfdSocket, if set, is a unix socket that receives a pidfd of the
+	// process once it has started (runc's --pidfd-socket).
+	PidfdSocket string
+	PidFile     string
+	PreserveFds int
 	// Foreground: a terminal with no console socket comes back in
 	// ExecProcess.Console for the caller to relay.
 	Foreground bool
@@ -174,6 +177,13 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if console != nil {
 		defer console.Close()
 	}
+	pidfdConn, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	if pidfdConn != nil {
+		defer pidfdConn.Close()
+	}
 
 	attr.Files = []int{0, 1, 2}
 	for i := 0; i < o.PreserveFds; i++ {
@@ -249,6 +259,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			}
 		} else {
 			ep.Console = res.Console
+		}
+	}
+	if pidfdConn != nil {
+		if err := sendPidfd(pidfdConn, res.Pid, "setns"); err != nil {
+			return nil, err
 		}
 	}
 	if o.PidFile != "" {

@@ -3,6 +3,11 @@ load helpers
 
 setup() { requires root; setup_bundle; }
 teardown() {
+	# a --pidfd-socket receiver (start_recvtty -pidfd) that is left
+	if [ -n "${RECV:-}" ]; then
+		kill "$RECV" 2>/dev/null || true
+		wait "$RECV" 2>/dev/null || true
+	fi
 	teardown_bundle
 	# exec --cgroup's sub-cgroups (and so the container's cgroups),
 	# once teardown_bundle has killed what was in them.
@@ -293,6 +298,19 @@ start_bg() {
 	rm "$log"
 	sr --log "$log" exec e1 true
 	! grep -q 'level=debug' "$log"
+}
+
+@test "exec --pidfd-socket: the socket receives a pidfd of the exec'd process, as runc sends it" {
+	start_bg e1
+	start_recvtty -pidfd
+	sr exec -d --pid-file "$BUNDLE/e.pid" --pidfd-socket "$BUNDLE/tty.sock" e1 sleep 100 </dev/null >/dev/null 2>&1
+	wait_for 5 grep -q . "$BUNDLE/tty.out"
+	# "setns": runc's name for an exec'd process.
+	[ "$(head -n 1 "$BUNDLE/tty.out")" = "setns $(cat "$BUNDLE/e.pid")" ]
+	kill -9 "$(cat "$BUNDLE/e.pid")"
+	wait "$RECV"
+	RECV=
+	[ "$(tail -n 1 "$BUNDLE/tty.out")" = exited ]
 }
 
 @test "exec -t with a console socket" {
