@@ -156,10 +156,10 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	logrus.Debugf("exec %s: %q as %d:%d, in the namespaces of init %d: %v", c.id, proc.Args, proc.User.UID, proc.User.GID, c.state.InitPid, nsNames)
 
 	check := c.execCheck(o.Interrupt)
-	untilFrozen := func() error { return check(false) }
 	env := proc.Env
 	if _, ok := hasEnv(env, "HOME"); !ok {
-		home, err := c.homeDir(pidfd, proc.User.UID, untilFrozen)
+		// (the lookup runs on the host: a frozen cgroup does not hold it)
+		home, err := c.homeDir(pidfd, proc.User.UID, func() error { return check(false) })
 		if err != nil {
 			return nil, err
 		}
