@@ -124,7 +124,7 @@ start_bg() {
 	for d in $dirs; do
 		mkdir "$d/sub"
 		# A v1 cpuset cgroup takes a process once it has CPUs and memory.
-		if [ -e "$d/cpuset.cpus" ]; then
+		if [ -e "$d/sub/cpuset.cpus" ] && [ -z "$(cat "$d/sub/cpuset.cpus")" ]; then
 			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
 			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
 		fi
