@@ -9,6 +9,7 @@ import (
 var createFlags = []cli.Flag{
 	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the bundle (holds config.json)"},
 	&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master (process.terminal)"},
+	&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the container's process"},
 	&cli.StringFlag{Name: "pid-file", Usage: "file to write the container process's pid to"},
 	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root (for a rootfs on a ramdisk)"},
 	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not give the container a new session keyring"},

@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 )
@@ -20,6 +21,7 @@ var execCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "a runtime-spec process JSON file (overrides the flags below)"},
 		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 		&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (NAME=value)"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
@@ -32,41 +34,97 @@ var execCommand = &cli.Command{
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process has started"},
 		&cli.StringFlag{Name: "pid-file", Usage: "file to write the process's pid to"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra fds (3...) to the process"},
-		&cli.BoolFlag{Name: "ignore-paused", Hidden: true, Usage: "accepted for runc compatibility"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an existing sub-cgroup of the container: <path>, or <controller>[,<controller>...]:<path> (cgroup v1; repeatable)"},
+		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container (the exec completes once it is resumed)"},
 	},
-	Before: beforeExec,
+	Before: func(c *cli.Context) error { return execFailed(beforeExec(c)) },
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, minArgs); err != nil {
 			return err
 		}
-		if n := c.Int("preserve-fds"); n < 0 {
-			return fmt.Errorf("--preserve-fds: %d is negative", n)
-		}
-		ct, err := libsandbox.LoadUnlocked(root(c), c.Args().First())
+		status, err := runExec(c)
 		if err != nil {
-			return err
-		}
-		spec, err := ct.Spec()
-		if err != nil {
-			return err
-		}
-		proc, err := execProcess(c, spec.Process)
-		if err != nil {
-			return err
-		}
-		status, err := ct.RunExec(&libsandbox.ExecOpts{
-			Process:       proc,
-			ConsoleSocket: c.String("console-socket"),
-			PidFile:       c.String("pid-file"),
-			PreserveFds:   c.Int("preserve-fds"),
-			Foreground:    !c.Bool("detach"),
-		})
-		if err != nil {
-			return err
+			return execFailed(err)
 		}
 		os.Exit(status)
 		return nil
 	},
+}
+
+// execFailed words an exec that could not start its process as runc
+// does, with exit status 255: the process's own status is 0-255 too,
+// but a caller (podman, containerd) tells runc's failure by the "exec
+// failed: " prefix and 255.
+func execFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{err: fmt.Errorf("exec failed: %w", err), code: 255}
+}
+
+// runExec starts the process and, in the foreground, returns its exit
+// status.
+func runExec(c *cli.Context) (int, error) {
+	if n := c.Int("preserve-fds"); n < 0 {
+		return 0, fmt.Errorf("--preserve-fds: %d is negative", n)
+	}
+	ct, err := libsandbox.LoadUnlocked(root(c), c.Args().First())
+	if err != nil {
+		return 0, err
+	}
+	spec, err := ct.Spec()
+	if err != nil {
+		return 0, err
+	}
+	proc, err := execProcess(c, spec.Process)
+	if err != nil {
+		return 0, err
+	}
+	sub, err := subCgroupPaths(c.StringSlice("cgroup"))
+	if err != nil {
+		return 0, err
+	}
+	return ct.RunExec(&libsandbox.ExecOpts{
+		Process:       proc,
+		ConsoleSocket: c.String("console-socket"),
+		PidfdSocket:   c.String("pidfd-socket"),
+		PidFile:       c.String("pid-file"),
+		PreserveFds:   c.Int("preserve-fds"),
+		Foreground:    !c.Bool("detach"),
+		IgnorePaused:  c.Bool("ignore-paused"),
+		SubCgroups:    sub,
+	})
+}
+
+// subCgroupPaths reads the --cgroup arguments, as runc: one "path" (every
+// hierarchy; the form for cgroup v2), or one or more
+// "controller[,controller...]:path" (cgroup v1), each controller once. It
+// returns a controller -> path map ("" for every hierarchy), nil for none.
+func subCgroupPaths(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	paths := make(map[string]string, len(args))
+	for _, a := range args {
+		ctrls, path, ok := strings.Cut(a, ":")
+		if !ok {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("invalid --cgroup argument: %s (missing <controller>: prefix)", a)
+			}
+			paths[""] = a
+			continue
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if ctrl == "" {
+				return nil, fmt.Errorf("invalid --cgroup argument: %s (empty <controller> prefix)", a)
+			}
+			if _, ok := paths[ctrl]; ok {
+				return nil, fmt.Errorf("invalid --cgroup argument(s): controller %s specified multiple times", ctrl)
+			}
+			paths[ctrl] = path
+		}
+	}
+	return paths, nil
 }
 
 // execProcess reads --process, or builds the process from the
@@ -74,6 +132,10 @@ var execCommand = &cli.Command{
 func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
 	if path := c.String("process"); path != "" {
 		b, err := os.ReadFile(path)
+		if fd, ok := ownFd(path); ok && fd > 2+c.Int("preserve-fds") {
+			// Kept open for this read by beforeExec; not the process's.
+			unix.Close(fd)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--process: %w", err)
 		}

@@ -42,10 +42,12 @@ var killCommand = &cli.Command{
 	},
 }
 
-// parseSignal accepts "TERM", "SIGTERM", "term" and "15".
+// parseSignal accepts "TERM", "SIGTERM", "term" and "15"; and 0, which
+// sends nothing but checks that init is alive (kill(2)), the liveness
+// probe scripts make with `runc kill ID 0`.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %q", s)
 		}
 		return unix.Signal(n), nil

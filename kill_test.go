@@ -30,6 +30,8 @@ func TestParseSignal(t *testing.T) {
 		// Real-time signals have numbers only.
 		{"34", unix.Signal(34)},
 		{"64", unix.Signal(64)},
+		// 0: a liveness probe.
+		{"0", unix.Signal(0)},
 	} {
 		got, err := parseSignal(tc.in)
 		if err != nil || got != tc.want {
@@ -40,7 +42,7 @@ func TestParseSignal(t *testing.T) {
 
 func TestParseSignalErrors(t *testing.T) {
 	for _, in := range []string{
-		"", "0", "-1", "-15", "65", "100", "1.5", "0x0f",
+		"", "-1", "-15", "65", "100", "1.5", "0x0f",
 		"FOO", "SIGFOO", "SIG", "SIGSIGTERM", " TERM", "TERM ", "TE RM",
 	} {
 		got, err := parseSignal(in)

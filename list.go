@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -23,7 +25,10 @@ var listCommand = &cli.Command{
 			return err
 		}
 		states, err := libsandbox.List(root(c))
-		if err != nil {
+		// The default root is made by the first create: before it,
+		// there are no containers. A --root given that does not exist
+		// is a mistake to report (runc 1.5 does both).
+		if err != nil && !(errors.Is(err, os.ErrNotExist) && !c.IsSet("root")) {
 			return err
 		}
 		if c.Bool("quiet") {
@@ -41,10 +46,9 @@ var listCommand = &cli.Command{
 			}
 			return w.Flush()
 		case "json":
-			if states == nil {
-				states = []*libsandbox.State{}
-			}
-			return printJSON(states)
+			// One line, null for none: runc's, which tools read line
+			// by line.
+			return json.NewEncoder(os.Stdout).Encode(states)
 		default:
 			return fmt.Errorf("--format: invalid value %q (table or json)", f)
 		}

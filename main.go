@@ -13,6 +13,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,6 +43,13 @@ func init() {
 }
 
 func main() {
+	app := newApp()
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
+		fatal(err)
+	}
+}
+
+func newApp() *cli.App {
 	app := cli.NewApp()
 	app.Name = "sandbox-runtime"
 	app.Usage = "run OCI containers (runc-compatible command line)"
@@ -52,6 +60,9 @@ func main() {
 	v = append(v, "spec: "+specs.Version, "go: "+runtime.Version())
 	app.Version = strings.Join(v, "\n")
 	app.EnableBashCompletion = false
+	// runc's cli v1 does not split slice flags at commas: `-e A=1,2`
+	// is one variable, `--cgroup cpu,cpuacct:sub` one argument.
+	app.DisableSliceFlagSeparator = true
 	app.Flags = []cli.Flag{
 		&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 		&cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},
@@ -78,14 +89,132 @@ func main() {
 		stateCommand,
 		updateCommand,
 	}
+	for _, cmd := range app.Commands {
+		logVerb(cmd)
+	}
 	app.Before = setupLogging
 	// Errors are printed by fatal, in runc's way; cli must not print
 	// them again nor exit on its own.
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	cli.ErrWriter = os.Stderr
-	if err := app.Run(os.Args); err != nil {
-		fatal(err)
+	return app
+}
+
+// logVerb makes cmd log, at debug level, that it runs and with what
+// arguments, and that it returned: with --debug every verb says what it
+// did, and the library adds its own steps (runc's --debug does the same
+// for its verbs).
+func logVerb(cmd *cli.Command) {
+	action := cmd.Action
+	cmd.Action = func(c *cli.Context) error {
+		logrus.Debug(strings.Join(append([]string{cmd.Name}, c.Args().Slice()...), " "))
+		err := action(c)
+		if err == nil {
+			logrus.Debugf("%s: done", cmd.Name)
+		}
+		return err
 	}
+}
+
+// keepArgOrder are the commands whose arguments after the container ID
+// belong to something else: exec's are the command line, ps's are ps(1)
+// options (runc's SkipArgReorder).
+var keepArgOrder = map[string]bool{"exec": true, "ps": true}
+
+// reorderArgs moves the flags of a command that are written after its
+// arguments (`kill ID --all`, `update ID --memory 1M`, `delete ID
+// --force`) in front of them, as runc's urfave/cli v1 does before it
+// parses them: scripts written for runc rely on it, and cli v2's parser
+// stops at the first argument. Only flags the command defines move,
+// each with its value when it takes one (v1 also took the argument
+// after a boolean flag for its value, so that runc reads `kill ID --all
+// KILL` as container KILL; that is a bug no script can rely on). A `--`
+// that is not a flag's value ends the flags: what follows stays an
+// argument.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	// The command is the first argument after the global flags.
+	i := 1
+	for i < len(args) {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			break
+		}
+		f := findFlag(app.Flags, a)
+		if f == nil {
+			return args // an unknown global flag: cli reports it
+		}
+		if takesValue(f) && !strings.Contains(a, "=") {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) || args[i] == "--" {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil || keepArgOrder[cmd.Name] {
+		return args
+	}
+	var flags, rest []string
+	tail := args[i+1:]
+	for j := 0; j < len(tail); j++ {
+		a := tail[j]
+		if a == "--" {
+			rest = append(append([]string{"--"}, rest...), tail[j+1:]...)
+			break
+		}
+		f := findFlag(cmd.Flags, a)
+		if f == nil {
+			if name := flagName(a); name == "help" || name == "h" {
+				flags = append(flags, a)
+			} else {
+				rest = append(rest, a)
+			}
+			continue
+		}
+		flags = append(flags, a)
+		if takesValue(f) && !strings.Contains(a, "=") && j+1 < len(tail) {
+			j++
+			flags = append(flags, tail[j])
+		}
+	}
+	out := append([]string{}, args[:i+1]...)
+	return append(append(out, flags...), rest...)
+}
+
+// flagName is the name in "-x", "--name" or "--name=value"; "" if arg
+// is not written as a flag.
+func flagName(arg string) string {
+	if len(arg) < 2 || arg[0] != '-' || arg == "--" {
+		return ""
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
+	name, _, _ = strings.Cut(name, "=")
+	return name
+}
+
+// findFlag returns the flag of flags that arg names, or nil.
+func findFlag(flags []cli.Flag, arg string) cli.Flag {
+	name := flagName(arg)
+	if name == "" {
+		return nil
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+func takesValue(f cli.Flag) bool {
+	d, ok := f.(cli.DocGenerationFlag)
+	return ok && d.TakesValue()
 }
 
 func setupLogging(c *cli.Context) error {
@@ -112,11 +241,25 @@ func setupLogging(c *cli.Context) error {
 
 // fatal prints err as runc does: through the logger (containerd reads the
 // last error line of --log), and on stderr too when the log goes
-// elsewhere. Exit status 1.
+// elsewhere. Exit status 1, or an exitError's.
 func fatal(err error) {
 	logrus.Error(err)
 	if logrus.StandardLogger().Out != io.Writer(os.Stderr) {
 		fmt.Fprintln(os.Stderr, err)
 	}
-	os.Exit(1)
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	os.Exit(code)
 }
+
+// exitError is an error that ends the program with code instead of 1.
+type exitError struct {
+	err  error
+	code int
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }

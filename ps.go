@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -32,10 +34,8 @@ var psCommand = &cli.Command{
 		}
 		switch f := c.String("format"); f {
 		case "json":
-			if pids == nil {
-				pids = []int{}
-			}
-			return printJSON(pids)
+			// One line, as runc's.
+			return json.NewEncoder(os.Stdout).Encode(pids)
 		case "table":
 			args := c.Args().Slice()[1:]
 			if len(args) == 0 {

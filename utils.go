@@ -99,11 +99,38 @@ func inheritOnlyPreserved(c *cli.Context) error {
 func beforeSpawn(c *cli.Context) error { return inheritOnlyPreserved(c) }
 
 // beforeExec is the Before of exec.
+//
+// A --process given as an fd of ours (`-p <(...)`: /dev/fd/63) stays
+// open across the re-execution, to be read once after it: a pipe cannot
+// be read twice, and its fd is one inheritOnlyPreserved has just marked
+// close-on-exec. It reaches nothing in the container (the process gets
+// only stdio and the preserved fds) and is closed once read.
 func beforeExec(c *cli.Context) error {
 	if err := inheritOnlyPreserved(c); err != nil {
 		return err
 	}
+	if fd, ok := ownFd(c.String("process")); ok {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			return fmt.Errorf("--process %s: %w", c.String("process"), err)
+		}
+	}
 	return sealSelf(c)
+}
+
+// ownFd returns N when path names our fd N: /dev/fd/N, /proc/self/fd/N,
+// /proc/thread-self/fd/N or /proc/<our pid>/fd/N.
+func ownFd(path string) (int, bool) {
+	dir, name := filepath.Split(filepath.Clean(path))
+	switch filepath.Clean(dir) {
+	case "/dev/fd", "/proc/self/fd", "/proc/thread-self/fd", "/proc/" + strconv.Itoa(os.Getpid()) + "/fd":
+	default:
+		return 0, false
+	}
+	fd, err := strconv.Atoi(name)
+	if err != nil || fd < 0 || strconv.Itoa(fd) != name {
+		return 0, false
+	}
+	return fd, true
 }
 
 // sealSelfToJoin calls sealSelf if the spec joins a pid namespace.
@@ -144,6 +171,7 @@ func createOptions(c *cli.Context) (*libsandbox.CreateOpts, *specs.Spec, error) 
 		Bundle:        c.String("bundle"),
 		PidFile:       c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"),
+		PidfdSocket:   c.String("pidfd-socket"),
 		NoPivot:       c.Bool("no-pivot"),
 		NoNewKeyring:  c.Bool("no-new-keyring"),
 		PreserveFds:   c.Int("preserve-fds"),

@@ -26,9 +26,12 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
-	NoPivot       bool
-	NoNewKeyring  bool
-	PreserveFds   int
+	// PidfdSocket, if set, is a unix socket that receives a pidfd of
+	// init once it is ready (runc's --pidfd-socket).
+	PidfdSocket  string
+	NoPivot      bool
+	NoNewKeyring bool
+	PreserveFds  int
 	// Foreground is `run` without --detach: init dies with us
 	// (Pdeathsig), and with a terminal and no console socket the pty
 	// master comes back in NewContainer.Console for us to relay.

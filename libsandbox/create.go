@@ -84,15 +84,16 @@ type creation struct {
 	dir    string
 
 	// Held until Create returns, whatever happens (release closes them).
-	console *net.UnixConn
-	fifoFd  *os.File
-	exe     *os.File
-	syncP   *os.File
-	syncC   *os.File
-	logR    *os.File
-	logW    *os.File
-	cgfd    *os.File
-	closers []func()
+	console   *net.UnixConn
+	pidfdConn *net.UnixConn
+	fifoFd    *os.File
+	exe       *os.File
+	syncP     *os.File
+	syncC     *os.File
+	logR      *os.File
+	logW      *os.File
+	cgfd      *os.File
+	closers   []func()
 
 	// Passed to init.
 	extra         *fds.List
@@ -109,7 +110,7 @@ func (cr *creation) steps() []step {
 	return []step{
 		{"validate the config", cr.validate},
 		{"check that the ID and the cgroup are free", cr.checkFree},
-		{"connect to the console socket", cr.dialConsole},
+		{"connect to the console and pidfd sockets", cr.dialConsole},
 		{"make the state directory", cr.makeStateDir},
 		{"write the first state", cr.writeFirstState},
 		{"make the cgroup", cr.makeCgroup},
@@ -195,6 +196,14 @@ func (cr *creation) dialConsole() (func(), error) {
 	if console != nil {
 		cr.console = console
 		cr.hold(console)
+	}
+	pidfdConn, err := dialPidfdSocket(cr.opts.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	if pidfdConn != nil {
+		cr.pidfdConn = pidfdConn
+		cr.hold(pidfdConn)
 	}
 	return nil, nil
 }
@@ -515,6 +524,11 @@ func (cr *creation) serveInit() (func(), error) {
 		return nil, err
 	}
 	<-cr.logsDone
+	if cr.pidfdConn != nil {
+		if err := sendPidfd(cr.pidfdConn, cr.c.state.InitPid, "standard"); err != nil {
+			return nil, err
+		}
+	}
 	return nil, nil
 }
 

@@ -28,11 +28,24 @@ import (
 type ExecOpts struct {
 	Process       *specs.Process
 	ConsoleSocket string
-	PidFile       string
-	PreserveFds   int
+	// PidfdSocket, if set, is a unix socket that receives a pidfd of the
+	// process once it has started (runc's --pidfd-socket).
+	PidfdSocket string
+	PidFile     string
+	PreserveFds int
 	// Foreground: a terminal with no console socket comes back in
 	// ExecProcess.Console for the caller to relay.
 	Foreground bool
+	// SubCgroups, if set, places the process in existing sub-cgroups of
+	// the container's cgroup instead of the cgroup itself: a v1
+	// controller to a path relative to the container's cgroup, or "" to
+	// the path in every hierarchy (the only key on a v2 host). runc's
+	// exec --cgroup.
+	SubCgroups map[string]string
+	// IgnorePaused allows an exec into a paused container: the process
+	// is placed in the frozen cgroup and Exec waits until the container
+	// is resumed (runc's --ignore-paused).
+	IgnorePaused bool
 	// Interrupt, if set, is polled while the process is being started:
 	// a value on it (SIGINT, SIGTERM... of the caller) kills what was
 	// started and makes Exec fail.
@@ -72,7 +85,9 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	switch st := c.Status(); st {
 	case Running, Created:
 	case Paused:
-		return nil, errors.New("cannot exec in a paused container")
+		if !o.IgnorePaused {
+			return nil, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+		}
 	default:
 		return nil, fmt.Errorf("cannot exec in a %s container: %w", st, ErrNotRunning)
 	}
@@ -125,11 +140,13 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if !alive(c.state.InitPid, c.state.InitStart) {
 		return nil, fmt.Errorf("cannot exec: %w", ErrNotRunning)
 	}
+	logrus.Debugf("exec %s: %q as %d:%d, in the namespaces of init %d: %v", c.id, proc.Args, proc.User.UID, proc.User.GID, c.state.InitPid, nsNames)
 
 	check := c.execCheck(o.Interrupt)
 	var homeErr error
 	env := procenv.Prepare(proc.Env, func() string {
-		home, err := c.homeDir(pidfd, proc.User.UID, check)
+		// (the lookup runs on the host: a frozen cgroup does not hold it)
+		home, err := c.homeDir(pidfd, proc.User.UID, func() error { return check(false) })
 		homeErr = err
 		return home
 	})
@@ -148,13 +165,37 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if console != nil {
 		defer console.Close()
 	}
+	pidfdConn, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	if pidfdConn != nil {
+		defer pidfdConn.Close()
+	}
 
 	attr.Files = []int{0, 1, 2}
 	for i := 0; i < o.PreserveFds; i++ {
 		attr.Files = append(attr.Files, 3+i)
 	}
 	var cg cgroups.Manager
-	if c.state.Cgroup != nil {
+	if len(o.SubCgroups) > 0 && c.state.Cgroup == nil {
+		return nil, errors.New("--cgroup: the container has no cgroup")
+	}
+	if len(o.SubCgroups) > 0 {
+		cg = cgroups.Load(c.state.Cgroup)
+		sub, err := openSubCgroups(c.state.Cgroup, o.SubCgroups)
+		if err != nil {
+			return nil, err
+		}
+		defer sub.Close()
+		if sub.v2 != nil {
+			attr.UseCgroupFD, attr.CgroupFD = true, int(sub.v2.Fd())
+		}
+		if len(sub.v1) > 0 {
+			cloned := attr.UseCgroupFD
+			attr.Pause = func(pid int) error { return sub.enter(pid, cloned) }
+		}
+	} else if c.state.Cgroup != nil {
 		cg = cgroups.Load(c.state.Cgroup)
 		f, err := cg.CloneFD()
 		if err != nil {
@@ -173,15 +214,19 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		}
 	}
 	attr.Check = func() error {
-		if cg != nil && cg.Frozen() {
+		frozen := cg != nil && cg.Frozen()
+		if frozen && !o.IgnorePaused {
 			return errors.New("the container's cgroup was frozen while the process was starting")
 		}
-		return check()
+		return check(frozen)
 	}
+	logrus.Debugf("exec %s: starting the process (clone3 into the v2 cgroup: %v, v1 hierarchies entered: %v)", c.id, attr.UseCgroupFD, attr.Pause != nil)
 	res, err := rawfork.Start(attr)
 	if err != nil {
+		logrus.Debugf("exec %s: %v", c.id, err)
 		return nil, execError(err, proc, nsNames)
 	}
+	logrus.Debugf("exec %s: process %d has exec'd %q", c.id, res.Pid, proc.Args[0])
 	for _, w := range res.Warnings {
 		logrus.Warn(w)
 	}
@@ -211,6 +256,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			ep.Console = res.Console
 		}
 	}
+	if pidfdConn != nil {
+		if err := sendPidfd(pidfdConn, res.Pid, "setns"); err != nil {
+			return nil, err
+		}
+	}
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, res.Pid); err != nil {
 			return nil, err
@@ -220,16 +270,25 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 }
 
 // execCheck is what the wait for an exec'd process polls: the caller's
-// interrupt and the time-out.
-func (c *Container) execCheck(interrupt func() error) func() error {
+// interrupt and the time-out. The time-out does not run while the
+// container is paused (frozen, with --ignore-paused): how long it stays
+// paused is the caller's choice, not the container's, and the caller
+// can still interrupt the wait, as runc's users can.
+func (c *Container) execCheck(interrupt func() error) func(frozen bool) error {
 	deadline := time.Now().Add(execTimeout)
-	return func() error {
+	last := time.Now()
+	return func(frozen bool) error {
 		if interrupt != nil {
 			if err := interrupt(); err != nil {
 				return err
 			}
 		}
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if frozen {
+			deadline = deadline.Add(now.Sub(last))
+		}
+		last = now
+		if now.After(deadline) {
 			return fmt.Errorf("the process did not start within %v", execTimeout)
 		}
 		return nil

@@ -53,6 +53,7 @@ func (c *Container) Start() error {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer f.Close()
+	logrus.Debugf("start %s: releasing init %d (exec fifo)", c.id, c.state.InitPid)
 	// From now on the container is running as far as status goes, even
 	// if we die before init reads our byte.
 	if err := os.Remove(fifo); err != nil {
@@ -66,7 +67,9 @@ func (c *Container) Start() error {
 		}
 		return err
 	}
+	logrus.Debugf("start %s: init %d has exec'd the process", c.id, c.state.InitPid)
 	if h := c.state.Hooks; h != nil && len(h.Poststart) > 0 {
+		logrus.Debugf("start %s: running poststart hooks", c.id)
 		if err := hooks.Run("poststart", h.Poststart, c.hookState(Running)); err != nil {
 			// runtime.md "Lifecycle" step 9 since runtime-spec
 			// v1.3.0 (#1262, which wrote down what runc does): a
@@ -251,8 +254,10 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		return ErrNotRunning
 	}
 	if all {
+		logrus.Debugf("kill %s: signal %d to every process of the container", c.id, sig)
 		return c.signalAll(sig)
 	}
+	logrus.Debugf("kill %s: signal %d to init %d", c.id, sig, c.state.InitPid)
 	fd, err := c.openInit()
 	if err != nil {
 		return err
@@ -321,19 +326,23 @@ func (c *Container) Destroy(force bool) error {
 		if !force {
 			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.id, st)
 		}
+		logrus.Debugf("delete %s: killing the %s container", c.id, st)
 		if err := c.kill(); err != nil {
 			return err
 		}
 	}
 	if c.state.Cgroup != nil {
+		logrus.Debugf("delete %s: removing the cgroup", c.id)
 		if err := cgroups.Load(c.state.Cgroup).Destroy(); err != nil {
 			return fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
 	var hookErr error
 	if c.state.InitPid != 0 && c.state.Hooks != nil {
+		logrus.Debugf("delete %s: running poststop hooks", c.id)
 		hookErr = hooks.RunAll("poststop", c.state.Hooks.Poststop, c.hookState(Stopped))
 	}
+	logrus.Debugf("delete %s: removing the state directory", c.id)
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state directory: %w", err)
 	}

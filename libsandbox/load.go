@@ -51,7 +51,9 @@ func LoadUnlocked(root, id string) (*Container, error) {
 }
 
 // List returns the containers under root, sorted by ID. A directory
-// without a readable state (a create that never got far) is skipped.
+// without a readable state (a create that never got far) is skipped. A
+// root that does not exist is an error (errors.Is os.ErrNotExist): the
+// caller decides whether that means no containers yet.
 //
 // Each container costs a state.json decode, a /proc/<pid>/stat read and a
 // freezer read; with many containers that is most of list's time, so the
@@ -60,9 +62,6 @@ func LoadUnlocked(root, id string) (*Container, error) {
 func List(root string) ([]*State, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
 		return nil, err
 	}
 	var ids []string

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 )
@@ -30,6 +31,7 @@ func (c *Container) Pause() error {
 	if err != nil {
 		return err
 	}
+	logrus.Debugf("pause %s: freezing the cgroup", c.id)
 	return cg.Freeze()
 }
 
@@ -42,6 +44,7 @@ func (c *Container) Resume() error {
 	if err != nil {
 		return err
 	}
+	logrus.Debugf("resume %s: thawing the cgroup", c.id)
 	return cg.Thaw()
 }
 
@@ -66,6 +69,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if spec.Linux != nil {
 		devs = spec.Linux.Devices
 	}
+	logrus.Debugf("update %s: writing the resources to the %s cgroup", c.id, cg.Version())
 	if err := cg.Update(r, devs); err != nil {
 		return err
 	}

@@ -76,7 +76,9 @@ func (c *Container) RunExec(o *ExecOpts) (int, error) {
 	if !o.Foreground {
 		return 0, nil
 	}
-	return waitForeground(ep.Process, ep.Console, q), nil
+	status := waitForeground(ep.Process, ep.Console, q)
+	logrus.Debugf("exec %s: process %d exited with status %d", c.id, ep.Process.Pid, status)
+	return status, nil
 }
 
 // sigQueue holds the signals caught while a process is being started.

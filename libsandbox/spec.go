@@ -4,13 +4,29 @@ import (
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 )
 
 // DefaultSpec is the config.json `spec` writes: runnable as is with a
 // rootfs directory next to it, like runc's. rootless adds a user
 // namespace mapping the caller to root and drops what an unprivileged
-// user cannot have.
+// user cannot have. A cgroup namespace is in it only where the host is
+// cgroup v2, as in runc's (specconv.Example): a bundle made with `spec`
+// should be the one runc makes on the same host.
 func DefaultSpec(rootless bool) *specs.Spec {
+	return defaultSpec(rootless, cgroupV2Host())
+}
+
+// cgroupV2Host reports whether /sys/fs/cgroup is a cgroup2 mount (a pure
+// v2 host), as runc's IsCgroup2UnifiedMode.
+func cgroupV2Host() bool {
+	var st unix.Statfs_t
+	return unix.Statfs(cgroups.DefaultRoot, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+}
+
+func defaultSpec(rootless, cgroupNS bool) *specs.Spec {
 	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 	s := &specs.Spec{
 		Version: specs.Version,
@@ -52,7 +68,6 @@ func DefaultSpec(rootless bool) *specs.Spec {
 				{Type: specs.IPCNamespace},
 				{Type: specs.UTSNamespace},
 				{Type: specs.MountNamespace},
-				{Type: specs.CgroupNamespace},
 			},
 			MaskedPaths: []string{
 				"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
@@ -63,6 +78,9 @@ func DefaultSpec(rootless bool) *specs.Spec {
 				"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 			},
 		},
+	}
+	if cgroupNS {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 	if rootless {
 		s.Linux.Resources = nil

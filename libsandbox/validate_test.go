@@ -25,9 +25,10 @@ func bundle(t *testing.T) (string, string) {
 	return dir, rootfs
 }
 
-// validSpec is DefaultSpec(false) with root.path pointing at rootfs.
+// validSpec is DefaultSpec(false) with root.path pointing at rootfs, in
+// its cgroup v2 host form (with a cgroup namespace) whatever the host.
 func validSpec(rootfs string) *specs.Spec {
-	s := DefaultSpec(false)
+	s := defaultSpec(false, true)
 	s.Root.Path = rootfs
 	return s
 }

@@ -130,7 +130,9 @@ func (m *fs1) set(r *specs.LinuxResources, update bool) error {
 		return nil
 	}
 	if len(r.Unified) > 0 {
-		return errors.New("linux.resources.unified: needs cgroup v2; this host's controllers are on cgroup v1")
+		// runc's words ("invalid configuration: cannot use unified
+		// on cgroup v1"), which scripts match.
+		return errors.New("linux.resources.unified: needs cgroup v2 (invalid configuration: cannot use unified on cgroup v1)")
 	}
 	if err := m.setMemory(r.Memory, update); err != nil {
 		return err

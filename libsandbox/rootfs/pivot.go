@@ -281,7 +281,8 @@ func (r *Root) Restrict(readonlyPaths, maskedPaths []string, null int) error {
 		}
 		seen[path.Clean(p)] = true
 		if err := r.maskPath(p, m); err != nil {
-			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
+			// runc's words: "can't mask path %q".
+			return fmt.Errorf("linux.maskedPaths: can't mask path %q: %w", p, err)
 		}
 	}
 	return nil
@@ -365,6 +366,9 @@ func (r *Root) maskPath(p string, m *masks) error {
 	fd, err := openInRoot(r.fd, p, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
+	}
+	if errors.Is(err, unix.ELOOP) {
+		return fmt.Errorf("a symlink that loops or leads through a magic link (/proc/PID/fd/...), which is not followed: %w", err)
 	}
 	if err != nil {
 		return err

@@ -165,7 +165,8 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 	if prog.Notify {
 		prog.Flags |= flagNewListener
 		if s.ListenerPath == "" {
-			return nil, errors.New("linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listener")
+			// runc says "seccomp listenerPath is not set".
+			return nil, errors.New("linux.seccomp.listenerPath: seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener)")
 		}
 		// init hands the listener fd over with sendmsg(2) after the
 		// filter is loaded: the filter must let that call through.

@@ -248,6 +248,13 @@ hook() { # PATH [ARGS...] -> hook JSON
 	create_fails 'linux.maskedPaths[0] "proc/kcore": must be an absolute path' -
 }
 
+@test "bad input: a masked path that is a symlink not followed: the field and runc's \"can't mask path\"" {
+	own_rootfs
+	ln -s loop "$BUNDLE/rootfs/loop"
+	update_config '.linux.maskedPaths += ["/loop"]'
+	create_fails "linux.maskedPaths: can't mask path \"/loop\": a symlink that loops or leads through a magic link" "can't mask path"
+}
+
 @test "bad input: unknown device type" {
 	update_config '.linux.devices = [{"path": "/dev/foo", "type": "x", "major": 1, "minor": 3}]'
 	create_fails 'linux.devices[0].type "x": must be c, b, u or p' 'invalid device type "x"'

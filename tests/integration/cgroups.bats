@@ -548,6 +548,8 @@ teardown() {
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"linux.resources.unified"* ]]
 		[[ "$output" == *"v2"* ]]
+		# runc's words
+		[[ "$output" == *"cannot use unified on cgroup v1"* ]]
 		nothing_left "$id"
 	fi
 }
@@ -688,6 +690,20 @@ read" ]
 	[ "$(status "$id")" = running ]
 }
 
+@test "update ID --memory 1M: flags after the ID, as runc's command line takes them" {
+	local id
+	id=$(new_id)
+	run_ct "$id"
+	show sr update "$id" --pids-limit 40 --memory=16m
+	[ "$status" -eq 0 ]
+	if [ "$CG_MODE" = v1 ]; then
+		expect_file "$id" memory memory.limit_in_bytes $((16 << 20))
+	else
+		expect_file "$id" "" memory.max $((16 << 20))
+	fi
+	expect_file "$id" pids pids.max 40
+}
+
 @test "update --resources - reads linux.resources JSON from stdin" {
 	local id
 	id=$(new_id)
@@ -790,6 +806,9 @@ read" ]
 	show sr ps --format json "$id"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e --argjson p "$pid" 'length == 2 and index($p) != null'
+	# One line, as runc's.
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(sr ps --format json "$id" | wc -l)" -eq 1 ]
 	local want
 	want=$(echo "$output" | jq -r '.[]' | sort -n)
 
@@ -986,7 +1005,9 @@ expect_placed() {
 		file=/sys/fs/cgroup/memory/memory.limit_in_bytes
 		dir=/sys/fs/cgroup/memory
 	fi
+	# (spec adds the namespace on a v2 host only)
 	update_config '.linux.resources.memory = {"limit": 64000000}
+		| .linux.namespaces |= (map(select(.type != "cgroup")) + [{"type": "cgroup"}])
 		| .process.args = ["sh", "-c", "cat /proc/self/cgroup; echo limit=$(cat '"$file"'); mkdir '"$dir"'/sub"]'
 	show srt run --bundle "$BUNDLE" "$(new_id)"
 	[ "$status" -ne 0 ]

@@ -3,7 +3,14 @@
 load helpers
 
 setup() { requires root; setup_bundle; }
-teardown() { teardown_bundle; }
+teardown() {
+	# a --pidfd-socket receiver (start_recvtty -pidfd) that is left
+	if [ -n "${RECV:-}" ]; then
+		kill "$RECV" 2>/dev/null || true
+		wait "$RECV" 2>/dev/null || true
+	fi
+	teardown_bundle
+}
 
 @test "create: state says created, with the pid written to --pid-file" {
 	sr_create t1 --pid-file "$BUNDLE/pid"
@@ -135,6 +142,34 @@ teardown() { teardown_bundle; }
 	cat "$BUNDLE/out" >&2
 	[ "$(awk '{print $1}' "$BUNDLE/out" | tr '\n' ' ')" = "0 1 2 " ]
 	grep -qx "1 $BUNDLE/out" "$BUNDLE/out"
+}
+
+@test "create, run --pidfd-socket: the socket receives a pidfd of init, as runc sends it" {
+	start_recvtty -pidfd
+	sr_create t1 --pidfd-socket "$BUNDLE/tty.sock"
+	pid=$(sr state t1 | jq .pid)
+	wait_for 5 grep -q . "$BUNDLE/tty.out"
+	# One SCM_RIGHTS message, "standard" (runc's name for init), the fd
+	# a pidfd of init: it turns readable when init exits.
+	[ "$(head -n 1 "$BUNDLE/tty.out")" = "standard $pid" ]
+	sr kill t1 KILL
+	wait "$RECV"
+	RECV=
+	[ "$(tail -n 1 "$BUNDLE/tty.out")" = exited ]
+	# run -d too; a socket nobody listens on fails create.
+	rm -f "$BUNDLE/tty.ready" "$BUNDLE/tty.sock"
+	start_recvtty -pidfd
+	update_config '.linux.cgroupsPath = "/'"$MARK-t2"'"'
+	sr run -d --bundle "$BUNDLE" --pidfd-socket "$BUNDLE/tty.sock" t2 </dev/null >/dev/null 2>&1
+	wait_for 5 grep -q . "$BUNDLE/tty.out"
+	[ "$(head -n 1 "$BUNDLE/tty.out")" = "standard $(sr state t2 | jq .pid)" ]
+	sr delete --force t2
+	sr delete --force t1
+	sr_run create --bundle "$BUNDLE" --pidfd-socket "$BUNDLE/nobody.sock" t3
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$BUNDLE/nobody.sock"* ]]
+	# (runc 1.5 leaves a state directory for t3)
+	! is_sandbox || assert_nothing_left
 }
 
 @test "create: fails without an ID, with runc's usage error" {

@@ -92,6 +92,21 @@ assert_deleted() {
 	assert_nothing_left
 }
 
+@test "delete ID --force: a flag after the ID, as runc's command line takes it" {
+	sr_create t1 --pid-file "$BUNDLE/pid"
+	sr start t1
+	sr_run delete t1 --force
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	wait_gone "$(cat "$BUNDLE/pid")"
+	assert_deleted t1
+	# An argument after -- is never a flag.
+	sr_run delete -- t2 --force
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'delete\" requires exactly 1 argument(s)'* ]]
+	assert_nothing_left
+}
+
 @test "delete: of an unknown container fails with container does not exist; with --force succeeds silently" {
 	sr_run delete nosuch
 	[ "$status" -eq 1 ]

@@ -2,7 +2,20 @@
 load helpers
 
 setup() { requires root; setup_bundle; }
-teardown() { teardown_bundle; }
+teardown() {
+	# a --pidfd-socket receiver (start_recvtty -pidfd) that is left
+	if [ -n "${RECV:-}" ]; then
+		kill "$RECV" 2>/dev/null || true
+		wait "$RECV" 2>/dev/null || true
+	fi
+	teardown_bundle
+	# exec --cgroup's sub-cgroups (and so the container's cgroups),
+	# once teardown_bundle has killed what was in them.
+	local d
+	for d in ${SUB_CGROUPS:-}; do
+		rmdir "$d/sub" "$d" 2>/dev/null || true
+	done
+}
 
 # start_bg ID: create and start a detached container running sleep.
 start_bg() {
@@ -62,6 +75,10 @@ start_bg() {
 	[[ "${lines[2]}" == *5* ]]
 	[ "${lines[3]}" = /tmp ]
 	[ "${lines[4]}" = bar ]
+	# A comma is part of the value, as in runc (cli v1 splits nothing).
+	run sr exec -e LIST=a,b e1 sh -c 'echo $LIST'
+	[ "$status" -eq 0 ]
+	[ "$output" = a,b ]
 }
 
 @test "exec --process: a runtime-spec process JSON" {
@@ -78,6 +95,17 @@ start_bg() {
 	[[ "${lines[2]}" == *1 ]]
 }
 
+@test "exec --process <(...): a process JSON from a pipe, /dev/fd/N, which the process does not get" {
+	start_bg e1
+	sr_run exec --process <(echo '{"args": ["ls", "/proc/self/fd"], "cwd": "/", "env": ["PATH=/bin"]}') e1
+	[ "$status" -eq 0 ]
+	# stdio and the directory ls reads: not the pipe.
+	[ "$(echo $output)" = "0 1 2 3" ]
+	sr_run exec -p <(echo '{"args": ["echo", "from-pipe"], "cwd": "/", "env": ["PATH=/bin"]}') e1
+	[ "$status" -eq 0 ]
+	[ "$output" = from-pipe ]
+}
+
 @test "exec --cap: never adds inheritable capabilities (CVE-2022-29162)" {
 	start_bg e1
 	run sr exec --cap CAP_SYS_ADMIN e1 sh -c 'grep -E "CapInh|CapEff" /proc/self/status'
@@ -86,6 +114,53 @@ start_bg() {
 	# CAP_SYS_ADMIN (21) is effective: bit 0x200000.
 	eff=$(echo "${lines[1]}" | awk '{print $2}')
 	(( (0x$eff >> 21) & 1 ))
+}
+
+@test "exec --cgroup: the process joins an existing sub-cgroup of the container, and never leaves its cgroup" {
+	start_bg e1
+	pid=$(sr state e1 | jq .pid)
+	dirs=$(test_cgroups)
+	SUB_CGROUPS=$dirs
+	for d in $dirs; do
+		mkdir "$d/sub"
+		# A v1 cpuset cgroup takes a process once it has CPUs and memory.
+		if [ -e "$d/sub/cpuset.cpus" ] && [ -z "$(cat "$d/sub/cpuset.cpus")" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done
+	# cgroup paths of the container (those that are /$MARK) and the rest
+	# of its /proc/PID/cgroup, with "/sub" added to the first.
+	want=$(sed "s|/$MARK\$|/$MARK/sub|" /proc/$pid/cgroup)
+	sr exec -d --pid-file "$BUNDLE/e.pid" --cgroup sub e1 sleep 100 </dev/null >/dev/null 2>&1
+	epid=$(cat "$BUNDLE/e.pid")
+	diff <(echo "$want") /proc/$epid/cgroup
+	grep -q "/$MARK/sub\$" /proc/$epid/cgroup
+	kill -9 "$epid"
+	# One v1 controller only (a v2 host has none).
+	if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+		want=$(sed "/:memory:/s|/$MARK\$|/$MARK/sub|" /proc/$pid/cgroup)
+		sr exec -d --pid-file "$BUNDLE/e.pid" --cgroup memory:sub e1 sleep 100 </dev/null >/dev/null 2>&1
+		epid2=$(cat "$BUNDLE/e.pid")
+		diff <(echo "$want") /proc/$epid2/cgroup
+		kill -9 "$epid2"
+		sr_run exec --cgroup nosuch:sub e1 true
+		[ "$status" -eq 255 ]
+		[[ "$output" == *"nosuch"* ]]
+	fi
+	# Out of the container's cgroup, or missing: refused, nothing runs.
+	for bad in ../x sub/../../x /../x; do
+		sr_run exec --cgroup "$bad" e1 true
+		[ "$status" -eq 255 ]
+		# (runc 1.1: "../x is not a sub cgroup path")
+		[[ "$output" == *"bad sub cgroup path"* ]] || [[ "$output" == *"not a sub cgroup path"* ]]
+	done
+	sr_run exec --cgroup nosuch e1 true
+	[ "$status" -eq 255 ]
+	sr_run exec --cgroup ":sub" e1 true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"invalid --cgroup argument: :sub (empty <controller> prefix)"* ]]
+	wait_gone "$epid" ${epid2:-}
 }
 
 @test "exec: the container's seccomp filter applies" {
@@ -153,6 +228,29 @@ start_bg() {
 	sr resume e1
 }
 
+@test "exec --ignore-paused: the process waits in the frozen container and runs once it is resumed, as under runc" {
+	start_bg e1
+	sr pause e1
+	sr_run exec e1 true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"cannot exec in a paused container (use --ignore-paused to override)"* ]]
+	(
+		rc=0
+		sr exec --ignore-paused e1 sh -c 'echo ran; exit 4' </dev/null >"$BUNDLE/ip.out" 2>&1 || rc=$?
+		echo "status=$rc" >>"$BUNDLE/ip.out"
+	) &
+	# Frozen: nothing has run, and the container stays paused.
+	sleep 2
+	cat "$BUNDLE/ip.out" >&2
+	[ ! -s "$BUNDLE/ip.out" ]
+	[ "$(status e1)" = paused ]
+	sr resume e1
+	wait
+	cat "$BUNDLE/ip.out" >&2
+	[ "$(cat "$BUNDLE/ip.out")" = "$(printf 'ran\nstatus=4')" ]
+	[ "$(status e1)" = running ]
+}
+
 @test "exec: a missing binary and a bad user are clear errors" {
 	start_bg e1
 	run sr exec e1 /nope
@@ -164,6 +262,55 @@ start_bg() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--user"* ]]
 	[ "$(status e1)" = running ]
+}
+
+@test "exec: a process that could not be started exits 255, as runc; one that ran exits with its own status" {
+	start_bg e1
+	sr_run exec e1 /nope
+	[ "$status" -eq 255 ]
+	[[ "$output" == *'exec failed: unable to start container process: exec: \"/nope\": stat /nope: no such file or directory'* ]]
+	sr_run exec nosuch true
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"exec failed: container does not exist"* ]]
+	sr_run exec e1 sh -c 'exit 254'
+	[ "$status" -eq 254 ]
+	sr_run exec e1 sh -c 'exit 0'
+	[ "$status" -eq 0 ]
+	# A usage error is not an exec that failed: 1, as runc.
+	sr_run exec
+	[ "$status" -eq 1 ]
+}
+
+@test "exec --debug --log FILE: the steps of exec are logged at debug level" {
+	start_bg e1
+	log=$BUNDLE/debug.log
+	run sr --debug --log "$log" exec e1 sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+	cat "$log" >&2
+	[ "$(grep -c 'level=debug' "$log")" -ge 2 ]
+	if is_sandbox; then
+		grep -q 'level=debug msg="exec e1 sh -c exit 3"' "$log"
+		grep -q 'level=debug msg="exec e1: .*namespaces of init' "$log"
+		grep -q 'level=debug msg="exec e1: process [0-9]* has exec.d' "$log"
+		grep -q 'level=debug msg="exec e1: process [0-9]* exited with status 3"' "$log"
+	fi
+	# Without --debug, nothing at debug level.
+	rm "$log"
+	sr --log "$log" exec e1 true
+	! grep -q 'level=debug' "$log"
+}
+
+@test "exec --pidfd-socket: the socket receives a pidfd of the exec'd process, as runc sends it" {
+	start_bg e1
+	start_recvtty -pidfd
+	sr exec -d --pid-file "$BUNDLE/e.pid" --pidfd-socket "$BUNDLE/tty.sock" e1 sleep 100 </dev/null >/dev/null 2>&1
+	wait_for 5 grep -q . "$BUNDLE/tty.out"
+	# "setns": runc's name for an exec'd process.
+	[ "$(head -n 1 "$BUNDLE/tty.out")" = "setns $(cat "$BUNDLE/e.pid")" ]
+	kill -9 "$(cat "$BUNDLE/e.pid")"
+	wait "$RECV"
+	RECV=
+	[ "$(tail -n 1 "$BUNDLE/tty.out")" = exited ]
 }
 
 @test "exec -t with a console socket" {

@@ -138,6 +138,42 @@ while :; do sleep 0.05; done'
 	wait_line "$BUNDLE/t1.out" "child got USR1"
 }
 
+@test "kill ID SIGNAL --all: flags after the arguments, as runc's command line takes them" {
+	sr_create t1
+	sr start t1
+	sr_run kill t1 KILL --all
+	[ "$status" -eq 0 ]
+	wait_status t1 stopped
+	# And the flag between the ID and the signal.
+	sr_create t2
+	sr start t2
+	sr_run kill t2 -a KILL
+	# runc's cli v1 takes the argument after a boolean flag for its
+	# value, and so KILL for the container ID.
+	! is_sandbox || [ "$status" -eq 0 ]
+	is_sandbox || sr kill t2 KILL
+	wait_status t2 stopped
+}
+
+@test "kill ID 0: a liveness probe, which signals nothing" {
+	set_script "$REPORTER"
+	sr_create t1 --pid-file "$BUNDLE/pid"
+	sr start t1
+	wait_line "$BUNDLE/t1.out" ready
+	sr_run kill t1 0
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	sr_run kill --all t1 0
+	[ "$status" -eq 0 ]
+	[ "$(status t1)" = running ]
+	[ "$(grep -c got "$BUNDLE/t1.out")" = 0 ]
+	sr kill t1 KILL
+	wait_status t1 stopped
+	sr_run kill t1 0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container not running"* ]]
+}
+
 @test "kill: an unknown signal fails, naming it, and signals nothing" {
 	sr_create t1
 	sr start t1

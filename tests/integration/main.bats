@@ -61,6 +61,23 @@ teardown() { teardown_bundle; }
 	tail -n 1 "$log" | grep -q 'level=error msg="container does not exist"'
 }
 
+@test "--debug --log FILE: every verb logs its steps at debug level" {
+	requires root sandbox # runc's state, kill... log nothing at debug level
+	log=$BUNDLE/debug.log
+	d() { sr --debug --log "$log" "$@" </dev/null >/dev/null 2>&1; }
+	# lines_of VERB: how many debug lines name VERB.
+	lines_of() { grep 'level=debug' "$log" | grep -cE "msg=\"?$1([ :\"]|\$)"; }
+	update_config '.linux.cgroupsPath = "/'"$MARK-d1"'"'
+	for cmd in "create --bundle $BUNDLE d1" "start d1" "state d1" "ps d1" "pause d1" \
+		"resume d1" "update --pids-limit 50 d1" "kill d1 0" "list" "delete --force d1"; do
+		: >"$log"
+		d $cmd || fail "$cmd failed: $(cat "$log")"
+		verb=${cmd%% *}
+		cat "$log" >&2
+		[ "$(lines_of "$verb")" -ge 2 ] || fail "$cmd: fewer than 2 debug lines"
+	done
+}
+
 @test "--log FILE in a directory that does not exist fails" {
 	run sr --log "$BUNDLE/nonexistent/log" state nosuch
 	[ "$status" -eq 1 ]

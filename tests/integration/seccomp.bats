@@ -413,7 +413,7 @@ bad_profile() {
 
 @test "seccomp: SCMP_ACT_NOTIFY without listenerPath fails create" {
 	bad_profile '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
-		{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}' 'linux.seccomp.listenerPath'
+		{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}' 'linux.seccomp.listenerPath: seccomp listenerPath is not set'
 }
 
 @test "seccomp: a listenerPath with nothing listening fails create" {

@@ -34,6 +34,19 @@ teardown() { teardown_bundle; }
 	[[ "$output" == *"from spec"* ]]
 }
 
+@test "spec: a cgroup namespace only where the host is cgroup v2, as runc's" {
+	cd "$SPEC"
+	sr spec
+	n=$(jq '[.linux.namespaces[] | select(.type == "cgroup")] | length' config.json)
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		[ "$n" = 1 ]
+	else
+		[ "$n" = 0 ]
+	fi
+	# The other namespaces are runc's, in runc's order.
+	[ "$(jq -c '[.linux.namespaces[].type | select(. != "cgroup")]' config.json)" = '["pid","network","ipc","uts","mount"]' ]
+}
+
 @test "spec: refuses to overwrite config.json" {
 	echo keep >"$SPEC/config.json"
 	cd "$SPEC"
