@@ -18,6 +18,7 @@
 //	payload rob PID MARKER          what stopgrab finds, of one process
 //	payload nosys          what openat2 and clone3 answer (ENOSYS stub)
 //	payload cgbpf DIR...            count the device programs attached to cgroups
+//	payload procattr       scheduler, ioprio, personality, mempolicy, CPU affinity
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -40,13 +41,15 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|cgbpf DIR...")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|cgbpf DIR...|procattr")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "probe":
 		probe()
+	case "procattr":
+		err = procattr()
 	case "alloc":
 		err = alloc(os.Args[2:])
 	case "fds":
