@@ -258,6 +258,9 @@ func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int)
 	if proc.User.Umask != nil {
 		rp.Umask = *proc.User.Umask
 	}
+	if err := execProcAttrs(rp, proc, spec.Linux); err != nil {
+		return nil, err
+	}
 	if proc.OOMScoreAdj != nil {
 		rp.OOMScoreAdj = strconv.Itoa(*proc.OOMScoreAdj)
 	}
@@ -437,5 +440,6 @@ func withContainerDefaults(proc, base *specs.Process) *specs.Process {
 	if len(p.Rlimits) == 0 {
 		p.Rlimits = base.Rlimits
 	}
+	procAttrDefaults(&p, base)
 	return &p
 }

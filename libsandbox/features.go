@@ -7,6 +7,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/opencontainers/selinux/go-selinux"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procattr"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
@@ -41,6 +42,10 @@ func Features() *features.Features {
 			Apparmor: &features.Apparmor{Enabled: &aa},
 			Selinux:  &features.Selinux{Enabled: &se},
 			IntelRdt: &features.IntelRdt{Enabled: &f},
+			MemoryPolicy: &features.MemoryPolicy{
+				Modes: sorted(procattr.MemoryPolicyModes()),
+				Flags: sorted(procattr.MemoryPolicyFlags()),
+			},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &f},
 			},
@@ -50,4 +55,9 @@ func Features() *features.Features {
 			"org.opencontainers.runtime-spec.features.version": specs.Version,
 		},
 	}
+}
+
+func sorted(l []string) []string {
+	sort.Strings(l)
+	return l
 }

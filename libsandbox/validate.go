@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procattr"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
@@ -160,13 +161,45 @@ func (p *plan) checkProcess(proc *specs.Process) error {
 		return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", proc.SelinuxLabel)
 	}
 	if proc.Scheduler != nil {
-		return errors.New("process.scheduler: not supported yet")
+		if _, err := procattr.Scheduler(proc.Scheduler); err != nil {
+			return err
+		}
 	}
 	if proc.IOPriority != nil {
-		return errors.New("process.ioPriority: not supported yet")
+		if _, err := procattr.IOPriority(proc.IOPriority); err != nil {
+			return err
+		}
 	}
-	if proc.ExecCPUAffinity != nil {
-		return errors.New("process.execCPUAffinity: not supported yet")
+	if a := proc.ExecCPUAffinity; a != nil {
+		if _, err := procattr.List(a.Initial); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.initial %q: %w", a.Initial, err)
+		}
+		if _, err := procattr.List(a.Final); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.final %q: %w", a.Final, err)
+		}
+	}
+	return nil
+}
+
+// nodeDir is where the host's NUMA nodes are listed (possible, online).
+var nodeDir = "/sys/devices/system/node"
+
+// checkProcessLinux checks linux.personality and linux.memoryPolicy, which
+// apply to the container's process and to exec'd ones (as in runc).
+func checkProcessLinux(l *specs.Linux) error {
+	if l.Personality != nil {
+		if _, err := procattr.Personality(l.Personality); err != nil {
+			return err
+		}
+	}
+	if l.MemoryPolicy != nil {
+		mp, err := procattr.MemoryPolicy(l.MemoryPolicy)
+		if err != nil {
+			return err
+		}
+		if err := procattr.CheckNodes(mp, nodeDir); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -191,12 +224,8 @@ func checkUnsupported(spec *specs.Spec) error {
 		return errors.New("zos: not supported on Linux")
 	case l.IntelRdt != nil:
 		return errors.New("linux.intelRdt: not supported")
-	case l.Personality != nil:
-		return errors.New("linux.personality: not supported yet")
 	case len(l.NetDevices) > 0:
 		return errors.New("linux.netDevices: not supported yet")
-	case l.MemoryPolicy != nil:
-		return errors.New("linux.memoryPolicy: not supported yet")
 	}
 	return nil
 }
@@ -300,7 +329,7 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 	if l.MountLabel != "" && !selinux.GetEnabled() {
 		return fmt.Errorf("linux.mountLabel %q: SELinux is not enabled on this host", l.MountLabel)
 	}
-	return nil
+	return checkProcessLinux(l)
 }
 
 // checkSysctl allows only sysctls of a namespace the container owns, as

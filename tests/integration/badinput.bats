@@ -271,3 +271,49 @@ hook() { # PATH [ARGS...] -> hook JSON
 	update_config '.process.terminal = true'
 	create_fails "cannot allocate tty if runc will detach without setting console socket" "cannot allocate tty if runc will detach without setting console socket"
 }
+
+# runtime-spec 1.3's per-process attributes (issue 14): runc 1.1.5
+# predates them and ignores them.
+
+@test "bad input: unknown process.scheduler policy" {
+	runc_accepts "1.1.5 predates process.scheduler"
+	update_config '.process.scheduler = {"policy": "SCHED_FOO"}'
+	create_fails 'process.scheduler.policy: unknown policy "SCHED_FOO"' -
+}
+
+@test "bad input: SCHED_FIFO without a priority" {
+	runc_accepts "1.1.5 predates process.scheduler"
+	update_config '.process.scheduler = {"policy": "SCHED_FIFO"}'
+	create_fails 'process.scheduler.priority 0: must be between 1 and 99 for SCHED_FIFO' -
+}
+
+@test "bad input: process.ioPriority level 8" {
+	runc_accepts "1.1.5 predates process.ioPriority"
+	update_config '.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 8}'
+	create_fails 'process.ioPriority.priority 8: must be between 0 and 7' -
+}
+
+@test "bad input: unknown linux.personality domain" {
+	runc_accepts "1.1.5 predates linux.personality"
+	update_config '.linux.personality = {"domain": "BSD"}'
+	create_fails 'linux.personality.domain: unknown domain "BSD"' -
+}
+
+@test "bad input: linux.memoryPolicy on a node the host does not have" {
+	runc_accepts "1.1.5 predates linux.memoryPolicy"
+	n=$(($(sed 's/.*-//' /sys/devices/system/node/possible) + 1))
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "'$n'"}'
+	create_fails "linux.memoryPolicy.nodes: node $n does not exist on this host" -
+}
+
+@test "bad input: linux.memoryPolicy MPOL_BIND without nodes" {
+	runc_accepts "1.1.5 predates linux.memoryPolicy"
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND"}'
+	create_fails 'linux.memoryPolicy.nodes: MPOL_BIND needs at least one node' -
+}
+
+@test "bad input: process.execCPUAffinity that is not a CPU list" {
+	runc_accepts "1.1.5 predates process.execCPUAffinity"
+	update_config '.process.execCPUAffinity = {"final": "3-1"}'
+	create_fails 'process.execCPUAffinity.final "3-1": range "3-1" goes backwards' -
+}
