@@ -117,6 +117,7 @@ func (cr *creation) steps() []step {
 		{"seal the runtime binary", cr.sealBinary},
 		{"open init's channels", cr.openChannels},
 		{"start init", cr.startInit},
+		{"move the network devices into init's namespace", cr.netDevicesStep},
 		{"send init its config", cr.sendConfig},
 		{"serve init until it is ready", cr.serveInit},
 		{"write the state", cr.writeFinalState},

@@ -49,7 +49,7 @@ func Features() *features.Features {
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &f},
 			},
-			NetDevices: &features.NetDevices{Enabled: &f},
+			NetDevices: &features.NetDevices{Enabled: &t},
 		},
 		Annotations: map[string]string{
 			"org.opencontainers.runtime-spec.features.version": specs.Version,

@@ -224,8 +224,6 @@ func checkUnsupported(spec *specs.Spec) error {
 		return errors.New("zos: not supported on Linux")
 	case l.IntelRdt != nil:
 		return errors.New("linux.intelRdt: not supported")
-	case len(l.NetDevices) > 0:
-		return errors.New("linux.netDevices: not supported yet")
 	}
 	return nil
 }
@@ -328,6 +326,9 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 	}
 	if l.MountLabel != "" && !selinux.GetEnabled() {
 		return fmt.Errorf("linux.mountLabel %q: SELinux is not enabled on this host", l.MountLabel)
+	}
+	if err := checkNetDevices(l, ns); err != nil {
+		return err
 	}
 	return checkProcessLinux(l)
 }

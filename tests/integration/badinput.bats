@@ -317,3 +317,21 @@ hook() { # PATH [ARGS...] -> hook JSON
 	update_config '.process.execCPUAffinity = {"final": "3-1"}'
 	create_fails 'process.execCPUAffinity.final "3-1": range "3-1" goes backwards' -
 }
+
+@test "bad input: linux.netDevices naming an interface the host does not have" {
+	runc_accepts "1.1.5 predates linux.netDevices"
+	update_config '.linux.netDevices = {"srnosuch0": {}}'
+	create_fails 'linux.netDevices["srnosuch0"]: no such interface in the runtime'"'"'s network namespace: Link not found' -
+}
+
+@test "bad input: linux.netDevices without a network namespace" {
+	runc_accepts "1.1.5 predates linux.netDevices"
+	update_config '.linux.netDevices = {"lo": {}} | .linux.namespaces -= [{"type": "network"}]'
+	create_fails 'linux.netDevices: needs a network namespace to move the devices into' -
+}
+
+@test "bad input: linux.netDevices renaming to an invalid name" {
+	runc_accepts "1.1.5 predates linux.netDevices"
+	update_config '.linux.netDevices = {"lo": {"name": "a/b"}}'
+	create_fails 'linux.netDevices["lo"].name: "a/b" is not a valid interface name' -
+}
