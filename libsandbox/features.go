@@ -47,7 +47,7 @@ func Features() *features.Features {
 				Flags: sorted(procattr.MemoryPolicyFlags()),
 			},
 			MountExtensions: &features.MountExtensions{
-				IDMap: &features.IDMap{Enabled: &f},
+				IDMap: &features.IDMap{Enabled: &t},
 			},
 			NetDevices: &features.NetDevices{Enabled: &t},
 		},

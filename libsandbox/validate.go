@@ -33,6 +33,8 @@ type plan struct {
 	// cgroupMount: the spec mounts a cgroup filesystem.
 	cgroupMount bool
 	seccomp     *initcfg.Seccomp
+	// idmapped: some mount is idmapped (idmap.go).
+	idmapped bool
 }
 
 // validate checks the whole spec before anything is made on the host.
@@ -386,12 +388,15 @@ func (p *plan) checkMounts(spec *specs.Spec) error {
 		if !path.IsAbs(m.Destination) {
 			return fmt.Errorf("mounts[%d].destination %q: must be an absolute path", i, m.Destination)
 		}
-		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-			return fmt.Errorf("mounts[%d]: idmapped mounts (uidMappings/gidMappings) are not supported yet", i)
-		}
 		o, err := rootfs.ParseOptions(m.Options)
 		if err != nil {
 			return fmt.Errorf("mounts[%d].options: %w", i, err)
+		}
+		if rootfs.IDMapped(m, o) {
+			if err := checkIDMapMount(i, &m, o, p.ns); err != nil {
+				return err
+			}
+			p.idmapped = true
 		}
 		if o.Bind() || m.Type == "bind" {
 			if m.Source == "" {

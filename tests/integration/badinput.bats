@@ -219,10 +219,31 @@ hook() { # PATH [ARGS...] -> hook JSON
 	create_fails "linux.uidMappings: a new user namespace needs uidMappings and gidMappings" "User namespaces enabled, but no uid mappings found."
 }
 
-@test "bad input: idmap mount option" {
+@test "bad input: idmap without mappings in a container without a user namespace" {
 	runc_accepts "1.1.5 predates idmapped mounts and ignores the option"
 	update_config '.mounts = [{"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]}] + .mounts'
-	create_fails 'mounts[0].options: option "idmap": idmapped mounts are not supported yet' -
+	create_fails 'mounts[0]: "idmap" without uidMappings and gidMappings uses the container'"'"'s user namespace, and the container has none' -
+}
+
+@test "bad input: an idmapped mount that is not a bind mount" {
+	runc_accepts "1.1.5 predates idmapped mounts"
+	update_config '.mounts = [{"destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"],
+		"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}]}] + .mounts'
+	create_fails 'mounts[0]: idmapped mounts are bind mounts only' -
+}
+
+@test "bad input: mount uidMappings without gidMappings" {
+	runc_accepts "1.1.5 predates idmapped mounts"
+	update_config '.mounts = [{"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind"],
+		"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}]}] + .mounts'
+	create_fails 'mounts[0]: uidMappings and gidMappings go together' -
+}
+
+@test "bad input: an idmapped mount of a filesystem without idmapping (procfs)" {
+	runc_accepts "1.1.5 predates idmapped mounts"
+	update_config '.mounts = [{"destination": "/mnt", "type": "bind", "source": "/proc", "options": ["rbind", "idmap"],
+		"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}] + .mounts'
+	create_fails 'mounts[0].source: idmapped mount of /proc: its filesystem (or one mounted under it, with ridmap) does not support idmapped mounts: mount_setattr MOUNT_ATTR_IDMAP: invalid argument' -
 }
 
 @test "bad input: mount option the filesystem rejects" {
