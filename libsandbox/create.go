@@ -118,6 +118,7 @@ func (cr *creation) steps() []step {
 		{"open init's channels", cr.openChannels},
 		{"start init", cr.startInit},
 		{"move the network devices into init's namespace", cr.netDevicesStep},
+		{"put init in its resctrl group", cr.intelRdtStep},
 		{"send init its config", cr.sendConfig},
 		{"serve init until it is ready", cr.serveInit},
 		{"write the state", cr.writeFinalState},

@@ -172,6 +172,9 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			attr.Pause = func(pid int) error { return cg.Enter(pid, cloned) }
 		}
 	}
+	if c.state.IntelRdt != nil {
+		attr.Pause = rdtPause(attr.Pause, c.state.IntelRdt)
+	}
 	attr.Check = func() error {
 		if cg != nil && cg.Frozen() {
 			return errors.New("the container's cgroup was frozen while the process was starting")

@@ -41,7 +41,10 @@ func Features() *features.Features {
 			},
 			Apparmor: &features.Apparmor{Enabled: &aa},
 			Selinux:  &features.Selinux{Enabled: &se},
-			IntelRdt: &features.IntelRdt{Enabled: &f},
+			// Compiled in ("unrelated to whether the host supports
+			// Intel RDT"): create refuses it where no resctrl is
+			// mounted.
+			IntelRdt: &features.IntelRdt{Enabled: &t, Schemata: &t, Monitoring: &t},
 			MemoryPolicy: &features.MemoryPolicy{
 				Modes: sorted(procattr.MemoryPolicyModes()),
 				Flags: sorted(procattr.MemoryPolicyFlags()),

@@ -214,7 +214,6 @@ func apparmorEnabled() bool {
 // checkUnsupported refuses fields we do not implement: an ignored field
 // would be a silent surprise.
 func checkUnsupported(spec *specs.Spec) error {
-	l := spec.Linux
 	switch {
 	case spec.Windows != nil:
 		return errors.New("windows: not supported on Linux")
@@ -224,8 +223,6 @@ func checkUnsupported(spec *specs.Spec) error {
 		return errors.New("vm: not supported (this is not a VM runtime)")
 	case spec.ZOS != nil:
 		return errors.New("zos: not supported on Linux")
-	case l.IntelRdt != nil:
-		return errors.New("linux.intelRdt: not supported")
 	}
 	return nil
 }
@@ -330,6 +327,9 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 		return fmt.Errorf("linux.mountLabel %q: SELinux is not enabled on this host", l.MountLabel)
 	}
 	if err := checkNetDevices(l, ns); err != nil {
+		return err
+	}
+	if err := checkIntelRdt(l.IntelRdt); err != nil {
 		return err
 	}
 	return checkProcessLinux(l)

@@ -356,3 +356,16 @@ hook() { # PATH [ARGS...] -> hook JSON
 	update_config '.linux.netDevices = {"lo": {"name": "a/b"}}'
 	create_fails 'linux.netDevices["lo"].name: "a/b" is not a valid interface name' -
 }
+
+@test "bad input: linux.intelRdt on a host without resctrl" {
+	runc_accepts "1.1.5 with no resctrl says: intel RDT is not supported"
+	[ "$(stat -fc %T /sys/fs/resctrl 2>/dev/null)" != resctrl ] || skip "this host has resctrl"
+	update_config '.linux.intelRdt = {"closID": "gold", "schemata": ["L3:0=f"]}'
+	create_fails 'linux.intelRdt: this host has no resctrl filesystem mounted at /sys/fs/resctrl' -
+}
+
+@test "bad input: linux.intelRdt.memBwSchema that is not an MB line" {
+	runc_accepts "1.1.5 checks no schema"
+	update_config '.linux.intelRdt = {"memBwSchema": "L3:0=f"}'
+	create_fails 'linux.intelRdt.memBwSchema "L3:0=f": must be one line starting with MB:' -
+}
