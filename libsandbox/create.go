@@ -118,6 +118,8 @@ func (cr *creation) steps() []step {
 		{"seal the runtime binary", cr.sealBinary},
 		{"open init's channels", cr.openChannels},
 		{"start init", cr.startInit},
+		{"move the network devices into init's namespace", cr.netDevicesStep},
+		{"put init in its resctrl group", cr.intelRdtStep},
 		{"send init its config", cr.sendConfig},
 		{"serve init until it is ready", cr.serveInit},
 		{"write the state", cr.writeFinalState},
@@ -378,7 +380,8 @@ func (cr *creation) openChannels() (func(), error) {
 	// In a new user namespace init may not reach a bind source
 	// (rootfs.openSource): it asks us for it (serveInit). Not when the
 	// mount namespace is joined by path: init resolves sources in it.
-	cr.askSources = p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace)
+	// An idmapped mount is always ours to make (idmap.go).
+	cr.askSources = p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace) || p.idmapped
 	if cr.cgfd, err = cr.cg.CloneFD(); err != nil {
 		return nil, err
 	}
@@ -518,7 +521,9 @@ func (cr *creation) serveInit() (func(), error) {
 	var sources *mountSources
 	if cr.askSources {
 		st := cr.c.state
-		sources = &mountSources{pid: st.InitPid, start: st.InitStart, mounts: cr.plan.mounts}
+		sources = &mountSources{pid: st.InitPid, start: st.InitStart, mounts: cr.plan.mounts,
+			idmap: &idmapper{pid: st.InitPid, start: st.InitStart}}
+		defer sources.idmap.close()
 	}
 	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt); err != nil {
 		return nil, err

@@ -213,6 +213,9 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			attr.Pause = func(pid int) error { return cg.Enter(pid, cloned) }
 		}
 	}
+	if c.state.IntelRdt != nil {
+		attr.Pause = rdtPause(attr.Pause, c.state.IntelRdt)
+	}
 	attr.Check = func() error {
 		frozen := cg != nil && cg.Frozen()
 		if frozen && !o.IgnorePaused {
@@ -316,6 +319,9 @@ func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int)
 	}
 	if proc.User.Umask != nil {
 		rp.Umask = *proc.User.Umask
+	}
+	if err := execProcAttrs(rp, proc, spec.Linux); err != nil {
+		return nil, err
 	}
 	if proc.OOMScoreAdj != nil {
 		rp.OOMScoreAdj = strconv.Itoa(*proc.OOMScoreAdj)
@@ -496,5 +502,6 @@ func withContainerDefaults(proc, base *specs.Process) *specs.Process {
 	if len(p.Rlimits) == 0 {
 		p.Rlimits = base.Rlimits
 	}
+	procAttrDefaults(&p, base)
 	return &p
 }

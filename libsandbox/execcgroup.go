@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -167,13 +166,4 @@ func openBeneath(base, sub string) (*os.File, error) {
 		return nil, fmt.Errorf("--cgroup %s: %w", sub, &os.PathError{Op: "openat2", Path: name, Err: err})
 	}
 	return os.NewFile(uintptr(fd), name), nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

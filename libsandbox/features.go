@@ -7,6 +7,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/opencontainers/selinux/go-selinux"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procattr"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
@@ -40,14 +41,26 @@ func Features() *features.Features {
 			},
 			Apparmor: &features.Apparmor{Enabled: &aa},
 			Selinux:  &features.Selinux{Enabled: &se},
-			IntelRdt: &features.IntelRdt{Enabled: &f},
-			MountExtensions: &features.MountExtensions{
-				IDMap: &features.IDMap{Enabled: &f},
+			// Compiled in ("unrelated to whether the host supports
+			// Intel RDT"): create refuses it where no resctrl is
+			// mounted.
+			IntelRdt: &features.IntelRdt{Enabled: &t, Schemata: &t, Monitoring: &t},
+			MemoryPolicy: &features.MemoryPolicy{
+				Modes: sorted(procattr.MemoryPolicyModes()),
+				Flags: sorted(procattr.MemoryPolicyFlags()),
 			},
-			NetDevices: &features.NetDevices{Enabled: &f},
+			MountExtensions: &features.MountExtensions{
+				IDMap: &features.IDMap{Enabled: &t},
+			},
+			NetDevices: &features.NetDevices{Enabled: &t},
 		},
 		Annotations: map[string]string{
 			"org.opencontainers.runtime-spec.features.version": specs.Version,
 		},
 	}
+}
+
+func sorted(l []string) []string {
+	sort.Strings(l)
+	return l
 }

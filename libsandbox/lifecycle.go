@@ -17,6 +17,7 @@ import (
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
 )
 
 // Start releases a created container: it opens the exec fifo, which lets
@@ -336,6 +337,9 @@ func (c *Container) Destroy(force bool) error {
 		if err := cgroups.Load(c.state.Cgroup).Destroy(); err != nil {
 			return fmt.Errorf("remove cgroup: %w", err)
 		}
+	}
+	if err := intelrdt.Destroy(c.state.IntelRdt); err != nil {
+		return err
 	}
 	var hookErr error
 	if c.state.InitPid != 0 && c.state.Hooks != nil {

@@ -19,14 +19,17 @@ type mountSources struct {
 	pid    int
 	start  uint64 // init's start time: pid is init's, not a reused one
 	mounts []specs.Mount
+	// idmap finds the user namespaces of idmapped mounts (idmap.go).
+	idmap *idmapper
 	// reqs goes to the thread in init's mount namespace, started by the
 	// first request.
 	reqs chan mountSourceReq
 }
 
 type mountSourceReq struct {
-	m    specs.Mount
-	done chan<- mountSourceResult
+	m      specs.Mount
+	userns int // an idmapped mount's user namespace, or -1
+	done   chan<- mountSourceResult
 }
 
 type mountSourceResult struct {
@@ -52,13 +55,21 @@ func (s *mountSources) open(i *int) (int, error) {
 	if err != nil || (!o.Bind() && m.Type != "bind") {
 		return -1, fmt.Errorf("mountSource: mounts[%d] is not a bind mount", *i)
 	}
+	userns := -1
+	if rootfs.IDMapped(m, o) {
+		f, err := s.idmap.userns(m)
+		if err != nil {
+			return -1, err
+		}
+		userns = int(f.Fd())
+	}
 	if s.reqs == nil {
 		if err := s.startThread(); err != nil {
 			return -1, err
 		}
 	}
 	done := make(chan mountSourceResult, 1)
-	s.reqs <- mountSourceReq{m: m, done: done}
+	s.reqs <- mountSourceReq{m: m, userns: userns, done: done}
 	r := <-done
 	return r.fd, r.err
 }
@@ -99,6 +110,12 @@ func (s *mountSources) startThread() error {
 		}
 		for r := range reqs {
 			fd, err := rootfs.CloneSource(r.m.Source, r.m.Options)
+			if err == nil && r.userns >= 0 {
+				if err = idmapTree(fd, r.userns, r.m); err != nil {
+					unix.Close(fd)
+					fd = -1
+				}
+			}
 			r.done <- mountSourceResult{fd, err}
 		}
 	}()

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
 )
 
 // Status is a container's status. It is never stored: every call derives
@@ -64,6 +65,8 @@ type persisted struct {
 	Hooks *specs.Hooks `json:"hooks,omitempty"`
 	// Cgroup locates the container's cgroup.
 	Cgroup *cgroups.State `json:"cgroup,omitempty"`
+	// IntelRdt locates the container's resctrl group (linux.intelRdt).
+	IntelRdt *intelrdt.State `json:"intelRdt,omitempty"`
 }
 
 func writeState(dir string, s *persisted) error {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procattr"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
@@ -32,6 +33,8 @@ type plan struct {
 	// cgroupMount: the spec mounts a cgroup filesystem.
 	cgroupMount bool
 	seccomp     *initcfg.Seccomp
+	// idmapped: some mount is idmapped (idmap.go).
+	idmapped bool
 }
 
 // validate checks the whole spec before anything is made on the host.
@@ -160,13 +163,45 @@ func (p *plan) checkProcess(proc *specs.Process) error {
 		return fmt.Errorf("process.selinuxLabel %q: SELinux is not enabled on this host", proc.SelinuxLabel)
 	}
 	if proc.Scheduler != nil {
-		return errors.New("process.scheduler: not supported yet")
+		if _, err := procattr.Scheduler(proc.Scheduler); err != nil {
+			return err
+		}
 	}
 	if proc.IOPriority != nil {
-		return errors.New("process.ioPriority: not supported yet")
+		if _, err := procattr.IOPriority(proc.IOPriority); err != nil {
+			return err
+		}
 	}
-	if proc.ExecCPUAffinity != nil {
-		return errors.New("process.execCPUAffinity: not supported yet")
+	if a := proc.ExecCPUAffinity; a != nil {
+		if _, err := procattr.List(a.Initial); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.initial %q: %w", a.Initial, err)
+		}
+		if _, err := procattr.List(a.Final); err != nil {
+			return fmt.Errorf("process.execCPUAffinity.final %q: %w", a.Final, err)
+		}
+	}
+	return nil
+}
+
+// nodeDir is where the host's NUMA nodes are listed (possible, online).
+var nodeDir = "/sys/devices/system/node"
+
+// checkProcessLinux checks linux.personality and linux.memoryPolicy, which
+// apply to the container's process and to exec'd ones (as in runc).
+func checkProcessLinux(l *specs.Linux) error {
+	if l.Personality != nil {
+		if _, err := procattr.Personality(l.Personality); err != nil {
+			return err
+		}
+	}
+	if l.MemoryPolicy != nil {
+		mp, err := procattr.MemoryPolicy(l.MemoryPolicy)
+		if err != nil {
+			return err
+		}
+		if err := procattr.CheckNodes(mp, nodeDir); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -179,7 +214,6 @@ func apparmorEnabled() bool {
 // checkUnsupported refuses fields we do not implement: an ignored field
 // would be a silent surprise.
 func checkUnsupported(spec *specs.Spec) error {
-	l := spec.Linux
 	switch {
 	case spec.Windows != nil:
 		return errors.New("windows: not supported on Linux")
@@ -189,14 +223,6 @@ func checkUnsupported(spec *specs.Spec) error {
 		return errors.New("vm: not supported (this is not a VM runtime)")
 	case spec.ZOS != nil:
 		return errors.New("zos: not supported on Linux")
-	case l.IntelRdt != nil:
-		return errors.New("linux.intelRdt: not supported")
-	case l.Personality != nil:
-		return errors.New("linux.personality: not supported yet")
-	case len(l.NetDevices) > 0:
-		return errors.New("linux.netDevices: not supported yet")
-	case l.MemoryPolicy != nil:
-		return errors.New("linux.memoryPolicy: not supported yet")
 	}
 	return nil
 }
@@ -300,7 +326,13 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 	if l.MountLabel != "" && !selinux.GetEnabled() {
 		return fmt.Errorf("linux.mountLabel %q: SELinux is not enabled on this host", l.MountLabel)
 	}
-	return nil
+	if err := checkNetDevices(l, ns); err != nil {
+		return err
+	}
+	if err := checkIntelRdt(l.IntelRdt); err != nil {
+		return err
+	}
+	return checkProcessLinux(l)
 }
 
 // checkSysctl allows only sysctls of a namespace the container owns, as
@@ -356,12 +388,15 @@ func (p *plan) checkMounts(spec *specs.Spec) error {
 		if !path.IsAbs(m.Destination) {
 			return fmt.Errorf("mounts[%d].destination %q: must be an absolute path", i, m.Destination)
 		}
-		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-			return fmt.Errorf("mounts[%d]: idmapped mounts (uidMappings/gidMappings) are not supported yet", i)
-		}
 		o, err := rootfs.ParseOptions(m.Options)
 		if err != nil {
 			return fmt.Errorf("mounts[%d].options: %w", i, err)
+		}
+		if rootfs.IDMapped(m, o) {
+			if err := checkIDMapMount(i, &m, o, p.ns); err != nil {
+				return err
+			}
+			p.idmapped = true
 		}
 		if o.Bind() || m.Type == "bind" {
 			if m.Source == "" {

@@ -156,7 +156,16 @@ func TestValidateErrors(t *testing.T) {
 		{"oomScoreAdj too big", func(s *specs.Spec) { n := 1001; s.Process.OOMScoreAdj = &n }, "process.oomScoreAdj"},
 		{"oomScoreAdj too small", func(s *specs.Spec) { n := -1001; s.Process.OOMScoreAdj = &n }, "process.oomScoreAdj"},
 		{"oomScoreAdj -1000", func(s *specs.Spec) { n := -1000; s.Process.OOMScoreAdj = &n }, ""},
-		{"scheduler", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{} }, "process.scheduler"},
+		{"scheduler", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{} }, "process.scheduler.policy: missing"},
+		{"scheduler batch", func(s *specs.Spec) { s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 3} }, ""},
+		{"ioPriority class", func(s *specs.Spec) { s.Process.IOPriority = &specs.LinuxIOPriority{Class: "X"} }, "process.ioPriority.class"},
+		{"execCPUAffinity", func(s *specs.Spec) { s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "x"} }, "process.execCPUAffinity.initial"},
+		{"personality", func(s *specs.Spec) { s.Linux.Personality = &specs.LinuxPersonality{Domain: "X"} }, "linux.personality.domain"},
+		{"memoryPolicy", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind} }, "linux.memoryPolicy.nodes"},
+		{"netDevices without a network namespace", func(s *specs.Spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"lo": {}}
+			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.UTSNamespace}}
+		}, "linux.netDevices: needs a network namespace"},
 
 		// linux
 		{"linux missing", func(s *specs.Spec) { s.Linux = nil }, "linux: missing"},
@@ -263,12 +272,27 @@ func TestValidateErrors(t *testing.T) {
 			s.Mounts = []specs.Mount{{Destination: "/proc", Type: "/bin/sh", Source: "proc"}}
 		}, "mounts[0].type"},
 		{"mount option unsupported", func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/data", Type: "bind", Source: dir, Options: []string{"rbind", "copy-symlink"}}}
+		}, `mounts[0].options: option "copy-symlink"`},
+		{"idmap without mappings nor user namespace", func(s *specs.Spec) {
 			s.Mounts = []specs.Mount{{Destination: "/data", Type: "bind", Source: dir, Options: []string{"rbind", "idmap"}}}
-		}, `mounts[0].options: option "idmap"`},
-		{"mount id mappings", func(s *specs.Spec) {
+		}, `mounts[0]: "idmap" without uidMappings and gidMappings`},
+		{"mount uid mappings without gid mappings", func(s *specs.Spec) {
 			s.Mounts = []specs.Mount{{Destination: "/data", Type: "bind", Source: dir, Options: []string{"rbind"},
 				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}}
-		}, "mounts[0]"},
+		}, "mounts[0]: uidMappings and gidMappings go together"},
+		{"mount id mapping of size 0", func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/data", Type: "bind", Source: dir, Options: []string{"rbind", "ridmap"},
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}, GIDMappings: []specs.LinuxIDMapping{{Size: 0}}}}
+		}, "mounts[0].gidMappings[0].size"},
+		{"idmapped tmpfs", func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/data", Type: "tmpfs", Source: "tmpfs", Options: []string{"idmap"},
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}, GIDMappings: []specs.LinuxIDMapping{{Size: 1}}}}
+		}, "mounts[0]: idmapped mounts are bind mounts only"},
+		{"idmapped bind with mappings", func(s *specs.Spec) {
+			s.Mounts = []specs.Mount{{Destination: "/data", Type: "bind", Source: dir, Options: []string{"rbind", "ridmap"},
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}, GIDMappings: []specs.LinuxIDMapping{{Size: 1}}}}
+		}, ""},
 		{"bind without source", func(s *specs.Spec) {
 			s.Mounts = []specs.Mount{{Destination: "/data", Options: []string{"bind"}}}
 		}, "mounts[0].source"},

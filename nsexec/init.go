@@ -335,6 +335,9 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int, log *logg
 	if err := setRlimits(proc.Rlimits); err != nil {
 		return nil, err
 	}
+	if err := setProcAttrs(cfg); err != nil {
+		return nil, err
+	}
 	env := procenv.Prepare(proc.Env, func() string { return homeFor("/", proc.User.UID) })
 
 	// Capabilities and user, in the order that keeps what the spec asks

@@ -120,13 +120,15 @@ type Hooks struct {
 
 // Linux is the part of the spec's linux section that init acts on.
 type Linux struct {
-	Namespaces        []specs.LinuxNamespace `json:"namespaces,omitempty"`
-	Devices           []specs.LinuxDevice    `json:"devices,omitempty"`
-	Sysctl            map[string]string      `json:"sysctl,omitempty"`
-	RootfsPropagation string                 `json:"rootfsPropagation,omitempty"`
-	MaskedPaths       []string               `json:"maskedPaths,omitempty"`
-	ReadonlyPaths     []string               `json:"readonlyPaths,omitempty"`
-	MountLabel        string                 `json:"mountLabel,omitempty"`
+	Namespaces        []specs.LinuxNamespace   `json:"namespaces,omitempty"`
+	Devices           []specs.LinuxDevice      `json:"devices,omitempty"`
+	Sysctl            map[string]string        `json:"sysctl,omitempty"`
+	RootfsPropagation string                   `json:"rootfsPropagation,omitempty"`
+	MaskedPaths       []string                 `json:"maskedPaths,omitempty"`
+	ReadonlyPaths     []string                 `json:"readonlyPaths,omitempty"`
+	MountLabel        string                   `json:"mountLabel,omitempty"`
+	Personality       *specs.LinuxPersonality  `json:"personality,omitempty"`
+	MemoryPolicy      *specs.LinuxMemoryPolicy `json:"memoryPolicy,omitempty"`
 }
 
 // NewSpec returns the part of spec that init acts on.
@@ -149,6 +151,8 @@ func NewSpec(spec *specs.Spec) *Spec {
 			MaskedPaths:       l.MaskedPaths,
 			ReadonlyPaths:     l.ReadonlyPaths,
 			MountLabel:        l.MountLabel,
+			Personality:       l.Personality,
+			MemoryPolicy:      l.MemoryPolicy,
 		}
 	}
 	return s

@@ -79,6 +79,9 @@ func prepare(attr *Attr) (*childArgs, error) {
 		if a.p.terminal && len(a.files) < 3 {
 			return nil, errors.New("rawfork: a terminal needs stdio in Files")
 		}
+		if err := a.p.forkScheduler(a.forkAgain); err != nil {
+			return nil, err
+		}
 	}
 	for i, ns := range attr.Namespaces {
 		if ns.Type == unix.CLONE_NEWUSER {
@@ -153,6 +156,29 @@ func setns(fd, typ int) syscall.Errno {
 	return e
 }
 
+// forkScheduler fits the scheduler to a first child that forks the
+// process (ForkAgain). A SCHED_DEADLINE task cannot fork (sched_fork:
+// EAGAIN), and a fork resets a task with SCHED_FLAG_RESET_ON_FORK to
+// SCHED_OTHER, nice 0 or above; the process, which must not hold
+// CAP_SYS_NICE unless it is the user's, could not raise it again. So the
+// first child sets the policy without that flag and the process adds the
+// flag itself (sched_setattr(2) lets any task set it, with its policy and
+// priority unchanged); SCHED_DEADLINE for a process in a pid namespace is
+// refused, naming the field.
+func (p *procArgs) forkScheduler(forkAgain bool) error {
+	if !p.hasSched || !forkAgain {
+		return nil
+	}
+	if p.sched.Policy == 6 {
+		return errors.New("process.scheduler: SCHED_DEADLINE cannot be given to a process exec'd into a container with a pid namespace: the runtime forks it into the namespace, and a deadline task cannot fork")
+	}
+	if p.sched.Flags&unix.SCHED_FLAG_RESET_ON_FORK != 0 {
+		p.sched.Flags &^= unix.SCHED_FLAG_RESET_ON_FORK
+		p.schedAgain = true
+	}
+	return nil
+}
+
 // childMain runs in the forked child. Everything it uses was allocated by
 // Start; it calls only nosplit functions and raw system calls. The order
 // of the steps is the security argument of the package comment.
@@ -162,6 +188,9 @@ func setns(fd, typ int) syscall.Errno {
 func childMain(a *childArgs) {
 	protect(a)
 	if a.p != nil {
+		if a.p.initialCPUs != nil {
+			setAffinity(a, a.p.initialCPUs, stageAffinityInitial)
+		}
 		hostWrites(a)
 	}
 	joinAll(a)
@@ -344,17 +373,24 @@ func setupProcess(a *childArgs) {
 			fail(a, stageHugePages, e, 0)
 		}
 	}
-	// Every CPU the cgroup allows, not the caller's affinity (runc
-	// 1.4+'s tryResetCPUAffinity): the kernel clamps the mask to the
-	// CPUs there are and to the cgroup's cpuset, and keeps the rest in
-	// case the cpuset grows. We are in the cgroup by now. A failure is
-	// harmless: the process keeps the caller's affinity.
-	syscall.RawSyscall(unix.SYS_SCHED_SETAFFINITY, 0, unsafe.Sizeof(p.allCPUs), uintptr(unsafe.Pointer(&p.allCPUs[0])))
+	// process.execCPUAffinity.final if given; else the initial one
+	// stays; else every CPU the cgroup allows, not the caller's affinity
+	// (runc 1.4+'s tryResetCPUAffinity and setFinalCPUAffinity): the
+	// kernel clamps the mask to the CPUs there are and to the cgroup's
+	// cpuset, and keeps the rest in case the cpuset grows. We are in the
+	// cgroup by now. A failure of the reset is harmless: the process
+	// keeps the caller's affinity.
+	if p.finalCPUs != nil {
+		setAffinity(a, p.finalCPUs, stageAffinityFinal)
+	} else if p.initialCPUs == nil {
+		syscall.RawSyscall(unix.SYS_SCHED_SETAFFINITY, 0, unsafe.Sizeof(p.allCPUs), uintptr(unsafe.Pointer(&p.allCPUs[0])))
+	}
 	for i = 0; i < len(p.rlimits); i++ {
 		if _, _, e = syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, p.rlimits[i].res, uintptr(unsafe.Pointer(&p.rlimits[i].lim)), 0, 0, 0); e != 0 {
 			fail(a, stageRlimit, e, i)
 		}
 	}
+	setProcAttrs(a)
 	if p.terminal {
 		openConsole(a)
 	}
@@ -383,6 +419,58 @@ func setupProcess(a *childArgs) {
 	// which may be 2; the grandchild must inherit 0.
 	if e = prctl(unix.PR_SET_DUMPABLE, 0); e != 0 {
 		fail(a, stageDumpable, e, 0)
+	}
+}
+
+// setAffinity sets this process's CPU affinity to mask (non-empty); a
+// failure is the stage's error (EINVAL: no CPU of the mask is online or
+// in the cgroup's cpuset).
+//
+//go:norace
+//go:nosplit
+func setAffinity(a *childArgs, mask []uint64, stage uint32) {
+	var e syscall.Errno
+	if _, _, e = syscall.RawSyscall(unix.SYS_SCHED_SETAFFINITY, 0, uintptr(len(mask))*8, uintptr(unsafe.Pointer(&mask[0]))); e != 0 {
+		fail(a, stage, e, 0)
+	}
+}
+
+// setProcAttrs sets the per-task attributes of Process (Sched...) while
+// we are still root with every capability: a real-time policy and the RT
+// I/O class need CAP_SYS_NICE, which is the config's to give, as under
+// runc. The process inherits each at fork (the scheduler: see
+// forkScheduler), and execve keeps them. ioprio_set: IOPRIO_WHO_PROCESS,
+// see procattr.IOPrioWhoProcess.
+//
+//go:norace
+//go:nosplit
+func setProcAttrs(a *childArgs) {
+	var e syscall.Errno
+	p := a.p
+	if p.hasSched {
+		if _, _, e = syscall.RawSyscall(unix.SYS_SCHED_SETATTR, 0, uintptr(unsafe.Pointer(&p.sched)), 0); e != 0 {
+			fail(a, stageScheduler, e, 0)
+		}
+	}
+	if p.ioprio != 0 {
+		if _, _, e = syscall.RawSyscall(unix.SYS_IOPRIO_SET, 1, 0, uintptr(p.ioprio)); e != 0 {
+			fail(a, stageIOPriority, e, 0)
+		}
+	}
+	if p.persona >= 0 {
+		if _, _, e = syscall.RawSyscall(unix.SYS_PERSONALITY, uintptr(p.persona), 0, 0); e != 0 {
+			fail(a, stagePersonality, e, 0)
+		}
+	}
+	if p.hasMpol {
+		if len(p.mpolNodes) > 0 {
+			_, _, e = syscall.RawSyscall(unix.SYS_SET_MEMPOLICY, p.mpolMode, uintptr(unsafe.Pointer(&p.mpolNodes[0])), p.mpolMax)
+		} else {
+			_, _, e = syscall.RawSyscall(unix.SYS_SET_MEMPOLICY, p.mpolMode, 0, 0)
+		}
+		if e != 0 {
+			fail(a, stageMemoryPolicy, e, 0)
+		}
 	}
 }
 
@@ -792,6 +880,13 @@ func execProcess(a *childArgs) {
 	p := a.p
 	if _, _, e = syscall.RawSyscall(syscall.SYS_SETSID, 0, 0, 0); e != 0 {
 		fail(a, stageSetsid, e, 0)
+	}
+	if p.schedAgain {
+		// The flag the fork dropped (forkScheduler), before the
+		// user's filter, which may not allow sched_setattr.
+		if _, _, e = syscall.RawSyscall(unix.SYS_SCHED_SETATTR, 0, uintptr(unsafe.Pointer(&p.schedFull)), 0); e != 0 {
+			fail(a, stageScheduler, e, 1)
+		}
 	}
 	if p.terminal {
 		if _, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, 0, uintptr(syscall.TIOCSCTTY), 0); e != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/procattr"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 )
 
@@ -61,6 +62,27 @@ type Process struct {
 	// Paths are the candidates for the program, tried in order like
 	// execvp(3): ENOENT, ENOTDIR and EACCES go on to the next one.
 	Paths []string
+
+	// Per-task attributes (internal/procattr has the values), set by
+	// the first child while it is still root with every capability, as
+	// runc's setns init sets them before finalizeNamespace, and
+	// inherited by the process at fork: Sched (process.scheduler), if
+	// set; IOPrio (process.ioPriority), unless 0 (IOPRIO_CLASS_NONE,
+	// which no spec value gives); Persona (linux.personality) if
+	// SetPersona; Mempolicy (linux.memoryPolicy), if set.
+	Sched      *unix.SchedAttr
+	IOPrio     int
+	SetPersona bool
+	Persona    int
+	Mempolicy  *procattr.Mempolicy
+	// InitialCPUs and FinalCPUs are process.execCPUAffinity as CPU
+	// masks (nil: not given). The first child runs on InitialCPUs from
+	// its first instruction, before it joins anything; the process gets
+	// FinalCPUs. With neither, the process gets every CPU its cgroup
+	// allows; with InitialCPUs alone it keeps those (runc's
+	// setFinalCPUAffinity).
+	InitialCPUs []uint64
+	FinalCPUs   []uint64
 }
 
 // Label is one write to a /proc attribute file: the first of Paths that
@@ -134,6 +156,21 @@ type procArgs struct {
 	paths   []*byte
 	bestErr syscall.Errno
 	bestIdx int
+
+	// See Process.Sched... and setProcAttrs.
+	hasSched bool
+	sched    unix.SchedAttr
+	// schedAgain: the grandchild sets schedFull itself (see prepare).
+	schedAgain  bool
+	schedFull   unix.SchedAttr
+	ioprio      int // 0: none
+	persona     int // -1: none
+	hasMpol     bool
+	mpolMode    uintptr
+	mpolNodes   []uint64
+	mpolMax     uintptr
+	initialCPUs []uint64
+	finalCPUs   []uint64
 }
 
 type labelArgs struct {
@@ -151,7 +188,17 @@ const capSysAdmin = 21
 
 func prepareProcess(p *Process) (*procArgs, error) {
 	var err error
-	a := &procArgs{master: -1, slave: -1, cwdFd: -1, listener: -1, lastCap: p.LastCap, nnp: p.NoNewPrivs, hugePagesOn: p.HugePagesOn, terminal: p.Terminal}
+	a := &procArgs{master: -1, slave: -1, cwdFd: -1, listener: -1, lastCap: p.LastCap, nnp: p.NoNewPrivs, hugePagesOn: p.HugePagesOn, terminal: p.Terminal,
+		ioprio: p.IOPrio, persona: -1, initialCPUs: p.InitialCPUs, finalCPUs: p.FinalCPUs}
+	if p.SetPersona {
+		a.persona = p.Persona
+	}
+	if p.Sched != nil {
+		a.hasSched, a.sched, a.schedFull = true, *p.Sched, *p.Sched
+	}
+	if m := p.Mempolicy; m != nil {
+		a.hasMpol, a.mpolMode, a.mpolNodes, a.mpolMax = true, uintptr(m.Mode), m.Nodes, uintptr(m.MaxNode)
+	}
 	if p.OOMScoreAdj != "" {
 		if a.oomPath, err = syscall.BytePtrFromString("/proc/self/oom_score_adj"); err != nil {
 			return nil, err

@@ -183,6 +183,12 @@ const (
 	stageSetsid
 	stageCtty
 	stageClose
+	stageScheduler
+	stageIOPriority
+	stagePersonality
+	stageMemoryPolicy
+	stageAffinityInitial
+	stageAffinityFinal
 )
 
 // StageNames maps the stages to Error.Stage.
@@ -214,6 +220,13 @@ var stageNames = map[uint32]string{
 	stageSetsid:     "setsid",
 	stageCtty:       "ctty",
 	stageClose:      "close",
+	// The process's attributes: Error.Stage names the spec field.
+	stageScheduler:       "process.scheduler",
+	stageIOPriority:      "process.ioPriority",
+	stagePersonality:     "linux.personality",
+	stageMemoryPolicy:    "linux.memoryPolicy",
+	stageAffinityInitial: "process.execCPUAffinity.initial",
+	stageAffinityFinal:   "process.execCPUAffinity.final",
 }
 
 // Records the child sends on the report socket (SOCK_SEQPACKET: one

@@ -457,12 +457,28 @@ func (r *Root) bind(source, dest string, o Options) error {
 // then the runtime clones it for it, in this mount namespace too, at this
 // moment (s.OpenSource, isync.MountSource), as runc 1.5's runtime does
 // on init's request. Either way the source is found the same.
+//
+// An idmapped bind (IDMapped) is always the runtime's to make: see
+// libsandbox's mountSources for why.
 func openSource(s *Setup, i int, source string, o Options) (int, error) {
+	if IDMapped(s.Mounts[i], o) {
+		if s.OpenSource == nil {
+			return -1, errors.New("idmapped mount: the runtime was not asked to serve it")
+		}
+		return s.OpenSource(i)
+	}
 	tree, err := cloneTree(source, o.Recursive())
 	if err == nil || s.OpenSource == nil {
 		return tree, err
 	}
 	return s.OpenSource(i)
+}
+
+// IDMapped reports whether m (with options o) is an idmapped bind: it
+// has the "idmap" or "ridmap" option, or mappings of its own (runc
+// idmaps a mount with mappings and neither option).
+func IDMapped(m specs.Mount, o Options) bool {
+	return o.IDMap || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
 }
 
 // CloneSource is the runtime's side of openSource: it runs in init's

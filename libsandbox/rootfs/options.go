@@ -20,7 +20,11 @@ type Options struct {
 	// CopyUp is runc's tmpcopyup: a tmpfs gets a copy of what is in
 	// the directory it is mounted over (see copyTree).
 	CopyUp bool
-	Data   string // the rest, comma-joined, for the filesystem
+	// IDMap and RIDMap are "idmap" and "ridmap" (runtime-spec 1.2): the
+	// bind is idmapped, its top mount only or every submount too. Never
+	// passed to the filesystem.
+	IDMap, RIDMap bool
+	Data          string // the rest, comma-joined, for the filesystem
 }
 
 // Bind reports whether the options ask for a bind mount.
@@ -114,8 +118,6 @@ var recursiveOptions = map[string]attrOpt{
 // Options we know but do not implement; naming them beats passing them to
 // the filesystem as data, which fails with a vague EINVAL.
 var unsupportedOptions = map[string]string{
-	"idmap":        "idmapped mounts are not supported yet",
-	"ridmap":       "idmapped mounts are not supported yet",
 	"copy-symlink": "copy-symlink is not supported",
 }
 
@@ -151,6 +153,11 @@ func ParseOptions(opts []string) (Options, error) {
 		}
 		if opt == "tmpcopyup" {
 			o.CopyUp = true
+			continue
+		}
+		if opt == "idmap" || opt == "ridmap" {
+			o.IDMap = true
+			o.RIDMap = o.RIDMap || opt == "ridmap"
 			continue
 		}
 		if why, ok := unsupportedOptions[opt]; ok {
@@ -292,7 +299,7 @@ func KnownOptions() []string {
 	for k := range recursiveOptions {
 		out = append(out, k)
 	}
-	out = append(out, "tmpcopyup")
+	out = append(out, "tmpcopyup", "idmap", "ridmap")
 	sort.Strings(out)
 	return out
 }

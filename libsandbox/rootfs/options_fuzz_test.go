@@ -102,5 +102,5 @@ func known(opt string) bool {
 	_, prop := propagationOptions[opt]
 	_, rec := recursiveOptions[opt]
 	_, unsup := unsupportedOptions[opt]
-	return flag || prop || rec || unsup || opt == "tmpcopyup"
+	return flag || prop || rec || unsup || opt == "tmpcopyup" || opt == "idmap" || opt == "ridmap"
 }

@@ -57,6 +57,9 @@ func TestParseOptions(t *testing.T) {
 				unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NODIRATIME | unix.MOUNT_ATTR_NOSYMFOLLOW},
 		},
 		{"rro then rrw", []string{"rro", "rrw"}, Options{RecClear: unix.MOUNT_ATTR_RDONLY}},
+		// idmap and ridmap are the runtime's, never the filesystem's.
+		{"idmap", []string{"rbind", "idmap"}, Options{Flags: unix.MS_BIND | unix.MS_REC, IDMap: true}},
+		{"ridmap", []string{"rbind", "ridmap"}, Options{Flags: unix.MS_BIND | unix.MS_REC, IDMap: true, RIDMap: true}},
 		{"rrw then rro", []string{"rrw", "rro"}, Options{RecSet: unix.MOUNT_ATTR_RDONLY}},
 		{
 			"recursive clears",
@@ -128,8 +131,6 @@ func TestParseOptionsErrors(t *testing.T) {
 		opts []string
 		want string // substring of the error
 	}{
-		{[]string{"idmap"}, `option "idmap"`},
-		{[]string{"rbind", "ridmap"}, `option "ridmap"`},
 		{[]string{"copy-symlink"}, `option "copy-symlink"`},
 		{[]string{""}, "empty option"},
 		{[]string{"ro", "", "nosuid"}, "empty option"},

@@ -219,10 +219,31 @@ hook() { # PATH [ARGS...] -> hook JSON
 	create_fails "linux.uidMappings: a new user namespace needs uidMappings and gidMappings" "User namespaces enabled, but no uid mappings found."
 }
 
-@test "bad input: idmap mount option" {
+@test "bad input: idmap without mappings in a container without a user namespace" {
 	runc_accepts "1.1.5 predates idmapped mounts and ignores the option"
 	update_config '.mounts = [{"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]}] + .mounts'
-	create_fails 'mounts[0].options: option "idmap": idmapped mounts are not supported yet' -
+	create_fails 'mounts[0]: "idmap" without uidMappings and gidMappings uses the container'"'"'s user namespace, and the container has none' -
+}
+
+@test "bad input: an idmapped mount that is not a bind mount" {
+	runc_accepts "1.1.5 predates idmapped mounts"
+	update_config '.mounts = [{"destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"],
+		"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}]}] + .mounts'
+	create_fails 'mounts[0]: idmapped mounts are bind mounts only' -
+}
+
+@test "bad input: mount uidMappings without gidMappings" {
+	runc_accepts "1.1.5 predates idmapped mounts"
+	update_config '.mounts = [{"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["rbind"],
+		"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}]}] + .mounts'
+	create_fails 'mounts[0]: uidMappings and gidMappings go together' -
+}
+
+@test "bad input: an idmapped mount of a filesystem without idmapping (procfs)" {
+	runc_accepts "1.1.5 predates idmapped mounts"
+	update_config '.mounts = [{"destination": "/mnt", "type": "bind", "source": "/proc", "options": ["rbind", "idmap"],
+		"uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}] + .mounts'
+	create_fails 'mounts[0].source: idmapped mount of /proc: its filesystem (or one mounted under it, with ridmap) does not support idmapped mounts: mount_setattr MOUNT_ATTR_IDMAP: invalid argument' -
 }
 
 @test "bad input: mount option the filesystem rejects" {
@@ -277,4 +298,81 @@ hook() { # PATH [ARGS...] -> hook JSON
 @test "bad input: a terminal without --console-socket" {
 	update_config '.process.terminal = true'
 	create_fails "cannot allocate tty if runc will detach without setting console socket" "cannot allocate tty if runc will detach without setting console socket"
+}
+
+# runtime-spec 1.3's per-process attributes (issue 14): runc 1.1.5
+# predates them and ignores them.
+
+@test "bad input: unknown process.scheduler policy" {
+	runc_accepts "1.1.5 predates process.scheduler"
+	update_config '.process.scheduler = {"policy": "SCHED_FOO"}'
+	create_fails 'process.scheduler.policy: unknown policy "SCHED_FOO"' -
+}
+
+@test "bad input: SCHED_FIFO without a priority" {
+	runc_accepts "1.1.5 predates process.scheduler"
+	update_config '.process.scheduler = {"policy": "SCHED_FIFO"}'
+	create_fails 'process.scheduler.priority 0: must be between 1 and 99 for SCHED_FIFO' -
+}
+
+@test "bad input: process.ioPriority level 8" {
+	runc_accepts "1.1.5 predates process.ioPriority"
+	update_config '.process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 8}'
+	create_fails 'process.ioPriority.priority 8: must be between 0 and 7' -
+}
+
+@test "bad input: unknown linux.personality domain" {
+	runc_accepts "1.1.5 predates linux.personality"
+	update_config '.linux.personality = {"domain": "BSD"}'
+	create_fails 'linux.personality.domain: unknown domain "BSD"' -
+}
+
+@test "bad input: linux.memoryPolicy on a node the host does not have" {
+	runc_accepts "1.1.5 predates linux.memoryPolicy"
+	n=$(($(sed 's/.*-//' /sys/devices/system/node/possible) + 1))
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "'$n'"}'
+	create_fails "linux.memoryPolicy.nodes: node $n does not exist on this host" -
+}
+
+@test "bad input: linux.memoryPolicy MPOL_BIND without nodes" {
+	runc_accepts "1.1.5 predates linux.memoryPolicy"
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND"}'
+	create_fails 'linux.memoryPolicy.nodes: MPOL_BIND needs at least one node' -
+}
+
+@test "bad input: process.execCPUAffinity that is not a CPU list" {
+	runc_accepts "1.1.5 predates process.execCPUAffinity"
+	update_config '.process.execCPUAffinity = {"final": "3-1"}'
+	create_fails 'process.execCPUAffinity.final "3-1": range "3-1" goes backwards' -
+}
+
+@test "bad input: linux.netDevices naming an interface the host does not have" {
+	runc_accepts "1.1.5 predates linux.netDevices"
+	update_config '.linux.netDevices = {"srnosuch0": {}}'
+	create_fails 'linux.netDevices["srnosuch0"]: no such interface in the runtime'"'"'s network namespace: Link not found' -
+}
+
+@test "bad input: linux.netDevices without a network namespace" {
+	runc_accepts "1.1.5 predates linux.netDevices"
+	update_config '.linux.netDevices = {"lo": {}} | .linux.namespaces -= [{"type": "network"}]'
+	create_fails 'linux.netDevices: needs a network namespace to move the devices into' -
+}
+
+@test "bad input: linux.netDevices renaming to an invalid name" {
+	runc_accepts "1.1.5 predates linux.netDevices"
+	update_config '.linux.netDevices = {"lo": {"name": "a/b"}}'
+	create_fails 'linux.netDevices["lo"].name: "a/b" is not a valid interface name' -
+}
+
+@test "bad input: linux.intelRdt on a host without resctrl" {
+	runc_accepts "1.1.5 with no resctrl says: intel RDT is not supported"
+	[ "$(stat -fc %T /sys/fs/resctrl 2>/dev/null)" != resctrl ] || skip "this host has resctrl"
+	update_config '.linux.intelRdt = {"closID": "gold", "schemata": ["L3:0=f"]}'
+	create_fails 'linux.intelRdt: this host has no resctrl filesystem mounted at /sys/fs/resctrl' -
+}
+
+@test "bad input: linux.intelRdt.memBwSchema that is not an MB line" {
+	runc_accepts "1.1.5 checks no schema"
+	update_config '.linux.intelRdt = {"memBwSchema": "L3:0=f"}'
+	create_fails 'linux.intelRdt.memBwSchema "L3:0=f": must be one line starting with MB:' -
 }

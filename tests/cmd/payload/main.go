@@ -20,6 +20,7 @@
 //	payload forge STOP VICTIM PROG  forge reports on stolen runtime sockets
 //	payload fifo hold|forge         steal init's exec fifo and hold/forge it
 //	payload cgbpf DIR...            count the device programs attached to cgroups
+//	payload procattr       scheduler, ioprio, personality, mempolicy, CPU affinity
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS; `payload fds` must list only what it inherited, so
@@ -42,13 +43,15 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|forge STOP VICTIM PROG|fifo hold|forge|cgbpf DIR...")
+		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|forge STOP VICTIM PROG|fifo hold|forge|cgbpf DIR...|procattr")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "probe":
 		probe()
+	case "procattr":
+		err = procattr()
 	case "alloc":
 		err = alloc(os.Args[2:])
 	case "fds":

@@ -1,0 +1,232 @@
+package libsandbox
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// linux.netDevices (runtime-spec 1.3, config-linux.md "Network Devices"):
+// host interfaces moved into the container's network namespace by create,
+// as runc 1.4 does (libcontainer/network_linux.go devChangeNetNamespace),
+// with github.com/vishvananda/netlink as runc uses it.
+//
+// Nothing is moved back at delete: the spec says the runtime MUST NOT
+// ("Namespace Lifecycle and Container Termination"), since the namespace
+// may belong to someone else (one joined by path, a pod's) and a
+// container may die without a delete. When the namespace goes, the
+// kernel moves the physical devices back to the initial namespace and
+// deletes the virtual ones (default_device_exit_net in net/core/dev.c).
+
+// checkNetDevices checks linux.netDevices before anything is made: the
+// container must have a network namespace that is not ours, every name
+// must be one the kernel takes (dev_valid_name), the interfaces must
+// exist here, and no two may get the same name.
+func checkNetDevices(l *specs.Linux, ns *nsPlan) error {
+	if len(l.NetDevices) == 0 {
+		return nil
+	}
+	if !ns.has(specs.NetworkNamespace) {
+		return errors.New("linux.netDevices: needs a network namespace to move the devices into: add {\"type\": \"network\"} to linux.namespaces")
+	}
+	if joinsOwnNetNS(ns) {
+		return errors.New("linux.netDevices: the network namespace joined is the runtime's own (the host's): there is nowhere to move the devices")
+	}
+	names := map[string]string{}
+	for _, host := range sortedKeys(l.NetDevices) {
+		field := fmt.Sprintf("linux.netDevices[%q]", host)
+		if !validIfName(host) {
+			return fmt.Errorf("%s: %q is not a valid interface name", field, host)
+		}
+		name := l.NetDevices[host].Name
+		if name == "" {
+			name = host
+		} else if !validIfName(name) {
+			return fmt.Errorf("%s.name: %q is not a valid interface name", field, name)
+		}
+		if other, ok := names[name]; ok && !strings.Contains(name, "%d") {
+			return fmt.Errorf("%s.name: %q is also the name of %q in the container", field, name, other)
+		}
+		names[name] = host
+		if _, err := netlink.LinkByName(host); err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return fmt.Errorf("%s: no such interface in the runtime's network namespace: %w", field, err)
+		}
+	}
+	return nil
+}
+
+// validIfName is the kernel's dev_valid_name (net/core/dev.c): 1 to 15
+// bytes, not "." or "..", no '/', ':' or white space.
+func validIfName(name string) bool {
+	if name == "" || len(name) >= unix.IFNAMSIZ || name == "." || name == ".." {
+		return false
+	}
+	return !strings.ContainsAny(name, "/: \t\n\v\f\r")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// moveNetDevices moves linux.netDevices into the network namespace of
+// init (pid, checked against its start time), in name order. A device
+// already moved when a later one fails stays there: create then kills
+// init, and the kernel hands it back with the namespace (see above).
+func moveNetDevices(devs map[string]specs.LinuxNetDevice, pid int, start uint64) error {
+	if len(devs) == 0 {
+		return nil
+	}
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
+	if err != nil {
+		return fmt.Errorf("linux.netDevices: open init's network namespace: %w", err)
+	}
+	defer f.Close()
+	if st, err := readProcStat(pid); err != nil || st.StartTime != start {
+		return errors.New("linux.netDevices: open init's network namespace: init is gone")
+	}
+	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()))
+	if err != nil {
+		return fmt.Errorf("linux.netDevices: netlink in init's network namespace: %w", err)
+	}
+	defer h.Close()
+	for _, host := range sortedKeys(devs) {
+		if err := moveNetDevice(host, devs[host].Name, int(f.Fd()), h); err != nil {
+			return fmt.Errorf("linux.netDevices[%q]: %w", host, err)
+		}
+	}
+	return nil
+}
+
+// moveNetDevice moves host into the namespace nsFd (h is a netlink
+// handle there) under name (host's own if empty), with its permanent
+// addresses of global scope, and sets it up, as the spec asks.
+func moveNetDevice(host, name string, nsFd int, h *netlink.Handle) error {
+	link, err := netlink.LinkByName(host)
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		return fmt.Errorf("no such interface: %w", err)
+	}
+	// Down first: whatever on the host uses it stops before it goes
+	// (the move would close it anyway: dev_close in
+	// __dev_change_net_namespace).
+	if err := netlink.LinkSetDown(link); err != nil {
+		return fmt.Errorf("set down: %w", err)
+	}
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_ALL)
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		return fmt.Errorf("list addresses: %w", err)
+	}
+	if name == "" {
+		name = host
+	}
+	// The kernel moves the device first and renames it after
+	// (do_setlink: __dev_change_net_namespace, then dev_change_name): a
+	// name taken in the container's namespace fails the request with the
+	// device moved already, under its host name. Look first; and should
+	// the namespace get the name meanwhile, bring the device back below.
+	if !strings.Contains(name, "%d") {
+		if _, err := h.LinkByName(name); err == nil {
+			return fmt.Errorf("move into the container's network namespace: an interface named %q exists there (a name with %%d lets the kernel number it): %w", name, unix.EEXIST)
+		}
+	}
+	// Move and rename in one RTM_NEWLINK (IFLA_NET_NS_FD with
+	// IFLA_IFNAME), so that the device never sits in the container's
+	// namespace under a name that collides there; a "%d" in name is the
+	// kernel's to fill in (dev_change_name). netlink's LinkSetNsFd has no
+	// name, hence the request by hand, as runc builds it.
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(link.Attrs().Index)
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(nsFd))))
+	if _, err := req.Execute(unix.NETLINK_ROUTE, 0); err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		giveBack(h, link, host)
+		if errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("move into the container's network namespace: an interface named %q exists there (a name with %%d lets the kernel number it): %w", name, err)
+		}
+		return fmt.Errorf("move into the container's network namespace as %q: %w", name, err)
+	}
+	moved, err := findMoved(h, link, name)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		// Only what the user configured to last: permanent addresses
+		// (not DHCP's or SLAAC's, whose lifetimes belong to the host's
+		// namespace) of global scope (RFC 3549 2.3.3.2), as the spec
+		// says.
+		if a.Flags&unix.IFA_F_PERMANENT == 0 || a.Scope != unix.RT_SCOPE_UNIVERSE {
+			logrus.Debugf("linux.netDevices[%q]: address %s not kept (not permanent or not global)", host, a.IPNet)
+			continue
+		}
+		if err := h.AddrAdd(moved, &netlink.Addr{IPNet: a.IPNet}); err != nil {
+			return fmt.Errorf("add address %s in the container: %w", a.IPNet, err)
+		}
+	}
+	if err := h.LinkSetUp(moved); err != nil {
+		return fmt.Errorf("set up %s in the container: %w", moved.Attrs().Name, err)
+	}
+	return nil
+}
+
+// giveBack moves link back from the container's namespace (h) to ours
+// after a failed move and rename left it there: create is failing, and a
+// namespace joined by path would otherwise keep it. Best effort.
+func giveBack(h *netlink.Handle, link netlink.Link, host string) {
+	moved, err := findMoved(h, link, host)
+	if err != nil {
+		return
+	}
+	self, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return
+	}
+	defer self.Close()
+	if err := h.LinkSetNsFd(moved, int(self.Fd())); err != nil {
+		logrus.Warnf("linux.netDevices[%q]: left in the container's network namespace after a failed move: %v", host, err)
+	}
+}
+
+// findMoved finds the moved device in the container's namespace: by
+// index, which a move keeps unless the namespace has it taken, checked
+// by hardware address; else by name (unless the kernel chose it).
+func findMoved(h *netlink.Handle, link netlink.Link, name string) (netlink.Link, error) {
+	mac := link.Attrs().HardwareAddr
+	same := func(l netlink.Link) bool {
+		return l != nil && net.HardwareAddr.String(l.Attrs().HardwareAddr) == mac.String()
+	}
+	if l, err := h.LinkByIndex(link.Attrs().Index); err == nil && same(l) {
+		return l, nil
+	}
+	if !strings.Contains(name, "%d") {
+		if l, err := h.LinkByName(name); err == nil {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("moved as %q, but not found in the container's network namespace", name)
+}
+
+// netDevicesStep is create's step: init exists, with its network
+// namespace, and has not been sent its config, so the devices are in
+// place before any hook or process of the container runs. Its undo is
+// the kernel's (see above): init is killed by startInit's.
+func (cr *creation) netDevicesStep() (func(), error) {
+	st := cr.c.state
+	return nil, moveNetDevices(cr.spec.Linux.NetDevices, st.InitPid, st.InitStart)
+}
