@@ -13,4 +13,6 @@ var (
 	ErrNotRunning = errors.New("container not running")
 	ErrPaused     = errors.New("container paused")
 	ErrNotPaused  = errors.New("container not paused")
+	ErrRunning    = errors.New("container is running")
+	ErrNotCreated = errors.New("container is not created")
 )

@@ -82,14 +82,12 @@ var nsFiles = map[specs.LinuxNamespaceType]string{
 // last fork, holding just what the user's process will hold, enters the
 // container's pid namespace (see package rawfork).
 func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
-	switch st := c.Status(); st {
-	case Running, Created:
-	case Paused:
-		if !o.IgnorePaused {
-			return nil, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
-		}
-	default:
-		return nil, fmt.Errorf("cannot exec in a %s container: %w", st, ErrNotRunning)
+	gate := opExec
+	if o.IgnorePaused {
+		gate = opExecIgnorePaused
+	}
+	if _, err := c.require(gate); err != nil {
+		return nil, err
 	}
 	spec, err := c.Spec()
 	if err != nil {

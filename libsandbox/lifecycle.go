@@ -24,14 +24,8 @@ import (
 // init go on to execve the user process, and runs the poststart hooks; if
 // one fails, it stops the container and returns the error.
 func (c *Container) Start() error {
-	switch st := c.Status(); st {
-	case Created:
-	case Stopped:
-		return errors.New("cannot start a container that has stopped")
-	case Running:
-		return errors.New("cannot start an already running container")
-	default:
-		return fmt.Errorf("cannot start a container in the %s state", st)
+	if _, err := c.require(opStart); err != nil {
+		return err
 	}
 	// The pidfd first, while init still waits on the fifo: once the
 	// fifo is open, init runs the user's process, which may exit (and
@@ -247,12 +241,14 @@ func (c *Container) openInit() (int, error) {
 
 // Signal sends sig to init (all: to every process of the container).
 func (c *Container) Signal(sig unix.Signal, all bool) error {
-	st := c.Status()
-	if st == Stopped || st == Creating {
+	st, err := c.require(opSignal)
+	if err != nil {
 		if all {
+			// kill --all of a stopped container: nothing to do, as
+			// in runc.
 			return nil
 		}
-		return ErrNotRunning
+		return err
 	}
 	if all {
 		logrus.Debugf("kill %s: signal %d to every process of the container", c.id, sig)

@@ -20,12 +20,8 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 
 // Pause freezes every process of a created or running container.
 func (c *Container) Pause() error {
-	switch c.Status() {
-	case Running, Created:
-	case Paused:
-		return fmt.Errorf("container %s is already paused", c.id)
-	default:
-		return ErrNotRunning
+	if _, err := c.require(opPause); err != nil {
+		return err
 	}
 	cg, err := c.cgroup()
 	if err != nil {
@@ -37,8 +33,8 @@ func (c *Container) Pause() error {
 
 // Resume thaws a paused container.
 func (c *Container) Resume() error {
-	if c.Status() != Paused {
-		return ErrNotPaused
+	if _, err := c.require(opResume); err != nil {
+		return err
 	}
 	cg, err := c.cgroup()
 	if err != nil {
@@ -53,9 +49,8 @@ func (c *Container) Resume() error {
 // checked (its field named) before or as it is written, and a write the
 // kernel refuses changes nothing.
 func (c *Container) Update(r *specs.LinuxResources) error {
-	switch c.Status() {
-	case Stopped, Creating:
-		return ErrNotRunning
+	if _, err := c.require(opUpdate); err != nil {
+		return err
 	}
 	cg, err := c.cgroup()
 	if err != nil {
@@ -140,8 +135,8 @@ type Event struct {
 
 // Stats returns the container's resource usage.
 func (c *Container) Stats() (*Event, error) {
-	if c.Status() == Stopped {
-		return nil, ErrNotRunning
+	if _, err := c.require(opStats); err != nil {
+		return nil, err
 	}
 	cg, err := c.cgroup()
 	if err != nil {
