@@ -4,21 +4,21 @@ import (
 	"path"
 	"strings"
 
-	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
 // cgroupMounts describes, for a "cgroup" mount in the container, the
 // hierarchies to mount and the container's own cgroup in each: one
 // cgroup2 mount on a pure v2 host; on a v1 or hybrid host one entry per
 // hierarchy (the v1 controllers, name=systemd, and the v2 "unified" one).
-func cgroupMounts(host *cgroups.Host, st *cgroups.State) ([]initcfg.CgroupMount, error) {
+func cgroupMounts(host *cgroups.Host, st *cgroups.State) ([]rootfs.CgroupMount, error) {
 	if host.Mode == cgroups.Unified {
-		return []initcfg.CgroupMount{{Type: "cgroup2", Path: st.V2}}, nil
+		return []rootfs.CgroupMount{{Type: "cgroup2", Path: st.V2}}, nil
 	}
-	var out []initcfg.CgroupMount
+	var out []rootfs.CgroupMount
 	for _, m := range host.V1 {
-		cm := initcfg.CgroupMount{
+		cm := rootfs.CgroupMount{
 			Name:    m.Name(),
 			Type:    "cgroup",
 			Options: m.Key(),
@@ -35,7 +35,7 @@ func cgroupMounts(host *cgroups.Host, st *cgroups.State) ([]initcfg.CgroupMount,
 		out = append(out, cm)
 	}
 	if host.V2 != "" {
-		out = append(out, initcfg.CgroupMount{Name: path.Base(host.V2), Type: "cgroup2", Path: st.V2})
+		out = append(out, rootfs.CgroupMount{Name: path.Base(host.V2), Type: "cgroup2", Path: st.V2})
 	}
 	return out, nil
 }

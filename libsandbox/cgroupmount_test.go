@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
 // parseHost runs the same parsers cgroupMounts does over fixed text.
@@ -28,7 +28,7 @@ func TestHierarchies(t *testing.T) {
 		name       string
 		mountinfo  string
 		procCgroup string
-		want       []initcfg.CgroupMount
+		want       []rootfs.CgroupMount
 	}{
 		{
 			// The host these tests were written on: v1 controllers
@@ -48,7 +48,7 @@ func TestHierarchies(t *testing.T) {
 1:cpu:/
 0::/
 `,
-			want: []initcfg.CgroupMount{
+			want: []rootfs.CgroupMount{
 				{Name: "cpu", Type: "cgroup", Options: "cpu", Path: "/sys/fs/cgroup/cpu/c1"},
 				{Name: "cpuacct", Type: "cgroup", Options: "cpuacct", Path: "/sys/fs/cgroup/cpuacct/c1"},
 				{Name: "memory", Type: "cgroup", Options: "memory", Path: "/sys/fs/cgroup/memory/process_api/c2fae9cacbbd1640666f1e73e729c22c/c1"},
@@ -60,7 +60,7 @@ func TestHierarchies(t *testing.T) {
 			name:       "pure v2",
 			mountinfo:  "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
 			procCgroup: "0::/user.slice/user-1000.slice/session-2.scope\n",
-			want: []initcfg.CgroupMount{
+			want: []rootfs.CgroupMount{
 				// Name "" is how the init stage tells a pure v2 host.
 				{Name: "", Type: "cgroup2", Path: "/sys/fs/cgroup/user.slice/user-1000.slice/c1"},
 			},
@@ -80,7 +80,7 @@ func TestHierarchies(t *testing.T) {
 1:name=systemd:/user.slice/user-1000.slice/session-2.scope
 0::/user.slice/user-1000.slice/session-2.scope
 `,
-			want: []initcfg.CgroupMount{
+			want: []rootfs.CgroupMount{
 				{Name: "systemd", Type: "cgroup", Options: "name=systemd", Path: "/sys/fs/cgroup/systemd/user.slice/user-1000.slice/session-2.scope/c1"},
 				{Name: "cpu,cpuacct", Type: "cgroup", Options: "cpu,cpuacct", Path: "/sys/fs/cgroup/cpu,cpuacct/user.slice/c1", Symlinks: []string{"cpu", "cpuacct"}},
 				{Name: "net_cls,net_prio", Type: "cgroup", Options: "net_cls,net_prio", Path: "/sys/fs/cgroup/net_cls,net_prio/c1", Symlinks: []string{"net_cls", "net_prio"}},
@@ -98,7 +98,7 @@ func TestHierarchies(t *testing.T) {
 			procCgroup: `5:pids,name=jobs:/jobs/7
 3:cpuset,cpu,cpuacct:/user.slice
 `,
-			want: []initcfg.CgroupMount{
+			want: []rootfs.CgroupMount{
 				{Name: "cpuset,cpu,cpuacct", Type: "cgroup", Options: "cpu,cpuacct,cpuset", Path: "/sys/fs/cgroup/cpuset,cpu,cpuacct/user.slice/c1", Symlinks: []string{"cpu", "cpuacct", "cpuset"}},
 				{Name: "pids", Type: "cgroup", Options: "name=jobs,pids", Path: "/sys/fs/cgroup/pids/jobs/7/c1"},
 			},
@@ -113,7 +113,7 @@ func TestHierarchies(t *testing.T) {
 			procCgroup: `5:memory:/docker/abc/inner
 4:pids:/elsewhere
 `,
-			want: []initcfg.CgroupMount{
+			want: []rootfs.CgroupMount{
 				{Name: "memory", Type: "cgroup", Options: "memory", Path: "/sys/fs/cgroup/memory/inner/c1"},
 				// Outside the mount's root: the path is taken as
 				// relative to the mount.

@@ -147,7 +147,7 @@ func (cr *creation) validate() (func(), error) {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	cr.bundle = bundle
-	p, err := validate(cr.spec, bundle)
+	p, err := resolve(cr.spec, bundle)
 	if err != nil {
 		return nil, err
 	}

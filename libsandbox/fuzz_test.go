@@ -116,7 +116,7 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("json.Marshal: %v", err)
 		}
 
-		p, err := validate(&spec, bundle)
+		p, err := resolve(&spec, bundle)
 
 		if after, _ := json.Marshal(&spec); string(after) != string(before) {
 			t.Errorf("validate changed the spec:\nbefore %s\nafter  %s", before, after)

@@ -84,7 +84,7 @@ type idmapper struct {
 
 // userns returns a user namespace fd for m's mapping; it stays open
 // until close.
-func (im *idmapper) userns(m specs.Mount) (*os.File, error) {
+func (im *idmapper) userns(m rootfs.Mount) (*os.File, error) {
 	if len(m.UIDMappings) == 0 {
 		if im.own == nil {
 			f, err := os.Open("/proc/" + strconv.Itoa(im.pid) + "/ns/user")
@@ -175,16 +175,12 @@ func usernsWith(uids, gids []specs.LinuxIDMapping) (_ *os.File, retErr error) {
 // idmapTree applies the mapping of userns to the detached mount tree:
 // its top mount, or every mount of it for "ridmap". It runs in init's
 // mount namespace, where tree was cloned.
-func idmapTree(tree int, userns int, m specs.Mount) error {
-	o, err := rootfs.ParseOptions(m.Options)
-	if err != nil {
-		return err
-	}
+func idmapTree(tree int, userns int, m rootfs.Mount) error {
 	flags := uint(unix.AT_EMPTY_PATH)
-	if o.RIDMap {
+	if m.Options.RIDMap {
 		flags |= unix.AT_RECURSIVE
 	}
-	err = unix.MountSetattr(tree, "", flags, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)})
+	err := unix.MountSetattr(tree, "", flags, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)})
 	switch {
 	case err == nil:
 		return nil

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strconv"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
@@ -18,7 +17,7 @@ import (
 type mountSources struct {
 	pid    int
 	start  uint64 // init's start time: pid is init's, not a reused one
-	mounts []specs.Mount
+	mounts []rootfs.Mount
 	// idmap finds the user namespaces of idmapped mounts (idmap.go).
 	idmap *idmapper
 	// reqs goes to the thread in init's mount namespace, started by the
@@ -27,7 +26,7 @@ type mountSources struct {
 }
 
 type mountSourceReq struct {
-	m      specs.Mount
+	m      rootfs.Mount
 	userns int // an idmapped mount's user namespace, or -1
 	done   chan<- mountSourceResult
 }
@@ -51,12 +50,11 @@ func (s *mountSources) open(i *int) (int, error) {
 		return -1, errors.New("mountSource: no such mount")
 	}
 	m := s.mounts[*i]
-	o, err := rootfs.ParseOptions(m.Options)
-	if err != nil || (!o.Bind() && m.Type != "bind") {
+	if !m.Options.Bind() && m.Type != "bind" {
 		return -1, fmt.Errorf("mountSource: mounts[%d] is not a bind mount", *i)
 	}
 	userns := -1
-	if rootfs.IDMapped(m, o) {
+	if m.IDMapped {
 		f, err := s.idmap.userns(m)
 		if err != nil {
 			return -1, err
@@ -109,7 +107,7 @@ func (s *mountSources) startThread() error {
 			select {}
 		}
 		for r := range reqs {
-			fd, err := rootfs.CloneSource(r.m.Source, r.m.Options)
+			fd, err := rootfs.CloneSource(r.m)
 			if err == nil && r.userns >= 0 {
 				if err = idmapTree(fd, r.userns, r.m); err != nil {
 					unix.Close(fd)

@@ -27,7 +27,7 @@ type plan struct {
 	bundle   string
 	rootfs   string
 	ns       *nsPlan
-	mounts   []specs.Mount // sources made absolute
+	mounts   []rootfs.Mount // resolved once: sources absolute, options parsed
 	lastCap  int
 	warnings []string
 	// cgroupMount: the spec mounts a cgroup filesystem.
@@ -37,10 +37,14 @@ type plan struct {
 	idmapped bool
 }
 
-// validate checks the whole spec before anything is made on the host.
-// Every error names the field at fault. Things that are fine but
-// imperfect (a capability this kernel lacks) come back as warnings.
-func validate(spec *specs.Spec, bundle string) (_ *plan, retErr error) {
+// resolve checks the whole spec before anything is made on the host and
+// resolves it, once, into the plan create acts on: paths made absolute,
+// mount options parsed (init gets them parsed: initcfg), the namespaces
+// to make and the namespace files to join opened (the plan's ns holds
+// those fds: close them), the seccomp filter compiled. Every error names
+// the field at fault. Things that are fine but imperfect (a capability
+// this kernel lacks) come back as warnings.
+func resolve(spec *specs.Spec, bundle string) (_ *plan, retErr error) {
 	p := &plan{spec: spec, bundle: bundle, lastCap: caps.LastCap()}
 	if err := checkVersion(spec.Version); err != nil {
 		return nil, err
@@ -423,7 +427,15 @@ func (p *plan) checkMounts(spec *specs.Spec) error {
 		if m.Type == "cgroup" || m.Type == "cgroup2" {
 			p.cgroupMount = true
 		}
-		p.mounts = append(p.mounts, m)
+		p.mounts = append(p.mounts, rootfs.Mount{
+			Destination: m.Destination,
+			Source:      m.Source,
+			Type:        m.Type,
+			Options:     o,
+			IDMapped:    rootfs.IDMapped(m, o),
+			UIDMappings: m.UIDMappings,
+			GIDMappings: m.GIDMappings,
+		})
 	}
 	return nil
 }

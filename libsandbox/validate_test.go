@@ -44,9 +44,9 @@ func timeout(n int) *int { return &n }
 
 func TestValidateDefaultSpec(t *testing.T) {
 	dir, rootfs := bundle(t)
-	p, err := validate(validSpec(rootfs), dir)
+	p, err := resolve(validSpec(rootfs), dir)
 	if err != nil {
-		t.Fatalf("validate(DefaultSpec(false)): %v", err)
+		t.Fatalf("resolve(DefaultSpec(false)): %v", err)
 	}
 	defer p.ns.close()
 	if len(p.warnings) != 0 {
@@ -71,9 +71,9 @@ func TestValidateRootlessDefaultSpec(t *testing.T) {
 	dir, rootfs := bundle(t)
 	s := DefaultSpec(true)
 	s.Root.Path = rootfs
-	p, err := validate(s, dir)
+	p, err := resolve(s, dir)
 	if err != nil {
-		t.Fatalf("validate(DefaultSpec(true)): %v", err)
+		t.Fatalf("resolve(DefaultSpec(true)): %v", err)
 	}
 	defer p.ns.close()
 	if p.ns.create&unix.CLONE_NEWUSER == 0 {
@@ -93,7 +93,7 @@ func TestValidateRelativePaths(t *testing.T) {
 	s := validSpec(rootfs)
 	s.Root.Path = "rootfs"
 	s.Mounts = []specs.Mount{{Destination: "/data", Source: "data", Options: []string{"rbind", "ro"}}}
-	p, err := validate(s, dir)
+	p, err := resolve(s, dir)
 	if err != nil {
 		t.Fatalf("validate: %v", err)
 	}
@@ -328,7 +328,7 @@ func TestValidateErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := validSpec(rootfs)
 			tc.mutate(s)
-			p, err := validate(s, dir)
+			p, err := resolve(s, dir)
 			if p != nil {
 				defer p.ns.close()
 			}
@@ -489,7 +489,7 @@ func TestValidateClosesNamespacesOnError(t *testing.T) {
 	s.Linux.Namespaces[1].Path = "/proc/self/ns/net"
 	s.Linux.Sysctl = map[string]string{"vm.swappiness": "1"}
 	before := openFds(t)
-	if _, err := validate(s, dir); err == nil {
+	if _, err := resolve(s, dir); err == nil {
 		t.Fatal("got nil error, want one for vm.swappiness")
 	}
 	if after := openFds(t); after != before {
@@ -567,7 +567,7 @@ func TestCheckSysctlJoinedNetwork(t *testing.T) {
 	s := validSpec(rootfs)
 	s.Linux.Namespaces[1].Path = "/proc/self/ns/net"
 	s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
-	p, err := validate(s, dir)
+	p, err := resolve(s, dir)
 	if p != nil {
 		p.ns.close()
 	}

@@ -5,6 +5,8 @@ package initcfg
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
 // Config is everything init needs; it reads nothing else from the host.
@@ -21,8 +23,9 @@ type Config struct {
 	// process keeps.
 	PreserveFds int `json:"preserveFds,omitempty"`
 
-	// Mounts are the spec's mounts with sources made absolute.
-	Mounts []specs.Mount `json:"mounts,omitempty"`
+	// Mounts are the spec's mounts as the runtime resolved them, once:
+	// sources absolute, options parsed (init parses nothing).
+	Mounts []rootfs.Mount `json:"mounts,omitempty"`
 	// AskMountSources: init, in a new user namespace, may not reach a
 	// bind source (under a directory its root may not search); it then
 	// asks the runtime, which clones the source for it in init's mount
@@ -43,7 +46,7 @@ type Config struct {
 	HugePagesBack bool `json:"hugePagesBack,omitempty"`
 	// CgroupMounts describe the host's cgroup hierarchies, for a "cgroup"
 	// mount inside the container.
-	CgroupMounts []CgroupMount `json:"cgroupMounts,omitempty"`
+	CgroupMounts []rootfs.CgroupMount `json:"cgroupMounts,omitempty"`
 	// WaitHooks asks init to stop after the mounts and let the runtime
 	// run the prestart and createRuntime hooks (sync "hooks" message).
 	WaitHooks bool `json:"waitHooks,omitempty"`
@@ -59,25 +62,6 @@ type Config struct {
 	// SeccompState is the ContainerProcessState JSON sent with the
 	// listener fd (SCMP_ACT_NOTIFY).
 	SeccompState []byte `json:"seccompState,omitempty"`
-}
-
-// CgroupMount is one hierarchy to mount under a "cgroup" mount's
-// destination.
-type CgroupMount struct {
-	// Name is the directory under the destination ("cpu", "memory",
-	// "unified", "systemd" for name=systemd...); empty for a cgroup2
-	// mount at the destination itself (pure cgroup v2 host).
-	Name string `json:"name"`
-	// Type is "cgroup" or "cgroup2".
-	Type string `json:"type"`
-	// Options are the fs options (the controller list for v1).
-	Options string `json:"options,omitempty"`
-	// Path is the container's own cgroup in this hierarchy, as a host
-	// path, bind-mounted when the container has no cgroup namespace.
-	Path string `json:"path,omitempty"`
-	// Symlinks are the other names of a hierarchy with several
-	// controllers ("cpu" and "cpuacct" for "cpu,cpuacct").
-	Symlinks []string `json:"symlinks,omitempty"`
 }
 
 // Seccomp is a compiled linux.seccomp filter, loaded by init with

@@ -14,7 +14,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/mountinfo"
 )
 
@@ -22,7 +21,7 @@ import (
 type Setup struct {
 	Rootfs      string // absolute host path
 	Propagation string // linux.rootfsPropagation ("" = rslave)
-	Mounts      []specs.Mount
+	Mounts      []Mount
 	// OpenSource, when set, is asked for a detached copy of the source
 	// of Mounts[i], a bind mount, that init cannot clone itself: one
 	// its user namespace may not reach (see openSource).
@@ -30,9 +29,44 @@ type Setup struct {
 	Devices      []specs.LinuxDevice
 	UserNS       bool
 	CgroupNS     bool
-	CgroupMounts []initcfg.CgroupMount
+	CgroupMounts []CgroupMount
 	MountLabel   string
 	Cwd          string // process.cwd, made if missing
+}
+
+// Mount is one mount of the spec as the runtime resolved it, once, when
+// it checked the config: a bind's source made absolute and its type
+// "bind", the options parsed. init gets it so (initcfg.Config.Mounts)
+// and parses nothing.
+type Mount struct {
+	Destination string  `json:"destination"`
+	Source      string  `json:"source,omitempty"`
+	Type        string  `json:"type,omitempty"`
+	Options     Options `json:"options"`
+	// IDMapped: an idmapped bind (IDMapped), which the runtime makes
+	// with the mappings (the runtime's alone: not sent to init).
+	IDMapped    bool                   `json:"idmapped,omitempty"`
+	UIDMappings []specs.LinuxIDMapping `json:"-"`
+	GIDMappings []specs.LinuxIDMapping `json:"-"`
+}
+
+// CgroupMount is one hierarchy to mount under a "cgroup" mount's
+// destination.
+type CgroupMount struct {
+	// Name is the directory under the destination ("cpu", "memory",
+	// "unified", "systemd" for name=systemd...); empty for a cgroup2
+	// mount at the destination itself (pure cgroup v2 host).
+	Name string `json:"name"`
+	// Type is "cgroup" or "cgroup2".
+	Type string `json:"type"`
+	// Options are the fs options (the controller list for v1).
+	Options string `json:"options,omitempty"`
+	// Path is the container's own cgroup in this hierarchy, as a host
+	// path, bind-mounted when the container has no cgroup namespace.
+	Path string `json:"path,omitempty"`
+	// Symlinks are the other names of a hierarchy with several
+	// controllers ("cpu" and "cpuacct" for "cpu,cpuacct").
+	Symlinks []string `json:"symlinks,omitempty"`
 }
 
 // Root is a prepared root filesystem.
@@ -130,8 +164,7 @@ func Prepare(s *Setup) (_ *Root, retErr error) {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		if path.Clean(m.Destination) == "/dev" {
-			o, _ := ParseOptions(m.Options)
-			devBound = o.Bind()
+			devBound = m.Options.Bind()
 		}
 	}
 	// runc's rule: unless /dev comes from a bind mount, the runtime makes
@@ -187,11 +220,8 @@ func (e *sourceError) Error() string { return e.err.Error() }
 func (e *sourceError) Unwrap() error { return e.err }
 
 // mount makes s.Mounts[i], m. what names it for Finish's errors.
-func (r *Root) mount(s *Setup, i int, m specs.Mount, what string) error {
-	o, err := ParseOptions(m.Options)
-	if err != nil {
-		return err
-	}
+func (r *Root) mount(s *Setup, i int, m Mount, what string) error {
+	o := m.Options
 	typ := m.Type
 	if o.Bind() || typ == "bind" {
 		tree, err := openSource(s, i, m.Source, o)
@@ -324,7 +354,7 @@ func coveredMode(root int, dest string, o *Options) error {
 // mountCopyUp mounts a tmpfs onto the directory fd and copies into it
 // what the directory held (tmpcopyup). A read-only one is made so by
 // Finish (see mount), once it is filled.
-func (r *Root) mountCopyUp(m specs.Mount, fd int, o Options, data string) error {
+func (r *Root) mountCopyUp(m Mount, fd int, o Options, data string) error {
 	const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY
 	old, err := openat2(fd, ".", dirFlags, 0)
 	if err != nil {
@@ -461,7 +491,7 @@ func (r *Root) bind(source, dest string, o Options) error {
 // An idmapped bind (IDMapped) is always the runtime's to make: see
 // libsandbox's mountSources for why.
 func openSource(s *Setup, i int, source string, o Options) (int, error) {
-	if IDMapped(s.Mounts[i], o) {
+	if s.Mounts[i].IDMapped {
 		if s.OpenSource == nil {
 			return -1, errors.New("idmapped mount: the runtime was not asked to serve it")
 		}
@@ -483,12 +513,8 @@ func IDMapped(m specs.Mount, o Options) bool {
 
 // CloneSource is the runtime's side of openSource: it runs in init's
 // mount namespace. The copy gets its attributes from init.
-func CloneSource(source string, options []string) (int, error) {
-	o, err := ParseOptions(options)
-	if err != nil {
-		return -1, err
-	}
-	return cloneTree(source, o.Recursive())
+func CloneSource(m Mount) (int, error) {
+	return cloneTree(m.Source, m.Options.Recursive())
 }
 
 // cloneTree clones source (with its submounts for rbind) as a detached
@@ -635,7 +661,7 @@ func (r *Root) attach(tree int, source, dest string, o Options) error {
 // host, a tmpfs with one directory per hierarchy. With a cgroup namespace
 // each hierarchy is mounted afresh (its root is the container's cgroup);
 // without one, the container's own cgroup directories are bind-mounted.
-func (r *Root) mountCgroup(s *Setup, m specs.Mount, o Options) error {
+func (r *Root) mountCgroup(s *Setup, m Mount, o Options) error {
 	ro := o.Flags&unix.MS_RDONLY != 0
 	if len(s.CgroupMounts) == 0 {
 		return errors.New("no cgroup hierarchy found on the host")
@@ -686,7 +712,7 @@ func (r *Root) mountCgroup(s *Setup, m specs.Mount, o Options) error {
 	return r.afterMount(m.Destination, Options{Propagate: o.Propagate, RecSet: o.RecSet, RecClear: o.RecClear})
 }
 
-func (r *Root) mountOneCgroup(s *Setup, dest string, cm initcfg.CgroupMount, o Options) error {
+func (r *Root) mountOneCgroup(s *Setup, dest string, cm CgroupMount, o Options) error {
 	if s.CgroupNS {
 		fd, err := mkdirAllInRoot(r.fd, dest, 0o755)
 		if err != nil {
