@@ -71,6 +71,7 @@ func main() {
 		listCommand,
 		pauseCommand,
 		psCommand,
+		reportCommand,
 		resumeCommand,
 		runCommand,
 		specCommand,
