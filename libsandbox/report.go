@@ -35,6 +35,7 @@ func (c *Container) Report() (*report.Report, error) {
 		Pid:             c.state.InitPid,
 		Alive:           func() bool { return unix.PidfdSendSignal(pidfd, 0, nil, 0) == nil },
 		Spec:            spec,
+		Created:         st == Created,
 		NamespaceMounts: report.NamespaceMounts,
 	}
 	if c.state.Cgroup != nil {

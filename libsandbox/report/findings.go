@@ -74,7 +74,7 @@ var capRisk = map[string]struct{ severity, why string }{
 }
 
 // findings derives the weaknesses from what was read.
-func findings(r *Report, spec *specs.Spec) []Finding {
+func findings(r *Report, spec *specs.Spec, created bool) []Finding {
 	out := []Finding{}
 	add := func(id, subject, severity, what, why string) {
 		out = append(out, Finding{ID: id, Subject: subject, Severity: severity, What: what, Why: why})
@@ -156,7 +156,8 @@ func findings(r *Report, spec *specs.Spec) []Finding {
 		add(FindDevice, d.Path, sev, fmt.Sprintf("device node %s (%s %d:%d)", d.Path, kind, d.Major, d.Minor),
 			"not one of the default devices: if the device cgroup allows it, the container uses the host's device directly")
 	}
-	if r.Security.Seccomp.Mode == "disabled" {
+	seccompPending := created && spec != nil && spec.Linux != nil && spec.Linux.Seccomp != nil
+	if r.Security.Seccomp.Mode == "disabled" && !seccompPending {
 		add(FindNoSeccomp, "seccomp", "medium", "no seccomp filter",
 			"every system call of the kernel is open to it: a bug in any of them is a way out")
 	}

@@ -37,6 +37,10 @@ type Source struct {
 	// mount in the mount namespace of the process whose /proc
 	// directory is the fd procPid (nil: the root's method is unknown).
 	NamespaceMounts func(procPid int) ([]int, error)
+	// Created: init waits for start. It loads the config's seccomp
+	// filter only then, as the last thing before the container's
+	// process runs: a filter the config asks for is not missing yet.
+	Created bool
 	// Timeout bounds what is read inside the container's root: a FUSE
 	// mount there can leave any lookup waiting for ever. Zero: 2 s.
 	Timeout time.Duration
@@ -91,7 +95,7 @@ func Gather(src Source) (*Report, error) {
 		r.InitExited = true
 	}
 	r.Partial = len(r.Errors) > 0 || r.InitExited
-	r.Findings = findings(r, src.Spec)
+	r.Findings = findings(r, src.Spec, src.Created)
 	return r, nil
 }
 

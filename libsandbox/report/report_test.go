@@ -80,6 +80,7 @@ type fixture struct {
 	rootFiles  []string // files to make in the container's root
 	missing    []string // files of /proc/42 to leave out
 	dead       bool     // Alive says false
+	created    bool     // init waits for start
 	spec       func(*specs.Spec)
 	statusMods map[string]string // status lines to replace, by key
 }
@@ -176,11 +177,12 @@ func (f fixture) write(t *testing.T) Source {
 		f.spec(spec)
 	}
 	src := Source{
-		Proc:   dir,
-		Pid:    fixturePid,
-		Spec:   spec,
-		Cgroup: cgroups.Load(&cgroups.State{V2: cg}),
-		Alive:  func() bool { return !f.dead },
+		Proc:    dir,
+		Pid:     fixturePid,
+		Spec:    spec,
+		Cgroup:  cgroups.Load(&cgroups.State{V2: cg}),
+		Alive:   func() bool { return !f.dead },
+		Created: f.created,
 		NamespaceMounts: func(int) ([]int, error) {
 			if f.nsMounts != nil {
 				return f.nsMounts, nil
@@ -277,6 +279,15 @@ func TestGatherFindings(t *testing.T) {
 			f.nsMounts = []int{90, 91, 100, 101, 102, 103, 104, 105, 106, 107}
 		}, want: []string{"chroot /"}},
 		{name: "no seccomp", change: func(f *fixture) {
+			f.statusMods = map[string]string{"Seccomp": "0", "Seccomp_filters": "0"}
+		}, want: []string{"no-seccomp seccomp"}},
+		{name: "created: the config's seccomp filter is loaded at start", change: func(f *fixture) {
+			f.created = true
+			f.statusMods = map[string]string{"Seccomp": "0", "Seccomp_filters": "0"}
+			f.spec = func(s *specs.Spec) { s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow} }
+		}, want: []string{}},
+		{name: "created, no seccomp in the config", change: func(f *fixture) {
+			f.created = true
 			f.statusMods = map[string]string{"Seccomp": "0", "Seccomp_filters": "0"}
 		}, want: []string{"no-seccomp seccomp"}},
 		{name: "no_new_privs unset", change: func(f *fixture) {
