@@ -281,6 +281,9 @@ func (g *gatherer) mounts() []mountinfo.Info {
 		return mi
 	}
 	ids, err := g.src.NamespaceMounts(g.dir)
+	if errors.Is(err, ErrNoNamespaceMounts) {
+		return mi
+	}
 	if err != nil {
 		g.fail("root", err)
 		return mi

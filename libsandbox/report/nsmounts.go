@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"unsafe"
@@ -27,7 +28,10 @@ func NamespaceMounts(procPid int) ([]int, error) {
 	defer unix.Close(fd)
 	var nsID uint64
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.NS_GET_MNTNS_ID, uintptr(unsafe.Pointer(&nsID))); e != 0 {
-		return nil, fmt.Errorf("mount namespace id (NS_GET_MNTNS_ID, Linux 6.11): %w", e)
+		if unsupported(e) {
+			return nil, ErrNoNamespaceMounts
+		}
+		return nil, fmt.Errorf("mount namespace id (NS_GET_MNTNS_ID): %w", e)
 	}
 	ids, err := listMounts(nsID)
 	if err != nil {
@@ -45,6 +49,16 @@ func NamespaceMounts(procPid int) ([]int, error) {
 		out = append(out, int(old))
 	}
 	return out, nil
+}
+
+// ErrNoNamespaceMounts: this kernel cannot list another namespace's
+// mounts (before Linux 6.11); the root's method is then unknown, which
+// is no error of the report.
+var ErrNoNamespaceMounts = errors.New("the kernel cannot list a mount namespace's mounts")
+
+// unsupported: the errors of a kernel without the ioctl or the syscall.
+func unsupported(e unix.Errno) bool {
+	return e == unix.ENOTTY || e == unix.ENOSYS || e == unix.EINVAL
 }
 
 // mntIDReq is struct mnt_id_req (MNT_ID_REQ_SIZE_VER1).
@@ -66,7 +80,10 @@ func listMounts(nsID uint64) ([]uint64, error) {
 	for {
 		n, _, e := unix.Syscall6(unix.SYS_LISTMOUNT, uintptr(unsafe.Pointer(&req)), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
 		if e != 0 {
-			return nil, fmt.Errorf("listmount (Linux 6.11): %w", e)
+			if unsupported(e) && len(out) == 0 {
+				return nil, ErrNoNamespaceMounts
+			}
+			return nil, fmt.Errorf("listmount: %w", e)
 		}
 		out = append(out, buf[:n]...)
 		if int(n) < len(buf) {

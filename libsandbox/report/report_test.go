@@ -71,18 +71,19 @@ Seccomp_filters:	1
 `
 
 type fixture struct {
-	ns         map[string]string // the container's namespace links
-	uidMap     string
-	status     string
-	mountinfo  string
-	nsMounts   []int // what NamespaceMounts says; nil: the visible IDs
-	cgroup     map[string]string
-	rootFiles  []string // files to make in the container's root
-	missing    []string // files of /proc/42 to leave out
-	dead       bool     // Alive says false
-	created    bool     // init waits for start
-	spec       func(*specs.Spec)
-	statusMods map[string]string // status lines to replace, by key
+	ns          map[string]string // the container's namespace links
+	uidMap      string
+	status      string
+	mountinfo   string
+	nsMounts    []int // what NamespaceMounts says; nil: the visible IDs
+	nsMountsErr error
+	cgroup      map[string]string
+	rootFiles   []string // files to make in the container's root
+	missing     []string // files of /proc/42 to leave out
+	dead        bool     // Alive says false
+	created     bool     // init waits for start
+	spec        func(*specs.Spec)
+	statusMods  map[string]string // status lines to replace, by key
 }
 
 func isolated() fixture {
@@ -184,6 +185,9 @@ func (f fixture) write(t *testing.T) Source {
 		Alive:   func() bool { return !f.dead },
 		Created: f.created,
 		NamespaceMounts: func(int) ([]int, error) {
+			if f.nsMountsErr != nil {
+				return nil, f.nsMountsErr
+			}
 			if f.nsMounts != nil {
 				return f.nsMounts, nil
 			}
@@ -278,6 +282,9 @@ func TestGatherFindings(t *testing.T) {
 		{name: "chroot: mounts of its namespace outside its root", change: func(f *fixture) {
 			f.nsMounts = []int{90, 91, 100, 101, 102, 103, 104, 105, 106, 107}
 		}, want: []string{"chroot /"}},
+		{name: "a kernel that cannot list a namespace's mounts: the method is unknown, no error", change: func(f *fixture) {
+			f.nsMountsErr = ErrNoNamespaceMounts
+		}, want: []string{}},
 		{name: "no seccomp", change: func(f *fixture) {
 			f.statusMods = map[string]string{"Seccomp": "0", "Seccomp_filters": "0"}
 		}, want: []string{"no-seccomp seccomp"}},
