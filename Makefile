@@ -82,7 +82,10 @@ test: deps
 	$(MAKE) conformance
 	$(MAKE) integration-v2
 
+# The demo needs root (namespaces, mounts, cgroups): say so before
+# installing or building anything.
 demo:
+	@[ "$$(id -u)" = 0 ] || { echo "demo: must run as root (containers need namespaces, mounts and cgroups): sudo make demo" >&2; exit 1; }
 	scripts/deps.sh demo
 	$(MAKE) build payload
 	tests/demo.sh

@@ -82,6 +82,7 @@ func newApp() *cli.App {
 		listCommand,
 		pauseCommand,
 		psCommand,
+		reportCommand,
 		resumeCommand,
 		runCommand,
 		specCommand,

@@ -4,13 +4,25 @@
 set -euo pipefail
 need=()
 want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q " installed" || need+=("$1"); }
+# Every target builds the runtime: static, with cgo for libseccomp
+# (Makefile GOBUILD), so a C compiler, the C library's static archives,
+# pkg-config (libseccomp-golang asks it for the flags) and libseccomp's
+# archive. A fresh Debian 12 has none of them.
+want gcc
+want libc6-dev
+want pkgconf
+want libseccomp-dev
+# The test rootfs and the demo's: busybox-static; bats helpers and the
+# demo edit configs with jq.
 want busybox-static
 want jq
 case "${1:-test}" in
-  test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace
+  test) want bats; want runc; want iproute2; want uidmap; want strace
         # clients for tests/integration/{podman,containerd}.bats; script(1)
         # gives them a pty, unshare(1) containerd a private /run
         want podman; want conmon; want containerd; want bsdutils; want util-linux ;;
+  # tests/demo.sh needs nothing more: coreutils, sed, findutils and
+  # hostname are in every Debian system (Priority: required).
   demo) ;;
   bench) want hyperfine; want runc; want crun; want time ;;
 esac

@@ -13,6 +13,7 @@ import (
 // Info is one line.
 type Info struct {
 	ID, Parent   int      // fields 1 and 2: mount IDs; a mount stacked on another has it as parent
+	Dev          string   // field 3: major:minor of the file system (st_dev of its files)
 	Root         string   // field 4: root of the mount within its filesystem
 	Point        string   // field 5: mount point
 	Options      string   // field 6: per-mount options
@@ -50,6 +51,7 @@ func Parse(r io.Reader) ([]Info, error) {
 		in := Info{
 			ID:       id,
 			Parent:   parent,
+			Dev:      pf[2],
 			Root:     Unescape(pf[3]),
 			Point:    Unescape(pf[4]),
 			Options:  pf[5],

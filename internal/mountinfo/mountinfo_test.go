@@ -18,11 +18,11 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Info{
-		{ID: 22, Parent: 1, Root: "/", Point: "/", Options: "rw,relatime", Optional: []string{"shared:1"}, FSType: "ext4", Source: "/dev/vda1", SuperOptions: "rw,errors=remount-ro"},
-		{ID: 23, Parent: 22, Root: "/", Point: "/proc", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{"shared:12", "master:3"}, FSType: "proc", Source: "proc", SuperOptions: "rw"},
-		{ID: 41, Parent: 31, Root: "/", Point: "/sys/fs/cgroup/unified", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{}, FSType: "cgroup2", Source: "cgroup2", SuperOptions: "rw,nsdelegate"},
-		{ID: 50, Parent: 22, Root: "/var/lib/with space", Point: "/mnt/a b\tc", Options: "ro,relatime", Optional: []string{}, FSType: "ext4", Source: "/dev/disk x", SuperOptions: "rw"},
-		{ID: 51, Parent: 22, Root: "/", Point: "/mnt/nosuper", Options: "rw", Optional: []string{}, FSType: "fuse.sshfs", Source: "user@host:/dir"},
+		{ID: 22, Parent: 1, Dev: "254:1", Root: "/", Point: "/", Options: "rw,relatime", Optional: []string{"shared:1"}, FSType: "ext4", Source: "/dev/vda1", SuperOptions: "rw,errors=remount-ro"},
+		{ID: 23, Parent: 22, Dev: "0:21", Root: "/", Point: "/proc", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{"shared:12", "master:3"}, FSType: "proc", Source: "proc", SuperOptions: "rw"},
+		{ID: 41, Parent: 31, Dev: "0:38", Root: "/", Point: "/sys/fs/cgroup/unified", Options: "rw,nosuid,nodev,noexec,relatime", Optional: []string{}, FSType: "cgroup2", Source: "cgroup2", SuperOptions: "rw,nsdelegate"},
+		{ID: 50, Parent: 22, Dev: "254:1", Root: "/var/lib/with space", Point: "/mnt/a b\tc", Options: "ro,relatime", Optional: []string{}, FSType: "ext4", Source: "/dev/disk x", SuperOptions: "rw"},
+		{ID: 51, Parent: 22, Dev: "0:40", Root: "/", Point: "/mnt/nosuper", Options: "rw", Optional: []string{}, FSType: "fuse.sshfs", Source: "user@host:/dir"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d entries, want %d: %+v", len(got), len(want), got)
@@ -101,7 +101,7 @@ func TestParseCarriageReturn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Info{ID: 36, Parent: 35, Root: "/\r", Point: "/mnt/a\rb", Options: "rw", Optional: []string{}, FSType: "ext4", Source: "\r", SuperOptions: "rw"}
+	want := Info{ID: 36, Parent: 35, Dev: "98:0", Root: "/\r", Point: "/mnt/a\rb", Options: "rw", Optional: []string{}, FSType: "ext4", Source: "\r", SuperOptions: "rw"}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Errorf("Parse(%q): got %+v, want %+v", in, got, want)
 	}

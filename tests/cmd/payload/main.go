@@ -1,7 +1,10 @@
 // payload is a static probe program copied into test and demo root
 // filesystems: it reports what a process sees of its sandbox.
 //
-//	payload probe          one "key: value" line per property (the demo)
+//	payload probe [wait]   one "key: value" line per property (the demo);
+//	                       wait: then wait for SIGTERM
+//	payload try OP...      try privileged operations (hostname:NAME,
+//	                       module, mount:DIR), one line each
 //	payload alloc MB       touch MB megabytes of memory, then print "allocated"
 //	payload fds            list this process's open fds and their targets
 //	payload caps           print the five capability sets
@@ -43,13 +46,19 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: payload probe|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|forge STOP VICTIM PROG|fifo hold|forge|cgbpf DIR...|procattr")
+		fmt.Fprintln(os.Stderr, "usage: payload probe [wait]|try OP...|alloc MB|fds|caps|cwd|rlimit NAME|status KEY...|exewatch STOP SIZE|swap STOP A B|plant STOP NAME TARGET|nothp PATH ARGS...|stopgrab STOP MARKER PROG|tiocsti TEXT|fusehang DIR|rob PID MARKER|nosys|forge STOP VICTIM PROG|fifo hold|forge|cgbpf DIR...|procattr")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "probe":
 		probe()
+		probeMore()
+		if len(os.Args) > 2 && os.Args[2] == "wait" {
+			waitTerm()
+		}
+	case "try":
+		err = try(os.Args[2:])
 	case "procattr":
 		err = procattr()
 	case "alloc":
