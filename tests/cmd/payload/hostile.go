@@ -59,6 +59,10 @@ func stopgrab(args []string) error {
 				last = pid
 			}
 			watched++
+			// SIGSTOP takes effect on the way back to user space: a
+			// process inside execve finishes it first. Look at it
+			// only once it is stopped, or its name may change under us.
+			waitStopped(pid)
 			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 			comm := strings.TrimSpace(string(b))
 			if comm == userProg || comm == "" {
@@ -269,6 +273,7 @@ func forge(args []string) error {
 			if pid > last {
 				last = pid
 			}
+			waitStopped(pid)
 			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 			if strings.TrimSpace(string(b)) == userProg {
 				unix.Kill(pid, unix.SIGCONT)
@@ -342,4 +347,18 @@ func fifo(args []string) error {
 		time.Sleep(time.Hour)
 	}
 	return fmt.Errorf("no exec fifo among init's fds")
+}
+
+// waitStopped waits (100 ms at most) until pid is stopped, or gone.
+func waitStopped(pid int) {
+	for i := 0; i < 100; i++ {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return
+		}
+		if j := strings.LastIndexByte(string(b), ')'); j > 0 && j+2 < len(b) && (b[j+2] == 'T' || b[j+2] == 't') {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
