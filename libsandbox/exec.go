@@ -214,6 +214,10 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if c.state.IntelRdt != nil {
 		attr.Pause = rdtPause(attr.Pause, c.state.IntelRdt)
 	}
+	if attr.Process.Filter != nil {
+		attr.Process.FilterBeforeFork = c.ptraceThreat(cg)
+		logrus.Debugf("exec %s: seccomp filter loaded before the fork: %v", c.id, attr.Process.FilterBeforeFork)
+	}
 	attr.Check = func() error {
 		frozen := cg != nil && cg.Frozen()
 		if frozen && !o.IgnorePaused {
@@ -502,4 +506,53 @@ func withContainerDefaults(proc, base *specs.Process) *specs.Process {
 	}
 	procAttrDefaults(&p, base)
 	return &p
+}
+
+// ptraceThreat reports whether a process of the container may attach to
+// the one exec sends into it, before its execve (rawfork's grandchild),
+// and so must find it already under the seccomp filter
+// (rawfork.Process.FilterBeforeFork). That process is non-dumpable and
+// its memory belongs to the host's user namespace: attaching to it takes
+// CAP_SYS_PTRACE over the host's user namespace. So no process can when
+// the container has a user namespace of its own (its capabilities are
+// over that one), nor when none of its processes has CAP_SYS_PTRACE in
+// its bounding set (none can ever hold it: the bounding set only
+// shrinks). Otherwise, or when we cannot tell, one may.
+func (c *Container) ptraceThreat(cg cgroups.Manager) bool {
+	pid := strconv.Itoa(c.state.InitPid)
+	theirs, err1 := os.Readlink("/proc/" + pid + "/ns/user")
+	ours, err2 := os.Readlink("/proc/self/ns/user")
+	if err1 == nil && err2 == nil && theirs != ours {
+		return false
+	}
+	if cg == nil {
+		return true
+	}
+	pids, err := cg.Pids()
+	if err != nil {
+		return true
+	}
+	const capSysPtrace = 19
+	for _, p := range append(pids, c.state.InitPid) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/status")
+		if err != nil {
+			continue // gone
+		}
+		bnd, ok := statusHex(b, "CapBnd:")
+		if !ok || bnd&(1<<capSysPtrace) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// statusHex reads a hexadecimal field of /proc/PID/status.
+func statusHex(status []byte, key string) (uint64, bool) {
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, key); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

@@ -99,6 +99,7 @@ jq --argjson seccomp "$SECCOMP" '.process.terminal = false
 	| .process.args = ["/bin/payload", "probe", "wait"]
 	| .hostname = "sandbox"
 	| .linux.namespaces += [{"type": "user"}]
+	| .linux.namespaces |= (if any(.[]; .type == "cgroup") then . else . + [{"type": "cgroup"}] end)
 	| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 	| .linux.gidMappings = .linux.uidMappings
 	| .process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN", "CAP_SYS_MODULE"])

@@ -206,10 +206,6 @@ func childMain(a *childArgs) {
 	layout(a)
 	if a.forkAgain {
 		forkAgain(a)
-	} else if a.p != nil && a.p.hasFilter {
-		// We exec ourselves (no pid namespace to enter): the
-		// filter is loaded last.
-		loadFilter(a)
 	}
 	if a.p != nil {
 		execProcess(a)
@@ -826,14 +822,15 @@ func closeRange(a *childArgs, first, last int) {
 // exit status; the parent learns the grandchild's pid from the kernel
 // (our parent's /proc/.../children), not from us.
 //
-// The seccomp filter is loaded here too, before the fork: the grandchild
-// is visible before its execve, and a process of the container that
-// attached to it could otherwise run system calls in it unfiltered.
-// Without no_new_privs the load needs CAP_SYS_ADMIN, which setCaps kept
-// for it and which is dropped at once (procArgs.early). The filter must
-// then allow what follows: capset (only then), clone, and in the
-// grandchild setsid, ioctl (with a terminal), sendmsg (with
-// SCMP_ACT_NOTIFY) and execve.
+// When a process of the container may attach to the grandchild
+// (Process.FilterBeforeFork), the seccomp filter is loaded here, before
+// the fork: the grandchild is visible before its execve, and the
+// attacker could otherwise run system calls in it unfiltered. Without
+// no_new_privs the load needs CAP_SYS_ADMIN, which setCaps kept for it
+// and which is dropped at once (procArgs.early). The filter must then
+// allow what follows: capset (only then), clone, and in the grandchild
+// setsid, ioctl (with a terminal), sendmsg (with SCMP_ACT_NOTIFY) and
+// execve.
 //
 //go:norace
 //go:nosplit
@@ -845,7 +842,7 @@ func forkAgain(a *childArgs) {
 	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(a.rep), 0, 0)
 	a.rep = -1
 	a.out = a.gcrep
-	if a.p != nil && a.p.hasFilter {
+	if a.p != nil && a.p.hasFilter && a.p.inC1 {
 		loadFilter(a)
 		if a.p.early {
 			if _, _, e = syscall.RawSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&a.p.capHdr)), uintptr(unsafe.Pointer(&a.p.capData[0])), 0); e != 0 {
@@ -892,6 +889,13 @@ func execProcess(a *childArgs) {
 		if _, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, 0, uintptr(syscall.TIOCSCTTY), 0); e != 0 {
 			fail(a, stageCtty, e, 0)
 		}
+	}
+	if p.hasFilter && !(p.inC1 && a.forkAgain) {
+		// No process of the container can attach to us (see
+		// Process.FilterBeforeFork), or we exec ourselves: the filter
+		// comes last, as for create's init; an early CAP_SYS_ADMIN
+		// goes at the execve.
+		loadFilter(a)
 	}
 	if p.listener >= 0 {
 		if e = sendFd(a, recNotify, p.listener); e != 0 {

@@ -54,6 +54,17 @@ type Process struct {
 	// instruction per element) and FilterFlags its flags.
 	Filter      []unix.SockFilter
 	FilterFlags uint
+	// FilterBeforeFork: load the filter in the first child, before the
+	// grandchild exists, rather than in the grandchild just before its
+	// execve. Needed when a process of the container may attach to the
+	// grandchild (no user namespace of its own, and CAP_SYS_PTRACE within
+	// reach: see libsandbox's ptraceThreat), which could otherwise run
+	// unfiltered system calls in it; the filter must then allow clone,
+	// setsid, ioctl (with a terminal) and, without no_new_privs, capset.
+	// Otherwise the grandchild loads it after its setsid and ioctl, and
+	// the filter need allow nothing of ours but execve (and sendmsg with
+	// SCMP_ACT_NOTIFY), as for create's init.
+	FilterBeforeFork bool
 	// Notify: the filter has SCMP_ACT_NOTIFY rules (FilterFlags has
 	// SECCOMP_FILTER_FLAG_NEW_LISTENER): the listener fd the load
 	// returns comes back in Result.Notify, for the caller to hand to the
@@ -138,15 +149,19 @@ type procArgs struct {
 	nnp      bool
 	umask    uintptr
 
-	// The first child loads the filter before it forks the grandchild
-	// (forkAgain says why). With neither no_new_privs nor CAP_SYS_ADMIN
-	// among the process's capabilities, that needs a CAP_SYS_ADMIN the
-	// user's process must not have: capAdmin is capData plus
-	// CAP_SYS_ADMIN, set for the load and dropped right after it
-	// (early), before the grandchild exists.
+	// With neither no_new_privs nor CAP_SYS_ADMIN among the process's
+	// capabilities, loading the filter needs a CAP_SYS_ADMIN the user's
+	// process must not have: capAdmin is capData plus CAP_SYS_ADMIN
+	// (early). Loaded by the first child (inC1), it is dropped right
+	// after the load, before the grandchild exists. Loaded by the
+	// grandchild, it is kept up to the execve, which drops it (it is in
+	// neither the bounding, inheritable nor ambient set), so the filter
+	// need not allow capset; no process of the container can attach to
+	// the grandchild then (that is when it loads the filter itself).
 	hasFilter bool
 	notify    bool
-	listener  int // the seccomp listener, once the filter is loaded
+	listener  int  // the seccomp listener, once the filter is loaded
+	inC1      bool // the first child loads it (FilterBeforeFork)
 	early     bool
 	capAdmin  [2]unix.CapUserData
 	filter    []unix.SockFilter
@@ -274,6 +289,7 @@ func prepareProcess(p *Process) (*procArgs, error) {
 		a.fprog = unix.SockFprog{Len: uint16(len(p.Filter)), Filter: &a.filter[0]}
 		a.fflags = uintptr(p.FilterFlags)
 		a.notify = p.Notify
+		a.inC1 = p.FilterBeforeFork
 		if !p.NoNewPrivs && !p.Caps.Effective.Has(capSysAdmin) {
 			a.early = true
 			a.capAdmin = a.capData
