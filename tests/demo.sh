@@ -87,9 +87,10 @@ ALLOW='arch_prctl bind clone clone3 close epoll_create1 epoll_ctl epoll_pwait
 SECCOMP=$(printf '%s\n' $ALLOW | jq -R . | jq -sc '{"defaultAction": "SCMP_ACT_KILL_PROCESS",
 	"syscalls": [{"names": ., "action": "SCMP_ACT_ALLOW"}]}')
 
-# The spec's defaults already ask for new pid, network, ipc, uts, mount
-# and cgroup namespaces, no_new_privs and the masked and read-only paths;
-# a user namespace is added, with root mapped to 100000, CAP_SYS_ADMIN
+# The spec's defaults already ask for new pid, network, ipc, uts and
+# mount namespaces (and cgroup, on a cgroup v2 host), no_new_privs and the
+# masked and read-only paths; a cgroup namespace (where the spec has none)
+# and a user namespace are added, with root mapped to 100000, CAP_SYS_ADMIN
 # and CAP_SYS_MODULE (both only over what that namespace owns), the
 # allowlist, a memory limit of 12 MiB (the payload's 8 MiB and its Go
 # runtime peak at 11.1 MB on cgroup v2, which counts kernel memory too)
