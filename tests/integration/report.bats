@@ -25,7 +25,9 @@ clean() {
 	chown -R 100000:100000 "$BUNDLE/rootfs"
 	# The container's root (host uid 100000) must reach its rootfs.
 	chmod 755 "$BUNDLE"
+	# spec adds a cgroup namespace only on a cgroup v2 host (as runc's).
 	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.namespaces |= (if any(.[]; .type == "cgroup") then . else . + [{"type": "cgroup"}] end)
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.gidMappings = .linux.uidMappings
 		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
