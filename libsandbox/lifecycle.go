@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -241,9 +242,22 @@ func (c *Container) openInit() (int, error) {
 
 // Signal sends sig to init (all: to every process of the container).
 func (c *Container) Signal(sig unix.Signal, all bool) error {
+	upgraded := false
+	if sig == unix.SIGKILL && !all && !c.privatePidNS() {
+		// Without a pid namespace of its own, the container's other
+		// processes do not die with init (pid_namespaces(7): only an
+		// init of a namespace takes the rest with it): kill them all,
+		// through the cgroup, as runc does.
+		all, upgraded = true, true
+	}
 	st, err := c.require(opSignal)
 	if err != nil {
-		if all {
+		if all && c.leftovers() {
+			// Init is gone and processes of the container are not
+			// (no pid namespace of its own): they go too.
+			return c.signalAll(sig)
+		}
+		if all && !upgraded {
 			// kill --all of a stopped container: nothing to do, as
 			// in runc.
 			return nil
@@ -432,4 +446,29 @@ func RemoveLeftover(root, id string) error {
 		return nil
 	}
 	return os.RemoveAll(dir)
+}
+
+// privatePidNS reports whether the container has a pid namespace of its
+// own (a "pid" namespace without a path: one joined by path is shared).
+// In doubt (no config), it says yes: the caller then does as before.
+func (c *Container) privatePidNS() bool {
+	spec, err := c.Spec()
+	if err != nil || spec.Linux == nil {
+		return true
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace {
+			return ns.Path == ""
+		}
+	}
+	return false
+}
+
+// leftovers reports whether processes are left in the container's cgroup.
+func (c *Container) leftovers() bool {
+	if c.state.Cgroup == nil {
+		return false
+	}
+	pids, err := cgroups.Load(c.state.Cgroup).Pids()
+	return err == nil && len(pids) > 0
 }

@@ -138,6 +138,30 @@ while :; do sleep 0.05; done'
 	wait_line "$BUNDLE/t1.out" "child got USR1"
 }
 
+@test "kill KILL without a pid namespace: every process of the container dies, not init alone (runc)" {
+	update_config '.linux.namespaces -= [{"type": "pid"}]'
+	set_script 'sleep 1001 & echo "child $!"; exec sleep 1002'
+	sr_create t1
+	sr start t1
+	wait_for 5 grep -q '^child ' "$BUNDLE/t1.out"
+	child=$(awk '/^child /{print $2}' "$BUNDLE/t1.out")
+	init=$(sr state t1 | jq .pid)
+	alive "$child" || fail "the container's child is not running"
+	sr kill t1 KILL
+	wait_gone "$init" "$child" || fail "a process of the container survived kill KILL"
+	wait_status t1 stopped
+	# A child left behind once init is gone goes too.
+	sr_create t2
+	sr start t2
+	wait_for 5 grep -q '^child ' "$BUNDLE/t2.out"
+	child=$(awk '/^child /{print $2}' "$BUNDLE/t2.out")
+	kill -9 "$(sr state t2 | jq .pid)"
+	wait_status t2 stopped
+	alive "$child" || fail "the child died with init: the second half proves nothing"
+	sr kill t2 KILL
+	wait_gone "$child" || fail "the container's leftover process survived kill KILL"
+}
+
 @test "kill ID SIGNAL --all: flags after the arguments, as runc's command line takes them" {
 	sr_create t1
 	sr start t1
