@@ -1095,10 +1095,12 @@ exec_attacked() {
 	update_config '.process.args = ["payload", "forge", "/tmp/stop", "'"$victim"'", "true"]'
 	sr run -d --bundle "$BUNDLE" f1 </dev/null >"$BUNDLE/forge.out" 2>&1
 	HUNG=0
+	# A long PATH keeps the process visible long enough (exec_attacked).
+	path=$(printf '/x%d:' $(seq 10000))/bin
 	for i in 0 1 2 3 4; do
 		SECONDS=0
 		s=0
-		SR_TIMEOUT=10 sr exec -d --pid-file "$BUNDLE/pid.$i" f1 true </dev/null >"$BUNDLE/exec.$i" 2>&1 || s=$?
+		SR_TIMEOUT=10 sr exec -d --env "PATH=$path" --pid-file "$BUNDLE/pid.$i" f1 true </dev/null >"$BUNDLE/exec.$i" 2>&1 || s=$?
 		echo "exec $i: status $s after ${SECONDS}s: $(cat "$BUNDLE/exec.$i")"
 		if ((SECONDS >= 10)); then HUNG=$((HUNG + 1)); fi
 		if [ -s "$BUNDLE/pid.$i" ] && [ "$(cat "$BUNDLE/pid.$i")" = "$victim" ]; then fail "the pid file names the host's process"; fi
