@@ -192,6 +192,16 @@ fds_hook() {
 	grep -q startContainer "$BUNDLE/create.out"
 }
 
+@test "hooks: a startContainer hook gets its own env, in the container (issue 21: reported empty)" {
+	set_hooks startContainer '{"path": "/bin/sh", "args": ["sh", "-c", "env >/tmp/start.env"], "env": ["HOOKVAR=from the spec", "PATH=/bin"]}'
+	SR_BATS_CALLER_VAR=leaked ctr hooks-startenv
+	[ "$status" -eq 0 ]
+	cat "$OUT/start.env"
+	grep -qx "HOOKVAR=from the spec" "$OUT/start.env"
+	grep -qx "PATH=/bin" "$OUT/start.env"
+	! grep -q SR_BATS_CALLER_VAR "$OUT/start.env"
+}
+
 @test "hooks: createContainer hooks run in the container's root filesystem (runc)" {
 	update_config '.root.path = "'"$BUILD/rootfs"'"'
 	set_hooks createContainer "$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "pwd >\"$0/cwd\"", $d], env: ["PATH=/bin"]}')"
