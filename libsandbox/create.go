@@ -416,6 +416,7 @@ func (cr *creation) startInit() (func(), error) {
 		ns:         p.ns,
 		uidMaps:    spec.Linux.UIDMappings,
 		gidMaps:    spec.Linux.GIDMappings,
+		idMaps:     p.idMaps,
 		timeOffset: spec.Linux.TimeOffsets,
 	}
 	for i := 0; i < opts.PreserveFds; i++ {

@@ -13,7 +13,10 @@ import (
 // calls the two cases RootlessEUID and RootlessCgroups).
 //
 // What that changes, and where:
-//   - the state root defaults to $XDG_RUNTIME_DIR/sandbox-runtime (main).
+//   - the state root defaults to $XDG_RUNTIME_DIR/sandbox-runtime (main);
+//   - a new user namespace's maps are written by the kernel's rules for
+//     the unprivileged, or by the setuid helpers newuidmap/newgidmap
+//     (planIDMaps, usermaps.go).
 
 // Rootless reports whether the runtime runs without root on the host:
 // as another uid than 0, or as uid 0 of a user namespace.
