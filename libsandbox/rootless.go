@@ -1,10 +1,17 @@
 package libsandbox
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // Rootless containers: the runtime run by an unprivileged user, or as
@@ -16,7 +23,10 @@ import (
 //   - the state root defaults to $XDG_RUNTIME_DIR/sandbox-runtime (main);
 //   - a new user namespace's maps are written by the kernel's rules for
 //     the unprivileged, or by the setuid helpers newuidmap/newgidmap
-//     (planIDMaps, usermaps.go).
+//     (planIDMaps, usermaps.go);
+//   - the cgroup is made only where the user may make one (a delegated
+//     v2 subtree); elsewhere the container goes without, unless it asks
+//     for limits (create.go makeCgroup, as runc's rootless cgroup mode).
 
 // Rootless reports whether the runtime runs without root on the host:
 // as another uid than 0, or as uid 0 of a user namespace.
@@ -44,4 +54,91 @@ func identityMap(r io.Reader) bool {
 	}
 	f := strings.Fields(string(b))
 	return len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295"
+}
+
+func privilegeError(err error) bool {
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.EROFS) || errors.Is(err, os.ErrPermission)
+}
+
+// errNoCgroup is what the verbs that act on the container's cgroup say
+// of a container that has none.
+var errNoCgroup = errors.New("the container has no cgroup: it was created by a runtime without root where the user may not make cgroups (cgroup v1 and hybrid hosts, or cgroup v2 without a subtree delegated to the user)")
+
+// processesWithoutCgroup lists the processes of a container that has no
+// cgroup to list them (host pids): those in init's pid namespace, or,
+// without one of its own, init and its descendants. Processes that we
+// may not look at (another user's) are not the container's: its
+// processes are ours or those of ids mapped to us, in a user namespace
+// we own.
+func processesWithoutCgroup(initPid int, initStart uint64) ([]int, error) {
+	if !alive(initPid, initStart) {
+		return nil, nil
+	}
+	var own, initNS unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/pid", &own); err != nil {
+		return nil, err
+	}
+	if err := unix.Stat("/proc/"+strconv.Itoa(initPid)+"/ns/pid", &initNS); err != nil {
+		return nil, fmt.Errorf("init's pid namespace: %w", err)
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	sameNS := own.Dev == initNS.Dev && own.Ino == initNS.Ino
+	parent := map[int]int{}
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if sameNS {
+			if pp, ok := readPPid(pid); ok {
+				parent[pid] = pp
+			}
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat("/proc/"+e.Name()+"/ns/pid", &st) == nil && st.Dev == initNS.Dev && st.Ino == initNS.Ino && !dead(pid) {
+			out = append(out, pid)
+		}
+	}
+	if !sameNS {
+		return out, nil
+	}
+	for pid := range parent {
+		for p, n := pid, 0; p > 0 && n < 1<<16; p, n = parent[p], n+1 {
+			if p == initPid && !dead(pid) {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// dead: pid is a zombie, or gone (a cgroup no longer lists those).
+func dead(pid int) bool {
+	st, err := readProcStat(pid)
+	return err != nil || st.State == 'Z' || st.State == 'X'
+}
+
+// readPPid reads the parent pid of pid (stat(5) field 4).
+func readPPid(pid int) (int, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 2 {
+		return 0, false
+	}
+	pp, err := strconv.Atoi(string(f[1]))
+	return pp, err == nil
 }
