@@ -579,7 +579,10 @@ func (cr *creation) sendConfig() (func(), error) {
 		PreserveFds:     opts.PreserveFds,
 		Mounts:          p.mounts,
 		AskMountSources: cr.askSources,
-		UserNS:          p.ns.has(specs.UserNamespace),
+		// A runtime in a user namespace (rootless podman's) makes a
+		// container in it even without one of its own: devices and
+		// sysfs are as in a user namespace of the container's.
+		UserNS:          p.ns.has(specs.UserNamespace) || InUserNS(),
 		UnshareCgroupNS: cr.lateCgroupNS,
 		HugePagesBack:   cr.hugePagesBack,
 		HookState:       hs,

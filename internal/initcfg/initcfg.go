@@ -29,8 +29,10 @@ type Config struct {
 	// namespace when the mount is made (isync.MountSource). Unset when
 	// the mount namespace is joined by path.
 	AskMountSources bool `json:"askMountSources,omitempty"`
-	// UserNS is true when the container has its own user namespace
-	// (devices are then bind-mounted, not made with mknod).
+	// UserNS is true when init is in a user namespace other than the
+	// host's: the container's own, or the one a runtime without root
+	// runs in (rootless podman's). Devices are then bind-mounted, not
+	// made with mknod, and sysfs falls back to a bind of the host's.
 	UserNS bool `json:"userns,omitempty"`
 	// UnshareCgroupNS asks init to unshare the cgroup namespace itself,
 	// once the runtime has placed it in its cgroups (cgroup v1, where a
