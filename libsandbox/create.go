@@ -35,7 +35,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (*NewContainer,
 	cr := &creation{root: root, id: id, spec: spec, opts: opts}
 	defer cr.release()
 	if err := runSteps(id, cr.steps()); err != nil {
-		return nil, err
+		return nil, rootlessHint(err)
 	}
 	return cr.created, nil
 }
@@ -395,7 +395,10 @@ func (cr *creation) makeFifo() (func(), error) {
 		return nil, fmt.Errorf("make exec fifo: %w", err)
 	}
 	if uid, gid, ok := rootIDs(cr.spec); ok {
-		if err := os.Chown(fifo, uid, gid); err != nil {
+		// A runtime without root may not give it to the container's
+		// root when that is one of the user's subordinate ids (a map
+		// through newuidmap); the mode lets it open the fifo anyway.
+		if err := os.Chown(fifo, uid, gid); err != nil && !(Rootless() && privilegeError(err)) {
 			return nil, fmt.Errorf("chown exec fifo: %w", err)
 		}
 	}
@@ -583,6 +586,7 @@ func (cr *creation) sendConfig() (func(), error) {
 		// container in it even without one of its own: devices and
 		// sysfs are as in a user namespace of the container's.
 		UserNS:          p.ns.has(specs.UserNamespace) || InUserNS(),
+		Rootless:        Rootless(),
 		UnshareCgroupNS: cr.lateCgroupNS,
 		HugePagesBack:   cr.hugePagesBack,
 		HookState:       hs,

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +28,10 @@ import (
 //     (planIDMaps, usermaps.go);
 //   - the cgroup is made only where the user may make one (a delegated
 //     v2 subtree); elsewhere the container goes without, unless it asks
-//     for limits (create.go makeCgroup, as runc's rootless cgroup mode).
+//     for limits (create.go makeCgroup, as runc's rootless cgroup mode);
+//   - what it cannot do whatever the host is refused before anything is
+//     made (checkRootless), and everything refused for lack of privilege
+//     says so (rootlessHint).
 
 // Rootless reports whether the runtime runs without root on the host:
 // as another uid than 0, or as uid 0 of a user namespace.
@@ -54,6 +59,37 @@ func identityMap(r io.Reader) bool {
 	}
 	f := strings.Fields(string(b))
 	return len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295"
+}
+
+// rootlessHint adds to a refusal for lack of privilege (EPERM, EACCES,
+// EROFS on cgroupfs) that the runtime runs without root, when it does:
+// the field at fault is already named by the error.
+func rootlessHint(err error) error {
+	if err == nil || !Rootless() || !privilegeError(err) {
+		return err
+	}
+	return fmt.Errorf("%w (the runtime runs without root)", err)
+}
+
+// checkRootless refuses, before anything is made, what a runtime
+// without root cannot do whatever the host (runc's rootless validation
+// refuses the same).
+func (p *plan) checkRootless(spec *specs.Spec) error {
+	const why = "the runtime runs without root"
+	if len(spec.Linux.NetDevices) > 0 {
+		return fmt.Errorf("linux.netDevices: moving a host's network device needs CAP_NET_ADMIN on the host: %s", why)
+	}
+	if os.Geteuid() != 0 {
+		for i, m := range p.mounts {
+			if o, err := rootfs.ParseOptions(m.Options); err == nil && rootfs.IDMapped(m, o) {
+				return fmt.Errorf("mounts[%d]: an idmapped mount needs CAP_SYS_ADMIN over its source's filesystem, the host's: %s", i, why)
+			}
+		}
+	}
+	if u := spec.Process.User; len(u.AdditionalGids) > 0 && p.idMaps != nil && p.idMaps.denySetgroups {
+		return fmt.Errorf("process.user.additionalGids %v: setgroups(2) is denied in the container's user namespace, because %s and writes its gid map without newgidmap (your own gid alone): map subordinate gids too (/etc/subgid), or remove them", u.AdditionalGids, why)
+	}
+	return nil
 }
 
 func privilegeError(err error) bool {

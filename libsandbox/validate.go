@@ -102,6 +102,11 @@ func validate(spec *specs.Spec, bundle string) (_ *plan, retErr error) {
 			return nil, err
 		}
 	}
+	if Rootless() {
+		if err := p.checkRootless(spec); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 

@@ -34,6 +34,9 @@ type Config struct {
 	// runs in (rootless podman's). Devices are then bind-mounted, not
 	// made with mknod, and sysfs falls back to a bind of the host's.
 	UserNS bool `json:"userns,omitempty"`
+	// Rootless: the runtime runs without root on the host; a refusal
+	// for lack of privilege says so.
+	Rootless bool `json:"rootless,omitempty"`
 	// UnshareCgroupNS asks init to unshare the cgroup namespace itself,
 	// once the runtime has placed it in its cgroups (cgroup v1, where a
 	// process cannot be cloned straight into its cgroup).
