@@ -371,7 +371,7 @@ rootless_user() {
 			useradd --no-create-home --home-dir /nonexistent --shell /bin/sh "$RL_USER" || exit 1
 		grep -qs "^$RL_USER:" /etc/subuid || usermod --add-subuids "$(free_subids /etc/subuid)" "$RL_USER" || exit 1
 		grep -qs "^$RL_USER:" /etc/subgid || usermod --add-subgids "$(free_subids /etc/subgid)" "$RL_USER" || exit 1
-	) 9>/run/lock/sr-rootless-user.lock || fail "could not make the test user $RL_USER"
+	) 9>/tmp/sr-rootless-user.lock || fail "could not make the test user $RL_USER"
 	RL_UID=$(id -u "$RL_USER")
 	RL_GID=$(id -g "$RL_USER")
 	RL_SUBUID=$(awk -F: -v u="$RL_USER" '$1 == u { print $2; exit }' /etc/subuid)

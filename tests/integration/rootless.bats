@@ -39,8 +39,13 @@ teardown() {
 	rm -rf "$RL_XDG"
 }
 
-# usr runs the runtime as the user, with its default root.
+# usr runs the runtime as the user, with its default root; after
+# delegate, from the delegated subtree.
 usr() {
+	if [ -n "${DELEG:-}" ]; then
+		usr_deleg "$@"
+		return
+	fi
 	as_user timeout --kill-after=5 "${SR_TIMEOUT:-20}" "$RUNTIME" "$@"
 }
 
@@ -282,16 +287,16 @@ delegate() {
 }
 
 undelegate() {
-	find "$DELEG" -depth -type d -exec rmdir {} + 2>/dev/null
+	find "$DELEG" -depth -type d -exec rmdir {} +
 }
 
-# usr in the delegated subtree: the runtime must be in it to place the
-# container's init in a cgroup below it (a migration needs write access
-# to the cgroup.procs of both cgroups' common ancestor).
+# usr_deleg is usr in the delegated subtree: the runtime must be in it
+# to place the container's init in a cgroup below it (a migration needs
+# write access to the cgroup.procs of both cgroups' common ancestor).
 usr_deleg() {
-	timeout --kill-after=5 "${SR_TIMEOUT:-20}" sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' - \
-		"$DELEG/$MARK-rt" setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups \
-		env -i PATH=/usr/bin:/bin USER="$RL_USER" XDG_RUNTIME_DIR="$RL_XDG" "$RUNTIME" "$@"
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' - "$DELEG/$MARK-rt" \
+		setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups env -i PATH=/usr/bin:/bin \
+		USER="$RL_USER" XDG_RUNTIME_DIR="$RL_XDG" timeout --kill-after=5 "${SR_TIMEOUT:-20}" "$RUNTIME" "$@"
 }
 
 @test "rootless: a delegated cgroup v2 subtree: the container's own cgroup, its limits, pause, update" {
@@ -299,32 +304,32 @@ usr_deleg() {
 	# Relative: under the parent of the runtime's cgroup, the subtree.
 	rl_config '.linux.cgroupsPath = "'"$MARK"'-c1"
 		| .linux.resources = {"memory": {"limit": 33554432}, "pids": {"limit": 20}}'
-	run usr_deleg run -d --bundle "$BUNDLE" c1
-	echo "$output"
+	usr_run run -d --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]
 	cg=$DELEG/$MARK-c1
 	pid=$(usr state c1 | jq -r .pid)
 	grep -qx "$pid" "$cg/cgroup.procs"
 	[ "$(cat "$cg/memory.max")" = 33554432 ]
 	[ "$(cat "$cg/pids.max")" = 20 ]
-	run usr_deleg pause c1
+	usr_run pause c1
 	[ "$status" -eq 0 ]
 	[ "$(usr state c1 | jq -r .status)" = paused ]
 	[ "$(cat "$cg/cgroup.freeze")" = 1 ]
-	run usr_deleg resume c1
+	usr_run resume c1
 	[ "$status" -eq 0 ]
 	[ "$(usr state c1 | jq -r .status)" = running ]
-	run usr_deleg update --memory 64M --pids-limit 30 c1
-	echo "$output"
+	usr_run update --memory 64M --pids-limit 30 c1
 	[ "$status" -eq 0 ]
 	[ "$(cat "$cg/memory.max")" = 67108864 ]
 	[ "$(cat "$cg/pids.max")" = 30 ]
 	[ "$(cat /proc/$pid/cgroup)" = "0::/$MARK-deleg/$MARK-c1" ]
-	run usr_deleg exec -d c1 sleep infinity
+	usr_run exec -d c1 sleep infinity
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <"$cg/cgroup.procs")" = 2 ]
-	run usr_deleg delete --force c1
+	usr_run delete --force c1
 	[ "$status" -eq 0 ]
 	[ ! -e "$cg" ]
+	undelegate
+	DELEG=
 	assert_nothing_left
 }
