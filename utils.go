@@ -224,6 +224,11 @@ func checkRoot(c *cli.Context) error {
 	if c.IsSet("root") || !honorXDGRuntimeDir() || statelessCommands[c.Args().First()] {
 		return nil
 	}
+	for _, a := range c.Args().Slice() {
+		if a == "-h" || a == "--help" {
+			return nil // `state --help`
+		}
+	}
 	const fix = "the runtime runs without root, and keeps its state in $XDG_RUNTIME_DIR/sandbox-runtime: set XDG_RUNTIME_DIR to a directory of yours (/run/user/%d, where a login made one), or pass --root"
 	dir := c.String("root")
 	if dir == "" {
