@@ -76,6 +76,11 @@ func rootlessHint(err error) error {
 // refuses the same).
 func (p *plan) checkRootless(spec *specs.Spec) error {
 	const why = "the runtime runs without root"
+	if os.Geteuid() != 0 && !p.ns.has(specs.UserNamespace) {
+		// Every other namespace, mount and id change needs privilege
+		// that only a user namespace of the container's gives.
+		return fmt.Errorf(`linux.namespaces: the container needs a user namespace of its own, because %s: add {"type": "user"} with linux.uidMappings and gidMappings (spec --rootless writes them)`, why)
+	}
 	if len(spec.Linux.NetDevices) > 0 {
 		return fmt.Errorf("linux.netDevices: moving a host's network device needs CAP_NET_ADMIN on the host: %s", why)
 	}

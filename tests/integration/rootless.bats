@@ -207,6 +207,11 @@ subordinate_maps() {
 	usr_run create --bundle "$BUNDLE" b1
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"linux.uidMappings[1]: container ids 0-65535 overlap linux.uidMappings[0]'s (0-0)"* ]]
+	# No user namespace at all: nothing else could be made.
+	rl_config 'del(.linux.uidMappings, .linux.gidMappings) | .linux.namespaces |= map(select(.type != "user"))'
+	usr_run create --bundle "$BUNDLE" b1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'linux.namespaces: the container needs a user namespace of its own, because the runtime runs without root'* ]]
 	assert_nothing_left
 }
 
