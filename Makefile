@@ -63,7 +63,7 @@ integration: build payload
 
 # The suite again on a pure cgroup v2 host: inside a VM booted with
 # cgroup_no_v1=all (tests/vm/run.sh), unless this host is one already.
-V2_BATS := tests/integration/cgroups.bats tests/integration/run.bats tests/integration/exec.bats
+V2_BATS := tests/integration/cgroups.bats tests/integration/run.bats tests/integration/exec.bats tests/integration/rootless.bats
 integration-v2: build payload
 	@if [ "$$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then \
 		echo "integration-v2: this host is pure cgroup v2; the integration run covered it"; \

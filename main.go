@@ -67,7 +67,7 @@ func newApp() *cli.App {
 		&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 		&cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
-		&cli.StringFlag{Name: "root", Value: "/run/sandbox-runtime", Usage: "directory for container state"},
+		&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory for container state (in a tmpfs); without root, $XDG_RUNTIME_DIR/sandbox-runtime"},
 		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (not supported yet)"},
 		&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; unused"},
 		&cli.StringFlag{Name: "rootless", Hidden: true, Usage: "accepted for runc compatibility; unused"},
@@ -93,7 +93,12 @@ func newApp() *cli.App {
 	for _, cmd := range app.Commands {
 		logVerb(cmd)
 	}
-	app.Before = setupLogging
+	app.Before = func(c *cli.Context) error {
+		if err := setupLogging(c); err != nil {
+			return err
+		}
+		return checkRoot(c)
+	}
 	// Errors are printed by fatal, in runc's way; cli must not print
 	// them again nor exit on its own.
 	app.ExitErrHandler = func(*cli.Context, error) {}

@@ -182,3 +182,63 @@ func createOptions(c *cli.Context) (*libsandbox.CreateOpts, *specs.Spec, error) 
 	}
 	return opts, spec, nil
 }
+
+// honorXDGRuntimeDir reports whether --root defaults to a directory in
+// $XDG_RUNTIME_DIR: when the runtime runs without root, as runc's
+// shouldHonorXDGRuntimeDir decides: not as uid 0, or as uid 0 of a user
+// namespace that is not root's own ($USER is not root).
+func honorXDGRuntimeDir() bool {
+	if os.Geteuid() != 0 {
+		return true
+	}
+	if !libsandbox.InUserNS() {
+		return false
+	}
+	u, ok := os.LookupEnv("USER")
+	return !ok || u != "root"
+}
+
+// defaultRoot is --root's default: /run/sandbox-runtime, or, without
+// root, $XDG_RUNTIME_DIR/sandbox-runtime (runc: /run/user/UID/runc); ""
+// when that is wanted and $XDG_RUNTIME_DIR is not set (checkRoot says
+// so).
+func defaultRoot() string {
+	if !honorXDGRuntimeDir() {
+		return "/run/sandbox-runtime"
+	}
+	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
+		return filepath.Join(xdg, "sandbox-runtime")
+	}
+	return ""
+}
+
+// statelessCommands need no state root.
+var statelessCommands = map[string]bool{"": true, "spec": true, "features": true, "help": true, "h": true}
+
+// checkRoot makes sure, before a command that keeps or reads state
+// runs, that the default state root of a runtime without root exists
+// and is the user's: made 0700 with the sticky bit, which keeps it from
+// $XDG_RUNTIME_DIR's clean-up (XDG Base Directory specification), as
+// runc does. An explicit --root is the caller's: used as it is.
+func checkRoot(c *cli.Context) error {
+	if c.IsSet("root") || !honorXDGRuntimeDir() || statelessCommands[c.Args().First()] {
+		return nil
+	}
+	for _, a := range c.Args().Slice() {
+		if a == "-h" || a == "--help" {
+			return nil // `state --help`
+		}
+	}
+	const fix = "the runtime runs without root, and keeps its state in $XDG_RUNTIME_DIR/sandbox-runtime: set XDG_RUNTIME_DIR to a directory of yours (/run/user/%d, where a login made one), or pass --root"
+	dir := c.String("root")
+	if dir == "" {
+		return fmt.Errorf("--root: not given and $XDG_RUNTIME_DIR is not set: "+fix, os.Geteuid())
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("--root: %s unusable: %w; "+fix, dir, err, os.Geteuid())
+	}
+	if err := os.Chmod(dir, 0o700|os.ModeSticky); err != nil {
+		return fmt.Errorf("--root: %s unusable: %w; "+fix, dir, err, os.Geteuid())
+	}
+	return nil
+}

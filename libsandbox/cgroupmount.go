@@ -39,3 +39,24 @@ func cgroupMounts(host *cgroups.Host, st *cgroups.State) ([]rootfs.CgroupMount, 
 	}
 	return out, nil
 }
+
+// ownCgroups names the runtime's own cgroup in each hierarchy: where a
+// container has no cgroup of its own (a runtime without root: makeCgroup),
+// init stays in it, and a cgroup mount without a cgroup namespace shows
+// it.
+func ownCgroups(host *cgroups.Host) *cgroups.State {
+	st := &cgroups.State{V1: map[string]string{}}
+	if host.V2 != "" {
+		st.V2 = path.Join(host.V2, host.Own[""])
+	}
+	for _, m := range host.V1 {
+		own := host.Own[m.Key()]
+		// A mount of a sub-tree shows the cgroups below its root.
+		rel := strings.TrimPrefix(strings.TrimPrefix(own, m.Root), "/")
+		if m.Root != "/" && own != m.Root && !strings.HasPrefix(own, m.Root+"/") {
+			rel = strings.TrimPrefix(own, "/")
+		}
+		st.V1[m.Key()] = path.Join(m.Point, rel)
+	}
+	return st
+}

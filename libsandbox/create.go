@@ -7,7 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -33,7 +35,7 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (*NewContainer,
 	cr := &creation{root: root, id: id, spec: spec, opts: opts}
 	defer cr.release()
 	if err := runSteps(id, cr.steps()); err != nil {
-		return nil, err
+		return nil, rootlessHint(err)
 	}
 	return cr.created, nil
 }
@@ -171,6 +173,17 @@ func (cr *creation) validate() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if Rootless() {
+		// Device rules need CAP_SYS_ADMIN on the host (a v1
+		// devices.allow write, a v2 eBPF program), which a runtime
+		// without root never has; its containers get the host's
+		// device nodes bind-mounted (rootfs makeDevice), with the
+		// host's permissions. runc's rootless mode ignores them too.
+		if len(devRules) > 0 {
+			logrus.Debugf("create %s: linux.resources.devices not applied: the runtime runs without root", cr.id)
+		}
+		rules = nil
+	}
 	if cr.host, err = cgroups.Probe(); err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
@@ -189,6 +202,10 @@ func (cr *creation) checkFree() (func(), error) {
 	}
 	return nil, cr.host.Check(cr.spec.Linux.CgroupsPath, cr.cg.State())
 }
+
+// hasCgroup: the container has a cgroup of its own (a runtime without
+// root may go without one: makeCgroup).
+func (cr *creation) hasCgroup() bool { return cr.cg != nil }
 
 func (cr *creation) dialConsole() (func(), error) {
 	console, err := dialConsole(cr.opts.ConsoleSocket)
@@ -277,6 +294,9 @@ func (cr *creation) writeFirstState() (func(), error) {
 // fails itself.
 func (cr *creation) makeCgroup() (func(), error) {
 	if err := cr.cg.Create(cr.spec.Linux.Resources); err != nil {
+		if Rootless() && privilegeError(err) {
+			return nil, cr.withoutCgroup(err)
+		}
 		return nil, err
 	}
 	return func() {
@@ -284,6 +304,78 @@ func (cr *creation) makeCgroup() (func(), error) {
 			logrus.Warn(err)
 		}
 	}, nil
+}
+
+// withoutCgroup decides what a runtime without root does when it may
+// not make the container's cgroup (err): as runc's rootless cgroup mode,
+// the container goes on in the runtime's own cgroup if it asked for no
+// limit and no cgroupsPath (cgroup v1 and hybrid hosts, where a user is
+// given no cgroup, and v2 without a delegated subtree); it fails
+// otherwise, naming what it asked for.
+func (cr *creation) withoutCgroup(err error) error {
+	const why = "the runtime runs without root and may not make the container's cgroup"
+	if f := limitAsked(cr.spec.Linux.Resources); f != "" {
+		return fmt.Errorf("%s: cannot be applied: %s (%v); give the user a delegated cgroup v2 subtree, or remove the limit", f, why, err)
+	}
+	if p := cr.spec.Linux.CgroupsPath; p != "" {
+		return fmt.Errorf("linux.cgroupsPath %q: %s (%v); without cgroupsPath and limits the container runs without one", p, why, err)
+	}
+	logrus.Debugf("create %s: no cgroup: %s (%v)", cr.id, why, err)
+	cr.cg = nil
+	cr.c.state.Cgroup = nil
+	if err := writeState(cr.dir, cr.c.state); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// limitAsked returns the first resource limit r sets, named as its field
+// (linux.resources.memory.limit), or "": device rules do not count (see
+// validate), nor empty objects (podman's "resources": {}).
+func limitAsked(r *specs.LinuxResources) string {
+	if r == nil {
+		return ""
+	}
+	c := *r
+	c.Devices = nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "linux.resources"
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil {
+		return "linux.resources"
+	}
+	// In the spec's order.
+	for _, k := range []string{"memory", "cpu", "pids", "blockIO", "hugepageLimits", "network", "rdma", "unified"} {
+		v, ok := top[k]
+		if !ok || emptyJSON(v) {
+			continue
+		}
+		var sub map[string]json.RawMessage
+		if json.Unmarshal(v, &sub) == nil {
+			keys := make([]string, 0, len(sub))
+			for sk, sv := range sub {
+				if !emptyJSON(sv) {
+					keys = append(keys, sk)
+				}
+			}
+			if len(keys) == 0 {
+				continue
+			}
+			sort.Strings(keys)
+			if k != "rdma" && k != "unified" {
+				return "linux.resources." + k + "." + keys[0]
+			}
+		}
+		return "linux.resources." + k
+	}
+	return ""
+}
+
+func emptyJSON(v json.RawMessage) bool {
+	s := strings.TrimSpace(string(v))
+	return s == "null" || s == "{}" || s == "[]" || s == `""`
 }
 
 // makeFifo makes the exec fifo: init blocks opening it for writing until
@@ -303,7 +395,10 @@ func (cr *creation) makeFifo() (func(), error) {
 		return nil, fmt.Errorf("make exec fifo: %w", err)
 	}
 	if uid, gid, ok := rootIDs(cr.spec); ok {
-		if err := os.Chown(fifo, uid, gid); err != nil {
+		// A runtime without root may not give it to the container's
+		// root when that is one of the user's subordinate ids (a map
+		// through newuidmap); the mode lets it open the fifo anyway.
+		if err := os.Chown(fifo, uid, gid); err != nil && !(Rootless() && privilegeError(err)) {
 			return nil, fmt.Errorf("chown exec fifo: %w", err)
 		}
 	}
@@ -382,6 +477,9 @@ func (cr *creation) openChannels() (func(), error) {
 	// mount namespace is joined by path: init resolves sources in it.
 	// An idmapped mount is always ours to make (idmap.go).
 	cr.askSources = p.ns.has(specs.UserNamespace) && !p.ns.joined(specs.MountNamespace) || p.idmapped
+	if !cr.hasCgroup() {
+		return nil, nil
+	}
 	if cr.cgfd, err = cr.cg.CloneFD(); err != nil {
 		return nil, err
 	}
@@ -416,6 +514,7 @@ func (cr *creation) startInit() (func(), error) {
 		ns:         p.ns,
 		uidMaps:    spec.Linux.UIDMappings,
 		gidMaps:    spec.Linux.GIDMappings,
+		idMaps:     p.idMaps,
 		timeOffset: spec.Linux.TimeOffsets,
 	}
 	for i := 0; i < opts.PreserveFds; i++ {
@@ -450,7 +549,7 @@ func (cr *creation) startInit() (func(), error) {
 			}
 		}
 	}
-	if cr.cg.NeedsEnter() {
+	if cr.hasCgroup() && cr.cg.NeedsEnter() {
 		if err := cr.cg.Enter(pid, cr.cgfd != nil); err != nil {
 			return undo, err
 		}
@@ -483,7 +582,11 @@ func (cr *creation) sendConfig() (func(), error) {
 		PreserveFds:     opts.PreserveFds,
 		Mounts:          p.mounts,
 		AskMountSources: cr.askSources,
-		UserNS:          p.ns.has(specs.UserNamespace),
+		// A runtime in a user namespace (rootless podman's) makes a
+		// container in it even without one of its own: devices and
+		// sysfs are as in a user namespace of the container's.
+		UserNS:          p.ns.has(specs.UserNamespace) || InUserNS(),
+		Rootless:        Rootless(),
 		UnshareCgroupNS: cr.lateCgroupNS,
 		HugePagesBack:   cr.hugePagesBack,
 		HookState:       hs,
@@ -507,7 +610,11 @@ func (cr *creation) sendConfig() (func(), error) {
 	}
 	if p.cgroupMount {
 		var err error
-		if cfg.CgroupMounts, err = cgroupMounts(cr.host, cr.cg.State()); err != nil {
+		st := ownCgroups(cr.host)
+		if cr.hasCgroup() {
+			st = cr.cg.State()
+		}
+		if cfg.CgroupMounts, err = cgroupMounts(cr.host, st); err != nil {
 			return nil, err
 		}
 	}

@@ -438,6 +438,11 @@ func execError(err error, proc *specs.Process, ns []specs.LinuxNamespaceType) er
 	if msg == "" {
 		msg = re.Error()
 	}
+	if re.Stage != "exec" && (re.Errno == unix.EPERM || re.Errno == unix.EACCES) && Rootless() {
+		// An exec'd program's EACCES keeps runc's bare words; the
+		// rest was refused to us, not to the program.
+		msg += " (the runtime runs without root)"
+	}
 	return fmt.Errorf("unable to start container process: %s", msg)
 }
 

@@ -305,6 +305,19 @@ func (c *Container) signalAll(sig unix.Signal) error {
 			return m.Signal(sig)
 		}
 		cgErr = m.Signal(sig)
+	} else if c.state.InitPid != 0 {
+		// No cgroup (a runtime without root: withoutCgroup): the
+		// container's processes are found by their pid namespace.
+		// init last, through its pidfd, below.
+		pids, err := processesWithoutCgroup(c.state.InitPid, c.state.InitStart)
+		if err != nil {
+			cgErr = err
+		}
+		for _, p := range pids {
+			if p != c.state.InitPid {
+				unix.Kill(p, sig)
+			}
+		}
 	}
 	fd, err := c.openInit()
 	if err != nil {

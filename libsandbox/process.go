@@ -37,14 +37,16 @@ type child struct {
 
 // spawnConfig is what spawn needs besides the plan.
 type spawnConfig struct {
-	exe        *os.File // sealed runtime binary (O_PATH)
-	stdio      [3]*os.File
-	preserved  []*os.File // fds 3.. of the caller, for --preserve-fds
-	extra      *fds.List  // sync, log, fifo...
-	args       []string   // after "init"
-	ns         *nsPlan
-	uidMaps    []specs.LinuxIDMapping
-	gidMaps    []specs.LinuxIDMapping
+	exe       *os.File // sealed runtime binary (O_PATH)
+	stdio     [3]*os.File
+	preserved []*os.File // fds 3.. of the caller, for --preserve-fds
+	extra     *fds.List  // sync, log, fifo...
+	args      []string   // after "init"
+	ns        *nsPlan
+	uidMaps   []specs.LinuxIDMapping
+	gidMaps   []specs.LinuxIDMapping
+	// idMaps is how the maps are written (usermaps.go).
+	idMaps     *mapPlan
 	timeOffset map[string]specs.LinuxTimeOffset
 	// cgroupFD, if set, is a v2 cgroup to clone init into
 	// (clone3 CLONE_INTO_CGROUP): init is in its cgroup from its first
@@ -74,7 +76,7 @@ func needsRawFork(ns *nsPlan) bool {
 // before it forks (gVisor's StartInNS). needsRawFork says when that is
 // not enough and rawfork does it all.
 func spawn(c *spawnConfig) (int, error) {
-	if needsRawFork(c.ns) {
+	if needsRawFork(c.ns) || c.idMaps.needsHelper() {
 		return spawnRaw(c)
 	}
 	files := append(append([]*os.File{}, c.preserved...), c.extra.Files...)
@@ -100,7 +102,9 @@ func spawn(c *spawnConfig) (int, error) {
 		// capabilities across execve.
 		cmd.SysProcAttr.UidMappings = idMaps(c.uidMaps)
 		cmd.SysProcAttr.GidMappings = idMaps(c.gidMaps)
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		// Unless the gid map is written without privilege, which
+		// the kernel allows only with setgroups denied.
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = c.idMaps == nil || !c.idMaps.denySetgroups
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	if len(c.ns.joins) == 0 {
@@ -177,7 +181,7 @@ func spawnRaw(c *spawnConfig) (int, error) {
 	if newUser || c.ns.create&unix.CLONE_NEWTIME != 0 {
 		attr.Pause = func(pid int) error {
 			if newUser {
-				if err := writeIDMaps(pid, c.uidMaps, c.gidMaps); err != nil {
+				if err := writeIDMaps(pid, c.uidMaps, c.gidMaps, c.idMaps); err != nil {
 					return err
 				}
 			}
@@ -210,17 +214,6 @@ func formatIDMap(m []specs.LinuxIDMapping) []byte {
 		fmt.Fprintf(&b, "%d %d %d\n", x.ContainerID, x.HostID, x.Size)
 	}
 	return []byte(b.String())
-}
-
-func writeIDMaps(pid int, uid, gid []specs.LinuxIDMapping) error {
-	p := "/proc/" + strconv.Itoa(pid)
-	if err := os.WriteFile(p+"/uid_map", formatIDMap(uid), 0); err != nil {
-		return fmt.Errorf("linux.uidMappings: %w", err)
-	}
-	if err := os.WriteFile(p+"/gid_map", formatIDMap(gid), 0); err != nil {
-		return fmt.Errorf("linux.gidMappings: %w", err)
-	}
-	return nil
 }
 
 // writeTimeOffsets sets the offsets of the time namespace the process pid

@@ -1,7 +1,6 @@
 package libsandbox
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 
 func (c *Container) cgroup() (cgroups.Manager, error) {
 	if c.state.Cgroup == nil {
-		return nil, errors.New("container has no cgroup")
+		return nil, errNoCgroup
 	}
 	return cgroups.Load(c.state.Cgroup), nil
 }
@@ -119,6 +118,9 @@ func mergeResources(r, u *specs.LinuxResources) *specs.LinuxResources {
 // runs `ps` for `ctr task ps` (and the CRI's ListPids) on a task that has
 // exited and not yet been deleted.
 func (c *Container) Processes() ([]int, error) {
+	if c.state.Cgroup == nil {
+		return processesWithoutCgroup(c.state.InitPid, c.state.InitStart)
+	}
 	cg, err := c.cgroup()
 	if err != nil {
 		return nil, err
@@ -138,6 +140,11 @@ func (c *Container) Stats() (*Event, error) {
 	if _, err := c.require(opStats); err != nil {
 		return nil, err
 	}
+	if c.state.Cgroup == nil {
+		// Nothing measured: runc's rootless containers without a
+		// cgroup report the same empty stats.
+		return &Event{Type: "stats", ID: c.id, Data: &cgroups.Stats{}}, nil
+	}
 	cg, err := c.cgroup()
 	if err != nil {
 		return nil, err
@@ -153,6 +160,9 @@ func (c *Container) Stats() (*Event, error) {
 // the OOM killer kills in the container, until the container stops or
 // emit fails.
 func (c *Container) Events(interval time.Duration, emit func(*Event) error) error {
+	if c.state.Cgroup == nil {
+		return c.eventsWithoutCgroup(interval, emit)
+	}
 	cg, err := c.cgroup()
 	if err != nil {
 		return err
@@ -192,4 +202,24 @@ func (c *Container) Events(interval time.Duration, emit func(*Event) error) erro
 			}
 		}
 	}
+}
+
+// eventsWithoutCgroup is Events for a container without a cgroup (see
+// withoutCgroup): empty stats, as Stats, and no OOM events, which only a
+// memory cgroup of its own would report.
+func (c *Container) eventsWithoutCgroup(interval time.Duration, emit func(*Event) error) error {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for c.Status() != Stopped {
+		select {
+		case <-poll.C:
+		case <-tick.C:
+			if err := emit(&Event{Type: "stats", ID: c.id, Data: &cgroups.Stats{}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package libsandbox
 
 import (
 	"os"
+	"path"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -10,9 +12,8 @@ import (
 )
 
 // DefaultSpec is the config.json `spec` writes: runnable as is with a
-// rootfs directory next to it, like runc's. rootless adds a user
-// namespace mapping the caller to root and drops what an unprivileged
-// user cannot have. A cgroup namespace is in it only where the host is
+// rootfs directory next to it, like runc's. rootless makes it runc's
+// rootless config (toRootless). A cgroup namespace is in it only where the host is
 // cgroup v2, as in runc's (specconv.Example): a bundle made with `spec`
 // should be the one runc makes on the same host.
 func DefaultSpec(rootless bool) *specs.Spec {
@@ -83,25 +84,46 @@ func defaultSpec(rootless, cgroupNS bool) *specs.Spec {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 	if rootless {
-		s.Linux.Resources = nil
-		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Geteuid()), Size: 1}}
-		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Getegid()), Size: 1}}
-		// An unprivileged user may not mount sysfs nor make a cgroup
-		// of its own: bind the host's /sys read-only, no cgroup mount.
-		var mounts []specs.Mount
-		for _, m := range s.Mounts {
-			switch m.Destination {
-			case "/sys":
-				m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
-			case "/sys/fs/cgroup":
-				continue
-			case "/dev/pts":
-				m.Options = []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}
-			}
-			mounts = append(mounts, m)
-		}
-		s.Mounts = mounts
+		toRootless(s)
 	}
 	return s
+}
+
+// toRootless makes s what runc's `spec --rootless` writes (specconv
+// ToRootless): a user namespace mapping the caller to root, no network
+// namespace (an unprivileged user could put nothing in it; podman's and
+// rootlesskit's come with their own configs), the host's /sys bound
+// recursively read-only (a new sysfs needs a network namespace of the
+// user's), no uid=/gid= mount options (ids the namespace may not map),
+// no resources. And no cgroup mount, which runc keeps: a user may have
+// no cgroup of the container's to show (create.go withoutCgroup).
+func toRootless(s *specs.Spec) {
+	s.Linux.Resources = nil
+	var ns []specs.LinuxNamespace
+	for _, n := range s.Linux.Namespaces {
+		if n.Type != specs.NetworkNamespace && n.Type != specs.UserNamespace {
+			ns = append(ns, n)
+		}
+	}
+	s.Linux.Namespaces = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Geteuid()), Size: 1}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Getegid()), Size: 1}}
+	var mounts []specs.Mount
+	for _, m := range s.Mounts {
+		switch path.Clean(m.Destination) {
+		case "/sys":
+			m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		case "/sys/fs/cgroup":
+			continue
+		}
+		var opts []string
+		for _, o := range m.Options {
+			if !strings.HasPrefix(o, "uid=") && !strings.HasPrefix(o, "gid=") {
+				opts = append(opts, o)
+			}
+		}
+		m.Options = opts
+		mounts = append(mounts, m)
+	}
+	s.Mounts = mounts
 }

@@ -35,6 +35,8 @@ type plan struct {
 	seccomp     *initcfg.Seccomp
 	// idmapped: some mount is idmapped (idmap.go).
 	idmapped bool
+	// idMaps: how a new user namespace's maps are written.
+	idMaps *mapPlan
 }
 
 // resolve checks the whole spec before anything is made on the host and
@@ -101,6 +103,11 @@ func resolve(spec *specs.Spec, bundle string) (_ *plan, retErr error) {
 	}
 	if spec.Linux.Seccomp != nil {
 		if p.seccomp, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+			return nil, err
+		}
+	}
+	if Rootless() {
+		if err := p.checkRootless(spec); err != nil {
 			return nil, err
 		}
 	}
@@ -253,14 +260,19 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 	if newUser && (len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0) {
 		return errors.New("linux.gidMappings: a new user namespace needs uidMappings and gidMappings")
 	}
-	for i, m := range l.UIDMappings {
-		if m.Size == 0 {
-			return fmt.Errorf("linux.uidMappings[%d].size: must not be 0", i)
-		}
+	if err := checkIDMappings("linux.uidMappings", l.UIDMappings); err != nil {
+		return err
 	}
-	for i, m := range l.GIDMappings {
-		if m.Size == 0 {
-			return fmt.Errorf("linux.gidMappings[%d].size: must not be 0", i)
+	if err := checkIDMappings("linux.gidMappings", l.GIDMappings); err != nil {
+		return err
+	}
+	if newUser {
+		pv, err := currentPrivilege()
+		if err != nil {
+			return fmt.Errorf("linux.uidMappings: %w", err)
+		}
+		if p.idMaps, err = planIDMaps(l.UIDMappings, l.GIDMappings, pv); err != nil {
+			return err
 		}
 	}
 	if spec.Hostname != "" && !ns.has(specs.UTSNamespace) {

@@ -76,8 +76,8 @@ func TestValidateRootlessDefaultSpec(t *testing.T) {
 		t.Fatalf("resolve(DefaultSpec(true)): %v", err)
 	}
 	defer p.ns.close()
-	if p.ns.create&unix.CLONE_NEWUSER == 0 {
-		t.Errorf("namespaces to create: got %#x, want CLONE_NEWUSER in it", p.ns.create)
+	if p.ns.create&unix.CLONE_NEWUSER == 0 || p.ns.create&unix.CLONE_NEWNET != 0 {
+		t.Errorf("namespaces to create: got %#x, want CLONE_NEWUSER in it and not CLONE_NEWNET (runc's ToRootless)", p.ns.create)
 	}
 	if p.cgroupMount {
 		t.Errorf("cgroupMount: got true, want false (the rootless spec has no cgroup mount)")

@@ -108,7 +108,12 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 	if !hasRlimit(cfg.Spec.Process.Rlimits, "RLIMIT_NOFILE") {
 		restoreNofile()
 	}
-	return runCreate(&cfg, sock, log, fifoFd, listenerFd)
+	err := runCreate(&cfg, sock, log, fifoFd, listenerFd)
+	if err != nil && cfg.Rootless && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) {
+		// The field at fault is named already; this says why.
+		err = fmt.Errorf("%w (the runtime runs without root)", err)
+	}
+	return err
 }
 
 // runCreate sets up a new container: root filesystem, then the process.

@@ -20,7 +20,10 @@ case "${1:-test}" in
   test) want bats; want runc; want iproute2; want uidmap; want strace
         # clients for tests/integration/{podman,containerd}.bats; script(1)
         # gives them a pty, unshare(1) containerd a private /run
-        want podman; want conmon; want containerd; want bsdutils; want util-linux ;;
+        want podman; want conmon; want containerd; want bsdutils; want util-linux
+        # rootless-clients.bats: rootless podman's default network, and
+        # containerd's rootless mode (rootlesskit); setpriv is util-linux's
+        want slirp4netns; want rootlesskit ;;
   # tests/demo.sh needs nothing more: coreutils, sed, findutils and
   # hostname are in every Debian system (Priority: required).
   demo) ;;

@@ -32,9 +32,14 @@ type Config struct {
 	// namespace when the mount is made (isync.MountSource). Unset when
 	// the mount namespace is joined by path.
 	AskMountSources bool `json:"askMountSources,omitempty"`
-	// UserNS is true when the container has its own user namespace
-	// (devices are then bind-mounted, not made with mknod).
+	// UserNS is true when init is in a user namespace other than the
+	// host's: the container's own, or the one a runtime without root
+	// runs in (rootless podman's). Devices are then bind-mounted, not
+	// made with mknod, and sysfs falls back to a bind of the host's.
 	UserNS bool `json:"userns,omitempty"`
+	// Rootless: the runtime runs without root on the host; a refusal
+	// for lack of privilege says so.
+	Rootless bool `json:"rootless,omitempty"`
 	// UnshareCgroupNS asks init to unshare the cgroup namespace itself,
 	// once the runtime has placed it in its cgroups (cgroup v1, where a
 	// process cannot be cloned straight into its cgroup).

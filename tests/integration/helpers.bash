@@ -350,3 +350,46 @@ create_fails() {
 	left=$(procs_using "$ROOT")
 	[ -z "$left" ] || fail "processes left: $left"
 }
+
+# --- an unprivileged user (rootless.bats, podman-rootless.bats) ---
+
+# RL_USER is the user the rootless tests run the runtime as: made by
+# rootless_user when the host has no such user, and then kept (files
+# that use it may run at once, and a fixed user is what a user of the
+# runtime has: one with /etc/subuid and /etc/subgid entries).
+RL_USER=sr-rootless
+
+# rootless_user makes $RL_USER if it is missing, with 65536 subordinate
+# uids and gids of its own, and sets RL_UID, RL_GID, RL_SUBUID and
+# RL_SUBGID (the first subordinate ids).
+rootless_user() {
+	requires root setpriv
+	command -v newuidmap >/dev/null || skip "requires newuidmap (scripts/deps.sh test installs uidmap)"
+	(
+		flock 9
+		id -u "$RL_USER" >/dev/null 2>&1 ||
+			useradd --no-create-home --home-dir /nonexistent --shell /bin/sh "$RL_USER" || exit 1
+		grep -qs "^$RL_USER:" /etc/subuid || usermod --add-subuids "$(free_subids /etc/subuid)" "$RL_USER" || exit 1
+		grep -qs "^$RL_USER:" /etc/subgid || usermod --add-subgids "$(free_subids /etc/subgid)" "$RL_USER" || exit 1
+	) 9>/tmp/sr-rootless-user.lock || fail "could not make the test user $RL_USER"
+	RL_UID=$(id -u "$RL_USER")
+	RL_GID=$(id -g "$RL_USER")
+	RL_SUBUID=$(awk -F: -v u="$RL_USER" '$1 == u { print $2; exit }' /etc/subuid)
+	RL_SUBGID=$(awk -F: -v u="$RL_USER" '$1 == u { print $2; exit }' /etc/subgid)
+}
+
+# free_subids FILE prints a range of 65536 ids (FIRST-LAST) after every
+# range in FILE (/etc/subuid or /etc/subgid), from 100000 up.
+free_subids() {
+	awk -F: 'BEGIN { n = 100000 } $3 > 0 && $2 + $3 > n { n = $2 + $3 } END { print n "-" n + 65535 }' "$1" 2>/dev/null ||
+		echo 100000-165535
+}
+
+# as_user CMD... runs CMD as $RL_USER, with only what a login gives:
+# HOME, USER, PATH, and XDG_RUNTIME_DIR=$RL_XDG (unset if RL_XDG is).
+as_user() {
+	local env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+		HOME="${RL_HOME:-/nonexistent}" USER="$RL_USER" LOGNAME="$RL_USER")
+	[ -n "${RL_XDG:-}" ] && env+=(XDG_RUNTIME_DIR="$RL_XDG")
+	setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups env -i "${env[@]}" "$@"
+}

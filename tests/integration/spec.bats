@@ -62,10 +62,19 @@ teardown() { teardown_bundle; }
 	[ "$(jq '[.linux.namespaces[] | select(.type == "user")] | length' config.json)" = 1 ]
 	[ "$(jq -c '.linux.uidMappings' config.json)" = "[{\"containerID\":0,\"hostID\":$(id -u),\"size\":1}]" ]
 	[ "$(jq -c '.linux.gidMappings' config.json)" = "[{\"containerID\":0,\"hostID\":$(id -g),\"size\":1}]" ]
+	# runc's rootless config (specconv.ToRootless): no network
+	# namespace, the host's /sys bound read-only, no resources, no
+	# uid=/gid= options; and no cgroup mount.
+	[ "$(jq '[.linux.namespaces[] | select(.type == "network")] | length' config.json)" = 0 ]
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, .source, .options]' config.json)" = '["none","/sys",["rbind","nosuid","noexec","nodev","ro"]]' ]
+	[ "$(jq '.linux.resources' config.json)" = null ]
+	[ "$(jq '[.mounts[].options // [] | .[] | select(startswith("uid=") or startswith("gid="))] | length' config.json)" = 0 ]
+	[ "$(jq '[.mounts[] | select(.destination == "/sys/fs/cgroup")] | length' config.json)" = 0 ]
 	# without --rootless: none of it
 	rm config.json
 	sr spec
 	[ "$(jq '[.linux.namespaces[] | select(.type == "user")] | length' config.json)" = 0 ]
+	[ "$(jq '[.linux.namespaces[] | select(.type == "network")] | length' config.json)" = 1 ]
 	[ "$(jq -c '.linux.uidMappings' config.json)" = null ]
 }
 
