@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -86,7 +85,7 @@ func (p *plan) checkRootless(spec *specs.Spec) error {
 	}
 	if os.Geteuid() != 0 {
 		for i, m := range p.mounts {
-			if o, err := rootfs.ParseOptions(m.Options); err == nil && rootfs.IDMapped(m, o) {
+			if m.IDMapped {
 				return fmt.Errorf("mounts[%d]: an idmapped mount needs CAP_SYS_ADMIN over its source's filesystem, the host's: %s", i, why)
 			}
 		}
