@@ -69,10 +69,11 @@ func newApp() *cli.App {
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		&cli.StringFlag{Name: "root", Value: "/run/sandbox-runtime", Usage: "directory for container state"},
 		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (not supported yet)"},
-		&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; unused"},
+		&cli.StringFlag{Name: "criu", Value: "criu", Usage: "the criu binary checkpoint and restore run"},
 		&cli.StringFlag{Name: "rootless", Hidden: true, Usage: "accepted for runc compatibility; unused"},
 	}
 	app.Commands = []*cli.Command{
+		checkpointCommand,
 		createCommand,
 		deleteCommand,
 		eventsCommand,
@@ -82,6 +83,7 @@ func newApp() *cli.App {
 		listCommand,
 		pauseCommand,
 		psCommand,
+		restoreCommand,
 		resumeCommand,
 		runCommand,
 		specCommand,
