@@ -12,6 +12,7 @@ import (
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
@@ -207,4 +208,43 @@ func openDir(dir, flag string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	return f, nil
+}
+
+// CriuStatus says whether checkpoint and restore can work here: criu's
+// version (0 if it does not run) and, if they cannot, why (CRIU's own
+// reason when its check of the kernel fails).
+func CriuStatus(path string) (int, error) {
+	v, err := criu.Version(path)
+	if err != nil {
+		return 0, err
+	}
+	if v < criu.MinVersion {
+		return v, fmt.Errorf("version %s; checkpoint and restore need %s or later", criu.FormatVersion(v), criu.FormatVersion(criu.MinVersion))
+	}
+	return v, criu.Check(path)
+}
+
+// The features annotations that say whether checkpoint and restore work
+// on this host (CriuStatus).
+const (
+	AnnotationCheckpointEnabled = "io.github.sandbox-runtime.checkpoint.enabled"
+	AnnotationCriuVersion       = "io.github.sandbox-runtime.checkpoint.criu"
+	AnnotationCheckpointReason  = "io.github.sandbox-runtime.checkpoint.reason"
+)
+
+// CheckpointFeatures adds to f what `features` says of checkpoint and
+// restore with the criu at path: the annotations above, and
+// org.criu.config among the potentially unsafe ones (it names a CRIU
+// configuration file, which can make CRIU run any program; runc lists
+// it too).
+func CheckpointFeatures(f *features.Features, path string) {
+	v, err := CriuStatus(path)
+	f.Annotations[AnnotationCheckpointEnabled] = strconv.FormatBool(err == nil)
+	if v != 0 {
+		f.Annotations[AnnotationCriuVersion] = criu.FormatVersion(v)
+	}
+	if err != nil {
+		f.Annotations[AnnotationCheckpointReason] = err.Error()
+	}
+	f.PotentiallyUnsafeConfigAnnotations = append(f.PotentiallyUnsafeConfigAnnotations, "org.criu.config")
 }
