@@ -10,7 +10,9 @@ case "${1:-test}" in
   test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace
         # clients for tests/integration/{podman,containerd}.bats; script(1)
         # gives them a pty, unshare(1) containerd a private /run
-        want podman; want conmon; want containerd; want bsdutils; want util-linux ;;
+        want podman; want conmon; want containerd; want bsdutils; want util-linux
+        # checkpoint.bats (make integration-criu)
+        want criu ;;
   demo) ;;
   bench) want hyperfine; want runc; want crun; want time ;;
 esac
