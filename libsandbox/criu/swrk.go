@@ -187,13 +187,16 @@ func (s *Swrk) Run(req *rpc.CriuReq) (_ *rpc.CriuResp, retErr error) {
 			return nil, err
 		}
 	}
+	// Nothing more to ask: a pre-dump's criu waits for a next request
+	// until it reads EOF.
+	unix.Shutdown(ours, unix.SHUT_WR)
 	waited = true
 	st, err := cmd.Process.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("wait for criu: %w", err)
 	}
-	// A pre-dump's criu waits for more requests after its answer and
-	// is ended by our EOF (runc ignores its exit status, too).
+	// A pre-dump's criu, ended by our EOF, exits with a failure (runc
+	// ignores its exit status, too).
 	if !st.Success() && req.GetType() != rpc.CriuReqType_PRE_DUMP {
 		return nil, fmt.Errorf("criu answered %s but exited with %v", resp.GetType(), st)
 	}
