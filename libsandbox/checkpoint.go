@@ -30,12 +30,6 @@ import (
 //
 // The caller holds the container's lock (Load).
 func (c *Container) Checkpoint(o *CriuOpts) error {
-	switch st := c.Status(); st {
-	case Running, Paused:
-	default:
-		// runc's words.
-		return fmt.Errorf("Container cannot be checkpointed in %s state", st)
-	}
 	if o.ImagePath == "" {
 		return errors.New("--image-path: missing")
 	}
@@ -76,6 +70,12 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 	}
 	if o.LsmProfile != "" || o.LsmMountContext != "" {
 		return errors.New("--lsm-profile, --lsm-mount-context: restore options")
+	}
+	switch st := c.Status(); st {
+	case Running, Paused:
+	default:
+		// runc's words.
+		return fmt.Errorf("Container cannot be checkpointed in %s state", st)
 	}
 	if err := checkCriu(o.CriuPath); err != nil {
 		return err
