@@ -55,6 +55,21 @@ count() {
 	cat "$BUNDLE/out/count" 2>/dev/null
 }
 
+# in_cgroup PID PATH: PID is in cgroup PATH in every hierarchy (v2, or
+# each v1 one and the v2 one of a hybrid host).
+in_cgroup() {
+	[ -z "$(awk -F: -v p="$2" '$3 != p' "/proc/$1/cgroup")" ] || fail "pid $1: $(cat "/proc/$1/cgroup"), want $2"
+}
+
+# memory_limit PATH prints the memory limit of cgroup PATH.
+memory_limit() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		cat "/sys/fs/cgroup$1/memory.max"
+	else
+		cat "/sys/fs/cgroup/memory$1/memory.limit_in_bytes"
+	fi
+}
+
 count_gt() {
 	[ "$(count)" -gt "$1" ]
 }
@@ -111,7 +126,7 @@ cr_restore() {
 	[ "$(status ct1)" = running ]
 	# What runs is the container's, in a cgroup the runtime made for it.
 	pid=$(sr state ct1 | jq .pid)
-	[ "$(cat /proc/$pid/cgroup)" = "0::/$MARK" ]
+	in_cgroup "$pid" "/$MARK"
 	# exec joins the restored init's namespaces, the time namespace CRIU
 	# may have made for it included.
 	sr_run exec ct1 sh -c 'cat /out/count; readlink /proc/self/ns/time; readlink /proc/1/ns/time'
@@ -149,6 +164,24 @@ count_below() {
 	[ "$(count)" -le $((n + 2)) ]
 	count_above $((n + 2))
 	[ "$(status ct2)" = running ]
+}
+
+@test "restore without --detach: waits for the restored process, exits with its status, deletes the container" {
+	requires_criu
+	cr_run ct13
+	count_above 1
+	cr_checkpoint ct13
+	n=$(count)
+	cr_pipe 8
+	sr restore --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct13 <&8 >&8 2>"$BUNDLE/fg.err" &
+	fg=$!
+	count_above "$n"
+	[ "$(status ct13)" = running ]
+	sr kill ct13 KILL
+	rc=0
+	wait "$fg" || rc=$?
+	[ "$rc" -eq 137 ] || fail "restore exited $rc: $(cat "$BUNDLE/fg.err")"
+	assert_nothing_left
 }
 
 @test "checkpoint --pre-dump, then a dump with --parent-path: restored from both" {
@@ -203,7 +236,7 @@ count_below() {
 	cr_run ct5
 	count_above 2
 	cr_checkpoint ct5
-	[ ! -e "/sys/fs/cgroup/$MARK" ]
+	[ -z "$(test_cgroups)" ]
 	n=$(count)
 	update_config '.linux.cgroupsPath = "/'"$MARK"'-new"'
 	cr_restore ct5-new
@@ -212,12 +245,12 @@ count_below() {
 	sr_run state ct5
 	[ "$status" -ne 0 ]
 	pid=$(sr state ct5-new | jq .pid)
-	[ "$(cat /proc/$pid/cgroup)" = "0::/$MARK-new" ]
-	[ "$(cat "/sys/fs/cgroup/$MARK-new/memory.max")" = 134217728 ]
+	in_cgroup "$pid" "/$MARK-new"
+	[ "$(memory_limit "/$MARK-new")" = 134217728 ]
 	# Every restored process is there (they have the test's mark in
 	# their environment), none elsewhere.
 	for p in $(test_pids); do
-		[ "$(cat /proc/$p/cgroup 2>/dev/null || echo "0::/$MARK-new")" = "0::/$MARK-new" ]
+		[ ! -e "/proc/$p" ] || in_cgroup "$p" "/$MARK-new"
 	done
 	sr_run delete --force ct5-new
 	[ "$status" -eq 0 ]
