@@ -121,12 +121,16 @@ cr_restore() {
 	n=$(count)
 	sleep 1
 	[ "$(count)" = "$n" ]
-	cr_restore ct1
+	cr_restore ct1 --pid-file "$BUNDLE/pid"
 	count_above "$n"
 	[ "$(status ct1)" = running ]
 	# What runs is the container's, in a cgroup the runtime made for it.
 	pid=$(sr state ct1 | jq .pid)
+	[ "$(cat "$BUNDLE/pid")" = "$pid" ]
 	in_cgroup "$pid" "/$MARK"
+	# CRIU restores into a time namespace of its own (the clocks go on
+	# from the dump's), which the spec does not list.
+	[ "$(readlink /proc/$pid/ns/time)" != "$(readlink /proc/self/ns/time)" ]
 	# exec joins the restored init's namespaces, the time namespace CRIU
 	# may have made for it included.
 	sr_run exec ct1 sh -c 'cat /out/count; readlink /proc/self/ns/time; readlink /proc/1/ns/time'
