@@ -13,6 +13,8 @@ var featuresCommand = &cli.Command{
 		if err := checkArgs(c, 0, exactArgs); err != nil {
 			return err
 		}
-		return printJSON(libsandbox.Features())
+		f := libsandbox.Features()
+		libsandbox.CheckpointFeatures(f, c.String("criu"))
+		return printJSON(f)
 	},
 }

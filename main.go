@@ -25,6 +25,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
 	"github.com/sandbox-runtime/sandbox-runtime/nsexec"
 )
 
@@ -59,6 +61,7 @@ func newApp() *cli.App {
 	}
 	v = append(v, "spec: "+specs.Version, "go: "+runtime.Version())
 	app.Version = strings.Join(v, "\n")
+	cli.VersionPrinter = printVersion
 	app.EnableBashCompletion = false
 	// runc's cli v1 does not split slice flags at commas: `-e A=1,2`
 	// is one variable, `--cgroup cpu,cpuacct:sub` one argument.
@@ -69,10 +72,11 @@ func newApp() *cli.App {
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory for container state (in a tmpfs); without root, $XDG_RUNTIME_DIR/sandbox-runtime"},
 		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (not supported yet)"},
-		&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; unused"},
+		&cli.StringFlag{Name: "criu", Value: "criu", Usage: "the criu binary checkpoint and restore run"},
 		&cli.StringFlag{Name: "rootless", Hidden: true, Usage: "accepted for runc compatibility; unused"},
 	}
 	app.Commands = []*cli.Command{
+		checkpointCommand,
 		createCommand,
 		deleteCommand,
 		eventsCommand,
@@ -83,6 +87,7 @@ func newApp() *cli.App {
 		pauseCommand,
 		psCommand,
 		reportCommand,
+		restoreCommand,
 		resumeCommand,
 		runCommand,
 		specCommand,
@@ -104,6 +109,24 @@ func newApp() *cli.App {
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	cli.ErrWriter = os.Stderr
 	return app
+}
+
+// printVersion prints the version lines and whether checkpoint and
+// restore work here, with the criu of --criu: asked only when the
+// version is (it runs criu twice, some tens of milliseconds).
+func printVersion(c *cli.Context) {
+	fmt.Fprintf(c.App.Writer, "%s version %s\n", c.App.Name, c.App.Version)
+	line := "criu: "
+	v, err := libsandbox.CriuStatus(c.String("criu"))
+	switch {
+	case v == 0:
+		line += "not usable: " + err.Error()
+	case err != nil:
+		line += criu.FormatVersion(v) + ", not usable here: " + err.Error()
+	default:
+		line += criu.FormatVersion(v) + ", checkpoint and restore work here"
+	}
+	fmt.Fprintln(c.App.Writer, line)
 }
 
 // logVerb makes cmd log, at debug level, that it runs and with what

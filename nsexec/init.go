@@ -214,6 +214,9 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 			return err
 		}
 		log.debugf("masked paths done, pivoted")
+		if err := reopenDevNull(); err != nil {
+			return err
+		}
 	}
 	closeNull()
 	if proc.Terminal {

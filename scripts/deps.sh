@@ -23,7 +23,9 @@ case "${1:-test}" in
         want podman; want conmon; want containerd; want bsdutils; want util-linux
         # rootless-clients.bats: rootless podman's default network, and
         # containerd's rootless mode (rootlesskit); setpriv is util-linux's
-        want slirp4netns; want rootlesskit ;;
+        want slirp4netns; want rootlesskit
+        # checkpoint.bats (make integration-criu)
+        want criu ;;
   # tests/demo.sh needs nothing more: coreutils, sed, findutils and
   # hostname are in every Debian system (Priority: required).
   demo) ;;

@@ -314,3 +314,34 @@ runtime_has() {
 		[ ! -d "$h$CGPARENT/libpod-$id" ]
 	done
 }
+
+@test "podman container checkpoint and restore: the process counts on from where it was" {
+	# CRIU: where `criu check` passes (make integration-criu runs this
+	# test in the VM of tests/vm/run.sh; see checkpoint.bats).
+	requires criu
+	criu check >/dev/null 2>&1 || skip "criu check fails here: $(criu check 2>&1 | grep -m 1 'Error (')"
+	pm_run -d --name c1 --rootfs "$RFS" sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done' >/dev/null
+	id=$(pm inspect -f '{{.Id}}' c1)
+	wait_for 30 eval '[ "$(pm logs c1 | wc -l)" -ge 3 ]'
+	run pm container checkpoint c1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Checkpointed: the runtime's container is gone, podman's stays.
+	! runtime_has "$id"
+	[ "$(pm inspect -f '{{.State.Status}} {{.State.Checkpointed}}' c1)" = "exited true" ]
+	n=$(pm logs c1 | tail -n 1)
+	run pm container restore c1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(pm_status c1)" = "running 0" ]
+	runtime_has "$id"
+	# conmon's new pipe is the restored process's stdout: the log goes
+	# on with the next number.
+	wait_for 30 eval '[ "$(pm logs c1 | tail -n 1)" -gt "$n" ]'
+	pm logs c1 | grep -qx "$((n + 1))"
+	# Ours again: podman stops it through the runtime.
+	run pm stop -t 1 c1
+	[ "$status" -eq 0 ]
+	[ "$(pm_status c1)" = "exited 137" ]
+	! runtime_has "$id"
+}

@@ -3,7 +3,11 @@
 # are pure v2 (booted with cgroup_no_v1=all, every controller enabled),
 # for testing the v2 driver on hosts that are v1 or hybrid.
 #
-#   tests/vm/run.sh [--mem MB] [--cpus N] [--timeout SEC] -- CMD [ARGS...]
+#   tests/vm/run.sh [--mem MB] [--cpus N] [--timeout SEC] [--cgroups hybrid] -- CMD [ARGS...]
+#
+# --cgroups hybrid boots it with the v1 controllers instead, each on its
+# own hierarchy, and an empty cgroup2 one at /sys/fs/cgroup/unified, as a
+# systemd host in hybrid mode has them (checkpoint.bats's v1 runs).
 #
 # The guest's / is the host's / (9p, read-only) under a tmpfs overlay, so
 # the host's binaries and packages are there and nothing the guest writes
@@ -19,17 +23,33 @@
 set -euo pipefail
 die() { echo "vm: $*" >&2; exit 125; }
 
-mem=2048 cpus=$(nproc) timeout_s=2400
+mem=2048 cpus=$(nproc) timeout_s=2400 cgroups=v2
 while (($#)); do
 	case $1 in
 	--mem) mem=$2; shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
+	--cgroups) cgroups=$2; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option $1 (put -- before the command)" ;;
 	esac
 done
 (($#)) || die "no command"
+# How stage2 mounts the cgroups, and the kernel's cgroup option.
+case $cgroups in
+v2)
+	cgcmdline=cgroup_no_v1=all
+	cgmount='mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo +$c >/sys/fs/cgroup/cgroup.subtree_control; done' ;;
+hybrid)
+	cgcmdline=
+	cgmount='mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
+for c in cpuset cpu,cpuacct blkio memory devices freezer net_cls,net_prio perf_event hugetlb pids rdma misc; do
+	mkdir /sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c 2>/dev/null || rmdir /sys/fs/cgroup/$c
+done
+mkdir /sys/fs/cgroup/unified && mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified' ;;
+*) die "--cgroups: v2 or hybrid, not $cgroups" ;;
+esac
 ((cpus > 8)) && cpus=8
 [ "$(id -u)" = 0 ] || die "must run as root (9p passthrough keeps file ownership)"
 
@@ -130,8 +150,7 @@ mount -t mqueue mqueue /dev/mqueue
 [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 ln -sf /proc/self/fd /dev/fd
 mount -t tmpfs tmp /tmp -o mode=1777
-mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
-for c in \$(cat /sys/fs/cgroup/cgroup.controllers); do echo +\$c >/sys/fs/cgroup/cgroup.subtree_control; done
+$cgmount
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 ip link set lo up 2>/dev/null
 # A small RAM disk: the guest has no block device otherwise, and the
@@ -161,7 +180,7 @@ fs() { echo "-fsdev local,id=$1,path=$2,security_model=$3,multidevs=remap$4 -dev
 timeout -k 5 "$timeout_s" qemu-system-x86_64 -M pc -accel tcg,thread=multi -cpu max \
 	-m "$mem" -smp "$cpus" -nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 pci=noacpi cgroup_no_v1=all mitigations=off tsc=reliable no_timer_check" \
+	-append "console=ttyS0 quiet panic=-1 pci=noacpi $cgcmdline mitigations=off tsc=reliable no_timer_check" \
 	-serial "file:$run/console" \
 	$(fs host / none ,readonly=on) $(fs job "$run/job" passthrough "") $(fs cwd "$cwd" passthrough "") \
 	-device virtio-serial-pci \

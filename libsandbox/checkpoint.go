@@ -1,0 +1,324 @@
+package libsandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+)
+
+// Checkpoint dumps the running (or paused) container's processes with
+// CRIU into o.ImagePath, as runc's checkpoint: CRIU freezes the cgroup,
+// dumps and, unless o.LeaveRunning or o.PreDump, kills the processes,
+// and the container is then deleted (its cgroup and state removed, the
+// poststop hooks run). A pre-dump saves the memory only and leaves the
+// container running; a dump with o.ParentPath saves only what changed
+// since.
+//
+// The caller holds the container's lock (Load).
+func (c *Container) Checkpoint(o *CriuOpts) error {
+	if o.ImagePath == "" {
+		return errors.New("--image-path: missing")
+	}
+	if o.ParentPath != "" {
+		if filepath.IsAbs(o.ParentPath) {
+			return errors.New("--parent-path: must be relative to --image-path")
+		}
+		p := filepath.Join(o.ImagePath, o.ParentPath)
+		if fi, err := os.Stat(p); err != nil {
+			return fmt.Errorf("--parent-path: %w", err)
+		} else if !fi.IsDir() {
+			return fmt.Errorf("--parent-path: %s is not a directory", p)
+		}
+	}
+	mode, err := cgMode(o.ManageCgroupsMode)
+	if err != nil {
+		return err
+	}
+	mask, err := emptyNs(o.EmptyNs)
+	if err != nil {
+		return err
+	}
+	ps, err := pageServer(o.PageServer)
+	if err != nil {
+		return err
+	}
+	if o.StatusFd >= 0 {
+		if !o.LazyPages {
+			return errors.New("--status-fd: only with --lazy-pages")
+		}
+		fl, err := unix.FcntlInt(uintptr(o.StatusFd), unix.F_GETFL, 0)
+		if err != nil {
+			return fmt.Errorf("--status-fd %d: %w", o.StatusFd, err)
+		}
+		if fl&unix.O_ACCMODE == unix.O_RDONLY {
+			return fmt.Errorf("--status-fd %d: not open for writing", o.StatusFd)
+		}
+	}
+	if o.LsmProfile != "" || o.LsmMountContext != "" {
+		return errors.New("--lsm-profile, --lsm-mount-context: restore options")
+	}
+	switch st := c.Status(); st {
+	case Running, Paused:
+	default:
+		// runc's words.
+		return fmt.Errorf("Container cannot be checkpointed in %s state", st)
+	}
+	if err := checkCriu(o.CriuPath); err != nil {
+		return err
+	}
+	if err := checkFeatures(o, o.PreDump); err != nil {
+		return err
+	}
+	spec, err := c.Spec()
+	if err != nil {
+		return err
+	}
+
+	images, err := openDir(o.ImagePath, "--image-path")
+	if err != nil {
+		return err
+	}
+	defer images.Close()
+	logDir := o.ImagePath
+	opts := &rpc.CriuOpts{
+		ImagesDirFd:       proto.Int32(int32(images.Fd())),
+		LogLevel:          proto.Int32(criuLogLevel),
+		LogFile:           proto.String("dump.log"),
+		Root:              proto.String(c.state.Rootfs),
+		ManageCgroups:     proto.Bool(true),
+		ManageCgroupsMode: &mode,
+		NotifyScripts:     proto.Bool(true),
+		Pid:               proto.Int32(int32(c.state.InitPid)),
+		ShellJob:          proto.Bool(o.ShellJob),
+		LeaveRunning:      proto.Bool(o.LeaveRunning),
+		TcpEstablished:    proto.Bool(o.TCPEstablished),
+		TcpSkipInFlight:   proto.Bool(o.TCPSkipInFlight),
+		LinkRemap:         proto.Bool(o.LinkRemap),
+		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
+		FileLocks:         proto.Bool(o.FileLocks),
+		EmptyNs:           proto.Uint32(mask),
+		// The console's master is ours (or the console socket's
+		// receiver's), not the container's: CRIU dumps the pty
+		// without it and makes a new master at restore.
+		OrphanPtsMaster: proto.Bool(true),
+		AutoDedup:       proto.Bool(o.AutoDedup),
+		LazyPages:       proto.Bool(o.LazyPages),
+		ConfigFile:      configFile(spec.Annotations),
+		Ps:              ps,
+	}
+	if o.WorkPath != "" {
+		work, err := openDir(o.WorkPath, "--work-path")
+		if err != nil {
+			return err
+		}
+		defer work.Close()
+		opts.WorkDirFd = proto.Int32(int32(work.Fd()))
+		logDir = o.WorkPath
+	}
+	if o.ParentPath != "" {
+		opts.ParentImg = proto.String(o.ParentPath)
+		opts.TrackMem = proto.Bool(true)
+	}
+	if o.StatusFd >= 0 {
+		// CRIU 3.15+ reports readiness as a notification
+		// (status-ready), which we pass on to the fd.
+		defer unix.Close(o.StatusFd)
+	}
+	// CRIU freezes the processes through the cgroup rather than with
+	// ptrace, one by one, and restores its state after (a paused
+	// container stays paused under --leave-running).
+	if fz := freezerDir(c.state.Cgroup); fz != "" {
+		opts.FreezeCgroup = proto.String(fz)
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Path == "" || (ns.Type != specs.NetworkNamespace && ns.Type != specs.PIDNamespace) {
+			continue
+		}
+		// A network or pid namespace joined by path is someone
+		// else's: CRIU leaves it out and the restore joins it again.
+		var st unix.Stat_t
+		if err := unix.Stat(ns.Path, &st); err != nil {
+			return fmt.Errorf("linux.namespaces %s path: %w", ns.Type, err)
+		}
+		opts.External = append(opts.External, fmt.Sprintf("%s[%d]:%s", nsCriuName(ns.Type), st.Ino, nsKey(ns.Type)))
+	}
+	t := rpc.CriuReqType_DUMP
+	if o.PreDump {
+		t = rpc.CriuReqType_PRE_DUMP
+	} else {
+		// The memory alone needs neither the mounts nor the fds.
+		ext, err := c.externalMounts(spec)
+		if err != nil {
+			return err
+		}
+		for _, m := range ext {
+			opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: proto.String(m[0]), Val: proto.String(m[1])})
+		}
+		if err := c.writeDescriptors(o.ImagePath); err != nil {
+			return err
+		}
+	}
+
+	s := &criu.Swrk{
+		Path:    o.CriuPath,
+		LogDir:  logDir,
+		LogFile: "dump.log",
+		Notify: func(n *rpc.CriuNotify, fds []int) error {
+			closeFds(fds)
+			switch n.GetScript() {
+			case "network-lock", "network-unlock":
+				// The runtime sets up no network of its own to
+				// cut off while the processes are frozen, or to
+				// reconnect: the namespace's interfaces are the
+				// caller's (runc locks only the veths it made).
+			case "status-ready":
+				if o.StatusFd >= 0 {
+					if _, err := unix.Write(o.StatusFd, []byte{0}); err != nil {
+						logrus.Warnf("--status-fd: %v", err)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	logrus.Debugf("checkpoint %s: %s of init %d into %s", c.id, t, c.state.InitPid, o.ImagePath)
+	if _, err := s.Run(&rpc.CriuReq{Type: &t, Opts: opts}); err != nil {
+		return err
+	}
+	if o.PreDump || o.LeaveRunning {
+		return nil
+	}
+	// CRIU has killed the processes: delete the container, as runc
+	// does; its failure does not undo the checkpoint.
+	if err := c.Destroy(true); err != nil {
+		logrus.Warnf("checkpoint %s: delete: %v", c.id, err)
+	}
+	return nil
+}
+
+// freezerDir is the cgroup CRIU freezes: the v2 one, or the v1
+// freezer's.
+func freezerDir(st *cgroups.State) string {
+	if st == nil {
+		return ""
+	}
+	if len(st.V1) > 0 {
+		if k, ok := st.V1Controllers["freezer"]; ok {
+			return st.V1[k]
+		}
+		return ""
+	}
+	return st.V2
+}
+
+// externalMounts lists, as CRIU's ext_mnt key/value pairs, the mounts of
+// the container whose source is outside it, which CRIU cannot dump and
+// must be told about: the value is the key the restore maps to a source
+// again (restoreMounts). The bind mounts of the spec, the container's own
+// cgroup directories bound where it has no cgroup namespace, the null
+// device bound over a masked file, and device nodes bound from the host
+// in a user namespace. Keys that name no mount are ignored by CRIU.
+func (c *Container) externalMounts(spec *specs.Spec) ([][2]string, error) {
+	rootfsDir := c.state.Rootfs
+	var out [][2]string
+	add := func(dest, val string) {
+		k := mountKey(rootfsDir, dest)
+		if val == "" {
+			val = k
+		}
+		out = append(out, [2]string{k, val})
+	}
+	for _, m := range spec.Mounts {
+		switch {
+		case isSpecBind(m):
+			add(m.Destination, "")
+		case m.Type == "cgroup" && !hasNS(spec, specs.CgroupNamespace):
+			dests, err := cgroupBindDests(c.state.Cgroup, m.Destination)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range dests {
+				add(d, "")
+			}
+		}
+	}
+	for _, p := range spec.Linux.MaskedPaths {
+		// A file is masked with the host's null device; a directory
+		// with a tmpfs, which CRIU dumps.
+		fi, err := os.Stat("/proc/" + strconv.Itoa(c.state.InitPid) + "/root/" + p)
+		if err != nil || fi.IsDir() {
+			continue
+		}
+		add(p, "/dev/null")
+	}
+	for _, d := range append(append([]specs.LinuxDevice{}, rootfs.DefaultDevices...), spec.Linux.Devices...) {
+		add(d.Path, "")
+	}
+	return out, nil
+}
+
+// cgroupBindDests are the mount points of a "cgroup" mount at dest that
+// are bind mounts of the container's cgroup directories where it has no
+// cgroup namespace (see rootfs.mountCgroup): dest itself on a pure v2
+// host, dest/<hierarchy> for each hierarchy otherwise.
+func cgroupBindDests(st *cgroups.State, dest string) ([]string, error) {
+	if st == nil {
+		return nil, nil
+	}
+	host, err := cgroups.Probe()
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	cms, err := cgroupMounts(host, st)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, cm := range cms {
+		out = append(out, path.Join(dest, cm.Name))
+	}
+	return out, nil
+}
+
+func hasNS(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+// writeDescriptors saves what init's fds 0-2 are (descriptorsFile).
+func (c *Container) writeDescriptors(dir string) error {
+	fds := make([]string, 3)
+	for i := range fds {
+		l, err := os.Readlink("/proc/" + strconv.Itoa(c.state.InitPid) + "/fd/" + strconv.Itoa(i))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("read init's fd %d: %w", i, err)
+		}
+		fds[i] = l
+	}
+	b, err := json.Marshal(fds)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, descriptorsFile), b, 0o600); err != nil {
+		return fmt.Errorf("--image-path: %w", err)
+	}
+	return nil
+}

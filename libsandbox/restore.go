@@ -1,0 +1,573 @@
+package libsandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+)
+
+// Restore makes the container id from spec as Create does (the same
+// checks, state directory and new cgroup with the spec's limits), but
+// its processes are restored by CRIU from co.ImagePath instead of a new
+// init's: the container is running when Restore returns. CRIU runs in
+// the container's cgroup, so what it restores lands there, and the
+// restored init is our child (rst_sibling). The prestart and
+// createRuntime hooks run once CRIU has made the namespaces, with the
+// restored init's pid, as runc runs them; poststart hooks do not run
+// (nothing is started). On any error nothing is left behind.
+func Restore(root, id string, spec *specs.Spec, opts *CreateOpts, co *CriuOpts) (*NewContainer, error) {
+	cr := &creation{root: root, id: id, spec: spec, opts: opts}
+	rs := &restoration{creation: cr, co: co}
+	defer cr.release()
+	defer rs.close()
+	if err := runSteps(id, rs.steps()); err != nil {
+		return nil, err
+	}
+	return cr.created, nil
+}
+
+// RunRestore restores a container, as Run creates and starts one:
+// detached, it returns 0 once the container runs; in the foreground it
+// forwards our signals to the restored init, relays its terminal when
+// there is no console socket, waits for it, deletes the container and
+// returns its exit status.
+func RunRestore(root, id string, spec *specs.Spec, opts *CreateOpts, co *CriuOpts) (int, error) {
+	var q *sigQueue
+	if opts.Foreground {
+		q = &sigQueue{c: catchSignals()}
+		opts.Interrupt = q.interrupt
+	}
+	nc, err := Restore(root, id, spec, opts, co)
+	if err != nil {
+		return 0, err
+	}
+	nc.Close()
+	if !opts.Foreground {
+		return 0, nil
+	}
+	status := waitForeground(nc.Init, nc.Console, q)
+	if c, err := Load(root, id); err == nil {
+		if err := c.Destroy(true); err != nil {
+			logrus.Warnf("delete %s: %v", id, err)
+		}
+		c.Close()
+	}
+	return status, nil
+}
+
+// restoration is one Restore on its way: a creation whose init is
+// CRIU's.
+type restoration struct {
+	*creation
+	co *CriuOpts
+
+	mode    rpc.CriuCgMode
+	emptyNs uint32
+	images  *os.File
+	work    *os.File
+	logDir  string
+	// stdio is descriptors.json: init's fds 0-2 at the dump.
+	stdio []string
+
+	// master is the console's new pty master (orphan-pts-master) when
+	// there is no console socket to send it to.
+	master *os.File
+	// hooksRan: the prestart and createRuntime hooks ran, so a failure
+	// from then on runs the poststop ones, as create's does.
+	hooksRan bool
+}
+
+func (rs *restoration) close() {
+	for _, f := range []*os.File{rs.images, rs.work} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+func (rs *restoration) steps() []step {
+	cr := rs.creation
+	return []step{
+		{"check the restore options and the image", rs.checkOptions},
+		{"validate the config", cr.validate},
+		{"check the namespaces CRIU is to join", rs.checkNamespaces},
+		{"check that the ID and the cgroup are free", cr.checkFree},
+		{"connect to the console socket", cr.dialConsole},
+		{"make the state directory", cr.makeStateDir},
+		{"write the first state", cr.writeFirstState},
+		{"make the cgroup", cr.makeCgroup},
+		{"make the mount points", rs.makeMountpoints},
+		{"restore the processes with CRIU", rs.restore},
+		{"put the processes in their resctrl group", rs.intelRdt},
+		{"write the state", rs.writeState},
+	}
+}
+
+// checkOptions checks the flags and the image directory, and that criu
+// runs, before anything is made on the host.
+func (rs *restoration) checkOptions() (func(), error) {
+	o := rs.co
+	var err error
+	if rs.mode, err = cgMode(o.ManageCgroupsMode); err != nil {
+		return nil, err
+	}
+	if rs.emptyNs, err = emptyNs(o.EmptyNs); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.ImagePath == "":
+		return nil, errors.New("--image-path: missing")
+	case o.PreDump, o.LeaveRunning, o.ParentPath != "", o.PageServer != "", o.StatusFd >= 0:
+		return nil, errors.New("--pre-dump, --leave-running, --parent-path, --page-server, --status-fd: checkpoint options")
+	case rs.opts.PreserveFds > 0:
+		return nil, errors.New("--preserve-fds: a restored process has the fds it had")
+	}
+	// Opened, not made: an image directory that is not there is the
+	// user's mistake, not one to fill with a log.
+	if rs.images, err = os.Open(o.ImagePath); err != nil {
+		return nil, fmt.Errorf("--image-path: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(o.ImagePath, descriptorsFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("--image-path %s: not a checkpoint of this runtime or runc (no %s; a pre-dump is not one either)", o.ImagePath, descriptorsFile)
+		}
+		return nil, fmt.Errorf("--image-path: %w", err)
+	}
+	if err := json.Unmarshal(b, &rs.stdio); err != nil {
+		return nil, fmt.Errorf("--image-path: %s: %w", descriptorsFile, err)
+	}
+	rs.logDir = o.ImagePath
+	if o.WorkPath != "" {
+		if rs.work, err = openDir(o.WorkPath, "--work-path"); err != nil {
+			return nil, err
+		}
+		rs.logDir = o.WorkPath
+	}
+	if err := checkCriu(o.CriuPath); err != nil {
+		return nil, err
+	}
+	if err := checkFeatures(o, false); err != nil {
+		return nil, err
+	}
+	if (o.LsmProfile != "" || o.LsmMountContext != "") && !criuAtLeast(o.CriuPath, 31600) {
+		return nil, errors.New("--lsm-profile, --lsm-mount-context: need CRIU 3.16 or later")
+	}
+	return nil, nil
+}
+
+func criuAtLeast(path string, v int) bool {
+	got, err := criu.Version(path)
+	return err == nil && got >= v
+}
+
+// checkNamespaces refuses what CRIU cannot restore into: a cgroup
+// namespace joined by path (CRIU has no way to join one; runc refuses it
+// too).
+func (rs *restoration) checkNamespaces() (func(), error) {
+	if rs.plan.ns.joined(specs.CgroupNamespace) {
+		return nil, errors.New("linux.namespaces: CRIU cannot restore into a cgroup namespace joined by path")
+	}
+	return nil, nil
+}
+
+// makeMountpoints makes the mount points of the spec's mounts in the
+// rootfs, as init made them at create: CRIU needs them and makes none
+// (rootfs.MakeMountpoint). Those in a tmpfs of the spec come back with
+// the tmpfs's content, and the cgroup hierarchies with /sys.
+func (rs *restoration) makeMountpoints() (func(), error) {
+	for i, m := range rs.plan.mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" || onTmpfs(m.Destination, rs.plan.mounts) {
+			continue
+		}
+		file := false
+		if isBind(m) {
+			if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
+				file = true
+			}
+		}
+		if err := rootfs.MakeMountpoint(rs.plan.rootfs, m.Destination, file); err != nil {
+			return nil, fmt.Errorf("mounts[%d]: %w", i, err)
+		}
+	}
+	return nil, nil
+}
+
+// onTmpfs reports whether dest is below a tmpfs mount of the spec.
+func onTmpfs(dest string, mounts []rootfs.Mount) bool {
+	for _, m := range mounts {
+		if m.Type == "tmpfs" && strings.HasPrefix(path.Clean(dest), path.Clean(m.Destination)+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// restore runs CRIU's restore. Its undo kills what was restored (the
+// cgroup's undo kills the rest) and runs the poststop hooks if the
+// prestart ones ran.
+func (rs *restoration) restore() (func(), error) {
+	o, spec, st := rs.co, rs.spec, rs.c.state
+	mode := rs.mode
+	// CRIU wants the root to be a mount point whose parent is not
+	// overmounted: the rootfs is bound there, in a mount namespace of
+	// CRIU's own (spawnInRoot), so that nothing is mounted on the host
+	// and nothing outlives us should we be killed.
+	crRoot := filepath.Join(rs.dir, "criu-root")
+	if err := os.Mkdir(crRoot, 0o755); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	opts := &rpc.CriuOpts{
+		ImagesDirFd:       proto.Int32(int32(rs.images.Fd())),
+		EvasiveDevices:    proto.Bool(true),
+		LogLevel:          proto.Int32(criuLogLevel),
+		LogFile:           proto.String("restore.log"),
+		RstSibling:        proto.Bool(true),
+		Root:              proto.String(crRoot),
+		ManageCgroups:     proto.Bool(true),
+		ManageCgroupsMode: &mode,
+		NotifyScripts:     proto.Bool(true),
+		ShellJob:          proto.Bool(o.ShellJob),
+		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
+		TcpEstablished:    proto.Bool(o.TCPEstablished),
+		FileLocks:         proto.Bool(o.FileLocks),
+		EmptyNs:           proto.Uint32(rs.emptyNs),
+		OrphanPtsMaster:   proto.Bool(true),
+		AutoDedup:         proto.Bool(o.AutoDedup),
+		LazyPages:         proto.Bool(o.LazyPages),
+		ConfigFile:        configFile(spec.Annotations),
+	}
+	if rs.work != nil {
+		opts.WorkDirFd = proto.Int32(int32(rs.work.Fd()))
+	}
+	if o.LsmProfile != "" {
+		opts.LsmProfile = proto.String(o.LsmProfile)
+	}
+	if o.LsmMountContext != "" {
+		opts.LsmMountContext = proto.String(o.LsmMountContext)
+	}
+	// Namespaces joined by path: a network or pid one was left out of
+	// the dump under its key and is handed back as an fd (4 on: 0-2
+	// are stdio, 3 the RPC socket); CRIU joins the others itself.
+	var extra []*os.File
+	for _, j := range rs.plan.ns.joins {
+		switch j.typ {
+		case specs.NetworkNamespace, specs.PIDNamespace:
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(nsKey(j.typ)), Fd: proto.Int32(int32(4 + len(extra)))})
+			extra = append(extra, j.f)
+		default:
+			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: proto.String(nsCriuName(j.typ)), NsFile: proto.String(j.path)})
+		}
+	}
+	ext, err := rs.externalMounts()
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ext {
+		opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: proto.String(m[0]), Val: proto.String(m[1])})
+	}
+	// The pipes init had as stdio (a shim's, conmon's) are outside the
+	// image: the restored init gets ours in their place.
+	for i, d := range rs.stdio {
+		if strings.HasPrefix(d, "pipe:") {
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(d), Fd: proto.Int32(int32(i))})
+		}
+	}
+	cgfd, err := rs.cg.CloneFD()
+	if err != nil {
+		return nil, err
+	}
+	if cgfd != nil {
+		defer cgfd.Close()
+	}
+	t := rpc.CriuReqType_RESTORE
+	req := &rpc.CriuReq{Type: &t, Opts: opts}
+	s := &criu.Swrk{
+		Path:    o.CriuPath,
+		Stdio:   [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		Extra:   extra,
+		Cgroup:  cgfd,
+		Spawn:   rs.spawnInRoot(opts, crRoot),
+		LogDir:  rs.logDir,
+		LogFile: "restore.log",
+		Started: func(pid int) error {
+			if rs.cg.NeedsEnter() {
+				if err := rs.cg.Enter(pid, cgfd != nil); err != nil {
+					return err
+				}
+			}
+			// CRIU puts what it restores where it is itself: the
+			// image's cgroups are mapped onto its own.
+			roots, err := cgroupRoots(pid)
+			if err != nil {
+				return err
+			}
+			opts.CgRoot = roots
+			return nil
+		},
+		Notify: rs.notify,
+	}
+	undo := func() {
+		if st.InitPid != 0 {
+			if fd, err := unix.PidfdOpen(st.InitPid, 0); err == nil {
+				if alive(st.InitPid, st.InitStart) {
+					unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+				}
+				unix.Close(fd)
+				rawfork.ReapKilled(st.InitPid)
+			}
+		}
+		if rs.master != nil {
+			rs.master.Close()
+		}
+		if h := spec.Hooks; rs.hooksRan && h != nil && len(h.Poststop) > 0 {
+			if err := hooks.RunAll("poststop", h.Poststop, rs.c.hookState(Stopped)); err != nil {
+				logrus.Warn(err)
+			}
+		}
+	}
+	logrus.Debugf("restore %s: from %s", rs.id, o.ImagePath)
+	if _, err := s.Run(req); err != nil {
+		return undo, err
+	}
+	if st.InitPid == 0 {
+		return undo, errors.New("criu restored no process (no post-restore notification)")
+	}
+	os.Remove(crRoot)
+	init, err := os.FindProcess(st.InitPid)
+	if err != nil {
+		return undo, err
+	}
+	rs.init = init
+	rs.created = &NewContainer{Container: rs.c, Init: init, Console: rs.master}
+	return undo, nil
+}
+
+// notify answers CRIU's notifications during the restore.
+func (rs *restoration) notify(n *rpc.CriuNotify, fds []int) error {
+	st := rs.c.state
+	switch n.GetScript() {
+	case "setup-namespaces":
+		// The restored init exists, in its namespaces, and has not run:
+		// what create does between making init and its first step.
+		closeFds(fds)
+		if err := rs.adopt(int(n.GetPid())); err != nil {
+			return err
+		}
+		if err := moveNetDevices(rs.spec.Linux.NetDevices, st.InitPid, st.InitStart); err != nil {
+			return err
+		}
+		h := rs.spec.Hooks
+		if h == nil || len(h.Prestart)+len(h.CreateRuntime) == 0 {
+			return nil
+		}
+		rs.hooksRan = true
+		hs := rs.c.hookState(Creating)
+		if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
+			return err
+		}
+		return hooks.Run("createRuntime", h.CreateRuntime, hs)
+	case "post-restore":
+		closeFds(fds)
+		pid := int(n.GetPid())
+		if st.InitPid != 0 && st.InitPid != pid {
+			return fmt.Errorf("criu restored init as %d, set up as %d", pid, st.InitPid)
+		}
+		return rs.adopt(pid)
+	case "orphan-pts-master":
+		// The console: CRIU made a new pty for the restored one and
+		// hands us its master, which goes where create's would.
+		if len(fds) != 1 {
+			closeFds(fds)
+			return fmt.Errorf("%d fds with the pty master", len(fds))
+		}
+		master := os.NewFile(uintptr(fds[0]), "/dev/ptmx")
+		if rs.console != nil {
+			defer master.Close()
+			if err := sendFd(rs.console, master); err != nil {
+				return fmt.Errorf("--console-socket: send pty master: %w", err)
+			}
+			return nil
+		}
+		if !rs.opts.Foreground {
+			master.Close()
+			return errors.New("process.terminal: the restored process has a terminal and there is no --console-socket to send it to")
+		}
+		rs.master = master
+		return nil
+	default:
+		// network-lock, network-unlock: see Checkpoint.
+		closeFds(fds)
+		return nil
+	}
+}
+
+// adopt records pid, the restored init, in the state.
+func (rs *restoration) adopt(pid int) error {
+	ps, err := readProcStat(pid)
+	if err != nil {
+		return fmt.Errorf("restored init %d: %w", pid, err)
+	}
+	rs.c.state.InitPid, rs.c.state.InitStart = pid, ps.StartTime
+	return nil
+}
+
+// cgroupRoots maps each hierarchy to pid's cgroup in it
+// (/proc/PID/cgroup; "" is the v2 one, or every hierarchy not named).
+func cgroupRoots(pid int) ([]*rpc.CgroupRoot, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	var out []*rpc.CgroupRoot
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		out = append(out, &rpc.CgroupRoot{Ctrl: proto.String(parts[1]), Path: proto.String(parts[2])})
+	}
+	return out, nil
+}
+
+// externalMounts maps each external mount of the image (Checkpoint's
+// externalMounts) to its source here: the spec's bind sources, the new
+// cgroup's directories, the null device, the host's device nodes.
+func (rs *restoration) externalMounts() ([][2]string, error) {
+	root := rs.plan.rootfs
+	var out [][2]string
+	for _, m := range rs.plan.mounts {
+		switch {
+		case isBind(m):
+			out = append(out, [2]string{mountKey(root, m.Destination), m.Source})
+		case m.Type == "cgroup" && !rs.plan.ns.has(specs.CgroupNamespace):
+			cms, err := cgroupMounts(rs.host, rs.cg.State())
+			if err != nil {
+				return nil, err
+			}
+			for _, cm := range cms {
+				out = append(out, [2]string{mountKey(root, path.Join(m.Destination, cm.Name)), cm.Path})
+			}
+		}
+	}
+	out = append(out, [2]string{"/dev/null", "/dev/null"})
+	for _, d := range append(append([]specs.LinuxDevice{}, rootfs.DefaultDevices...), rs.spec.Linux.Devices...) {
+		out = append(out, [2]string{mountKey(root, d.Path), d.Path})
+	}
+	return out, nil
+}
+
+// spawnInRoot starts criu in a mount namespace of its own in which the
+// rootfs is bound at target, CRIU's root. The namespace is made on a
+// locked thread that is never unlocked: it ends with the goroutine, and
+// the bind mount with CRIU. Mounts made on the host after this one
+// still reach CRIU ("/" is made a slave), as they reach a container.
+//
+// The image and work directories are opened again there: CRIU opens
+// them through /proc/<our pid>/fd/N and works in them, and it cannot
+// mount (its cgroup yard) in a directory whose mount is in another
+// namespace (EINVAL). The fds are ours until Restore returns.
+func (rs *restoration) spawnInRoot(opts *rpc.CriuOpts, target string) func(*exec.Cmd) error {
+	return func(cmd *exec.Cmd) error {
+		errc := make(chan error, 1)
+		go func() {
+			runtime.LockOSThread()
+			if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
+				errc <- os.NewSyscallError("unshare", err)
+				return
+			}
+			if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+				errc <- fmt.Errorf("make / a slave: %w", err)
+				return
+			}
+			if err := unix.Mount(rs.plan.rootfs, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+				errc <- fmt.Errorf("bind rootfs %s to %s: %w", rs.plan.rootfs, target, err)
+				return
+			}
+			for _, d := range []struct {
+				f  **os.File
+				fd **int32
+			}{{&rs.images, &opts.ImagesDirFd}, {&rs.work, &opts.WorkDirFd}} {
+				if *d.f == nil {
+					continue
+				}
+				f, err := os.Open((*d.f).Name())
+				if err != nil {
+					errc <- err
+					return
+				}
+				(*d.f).Close()
+				*d.f = f
+				*d.fd = proto.Int32(int32(f.Fd()))
+			}
+			errc <- cmd.Start()
+		}()
+		return <-errc
+	}
+}
+
+// intelRdt puts the restored processes in the container's resctrl group
+// (init first: its state is written with it).
+func (rs *restoration) intelRdt() (func(), error) {
+	undo, err := rs.intelRdtStep()
+	if err != nil || rs.c.state.IntelRdt == nil {
+		return undo, err
+	}
+	pids, err := rs.cg.Pids()
+	if err != nil {
+		return undo, err
+	}
+	for _, pid := range pids {
+		if pid != rs.c.state.InitPid {
+			if err := intelrdt.Enter(rs.c.state.IntelRdt, pid); err != nil {
+				return undo, err
+			}
+		}
+	}
+	return undo, nil
+}
+
+// writeState saves the state, create's way. The config saved for exec
+// gets the namespaces CRIU put init in that the spec does not list (a
+// time namespace, which CRIU 3.14+ makes to keep the clocks the process
+// had): exec joins what the saved config lists.
+func (rs *restoration) writeState() (func(), error) {
+	pid := strconv.Itoa(rs.c.state.InitPid)
+	spec := *rs.spec
+	lin := *spec.Linux
+	lin.Namespaces = append([]specs.LinuxNamespace{}, lin.Namespaces...)
+	for _, t := range []specs.LinuxNamespaceType{specs.TimeNamespace} {
+		if hasNS(&spec, t) {
+			continue
+		}
+		var own, its unix.Stat_t
+		if unix.Stat("/proc/self/ns/"+nsFiles[t], &own) != nil || unix.Stat("/proc/"+pid+"/ns/"+nsFiles[t], &its) != nil {
+			continue
+		}
+		if own.Ino != its.Ino || own.Dev != its.Dev {
+			lin.Namespaces = append(lin.Namespaces, specs.LinuxNamespace{Type: t})
+		}
+	}
+	spec.Linux = &lin
+	rs.creation.spec = &spec
+	return rs.writeFinalState()
+}

@@ -1,0 +1,423 @@
+#!/usr/bin/env bats
+# checkpoint.bats - checkpoint and restore through CRIU (criu swrk).
+#
+# Debian 12's criu 3.17 works on Debian's 6.1 kernel but not on newer
+# ones ("vdso: Unexpected rt vDSO area bounds" on 6.18): the tests that
+# dump run where `criu check` passes (`make integration-criu` runs this
+# file in the VM of tests/vm/run.sh), and the last ones check, where it
+# fails, that the verbs fail with CRIU's own reason and leave nothing.
+#
+# The container's stdio are pipes, as under a shim or conmon (CRIU cannot
+# dump a file the container cannot see, such as a log file of the host):
+# cr_pipe opens one. The counter writes into /out, a bind mount of a host
+# directory (an external mount: CRIU is told its source).
+load helpers
+
+criu_works() {
+	command -v criu >/dev/null && criu check >/dev/null 2>&1
+}
+
+# requires_criu skips unless CRIU can dump and restore here.
+requires_criu() {
+	command -v criu >/dev/null || skip "requires criu"
+	criu_works || skip "criu check fails here: $(criu check 2>&1 | grep -m 1 'Error (') (make integration-criu runs this in a VM)"
+}
+
+setup() {
+	requires root
+	setup_bundle
+	mkdir "$BUNDLE/out"
+	add_mount '{"destination": "/out", "type": "bind", "source": "'"$BUNDLE/out"'", "options": ["rbind", "rw"]}'
+	update_config 'del(.linux.resources.devices)'
+	# A counter, one step every 0.2 s, in /out/count.
+	sh_cmd 'i=${START:-0}; while :; do i=$((i+1)); echo $i >/out/count; sleep 0.2; done'
+	RECV=
+}
+
+teardown() {
+	local p
+	for p in $RECV; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	exec 7>&- 8>&- 2>/dev/null || true
+	teardown_bundle
+	[ -z "${NETNS:-}" ] || ip netns delete "$NETNS" 2>/dev/null || true
+}
+
+# cr_pipe FD opens a pipe on FD, both ends.
+cr_pipe() {
+	eval "exec $1<> <(:)"
+}
+
+# count prints the counter's value.
+count() {
+	cat "$BUNDLE/out/count" 2>/dev/null
+}
+
+# in_cgroup PID PATH: PID is in cgroup PATH in every hierarchy (v2, or
+# each v1 one and the v2 one of a hybrid host).
+in_cgroup() {
+	[ -z "$(awk -F: -v p="$2" '$3 != p' "/proc/$1/cgroup")" ] || fail "pid $1: $(cat "/proc/$1/cgroup"), want $2"
+}
+
+# memory_limit PATH prints the memory limit of cgroup PATH.
+memory_limit() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		cat "/sys/fs/cgroup$1/memory.max"
+	else
+		cat "/sys/fs/cgroup/memory$1/memory.limit_in_bytes"
+	fi
+}
+
+count_gt() {
+	[ "$(count)" -gt "$1" ]
+}
+
+# count_above N waits until the counter is above N.
+count_above() {
+	wait_for 30 count_gt "$1"
+}
+
+# cr_run ID [FLAGS...] runs the container detached, its stdio a pipe (fd 7).
+cr_run() {
+	local id=$1
+	shift
+	cr_pipe 7
+	sr --log "$BUNDLE/$id.log" run -d "$@" --bundle "$BUNDLE" "$id" <&7 >&7 2>&7 ||
+		fail "run $id: $(cat "$BUNDLE/$id.log")"
+}
+
+# cr_checkpoint ID [FLAGS...] checkpoints into $BUNDLE/image unless the
+# flags say where.
+cr_checkpoint() {
+	local id=$1
+	shift
+	sr_run --log "$BUNDLE/checkpoint.log" checkpoint --image-path "$BUNDLE/image" "$@" "$id"
+	[ "$status" -eq 0 ] || fail "checkpoint $id: $(cat "$BUNDLE/checkpoint.log"; tail -n 20 "$BUNDLE/image/dump.log" 2>/dev/null)"
+}
+
+# cr_restore ID [FLAGS...] restores detached from $BUNDLE/image unless the
+# flags say where, its stdio a new pipe (fd 8).
+cr_restore() {
+	local id=$1
+	shift
+	cr_pipe 8
+	sr --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" "$@" --bundle "$BUNDLE" "$id" <&8 >&8 2>&8 ||
+		fail "restore $id: $(cat "$BUNDLE/restore.log"; grep -h Error "$BUNDLE"/image*/restore.log 2>/dev/null | tail -n 20)"
+}
+
+@test "checkpoint: a running counter is dumped, the container deleted, and restored it counts on" {
+	requires_criu
+	cr_run ct1
+	count_above 2
+	pid=$(sr state ct1 | jq .pid)
+	cr_checkpoint ct1
+	# The container is gone: its state, its processes, its cgroup.
+	sr_run state ct1
+	[ "$status" -ne 0 ]
+	wait_gone "$pid"
+	[ -z "$(test_cgroups)" ]
+	n=$(count)
+	sleep 1
+	[ "$(count)" = "$n" ]
+	cr_restore ct1 --pid-file "$BUNDLE/pid"
+	count_above "$n"
+	[ "$(status ct1)" = running ]
+	# What runs is the container's, in a cgroup the runtime made for it.
+	pid=$(sr state ct1 | jq .pid)
+	[ "$(cat "$BUNDLE/pid")" = "$pid" ]
+	in_cgroup "$pid" "/$MARK"
+	# CRIU restores into a time namespace of its own (the clocks go on
+	# from the dump's), which the spec does not list.
+	[ "$(readlink /proc/$pid/ns/time)" != "$(readlink /proc/self/ns/time)" ]
+	# exec joins the restored init's namespaces, the time namespace CRIU
+	# may have made for it included.
+	sr_run exec ct1 sh -c 'cat /out/count; readlink /proc/self/ns/time; readlink /proc/1/ns/time'
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "${lines[2]}" ]
+	[ "${lines[1]}" = "$(readlink /proc/$pid/ns/time)" ]
+	sr_run kill ct1 KILL
+	[ "$status" -eq 0 ]
+	wait_status ct1 stopped
+	sr_run delete ct1
+	[ "$status" -eq 0 ]
+	assert_nothing_left
+}
+
+# count_back_below N waits until the counter shows a value below N: a
+# restored counter starting again from where it was dumped.
+count_below() {
+	[ "$(count)" -lt "$1" ]
+}
+
+@test "checkpoint --leave-running: the container runs on; restored after a delete, it counts from the dump" {
+	requires_criu
+	cr_run ct2
+	count_above 2
+	cr_checkpoint ct2 --leave-running
+	[ "$(status ct2)" = running ]
+	n=$(count)
+	count_above $((n + 5))
+	sr_run delete --force ct2
+	[ "$status" -eq 0 ]
+	high=$(count)
+	# The same ID again: its first value is the dump's, at most n + 1.
+	cr_restore ct2
+	wait_for 30 count_below "$high"
+	[ "$(count)" -le $((n + 2)) ]
+	count_above $((n + 2))
+	[ "$(status ct2)" = running ]
+}
+
+@test "restore without --detach: waits for the restored process, exits with its status, deletes the container" {
+	requires_criu
+	cr_run ct13
+	count_above 1
+	cr_checkpoint ct13
+	n=$(count)
+	cr_pipe 8
+	sr restore --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct13 <&8 >&8 2>"$BUNDLE/fg.err" &
+	fg=$!
+	count_above "$n"
+	[ "$(status ct13)" = running ]
+	sr kill ct13 KILL
+	rc=0
+	wait "$fg" || rc=$?
+	[ "$rc" -eq 137 ] || fail "restore exited $rc: $(cat "$BUNDLE/fg.err")"
+	assert_nothing_left
+}
+
+@test "checkpoint --pre-dump, then a dump with --parent-path: restored from both" {
+	requires_criu
+	cr_run ct3
+	count_above 2
+	cr_checkpoint ct3 --pre-dump --image-path "$BUNDLE/pre"
+	# A pre-dump leaves the container running, and is no checkpoint to
+	# restore from.
+	[ "$(status ct3)" = running ]
+	n=$(count)
+	count_above "$n"
+	[ ! -e "$BUNDLE/pre/descriptors.json" ]
+	cr_checkpoint ct3 --image-path "$BUNDLE/image" --parent-path ../pre
+	[ "$(readlink "$BUNDLE/image/parent")" = ../pre ]
+	sr_run state ct3
+	[ "$status" -ne 0 ]
+	n=$(count)
+	cr_restore ct3
+	count_above "$n"
+	[ "$(status ct3)" = running ]
+}
+
+@test "checkpoint: a container with a terminal is restored with a new pty, sent to --console-socket" {
+	requires_criu
+	update_config '.process.terminal = true'
+	sh_cmd 'i=0; while :; do i=$((i+1)); echo $i >/out/count; echo "tick $i"; sleep 0.2; done'
+	start_recvtty
+	sr run -d --console-socket "$BUNDLE/tty.sock" --bundle "$BUNDLE" ct4 </dev/null >"$BUNDLE/run.out" 2>&1 ||
+		fail "run: $(cat "$BUNDLE/run.out")"
+	count_above 2
+	cr_checkpoint ct4
+	n=$(count)
+	# The old console is closed with the processes.
+	wait "$RECV" || true
+	RECV=
+	"$RECVTTY" -ready "$BUNDLE/tty2.ready" "$BUNDLE/tty2.sock" </dev/null >"$BUNDLE/tty2.out" 2>&1 3>&- &
+	RECV=$!
+	wait_for 10 test -e "$BUNDLE/tty2.ready"
+	cr_restore ct4 --console-socket "$BUNDLE/tty2.sock"
+	count_above $((n + 1))
+	# What the restored process writes to its terminal reaches the new
+	# master: ticks after the dump's.
+	grep -q "tick $((n + 1))" "$BUNDLE/tty2.out"
+	pid=$(sr state ct4 | jq .pid)
+	[ "$(readlink /proc/$pid/fd/1)" = /dev/pts/0 ]
+}
+
+@test "checkpoint: a memory-limited container restored under a new ID gets a new cgroup with the same limit" {
+	requires_criu
+	update_config '.linux.resources.memory = {"limit": 134217728}'
+	cr_run ct5
+	count_above 2
+	cr_checkpoint ct5
+	[ -z "$(test_cgroups)" ]
+	n=$(count)
+	update_config '.linux.cgroupsPath = "/'"$MARK"'-new"'
+	cr_restore ct5-new
+	count_above "$n"
+	[ "$(status ct5-new)" = running ]
+	sr_run state ct5
+	[ "$status" -ne 0 ]
+	pid=$(sr state ct5-new | jq .pid)
+	in_cgroup "$pid" "/$MARK-new"
+	[ "$(memory_limit "/$MARK-new")" = 134217728 ]
+	# Every restored process is there (they have the test's mark in
+	# their environment), none elsewhere.
+	for p in $(test_pids); do
+		[ ! -e "/proc/$p" ] || in_cgroup "$p" "/$MARK-new"
+	done
+	sr_run delete --force ct5-new
+	[ "$status" -eq 0 ]
+	assert_nothing_left
+}
+
+@test "checkpoint: restore runs the prestart and createRuntime hooks with the restored pid, as runc" {
+	requires_criu
+	printf '#!/bin/sh\ncat >"$2/$1.json"; echo "$1" >>"$2/order"\n' >"$BUNDLE/hook.sh"
+	chmod 755 "$BUNDLE/hook.sh"
+	local k hooks=
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		hooks+=" | .hooks.$k = [{\"path\": \"$BUNDLE/hook.sh\", \"args\": [\"hook.sh\", \"$k\", \"$BUNDLE\"]}]"
+	done
+	# createContainer and startContainer run in the container: /out.
+	update_config ". $hooks | .hooks.startContainer[0].path = \"/out/hook.sh\" | .hooks.startContainer[0].args[2] = \"/out\"
+		| .hooks.createContainer[0].args[2] = \"$BUNDLE/out\""
+	cp "$BUNDLE/hook.sh" "$BUNDLE/out/hook.sh"
+	cr_run ct6
+	count_above 1
+	cr_checkpoint ct6
+	rm -f "$BUNDLE/order"
+	cr_restore ct6
+	pid=$(sr state ct6 | jq .pid)
+	# Nothing is started: no startContainer or poststart hook.
+	[ "$(cat "$BUNDLE/order" | tr '\n' ' ')" = "prestart createRuntime " ]
+	[ "$(jq .pid "$BUNDLE/prestart.json")" = "$pid" ]
+	[ "$(jq .pid "$BUNDLE/createRuntime.json")" = "$pid" ]
+	sr_run delete --force ct6
+	[ "$(tail -n 1 "$BUNDLE/order")" = poststop ]
+}
+
+@test "checkpoint: a network namespace joined by path is left out of the dump and joined again" {
+	requires_criu
+	NETNS=$MARK
+	ip netns add "$NETNS"
+	update_config '(.linux.namespaces[] | select(.type == "network")) .path = "/run/netns/'"$NETNS"'"'
+	cr_run ct7
+	count_above 1
+	cr_checkpoint ct7
+	# Still there: someone else's.
+	[ -e "/run/netns/$NETNS" ]
+	n=$(count)
+	cr_restore ct7
+	count_above "$n"
+	pid=$(sr state ct7 | jq .pid)
+	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ]
+}
+
+@test "create: stdio that is the host's /dev/null is the container's /dev/null, which CRIU can dump" {
+	# As runc's reOpenDevNull: conmon gives a container without stdin
+	# /dev/null, a file of the host's /dev mount, outside the
+	# container's mount namespace.
+	sh_cmd 'for fd in 0 2; do m=$(sed -n "s/^mnt_id:\t*//p" /proc/self/fdinfo/$fd); awk -v m="$m" "\$1 == m { print \$5 }" /proc/self/mountinfo; done >/out/fds'
+	sr run --bundle "$BUNDLE" ct12 </dev/null 2>/dev/null
+	# Both are found among the container's own mounts: its /dev.
+	[ "$(cat "$BUNDLE/out/fds")" = "$(printf '/dev\n/dev')" ]
+}
+
+# --- bad input: a clear error, nothing made or changed ---
+
+@test "checkpoint: a stopped or created container cannot be checkpointed" {
+	requires criu
+	sh_cmd true
+	cr_pipe 7
+	sr run -d --bundle "$BUNDLE" ct8 <&7 >&7 2>&7
+	wait_status ct8 stopped
+	sr_run checkpoint --image-path "$BUNDLE/image" ct8
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Container cannot be checkpointed in stopped state"* ]]
+	[ "$(status ct8)" = stopped ]
+	sr_run delete ct8
+	update_config '.process.args = ["sleep", "100"]'
+	sr_create ct9
+	sr_run checkpoint --image-path "$BUNDLE/image" ct9
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Container cannot be checkpointed in created state"* ]]
+	[ "$(status ct9)" = created ]
+	sr_run checkpoint --image-path "$BUNDLE/image" nosuch
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container does not exist"* ]]
+}
+
+@test "restore: a missing or foreign image directory, a bad flag: a clear error and nothing left" {
+	requires criu
+	sr_run restore -d --image-path "$BUNDLE/nosuch" --bundle "$BUNDLE" r1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--image-path: open $BUNDLE/nosuch: no such file or directory"* ]]
+	assert_nothing_left
+	mkdir "$BUNDLE/empty"
+	sr_run restore -d --image-path "$BUNDLE/empty" --bundle "$BUNDLE" r1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--image-path $BUNDLE/empty: not a checkpoint"* ]]
+	assert_nothing_left
+	echo '["pipe:[1]", "pipe:[1]", "pipe:[1]"]' >"$BUNDLE/empty/descriptors.json"
+	sr_run restore -d --image-path "$BUNDLE/empty" --manage-cgroups-mode hard --bundle "$BUNDLE" r1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--manage-cgroups-mode: invalid value "*hard* ]]
+	assert_nothing_left
+	sr_run restore -d --image-path "$BUNDLE/empty" --empty-ns ipc --bundle "$BUNDLE" r1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--empty-ns: namespace "*ipc*" is not supported"* ]]
+	assert_nothing_left
+	update_config '.process.args = ["sleep", "100"]'
+	sr_create ct
+	sr_run checkpoint --page-server nohost ct
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--page-server "*nohost*": want ADDRESS:PORT"* ]]
+}
+
+@test "restore: into an ID that exists: refused, the container untouched" {
+	requires criu
+	mkdir "$BUNDLE/image"
+	echo '["pipe:[1]", "pipe:[1]", "pipe:[1]"]' >"$BUNDLE/image/descriptors.json"
+	update_config '.process.args = ["sleep", "100"]'
+	sr_create ct10
+	pid=$(sr state ct10 | jq .pid)
+	sr_run restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct10
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container with given ID already exists: ct10"* ]]
+	[ "$(status ct10)" = created ]
+	[ "$(sr state ct10 | jq .pid)" = "$pid" ]
+	[ "$(test_cgroups)" = "/sys/fs/cgroup/$MARK-ct10" ] || [ "$(test_cgroups | grep -vc -- "-ct10$")" = 0 ]
+	sr_run delete --force ct10
+	assert_nothing_left
+}
+
+# --- where CRIU cannot work ---
+
+@test "checkpoint, restore: where CRIU cannot work, they fail with CRIU's reason and change nothing" {
+	requires criu
+	! criu_works || skip "criu works here"
+	reason=$(criu check 2>&1 | grep -m 1 'Error (' | sed 's/^.*\(Error (\)/\1/')
+	[ -n "$reason" ]
+	cr_run ct11
+	count_above 1
+	sr_run --log "$BUNDLE/checkpoint.log" checkpoint --image-path "$BUNDLE/image" ct11
+	[ "$status" -ne 0 ]
+	grep -qF "$reason" "$BUNDLE/checkpoint.log"
+	[ "$(status ct11)" = running ]
+	n=$(count)
+	count_above "$n"
+	# The image directory has what a dump writes first: restore gets
+	# as far as CRIU, which fails the same way.
+	[ -e "$BUNDLE/image/descriptors.json" ]
+	sr_run delete --force ct11
+	[ "$status" -eq 0 ]
+	sr_run --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct11
+	[ "$status" -ne 0 ]
+	grep -qF "$reason" "$BUNDLE/restore.log"
+	assert_nothing_left
+	# features and --version say so.
+	run "$RUNTIME" features
+	[ "$(jq -r '.annotations["io.github.sandbox-runtime.checkpoint.enabled"]' <<<"$output")" = false ]
+	[[ "$(jq -r '.annotations["io.github.sandbox-runtime.checkpoint.reason"]' <<<"$output")" == *"$reason"* ]]
+	"$RUNTIME" --version | grep -F "not usable here" | grep -qF "$reason"
+}
+
+@test "features, --version: checkpoint and restore work here, with this criu" {
+	requires_criu
+	run "$RUNTIME" features
+	[ "$(jq -r '.annotations["io.github.sandbox-runtime.checkpoint.enabled"]' <<<"$output")" = true ]
+	v=$(criu --version | awk '/^Version:/ { print $2 }')
+	[ "$(jq -r '.annotations["io.github.sandbox-runtime.checkpoint.criu"]' <<<"$output")" = "$v" ]
+	"$RUNTIME" --version | grep -qx "criu: $v, checkpoint and restore work here"
+}
