@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,7 +71,7 @@ func TestMountKey(t *testing.T) {
 }
 
 func TestOnTmpfs(t *testing.T) {
-	mounts := []specs.Mount{{Destination: "/dev", Type: "tmpfs"}, {Destination: "/data/", Type: "bind"}}
+	mounts := []rootfs.Mount{{Destination: "/dev", Type: "tmpfs"}, {Destination: "/data/", Type: "bind"}}
 	for dest, want := range map[string]bool{"/dev/pts": true, "/dev": false, "/devices": false, "/data/x": false} {
 		if got := onTmpfs(dest, mounts); got != want {
 			t.Errorf("onTmpfs(%q): got %v, want %v", dest, got, want)
