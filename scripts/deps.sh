@@ -1,5 +1,5 @@
 #!/bin/bash
-# deps.sh [test|demo|bench] - install the Debian packages a make target
+# deps.sh [test|demo|bench|critest] - install the Debian packages a make target
 # needs, only those missing. Runs as root (CI, the VM); with sudo otherwise.
 set -euo pipefail
 need=()
@@ -10,7 +10,14 @@ case "${1:-test}" in
   test) want bats; want runc; want iproute2; want libseccomp-dev; want uidmap; want strace
         # clients for tests/integration/{podman,containerd}.bats; script(1)
         # gives them a pty, unshare(1) containerd a private /run
-        want podman; want conmon; want containerd; want bsdutils; want util-linux ;;
+        want podman; want conmon; want containerd; want bsdutils; want util-linux
+        # tests/integration/docker.bats: dockerd and its client
+        want docker.io ;;
+  critest)
+        # tests/critest/run.sh: containerd with CRI, CNI plugins, a loopback
+        # registry, the tools that build and push the test images
+        want containerd; want containernetworking-plugins; want iptables; want iproute2
+        want docker-registry; want skopeo; want umoci; want util-linux; want runc ;;
   demo) ;;
   bench) want hyperfine; want runc; want crun; want time ;;
 esac
@@ -20,5 +27,14 @@ if ((${#need[@]})); then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # docker.io and docker-registry start their daemons on install unless
+  # policy-rc.d says no (Debian's invoke-rc.d); the tests start their own.
+  nostart=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    nostart=1
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || { [ -z "$nostart" ] || $SUDO rm -f /usr/sbin/policy-rc.d; exit 1; }
+  [ -z "$nostart" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
