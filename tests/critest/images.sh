@@ -84,7 +84,11 @@ image() {
 		layer "$EXTRA" "$W/extra.tar"
 		umoci raw add-layer --image "$L:$tag" "$W/extra.tar"
 	fi
-	umoci config --image "$L:$tag" --config.cmd sh --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+	# umoci adds --config.cmd words to the ones set before: sh only when
+	# the image names no command of its own.
+	local cmd=(--config.cmd sh)
+	case " $* " in *" --config.cmd "* | *" --config.entrypoint "*) cmd=() ;; esac
+	umoci config --image "$L:$tag" "${cmd[@]}" --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 	echo "$tag $ref" >>"$L/refs"
 }
 # alias TAG REF: one more name for an image built already.
@@ -98,10 +102,10 @@ CRI=k8s-staging-cri-tools
 EXTRA= image busybox "$E2E/busybox:1.29-2"
 
 extra pause; cp "$W/pause" "$EXTRA/pause"
-image pause36 pause:3.6 --clear=config.cmd --config.entrypoint /pause
+image pause36 pause:3.6 --config.entrypoint /pause
 # A different image under 3.9 (critest pulls and removes it, by both
 # upstream names): removing it must not touch the sandbox image.
-image pause39 pause:3.9 --clear=config.cmd --config.entrypoint /pause --config.label critest=pause-3.9
+image pause39 pause:3.9 --config.entrypoint /pause --config.label critest=pause-3.9
 
 for t in test-image-1 test-image-2 test-image-3 test-image-latest; do
 	extra "$t"; : >"$EXTRA/$t"
@@ -128,13 +132,13 @@ chown 1000:1000 "$EXTRA/home/default-user"
 image predefined-group "$CRI/test-image-predefined-group:latest" --config.user 1000
 
 extra nnp; cp "$W/nnp" "$EXTRA/nnp"; chmod 4755 "$EXTRA/nnp"
-image nonewprivs "$E2E/nonewprivs:1.3" --clear=config.cmd --config.entrypoint /nnp
+image nonewprivs "$E2E/nonewprivs:1.3" --config.entrypoint /nnp
 
 # web servers: cmd/nginx on the port upstream's image listens on.
 webserver() {
 	local tag=$1 ref=$2 port=$3
 	extra "$tag"; mkdir -p "$EXTRA/usr/sbin"; cp "$W/nginx" "$EXTRA/usr/sbin/nginx"
-	image "$tag" "$ref" --clear=config.cmd --config.entrypoint /usr/sbin/nginx \
+	image "$tag" "$ref" --config.entrypoint /usr/sbin/nginx \
 		--config.cmd "-port=$port" --config.exposedports "$port/tcp"
 }
 webserver nginx "$E2E/nginx:1.14-2" 80
