@@ -21,7 +21,10 @@
 # temporary directories are in $W (/tmp/sr-critest.XXXXXX), removed at the
 # end unless KEEP=1. critest's pods get the cgroup parent /test.slice
 # (containerd 1.6 has no RuntimeConfig call, so critest takes the systemd
-# default; with the cgroupfs driver it is a plain directory).
+# default), which containerd 1.6 turns into the cgroupsPath
+# test.slice:cri-containerd:ID whatever the driver: with cgroupfs, runc
+# and sandbox-runtime alike take it as a path relative to their own
+# cgroup (/sys/fs/cgroup/CONTROLLER/test.slice:cri-containerd:ID here).
 #
 # Environment: CRITEST_FOCUS / CRITEST_SKIP (ginkgo regexps) narrow the
 # run; CRITEST_TIMEOUT (default 60m) bounds each handler's run.
@@ -56,9 +59,9 @@ if [ "${1:-}" != --inner ]; then
 	unshare --net --ipc --mount --propagation private --fork "$0" --inner "$W" "$@" || rc=$?
 	# The namespaces are gone with the inner script; what it could leave
 	# is in cgroups and $W.
-	for d in /sys/fs/cgroup/*/test.slice /sys/fs/cgroup/unified/test.slice /sys/fs/cgroup/*/k8s.io; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
+	# (the containers' cgroups: see test.slice above; depth 4 reaches a
+	# caller's nested cgroup)
+	find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -depth -type d -name 'test.slice:cri-containerd:*' -exec rmdir {} + 2>/dev/null || true
 	if [ "${KEEP:-}" = 1 ]; then echo "critest: kept $W" >&2; else rm -rf "$W"; fi
 	exit $rc
 fi
