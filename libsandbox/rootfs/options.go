@@ -175,7 +175,8 @@ func ParseOptions(opts []string) (Options, error) {
 	return o, nil
 }
 
-// deepReadonly makes "ro" on a recursive bind of sysfs reach every
+// deepReadonly makes "ro" on a recursive bind of the host's /sys (hostSys:
+// sysfs, a cgroup hierarchy or a path under /sys) reach every
 // submount, as "rro" does. mount(2) with MS_REMOUNT|MS_BIND|MS_RDONLY, and
 // mount_setattr(2) without AT_RECURSIVE, change the top mount only: a
 // host's /sys bound "rbind,ro" (spec --rootless, or the sysfs fallback
@@ -190,8 +191,8 @@ func ParseOptions(opts []string) (Options, error) {
 // Mount.recursive_read_only, "rro" in the spec; critest's "should
 // support non-recursive readonly mounts"). An explicit "rrw" is the
 // user's word on the submounts and is left to apply.
-func deepReadonly(o Options, sysfs bool) Options {
-	if sysfs && o.Bind() && o.Recursive() && o.Flags&unix.MS_RDONLY != 0 && o.RecClear&unix.MOUNT_ATTR_RDONLY == 0 {
+func deepReadonly(o Options, hostSys bool) Options {
+	if hostSys && o.Bind() && o.Recursive() && o.Flags&unix.MS_RDONLY != 0 && o.RecClear&unix.MOUNT_ATTR_RDONLY == 0 {
 		o.RecSet |= unix.MOUNT_ATTR_RDONLY
 	}
 	return o

@@ -288,3 +288,37 @@ cg() {
 	}
 	both s_top
 }
+
+# Docker 20.10 gives every runtime of the runc shim one --root,
+# <exec-root>/runtime-runc/moby: runc's containers and ours keep their
+# state side by side, and neither runtime may take the other's for its
+# own (a delete of it would remove runc's state of a running container).
+@test "docker: runc's and sr's containers share one --root; each runtime sees only its own" {
+	local rid sid root=$DK/exec/runtime-runc/moby
+	rt=runc
+	up || return 1
+	rid=$id
+	rt=sr
+	up || return 1
+	sid=$id
+	[ -f "$root/$rid/state.json" ] && [ -f "$root/$sid/state.json" ]
+	run "$RUNTIME" --root "$root" list -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	if is_sandbox; then
+		[ "$output" = "$sid" ]
+		run "$RUNTIME" --root "$root" delete "$rid"
+		echo "$output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"container does not exist"* ]]
+		# --force: nothing to do, as for any unknown id (runc too).
+		run "$RUNTIME" --root "$root" delete --force "$rid"
+		[ "$status" -eq 0 ]
+		[ -f "$root/$rid/state.json" ]
+		[ "$(runc --root "$root" state "$rid" | jq -r .status)" = running ]
+	else
+		[ "$output" = "$(printf '%s\n' "$rid" "$sid" | sort)" ]
+	fi
+	[ "$(d inspect -f '{{.State.Status}}' "$rid")" = running ]
+	d stop -t 1 "$rid" "$sid" >/dev/null
+}
