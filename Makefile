@@ -82,8 +82,9 @@ conformance: build
 # handler sandbox-runtime, offline and in namespaces of its own
 # (tests/critest/run.sh says how). Fails if a spec passes with runc and not
 # with sandbox-runtime, or fails with both and is not in
-# tests/critest/known-failures. Root; about 10 minutes, 4 more the first
-# time (building critest): not in `make test`, but in `make nightly`.
+# tests/critest/known-failures. Root; 5.5 minutes (2.5 per handler) to 8
+# on this loaded 2-CPU machine, 4 more the first time (building critest,
+# fetching its modules): not in `make test`, but in `make nightly`.
 # Results: tests/build/critest-results (JUnit, logs).
 critest: build
 	scripts/deps.sh critest
