@@ -125,13 +125,24 @@ func readSpec(dir string) (*specs.Spec, error) {
 }
 
 func readState(dir string) (*persisted, error) {
-	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	name := filepath.Join(dir, stateFile)
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
 	s := new(persisted)
 	if err := json.Unmarshal(b, s); err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, stateFile), err)
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	// Every state.json of ours names init or, while creating, the
+	// creator. One that names neither is another runtime's: Docker
+	// 20.10 gives every runtime of the runc shim one --root
+	// (runtime-runc/moby), where runc's containers have a state.json of
+	// their own. Such a container does not exist for us: delete must
+	// not remove runc's state of a running container, nor list show it
+	// as stopped (runc skips ours the same way).
+	if s.InitPid == 0 && s.CreatorPid == 0 {
+		return nil, fmt.Errorf("%s: not a state of this runtime: %w", name, os.ErrNotExist)
 	}
 	return s, nil
 }

@@ -176,6 +176,26 @@ func TestWriteReadState(t *testing.T) {
 	}
 }
 
+// A runc container's state.json, in the --root Docker gives every runtime
+// of the runc shim: not ours, so the container does not exist for us.
+func TestReadStateOfAnotherRuntime(t *testing.T) {
+	dir := t.TempDir()
+	runc := `{"id":"r1","init_process_pid":29011,"init_process_start":123456,"created":"2026-12-03T16:05:15.213246646Z","config":{"rootfs":"/b/rootfs"},"rootless":false,"cgroup_paths":{},"namespace_paths":{},"external_descriptors":[]}`
+	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte(runc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readState(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("readState of runc's state.json: got %v, want an error that is os.ErrNotExist", err)
+	}
+	// Ours while creating: the creator only.
+	if err := writeState(dir, &persisted{ID: "c1", CreatorPid: 7, CreatorStart: 77}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readState(dir); err != nil {
+		t.Errorf("readState of a creating state: got %v, want none", err)
+	}
+}
+
 // self returns the test process's pid and start time: a live process.
 func self(t *testing.T) (int, uint64) {
 	t.Helper()

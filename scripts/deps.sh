@@ -1,5 +1,5 @@
 #!/bin/bash
-# deps.sh [test|demo|bench] - install the Debian packages a make target
+# deps.sh [test|demo|bench|critest] - install the Debian packages a make target
 # needs, only those missing. Runs as root (CI, the VM); with sudo otherwise.
 set -euo pipefail
 need=()
@@ -25,7 +25,14 @@ case "${1:-test}" in
         # containerd's rootless mode (rootlesskit); setpriv is util-linux's
         want slirp4netns; want rootlesskit
         # checkpoint.bats (make integration-criu)
-        want criu ;;
+        want criu
+        # tests/integration/docker.bats: dockerd and its client
+        want docker.io ;;
+  critest)
+        # tests/critest/run.sh: containerd with CRI, CNI plugins, a loopback
+        # registry, the tools that build and push the test images
+        want containerd; want containernetworking-plugins; want iptables; want iproute2
+        want docker-registry; want skopeo; want umoci; want util-linux; want runc ;;
   # tests/demo.sh needs nothing more: coreutils, sed, findutils and
   # hostname are in every Debian system (Priority: required).
   demo) ;;
@@ -37,5 +44,14 @@ if ((${#need[@]})); then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # docker.io and docker-registry start their daemons on install unless
+  # policy-rc.d says no (Debian's invoke-rc.d); the tests start their own.
+  nostart=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    nostart=1
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || { [ -z "$nostart" ] || $SUDO rm -f /usr/sbin/policy-rc.d; exit 1; }
+  [ -z "$nostart" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi

@@ -534,19 +534,28 @@ func cloneTree(source string, recursive bool) (int, error) {
 // attachBind gives the detached clone tree o's attributes, then attaches
 // it on dest.
 func (r *Root) attachBind(tree int, source, dest string, o Options) error {
-	if err := setBindAttrs(tree, o); err != nil {
+	if err := setBindAttrs(tree, source, o); err != nil {
 		return err
 	}
 	return r.attach(tree, source, dest, o)
 }
 
-// setBindAttrs gives a detached clone o's attributes, propagation
-// excepted (applied once it is attached). Every bind goes through here
-// (the spec's, the sysfs and mqueue fallbacks, cgroup hierarchies
-// without a cgroup namespace, device nodes in a user namespace), so this
-// is where a read-only rbind is made read-only in its submounts too.
-func setBindAttrs(tree int, o Options) error {
-	o = deepReadonly(o)
+// setBindAttrs gives a detached clone of source o's attributes,
+// propagation excepted (applied once it is attached). Every bind goes
+// through here (the spec's, the sysfs and mqueue fallbacks, cgroup
+// hierarchies without a cgroup namespace, device nodes in a user
+// namespace), so this is where a read-only rbind of the host's /sys, or
+// of what is under it, is made read-only in its submounts too
+// (deepReadonly): a tree whose top is sysfs or a cgroup hierarchy, or
+// whose source is under /sys (/sys/fs/cgroup, a tmpfs on a v1 host).
+func setBindAttrs(tree int, source string, o Options) error {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(tree, &st); err != nil {
+		return os.NewSyscallError("fstatfs", err)
+	}
+	sys := st.Type == unix.SYSFS_MAGIC || st.Type == unix.CGROUP_SUPER_MAGIC || st.Type == unix.CGROUP2_SUPER_MAGIC ||
+		path.Clean(source) == "/sys" || strings.HasPrefix(path.Clean(source), "/sys/")
+	o = deepReadonly(o, sys)
 	o.Propagate = nil
 	if err := setBindFlags(tree, o); err != nil {
 		return err

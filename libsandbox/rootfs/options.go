@@ -175,18 +175,24 @@ func ParseOptions(opts []string) (Options, error) {
 	return o, nil
 }
 
-// deepReadonly makes "ro" on a recursive bind reach every submount, as
-// "rro" does. mount(2) with MS_REMOUNT|MS_BIND|MS_RDONLY, and
+// deepReadonly makes "ro" on a recursive bind of the host's /sys (hostSys:
+// sysfs, a cgroup hierarchy or a path under /sys) reach every
+// submount, as "rro" does. mount(2) with MS_REMOUNT|MS_BIND|MS_RDONLY, and
 // mount_setattr(2) without AT_RECURSIVE, change the top mount only: a
 // host's /sys bound "rbind,ro" (spec --rootless, or the sysfs fallback
 // of a user namespace) left the host's cgroup hierarchies under it
 // writable, and a container wrote a host cgroup's limits
-// (CVE-2023-25809). runc keeps "ro" top-only and fixed that one case,
-// the /sys/fs/cgroup mount; we make read-only mean read-only all the way
-// down, for every recursive bind. An explicit "rrw" is the user's word
-// on the submounts and is left to apply.
-func deepReadonly(o Options) Options {
-	if o.Bind() && o.Recursive() && o.Flags&unix.MS_RDONLY != 0 && o.RecClear&unix.MOUNT_ATTR_RDONLY == 0 {
+// (CVE-2023-25809). runc fixed that one case, the /sys/fs/cgroup mount;
+// we make every submount of a read-only /sys read-only (securityfs,
+// tracefs, bpf... as well). Any other tree keeps "ro" top-only, as
+// mount(8), runc and the runtime-spec ("rro" is the recursive one) mean
+// it, and Kubernetes relies on it: a readOnly volume's submounts stay
+// writable unless it asks for recursiveReadOnly (CRI
+// Mount.recursive_read_only, "rro" in the spec; critest's "should
+// support non-recursive readonly mounts"). An explicit "rrw" is the
+// user's word on the submounts and is left to apply.
+func deepReadonly(o Options, hostSys bool) Options {
+	if hostSys && o.Bind() && o.Recursive() && o.Flags&unix.MS_RDONLY != 0 && o.RecClear&unix.MOUNT_ATTR_RDONLY == 0 {
 		o.RecSet |= unix.MOUNT_ATTR_RDONLY
 	}
 	return o

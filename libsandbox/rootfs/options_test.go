@@ -258,25 +258,31 @@ func TestDeepReadonly(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		o    Options
+		sys  bool   // the tree is the host's /sys or under it
 		want uint64 // RecSet
 	}{
-		{"rbind ro", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY}, unix.MOUNT_ATTR_RDONLY},
+		{"rbind ro of /sys", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY}, true, unix.MOUNT_ATTR_RDONLY},
 		// The sysfs fallback's options, rbind added by the runtime.
 		{
 			"sysfs fallback",
 			Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+			true,
 			unix.MOUNT_ATTR_RDONLY,
 		},
-		{"rbind ro rnosuid", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, RecSet: unix.MOUNT_ATTR_NOSUID}, unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_RDONLY},
-		{"rbind rw", Options{Flags: unix.MS_BIND | unix.MS_REC, Clear: unix.MS_RDONLY}, 0},
-		{"rbind", Options{Flags: unix.MS_BIND | unix.MS_REC}, 0},
+		{"rbind ro rnosuid of /sys", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, RecSet: unix.MOUNT_ATTR_NOSUID}, true, unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_RDONLY},
+		{"rbind rw of /sys", Options{Flags: unix.MS_BIND | unix.MS_REC, Clear: unix.MS_RDONLY}, true, 0},
+		{"rbind of /sys", Options{Flags: unix.MS_BIND | unix.MS_REC}, true, 0},
 		// A bind has no submounts to reach; the top is made ro as before.
-		{"bind ro", Options{Flags: unix.MS_BIND | unix.MS_RDONLY}, 0},
-		{"not a bind", Options{Flags: unix.MS_RDONLY}, 0},
+		{"bind ro of /sys", Options{Flags: unix.MS_BIND | unix.MS_RDONLY}, true, 0},
+		{"not a bind", Options{Flags: unix.MS_RDONLY}, true, 0},
 		// rrw is explicit: the submounts are the user's call.
-		{"rbind ro rrw", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, RecClear: unix.MOUNT_ATTR_RDONLY}, 0},
+		{"rbind ro rrw of /sys", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, RecClear: unix.MOUNT_ATTR_RDONLY}, true, 0},
+		// Any other tree: "ro" is the top mount's (a Kubernetes readOnly
+		// volume without recursiveReadOnly); "rro" is the recursive one.
+		{"rbind ro", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY}, false, 0},
+		{"rbind ro rro", Options{Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, RecSet: unix.MOUNT_ATTR_RDONLY}, false, unix.MOUNT_ATTR_RDONLY},
 	} {
-		got := deepReadonly(tc.o)
+		got := deepReadonly(tc.o, tc.sys)
 		if got.RecSet != tc.want {
 			t.Errorf("deepReadonly(%s): got RecSet %#x, want %#x", tc.name, got.RecSet, tc.want)
 		}
@@ -289,7 +295,7 @@ func TestDeepReadonly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := deepReadonly(o).RecSet; got != unix.MOUNT_ATTR_RDONLY {
+	if got := deepReadonly(o, true).RecSet; got != unix.MOUNT_ATTR_RDONLY {
 		t.Errorf("deepReadonly(spec --rootless /sys): got RecSet %#x, want %#x", got, uint64(unix.MOUNT_ATTR_RDONLY))
 	}
 }
