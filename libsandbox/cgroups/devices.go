@@ -280,9 +280,9 @@ func attachDeviceFilter(dir string, rules []Rule) error {
 // devices.deny: the v1 controller keeps the same "later rule wins"
 // semantics when fed one rule at a time. reset first denies everything
 // (an update replaces the whole list).
-func applyV1Devices(dir string, rules []Rule, reset bool) error {
+func (fs *fsys) applyV1Devices(dir string, rules []Rule, reset bool) error {
 	if reset {
-		if err := write(dir, "devices.deny", "a", "linux.resources.devices"); err != nil {
+		if err := fs.write(dir, "devices.deny", "a", "linux.resources.devices"); err != nil {
 			return err
 		}
 	}
@@ -291,7 +291,7 @@ func applyV1Devices(dir string, rules []Rule, reset bool) error {
 		if r.Allow {
 			file = "devices.allow"
 		}
-		if err := write(dir, file, r.String(), "linux.resources.devices"); err != nil {
+		if err := fs.write(dir, file, r.String(), "linux.resources.devices"); err != nil {
 			return err
 		}
 	}

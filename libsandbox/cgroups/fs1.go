@@ -21,6 +21,7 @@ type fs1 struct {
 	st      *State
 	v2      *fs2
 	devices []Rule
+	fs      *fsys
 }
 
 func (m *fs1) Version() string  { return "v1" }
@@ -69,14 +70,14 @@ func (m *fs1) Create(r *specs.LinuxResources) (retErr error) {
 		if strings.Contains(","+key+",", ",cpuset,") {
 			// A new cpuset cgroup has empty cpus and mems, and no task
 			// can join it until they are set: inherit the parent's.
-			made = copyCpuset
+			made = m.copyCpuset
 		}
-		if err := mkdirAll(m.st, d, made); err != nil {
+		if err := m.fs.mkdirAll(m.st, d, made); err != nil {
 			return err
 		}
 	}
 	if m.v2 != nil {
-		if err := mkdirAll(m.st, m.v2.dir, nil); err != nil {
+		if err := m.fs.mkdirAll(m.st, m.v2.dir, nil); err != nil {
 			return err
 		}
 	}
@@ -84,12 +85,12 @@ func (m *fs1) Create(r *specs.LinuxResources) (retErr error) {
 		return err
 	}
 	if d, ok := m.dir("devices"); ok {
-		return applyV1Devices(d, m.devices, true)
+		return m.fs.applyV1Devices(d, m.devices, true)
 	}
 	return nil
 }
 
-func copyCpuset(d string) error {
+func (m *fs1) copyCpuset(d string) error {
 	parent := filepath.Dir(d)
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 		cur, err := read(d, f)
@@ -100,7 +101,7 @@ func copyCpuset(d string) error {
 		if err != nil {
 			return err
 		}
-		if err := write(d, f, v, "cgroup "+d); err != nil {
+		if err := m.fs.write(d, f, v, "cgroup "+d); err != nil {
 			return err
 		}
 	}
@@ -120,7 +121,7 @@ func (m *fs1) Update(r *specs.LinuxResources, devs []specs.LinuxDevice) error {
 		if err != nil {
 			return err
 		}
-		return applyV1Devices(d, rules, true)
+		return m.fs.applyV1Devices(d, rules, true)
 	}
 	return nil
 }
@@ -143,7 +144,7 @@ func (m *fs1) set(r *specs.LinuxResources, update bool) error {
 		if err != nil {
 			return err
 		}
-		if err := write(d, "pids.max", limitString(*r.Pids.Limit), "linux.resources.pids.limit"); err != nil {
+		if err := m.fs.write(d, "pids.max", limitString(*r.Pids.Limit), "linux.resources.pids.limit"); err != nil {
 			return err
 		}
 	}
@@ -158,7 +159,7 @@ func (m *fs1) set(r *specs.LinuxResources, update bool) error {
 				if err != nil {
 					return fmt.Errorf("%s: %w", field, err)
 				}
-				if err := write(d, "hugetlb."+size+".limit_in_bytes", strconv.FormatUint(l.Limit, 10), field); err != nil {
+				if err := m.fs.write(d, "hugetlb."+size+".limit_in_bytes", strconv.FormatUint(l.Limit, 10), field); err != nil {
 					return err
 				}
 			}
@@ -176,7 +177,7 @@ func (m *fs1) set(r *specs.LinuxResources, update bool) error {
 			if err != nil {
 				return err
 			}
-			if err := write(d, "net_cls.classid", strconv.FormatUint(uint64(*n.ClassID), 10), "linux.resources.network.classID"); err != nil {
+			if err := m.fs.write(d, "net_cls.classid", strconv.FormatUint(uint64(*n.ClassID), 10), "linux.resources.network.classID"); err != nil {
 				return err
 			}
 		}
@@ -186,7 +187,7 @@ func (m *fs1) set(r *specs.LinuxResources, update bool) error {
 			if err != nil {
 				return err
 			}
-			if err := write(d, "net_prio.ifpriomap", fmt.Sprintf("%s %d", p.Name, p.Priority), field); err != nil {
+			if err := m.fs.write(d, "net_prio.ifpriomap", fmt.Sprintf("%s %d", p.Name, p.Priority), field); err != nil {
 				return err
 			}
 		}
@@ -197,7 +198,7 @@ func (m *fs1) set(r *specs.LinuxResources, update bool) error {
 		if err != nil {
 			return err
 		}
-		if err := write(d, "rdma.max", dev+" hca_handle="+optUint32(l.HcaHandles)+" hca_object="+optUint32(l.HcaObjects), field); err != nil {
+		if err := m.fs.write(d, "rdma.max", dev+" hca_handle="+optUint32(l.HcaHandles)+" hca_object="+optUint32(l.HcaObjects), field); err != nil {
 			return err
 		}
 	}
@@ -252,13 +253,13 @@ func (m *fs1) setMemory(mem *specs.LinuxMemory, update bool) error {
 		if limit == 0 {
 			return nil
 		}
-		return write(d, "memory.limit_in_bytes", strconv.FormatInt(limit, 10), "linux.resources.memory.limit")
+		return m.fs.write(d, "memory.limit_in_bytes", strconv.FormatInt(limit, 10), "linux.resources.memory.limit")
 	}
 	setSwap := func() error {
 		if swap == 0 {
 			return nil
 		}
-		return write(d, "memory.memsw.limit_in_bytes", strconv.FormatInt(swap, 10), "linux.resources.memory.swap")
+		return m.fs.write(d, "memory.memsw.limit_in_bytes", strconv.FormatInt(swap, 10), "linux.resources.memory.swap")
 	}
 	// memory.limit_in_bytes must stay <= memory.memsw.limit_in_bytes at
 	// every step: raising both needs memsw first, lowering both limit
@@ -274,12 +275,12 @@ func (m *fs1) setMemory(mem *specs.LinuxMemory, update bool) error {
 		return err
 	}
 	if mem.Reservation != nil && *mem.Reservation != 0 {
-		if err := write(d, "memory.soft_limit_in_bytes", strconv.FormatInt(*mem.Reservation, 10), "linux.resources.memory.reservation"); err != nil {
+		if err := m.fs.write(d, "memory.soft_limit_in_bytes", strconv.FormatInt(*mem.Reservation, 10), "linux.resources.memory.reservation"); err != nil {
 			return err
 		}
 	}
 	if mem.Swappiness != nil {
-		if err := write(d, "memory.swappiness", strconv.FormatUint(*mem.Swappiness, 10), "linux.resources.memory.swappiness"); err != nil {
+		if err := m.fs.write(d, "memory.swappiness", strconv.FormatUint(*mem.Swappiness, 10), "linux.resources.memory.swappiness"); err != nil {
 			return err
 		}
 	}
@@ -288,7 +289,7 @@ func (m *fs1) setMemory(mem *specs.LinuxMemory, update bool) error {
 		if *mem.DisableOOMKiller {
 			v = "1"
 		}
-		if err := write(d, "memory.oom_control", v, "linux.resources.memory.disableOOMKiller"); err != nil {
+		if err := m.fs.write(d, "memory.oom_control", v, "linux.resources.memory.disableOOMKiller"); err != nil {
 			return err
 		}
 	}
@@ -304,7 +305,7 @@ func (m *fs1) setCPU(c *specs.LinuxCPU) error {
 		if err != nil {
 			return err
 		}
-		return write(d, file, v, field)
+		return m.fs.write(d, file, v, field)
 	}
 	if c.Shares != nil && *c.Shares != 0 {
 		if err := set("cpu", "cpu.shares", "linux.resources.cpu.shares", strconv.FormatUint(*c.Shares, 10)); err != nil {
@@ -369,24 +370,24 @@ func (m *fs1) setBlkio(b *specs.LinuxBlockIO) error {
 		weightFile = "blkio.bfq.weight"
 	}
 	if b.Weight != nil && *b.Weight != 0 {
-		if err := write(d, weightFile, strconv.Itoa(int(*b.Weight)), "linux.resources.blockIO.weight"); err != nil {
+		if err := m.fs.write(d, weightFile, strconv.Itoa(int(*b.Weight)), "linux.resources.blockIO.weight"); err != nil {
 			return err
 		}
 	}
 	if b.LeafWeight != nil && *b.LeafWeight != 0 {
-		if err := write(d, "blkio.leaf_weight", strconv.Itoa(int(*b.LeafWeight)), "linux.resources.blockIO.leafWeight"); err != nil {
+		if err := m.fs.write(d, "blkio.leaf_weight", strconv.Itoa(int(*b.LeafWeight)), "linux.resources.blockIO.leafWeight"); err != nil {
 			return err
 		}
 	}
 	for i, wd := range b.WeightDevice {
 		field := fmt.Sprintf("linux.resources.blockIO.weightDevice[%d]", i)
 		if wd.Weight != nil {
-			if err := write(d, weightFile+"_device", fmt.Sprintf("%d:%d %d", wd.Major, wd.Minor, *wd.Weight), field); err != nil {
+			if err := m.fs.write(d, weightFile+"_device", fmt.Sprintf("%d:%d %d", wd.Major, wd.Minor, *wd.Weight), field); err != nil {
 				return err
 			}
 		}
 		if wd.LeafWeight != nil {
-			if err := write(d, "blkio.leaf_weight_device", fmt.Sprintf("%d:%d %d", wd.Major, wd.Minor, *wd.LeafWeight), field); err != nil {
+			if err := m.fs.write(d, "blkio.leaf_weight_device", fmt.Sprintf("%d:%d %d", wd.Major, wd.Minor, *wd.LeafWeight), field); err != nil {
 				return err
 			}
 		}
@@ -402,7 +403,7 @@ func (m *fs1) setBlkio(b *specs.LinuxBlockIO) error {
 	} {
 		for i, td := range t.list {
 			v := fmt.Sprintf("%d:%d %d", td.Major, td.Minor, td.Rate)
-			if err := write(d, t.file, v, fmt.Sprintf("linux.resources.blockIO.%s[%d]", t.field, i)); err != nil {
+			if err := m.fs.write(d, t.file, v, fmt.Sprintf("linux.resources.blockIO.%s[%d]", t.field, i)); err != nil {
 				return err
 			}
 		}
@@ -419,12 +420,12 @@ func (m *fs1) CloneFD() (*os.File, error) {
 
 func (m *fs1) Enter(pid int, cloned bool) error {
 	for _, d := range m.st.V1 {
-		if err := enter(d, pid); err != nil {
+		if err := m.fs.enter(d, pid); err != nil {
 			return err
 		}
 	}
 	if m.v2 != nil && !cloned {
-		return enter(m.v2.dir, pid)
+		return m.fs.enter(m.v2.dir, pid)
 	}
 	return nil
 }
@@ -434,7 +435,7 @@ func (m *fs1) Freeze() error {
 	if err != nil {
 		return err
 	}
-	if err := write(d, "freezer.state", "FROZEN", "pause"); err != nil {
+	if err := m.fs.write(d, "freezer.state", "FROZEN", "pause"); err != nil {
 		return err
 	}
 	// FREEZING turns FROZEN once every task stopped; v1 has no event to
@@ -445,7 +446,7 @@ func (m *fs1) Freeze() error {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	write(d, "freezer.state", "THAWED", "pause")
+	m.fs.write(d, "freezer.state", "THAWED", "pause")
 	return errors.New("pause: the freezer did not reach FROZEN")
 }
 
@@ -454,7 +455,7 @@ func (m *fs1) Thaw() error {
 	if err != nil {
 		return err
 	}
-	return write(d, "freezer.state", "THAWED", "resume")
+	return m.fs.write(d, "freezer.state", "THAWED", "resume")
 }
 
 func (m *fs1) Frozen() bool {

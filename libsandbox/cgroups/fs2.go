@@ -23,6 +23,7 @@ type fs2 struct {
 	hybrid bool
 	// devices are the device rules to attach at Create.
 	devices []Rule
+	fs      *fsys
 }
 
 func (m *fs2) Version() string  { return "v2" }
@@ -31,8 +32,8 @@ func (m *fs2) NeedsEnter() bool { return false }
 func (m *fs2) Exists() bool     { _, err := os.Stat(m.dir); return err == nil }
 
 func (m *fs2) mountRoot() string {
-	if testHooks.v2Root != "" {
-		return testHooks.v2Root
+	if m.fs != nil && m.fs.v2Root != "" {
+		return m.fs.v2Root
 	}
 	// Walk up while the parent is still a cgroup2 directory.
 	d := m.dir
@@ -55,7 +56,7 @@ func (m *fs2) Create(r *specs.LinuxResources) (retErr error) {
 			removeCreated(m.st)
 		}
 	}()
-	if err := mkdirAll(m.st, m.dir, nil); err != nil {
+	if err := m.fs.mkdirAll(m.st, m.dir, nil); err != nil {
 		return err
 	}
 	if !m.hybrid {
@@ -111,12 +112,12 @@ func (m *fs2) enableControllers(want []string) error {
 		if len(add) == 0 {
 			continue
 		}
-		if err := write(d, "cgroup.subtree_control", strings.Join(add, " "), "cgroup "+d); err != nil {
+		if err := m.fs.write(d, "cgroup.subtree_control", strings.Join(add, " "), "cgroup "+d); err != nil {
 			// A cgroup with processes cannot delegate controllers
 			// (the "no internal processes" rule): enable one by one
 			// and go on with what works.
 			for _, a := range add {
-				write(d, "cgroup.subtree_control", a, "cgroup "+d)
+				m.fs.write(d, "cgroup.subtree_control", a, "cgroup "+d)
 			}
 		}
 	}
@@ -157,7 +158,7 @@ func (m *fs2) set(r *specs.LinuxResources, update bool) error {
 		return err
 	}
 	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit != 0 {
-		if err := write(m.dir, "pids.max", limitString(*r.Pids.Limit), "linux.resources.pids.limit"); err != nil {
+		if err := m.fs.write(m.dir, "pids.max", limitString(*r.Pids.Limit), "linux.resources.pids.limit"); err != nil {
 			return err
 		}
 	}
@@ -179,7 +180,7 @@ func (m *fs2) set(r *specs.LinuxResources, update bool) error {
 		v := dev
 		v += " hca_handle=" + optUint32(l.HcaHandles)
 		v += " hca_object=" + optUint32(l.HcaObjects)
-		if err := write(m.dir, "rdma.max", v, "linux.resources.rdma."+dev); err != nil {
+		if err := m.fs.write(m.dir, "rdma.max", v, "linux.resources.rdma."+dev); err != nil {
 			return err
 		}
 	}
@@ -238,18 +239,18 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 				if v > 0 {
 					return errors.New("linux.resources.memory.swap: swap accounting is not available on this host (no memory.swap.max)")
 				}
-			} else if err := write(m.dir, "memory.swap.max", limitString(v), "linux.resources.memory.swap"); err != nil {
+			} else if err := m.fs.write(m.dir, "memory.swap.max", limitString(v), "linux.resources.memory.swap"); err != nil {
 				return err
 			}
 		}
 	}
 	if mem.Limit != nil && *mem.Limit != 0 {
-		if err := write(m.dir, "memory.max", limitString(*mem.Limit), "linux.resources.memory.limit"); err != nil {
+		if err := m.fs.write(m.dir, "memory.max", limitString(*mem.Limit), "linux.resources.memory.limit"); err != nil {
 			return err
 		}
 	}
 	if mem.Reservation != nil && *mem.Reservation != 0 {
-		if err := write(m.dir, "memory.low", limitString(*mem.Reservation), "linux.resources.memory.reservation"); err != nil {
+		if err := m.fs.write(m.dir, "memory.low", limitString(*mem.Reservation), "linux.resources.memory.reservation"); err != nil {
 			return err
 		}
 	}
@@ -274,7 +275,7 @@ func (m *fs2) setCPU(c *specs.LinuxCPU) error {
 		return errors.New("linux.resources.cpu.realtimePeriod: realtime scheduling limits do not exist on cgroup v2")
 	}
 	if c.Shares != nil && *c.Shares != 0 {
-		if err := write(m.dir, "cpu.weight", strconv.FormatUint(SharesToWeight(*c.Shares), 10), "linux.resources.cpu.shares"); err != nil {
+		if err := m.fs.write(m.dir, "cpu.weight", strconv.FormatUint(SharesToWeight(*c.Shares), 10), "linux.resources.cpu.shares"); err != nil {
 			return err
 		}
 	}
@@ -290,27 +291,27 @@ func (m *fs2) setCPU(c *specs.LinuxCPU) error {
 				}
 			}
 		}
-		if err := write(m.dir, "cpu.max", cpuMax(quota, period), "linux.resources.cpu.quota"); err != nil {
+		if err := m.fs.write(m.dir, "cpu.max", cpuMax(quota, period), "linux.resources.cpu.quota"); err != nil {
 			return err
 		}
 	}
 	if c.Burst != nil {
-		if err := write(m.dir, "cpu.max.burst", strconv.FormatUint(*c.Burst, 10), "linux.resources.cpu.burst"); err != nil {
+		if err := m.fs.write(m.dir, "cpu.max.burst", strconv.FormatUint(*c.Burst, 10), "linux.resources.cpu.burst"); err != nil {
 			return err
 		}
 	}
 	if c.Idle != nil {
-		if err := write(m.dir, "cpu.idle", strconv.FormatInt(*c.Idle, 10), "linux.resources.cpu.idle"); err != nil {
+		if err := m.fs.write(m.dir, "cpu.idle", strconv.FormatInt(*c.Idle, 10), "linux.resources.cpu.idle"); err != nil {
 			return err
 		}
 	}
 	if c.Cpus != "" {
-		if err := write(m.dir, "cpuset.cpus", c.Cpus, "linux.resources.cpu.cpus"); err != nil {
+		if err := m.fs.write(m.dir, "cpuset.cpus", c.Cpus, "linux.resources.cpu.cpus"); err != nil {
 			return err
 		}
 	}
 	if c.Mems != "" {
-		if err := write(m.dir, "cpuset.mems", c.Mems, "linux.resources.cpu.mems"); err != nil {
+		if err := m.fs.write(m.dir, "cpuset.mems", c.Mems, "linux.resources.cpu.mems"); err != nil {
 			return err
 		}
 	}
@@ -333,7 +334,7 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 		if bfq {
 			file, v = "io.bfq.weight", "default "+strconv.Itoa(int(*b.Weight))
 		}
-		if err := write(m.dir, file, v, "linux.resources.blockIO.weight"); err != nil {
+		if err := m.fs.write(m.dir, file, v, "linux.resources.blockIO.weight"); err != nil {
 			return err
 		}
 	}
@@ -351,7 +352,7 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 			file, w = "io.bfq.weight", uint64(*d.Weight)
 		}
 		v := fmt.Sprintf("%d:%d %d", d.Major, d.Minor, w)
-		if err := write(m.dir, file, v, field); err != nil {
+		if err := m.fs.write(m.dir, file, v, field); err != nil {
 			return err
 		}
 	}
@@ -370,7 +371,7 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 				rate = strconv.FormatUint(d.Rate, 10)
 			}
 			v := fmt.Sprintf("%d:%d %s=%s", d.Major, d.Minor, t.key, rate)
-			if err := write(m.dir, "io.max", v, fmt.Sprintf("linux.resources.blockIO.%s[%d]", t.field, i)); err != nil {
+			if err := m.fs.write(m.dir, "io.max", v, fmt.Sprintf("linux.resources.blockIO.%s[%d]", t.field, i)); err != nil {
 				return err
 			}
 		}
@@ -398,12 +399,12 @@ func (m *fs2) setHugetlb(limits []specs.LinuxHugepageLimit) error {
 			return fmt.Errorf("%s.pageSize %q: this host has no such hugepage size or no hugetlb controller (sizes: %v)", field, l.Pagesize, hugepageSizes())
 		}
 		v := strconv.FormatUint(l.Limit, 10)
-		if err := write(m.dir, file, v, field); err != nil {
+		if err := m.fs.write(m.dir, file, v, field); err != nil {
 			return err
 		}
 		// runtime-spec 1.3: also the reservation limit where there is one.
 		if rsvd := "hugetlb." + size + ".rsvd.max"; exists(m.dir, rsvd) {
-			if err := write(m.dir, rsvd, v, field); err != nil {
+			if err := m.fs.write(m.dir, rsvd, v, field); err != nil {
 				return err
 			}
 		}
@@ -435,7 +436,7 @@ func (m *fs2) setUnified(u map[string]string) error {
 			}
 			return fmt.Errorf("%s: no such cgroup file", field)
 		}
-		if err := write(m.dir, k, v, field); err != nil {
+		if err := m.fs.write(m.dir, k, v, field); err != nil {
 			return err
 		}
 	}
@@ -454,18 +455,18 @@ func (m *fs2) Enter(pid int, cloned bool) error {
 	if cloned {
 		return nil
 	}
-	return enter(m.dir, pid)
+	return m.fs.enter(m.dir, pid)
 }
 
 func (m *fs2) Freeze() error {
-	if err := write(m.dir, "cgroup.freeze", "1", "freeze"); err != nil {
+	if err := m.fs.write(m.dir, "cgroup.freeze", "1", "freeze"); err != nil {
 		return err
 	}
 	return waitEvent(m.dir, "frozen", "1")
 }
 
 func (m *fs2) Thaw() error {
-	if err := write(m.dir, "cgroup.freeze", "0", "thaw"); err != nil {
+	if err := m.fs.write(m.dir, "cgroup.freeze", "0", "thaw"); err != nil {
 		return err
 	}
 	return waitEvent(m.dir, "frozen", "0")
@@ -549,7 +550,7 @@ func pidsRecursive(dir string) ([]int, error) {
 
 func (m *fs2) Signal(sig unix.Signal) error {
 	if sig == unix.SIGKILL && exists(m.dir, "cgroup.kill") {
-		return write(m.dir, "cgroup.kill", "1", "kill")
+		return m.fs.write(m.dir, "cgroup.kill", "1", "kill")
 	}
 	// Freeze so that no process forks a child we would miss.
 	frozen := m.Freeze() == nil

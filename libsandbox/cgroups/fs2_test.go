@@ -29,7 +29,7 @@ func newFs2(t *testing.T, extra map[string]string) (*fakeHost, *fs2) {
 		}
 		writeFiles(t, dir, map[string]string{k: v})
 	}
-	return f, &fs2{dir: dir, st: &State{V2: dir}}
+	return f, &fs2{dir: dir, st: &State{V2: dir}, fs: f.fs}
 }
 
 // writesIn returns the writes under dir (relative to the fake root),

@@ -38,6 +38,10 @@ type Host struct {
 	// Own maps a hierarchy key (sorted controller list, "" for v2) to
 	// the calling process's cgroup in it (/proc/self/cgroup).
 	Own map[string]string
+
+	// fs is how the managers New returns reach the hierarchies (nil:
+	// the kernel's).
+	fs *fsys
 }
 
 // DefaultRoot is where hosts mount their cgroups.

@@ -98,40 +98,39 @@ func New(h *Host, cfg Config) Manager {
 			}
 		}
 	}
-	m := Load(st)
-	switch m := m.(type) {
-	case *fs2:
-		m.devices = cfg.Devices
-	case *fs1:
-		m.devices = cfg.Devices
-	}
-	return m
+	return load(st, cfg.Devices, h.fs)
 }
 
 // Load returns the manager of an existing cgroup.
-func Load(st *State) Manager {
+func Load(st *State) Manager { return load(st, nil, nil) }
+
+// load picks the driver st was saved by; devices are the rules Create
+// applies (none for a cgroup that exists).
+func load(st *State, devices []Rule, fs *fsys) Manager {
 	if len(st.V1) == 0 {
-		return &fs2{dir: st.V2, st: st}
+		return &fs2{dir: st.V2, st: st, devices: devices, fs: fs}
 	}
-	m := &fs1{st: st}
+	m := &fs1{st: st, devices: devices, fs: fs}
 	if st.V2 != "" {
-		m.v2 = &fs2{dir: st.V2, st: st, hybrid: true}
+		m.v2 = &fs2{dir: st.V2, st: st, hybrid: true, fs: fs}
 	}
 	return m
 }
 
-// testHooks let this package's tests run the drivers over a fake
-// cgroupfs in a temp dir by doing there what the kernel does in a real
-// one. Test-only: production code never sets them, and they are nil or
-// empty then.
-var testHooks struct {
-	// mkdir fills a directory mkdirAll has just made with the control
-	// files the kernel would create in a new cgroup.
-	mkdir func(dir string)
-	// write sees every control-file write before it is made (even to a
-	// missing file) and may refuse it, as the kernel refuses a value
-	// with EINVAL.
-	write func(path, value string) error
+// fsys is the cgroup filesystem as the drivers reach it. A nil *fsys is
+// the kernel's. This package's tests pass one whose hooks do over a fake
+// cgroupfs in a temp dir what the kernel does in a real one
+// (fake_test.go): it reaches the drivers through Host (New) and load,
+// never through a package variable, so that production code has no
+// test switch to read and tests over different fakes do not share one.
+type fsys struct {
+	// mkdirHook fills a directory mkdirAll has just made with the
+	// control files the kernel would create in a new cgroup.
+	mkdirHook func(dir string)
+	// writeHook sees every control-file write before it is made (even
+	// to a missing file) and may refuse it, as the kernel refuses a
+	// value with EINVAL.
+	writeHook func(path, value string) error
 	// v2Root is the cgroup2 mount point that fs2.mountRoot otherwise
 	// finds with statfs (a temp dir is never cgroup2).
 	v2Root string
@@ -218,7 +217,7 @@ func missingDirs(dir string) ([]string, error) {
 // directory Claim recorded that another process has made since (a
 // parent, or dir) is taken off the record; made is called only for
 // directories made here.
-func mkdirAll(st *State, dir string, made func(string) error) error {
+func (fs *fsys) mkdirAll(st *State, dir string, made func(string) error) error {
 	missing, err := missingDirs(dir)
 	if err != nil {
 		return err
@@ -247,8 +246,8 @@ func mkdirAll(st *State, dir string, made func(string) error) error {
 			}
 			continue
 		}
-		if testHooks.mkdir != nil {
-			testHooks.mkdir(d)
+		if fs != nil && fs.mkdirHook != nil {
+			fs.mkdirHook(d)
 		}
 		st.claim(d)
 		delete(st.claimed, d)
@@ -315,12 +314,12 @@ func rmdir(d string) error {
 }
 
 // write writes one cgroup file; the error names the resource field.
-func write(dir, file, value, field string) error {
+func (fs *fsys) write(dir, file, value, field string) error {
 	p := filepath.Join(dir, file)
 	// Before the open: O_TRUNC, a no-op on cgroupfs, empties a fake's
 	// file even when the hook refuses the value.
-	if testHooks.write != nil {
-		if err := testHooks.write(p, value); err != nil {
+	if fs != nil && fs.writeHook != nil {
+		if err := fs.writeHook(p, value); err != nil {
 			return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
 		}
 	}
@@ -374,6 +373,6 @@ func readPids(dir string) ([]int, error) {
 	return out, nil
 }
 
-func enter(dir string, pid int) error {
-	return write(dir, "cgroup.procs", strconv.Itoa(pid), "cgroup "+dir)
+func (fs *fsys) enter(dir string, pid int) error {
+	return fs.write(dir, "cgroup.procs", strconv.Itoa(pid), "cgroup "+dir)
 }
