@@ -13,8 +13,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Manager is one container's cgroup, on whatever kind of host.
+// What libsandbox asks of a container's cgroup, one small interface per
+// need, so that a verb (and a test of it) depends on the part it uses.
+// Manager is all of them: what New and Load return, and what a driver
+// (fs2 for v2, fs1 for v1 and hybrid hosts, systemd) implements.
 type Manager interface {
+	Resourcer
+	Placer
+	Freezer
+	Signaller
+	Stater
+	Destroyer
+	// State is what Load needs later.
+	State() *State
+	// Version is "v1" or "v2".
+	Version() string
+}
+
+// Resourcer applies resources: create and update.
+type Resourcer interface {
 	// Create makes the cgroup and applies the resources; on error it
 	// removes what it made.
 	Create(r *specs.LinuxResources) error
@@ -22,35 +39,54 @@ type Manager interface {
 	// the container's linux.devices, which stay allowed whatever new
 	// device rules say.
 	Update(r *specs.LinuxResources, devs []specs.LinuxDevice) error
+}
+
+// Placer places a new process (create's init, exec's process) in the
+// cgroup before it runs anything of the user's.
+type Placer interface {
 	// CloneFD returns an fd of the v2 cgroup for clone3
-	// CLONE_INTO_CGROUP, or nil when there is no v2 cgroup.
+	// CLONE_INTO_CGROUP, or nil when there is none to clone into (no
+	// v2 cgroup, or not yet: systemd makes it when it gets a pid).
 	CloneFD() (*os.File, error)
 	// NeedsEnter reports whether a new process must still be placed
 	// with Enter after clone (v1 hierarchies cannot be cloned into).
 	NeedsEnter() bool
 	// Enter moves pid into every hierarchy that clone did not.
 	Enter(pid int, cloned bool) error
+}
+
+// Freezer is pause and resume, and the status that tells a paused
+// container.
+type Freezer interface {
 	Freeze() error
 	Thaw() error
 	Frozen() bool
+}
+
+// Signaller is kill --all and ps.
+type Signaller interface {
 	// Pids lists the processes in the cgroup.
 	Pids() ([]int, error)
 	// Signal sends sig to every process in the cgroup.
 	Signal(sig unix.Signal) error
+}
+
+// Stater is events and stats.
+type Stater interface {
 	Stats() (*Stats, error)
 	// OOMKills returns how many processes the OOM killer has killed in
 	// the cgroup so far.
 	OOMKills() (uint64, error)
+}
+
+// Destroyer is delete.
+type Destroyer interface {
 	// Exists reports whether the cgroup is still there.
 	Exists() bool
 	// Destroy kills what is left in the cgroup and removes it (and the
 	// parents this container made); a cgroup the runtime did not make
 	// it neither empties nor removes.
 	Destroy() error
-	// State is what Load needs later.
-	State() *State
-	// Version is "v1" or "v2".
-	Version() string
 }
 
 // State is persisted in the container's state.json.
