@@ -57,7 +57,7 @@ func main() {
 		&cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		&cli.StringFlag{Name: "root", Value: "/run/sandbox-runtime", Usage: "directory for container state"},
-		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (not supported yet)"},
+		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "the container's cgroup is a systemd scope (linux.cgroupsPath is slice:prefix:name)"},
 		&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; unused"},
 		&cli.StringFlag{Name: "rootless", Hidden: true, Usage: "accepted for runc compatibility; unused"},
 	}

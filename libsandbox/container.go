@@ -40,6 +40,8 @@ type CreateOpts struct {
 	NoPivot       bool
 	NoNewKeyring  bool
 	PreserveFds   int
+	// SystemdCgroup: the cgroup is a systemd scope (--systemd-cgroup).
+	SystemdCgroup bool
 	// Foreground is `run` without --detach: init dies with us
 	// (Pdeathsig), and with a terminal and no console socket the pty
 	// master comes back in NewContainer.Console for us to relay.
@@ -178,7 +180,13 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (_ *NewContaine
 	if err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
-	cg := cgroups.New(host, cgroups.Config{Path: spec.Linux.CgroupsPath, ID: id, Devices: rules})
+	cg, err := cgroups.New(host, cgroups.Config{
+		Path: spec.Linux.CgroupsPath, ID: id, Devices: rules,
+		Systemd: opts.SystemdCgroup, Annotations: spec.Annotations,
+	})
+	if err != nil {
+		return nil, err
+	}
 	// Before anything is made on the host: a refused cgroup leaves
 	// nothing to clean up (cg.Create checks again). An ID in use is
 	// the error to give first, as runc does (factory_linux.go Create

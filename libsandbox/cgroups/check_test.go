@@ -67,7 +67,7 @@ func TestCheckOwn(t *testing.T) {
 		{"unknown own cgroup: c1", &Host{V2: "/sys/fs/cgroup", Own: map[string]string{}}, "/c1", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := New(tc.h, Config{ID: "id", Path: tc.path})
+			m := mustNew(t, tc.h, Config{ID: "id", Path: tc.path})
 			err := tc.h.checkOwn(tc.path, m.State())
 			if tc.dir == "" {
 				if err != nil {
@@ -116,7 +116,7 @@ func TestCreateTaken(t *testing.T) {
 				f.cgroup(filepath.Dir(p), map[string]string{filepath.Base(p): v})
 			}
 			before := tree(t, f.root)
-			m := New(f.host, Config{ID: "c1", Path: tc.path})
+			m := mustNew(t, f.host, Config{ID: "c1", Path: tc.path})
 			if err := m.State().Claim(); err != nil {
 				t.Fatal(err)
 			}

@@ -283,3 +283,13 @@ func u64(v uint64) *uint64 { return &v }
 func u16(v uint16) *uint16 { return &v }
 func u32(v uint32) *uint32 { return &v }
 func boolp(v bool) *bool   { return &v }
+
+// mustNew is New for configurations that must be accepted.
+func mustNew(t *testing.T, h *Host, cfg Config) Manager {
+	t.Helper()
+	m, err := New(h, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -95,6 +95,9 @@ type State struct {
 	V2 string `json:"v2,omitempty"`
 	// V1 maps a v1 hierarchy (its controller list) to the directory.
 	V1 map[string]string `json:"v1,omitempty"`
+	// Systemd is the unit of the systemd driver's cgroup (V2 is its
+	// directory); nil for the cgroupfs drivers.
+	Systemd *Unit `json:"systemd,omitempty"`
 	// Created are the directories this container made, parents first;
 	// Destroy removes them in reverse.
 	Created []string `json:"created,omitempty"`
@@ -112,10 +115,19 @@ type Config struct {
 	Path, ID string
 	// Devices are the device rules (see Rules) Create applies.
 	Devices []Rule
+	// Systemd: the cgroup is a systemd scope (--systemd-cgroup), Path
+	// is slice:prefix:name, and Annotations may set unit properties
+	// (org.systemd.property.NAME).
+	Systemd     bool
+	Annotations map[string]string
 }
 
-// New returns a manager for a container's cgroup on host h.
-func New(h *Host, cfg Config) Manager {
+// New returns a manager for a container's cgroup on host h. Errors name
+// linux.cgroupsPath or --systemd-cgroup.
+func New(h *Host, cfg Config) (Manager, error) {
+	if cfg.Systemd {
+		return newSystemd(h, cfg)
+	}
 	path := cfg.Path
 	if path == "" {
 		path = cfg.ID
@@ -134,7 +146,7 @@ func New(h *Host, cfg Config) Manager {
 			}
 		}
 	}
-	return load(st, cfg.Devices, h.fs)
+	return load(st, cfg.Devices, h.fs), nil
 }
 
 // Load returns the manager of an existing cgroup.
@@ -143,6 +155,9 @@ func Load(st *State) Manager { return load(st, nil, nil) }
 // load picks the driver st was saved by; devices are the rules Create
 // applies (none for a cgroup that exists).
 func load(st *State, devices []Rule, fs *fsys) Manager {
+	if st.Systemd != nil {
+		return loadSystemd(st, devices, fs, nil)
+	}
 	if len(st.V1) == 0 {
 		return &fs2{dir: st.V2, st: st, devices: devices, fs: fs}
 	}
@@ -183,6 +198,11 @@ type fsys struct {
 // directory that was never made costs Destroy an rmdir that fails with
 // ENOENT, which it ignores.
 func (st *State) Claim() error {
+	if st.Systemd != nil {
+		// systemd makes (and removes) the scope's directories; the
+		// unit's name, in the state already, is the claim.
+		return nil
+	}
 	dirs := make([]string, 0, len(st.V1)+1)
 	for _, d := range st.V1 {
 		dirs = append(dirs, d)

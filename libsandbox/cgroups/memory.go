@@ -31,9 +31,9 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 		return err
 	}
 	// Before any write: a refused update changes nothing.
-	if update && mem.Limit != nil && *mem.Limit > 0 {
-		if cur, err := readUint(m.dir, "memory.current"); err == nil && uint64(*mem.Limit) < cur {
-			return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d", *mem.Limit, cur)
+	if update {
+		if err := m.checkMemoryUsage(mem); err != nil {
+			return err
 		}
 	}
 	if mem.Swap != nil {
@@ -168,6 +168,18 @@ func (m *fs1) setMemory(mem *specs.LinuxMemory, update bool) error {
 func checkNonNegative(field string, v *int64) error {
 	if v != nil && *v < -1 {
 		return fmt.Errorf("%s: %d is negative (use -1 for no limit)", field, *v)
+	}
+	return nil
+}
+
+// checkMemoryUsage refuses a new memory limit below what the cgroup uses
+// now.
+func (m *fs2) checkMemoryUsage(mem *specs.LinuxMemory) error {
+	if mem == nil || mem.Limit == nil || *mem.Limit <= 0 {
+		return nil
+	}
+	if cur, err := readUint(m.dir, "memory.current"); err == nil && uint64(*mem.Limit) < cur {
+		return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d", *mem.Limit, cur)
 	}
 	return nil
 }
