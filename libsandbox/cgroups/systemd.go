@@ -259,7 +259,10 @@ func (m *systemd) start(props []sd.Property) error {
 		if err != nil {
 			return fmt.Errorf("--systemd-cgroup: start unit %s: %w", m.unit.Name, err)
 		}
-		return waitJob(ch, "start", m.unit.Name)
+		t0 := time.Now()
+		err = waitJob(ch, "start", m.unit.Name)
+		logrus.Debugf("systemd: started %s in %v", m.unit.Name, time.Since(t0))
+		return err
 	}
 }
 
@@ -393,10 +396,12 @@ func (m *systemd) bus() (bus, error) {
 	if m.conn != nil {
 		return m.conn, nil
 	}
+	t0 := time.Now()
 	c, err := m.dial()
 	if err != nil {
 		return nil, fmt.Errorf("--systemd-cgroup: connect to systemd over D-Bus: %w", err)
 	}
+	logrus.Debugf("systemd: connected in %v", time.Since(t0))
 	m.conn = c
 	return c, nil
 }

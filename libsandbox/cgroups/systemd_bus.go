@@ -23,10 +23,11 @@ type bus interface {
 // there is no dbus-daemon, straight to systemd's private socket
 // /run/systemd/private (root only; go-systemd's NewWithContext tries
 // both, in that order, as youki and runc do).
+//
+// The context is not bounded: godbus closes the connection when the
+// context it was made with is done.
 func dialSystemd() (bus, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
-	defer cancel()
-	c, err := sd.NewWithContext(ctx)
+	c, err := sd.NewWithContext(context.Background())
 	if err != nil {
 		return nil, err
 	}
