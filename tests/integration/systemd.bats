@@ -182,3 +182,20 @@ run_sd() {
 	[ "$(prop "$UNIT" ActiveState)" = active ]
 	[ -z "$(ls -A "$ROOT")" ]
 }
+
+@test "systemd: what D-Bus costs create (printed, not checked)" {
+	local i t0 t1 t2 n=5
+	update_config '.process.args = ["true"]'
+	t0=$(date +%s%N)
+	for i in $(seq $n); do sr create --bundle "$BUNDLE" "c$i" </dev/null >/dev/null; sr delete --force "c$i"; done
+	t1=$(date +%s%N)
+	for i in $(seq $n); do
+		update_config '.linux.cgroupsPath = "system.slice:sr-bats:'"${MARK##*-}-$i"'"'
+		sr --systemd-cgroup create --bundle "$BUNDLE" "s$i" </dev/null >/dev/null
+		sr delete --force "s$i"
+	done
+	t2=$(date +%s%N)
+	echo "# create+delete, mean of $n: cgroupfs $(( (t1 - t0) / n / 1000000 )) ms, systemd $(( (t2 - t1) / n / 1000000 )) ms" >&3
+	sr --debug --systemd-cgroup create --bundle "$BUNDLE" s0 </dev/null 2>&1 >/dev/null | grep -o 'systemd: [a-z]* .* in [0-9.]*[mµ]*s' | sed 's/^/# /' >&3 || true
+	sr delete --force s0
+}
