@@ -243,6 +243,7 @@ func (m *systemd) start(props []sd.Property) error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	for try := 0; ; try++ {
 		ch := make(chan string, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
@@ -259,9 +260,8 @@ func (m *systemd) start(props []sd.Property) error {
 		if err != nil {
 			return fmt.Errorf("--systemd-cgroup: start unit %s: %w", m.unit.Name, err)
 		}
-		t0 := time.Now()
 		err = waitJob(ch, "start", m.unit.Name)
-		logrus.Debugf("systemd: started %s in %v", m.unit.Name, time.Since(t0))
+		logrus.Debugf("systemd: started %s (call and job) in %v", m.unit.Name, time.Since(t0))
 		return err
 	}
 }
@@ -357,6 +357,7 @@ func (m *systemd) Destroy() error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	ch := make(chan string, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), busTimeout)
 	_, err = c.StopUnitContext(ctx, m.unit.Name, "replace", ch)
@@ -372,6 +373,7 @@ func (m *systemd) Destroy() error {
 		}
 	}
 	_ = c.ResetFailedUnitContext(context.Background(), m.unit.Name)
+	logrus.Debugf("systemd: stopped %s (call, job, reset-failed) in %v", m.unit.Name, time.Since(t0))
 	return removeTree(m.dir)
 }
 

@@ -28,16 +28,18 @@ teardown() {
 
 # pm runs podman with the default configuration but for what the VM
 # lacks: no network stack (netns none), no overlay on the overlay root
-# (vfs).
+# (vfs). Every podman call needs the same storage driver: the first one
+# records it in podman's database, and a later one with another fails.
 pm() {
 	timeout 120 podman --runtime "$RUNTIME" --storage-driver vfs "$@"
 }
 
 @test "podman (cgroup_manager=systemd): run, --memory, exec, pause, stop, rm" {
 	requires podman conmon
-	[ "$(podman info -f '{{.Host.CgroupManager}}' 2>/dev/null)" = systemd ] || fail "podman's default cgroup manager is not systemd here"
-	run -0 pm run --rm --network none --rootfs "$T/rootfs" sh -c 'echo hello; cat /proc/self/cgroup'
+	[ "$(pm info -f '{{.Host.CgroupManager}}' 2>/dev/null)" = systemd ] || fail "podman's default cgroup manager is not systemd here"
+	run pm run --rm --network none --rootfs "$T/rootfs" sh -c 'echo hello; cat /proc/self/cgroup'
 	echo "$output"
+	[ "$status" -eq 0 ]
 	[[ "$output" == *hello* ]]
 
 	pm run -d --name sd1 --network none --memory 20m --rootfs "$T/rootfs" sleep 1000

@@ -199,6 +199,6 @@ run_sd() {
 	echo "# create+delete, mean of $n: cgroupfs $(( (t1 - t0) / n / 1000000 )) ms, systemd $(( (t2 - t1) / n / 1000000 )) ms" >&3
 	# The log to a file: the created container keeps create's stdio.
 	sr --debug --log "$BUNDLE/debug.log" --systemd-cgroup create --bundle "$BUNDLE" s0 </dev/null >/dev/null 2>&1
-	sr delete --force s0
-	grep -o 'systemd: [a-z]* .* in [0-9.]*[mµ]*s' "$BUNDLE/debug.log" | sed 's/^/# /' >&3 || true
+	sr --debug --log "$BUNDLE/debug.log" delete --force s0
+	grep -o 'systemd: .* in [0-9.]*[mµ]*s' "$BUNDLE/debug.log" | sed 's/^/# /' >&3 || true
 }
