@@ -224,6 +224,10 @@ func (m *systemd) Enter(pid int, cloned bool) error {
 		return err
 	}
 	m.started = true
+	// Nothing else of this create needs systemd but a cleanup, which
+	// connects again: a foreground run would hold the connection (two
+	// sockets) for the container's life.
+	defer m.Close()
 	if err := m.fs2.set(r, false); err != nil {
 		return err
 	}
