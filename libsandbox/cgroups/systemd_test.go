@@ -274,6 +274,11 @@ func TestSystemdLifecycle(t *testing.T) {
 	if st.V2 != b.dir || st.Systemd == nil || st.Systemd.Name != "sr-c1.scope" || len(st.Created) != 0 {
 		t.Fatalf("state = %+v (unit %+v), want the scope's directory and unit, nothing claimed", st, st.Systemd)
 	}
+	// systemd makes the scope's directories and removes them: create's
+	// claim records none for delete to remove.
+	if err := st.Claim(); err != nil || len(st.Created) != 0 {
+		t.Fatalf("Claim: %v, created %v; want nothing claimed", err, st.Created)
+	}
 	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(50 << 20)}, Pids: &specs.LinuxPids{Limit: i64(9)}}
 	if err := m.Create(r); err != nil {
 		t.Fatal(err)
