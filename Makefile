@@ -14,7 +14,7 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"'
 BUILD     := tests/build
 
-.PHONY: all build test unit integration integration-v2 integration-criu conformance critest nightly demo bench bench-vm deps clean payload fuzz soak
+.PHONY: all build test unit integration integration-v2 integration-criu integration-systemd conformance critest nightly demo bench bench-vm deps clean payload fuzz soak
 all: build
 
 build:
@@ -71,6 +71,18 @@ integration-v2: build payload
 		tests/vm/run.sh -- env SR_TIMEOUT=180 bats --timing $(V2_BATS); \
 	fi
 
+# The systemd cgroup driver (--systemd-cgroup), and podman and containerd
+# in their systemd configuration, on a host that runs systemd on pure
+# cgroup v2: inside a VM that boots systemd (tests/vm/run.sh --systemd;
+# its boot costs ~30-40 s under TCG), unless this host is one already.
+SYSTEMD_BATS := tests/integration/systemd.bats tests/integration/systemd-clients.bats
+integration-systemd: build payload
+	@if [ -d /run/systemd/system ] && [ "$$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then \
+		bats --timing $(SYSTEMD_BATS); \
+	else \
+		tests/vm/run.sh --systemd -- env SR_TIMEOUT=180 bats --timing $(SYSTEMD_BATS); \
+	fi
+
 # Checkpoint and restore where CRIU works: Debian 12's criu 3.17 fails
 # on newer kernels ("vdso: Unexpected rt vDSO area bounds" on 6.18), so
 # inside the VM (Debian's 6.1 kernel) unless `criu check` passes here:
@@ -118,6 +130,7 @@ test: deps
 	$(MAKE) conformance
 	$(MAKE) integration-v2
 	$(MAKE) integration-criu
+	$(MAKE) integration-systemd
 
 # The demo needs root (namespaces, mounts, cgroups): say so before
 # installing or building anything.

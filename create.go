@@ -26,9 +26,6 @@ var createCommand = &cli.Command{
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		if err := checkSystemdCgroup(c); err != nil {
-			return err
-		}
 		opts, spec, err := createOptions(c)
 		if err != nil {
 			return err

@@ -71,7 +71,7 @@ func newApp() *cli.App {
 		&cli.StringFlag{Name: "log", Usage: "write logs to this file instead of stderr"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		&cli.StringFlag{Name: "root", Value: defaultRoot(), Usage: "directory for container state (in a tmpfs); without root, $XDG_RUNTIME_DIR/sandbox-runtime"},
-		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (not supported yet)"},
+		&cli.BoolFlag{Name: "systemd-cgroup", Usage: "the container's cgroup is a systemd scope (linux.cgroupsPath is slice:prefix:name)"},
 		&cli.StringFlag{Name: "criu", Value: "criu", Usage: "the criu binary checkpoint and restore run"},
 		&cli.StringFlag{Name: "rootless", Hidden: true, Usage: "accepted for runc compatibility; unused"},
 	}

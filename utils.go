@@ -146,15 +146,6 @@ func sealSelfToJoin(c *cli.Context, spec *specs.Spec) error {
 	return nil
 }
 
-// checkSystemdCgroup refuses --systemd-cgroup until the systemd driver
-// exists, instead of silently using cgroupfs.
-func checkSystemdCgroup(c *cli.Context) error {
-	if c.Bool("systemd-cgroup") {
-		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported yet")
-	}
-	return nil
-}
-
 func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
@@ -175,6 +166,7 @@ func createOptions(c *cli.Context) (*libsandbox.CreateOpts, *specs.Spec, error) 
 		NoPivot:       c.Bool("no-pivot"),
 		NoNewKeyring:  c.Bool("no-new-keyring"),
 		PreserveFds:   c.Int("preserve-fds"),
+		SystemdCgroup: c.Bool("systemd-cgroup"),
 	}
 	spec, err := loadSpec(opts.Bundle)
 	if err != nil {

@@ -133,7 +133,7 @@ func TestHierarchies(t *testing.T) {
 			mounts, own := parseHost(t, tc.mountinfo, tc.procCgroup)
 			// The container "c1" with the default cgroupsPath.
 			host := cgroups.NewHost(mounts, own)
-			got, err := cgroupMounts(host, cgroups.New(host, cgroups.Config{ID: "c1"}).State())
+			got, err := cgroupMounts(host, newState(t, host))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +151,7 @@ func TestCgroupMountsSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := cgroupMounts(host, cgroups.New(host, cgroups.Config{ID: "c1"}).State())
+	got, err := cgroupMounts(host, newState(t, host))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,4 +169,13 @@ func TestCgroupMountsSelf(t *testing.T) {
 			t.Errorf("%+v: a v1 hierarchy with no options (controllers)", cm)
 		}
 	}
+}
+
+func newState(t *testing.T, host *cgroups.Host) *cgroups.State {
+	t.Helper()
+	m, err := cgroups.New(host, cgroups.Config{ID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.State()
 }

@@ -32,6 +32,8 @@ type CreateOpts struct {
 	NoPivot      bool
 	NoNewKeyring bool
 	PreserveFds  int
+	// SystemdCgroup: the cgroup is a systemd scope (--systemd-cgroup).
+	SystemdCgroup bool
 	// Foreground is `run` without --detach: init dies with us
 	// (Pdeathsig), and with a terminal and no console socket the pty
 	// master comes back in NewContainer.Console for us to relay.

@@ -187,7 +187,13 @@ func (cr *creation) validate() (func(), error) {
 	if cr.host, err = cgroups.Probe(); err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
-	cr.cg = cgroups.New(cr.host, cgroups.Config{Path: spec.Linux.CgroupsPath, ID: cr.id, Devices: rules})
+	cr.cg, err = cgroups.New(cr.host, cgroups.Config{
+		Path: spec.Linux.CgroupsPath, ID: cr.id, Devices: rules,
+		Systemd: cr.opts.SystemdCgroup, Annotations: spec.Annotations,
+	})
+	if err != nil {
+		return nil, err
+	}
 	return nil, nil
 }
 

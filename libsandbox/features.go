@@ -30,7 +30,7 @@ func Features() *features.Features {
 		Linux: &features.Linux{
 			Namespaces:   NamespaceTypes(),
 			Capabilities: caps.Names(),
-			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &f, SystemdUser: &f, Rdma: &t},
+			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &t, SystemdUser: &f, Rdma: &t},
 			Seccomp: &features.Seccomp{
 				Enabled:        &t,
 				Actions:        sc.Actions,

@@ -183,6 +183,29 @@ type getIDAttr struct {
 	openFlags uint32
 }
 
+// objInfoAttr is the BPF_OBJ_GET_INFO_BY_FD member.
+type objInfoAttr struct {
+	bpfFd   uint32
+	infoLen uint32
+	info    ptr
+}
+
+// progInfo is struct bpf_prog_info up to name (Linux 4.15).
+type progInfo struct {
+	progType     uint32
+	id           uint32
+	tag          [8]byte
+	jitedLen     uint32
+	xlatedLen    uint32
+	jitedInsns   uint64
+	xlatedInsns  uint64
+	loadTime     uint64
+	createdByUID uint32
+	nrMapIDs     uint32
+	mapIDs       uint64
+	name         [unix.BPF_OBJ_NAME_LEN]byte
+}
+
 // The sizes of the uapi structs up to our last field; these fail to
 // compile if a field is added, dropped or misaligned.
 var (
@@ -190,6 +213,8 @@ var (
 	_ [16]byte = [unsafe.Sizeof(progAttachAttr{})]byte{}
 	_ [64]byte = [unsafe.Sizeof(progQueryAttr{})]byte{}
 	_ [12]byte = [unsafe.Sizeof(getIDAttr{})]byte{}
+	_ [16]byte = [unsafe.Sizeof(objInfoAttr{})]byte{}
+	_ [80]byte = [unsafe.Sizeof(progInfo{})]byte{}
 )
 
 func bpf(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
@@ -233,7 +258,7 @@ func progLoad(insns []Insn, log []byte) (int, error) {
 		insns:    ptr{unsafe.Pointer(&insns[0])},
 		license:  ptr{unsafe.Pointer(&bpfLicense[0])},
 	}
-	copy(attr.progName[:], "sandbox_devices") // shown by bpftool
+	copy(attr.progName[:], deviceProgName) // shown by bpftool
 	if len(log) > 0 {
 		attr.logLevel = 1
 		attr.logSize = uint32(len(log))
@@ -341,4 +366,22 @@ func progFdByID(id uint32) (int, error) {
 		return -1, os.NewSyscallError("bpf(BPF_PROG_GET_FD_BY_ID)", err)
 	}
 	return fd, nil
+}
+
+// deviceProgName names our device programs; systemd names its own
+// sd_devices.
+const deviceProgName = "sandbox_devices"
+
+// progName returns the name of the program open as fd.
+func progName(fd int) (string, error) {
+	var info progInfo
+	attr := objInfoAttr{bpfFd: uint32(fd), infoLen: uint32(unsafe.Sizeof(info)), info: ptr{unsafe.Pointer(&info)}}
+	if _, err := bpf(unix.BPF_OBJ_GET_INFO_BY_FD, unsafe.Pointer(&attr), unsafe.Sizeof(attr)); err != nil {
+		return "", os.NewSyscallError("bpf(BPF_OBJ_GET_INFO_BY_FD)", err)
+	}
+	n := 0
+	for n < len(info.name) && info.name[n] != 0 {
+		n++
+	}
+	return string(info.name[:n]), nil
 }

@@ -67,7 +67,7 @@ func TestCheckOwn(t *testing.T) {
 		{"unknown own cgroup: c1", &Host{V2: "/sys/fs/cgroup", Own: map[string]string{}}, "/c1", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := New(tc.h, Config{ID: "id", Path: tc.path})
+			m := mustNew(t, tc.h, Config{ID: "id", Path: tc.path})
 			err := tc.h.checkOwn(tc.path, m.State())
 			if tc.dir == "" {
 				if err != nil {
@@ -116,7 +116,7 @@ func TestCreateTaken(t *testing.T) {
 				f.cgroup(filepath.Dir(p), map[string]string{filepath.Base(p): v})
 			}
 			before := tree(t, f.root)
-			m := New(f.host, Config{ID: "c1", Path: tc.path})
+			m := mustNew(t, f.host, Config{ID: "c1", Path: tc.path})
 			if err := m.State().Claim(); err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +180,7 @@ func TestMkdirAllRace(t *testing.T) {
 	}
 	// Another process makes the parent: ours is still made.
 	writeFiles(t, filepath.Join(base, "p", "other"), nil)
-	if err := mkdirAll(st, dir, nil); err != nil {
+	if err := (*fsys)(nil).mkdirAll(st, dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{dir}; !reflect.DeepEqual(st.Created, want) {
@@ -194,7 +194,7 @@ func TestMkdirAllRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFiles(t, dir2, nil)
-	if err := mkdirAll(st2, dir2, nil); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if err := (*fsys)(nil).mkdirAll(st2, dir2, nil); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("error = %v, want one saying it already exists", err)
 	}
 	if len(st2.Created) != 0 {
@@ -212,7 +212,7 @@ func TestDestroyNotMade(t *testing.T) {
 	dir := filepath.Join(f.root, "c1")
 	f.cgroup(dir, map[string]string{"cgroup.procs": "123\n"})
 	st := &State{V2: dir}
-	if err := Load(st).Destroy(); err != nil {
+	if err := load(st, nil, f.fs).Destroy(); err != nil {
 		t.Fatal(err)
 	}
 	if w := f.takeWrites(); len(w) > 0 {
@@ -223,7 +223,7 @@ func TestDestroyNotMade(t *testing.T) {
 	}
 	// The same cgroup made by the runtime is killed.
 	st.Created = []string{dir}
-	Load(st).Destroy()
+	load(st, nil, f.fs).Destroy()
 	if got, want := writesIn(f.takeWrites(), "c1"), []string{"cgroup.kill=1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("writes = %q, want %q", got, want)
 	}

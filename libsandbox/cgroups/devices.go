@@ -244,8 +244,9 @@ func Program(rules []Rule) []Insn {
 }
 
 // attachDeviceFilter loads the program and attaches it to the cgroup
-// dir; programs attached before (by an earlier update) are detached once
-// the new one is in place, so there is never a moment without a filter.
+// dir; our programs attached before (by an earlier update) are detached
+// once the new one is in place, so there is never a moment without a
+// filter.
 func attachDeviceFilter(dir string, rules []Rule) error {
 	prog, err := loadDeviceProgram(Program(rules))
 	if err != nil {
@@ -270,7 +271,13 @@ func attachDeviceFilter(dir string, rules []Rule) error {
 		if err != nil {
 			continue // detached meanwhile
 		}
-		detachDeviceProgram(cgroup, fd)
+		// Only ours: under the systemd driver systemd attaches its own
+		// program (sd_devices) from the unit's DeviceAllow and replaces
+		// it itself; detaching it would leave systemd believing in a
+		// program that is gone. A name we cannot read is taken for ours.
+		if name, err := progName(fd); err != nil || name == deviceProgName {
+			detachDeviceProgram(cgroup, fd)
+		}
 		unix.Close(fd)
 	}
 	return nil
@@ -280,9 +287,9 @@ func attachDeviceFilter(dir string, rules []Rule) error {
 // devices.deny: the v1 controller keeps the same "later rule wins"
 // semantics when fed one rule at a time. reset first denies everything
 // (an update replaces the whole list).
-func applyV1Devices(dir string, rules []Rule, reset bool) error {
+func (fs *fsys) applyV1Devices(dir string, rules []Rule, reset bool) error {
 	if reset {
-		if err := write(dir, "devices.deny", "a", "linux.resources.devices"); err != nil {
+		if err := fs.write(dir, "devices.deny", "a", "linux.resources.devices"); err != nil {
 			return err
 		}
 	}
@@ -291,7 +298,7 @@ func applyV1Devices(dir string, rules []Rule, reset bool) error {
 		if r.Allow {
 			file = "devices.allow"
 		}
-		if err := write(dir, file, r.String(), "linux.resources.devices"); err != nil {
+		if err := fs.write(dir, file, r.String(), "linux.resources.devices"); err != nil {
 			return err
 		}
 	}

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -166,4 +169,76 @@ func TestHelperOpenDevices(t *testing.T) {
 		fmt.Printf("%s: ok\n", p)
 	}
 	os.Exit(0)
+}
+
+// TestAttachDeviceFilterKeepsOthers: an update replaces our program and
+// leaves another's (systemd's sd_devices, under the systemd driver)
+// attached.
+func TestAttachDeviceFilterKeepsOthers(t *testing.T) {
+	requireDeviceBPF(t)
+	var st unix.Statfs_t
+	root := ""
+	for _, p := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+		if unix.Statfs(p, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			root = p
+			break
+		}
+	}
+	if root == "" {
+		t.Skip("no cgroup2 hierarchy mounted")
+	}
+	dir := root + "/sr-test-devices-others-" + strconv.Itoa(os.Getpid())
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup: %v", err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	insns := Program([]Rule{{Type: 'a', Major: -1, Minor: -1, Access: "rwm", Allow: true}})
+	attr := progLoadAttr{
+		progType: unix.BPF_PROG_TYPE_CGROUP_DEVICE,
+		insnCnt:  uint32(len(insns)),
+		insns:    ptr{unsafe.Pointer(&insns[0])},
+		license:  ptr{unsafe.Pointer(&bpfLicense[0])},
+	}
+	copy(attr.progName[:], "sd_devices")
+	prog, err := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(prog)
+	if err := attachDeviceProgram(int(f.Fd()), prog); err != nil {
+		t.Fatal(err)
+	}
+	null := Rule{Type: 'c', Major: 1, Minor: 3, Access: "rw", Allow: true}
+	for i := 0; i < 2; i++ {
+		if err := attachDeviceFilter(dir, []Rule{null}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := queryDevicePrograms(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, id := range ids {
+		fd, err := progFdByID(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := progName(fd)
+		unix.Close(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if want := []string{"sandbox_devices", "sd_devices"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("programs attached: %q, want %q", names, want)
+	}
 }

@@ -174,7 +174,7 @@ func TestApplyV1Devices(t *testing.T) {
 		f := newFake(t, Legacy, "/")
 		dir := filepath.Join(f.root, "devices", "c1")
 		f.cgroup(dir, nil)
-		if err := applyV1Devices(dir, rules, tc.reset); err != nil {
+		if err := f.fs.applyV1Devices(dir, rules, tc.reset); err != nil {
 			t.Fatal(err)
 		}
 		if got := writesIn(f.takeWrites(), "devices/c1"); !reflect.DeepEqual(got, tc.want) {
@@ -627,7 +627,7 @@ func TestRulesUserDenyWins(t *testing.T) {
 			f := newFake(t, Legacy, "/")
 			dir := filepath.Join(f.root, "devices", "c1")
 			f.cgroup(dir, nil)
-			if err := applyV1Devices(dir, rules, true); err != nil {
+			if err := f.fs.applyV1Devices(dir, rules, true); err != nil {
 				t.Fatal(err)
 			}
 			var got []string

@@ -10,7 +10,7 @@ import (
 )
 
 // A fake cgroupfs: plain directories and files in t.TempDir(), with
-// testHooks standing in for the kernel (filling new cgroups with their
+// hooks (fsys) standing in for the kernel (filling new cgroups with their
 // control files, recording every write and refusing the ones a test
 // wants refused). Nothing here touches the real /sys/fs/cgroup.
 
@@ -123,6 +123,7 @@ type fakeHost struct {
 	t    *testing.T
 	root string // the temp dir, standing for /sys/fs/cgroup
 	host *Host
+	fs   *fsys // the hooks the managers of host write through
 	// files are the control files of a new directory under each
 	// hierarchy (by mount point).
 	files map[string]map[string]string
@@ -170,13 +171,9 @@ func newFake(t *testing.T, mode Mode, own string) *fakeHost {
 			writeFiles(t, m.Point, root)
 		}
 	}
+	f.fs = &fsys{mkdirHook: f.mkdir, writeHook: f.write, v2Root: h.V2}
+	h.fs = f.fs
 	f.host = h
-	testHooks.mkdir = f.mkdir
-	testHooks.write = f.write
-	testHooks.v2Root = h.V2
-	t.Cleanup(func() {
-		testHooks.mkdir, testHooks.write, testHooks.v2Root = nil, nil, ""
-	})
 	return f
 }
 
@@ -286,3 +283,13 @@ func u64(v uint64) *uint64 { return &v }
 func u16(v uint16) *uint16 { return &v }
 func u32(v uint32) *uint32 { return &v }
 func boolp(v bool) *bool   { return &v }
+
+// mustNew is New for configurations that must be accepted.
+func mustNew(t *testing.T, h *Host, cfg Config) Manager {
+	t.Helper()
+	m, err := New(h, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

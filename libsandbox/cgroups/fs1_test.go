@@ -20,7 +20,7 @@ import (
 func newFs1(t *testing.T, mode Mode, extra map[string]map[string]string) (*fakeHost, *fs1) {
 	t.Helper()
 	f := newFake(t, mode, "/user.slice/session-1.scope")
-	m := New(f.host, Config{ID: "c1"}).(*fs1)
+	m := mustNew(t, f.host, Config{ID: "c1"}).(*fs1)
 	for _, d := range m.st.V1 {
 		f.cgroup(d, nil)
 	}
@@ -227,7 +227,7 @@ func TestFs1SetHugetlbV1(t *testing.T) {
 	files := map[string]string{"cgroup.procs": "", "hugetlb.2MB.limit_in_bytes": "9223372036854771712", "hugetlb.1GB.limit_in_bytes": "9223372036854771712"}
 	f.files[mnt.Point] = files
 	writeFiles(t, mnt.Point, files)
-	m := New(f.host, Config{ID: "c1"}).(*fs1)
+	m := mustNew(t, f.host, Config{ID: "c1"}).(*fs1)
 	f.cgroup(filepath.Join(mnt.Point, "c1"), nil)
 	r := &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}, {Pagesize: "1GB", Limit: 0}}}
 	if err := m.set(r, false); err != nil {
@@ -334,7 +334,7 @@ func TestFs1Create(t *testing.T) {
 		{Type: 'c', Major: 1, Minor: 3, Access: "rwm", Allow: true},
 		{Type: 'c', Major: 136, Minor: -1, Access: "rw", Allow: true},
 	}
-	m := New(f.host, Config{ID: "c1", Devices: rules})
+	m := mustNew(t, f.host, Config{ID: "c1", Devices: rules})
 	if err := m.Create(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}); err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func newFs2(t *testing.T, extra map[string]string) (*fakeHost, *fs2) {
 		}
 		writeFiles(t, dir, map[string]string{k: v})
 	}
-	return f, &fs2{dir: dir, st: &State{V2: dir}}
+	return f, &fs2{dir: dir, st: &State{V2: dir}, fs: f.fs}
 }
 
 // writesIn returns the writes under dir (relative to the fake root),
@@ -380,7 +380,7 @@ func TestFs2EnableControllers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, Unified, tc.own)
-			m := New(f.host, Config{Path: tc.path}).(*fs2)
+			m := mustNew(t, f.host, Config{Path: tc.path}).(*fs2)
 			f.cgroup(m.dir, nil)
 			for rel, files := range tc.files {
 				writeFiles(t, filepath.Join(f.root, rel), files)
@@ -407,7 +407,7 @@ func TestFs2Create(t *testing.T) {
 	f := newFake(t, Unified, "/user.slice/session-1.scope")
 	writeFiles(t, f.root, map[string]string{"cgroup.subtree_control": "cpu memory"})
 	f.cgroup(filepath.Join(f.root, "user.slice"), map[string]string{"cgroup.subtree_control": "cpuset cpu io memory hugetlb pids rdma"})
-	m := New(f.host, Config{ID: "c1", Path: "pod/c1"})
+	m := mustNew(t, f.host, Config{ID: "c1", Path: "pod/c1"})
 	if err := m.Create(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +431,7 @@ func TestFs2Create(t *testing.T) {
 func TestFs2CreateError(t *testing.T) {
 	f := newFake(t, Unified, "/")
 	writeFiles(t, f.root, map[string]string{"cgroup.subtree_control": "cpuset cpu io memory hugetlb pids rdma"})
-	m := New(f.host, Config{ID: "c1"})
+	m := mustNew(t, f.host, Config{ID: "c1"})
 	err := m.Create(&specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: boolp(true)}})
 	if err == nil || !strings.HasPrefix(err.Error(), "linux.resources.memory.disableOOMKiller") {
 		t.Errorf("error = %v, want one naming linux.resources.memory.disableOOMKiller", err)

@@ -38,6 +38,16 @@ type Host struct {
 	// Own maps a hierarchy key (sorted controller list, "" for v2) to
 	// the calling process's cgroup in it (/proc/self/cgroup).
 	Own map[string]string
+
+	// SystemdDir is what tells a host that runs systemd (sd_booted(3)):
+	// "" is /run/systemd/system.
+	SystemdDir string
+
+	// fs is how the managers New returns reach the hierarchies (nil:
+	// the kernel's).
+	fs *fsys
+	// dial connects to systemd (nil: over D-Bus).
+	dial func() (bus, error)
 }
 
 // DefaultRoot is where hosts mount their cgroups.

@@ -162,7 +162,7 @@ func TestNewState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := New(NewHost(mounts, proc), tc.cfg)
+			m := mustNew(t, NewHost(mounts, proc), tc.cfg)
 			if got := *m.State(); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("state = %+v, want %+v", got, tc.want)
 			}

@@ -13,8 +13,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Manager is one container's cgroup, on whatever kind of host.
+// What libsandbox asks of a container's cgroup, one small interface per
+// need, so that a verb (and a test of it) depends on the part it uses.
+// Manager is all of them: what New and Load return, and what a driver
+// (fs2 for v2, fs1 for v1 and hybrid hosts, systemd) implements.
 type Manager interface {
+	Resourcer
+	Placer
+	Freezer
+	Signaller
+	Stater
+	Destroyer
+	// State is what Load needs later.
+	State() *State
+	// Version is "v1" or "v2".
+	Version() string
+}
+
+// Resourcer applies resources: create and update.
+type Resourcer interface {
 	// Create makes the cgroup and applies the resources; on error it
 	// removes what it made.
 	Create(r *specs.LinuxResources) error
@@ -22,35 +39,54 @@ type Manager interface {
 	// the container's linux.devices, which stay allowed whatever new
 	// device rules say.
 	Update(r *specs.LinuxResources, devs []specs.LinuxDevice) error
+}
+
+// Placer places a new process (create's init, exec's process) in the
+// cgroup before it runs anything of the user's.
+type Placer interface {
 	// CloneFD returns an fd of the v2 cgroup for clone3
-	// CLONE_INTO_CGROUP, or nil when there is no v2 cgroup.
+	// CLONE_INTO_CGROUP, or nil when there is none to clone into (no
+	// v2 cgroup, or not yet: systemd makes it when it gets a pid).
 	CloneFD() (*os.File, error)
 	// NeedsEnter reports whether a new process must still be placed
 	// with Enter after clone (v1 hierarchies cannot be cloned into).
 	NeedsEnter() bool
 	// Enter moves pid into every hierarchy that clone did not.
 	Enter(pid int, cloned bool) error
+}
+
+// Freezer is pause and resume, and the status that tells a paused
+// container.
+type Freezer interface {
 	Freeze() error
 	Thaw() error
 	Frozen() bool
+}
+
+// Signaller is kill --all and ps.
+type Signaller interface {
 	// Pids lists the processes in the cgroup.
 	Pids() ([]int, error)
 	// Signal sends sig to every process in the cgroup.
 	Signal(sig unix.Signal) error
+}
+
+// Stater is events and stats.
+type Stater interface {
 	Stats() (*Stats, error)
 	// OOMKills returns how many processes the OOM killer has killed in
 	// the cgroup so far.
 	OOMKills() (uint64, error)
+}
+
+// Destroyer is delete.
+type Destroyer interface {
 	// Exists reports whether the cgroup is still there.
 	Exists() bool
 	// Destroy kills what is left in the cgroup and removes it (and the
 	// parents this container made); a cgroup the runtime did not make
 	// it neither empties nor removes.
 	Destroy() error
-	// State is what Load needs later.
-	State() *State
-	// Version is "v1" or "v2".
-	Version() string
 }
 
 // State is persisted in the container's state.json.
@@ -59,6 +95,9 @@ type State struct {
 	V2 string `json:"v2,omitempty"`
 	// V1 maps a v1 hierarchy (its controller list) to the directory.
 	V1 map[string]string `json:"v1,omitempty"`
+	// Systemd is the unit of the systemd driver's cgroup (V2 is its
+	// directory); nil for the cgroupfs drivers.
+	Systemd *Unit `json:"systemd,omitempty"`
 	// Created are the directories this container made, parents first;
 	// Destroy removes them in reverse.
 	Created []string `json:"created,omitempty"`
@@ -76,10 +115,19 @@ type Config struct {
 	Path, ID string
 	// Devices are the device rules (see Rules) Create applies.
 	Devices []Rule
+	// Systemd: the cgroup is a systemd scope (--systemd-cgroup), Path
+	// is slice:prefix:name, and Annotations may set unit properties
+	// (org.systemd.property.NAME).
+	Systemd     bool
+	Annotations map[string]string
 }
 
-// New returns a manager for a container's cgroup on host h.
-func New(h *Host, cfg Config) Manager {
+// New returns a manager for a container's cgroup on host h. Errors name
+// linux.cgroupsPath or --systemd-cgroup.
+func New(h *Host, cfg Config) (Manager, error) {
+	if cfg.Systemd {
+		return newSystemd(h, cfg)
+	}
 	path := cfg.Path
 	if path == "" {
 		path = cfg.ID
@@ -98,40 +146,42 @@ func New(h *Host, cfg Config) Manager {
 			}
 		}
 	}
-	m := Load(st)
-	switch m := m.(type) {
-	case *fs2:
-		m.devices = cfg.Devices
-	case *fs1:
-		m.devices = cfg.Devices
-	}
-	return m
+	return load(st, cfg.Devices, h.fs), nil
 }
 
 // Load returns the manager of an existing cgroup.
-func Load(st *State) Manager {
-	if len(st.V1) == 0 {
-		return &fs2{dir: st.V2, st: st}
+func Load(st *State) Manager { return load(st, nil, nil) }
+
+// load picks the driver st was saved by; devices are the rules Create
+// applies (none for a cgroup that exists).
+func load(st *State, devices []Rule, fs *fsys) Manager {
+	if st.Systemd != nil {
+		return loadSystemd(st, devices, fs, nil)
 	}
-	m := &fs1{st: st}
+	if len(st.V1) == 0 {
+		return &fs2{dir: st.V2, st: st, devices: devices, fs: fs}
+	}
+	m := &fs1{st: st, devices: devices, fs: fs}
 	if st.V2 != "" {
-		m.v2 = &fs2{dir: st.V2, st: st, hybrid: true}
+		m.v2 = &fs2{dir: st.V2, st: st, hybrid: true, fs: fs}
 	}
 	return m
 }
 
-// testHooks let this package's tests run the drivers over a fake
-// cgroupfs in a temp dir by doing there what the kernel does in a real
-// one. Test-only: production code never sets them, and they are nil or
-// empty then.
-var testHooks struct {
-	// mkdir fills a directory mkdirAll has just made with the control
-	// files the kernel would create in a new cgroup.
-	mkdir func(dir string)
-	// write sees every control-file write before it is made (even to a
-	// missing file) and may refuse it, as the kernel refuses a value
-	// with EINVAL.
-	write func(path, value string) error
+// fsys is the cgroup filesystem as the drivers reach it. A nil *fsys is
+// the kernel's. This package's tests pass one whose hooks do over a fake
+// cgroupfs in a temp dir what the kernel does in a real one
+// (fake_test.go): it reaches the drivers through Host (New) and load,
+// never through a package variable, so that production code has no
+// test switch to read and tests over different fakes do not share one.
+type fsys struct {
+	// mkdirHook fills a directory mkdirAll has just made with the
+	// control files the kernel would create in a new cgroup.
+	mkdirHook func(dir string)
+	// writeHook sees every control-file write before it is made (even
+	// to a missing file) and may refuse it, as the kernel refuses a
+	// value with EINVAL.
+	writeHook func(path, value string) error
 	// v2Root is the cgroup2 mount point that fs2.mountRoot otherwise
 	// finds with statfs (a temp dir is never cgroup2).
 	v2Root string
@@ -148,6 +198,11 @@ var testHooks struct {
 // directory that was never made costs Destroy an rmdir that fails with
 // ENOENT, which it ignores.
 func (st *State) Claim() error {
+	if st.Systemd != nil {
+		// systemd makes (and removes) the scope's directories; the
+		// unit's name, in the state already, is the claim.
+		return nil
+	}
 	dirs := make([]string, 0, len(st.V1)+1)
 	for _, d := range st.V1 {
 		dirs = append(dirs, d)
@@ -218,7 +273,7 @@ func missingDirs(dir string) ([]string, error) {
 // directory Claim recorded that another process has made since (a
 // parent, or dir) is taken off the record; made is called only for
 // directories made here.
-func mkdirAll(st *State, dir string, made func(string) error) error {
+func (fs *fsys) mkdirAll(st *State, dir string, made func(string) error) error {
 	missing, err := missingDirs(dir)
 	if err != nil {
 		return err
@@ -247,8 +302,8 @@ func mkdirAll(st *State, dir string, made func(string) error) error {
 			}
 			continue
 		}
-		if testHooks.mkdir != nil {
-			testHooks.mkdir(d)
+		if fs != nil && fs.mkdirHook != nil {
+			fs.mkdirHook(d)
 		}
 		st.claim(d)
 		delete(st.claimed, d)
@@ -315,12 +370,12 @@ func rmdir(d string) error {
 }
 
 // write writes one cgroup file; the error names the resource field.
-func write(dir, file, value, field string) error {
+func (fs *fsys) write(dir, file, value, field string) error {
 	p := filepath.Join(dir, file)
 	// Before the open: O_TRUNC, a no-op on cgroupfs, empties a fake's
 	// file even when the hook refuses the value.
-	if testHooks.write != nil {
-		if err := testHooks.write(p, value); err != nil {
+	if fs != nil && fs.writeHook != nil {
+		if err := fs.writeHook(p, value); err != nil {
 			return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
 		}
 	}
@@ -374,6 +429,6 @@ func readPids(dir string) ([]int, error) {
 	return out, nil
 }
 
-func enter(dir string, pid int) error {
-	return write(dir, "cgroup.procs", strconv.Itoa(pid), "cgroup "+dir)
+func (fs *fsys) enter(dir string, pid int) error {
+	return fs.write(dir, "cgroup.procs", strconv.Itoa(pid), "cgroup "+dir)
 }

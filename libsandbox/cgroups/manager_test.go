@@ -21,14 +21,14 @@ func TestMkdirAll(t *testing.T) {
 	var made []string
 	record := func(d string) error { made = append(made, d); return nil }
 
-	if err := mkdirAll(st, filepath.Join(host, "a", "b", "c"), record); err != nil {
+	if err := (*fsys)(nil).mkdirAll(st, filepath.Join(host, "a", "b", "c"), record); err != nil {
 		t.Fatal(err)
 	}
-	if err := mkdirAll(st, filepath.Join(host, "a", "x"), record); err != nil {
+	if err := (*fsys)(nil).mkdirAll(st, filepath.Join(host, "a", "x"), record); err != nil {
 		t.Fatal(err)
 	}
 	// The container's cgroup itself must be new.
-	if err := mkdirAll(st, host, record); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if err := (*fsys)(nil).mkdirAll(st, host, record); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("mkdirAll of an existing directory: error = %v, want one saying it already exists", err)
 	}
 	want := []string{
@@ -89,7 +89,7 @@ func TestClaim(t *testing.T) {
 	}
 	// Killed after making only the v1 directory: removing what was
 	// claimed removes it and skips the rest.
-	if err := mkdirAll(st, st.V1["memory"], nil); err != nil {
+	if err := (*fsys)(nil).mkdirAll(st, st.V1["memory"], nil); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(st.Created, want) {
@@ -111,7 +111,7 @@ func TestMkdirAllMadeError(t *testing.T) {
 	st := &State{}
 	fail := func(d string) error { return unix.EINVAL }
 	dir := filepath.Join(base, "a", "b")
-	if err := mkdirAll(st, dir, fail); err != unix.EINVAL {
+	if err := (*fsys)(nil).mkdirAll(st, dir, fail); err != unix.EINVAL {
 		t.Errorf("error = %v, want %v", err, unix.EINVAL)
 	}
 	// What it made is on record for the cleanup.
@@ -127,10 +127,10 @@ func TestRemoveCreatedSharedParent(t *testing.T) {
 	base := t.TempDir()
 	p := filepath.Join(base, "pod")
 	st1, st2 := &State{}, &State{}
-	if err := mkdirAll(st1, filepath.Join(p, "c1"), nil); err != nil {
+	if err := (*fsys)(nil).mkdirAll(st1, filepath.Join(p, "c1"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := mkdirAll(st2, filepath.Join(p, "c2"), nil); err != nil {
+	if err := (*fsys)(nil).mkdirAll(st2, filepath.Join(p, "c2"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{p, filepath.Join(p, "c1")}; !reflect.DeepEqual(st1.Created, want) {

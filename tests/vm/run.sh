@@ -3,11 +3,21 @@
 # are pure v2 (booted with cgroup_no_v1=all, every controller enabled),
 # for testing the v2 driver on hosts that are v1 or hybrid.
 #
-#   tests/vm/run.sh [--mem MB] [--cpus N] [--timeout SEC] [--cgroups hybrid] -- CMD [ARGS...]
+#   tests/vm/run.sh [--systemd] [--mem MB] [--cpus N] [--timeout SEC] [--cgroups hybrid] -- CMD [ARGS...]
 #
 # --cgroups hybrid boots it with the v1 controllers instead, each on its
 # own hierarchy, and an empty cgroup2 one at /sys/fs/cgroup/unified, as a
 # systemd host in hybrid mode has them (checkpoint.bats's v1 runs).
+#
+# --systemd boots a systemd host instead: systemd as pid 1 (with
+# systemd.unified_cgroup_hierarchy=1, so pure v2 as well), the system
+# D-Bus, and CMD run by a oneshot unit (Wants/After basic.target and
+# dbus.socket) that powers the VM off when it ends; what the systemd
+# cgroup driver and clients in their default configuration need
+# (--systemd-cgroup, podman's cgroup_manager=systemd, containerd's
+# SystemdCgroup). It costs the boot: ~30-40 s under TCG on the project's
+# machines for the boot, a small job and the power-off, against ~10 s for
+# the plain VM, whose job runs from a shell as pid 1.
 #
 # The guest's / is the host's / (9p, read-only) under a tmpfs overlay, so
 # the host's binaries and packages are there and nothing the guest writes
@@ -19,13 +29,15 @@
 # QEMU runs under TCG (no KVM on the project's machines): the CPU is ~13x
 # slower, so build on the host and run only tests inside.
 # Packages (installed with apt-get when missing): qemu-system-x86,
-# linux-image-amd64, busybox-static, kmod.
+# linux-image-amd64, busybox-static, kmod; with --systemd also systemd and
+# dbus (the guest's / is the host's, so they are installed on the host).
 set -euo pipefail
 die() { echo "vm: $*" >&2; exit 125; }
 
-mem=2048 cpus=$(nproc) timeout_s=2400 cgroups=v2
+mem=2048 cpus=$(nproc) timeout_s=2400 cgroups=v2 systemd=
 while (($#)); do
 	case $1 in
+	--systemd) systemd=1; shift ;;
 	--mem) mem=$2; shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
@@ -35,6 +47,7 @@ while (($#)); do
 	esac
 done
 (($#)) || die "no command"
+[ -z "$systemd" ] || [ "$cgroups" = v2 ] || die "--systemd boots pure cgroup v2 only"
 # How stage2 mounts the cgroups, and the kernel's cgroup option.
 case $cgroups in
 v2)
@@ -57,6 +70,10 @@ need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v modprobe >/dev/null || need+=(kmod)
 [ -x /bin/busybox ] || need+=(busybox-static)
+if [ -n "$systemd" ]; then
+	[ -x /lib/systemd/systemd ] || need+=(systemd)
+	[ -x /usr/bin/dbus-daemon ] || need+=(dbus)
+fi
 kernel() { ls -1 /boot/vmlinuz-* 2>/dev/null | sort -rV | while read -r k; do
 	[ -d "/lib/modules/${k#/boot/vmlinuz-}/kernel/fs/9p" ] && { echo "$k"; break; }; done; }
 [ -n "$(kernel)" ] || need+=(linux-image-amd64)
@@ -135,9 +152,48 @@ mkdir "$run/job"
 : >"$run/stdout"
 : >"$run/stderr"
 cwd=$(pwd -P)
-# stage2: pid 1 on the real root. A pure v2 hierarchy with every
-# controller delegated from the root, what a systemd host gives.
-cat >"$run/job/stage2" <<EOF
+# The job: CMD in the shared directory, its output on the virtio ports
+# (not the console, which the kernel and systemd write to), its status in
+# /run/job/rc.
+cat >"$run/job/job" <<EOF
+#!/bin/bash
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/go/bin
+out=/dev/null err=/dev/null
+for p in /sys/class/virtio-ports/*; do
+	case \$(cat \$p/name) in
+	vm.stdout) out=/dev/\${p##*/} ;;
+	vm.stderr) err=/dev/\${p##*/} ;;
+	esac
+done
+cd $(printf %q "$cwd")
+$(printf ' %q' "$@") </dev/null >\$out 2>\$err
+echo \$? >/run/job/rc
+sync
+EOF
+chmod +x "$run/job/job"
+cmdline="console=ttyS0 quiet panic=-1 pci=noacpi $cgcmdline mitigations=off tsc=reliable no_timer_check"
+if [ -n "$systemd" ]; then
+	cmdline+=" systemd.unified_cgroup_hierarchy=1"
+	# stage2 hands the real root to systemd, which mounts /proc, /sys,
+	# /dev and the cgroup2 hierarchy itself and starts only the job's
+	# unit and what it needs. The unit is in /run/systemd/system, whose
+	# presence is also what tells a systemd host (sd_booted).
+	cat >"$run/job/stage2" <<EOF
+mount -t proc proc /proc
+mkdir -p /run/systemd/system
+printf '%s\n' '[Unit]' 'Description=sandbox-runtime VM job' \
+	'Wants=basic.target dbus.socket' 'After=basic.target dbus.socket' \
+	'[Service]' 'Type=oneshot' 'TimeoutStartSec=infinity' 'ExecStart=/run/job/job' \
+	'ExecStopPost=/bin/systemctl poweroff -ff' >/run/systemd/system/sr-job.service
+umount /proc
+mkdir -p $(printf %q "$cwd")
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap cwd $(printf %q "$cwd")
+exec /lib/systemd/systemd --unit=sr-job.service --log-target=console --show-status=0
+EOF
+else
+	# stage2: pid 1 on the real root. A pure v2 hierarchy with every
+	# controller delegated from the root, what a systemd host gives.
+	cat >"$run/job/stage2" <<EOF
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/go/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -159,19 +215,10 @@ modprobe brd rd_nr=1 rd_size=8192 max_part=0 2>/dev/null
 hostname sandbox-vm
 mkdir -p $(printf %q "$cwd")
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=mmap cwd $(printf %q "$cwd")
-cd $(printf %q "$cwd")
-out=/dev/null err=/dev/null
-for p in /sys/class/virtio-ports/*; do
-	case \$(cat \$p/name) in
-	vm.stdout) out=/dev/\${p##*/} ;;
-	vm.stderr) err=/dev/\${p##*/} ;;
-	esac
-done
-$(printf ' %q' "$@") >\$out 2>\$err
-echo \$? >/run/job/rc
-sync
+/run/job/job
 poweroff -f
 EOF
+fi
 
 # multidevs=remap: the host / spans several filesystems whose inode
 # numbers collide (/proc and /sys are both inode 1); remap keeps them apart.
@@ -180,7 +227,7 @@ fs() { echo "-fsdev local,id=$1,path=$2,security_model=$3,multidevs=remap$4 -dev
 timeout -k 5 "$timeout_s" qemu-system-x86_64 -M pc -accel tcg,thread=multi -cpu max \
 	-m "$mem" -smp "$cpus" -nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 pci=noacpi $cgcmdline mitigations=off tsc=reliable no_timer_check" \
+	-append "$cmdline" \
 	-serial "file:$run/console" \
 	$(fs host / none ,readonly=on) $(fs job "$run/job" passthrough "") $(fs cwd "$cwd" passthrough "") \
 	-device virtio-serial-pci \
