@@ -5,6 +5,7 @@ package cgroups
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -138,6 +139,41 @@ func (m *fs1) copyCpuset(d string) error {
 			return err
 		}
 		if err := m.fs.write(d, f, v, "cgroup "+d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillCpusetParents fills the existing ancestors of d whose cpuset.cpus
+// or cpuset.mems are empty, top-down, each from its parent, as runc does:
+// a cgroup made by hand or by an older tool can have them empty, and
+// then neither it nor anything below it can hold a task (the kernel's
+// "no space left on device" when the container's init joins). Such an
+// ancestor holds no task, so filling it changes nothing that runs; it
+// is the one write the runtime makes to a cgroup it did not create
+// (like the parents' cgroup.subtree_control on v2).
+func (m *fs1) fillCpusetParents(d string) error {
+	var empty []string
+	for p := filepath.Dir(d); p != "/" && p != "."; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err != nil {
+			continue // made later, by mkdirAll, from its filled parent
+		}
+		cpus, err := read(p, "cpuset.cpus")
+		if err != nil {
+			break // above the hierarchy's root
+		}
+		mems, err := read(p, "cpuset.mems")
+		if err != nil {
+			break
+		}
+		if cpus != "" && mems != "" {
+			break
+		}
+		empty = append(empty, p)
+	}
+	for i := len(empty) - 1; i >= 0; i-- {
+		if err := m.copyCpuset(empty[i]); err != nil {
 			return err
 		}
 	}

@@ -68,6 +68,9 @@ func (m *fs1) Create(r *specs.LinuxResources) (retErr error) {
 			// A new cpuset cgroup has empty cpus and mems, and no task
 			// can join it until they are set: inherit the parent's.
 			made = m.copyCpuset
+			if err := m.fillCpusetParents(d); err != nil {
+				return err
+			}
 		}
 		if err := m.fs.mkdirAll(m.st, d, made); err != nil {
 			return err

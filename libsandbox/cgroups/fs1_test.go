@@ -157,6 +157,8 @@ func TestFs1Set(t *testing.T) {
 			want: []string{"pids/pids.max=10"}},
 		{name: "pids -1", r: specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}},
 			want: []string{"pids/pids.max=max"}},
+		{name: "pids 0", r: specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}},
+			want: []string{"pids/pids.max=1"}},
 		{name: "blkio weights", r: specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
 			Weight: u16(500), LeafWeight: u16(300),
 			WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(8, 0), Weight: u16(100), LeafWeight: u16(50)}},
@@ -433,5 +435,46 @@ func TestFs1Freeze(t *testing.T) {
 	want := []string{"freezer/freezer.state=FROZEN", "freezer/freezer.state=THAWED"}
 	if got := fs1Writes(f.takeWrites()); !reflect.DeepEqual(got, want) {
 		t.Errorf("writes = %q, want %q", got, want)
+	}
+}
+
+// An existing parent whose cpuset is empty (made by hand, or by an older
+// tool) is filled from its parent before the container's cgroup is made
+// under it; otherwise init's join fails with ENOSPC. A parent that has
+// its own cpus keeps them.
+func TestFs1CpusetEmptyParent(t *testing.T) {
+	f := newFake(t, Legacy, "/")
+	cpuset := filepath.Join(f.root, "cpuset")
+	writeFiles(t, filepath.Join(cpuset, "a"), map[string]string{"cpuset.cpus": "", "cpuset.mems": ""})
+	writeFiles(t, filepath.Join(cpuset, "a", "b"), map[string]string{"cpuset.cpus": "", "cpuset.mems": ""})
+	writeFiles(t, filepath.Join(cpuset, "k"), map[string]string{"cpuset.cpus": "1", "cpuset.mems": "0"})
+	m := mustNew(t, f.host, Config{Path: "/a/b/c1"})
+	if err := m.Create(nil); err != nil {
+		t.Fatal(err)
+	}
+	m2 := mustNew(t, f.host, Config{Path: "/k/c2"})
+	if err := m2.Create(nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range fs1Writes(f.takeWrites()) {
+		if strings.HasPrefix(w, "cpuset/") {
+			got = append(got, w)
+		}
+	}
+	// Top-down: a, then b, then the new c1; c2 from k, left as it was.
+	want := []string{
+		"cpuset/a/cpuset.cpus=0-3", "cpuset/a/cpuset.mems=0",
+		"cpuset/a/b/cpuset.cpus=0-3", "cpuset/a/b/cpuset.mems=0",
+		"cpuset/a/b/c1/cpuset.cpus=0-3", "cpuset/a/b/c1/cpuset.mems=0",
+		"cpuset/k/c2/cpuset.cpus=1", "cpuset/k/c2/cpuset.mems=0",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cpuset writes = %q, want %q", got, want)
+	}
+	for _, d := range []string{"a", "a/b", "a/b/c1"} {
+		if v, _ := read(filepath.Join(cpuset, d), "cpuset.cpus"); v != "0-3" {
+			t.Errorf("%s: cpuset.cpus = %q, want 0-3", d, v)
+		}
 	}
 }

@@ -329,12 +329,36 @@ func removeCreated(st *State) error {
 			// parent): rmdir would fail with EBUSY. Leave it.
 			continue
 		}
-		err := rmdir(d)
+		var err error
+		if st.isOwn(d) {
+			// The container's own cgroup may hold cgroups its processes
+			// made (a container with its own cgroup namespace and a
+			// writable cgroupfs may mkdir freely): remove them too, as
+			// runc does, deepest first, or rmdir fails with EBUSY and
+			// delete --force leaves the cgroup behind.
+			err = removeTree(d)
+		} else {
+			err = rmdir(d)
+		}
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
 	return firstErr
+}
+
+// isOwn reports whether d is the container's cgroup itself (on v2 or
+// on one of the v1 hierarchies) rather than a parent made for it.
+func (st *State) isOwn(d string) bool {
+	if d == st.V2 {
+		return true
+	}
+	for _, x := range st.V1 {
+		if d == x {
+			return true
+		}
+	}
+	return false
 }
 
 func isParentOf(d string, dirs []string) bool {

@@ -495,3 +495,36 @@ func TestOOMKills(t *testing.T) {
 		}
 	})
 }
+
+// The container's own cgroup goes with the cgroups its processes made
+// under it (delete --force of a container that used its cgroup
+// namespace); a parent made for it is only rmdir'd.
+func TestRemoveCreatedOwnSubtree(t *testing.T) {
+	base := t.TempDir()
+	parent := filepath.Join(base, "parent")
+	own := filepath.Join(parent, "ctr")
+	for _, d := range []string{filepath.Join(own, "a", "b"), filepath.Join(own, "c")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &State{V2: own, Created: []string{parent, own}}
+	if err := removeCreated(st); err != nil {
+		t.Fatalf("removeCreated: %v", err)
+	}
+	for _, d := range []string{own, parent} {
+		if exists2(d) {
+			t.Errorf("%s is still there", d)
+		}
+	}
+
+	// v1: each hierarchy's directory is the container's own.
+	v1 := filepath.Join(base, "pids", "ctr")
+	if err := os.MkdirAll(filepath.Join(v1, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st = &State{V1: map[string]string{"pids": v1}, Created: []string{v1}}
+	if err := removeCreated(st); err != nil || exists2(v1) {
+		t.Errorf("removeCreated (v1): %v; %s there: %v", err, v1, exists2(v1))
+	}
+}

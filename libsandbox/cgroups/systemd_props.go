@@ -141,8 +141,12 @@ func (m *systemd) resourceProps(r *specs.LinuxResources, rules []Rule, update bo
 			}
 		}
 	}
-	if p := r.Pids; p != nil && p.Limit != nil && *p.Limit != 0 {
-		props = append(props, newProp("TasksMax", limitProp(*p.Limit)))
+	if p := r.Pids; p != nil && p.Limit != nil {
+		lim := *p.Limit
+		if lim == 0 {
+			lim = 1 // pidsMax
+		}
+		props = append(props, newProp("TasksMax", limitProp(lim)))
 	}
 	if b := r.BlockIO; b != nil {
 		io, err := ioProps(b)

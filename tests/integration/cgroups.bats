@@ -480,6 +480,14 @@ teardown() {
 	expect_file "$id" pids pids.max 42
 }
 
+@test "create: pids limit 0 is a limit (pids.max 1, as runc 1.4+), not unlimited" {
+	local id
+	id=$(new_id)
+	update_config '.linux.resources.pids = {"limit": 0}'
+	create_ct "$id"
+	expect_file "$id" pids pids.max 1
+}
+
 @test "create: blockIO throttles in the cgroup files" {
 	local id dev
 	dev=$(block_dev) || skip "no block device on this host to throttle"
@@ -1051,6 +1059,62 @@ expect_placed() {
 	no_cgroup "$id"
 	show sr state "$id"
 	[ "$status" -ne 0 ]
+}
+
+@test "delete --force removes cgroups made below the container's, with a process in one" {
+	# What a container that manages its own cgroups (cgroup namespace,
+	# writable cgroupfs) leaves: here the host makes them for it.
+	local id dirs d pid
+	id=$(new_id)
+	update_config '.linux.namespaces -= [{"type": "pid"}]
+		| .process.args = ["sh", "-c", "sleep 1000 & wait"]'
+	run_ct "$id"
+	wait_for 10 eval '[ "$(sr ps --format json "$id" | jq length)" -ge 2 ]'
+	pid=$(sr ps --format json "$id" | jq -r --argjson init "$(init_pid "$id")" 'map(select(. != $init))[0]')
+	dirs=$(cg_dirs "$(init_pid "$id")")
+	for d in $dirs; do
+		mkdir -p "$d/sub/deeper" "$d/other"
+		if [ -e "$d/cpuset.cpus" ] && [ ! -e "$d/cgroup.controllers" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+			cat "$d/cpuset.cpus" >"$d/sub/deeper/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/deeper/cpuset.mems"
+		fi
+		echo "$pid" >"$d/sub/deeper/cgroup.procs"
+	done
+	show sr delete --force "$id"
+	[ "$status" -eq 0 ]
+	# shellcheck disable=SC2086
+	gone $dirs
+	no_cgroup "$id"
+	# Dead (gone, or a zombie its new parent has not reaped yet).
+	wait_for 5 eval '[ ! -e /proc/$pid ] || grep -q "^State:.*Z" /proc/$pid/status' ||
+		fail "process $pid of a sub-cgroup is still alive"
+	show sr state "$id"
+	[ "$status" -ne 0 ]
+}
+
+@test "cgroupsPath: existing parents with an empty v1 cpuset are filled from their parents (runc's cpusetEnsureParent)" {
+	[ "$CG_MODE" = v1 ] || skip "cgroup v2 has no empty-cpuset parents: an empty cpuset.cpus there means the parent's"
+	local top="$CG_PREFIX-cpuset-$RANDOM" id cs
+	host_cgroup "/$top"
+	host_cgroup "/$top/mid"
+	cs=$(cg_mount cpuset)
+	# As a hand-made or older tool's cgroup has them; children first
+	# (a cpuset must stay within its parent's).
+	echo >"$cs/$top/mid/cpuset.cpus"
+	echo >"$cs/$top/mid/cpuset.mems"
+	echo >"$cs/$top/cpuset.cpus"
+	echo >"$cs/$top/cpuset.mems"
+	update_config '.linux.cgroupsPath = "/'"$top"'/mid/c"'
+	id=$(new_id)
+	run_ct "$id"
+	status_is "$id" running
+	[ "$(cat "$cs/$top/mid/cpuset.cpus")" = "$(cat "$cs/cpuset.cpus")" ]
+	[ "$(cat "$cs/$top/mid/c/cpuset.mems")" = "$(cat "$cs/cpuset.mems")" ]
+	sr delete --force "$id"
+	[ ! -e "$cs/$top/mid/c" ] || fail "container's cpuset cgroup left"
+	[ -d "$cs/$top/mid" ] || fail "a parent the runtime did not make was removed"
 }
 
 # create_fails FIELD: create must fail naming FIELD and leave nothing.
