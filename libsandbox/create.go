@@ -124,6 +124,7 @@ func (cr *creation) steps() []step {
 		{"put init in its resctrl group", cr.intelRdtStep},
 		{"send init its config", cr.sendConfig},
 		{"serve init until it is ready", cr.serveInit},
+		{"limit the container's tasks", cr.limitTasks},
 		{"write the state", cr.writeFinalState},
 	}
 }
@@ -299,7 +300,7 @@ func (cr *creation) writeFirstState() (func(), error) {
 // anything of the user's (v1). cg.Create removes what it made if it
 // fails itself.
 func (cr *creation) makeCgroup() (func(), error) {
-	if err := cr.cg.Create(cr.spec.Linux.Resources); err != nil {
+	if err := cr.cg.Create(withoutPids(cr.spec.Linux.Resources)); err != nil {
 		if Rootless() && privilegeError(err) {
 			return nil, cr.withoutCgroup(err)
 		}
@@ -310,6 +311,37 @@ func (cr *creation) makeCgroup() (func(), error) {
 			logrus.Warn(err)
 		}
 	}, nil
+}
+
+// withoutPids returns r without its pids limit, which limitTasks sets
+// once init is ready. Set before, it would count init's own threads: on
+// v2 init is cloned into the cgroup, and its Go runtime could not start
+// the threads it needs under a small limit (a limit of 0 is pids.max 1,
+// and create failed with "pthread_create failed"); on v1 and systemd
+// init is moved in while its runtime may still be starting them. runc
+// sets every limit only at that point; the other limits, which init's
+// few threads cannot reach, stay in force from its first instruction.
+func withoutPids(r *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil || r.Pids == nil {
+		return r
+	}
+	c := *r
+	c.Pids = nil
+	return &c
+}
+
+// limitTasks sets the pids limit makeCgroup left out. Nothing of the
+// user's has run yet: init is waiting for start, so no process of the
+// container can fork past the limit before it is there.
+func (cr *creation) limitTasks() (func(), error) {
+	r := cr.spec.Linux.Resources
+	if cr.cg == nil || r == nil || r.Pids == nil {
+		return nil, nil
+	}
+	if err := cr.cg.Update(&specs.LinuxResources{Pids: r.Pids}, nil); err != nil {
+		return nil, fmt.Errorf("set the pids limit: %w", err)
+	}
+	return nil, nil
 }
 
 // withoutCgroup decides what a runtime without root does when it may

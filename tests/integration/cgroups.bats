@@ -488,6 +488,25 @@ teardown() {
 	expect_file "$id" pids pids.max 1
 }
 
+@test "run: under a small pids limit the container starts (init's threads do not count) and cannot fork past it" {
+	# On v2 init is cloned into the cgroup: with the limit set before it
+	# ran, its Go runtime could not start its threads ("pthread_create
+	# failed") and create failed.
+	local lim
+	for lim in 0 2; do
+		# A pipeline forks one process per command.
+		update_config '.linux.resources.pids = {"limit": '$lim'}
+			| .process.args = ["sh", "-c", "echo started; echo x | cat | cat >/dev/null && echo forked"]'
+		show srt run --bundle "$BUNDLE" "$(new_id)"
+		[[ "$output" == *started* ]]
+		[[ "$output" != *forked* ]]
+	done
+	update_config '.linux.resources.pids = {"limit": 8}'
+	show srt run --bundle "$BUNDLE" "$(new_id)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *forked* ]]
+}
+
 @test "create: blockIO throttles in the cgroup files" {
 	local id dev
 	dev=$(block_dev) || skip "no block device on this host to throttle"
