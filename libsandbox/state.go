@@ -119,7 +119,7 @@ func readSpec(dir string) (*specs.Spec, error) {
 		return nil, err
 	}
 	spec := new(specs.Spec)
-	if err := specjson.Unmarshal(b, spec); err != nil {
+	if err := specjson.UnmarshalStored(b, spec); err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, specFile), err)
 	}
 	return spec, nil

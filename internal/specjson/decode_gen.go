@@ -22,6 +22,9 @@ func decBox(r *reader, v *specs.Box) error {
 	})
 }
 
+func normBox(v *specs.Box) {
+}
+
 func decCPUAffinity(r *reader, v *specs.CPUAffinity) error {
 	return decStruct(r, "specs.CPUAffinity", func(k []byte) (bool, error) {
 		switch {
@@ -32,6 +35,9 @@ func decCPUAffinity(r *reader, v *specs.CPUAffinity) error {
 		}
 		return false, nil
 	})
+}
+
+func normCPUAffinity(v *specs.CPUAffinity) {
 }
 
 func decFreeBSD(r *reader, v *specs.FreeBSD) error {
@@ -46,6 +52,18 @@ func decFreeBSD(r *reader, v *specs.FreeBSD) error {
 	})
 }
 
+func normFreeBSD(v *specs.FreeBSD) {
+	if len(v.Devices) == 0 {
+		v.Devices = nil
+	}
+	for ie1 := range v.Devices {
+		normFreeBSDDevice(&v.Devices[ie1])
+	}
+	if v.Jail != nil {
+		normFreeBSDJail(&(*v.Jail))
+	}
+}
+
 func decFreeBSDDevice(r *reader, v *specs.FreeBSDDevice) error {
 	return decStruct(r, "specs.FreeBSDDevice", func(k []byte) (bool, error) {
 		switch {
@@ -56,6 +74,9 @@ func decFreeBSDDevice(r *reader, v *specs.FreeBSDDevice) error {
 		}
 		return false, nil
 	})
+}
+
+func normFreeBSDDevice(v *specs.FreeBSDDevice) {
 }
 
 func decFreeBSDJail(r *reader, v *specs.FreeBSDJail) error {
@@ -94,6 +115,21 @@ func decFreeBSDJail(r *reader, v *specs.FreeBSDJail) error {
 	})
 }
 
+func normFreeBSDJail(v *specs.FreeBSDJail) {
+	if len(v.Ip4Addr) == 0 {
+		v.Ip4Addr = nil
+	}
+	if len(v.Ip6Addr) == 0 {
+		v.Ip6Addr = nil
+	}
+	if len(v.VnetInterfaces) == 0 {
+		v.VnetInterfaces = nil
+	}
+	if v.Allow != nil {
+		normFreeBSDJailAllow(&(*v.Allow))
+	}
+}
+
 func decFreeBSDJailAllow(r *reader, v *specs.FreeBSDJailAllow) error {
 	return decStruct(r, "specs.FreeBSDJailAllow", func(k []byte) (bool, error) {
 		switch {
@@ -120,6 +156,12 @@ func decFreeBSDJailAllow(r *reader, v *specs.FreeBSDJailAllow) error {
 	})
 }
 
+func normFreeBSDJailAllow(v *specs.FreeBSDJailAllow) {
+	if len(v.Mount) == 0 {
+		v.Mount = nil
+	}
+}
+
 func decHWConfig(r *reader, v *specs.HWConfig) error {
 	return decStruct(r, "specs.HWConfig", func(k []byte) (bool, error) {
 		switch {
@@ -140,6 +182,21 @@ func decHWConfig(r *reader, v *specs.HWConfig) error {
 	})
 }
 
+func normHWConfig(v *specs.HWConfig) {
+	if len(v.DtDevs) == 0 {
+		v.DtDevs = nil
+	}
+	if len(v.IOMems) == 0 {
+		v.IOMems = nil
+	}
+	for ie1 := range v.IOMems {
+		normIOMems(&v.IOMems[ie1])
+	}
+	if len(v.Irqs) == 0 {
+		v.Irqs = nil
+	}
+}
+
 func decHook(r *reader, v *specs.Hook) error {
 	return decStruct(r, "specs.Hook", func(k []byte) (bool, error) {
 		switch {
@@ -154,6 +211,15 @@ func decHook(r *reader, v *specs.Hook) error {
 		}
 		return false, nil
 	})
+}
+
+func normHook(v *specs.Hook) {
+	if len(v.Args) == 0 {
+		v.Args = nil
+	}
+	if len(v.Env) == 0 {
+		v.Env = nil
+	}
 }
 
 func decHooks(r *reader, v *specs.Hooks) error {
@@ -176,6 +242,45 @@ func decHooks(r *reader, v *specs.Hooks) error {
 	})
 }
 
+func normHooks(v *specs.Hooks) {
+	if len(v.Prestart) == 0 {
+		v.Prestart = nil
+	}
+	for ie1 := range v.Prestart {
+		normHook(&v.Prestart[ie1])
+	}
+	if len(v.CreateRuntime) == 0 {
+		v.CreateRuntime = nil
+	}
+	for ie1 := range v.CreateRuntime {
+		normHook(&v.CreateRuntime[ie1])
+	}
+	if len(v.CreateContainer) == 0 {
+		v.CreateContainer = nil
+	}
+	for ie1 := range v.CreateContainer {
+		normHook(&v.CreateContainer[ie1])
+	}
+	if len(v.StartContainer) == 0 {
+		v.StartContainer = nil
+	}
+	for ie1 := range v.StartContainer {
+		normHook(&v.StartContainer[ie1])
+	}
+	if len(v.Poststart) == 0 {
+		v.Poststart = nil
+	}
+	for ie1 := range v.Poststart {
+		normHook(&v.Poststart[ie1])
+	}
+	if len(v.Poststop) == 0 {
+		v.Poststop = nil
+	}
+	for ie1 := range v.Poststop {
+		normHook(&v.Poststop[ie1])
+	}
+}
+
 func decIOMems(r *reader, v *specs.IOMems) error {
 	return decStruct(r, "specs.IOMems", func(k []byte) (bool, error) {
 		switch {
@@ -188,6 +293,9 @@ func decIOMems(r *reader, v *specs.IOMems) error {
 		}
 		return false, nil
 	})
+}
+
+func normIOMems(v *specs.IOMems) {
 }
 
 func decLinux(r *reader, v *specs.Linux) error {
@@ -232,6 +340,71 @@ func decLinux(r *reader, v *specs.Linux) error {
 	})
 }
 
+func normLinux(v *specs.Linux) {
+	if len(v.UIDMappings) == 0 {
+		v.UIDMappings = nil
+	}
+	for ie1 := range v.UIDMappings {
+		normLinuxIDMapping(&v.UIDMappings[ie1])
+	}
+	if len(v.GIDMappings) == 0 {
+		v.GIDMappings = nil
+	}
+	for ie1 := range v.GIDMappings {
+		normLinuxIDMapping(&v.GIDMappings[ie1])
+	}
+	if len(v.Sysctl) == 0 {
+		v.Sysctl = nil
+	}
+	if v.Resources != nil {
+		normLinuxResources(&(*v.Resources))
+	}
+	if len(v.Namespaces) == 0 {
+		v.Namespaces = nil
+	}
+	for ie1 := range v.Namespaces {
+		normLinuxNamespace(&v.Namespaces[ie1])
+	}
+	if len(v.Devices) == 0 {
+		v.Devices = nil
+	}
+	for ie1 := range v.Devices {
+		normLinuxDevice(&v.Devices[ie1])
+	}
+	if len(v.NetDevices) == 0 {
+		v.NetDevices = nil
+	}
+	for ke1, e1 := range v.NetDevices {
+		normLinuxNetDevice(&e1)
+		v.NetDevices[ke1] = e1
+	}
+	if v.Seccomp != nil {
+		normLinuxSeccomp(&(*v.Seccomp))
+	}
+	if len(v.MaskedPaths) == 0 {
+		v.MaskedPaths = nil
+	}
+	if len(v.ReadonlyPaths) == 0 {
+		v.ReadonlyPaths = nil
+	}
+	if v.IntelRdt != nil {
+		normLinuxIntelRdt(&(*v.IntelRdt))
+	}
+	if v.MemoryPolicy != nil {
+		normLinuxMemoryPolicy(&(*v.MemoryPolicy))
+	}
+	if v.Personality != nil {
+		normLinuxPersonality(&(*v.Personality))
+	}
+	if len(v.TimeOffsets) == 0 {
+		v.TimeOffsets = nil
+	}
+	for ke1, e1 := range v.TimeOffsets {
+		normLinuxTimeOffset(&e1)
+		v.TimeOffsets[ke1] = e1
+	}
+}
+
 func decLinuxBlockIO(r *reader, v *specs.LinuxBlockIO) error {
 	return decStruct(r, "specs.LinuxBlockIO", func(k []byte) (bool, error) {
 		switch {
@@ -252,6 +425,39 @@ func decLinuxBlockIO(r *reader, v *specs.LinuxBlockIO) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxBlockIO(v *specs.LinuxBlockIO) {
+	if len(v.WeightDevice) == 0 {
+		v.WeightDevice = nil
+	}
+	for ie1 := range v.WeightDevice {
+		normLinuxWeightDevice(&v.WeightDevice[ie1])
+	}
+	if len(v.ThrottleReadBpsDevice) == 0 {
+		v.ThrottleReadBpsDevice = nil
+	}
+	for ie1 := range v.ThrottleReadBpsDevice {
+		normLinuxThrottleDevice(&v.ThrottleReadBpsDevice[ie1])
+	}
+	if len(v.ThrottleWriteBpsDevice) == 0 {
+		v.ThrottleWriteBpsDevice = nil
+	}
+	for ie1 := range v.ThrottleWriteBpsDevice {
+		normLinuxThrottleDevice(&v.ThrottleWriteBpsDevice[ie1])
+	}
+	if len(v.ThrottleReadIOPSDevice) == 0 {
+		v.ThrottleReadIOPSDevice = nil
+	}
+	for ie1 := range v.ThrottleReadIOPSDevice {
+		normLinuxThrottleDevice(&v.ThrottleReadIOPSDevice[ie1])
+	}
+	if len(v.ThrottleWriteIOPSDevice) == 0 {
+		v.ThrottleWriteIOPSDevice = nil
+	}
+	for ie1 := range v.ThrottleWriteIOPSDevice {
+		normLinuxThrottleDevice(&v.ThrottleWriteIOPSDevice[ie1])
+	}
 }
 
 func decLinuxCPU(r *reader, v *specs.LinuxCPU) error {
@@ -280,6 +486,9 @@ func decLinuxCPU(r *reader, v *specs.LinuxCPU) error {
 	})
 }
 
+func normLinuxCPU(v *specs.LinuxCPU) {
+}
+
 func decLinuxCapabilities(r *reader, v *specs.LinuxCapabilities) error {
 	return decStruct(r, "specs.LinuxCapabilities", func(k []byte) (bool, error) {
 		switch {
@@ -296,6 +505,24 @@ func decLinuxCapabilities(r *reader, v *specs.LinuxCapabilities) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxCapabilities(v *specs.LinuxCapabilities) {
+	if len(v.Bounding) == 0 {
+		v.Bounding = nil
+	}
+	if len(v.Effective) == 0 {
+		v.Effective = nil
+	}
+	if len(v.Inheritable) == 0 {
+		v.Inheritable = nil
+	}
+	if len(v.Permitted) == 0 {
+		v.Permitted = nil
+	}
+	if len(v.Ambient) == 0 {
+		v.Ambient = nil
+	}
 }
 
 func decLinuxDevice(r *reader, v *specs.LinuxDevice) error {
@@ -320,6 +547,9 @@ func decLinuxDevice(r *reader, v *specs.LinuxDevice) error {
 	})
 }
 
+func normLinuxDevice(v *specs.LinuxDevice) {
+}
+
 func decLinuxDeviceCgroup(r *reader, v *specs.LinuxDeviceCgroup) error {
 	return decStruct(r, "specs.LinuxDeviceCgroup", func(k []byte) (bool, error) {
 		switch {
@@ -338,6 +568,9 @@ func decLinuxDeviceCgroup(r *reader, v *specs.LinuxDeviceCgroup) error {
 	})
 }
 
+func normLinuxDeviceCgroup(v *specs.LinuxDeviceCgroup) {
+}
+
 func decLinuxHugepageLimit(r *reader, v *specs.LinuxHugepageLimit) error {
 	return decStruct(r, "specs.LinuxHugepageLimit", func(k []byte) (bool, error) {
 		switch {
@@ -348,6 +581,9 @@ func decLinuxHugepageLimit(r *reader, v *specs.LinuxHugepageLimit) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxHugepageLimit(v *specs.LinuxHugepageLimit) {
 }
 
 func decLinuxIDMapping(r *reader, v *specs.LinuxIDMapping) error {
@@ -364,6 +600,9 @@ func decLinuxIDMapping(r *reader, v *specs.LinuxIDMapping) error {
 	})
 }
 
+func normLinuxIDMapping(v *specs.LinuxIDMapping) {
+}
+
 func decLinuxIOPriority(r *reader, v *specs.LinuxIOPriority) error {
 	return decStruct(r, "specs.LinuxIOPriority", func(k []byte) (bool, error) {
 		switch {
@@ -374,6 +613,9 @@ func decLinuxIOPriority(r *reader, v *specs.LinuxIOPriority) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxIOPriority(v *specs.LinuxIOPriority) {
 }
 
 func decLinuxIntelRdt(r *reader, v *specs.LinuxIntelRdt) error {
@@ -394,6 +636,12 @@ func decLinuxIntelRdt(r *reader, v *specs.LinuxIntelRdt) error {
 	})
 }
 
+func normLinuxIntelRdt(v *specs.LinuxIntelRdt) {
+	if len(v.Schemata) == 0 {
+		v.Schemata = nil
+	}
+}
+
 func decLinuxInterfacePriority(r *reader, v *specs.LinuxInterfacePriority) error {
 	return decStruct(r, "specs.LinuxInterfacePriority", func(k []byte) (bool, error) {
 		switch {
@@ -404,6 +652,9 @@ func decLinuxInterfacePriority(r *reader, v *specs.LinuxInterfacePriority) error
 		}
 		return false, nil
 	})
+}
+
+func normLinuxInterfacePriority(v *specs.LinuxInterfacePriority) {
 }
 
 func decLinuxMemory(r *reader, v *specs.LinuxMemory) error {
@@ -432,6 +683,9 @@ func decLinuxMemory(r *reader, v *specs.LinuxMemory) error {
 	})
 }
 
+func normLinuxMemory(v *specs.LinuxMemory) {
+}
+
 func decLinuxMemoryPolicy(r *reader, v *specs.LinuxMemoryPolicy) error {
 	return decStruct(r, "specs.LinuxMemoryPolicy", func(k []byte) (bool, error) {
 		switch {
@@ -448,6 +702,12 @@ func decLinuxMemoryPolicy(r *reader, v *specs.LinuxMemoryPolicy) error {
 	})
 }
 
+func normLinuxMemoryPolicy(v *specs.LinuxMemoryPolicy) {
+	if len(v.Flags) == 0 {
+		v.Flags = nil
+	}
+}
+
 func decLinuxNamespace(r *reader, v *specs.LinuxNamespace) error {
 	return decStruct(r, "specs.LinuxNamespace", func(k []byte) (bool, error) {
 		switch {
@@ -460,6 +720,9 @@ func decLinuxNamespace(r *reader, v *specs.LinuxNamespace) error {
 	})
 }
 
+func normLinuxNamespace(v *specs.LinuxNamespace) {
+}
+
 func decLinuxNetDevice(r *reader, v *specs.LinuxNetDevice) error {
 	return decStruct(r, "specs.LinuxNetDevice", func(k []byte) (bool, error) {
 		switch {
@@ -468,6 +731,9 @@ func decLinuxNetDevice(r *reader, v *specs.LinuxNetDevice) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxNetDevice(v *specs.LinuxNetDevice) {
 }
 
 func decLinuxNetwork(r *reader, v *specs.LinuxNetwork) error {
@@ -484,6 +750,15 @@ func decLinuxNetwork(r *reader, v *specs.LinuxNetwork) error {
 	})
 }
 
+func normLinuxNetwork(v *specs.LinuxNetwork) {
+	if len(v.Priorities) == 0 {
+		v.Priorities = nil
+	}
+	for ie1 := range v.Priorities {
+		normLinuxInterfacePriority(&v.Priorities[ie1])
+	}
+}
+
 func decLinuxPersonality(r *reader, v *specs.LinuxPersonality) error {
 	return decStruct(r, "specs.LinuxPersonality", func(k []byte) (bool, error) {
 		switch {
@@ -498,6 +773,12 @@ func decLinuxPersonality(r *reader, v *specs.LinuxPersonality) error {
 	})
 }
 
+func normLinuxPersonality(v *specs.LinuxPersonality) {
+	if len(v.Flags) == 0 {
+		v.Flags = nil
+	}
+}
+
 func decLinuxPids(r *reader, v *specs.LinuxPids) error {
 	return decStruct(r, "specs.LinuxPids", func(k []byte) (bool, error) {
 		switch {
@@ -506,6 +787,9 @@ func decLinuxPids(r *reader, v *specs.LinuxPids) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxPids(v *specs.LinuxPids) {
 }
 
 func decLinuxRdma(r *reader, v *specs.LinuxRdma) error {
@@ -518,6 +802,9 @@ func decLinuxRdma(r *reader, v *specs.LinuxRdma) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxRdma(v *specs.LinuxRdma) {
 }
 
 func decLinuxResources(r *reader, v *specs.LinuxResources) error {
@@ -546,6 +833,46 @@ func decLinuxResources(r *reader, v *specs.LinuxResources) error {
 	})
 }
 
+func normLinuxResources(v *specs.LinuxResources) {
+	if len(v.Devices) == 0 {
+		v.Devices = nil
+	}
+	for ie1 := range v.Devices {
+		normLinuxDeviceCgroup(&v.Devices[ie1])
+	}
+	if v.Memory != nil {
+		normLinuxMemory(&(*v.Memory))
+	}
+	if v.CPU != nil {
+		normLinuxCPU(&(*v.CPU))
+	}
+	if v.Pids != nil {
+		normLinuxPids(&(*v.Pids))
+	}
+	if v.BlockIO != nil {
+		normLinuxBlockIO(&(*v.BlockIO))
+	}
+	if len(v.HugepageLimits) == 0 {
+		v.HugepageLimits = nil
+	}
+	for ie1 := range v.HugepageLimits {
+		normLinuxHugepageLimit(&v.HugepageLimits[ie1])
+	}
+	if v.Network != nil {
+		normLinuxNetwork(&(*v.Network))
+	}
+	if len(v.Rdma) == 0 {
+		v.Rdma = nil
+	}
+	for ke1, e1 := range v.Rdma {
+		normLinuxRdma(&e1)
+		v.Rdma[ke1] = e1
+	}
+	if len(v.Unified) == 0 {
+		v.Unified = nil
+	}
+}
+
 func decLinuxSeccomp(r *reader, v *specs.LinuxSeccomp) error {
 	return decStruct(r, "specs.LinuxSeccomp", func(k []byte) (bool, error) {
 		switch {
@@ -570,6 +897,21 @@ func decLinuxSeccomp(r *reader, v *specs.LinuxSeccomp) error {
 	})
 }
 
+func normLinuxSeccomp(v *specs.LinuxSeccomp) {
+	if len(v.Architectures) == 0 {
+		v.Architectures = nil
+	}
+	if len(v.Flags) == 0 {
+		v.Flags = nil
+	}
+	if len(v.Syscalls) == 0 {
+		v.Syscalls = nil
+	}
+	for ie1 := range v.Syscalls {
+		normLinuxSyscall(&v.Syscalls[ie1])
+	}
+}
+
 func decLinuxSeccompArg(r *reader, v *specs.LinuxSeccompArg) error {
 	return decStruct(r, "specs.LinuxSeccompArg", func(k []byte) (bool, error) {
 		switch {
@@ -584,6 +926,9 @@ func decLinuxSeccompArg(r *reader, v *specs.LinuxSeccompArg) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxSeccompArg(v *specs.LinuxSeccompArg) {
 }
 
 func decLinuxSyscall(r *reader, v *specs.LinuxSyscall) error {
@@ -602,6 +947,15 @@ func decLinuxSyscall(r *reader, v *specs.LinuxSyscall) error {
 	})
 }
 
+func normLinuxSyscall(v *specs.LinuxSyscall) {
+	if len(v.Args) == 0 {
+		v.Args = nil
+	}
+	for ie1 := range v.Args {
+		normLinuxSeccompArg(&v.Args[ie1])
+	}
+}
+
 func decLinuxThrottleDevice(r *reader, v *specs.LinuxThrottleDevice) error {
 	return decStruct(r, "specs.LinuxThrottleDevice", func(k []byte) (bool, error) {
 		switch {
@@ -616,6 +970,9 @@ func decLinuxThrottleDevice(r *reader, v *specs.LinuxThrottleDevice) error {
 	})
 }
 
+func normLinuxThrottleDevice(v *specs.LinuxThrottleDevice) {
+}
+
 func decLinuxTimeOffset(r *reader, v *specs.LinuxTimeOffset) error {
 	return decStruct(r, "specs.LinuxTimeOffset", func(k []byte) (bool, error) {
 		switch {
@@ -626,6 +983,9 @@ func decLinuxTimeOffset(r *reader, v *specs.LinuxTimeOffset) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxTimeOffset(v *specs.LinuxTimeOffset) {
 }
 
 func decLinuxWeightDevice(r *reader, v *specs.LinuxWeightDevice) error {
@@ -642,6 +1002,9 @@ func decLinuxWeightDevice(r *reader, v *specs.LinuxWeightDevice) error {
 		}
 		return false, nil
 	})
+}
+
+func normLinuxWeightDevice(v *specs.LinuxWeightDevice) {
 }
 
 func decMount(r *reader, v *specs.Mount) error {
@@ -664,6 +1027,24 @@ func decMount(r *reader, v *specs.Mount) error {
 	})
 }
 
+func normMount(v *specs.Mount) {
+	if len(v.Options) == 0 {
+		v.Options = nil
+	}
+	if len(v.UIDMappings) == 0 {
+		v.UIDMappings = nil
+	}
+	for ie1 := range v.UIDMappings {
+		normLinuxIDMapping(&v.UIDMappings[ie1])
+	}
+	if len(v.GIDMappings) == 0 {
+		v.GIDMappings = nil
+	}
+	for ie1 := range v.GIDMappings {
+		normLinuxIDMapping(&v.GIDMappings[ie1])
+	}
+}
+
 func decPOSIXRlimit(r *reader, v *specs.POSIXRlimit) error {
 	return decStruct(r, "specs.POSIXRlimit", func(k []byte) (bool, error) {
 		switch {
@@ -676,6 +1057,9 @@ func decPOSIXRlimit(r *reader, v *specs.POSIXRlimit) error {
 		}
 		return false, nil
 	})
+}
+
+func normPOSIXRlimit(v *specs.POSIXRlimit) {
 }
 
 func decProcess(r *reader, v *specs.Process) error {
@@ -718,6 +1102,37 @@ func decProcess(r *reader, v *specs.Process) error {
 	})
 }
 
+func normProcess(v *specs.Process) {
+	if v.ConsoleSize != nil {
+		normBox(&(*v.ConsoleSize))
+	}
+	normUser(&v.User)
+	if len(v.Args) == 0 {
+		v.Args = nil
+	}
+	if len(v.Env) == 0 {
+		v.Env = nil
+	}
+	if v.Capabilities != nil {
+		normLinuxCapabilities(&(*v.Capabilities))
+	}
+	if len(v.Rlimits) == 0 {
+		v.Rlimits = nil
+	}
+	for ie1 := range v.Rlimits {
+		normPOSIXRlimit(&v.Rlimits[ie1])
+	}
+	if v.Scheduler != nil {
+		normScheduler(&(*v.Scheduler))
+	}
+	if v.IOPriority != nil {
+		normLinuxIOPriority(&(*v.IOPriority))
+	}
+	if v.ExecCPUAffinity != nil {
+		normCPUAffinity(&(*v.ExecCPUAffinity))
+	}
+}
+
 func decRoot(r *reader, v *specs.Root) error {
 	return decStruct(r, "specs.Root", func(k []byte) (bool, error) {
 		switch {
@@ -728,6 +1143,9 @@ func decRoot(r *reader, v *specs.Root) error {
 		}
 		return false, nil
 	})
+}
+
+func normRoot(v *specs.Root) {
 }
 
 func decScheduler(r *reader, v *specs.Scheduler) error {
@@ -754,6 +1172,12 @@ func decScheduler(r *reader, v *specs.Scheduler) error {
 	})
 }
 
+func normScheduler(v *specs.Scheduler) {
+	if len(v.Flags) == 0 {
+		v.Flags = nil
+	}
+}
+
 func decSolaris(r *reader, v *specs.Solaris) error {
 	return decStruct(r, "specs.Solaris", func(k []byte) (bool, error) {
 		switch {
@@ -772,6 +1196,21 @@ func decSolaris(r *reader, v *specs.Solaris) error {
 		}
 		return false, nil
 	})
+}
+
+func normSolaris(v *specs.Solaris) {
+	if len(v.Anet) == 0 {
+		v.Anet = nil
+	}
+	for ie1 := range v.Anet {
+		normSolarisAnet(&v.Anet[ie1])
+	}
+	if v.CappedCPU != nil {
+		normSolarisCappedCPU(&(*v.CappedCPU))
+	}
+	if v.CappedMemory != nil {
+		normSolarisCappedMemory(&(*v.CappedMemory))
+	}
 }
 
 func decSolarisAnet(r *reader, v *specs.SolarisAnet) error {
@@ -796,6 +1235,9 @@ func decSolarisAnet(r *reader, v *specs.SolarisAnet) error {
 	})
 }
 
+func normSolarisAnet(v *specs.SolarisAnet) {
+}
+
 func decSolarisCappedCPU(r *reader, v *specs.SolarisCappedCPU) error {
 	return decStruct(r, "specs.SolarisCappedCPU", func(k []byte) (bool, error) {
 		switch {
@@ -804,6 +1246,9 @@ func decSolarisCappedCPU(r *reader, v *specs.SolarisCappedCPU) error {
 		}
 		return false, nil
 	})
+}
+
+func normSolarisCappedCPU(v *specs.SolarisCappedCPU) {
 }
 
 func decSolarisCappedMemory(r *reader, v *specs.SolarisCappedMemory) error {
@@ -816,6 +1261,9 @@ func decSolarisCappedMemory(r *reader, v *specs.SolarisCappedMemory) error {
 		}
 		return false, nil
 	})
+}
+
+func normSolarisCappedMemory(v *specs.SolarisCappedMemory) {
 }
 
 func decSpec(r *reader, v *specs.Spec) error {
@@ -854,6 +1302,45 @@ func decSpec(r *reader, v *specs.Spec) error {
 	})
 }
 
+func normSpec(v *specs.Spec) {
+	if v.Process != nil {
+		normProcess(&(*v.Process))
+	}
+	if v.Root != nil {
+		normRoot(&(*v.Root))
+	}
+	if len(v.Mounts) == 0 {
+		v.Mounts = nil
+	}
+	for ie1 := range v.Mounts {
+		normMount(&v.Mounts[ie1])
+	}
+	if v.Hooks != nil {
+		normHooks(&(*v.Hooks))
+	}
+	if len(v.Annotations) == 0 {
+		v.Annotations = nil
+	}
+	if v.Linux != nil {
+		normLinux(&(*v.Linux))
+	}
+	if v.Solaris != nil {
+		normSolaris(&(*v.Solaris))
+	}
+	if v.Windows != nil {
+		normWindows(&(*v.Windows))
+	}
+	if v.VM != nil {
+		normVM(&(*v.VM))
+	}
+	if v.ZOS != nil {
+		normZOS(&(*v.ZOS))
+	}
+	if v.FreeBSD != nil {
+		normFreeBSD(&(*v.FreeBSD))
+	}
+}
+
 func decUser(r *reader, v *specs.User) error {
 	return decStruct(r, "specs.User", func(k []byte) (bool, error) {
 		switch {
@@ -872,6 +1359,12 @@ func decUser(r *reader, v *specs.User) error {
 	})
 }
 
+func normUser(v *specs.User) {
+	if len(v.AdditionalGids) == 0 {
+		v.AdditionalGids = nil
+	}
+}
+
 func decVM(r *reader, v *specs.VM) error {
 	return decStruct(r, "specs.VM", func(k []byte) (bool, error) {
 		switch {
@@ -888,6 +1381,15 @@ func decVM(r *reader, v *specs.VM) error {
 	})
 }
 
+func normVM(v *specs.VM) {
+	normVMHypervisor(&v.Hypervisor)
+	normVMKernel(&v.Kernel)
+	normVMImage(&v.Image)
+	if v.HwConfig != nil {
+		normHWConfig(&(*v.HwConfig))
+	}
+}
+
 func decVMHypervisor(r *reader, v *specs.VMHypervisor) error {
 	return decStruct(r, "specs.VMHypervisor", func(k []byte) (bool, error) {
 		switch {
@@ -898,6 +1400,12 @@ func decVMHypervisor(r *reader, v *specs.VMHypervisor) error {
 		}
 		return false, nil
 	})
+}
+
+func normVMHypervisor(v *specs.VMHypervisor) {
+	if len(v.Parameters) == 0 {
+		v.Parameters = nil
+	}
 }
 
 func decVMImage(r *reader, v *specs.VMImage) error {
@@ -912,6 +1420,9 @@ func decVMImage(r *reader, v *specs.VMImage) error {
 	})
 }
 
+func normVMImage(v *specs.VMImage) {
+}
+
 func decVMKernel(r *reader, v *specs.VMKernel) error {
 	return decStruct(r, "specs.VMKernel", func(k []byte) (bool, error) {
 		switch {
@@ -924,6 +1435,12 @@ func decVMKernel(r *reader, v *specs.VMKernel) error {
 		}
 		return false, nil
 	})
+}
+
+func normVMKernel(v *specs.VMKernel) {
+	if len(v.Parameters) == 0 {
+		v.Parameters = nil
+	}
 }
 
 func decWindows(r *reader, v *specs.Windows) error {
@@ -950,6 +1467,24 @@ func decWindows(r *reader, v *specs.Windows) error {
 	})
 }
 
+func normWindows(v *specs.Windows) {
+	if len(v.Devices) == 0 {
+		v.Devices = nil
+	}
+	for ie1 := range v.Devices {
+		normWindowsDevice(&v.Devices[ie1])
+	}
+	if v.Resources != nil {
+		normWindowsResources(&(*v.Resources))
+	}
+	if v.HyperV != nil {
+		normWindowsHyperV(&(*v.HyperV))
+	}
+	if v.Network != nil {
+		normWindowsNetwork(&(*v.Network))
+	}
+}
+
 func decWindowsCPUGroupAffinity(r *reader, v *specs.WindowsCPUGroupAffinity) error {
 	return decStruct(r, "specs.WindowsCPUGroupAffinity", func(k []byte) (bool, error) {
 		switch {
@@ -960,6 +1495,9 @@ func decWindowsCPUGroupAffinity(r *reader, v *specs.WindowsCPUGroupAffinity) err
 		}
 		return false, nil
 	})
+}
+
+func normWindowsCPUGroupAffinity(v *specs.WindowsCPUGroupAffinity) {
 }
 
 func decWindowsCPUResources(r *reader, v *specs.WindowsCPUResources) error {
@@ -980,6 +1518,15 @@ func decWindowsCPUResources(r *reader, v *specs.WindowsCPUResources) error {
 	})
 }
 
+func normWindowsCPUResources(v *specs.WindowsCPUResources) {
+	if len(v.Affinity) == 0 {
+		v.Affinity = nil
+	}
+	for ie1 := range v.Affinity {
+		normWindowsCPUGroupAffinity(&v.Affinity[ie1])
+	}
+}
+
 func decWindowsDevice(r *reader, v *specs.WindowsDevice) error {
 	return decStruct(r, "specs.WindowsDevice", func(k []byte) (bool, error) {
 		switch {
@@ -992,6 +1539,9 @@ func decWindowsDevice(r *reader, v *specs.WindowsDevice) error {
 	})
 }
 
+func normWindowsDevice(v *specs.WindowsDevice) {
+}
+
 func decWindowsHyperV(r *reader, v *specs.WindowsHyperV) error {
 	return decStruct(r, "specs.WindowsHyperV", func(k []byte) (bool, error) {
 		switch {
@@ -1002,6 +1552,9 @@ func decWindowsHyperV(r *reader, v *specs.WindowsHyperV) error {
 	})
 }
 
+func normWindowsHyperV(v *specs.WindowsHyperV) {
+}
+
 func decWindowsMemoryResources(r *reader, v *specs.WindowsMemoryResources) error {
 	return decStruct(r, "specs.WindowsMemoryResources", func(k []byte) (bool, error) {
 		switch {
@@ -1010,6 +1563,9 @@ func decWindowsMemoryResources(r *reader, v *specs.WindowsMemoryResources) error
 		}
 		return false, nil
 	})
+}
+
+func normWindowsMemoryResources(v *specs.WindowsMemoryResources) {
 }
 
 func decWindowsNetwork(r *reader, v *specs.WindowsNetwork) error {
@@ -1030,6 +1586,15 @@ func decWindowsNetwork(r *reader, v *specs.WindowsNetwork) error {
 	})
 }
 
+func normWindowsNetwork(v *specs.WindowsNetwork) {
+	if len(v.EndpointList) == 0 {
+		v.EndpointList = nil
+	}
+	if len(v.DNSSearchList) == 0 {
+		v.DNSSearchList = nil
+	}
+}
+
 func decWindowsResources(r *reader, v *specs.WindowsResources) error {
 	return decStruct(r, "specs.WindowsResources", func(k []byte) (bool, error) {
 		switch {
@@ -1048,6 +1613,18 @@ func decWindowsResources(r *reader, v *specs.WindowsResources) error {
 	})
 }
 
+func normWindowsResources(v *specs.WindowsResources) {
+	if v.Memory != nil {
+		normWindowsMemoryResources(&(*v.Memory))
+	}
+	if v.CPU != nil {
+		normWindowsCPUResources(&(*v.CPU))
+	}
+	if v.Storage != nil {
+		normWindowsStorageResources(&(*v.Storage))
+	}
+}
+
 func decWindowsStorageResources(r *reader, v *specs.WindowsStorageResources) error {
 	return decStruct(r, "specs.WindowsStorageResources", func(k []byte) (bool, error) {
 		switch {
@@ -1062,6 +1639,9 @@ func decWindowsStorageResources(r *reader, v *specs.WindowsStorageResources) err
 	})
 }
 
+func normWindowsStorageResources(v *specs.WindowsStorageResources) {
+}
+
 func decZOS(r *reader, v *specs.ZOS) error {
 	return decStruct(r, "specs.ZOS", func(k []byte) (bool, error) {
 		switch {
@@ -1070,6 +1650,15 @@ func decZOS(r *reader, v *specs.ZOS) error {
 		}
 		return false, nil
 	})
+}
+
+func normZOS(v *specs.ZOS) {
+	if len(v.Namespaces) == 0 {
+		v.Namespaces = nil
+	}
+	for ie1 := range v.Namespaces {
+		normZOSNamespace(&v.Namespaces[ie1])
+	}
 }
 
 func decZOSNamespace(r *reader, v *specs.ZOSNamespace) error {
@@ -1082,4 +1671,7 @@ func decZOSNamespace(r *reader, v *specs.ZOSNamespace) error {
 		}
 		return false, nil
 	})
+}
+
+func normZOSNamespace(v *specs.ZOSNamespace) {
 }

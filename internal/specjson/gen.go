@@ -145,10 +145,11 @@ func (g *gen) decoder(t reflect.Type) (string, error) {
 // field is a JSON field of a struct: its name and the Go path to it
 // (through embedded structs).
 type field struct {
-	name  string
-	path  string
-	typ   reflect.Type
-	depth int
+	name      string
+	path      string
+	typ       reflect.Type
+	depth     int
+	omitEmpty bool
 }
 
 // fields lists the JSON fields of t as encoding/json sees them: tagged
@@ -177,15 +178,19 @@ func fields(t reflect.Type, prefix string, depth int) ([]field, error) {
 		if !f.IsExported() {
 			continue
 		}
+		omit := false
 		for _, o := range strings.Split(opts, ",") {
-			if o == "string" {
+			switch o {
+			case "string":
 				return nil, fmt.Errorf("%v.%s: the string option is not supported", t, f.Name)
+			case "omitempty":
+				omit = true
 			}
 		}
 		if name == "" || !validTag(name) {
 			name = f.Name
 		}
-		out = append(out, field{name: name, path: prefix + f.Name, typ: f.Type, depth: depth})
+		out = append(out, field{name: name, path: prefix + f.Name, typ: f.Type, depth: depth, omitEmpty: omit})
 	}
 	return out, nil
 }
@@ -219,8 +224,43 @@ func (g *gen) structDecoder(t reflect.Type) error {
 		fmt.Fprintf(&b, "\t\tcase match(k, %q):\n\t\t\treturn true, (%s)(r, &v.%s)\n", f.name, dec, f.path)
 	}
 	b.WriteString("\t\t}\n\t\treturn false, nil\n\t})\n}\n\n")
+
+	// norm<T>: what encoding/json's encoding and decoding again would
+	// change, an empty slice or map of an omitempty field becoming nil.
+	fmt.Fprintf(&b, "func norm%s(v *%s) {\n", t.Name(), typeName(t))
+	for _, f := range keep {
+		k := f.typ.Kind()
+		if f.omitEmpty && (k == reflect.Slice || k == reflect.Map) {
+			fmt.Fprintf(&b, "\tif len(v.%s) == 0 {\n\t\tv.%s = nil\n\t}\n", f.path, f.path)
+		}
+		b.WriteString(normValue("v."+f.path, f.typ, 1))
+	}
+	b.WriteString("}\n\n")
 	g.funcs = append(g.funcs, b.String())
 	return nil
+}
+
+// normValue is the code that normalizes the value expr of type t (an
+// addressable expression), or "".
+func normValue(expr string, t reflect.Type, depth int) string {
+	v := fmt.Sprintf("e%d", depth)
+	switch t.Kind() {
+	case reflect.Struct:
+		return fmt.Sprintf("\tnorm%s(&%s)\n", t.Name(), expr)
+	case reflect.Pointer:
+		if inner := normValue("(*"+expr+")", t.Elem(), depth); inner != "" {
+			return fmt.Sprintf("\tif %s != nil {\n%s\t}\n", expr, inner)
+		}
+	case reflect.Slice:
+		if inner := normValue(expr+"[i"+v+"]", t.Elem(), depth+1); inner != "" {
+			return fmt.Sprintf("\tfor i%s := range %s {\n%s\t}\n", v, expr, inner)
+		}
+	case reflect.Map:
+		if inner := normValue(v, t.Elem(), depth+1); inner != "" {
+			return fmt.Sprintf("\tfor k%s, %s := range %s {\n%s\t\t%s[k%s] = %s\n\t}\n", v, v, expr, inner, expr, v, v)
+		}
+	}
+	return ""
 }
 
 // validTag is encoding/json's isValidTag.

@@ -50,6 +50,19 @@ func Unmarshal(data []byte, s *specs.Spec) error {
 	return err // not expected: both refuse the same inputs
 }
 
+// UnmarshalStored decodes a config that encoding/json would have
+// encoded and decoded again on its way, as the container's config did
+// until create saved the bytes it read instead (CreateOpts.SpecJSON):
+// an empty array or object of an omitempty field comes out nil, as it
+// did then, so that what exec and update find is what they always did.
+func UnmarshalStored(data []byte, s *specs.Spec) error {
+	if err := Unmarshal(data, s); err != nil {
+		return err
+	}
+	normSpec(s)
+	return nil
+}
+
 func decode(data []byte, s *specs.Spec) error {
 	r := &reader{b: data}
 	if err := decSpec(r, s); err != nil {

@@ -34,6 +34,25 @@ func same(t *testing.T, data []byte) {
 		w, _ := json.Marshal(&want)
 		t.Fatalf("%q:\ngot  %s\nwant %s", data, g, w)
 	}
+	if errJ != nil {
+		return
+	}
+	// UnmarshalStored: as if encoding/json had encoded and decoded it
+	// on the way.
+	b, err := json.Marshal(&want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want2, got2 specs.Spec
+	if err := json.Unmarshal(b, &want2); err != nil {
+		t.Fatal(err)
+	}
+	if err := specjson.UnmarshalStored(data, &got2); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&got2, &want2) {
+		t.Fatalf("%q: UnmarshalStored differs from encoding/json's round trip", data)
+	}
 }
 
 func seeds(t testing.TB) [][]byte {
@@ -61,6 +80,7 @@ var cases = [][]byte{
 	[]byte(`{"process":{"user":{"uid":1}},"process":{"user":{"gid":2}}}`),
 	[]byte(`{"process":null}`),
 	[]byte(`{"process":{"args":null,"env":[]}}`),
+	[]byte(`{"process":{"capabilities":{"inheritable":[],"bounding":["A"]},"rlimits":[]},"annotations":{},"linux":{"resources":{"rdma":{"a":{}},"devices":[]},"sysctl":{}}}`),
 	[]byte(`{"hostname":null}`),
 	[]byte(`{"annotations":{"a":"1","a":"2","b":null}}`),
 	[]byte(`{"annotations":null}`),
