@@ -23,7 +23,8 @@
 #   PEERS [none]          more runtimes, "NAME=PATH ...", after Debian's
 #                         runc and crun (e.g. PEERS="runc-1.5.1=/opt/peers/
 #                         bin/runc-1.5.1 crun-1.27.1=/opt/peers/bin/crun-1.27.1");
-#                         the targets are then checked against them
+#                         the targets are checked against the last NAME
+#                         starting with runc and with crun
 #
 # What each row measures. Every container is the same busybox bundle:
 # the default config of `sandbox-runtime spec` (new pid, net, ipc, uts,
@@ -98,14 +99,14 @@ RTS=(sr runc crun)
 declare -A NAME=([sr]=sandbox-runtime [runc]=runc [crun]=crun)
 declare -A BIN=([sr]=$REPO/sandbox-runtime [runc]=$(command -v runc || true) [crun]=$(command -v crun || true))
 # PEERS="NAME=PATH ..." adds runtimes after Debian's (docs/bench.md says
-# how to build runc 1.5.1 and crun 1.27.1 from their sources). NAME is
-# the column's name and must start with runc or crun: the targets are
-# checked against the last runc and the last crun of the list (REF_RUNC,
-# REF_CRUN), so against the peers when there are some.
+# how to build runc 1.5.1 and crun 1.27.1 from their sources), or an
+# older build of ours to compare with in the same run. The targets are
+# checked against the last runc... and the last crun... of the list
+# (REF_RUNC, REF_CRUN), so against the peers when there are some.
 for p in ${PEERS:-}; do
 	case $p in
-	runc*=/* | crun*=/*) ;;
-	*) die "PEERS: $p is not NAME=/ABSOLUTE/PATH with NAME runc... or crun..." ;;
+	?*=/*) ;;
+	*) die "PEERS: $p is not NAME=/ABSOLUTE/PATH" ;;
 	esac
 	k=${p%%=*}
 	[[ $k =~ ^[A-Za-z0-9._-]+$ ]] || die "PEERS: $k: letters, digits, . _ - only"
