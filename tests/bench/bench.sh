@@ -17,6 +17,8 @@
 #   BENCH_MANY_RUNS [5]   hyperfine runs of the BENCH_MANY row
 #   BENCH_LIST_N [1000]   containers that exist during the list row
 #   BENCH_LIST_RUNS [10]  hyperfine runs of the list row
+#   BENCH_ROUNDS [5]      rounds each row's runs are split into, the
+#                         runtimes in turn forward and backward (see hf)
 #   BENCH_JSON [unset]    a directory to keep hyperfine's JSON exports in
 #   BENCH_ONLY [all]      the groups to run, of: run phases running memory
 #                         many list (e.g. BENCH_ONLY="run memory")
@@ -63,8 +65,9 @@
 #   list       `list` while BENCH_LIST_N created containers exist.
 # The memory rows take BENCH_MEM_RUNS samples, the runtimes in turn.
 # hyperfine runs one command's runs, then the next's: each row runs the
-# runtimes back to back in one invocation; the load average is
-# printed before and after so that a busy machine shows.
+# runtimes in BENCH_ROUNDS rounds, forward and backward in turn (hf), so
+# that a load that comes and goes falls on all of them; the load average
+# is printed before and after so that a busy machine shows.
 #
 # The host's cgroups are hybrid (v1 controllers, cgroup2 at
 # /sys/fs/cgroup/unified) and crun 1.8.1 refuses hybrid hosts, so the
@@ -87,6 +90,7 @@ MANY=${BENCH_MANY:-100}
 MANY_RUNS=${BENCH_MANY_RUNS:-5}
 LIST_N=${BENCH_LIST_N:-1000}
 LIST_RUNS=${BENCH_LIST_RUNS:-10}
+ROUNDS=${BENCH_ROUNDS:-5}
 
 say() { echo "bench: $*" >&2; }
 die() {
@@ -235,16 +239,59 @@ cleanup() {
 
 # --- measuring -----------------------------------------------------------
 
-# hf KEY RUNS [-N] ARGS... runs hyperfine; the JSON goes to $TMP/json/KEY.json.
+# hf KEY RUNS [-N] GROUP... runs hyperfine over the runtimes' commands,
+# each GROUP being -n NAME [--prepare CMD] CMD; the merged JSON goes to
+# $TMP/json/KEY.json. hyperfine runs all of one command's runs before
+# the next command's, so on a machine whose load moves (other jobs come
+# and go) the runtimes would be measured at different times: the runs
+# are split into BENCH_ROUNDS rounds, one hyperfine each, the commands
+# in turn forward and backward, and each median is over all the rounds'
+# runs.
 hf() {
-	local key=$1 runs=$2
+	local key=$1 runs=$2 n=() names=() preps=() cmds=() i k r per order
 	shift 2
-	say "$key: hyperfine, $runs runs each (load $(cut -d' ' -f1-3 /proc/loadavg))"
-	# Its warnings (outliers, a slow first run) go to the log with the
-	# runtimes' output; die shows the end of it.
-	hyperfine --style none --runs "$runs" --warmup "$WARMUP" \
-		--export-json "$TMP/json/$key.json" "$@" >/dev/null 2>>"$TMP/log" ||
-		die "hyperfine $key failed"
+	if [ "${1:-}" = -N ]; then
+		n=(-N)
+		shift
+	fi
+	while (($#)); do
+		[ "$1" = -n ] || die "hf $key: want -n NAME, got $1"
+		names+=("$2")
+		shift 2
+		if [ "$1" = --prepare ]; then
+			preps+=("$2")
+			shift 2
+		else
+			preps+=("")
+		fi
+		cmds+=("$1")
+		shift
+	done
+	per=$(((runs + ROUNDS - 1) / ROUNDS))
+	say "$key: hyperfine, $runs runs each in $ROUNDS rounds (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	for ((r = 0; r < ROUNDS; r++)); do
+		order=()
+		for i in "${!names[@]}"; do
+			if ((r % 2)); then order=("$i" "${order[@]}"); else order+=("$i"); fi
+		done
+		local a=()
+		for k in "${order[@]}"; do
+			a+=(-n "${names[k]}")
+			[ -z "${preps[k]}" ] || a+=(--prepare "${preps[k]}")
+			a+=("${cmds[k]}")
+		done
+		# Its warnings (outliers, a slow first run) go to the log with
+		# the runtimes' output; die shows the end of it. Warm-up runs
+		# in the first round only.
+		hyperfine --style none --runs "$per" --warmup "$((r == 0 ? WARMUP : 0))" "${n[@]}" \
+			--export-json "$TMP/json/$key.r$r.json" "${a[@]}" >/dev/null 2>>"$TMP/log" ||
+			die "hyperfine $key failed"
+	done
+	jq -s '{results: [map(.results[]) | group_by(.command)[] |
+		{command: .[0].command, times: (map(.times[]) | sort)} |
+		.median = (.times | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end)]}' \
+		"$TMP"/json/"$key".r*.json >"$TMP/json/$key.json" || die "merging the rounds of $key failed"
+	rm -f "$TMP"/json/"$key".r*.json
 }
 
 # median_ms KEY R prints the median of runtime R in row KEY, in ms.
@@ -510,7 +557,7 @@ header() {
 	v="${v#sandbox-runtime version } (sandbox-runtime)"
 	for r in "${RTS[@]:1}"; do v+=" | ${NAME[$r]}: $("${BIN[$r]}" --version | head -n 1)"; done
 	echo "$v | $(hyperfine --version)"
-	echo "times: hyperfine medians of $RUNS runs ($MANY_RUNS for x$MANY, $LIST_RUNS for list), $WARMUP warmup; memory: median of $MEM_RUNS samples"
+	echo "times: hyperfine medians of $RUNS runs ($MANY_RUNS for x$MANY, $LIST_RUNS for list) in $ROUNDS interleaved rounds, $WARMUP warmup; memory: median of $MEM_RUNS samples"
 	echo "/NAME: ours divided by NAME's; targets against ${NAME[$REF_CRUN]} and ${NAME[$REF_RUNC]}"
 	echo
 }
