@@ -561,12 +561,12 @@ print_table() {
 
 header() {
 	local v r
-	v=$("${BIN[sr]}" --version | head -n 1)
+	v=$("${BIN[sr]}" --version | sed -n 1p)
 	echo "sandbox-runtime bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "kernel $(uname -r), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $1"
 	echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	v="${v#sandbox-runtime version } (sandbox-runtime)"
-	for r in "${RTS[@]:1}"; do v+=" | ${NAME[$r]}: $("${BIN[$r]}" --version | head -n 1)"; done
+	for r in "${RTS[@]:1}"; do v+=" | ${NAME[$r]}: $("${BIN[$r]}" --version | sed -n 1p)"; done
 	echo "$v | $(hyperfine --version)"
 	echo "times: hyperfine medians of $RUNS runs ($MANY_RUNS for x$MANY, $LIST_RUNS for list) in $ROUNDS interleaved rounds, $WARMUP warmup; memory: median of $MEM_RUNS samples"
 	echo "/NAME: ours divided by NAME's; targets against ${NAME[$REF_CRUN]} and ${NAME[$REF_RUNC]}"
