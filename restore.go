@@ -44,7 +44,8 @@ var restoreCommand = &cli.Command{
 			NoPivot:       c.Bool("no-pivot"),
 			Foreground:    !c.Bool("detach"),
 		}
-		spec, err := loadSpec(opts.Bundle)
+		// Not the raw bytes: restore changes the spec before create saves it.
+		spec, _, err := loadSpec(opts.Bundle)
 		if err != nil {
 			return err
 		}

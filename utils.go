@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
 )
@@ -36,21 +37,21 @@ func checkArgs(c *cli.Context, want, kind int) error {
 	return nil
 }
 
-// loadSpec reads bundle/config.json.
-func loadSpec(bundle string) (*specs.Spec, error) {
+// loadSpec reads bundle/config.json; it returns the file's bytes too.
+func loadSpec(bundle string) (*specs.Spec, []byte, error) {
 	name := filepath.Join(bundle, "config.json")
 	b, err := os.ReadFile(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("bundle %s: config.json not found", bundle)
+			return nil, nil, fmt.Errorf("bundle %s: config.json not found", bundle)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	var s specs.Spec
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: invalid JSON: %w", name, err)
+	if err := specjson.Unmarshal(b, &s); err != nil {
+		return nil, nil, fmt.Errorf("%s: invalid JSON: %w", name, err)
 	}
-	return &s, nil
+	return &s, b, nil
 }
 
 func root(c *cli.Context) string { return c.String("root") }
@@ -168,10 +169,11 @@ func createOptions(c *cli.Context) (*libsandbox.CreateOpts, *specs.Spec, error) 
 		PreserveFds:   c.Int("preserve-fds"),
 		SystemdCgroup: c.Bool("systemd-cgroup"),
 	}
-	spec, err := loadSpec(opts.Bundle)
+	spec, raw, err := loadSpec(opts.Bundle)
 	if err != nil {
 		return nil, nil, err
 	}
+	opts.SpecJSON = raw
 	return opts, spec, nil
 }
 

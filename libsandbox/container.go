@@ -41,6 +41,11 @@ type CreateOpts struct {
 	// Interrupt, if set, is polled while create waits for init: an
 	// error (a signal of the caller's) fails create, which cleans up.
 	Interrupt func() error
+	// SpecJSON, if set, is the config.json the spec was decoded from,
+	// saved as the container's config as it is: encoding the spec again
+	// would cost ~0.7 ms of encoding/json building its type tables,
+	// which the caller's decoder (internal/specjson) did without.
+	SpecJSON []byte
 }
 
 // NewContainer is a container create has just made, with its init process

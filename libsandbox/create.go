@@ -687,7 +687,13 @@ func (cr *creation) serveInit() (func(), error) {
 func (cr *creation) writeFinalState() (func(), error) {
 	st := cr.c.state
 	st.CreatorPid, st.CreatorStart = 0, 0
-	if err := writeSpec(cr.dir, cr.spec); err != nil {
+	var err error
+	if cr.opts.SpecJSON != nil {
+		err = writeFileAtomic(filepath.Join(cr.dir, specFile), cr.opts.SpecJSON, 0o600)
+	} else {
+		err = writeSpec(cr.dir, cr.spec)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
 	if err := writeState(cr.dir, st); err != nil {

@@ -11,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
 )
@@ -118,7 +119,7 @@ func readSpec(dir string) (*specs.Spec, error) {
 		return nil, err
 	}
 	spec := new(specs.Spec)
-	if err := json.Unmarshal(b, spec); err != nil {
+	if err := specjson.UnmarshalStored(b, spec); err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, specFile), err)
 	}
 	return spec, nil

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench.sh - sandbox-runtime, runc and crun side by side on this machine:
+# bench.sh - sandbox-runtime, runc, crun and any PEERS side by side here:
 # the latency of each verb, the memory each one uses, many containers at
 # once, and list. Run by `make bench` (which installs the packages and
 # builds ./sandbox-runtime first); docs/bench.md shows an output.
@@ -17,9 +17,16 @@
 #   BENCH_MANY_RUNS [5]   hyperfine runs of the BENCH_MANY row
 #   BENCH_LIST_N [1000]   containers that exist during the list row
 #   BENCH_LIST_RUNS [10]  hyperfine runs of the list row
+#   BENCH_ROUNDS [5]      rounds each row's runs are split into, the
+#                         runtimes in turn forward and backward (see hf)
 #   BENCH_JSON [unset]    a directory to keep hyperfine's JSON exports in
 #   BENCH_ONLY [all]      the groups to run, of: run phases running memory
 #                         many list (e.g. BENCH_ONLY="run memory")
+#   PEERS [none]          more runtimes, "NAME=PATH ...", after Debian's
+#                         runc and crun (e.g. PEERS="runc-1.5.1=/opt/peers/
+#                         bin/runc-1.5.1 crun-1.27.1=/opt/peers/bin/crun-1.27.1");
+#                         the targets are checked against the last NAME
+#                         starting with runc and with crun
 #
 # What each row measures. Every container is the same busybox bundle:
 # the default config of `sandbox-runtime spec` (new pid, net, ipc, uts,
@@ -56,15 +63,16 @@
 #              same command for one container. Deleting them is the
 #              prepare of the next run, untimed.
 #   list       `list` while BENCH_LIST_N created containers exist.
-# The memory rows take BENCH_MEM_RUNS samples, the three runtimes in turn.
+# The memory rows take BENCH_MEM_RUNS samples, the runtimes in turn.
 # hyperfine runs one command's runs, then the next's: each row runs the
-# three runtimes back to back in one invocation; the load average is
-# printed before and after so that a busy machine shows.
+# runtimes in BENCH_ROUNDS rounds, forward and backward in turn (hf), so
+# that a load that comes and goes falls on all of them; the load average
+# is printed before and after so that a busy machine shows.
 #
 # The host's cgroups are hybrid (v1 controllers, cgroup2 at
 # /sys/fs/cgroup/unified) and crun 1.8.1 refuses hybrid hosts, so the
 # script re-executes itself in a private mount namespace where the
-# cgroup2 mount is replaced by an empty tmpfs: all three runtimes then see
+# cgroup2 mount is replaced by an empty tmpfs: all the runtimes then see
 # a plain v1 host and the host's mounts are untouched.
 #
 # Needs root. Leaves nothing behind, even on Ctrl-C: each runtime has a
@@ -82,6 +90,7 @@ MANY=${BENCH_MANY:-100}
 MANY_RUNS=${BENCH_MANY_RUNS:-5}
 LIST_N=${BENCH_LIST_N:-1000}
 LIST_RUNS=${BENCH_LIST_RUNS:-10}
+ROUNDS=${BENCH_ROUNDS:-5}
 
 say() { echo "bench: $*" >&2; }
 die() {
@@ -93,6 +102,27 @@ die() {
 RTS=(sr runc crun)
 declare -A NAME=([sr]=sandbox-runtime [runc]=runc [crun]=crun)
 declare -A BIN=([sr]=$REPO/sandbox-runtime [runc]=$(command -v runc || true) [crun]=$(command -v crun || true))
+# PEERS="NAME=PATH ..." adds runtimes after Debian's (docs/bench.md says
+# how to build runc 1.5.1 and crun 1.27.1 from their sources), or an
+# older build of ours to compare with in the same run. The targets are
+# checked against the last runc... and the last crun... of the list
+# (REF_RUNC, REF_CRUN), so against the peers when there are some.
+for p in ${PEERS:-}; do
+	case $p in
+	?*=/*) ;;
+	*) die "PEERS: $p is not NAME=/ABSOLUTE/PATH" ;;
+	esac
+	k=${p%%=*}
+	[[ $k =~ ^[A-Za-z0-9._-]+$ ]] || die "PEERS: $k: letters, digits, . _ - only"
+	[ -z "${NAME[$k]:-}" ] || die "PEERS: $k named twice"
+	RTS+=("$k")
+	NAME[$k]=$k
+	BIN[$k]=${p#*=}
+done
+REF_RUNC=runc REF_CRUN=crun
+for r in "${RTS[@]}"; do
+	case $r in runc*) REF_RUNC=$r ;; crun*) REF_CRUN=$r ;; esac
+done
 
 preflight() {
 	[ "$(id -u)" = 0 ] || die "must run as root (containers need namespaces, mounts and cgroups): sudo make bench"
@@ -101,6 +131,9 @@ preflight() {
 	local t
 	for t in runc crun hyperfine jq unshare /usr/bin/time /bin/busybox; do
 		command -v "$t" >/dev/null || die "$t missing: scripts/deps.sh bench"
+	done
+	for r in "${RTS[@]}"; do
+		[ -x "${BIN[$r]}" ] || die "${NAME[$r]}: ${BIN[$r]} is not an executable"
 	done
 }
 
@@ -132,8 +165,19 @@ setup() {
 	# ("interrupt trap: unexpected EOF"); the default disposition has no
 	# such window.
 	trap cleanup EXIT
-	mkdir -p "$TMP"/{state,c,json,mem}
+	mkdir -p "$TMP"/{state,c,json,mem,bin}
 	: >"$TMP/log"
+
+	# Each runtime runs from a copy: the peak RSS of a process follows
+	# how the page cache holds its binary, and a binary the Go linker
+	# has just written (through a mapping) showed 0.9 MB more RssFile
+	# than the same bytes written by cp or read back from disk. Copies
+	# put every runtime on the footing of an installed binary.
+	local r
+	for r in "${RTS[@]}"; do
+		cp "${BIN[$r]}" "$TMP/bin/$r"
+		BIN[$r]=$TMP/bin/$r
+	done
 
 	# The rootfs: busybox-static and its applets, nothing else.
 	local rfs=$TMP/rootfs a
@@ -206,16 +250,59 @@ cleanup() {
 
 # --- measuring -----------------------------------------------------------
 
-# hf KEY RUNS [-N] ARGS... runs hyperfine; the JSON goes to $TMP/json/KEY.json.
+# hf KEY RUNS [-N] GROUP... runs hyperfine over the runtimes' commands,
+# each GROUP being -n NAME [--prepare CMD] CMD; the merged JSON goes to
+# $TMP/json/KEY.json. hyperfine runs all of one command's runs before
+# the next command's, so on a machine whose load moves (other jobs come
+# and go) the runtimes would be measured at different times: the runs
+# are split into BENCH_ROUNDS rounds, one hyperfine each, the commands
+# in turn forward and backward, and each median is over all the rounds'
+# runs.
 hf() {
-	local key=$1 runs=$2
+	local key=$1 runs=$2 n=() names=() preps=() cmds=() i k r per order
 	shift 2
-	say "$key: hyperfine, $runs runs each (load $(cut -d' ' -f1-3 /proc/loadavg))"
-	# Its warnings (outliers, a slow first run) go to the log with the
-	# runtimes' output; die shows the end of it.
-	hyperfine --style none --runs "$runs" --warmup "$WARMUP" \
-		--export-json "$TMP/json/$key.json" "$@" >/dev/null 2>>"$TMP/log" ||
-		die "hyperfine $key failed"
+	if [ "${1:-}" = -N ]; then
+		n=(-N)
+		shift
+	fi
+	while (($#)); do
+		[ "$1" = -n ] || die "hf $key: want -n NAME, got $1"
+		names+=("$2")
+		shift 2
+		if [ "$1" = --prepare ]; then
+			preps+=("$2")
+			shift 2
+		else
+			preps+=("")
+		fi
+		cmds+=("$1")
+		shift
+	done
+	per=$(((runs + ROUNDS - 1) / ROUNDS))
+	say "$key: hyperfine, $runs runs each in $ROUNDS rounds (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	for ((r = 0; r < ROUNDS; r++)); do
+		order=()
+		for i in "${!names[@]}"; do
+			if ((r % 2)); then order=("$i" "${order[@]}"); else order+=("$i"); fi
+		done
+		local a=()
+		for k in "${order[@]}"; do
+			a+=(-n "${names[k]}")
+			[ -z "${preps[k]}" ] || a+=(--prepare "${preps[k]}")
+			a+=("${cmds[k]}")
+		done
+		# Its warnings (outliers, a slow first run) go to the log with
+		# the runtimes' output; die shows the end of it. Warm-up runs
+		# in the first round only.
+		hyperfine --style none --runs "$per" --warmup "$((r == 0 ? WARMUP : 0))" "${n[@]}" \
+			--export-json "$TMP/json/$key.r$r.json" "${a[@]}" >/dev/null 2>>"$TMP/log" ||
+			die "hyperfine $key failed"
+	done
+	jq -s '{results: [map(.results[]) | group_by(.command)[] |
+		{command: .[0].command, times: (map(.times[]) | sort)} |
+		.median = (.times | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end)]}' \
+		"$TMP"/json/"$key".r*.json >"$TMP/json/$key.json" || die "merging the rounds of $key failed"
+	rm -f "$TMP"/json/"$key".r*.json
 }
 
 # median_ms KEY R prints the median of runtime R in row KEY, in ms.
@@ -228,14 +315,20 @@ median() {
 	sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
-# row LABEL UNIT TARGET CHECK KEY: one table row; the values come from
-# hyperfine's JSON ($TMP/json/KEY.json). Rows are TSV in $TMP/rows:
-# label, unit, the three values, target text, check (see print_table).
+# row LABEL UNIT TARGET CHECK VALUE...: one table row, a value per
+# runtime in the order of RTS. Rows are TSV in $TMP/rows: label, unit,
+# target text, check (see print_table), the values.
+row() {
+	local IFS=$'\t'
+	echo "$*" >>"$TMP/rows"
+}
+
+# row_hf LABEL UNIT TARGET CHECK KEY: a row whose values come from
+# hyperfine's JSON ($TMP/json/KEY.json).
 row_hf() {
-	local label=$1 unit=$2 target=$3 check=$4 key=$5
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$unit" \
-		"$(median_ms "$key" sr)" "$(median_ms "$key" runc)" "$(median_ms "$key" crun)" \
-		"$target" "$check" >>"$TMP/rows"
+	local r v=()
+	for r in "${RTS[@]}"; do v+=("$(median_ms "$5" "$r")"); done
+	row "$1" "$2" "$3" "$4" "${v[@]}"
 }
 
 # wait_loop R ID prints a shell loop that polls `state` of ID until it
@@ -252,7 +345,7 @@ bench_run() {
 		a+=(-n "${NAME[$r]}" --prepare "$(cmd "$r") delete -f $id" "$(cmd "$r") run --bundle $TMP/c/$id $id")
 	done
 	hf run "$RUNS" -N "${a[@]}"
-	row_hf "run /bin/true" ms "<=1.0x crun, <=0.35x runc" run run
+	row_hf "run /bin/true" ms "<=1.0x crun, <=0.4x runc" "crun:1.0 runc:0.4" run
 }
 
 bench_phases() {
@@ -284,10 +377,10 @@ bench_phases() {
 	done
 	hf delete "$RUNS" "${a[@]}"
 	for r in "${RTS[@]}"; do rt "$r" delete -f "$r-ph"; done
-	row_hf "create" ms "<= crun" le_crun create
-	row_hf "start" ms "<= crun" le_crun start
-	row_hf "wait (start returned -> state stopped)" ms "<= crun" le_crun wait
-	row_hf "delete (stopped)" ms "<= crun" le_crun delete
+	row_hf "create" ms "<=1.0x crun, <=0.4x runc" "crun:1.0 runc:0.4" create
+	row_hf "start" ms "<=1.0x crun, <=0.4x runc" "crun:1.0 runc:0.4" start
+	row_hf "wait (start returned -> state stopped)" ms "<=1.0x crun, <=0.4x runc" "crun:1.0 runc:0.4" wait
+	row_hf "delete (stopped)" ms "<=1.0x crun, <=0.4x runc" "crun:1.0 runc:0.4" delete
 }
 
 bench_running() {
@@ -307,8 +400,8 @@ bench_running() {
 	done
 	hf state "$RUNS" -N "${a[@]}"
 	for r in "${RTS[@]}"; do rt "$r" delete -f "$r-sleep"; done
-	row_hf "exec /bin/true (running container)" ms "-" - exec
-	row_hf "state (running container)" ms "-" - state
+	row_hf "exec /bin/true (running container)" ms "<=1.3x crun, <=0.4x runc" "crun:1.3 runc:0.4" exec
+	row_hf "state (running container)" ms "<=0.4x runc" "runc:0.4" state
 }
 
 # memcg_file PID prints the file that holds the peak memory charge of
@@ -351,10 +444,9 @@ bench_memory() {
 		init+=("$(median "$TMP/mem/$r.init" | awk '{print $1 * 1024 / 1e6}')")
 		chg+=("$(median "$TMP/mem/$r.charge" | awk '{print $1 / 1e6}')")
 	done
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-		"peak RSS: CLI (create)$sfx" MB "${cli[@]}" "<= 6 MB" le:6 \
-		"peak RSS: init, created$sfx" MB "${init[@]}" "<= 6 MB" le:6 \
-		"cgroup charge ($charge)$sfx" MB "${chg[@]}" "<= 1 MB" le:1 >>"$TMP/rows"
+	row "peak RSS: CLI (create)$sfx" MB "<= 4 MB" max:4 "${cli[@]}"
+	row "peak RSS: init, created$sfx" MB "<= 4 MB" max:4 "${init[@]}"
+	row "cgroup charge ($charge)$sfx" MB "<= 0.5 MB" max:0.5 "${chg[@]}"
 }
 
 bench_many() {
@@ -382,10 +474,9 @@ bench_many() {
 		one+=("$(median_ms many-1 "$r")")
 		per+=("$(median_ms "many-$MANY" "$r" | awk -v n="$MANY" '{print $1 / n}')")
 	done
-	for i in 0 1 2; do ratio+=("$(awk -v a="${per[i]}" -v b="${one[i]}" 'BEGIN {print a / b}')"); done
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-		"  per container (total / $MANY)" ms "${per[@]}" "-" - \
-		"  per container x$MANY / x1" x "${ratio[@]}" "<= 1.0 (flat)" le:1 >>"$TMP/rows"
+	for i in "${!RTS[@]}"; do ratio+=("$(awk -v a="${per[i]}" -v b="${one[i]}" 'BEGIN {print a / b}')"); done
+	row "  per container (total / $MANY)" ms - - "${per[@]}"
+	row "  per container x$MANY / x1" x "<= 1.0 (flat)" max:1 "${ratio[@]}"
 }
 
 bench_list() {
@@ -414,46 +505,71 @@ bench_list() {
 bench_vm() {
 	say "vm: booting a pure cgroup v2 VM for the memory rows (TCG: minutes)"
 	# The VM's command does not inherit our environment: pass the setting.
-	(cd "$REPO" && tests/vm/run.sh -- env BENCH_MEM_RUNS="$MEM_RUNS" "$SELF" --memory-rows) >>"$TMP/rows" ||
+	(cd "$REPO" && tests/vm/run.sh -- env BENCH_MEM_RUNS="$MEM_RUNS" PEERS="${PEERS:-}" "$SELF" --memory-rows) >>"$TMP/rows" ||
 		die "the VM part failed"
 }
 
 # --- the table -------------------------------------------------------------
 
-# print_table prints $TMP/rows. CHECK says when our value meets the
-# target: le_crun (<= crun), run (<= 1.0x crun and <= 0.35x runc), le:N
-# (<= N in the row's unit), - (no target).
+# print_table prints $TMP/rows: a column per runtime, then ours divided
+# by each other runtime's. CHECK says when our value meets the target:
+# space-separated terms, all of which must hold: crun:F (<= F times
+# REF_CRUN's value), runc:F (likewise, REF_RUNC), max:N (<= N in the
+# row's unit); - for no target.
 print_table() {
-	awk -F'\t' '
+	local names
+	names=$(printf '%s\n' "${RTS[@]}" | while read -r r; do echo "${NAME[$r]}"; done | paste -sd' ')
+	awk -F'\t' -v names="$names" -v rcrun="${NAME[$REF_CRUN]}" -v rrunc="${NAME[$REF_RUNC]}" '
 	function fmt(v, u) {
 		if (u == "ms") return sprintf("%.1f ms", v)
 		if (u == "MB") return sprintf("%.2f MB", v)
 		return sprintf("%.2fx", v)
 	}
 	BEGIN {
-		f = "%-42s %12s %12s %12s %8s %8s  %-26s %s\n"
-		printf f, "", "sandbox-rt", "runc", "crun", "/runc", "/crun", "target", ""
+		n = split(names, name, " ")
+		for (i = 1; i <= n; i++) {
+			if (name[i] == rcrun) icrun = i
+			if (name[i] == rrunc) irunc = i
+		}
+		printf "%-40s", ""
+		printf " %11s", "sandbox-rt"
+		for (i = 2; i <= n; i++) printf " %11s", name[i]
+		for (i = 2; i <= n; i++) {
+			w[i] = length(name[i]) + 1
+			if (w[i] < 6) w[i] = 6
+			printf " %*s", w[i], "/" name[i]
+		}
+		printf "  %-24s\n", "target"
 	}
 	{
-		sr = $3; rc = $4; cr = $5
-		r1 = ($2 == "x") ? "" : sprintf("%.2fx", sr / rc)
-		r2 = ($2 == "x") ? "" : sprintf("%.2fx", sr / cr)
+		printf "%-40s", $1
+		for (i = 1; i <= n; i++) printf " %11s", fmt($(4 + i), $2)
+		for (i = 2; i <= n; i++) printf " %*s", w[i], ($2 == "x") ? "" : sprintf("%.2fx", $5 / $(4 + i))
 		ok = ""
-		if ($7 == "le_crun") ok = (sr <= cr) ? "met" : "MISSED"
-		else if ($7 == "run") ok = (sr <= cr && sr <= 0.35 * rc) ? "met" : "MISSED"
-		else if ($7 ~ /^le:/) { split($7, t, ":"); ok = (sr <= t[2]) ? "met" : "MISSED" }
-		printf f, $1, fmt(sr, $2), fmt(rc, $2), fmt(cr, $2), r1, r2, ($6 == "-" ? "" : $6), ok
+		if ($4 != "-") {
+			ok = "met"
+			m = split($4, term, " ")
+			for (k = 1; k <= m; k++) {
+				split(term[k], t, ":")
+				lim = (t[1] == "crun") ? t[2] * $(4 + icrun) : (t[1] == "runc") ? t[2] * $(4 + irunc) : t[2]
+				if ($5 > lim) ok = "MISSED"
+			}
+		}
+		printf "  %-24s %s\n", ($3 == "-" ? "" : $3), ok
 	}' "$TMP/rows"
 }
 
 header() {
-	local v
-	v=$("${BIN[sr]}" --version | head -n 1)
+	local v r
+	v=$("${BIN[sr]}" --version | sed -n 1p)
 	echo "sandbox-runtime bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "kernel $(uname -r), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $1"
 	echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "${v#sandbox-runtime version } (sandbox-runtime) | $(runc --version | head -n 1) | $(crun --version | head -n 1) | $(hyperfine --version)"
-	echo "times: hyperfine medians of $RUNS runs ($MANY_RUNS for x$MANY, $LIST_RUNS for list), $WARMUP warmup; memory: median of $MEM_RUNS samples; /runc, /crun: ours divided by theirs"
+	v="${v#sandbox-runtime version } (sandbox-runtime)"
+	for r in "${RTS[@]:1}"; do v+=" | ${NAME[$r]}: $("${BIN[$r]}" --version | sed -n 1p)"; done
+	echo "$v | $(hyperfine --version)"
+	echo "times: hyperfine medians of $RUNS runs ($MANY_RUNS for x$MANY, $LIST_RUNS for list) in $ROUNDS interleaved rounds, $WARMUP warmup; memory: median of $MEM_RUNS samples"
+	echo "/NAME: ours divided by NAME's; targets against ${NAME[$REF_CRUN]} and ${NAME[$REF_RUNC]}"
 	echo
 }
 

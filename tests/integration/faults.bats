@@ -258,7 +258,10 @@ hook_killed() {
 		grep -q '"create k1: write the state' "$BUNDLE/k1.log" 2>/dev/null && break
 		sleep 0.05
 	done
-	kill -9 "$CREATOR"
+	kill -9 "$CREATOR" || {
+		cat "$BUNDLE/k1.log" "$BUNDLE/k1.out"
+		fail "create k1 was gone before it reached its last state write"
+	}
 	creator_dies k1
 	reached k1 "write the state"
 	# The state on disk is the first one: init's pid not yet recorded.
