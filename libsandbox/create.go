@@ -191,6 +191,7 @@ func (cr *creation) validate() (func(), error) {
 	cr.cg, err = cgroups.New(cr.host, cgroups.Config{
 		Path: spec.Linux.CgroupsPath, ID: cr.id, Devices: rules,
 		Systemd: cr.opts.SystemdCgroup, Annotations: spec.Annotations,
+		Rootless: Rootless(),
 	})
 	if err != nil {
 		return nil, err

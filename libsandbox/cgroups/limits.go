@@ -14,6 +14,9 @@ func CPULimit(m Manager) (quota int64, period uint64, err error) {
 	switch m := m.(type) {
 	case *fs2:
 		return parseCPULimit(m.dir)
+	case *systemd:
+		// The scope's files say what systemd set.
+		return parseCPULimit(m.dir)
 	case *fs1:
 		d, ok := m.dir("cpu")
 		if !ok {

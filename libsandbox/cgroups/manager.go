@@ -120,6 +120,8 @@ type Config struct {
 	// (org.systemd.property.NAME).
 	Systemd     bool
 	Annotations map[string]string
+	// Rootless: the runtime runs without root (libsandbox.Rootless).
+	Rootless bool
 }
 
 // New returns a manager for a container's cgroup on host h. Errors name

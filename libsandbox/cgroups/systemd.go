@@ -106,6 +106,13 @@ func expandSlice(slice string) (string, error) {
 
 // newSystemd returns the systemd manager of a new container's cgroup.
 func newSystemd(h *Host, cfg Config) (Manager, error) {
+	if cfg.Rootless {
+		// The system instance would refuse the user (polkit), and
+		// the scope belongs under the user's own manager, reached
+		// through the session bus (UserBus): not done yet, so a
+		// clear refusal rather than a D-Bus permission error.
+		return nil, errors.New("--systemd-cgroup: not supported without root yet (the scope would be made by the user's systemd instance): drop --systemd-cgroup; rootless podman: cgroup_manager = \"cgroupfs\" in containers.conf")
+	}
 	if !h.systemdBooted() {
 		return nil, errors.New("--systemd-cgroup: this host does not run systemd (no /run/systemd/system): drop --systemd-cgroup to use the cgroupfs driver")
 	}

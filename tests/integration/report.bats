@@ -120,15 +120,6 @@ $want"
 	[[ "$output" == *"over its own user namespace only"* ]]
 }
 
-@test "report: rootless" {
-	# A rootless container (the runtime run by an unprivileged user)
-	# does not work yet: create makes the container's cgroup under the
-	# host's hierarchies, where an unprivileged user may not (permission
-	# denied), with or without linux.resources. Its report would be the
-	# user-namespaced container's above, with the caller's uid mapped.
-	skip "rootless containers do not work yet: create fails making the cgroup (permission denied)"
-}
-
 @test "report: the host's network namespace" {
 	clean
 	# On a pure cgroup v2 host, the runtime fails the cgroup mount over a

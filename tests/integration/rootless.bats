@@ -104,6 +104,28 @@ subordinate_maps() {
 	assert_nothing_left
 }
 
+@test "rootless: report shows the user's own uid as the container's root, capabilities over its namespace only" {
+	usr_run run -d --bundle "$BUNDLE" c1
+	[ "$status" -eq 0 ]
+	usr_run report --format json c1
+	[ "$status" -eq 0 ]
+	r=$output
+	[ "$(jq -c .user.uidMap <<<"$r")" = '[{"containerID":0,"hostID":'"$RL_UID"',"size":1}]' ]
+	jq -e '.capabilities.over == "container" and .partial == false and .errors == []' <<<"$r"
+	# No cgroup of its own without a delegated one: not an error.
+	jq -e '.resources.driver == "none" and .resources.version == ""' <<<"$r"
+	jq -e '.namespaces[] | select(.type == "user") | .new' <<<"$r"
+	usr_run delete --force c1
+	assert_nothing_left
+}
+
+@test "rootless: --systemd-cgroup is refused, naming it, nothing left" {
+	usr_run --systemd-cgroup run -d --bundle "$BUNDLE" c1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--systemd-cgroup: not supported without root yet"* ]]
+	assert_nothing_left
+}
+
 @test "rootless: create, start, state, list, exec, ps, events, kill, delete" {
 	usr_run create --bundle "$BUNDLE" c1
 	[ "$status" -eq 0 ]

@@ -57,6 +57,10 @@ run_sd() {
 	[ "$(cat /proc/$pid/cgroup)" = "0::/system.slice/$UNIT" ]
 	[ "$(cat "$(scope_dir)/memory.max")" = 41943040 ]
 	[ "$(cat "$(scope_dir)/pids.max")" = 77 ]
+	# report names the driver and reads the scope's limits.
+	r=$(sr report --format json t1)
+	jq -c '{resources, errors}' <<<"$r"
+	jq -e '.resources.driver == "systemd" and .resources.pids.limit == 77 and .errors == []' <<<"$r"
 	# The container sees its scope as its cgroup namespace's root.
 	run sr exec t1 cat /proc/self/cgroup
 	echo "$output"
