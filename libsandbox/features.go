@@ -16,7 +16,7 @@ import (
 // Features is what `features` prints: only what this build really does on
 // this host.
 func Features() *features.Features {
-	t, f := true, false
+	t := true
 	aa, se := apparmorEnabled(), selinux.GetEnabled()
 	sc := seccomp.Supported()
 	for _, l := range [][]string{sc.Actions, sc.Operators, sc.Archs, sc.KnownFlags, sc.SupportedFlags} {
@@ -30,7 +30,7 @@ func Features() *features.Features {
 		Linux: &features.Linux{
 			Namespaces:   NamespaceTypes(),
 			Capabilities: caps.Names(),
-			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &t, SystemdUser: &f, Rdma: &t},
+			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &t, SystemdUser: &t, Rdma: &t},
 			Seccomp: &features.Seccomp{
 				Enabled:        &t,
 				Actions:        sc.Actions,

@@ -33,6 +33,10 @@ type Unit struct {
 	Name string `json:"name"`
 	// Slice is the slice unit it is in (system.slice by default).
 	Slice string `json:"slice"`
+	// User: the unit is the user's systemd instance's (the runtime
+	// runs without root), reached over the user's session bus; its
+	// default slice is user.slice, as runc's rootless mode.
+	User bool `json:"user,omitempty"`
 }
 
 // The defaults of an empty cgroupsPath, runc's
@@ -40,16 +44,18 @@ type Unit struct {
 // UnifiedManager.Apply's slice): runc-<id>.scope in system.slice.
 const (
 	defaultSlice       = "system.slice"
+	defaultUserSlice   = "user.slice"
 	defaultScopePrefix = "runc"
 )
 
 // parseSystemdPath reads linux.cgroupsPath as the systemd driver takes
 // it, "slice:prefix:name" (runc's format; "system.slice:docker:1234" is
 // docker-1234.scope in system.slice), empty parts defaulted as runc
-// does. It returns the unit and slice names and the slice's directory
+// does (slice: system.slice, or user.slice for the user's instance).
+// It returns the unit and slice names and the slice's directory
 // below the v2 root.
-func parseSystemdPath(path, id string) (u Unit, sliceDir string, err error) {
-	u.Slice = defaultSlice
+func parseSystemdPath(path, id, slice string) (u Unit, sliceDir string, err error) {
+	u.Slice = slice
 	prefix, name := defaultScopePrefix, id
 	if path != "" {
 		parts := strings.Split(path, ":")
@@ -106,20 +112,17 @@ func expandSlice(slice string) (string, error) {
 
 // newSystemd returns the systemd manager of a new container's cgroup.
 func newSystemd(h *Host, cfg Config) (Manager, error) {
-	if cfg.Rootless {
-		// The system instance would refuse the user (polkit), and
-		// the scope belongs under the user's own manager, reached
-		// through the session bus (UserBus): not done yet, so a
-		// clear refusal rather than a D-Bus permission error.
-		return nil, errors.New("--systemd-cgroup: not supported without root yet (the scope would be made by the user's systemd instance): drop --systemd-cgroup; rootless podman: cgroup_manager = \"cgroupfs\" in containers.conf")
-	}
 	if !h.systemdBooted() {
 		return nil, errors.New("--systemd-cgroup: this host does not run systemd (no /run/systemd/system): drop --systemd-cgroup to use the cgroupfs driver")
 	}
 	if h.Mode != Unified {
 		return nil, fmt.Errorf("--systemd-cgroup: only pure cgroup v2 hosts are supported, this one is %s: drop --systemd-cgroup to use the cgroupfs driver", h.Mode)
 	}
-	u, sliceDir, err := parseSystemdPath(cfg.Path, cfg.ID)
+	slice := defaultSlice
+	if cfg.Rootless {
+		slice = defaultUserSlice
+	}
+	u, sliceDir, err := parseSystemdPath(cfg.Path, cfg.ID, slice)
 	if err != nil {
 		return nil, err
 	}
@@ -127,16 +130,48 @@ func newSystemd(h *Host, cfg Config) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	u.User = cfg.Rootless
 	st := &State{V2: filepath.Join(h.V2, sliceDir, u.Name), Systemd: &u}
 	m := loadSystemd(st, cfg.Devices, h.fs, h.dial)
 	m.started = false
 	m.id, m.extra = cfg.ID, extra
+	if u.User {
+		// The user's manager keeps its units below its own cgroup
+		// (user@UID.service's), which only it can tell.
+		root, err := m.managerCgroup()
+		if err != nil {
+			return nil, err
+		}
+		m.dir = filepath.Join(h.V2, root, sliceDir, u.Name)
+		st.V2 = m.dir
+	}
 	return m, nil
+}
+
+// managerCgroup returns the cgroup of the systemd instance m talks to
+// (its ControlGroup property), below the v2 root.
+func (m *systemd) managerCgroup() (string, error) {
+	c, err := m.bus()
+	if err != nil {
+		return "", err
+	}
+	v, err := c.GetManagerProperty("ControlGroup")
+	if err != nil {
+		return "", fmt.Errorf("--systemd-cgroup: ask the user's systemd for its cgroup: %w", err)
+	}
+	root := strings.Trim(v, `"`)
+	if !strings.HasPrefix(root, "/") || strings.Contains(root, "..") {
+		return "", fmt.Errorf("--systemd-cgroup: the user's systemd says its cgroup is %q", v)
+	}
+	return root, nil
 }
 
 func loadSystemd(st *State, devices []Rule, fs *fsys, dial func() (bus, error)) *systemd {
 	if dial == nil {
 		dial = dialSystemd
+		if st.Systemd.User {
+			dial = dialUserSystemd
+		}
 	}
 	return &systemd{
 		fs2:     &fs2{dir: st.V2, st: st, devices: devices, fs: fs},

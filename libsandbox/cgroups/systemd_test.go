@@ -34,7 +34,7 @@ func TestParseSystemdPath(t *testing.T) {
 		{"-a.slice:p:n", "", "", "", "an empty part"},
 		{"system.slice:p:a/b", "", "", "", "cannot contain /"},
 	} {
-		u, dir, err := parseSystemdPath(tc.path, "c1")
+		u, dir, err := parseSystemdPath(tc.path, "c1", defaultSlice)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "linux.cgroupsPath") {
 				t.Errorf("%q: error %v, want one naming linux.cgroupsPath with %q", tc.path, err, tc.err)
@@ -209,6 +209,8 @@ type fakeBus struct {
 	props map[string][]sd.Property
 	// active: a unit of that name is running already.
 	active bool
+	// managerCgroup: the instance's ControlGroup (a user's).
+	managerCgroup string
 }
 
 func (b *fakeBus) StartTransientUnitContext(_ context.Context, name, mode string, props []sd.Property, ch chan<- string) (int, error) {
@@ -240,8 +242,14 @@ func (b *fakeBus) ResetFailedUnitContext(_ context.Context, name string) error {
 	return nil
 }
 
-func (b *fakeBus) GetManagerProperty(name string) (string, error) { return `"252.39-1"`, nil }
-func (b *fakeBus) Close()                                         {}
+func (b *fakeBus) GetManagerProperty(name string) (string, error) {
+	if name == "ControlGroup" {
+		// The system instance's is the root: "".
+		return `"` + b.managerCgroup + `"`, nil
+	}
+	return `"252.39-1"`, nil
+}
+func (b *fakeBus) Close() {}
 
 func newSystemdFake(t *testing.T) (*fakeHost, *fakeBus) {
 	f := newFake(t, Unified, "/user.slice/session-1.scope")
@@ -367,5 +375,59 @@ func TestSystemdNotBooted(t *testing.T) {
 	f.host.Mode = Hybrid
 	if _, err := New(f.host, Config{Systemd: true, ID: "c1"}); err == nil || !strings.Contains(err.Error(), "--systemd-cgroup") {
 		t.Errorf("hybrid: error %v, want one naming --systemd-cgroup", err)
+	}
+}
+
+// Without root the scope is the user's systemd's: below its cgroup, in
+// user.slice by default, and a loaded state dials the user's bus again.
+func TestSystemdUserScope(t *testing.T) {
+	f, b := newSystemdFake(t)
+	b.managerCgroup = "/user.slice/user-1000.slice/user@1000.service"
+	b.dir = filepath.Join(f.root, b.managerCgroup, "user.slice", "runc-c1.scope")
+	f.cgroup(filepath.Dir(b.dir), nil)
+	m, err := New(f.host, Config{Systemd: true, ID: "c1", Rootless: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.State()
+	if st.V2 != b.dir || st.Systemd.Slice != "user.slice" || st.Systemd.Name != "runc-c1.scope" || !st.Systemd.User {
+		t.Fatalf("state = %+v (unit %+v), want runc-c1.scope in the user's user.slice", st, st.Systemd)
+	}
+	if err := m.Create(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(32 << 20)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Enter(4242, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(b.dir, "memory.max")); got != "33554432" {
+		t.Errorf("memory.max = %q, want the limit in the user's scope", got)
+	}
+	if p := propMap(b.props["runc-c1.scope"]); p["Slice"] != "user.slice" {
+		t.Errorf("Slice = %v, want user.slice", p["Slice"])
+	}
+	if l := loadSystemd(st, nil, f.host.fs, nil); reflect.ValueOf(l.dial).Pointer() != reflect.ValueOf(dialUserSystemd).Pointer() {
+		t.Error("a loaded user scope does not dial the user's bus")
+	}
+	b.managerCgroup = "../etc"
+	if _, err := New(f.host, Config{Systemd: true, ID: "c2", Rootless: true}); err == nil {
+		t.Error("a manager cgroup with .. was taken")
+	}
+}
+
+func TestHostUID(t *testing.T) {
+	for _, tc := range []struct {
+		m         string
+		uid, want int
+		err       bool
+	}{
+		{m: "         0          0 4294967295\n", uid: 1000, want: 1000},
+		{m: "0 1000 1\n1 100000 65536\n", uid: 0, want: 1000},
+		{m: "0 1000 1\n1 100000 65536\n", uid: 5, want: 100004},
+		{m: "0 1000 1\n", uid: 5, err: true},
+	} {
+		got, err := hostUID(strings.NewReader(tc.m), tc.uid)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("hostUID(%q, %d) = %d, %v; want %d (error %v)", tc.m, tc.uid, got, err, tc.want, tc.err)
+		}
 	}
 }

@@ -1,9 +1,17 @@
 package cgroups
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
+	dbus "github.com/godbus/dbus/v5"
 )
 
 // UserBus returns the address of the D-Bus session bus of the user the
@@ -13,13 +21,9 @@ import (
 // (DetectUserDbusSessionBusAddress, short of asking `systemctl --user`).
 // getenv and exists are os.Getenv and a stat, injected for tests.
 //
-// For the systemd driver (issue 12, branch wip-systemd), whose
-// --systemd-cgroup this branch still refuses: when the runtime runs
-// without root (libsandbox.Rootless), it must dial this bus (go-systemd's
-// NewUserConnectionContext does the EXTERNAL authentication with the
-// euid) instead of the system bus, and make the container's scope under
-// the user's manager, whose cgroup (user@UID.service, Delegate=yes) the
-// user owns; without a user bus, --systemd-cgroup is an error naming it.
+// The systemd driver dials it (dialUserSystemd) when the runtime runs
+// without root, and makes the container's scope under the user's
+// manager, whose cgroup (user@UID.service, Delegate=yes) the user owns.
 func UserBus(getenv func(string) string, exists func(string) bool) (string, error) {
 	if a := getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" {
 		return a, nil
@@ -36,4 +40,69 @@ func UserBus(getenv func(string) string, exists func(string) bool) (string, erro
 func SocketExists(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode()&os.ModeSocket != 0
+}
+
+// dialUserSystemd connects to the user's systemd instance over the
+// session bus. The bus authenticates the peer by the uid the kernel
+// gives it (SO_PEERCRED, in the bus's user namespace: the host's), so
+// EXTERNAL must name that uid, which inside rootless podman's user
+// namespace (we are 0 there) is what our uid maps to (hostUID).
+func dialUserSystemd() (bus, error) {
+	addr, err := UserBus(os.Getenv, SocketExists)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open("/proc/self/uid_map")
+	if err != nil {
+		return nil, err
+	}
+	uid, err := hostUID(f, os.Getuid())
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	c, err := sd.NewConnection(func() (*dbus.Conn, error) {
+		conn, err := dbus.Dial(addr)
+		if err != nil {
+			return nil, fmt.Errorf("dial the user's bus %s: %w", addr, err)
+		}
+		if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(uid))}); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("authenticate to the user's bus %s as uid %d: %w", addr, uid, err)
+		}
+		if err := conn.Hello(); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("hello on the user's bus %s: %w", addr, err)
+		}
+		return conn, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// hostUID returns the uid that uid maps to in the parent user namespace,
+// read from uid_map (the whole identity map outside any user namespace).
+func hostUID(uidMap io.Reader, uid int) (int, error) {
+	sc := bufio.NewScanner(uidMap)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 3 {
+			continue
+		}
+		in, err1 := strconv.ParseUint(f[0], 10, 32)
+		out, err2 := strconv.ParseUint(f[1], 10, 32)
+		n, err3 := strconv.ParseUint(f[2], 10, 32)
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
+		if u := uint64(uid); u >= in && u-in < n {
+			return int(out + (u - in)), nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("--systemd-cgroup: uid %d is not mapped in /proc/self/uid_map", uid)
 }

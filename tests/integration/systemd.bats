@@ -21,6 +21,7 @@ setup() {
 }
 
 teardown() {
+	unlinger
 	teardown_bundle
 	if [ -n "${UNIT:-}" ]; then
 		systemctl stop "$UNIT" 2>/dev/null
@@ -205,4 +206,90 @@ run_sd() {
 	sr --debug --log "$BUNDLE/debug.log" --systemd-cgroup create --bundle "$BUNDLE" s0 </dev/null >/dev/null 2>&1
 	sr --debug --log "$BUNDLE/debug.log" delete --force s0
 	grep -o 'systemd: .* in [0-9.]*[mµ]*s' "$BUNDLE/debug.log" | sed 's/^/# /' >&3 || true
+}
+
+# --- without root: the user's own systemd instance (issue 13) ---
+
+# sd_user CMD... runs CMD as the test user inside a transient service of
+# the user's systemd (systemd-run --user), as rootless podman runs the
+# runtime below user@UID.service: a process may only be moved between
+# cgroups below a common ancestor its user may write, so the runtime
+# must already be in the user's delegated subtree. stdin is /dev/null:
+# --pipe forwards it, and waits for its end.
+sd_user() {
+	RL_XDG=/run/user/$RL_UID as_user systemd-run --user --quiet --wait --pipe --collect \
+		--working-directory="$BUNDLE" -- "$@" </dev/null
+}
+
+# linger starts the test user's systemd (user@UID.service) and waits for
+# its session bus.
+linger() {
+	rootless_user
+	loginctl enable-linger "$RL_USER"
+	LINGER=1
+	wait_for 60 test -S "/run/user/$RL_UID/bus" || fail "the user's systemd did not start its bus"
+}
+
+unlinger() {
+	[ -n "${LINGER:-}" ] || return 0
+	sd_user "$RUNTIME" delete --force u1 >/dev/null 2>&1
+	loginctl disable-linger "$RL_USER"
+	loginctl terminate-user "$RL_USER" 2>/dev/null
+	LINGER=
+}
+
+@test "systemd: without root, the scope is the user's systemd's (user.slice below user@UID.service), with its limits; exec, pause, delete" {
+	UNIT=
+	linger
+	chown "$RL_UID:$RL_GID" "$BUNDLE"
+	rm "$BUNDLE/config.json"
+	sd_user "$RUNTIME" spec --rootless
+	jq '.process.terminal = false | .process.args = ["sleep", "infinity"]
+		| .root.path = "'"$BUILD/rootfs"'"
+		| .linux.resources = {"memory": {"limit": 33554432}, "pids": {"limit": 40}}' \
+		"$BUNDLE/config.json" >"$BUNDLE/c.json"
+	chown "$RL_UID:$RL_GID" "$BUNDLE/c.json"
+	mv "$BUNDLE/c.json" "$BUNDLE/config.json"
+	# systemd-run --pipe hands the service its own stdio, which the
+	# detached container keeps: a file, not a pipe that bats would read
+	# to its end.
+	sd_user "$RUNTIME" --systemd-cgroup run -d --bundle "$BUNDLE" u1 >"$BUNDLE/run.out" 2>&1 ||
+		{ cat "$BUNDLE/run.out"; fail "run -d failed"; }
+	local scope=/user.slice/user-$RL_UID.slice/user@$RL_UID.service/user.slice/runc-u1.scope
+	pid=$(sd_user "$RUNTIME" state u1 | jq -r .pid)
+	[ "$(cat /proc/$pid/cgroup)" = "0::$scope" ]
+	[ "$(cat "/sys/fs/cgroup$scope/memory.max")" = 33554432 ]
+	[ "$(cat "/sys/fs/cgroup$scope/pids.max")" = 40 ]
+	[ "$(RL_XDG=/run/user/$RL_UID as_user systemctl --user show -P MemoryMax runc-u1.scope)" = 33554432 ]
+	# The system's systemd has no such unit.
+	[ "$(systemctl show -P LoadState runc-u1.scope)" = not-found ]
+	run sd_user "$RUNTIME" exec u1 echo hi
+	[ "$output" = hi ]
+	sd_user "$RUNTIME" pause u1
+	[ "$(cat "/sys/fs/cgroup$scope/cgroup.freeze")" = 1 ]
+	sd_user "$RUNTIME" resume u1
+	sd_user "$RUNTIME" update --memory 50331648 u1
+	[ "$(RL_XDG=/run/user/$RL_UID as_user systemctl --user show -P MemoryMax runc-u1.scope)" = 50331648 ]
+	sd_user "$RUNTIME" delete --force u1
+	[ ! -e "/sys/fs/cgroup$scope" ]
+	[ "$(RL_XDG=/run/user/$RL_UID as_user systemctl --user show -P ActiveState runc-u1.scope)" != active ]
+	[ -z "$(ls -A "/run/user/$RL_UID/sandbox-runtime")" ]
+}
+
+@test "systemd: without root and without a user bus, --systemd-cgroup fails naming it, nothing left" {
+	rootless_user
+	chown "$RL_UID:$RL_GID" "$BUNDLE"
+	RL_XDG=$(mktemp -d)
+	chown "$RL_UID:$RL_GID" "$RL_XDG"
+	rm "$BUNDLE/config.json"
+	as_user "$RUNTIME" spec --rootless --bundle "$BUNDLE"
+	jq '.process.terminal = false | .root.path = "'"$BUILD/rootfs"'"' "$BUNDLE/config.json" >"$BUNDLE/c.json"
+	chown "$RL_UID:$RL_GID" "$BUNDLE/c.json"
+	mv "$BUNDLE/c.json" "$BUNDLE/config.json"
+	run as_user "$RUNTIME" --systemd-cgroup create --bundle "$BUNDLE" u2
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--systemd-cgroup: the runtime runs without root, and finds no user D-Bus session bus"* ]]
+	[ -z "$(ls -A "$RL_XDG/sandbox-runtime" 2>/dev/null)" ]
+	rm -rf "$RL_XDG"
 }
