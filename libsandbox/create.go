@@ -768,13 +768,14 @@ func (cr *creation) writeFinalState() (func(), error) {
 // answers mountSource (nil: init may not ask); beforeHooks runs when
 // init asks for the hooks, before them.
 func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt, beforeHooks func() error) error {
+	var stops stopWatch
 	for {
 		ready, err := pollTick(int(sock.Fd()))
 		if err != nil {
 			return err
 		}
 		if !ready {
-			if stopped(init.Pid) {
+			if stops.kept(init.Pid) {
 				return fmt.Errorf("init %d %w", init.Pid, errStopped)
 			}
 			if interrupt != nil {
