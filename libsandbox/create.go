@@ -97,6 +97,9 @@ type creation struct {
 	cgfd      *os.File
 	closers   []func()
 
+	// tasksLimited: setTasksLimit has written the pids limit.
+	tasksLimited bool
+
 	// Passed to init.
 	extra         *fds.List
 	askSources    bool
@@ -191,7 +194,7 @@ func (cr *creation) validate() (func(), error) {
 	cr.cg, err = cgroups.New(cr.host, cgroups.Config{
 		Path: spec.Linux.CgroupsPath, ID: cr.id, Devices: rules,
 		Systemd: cr.opts.SystemdCgroup, Annotations: spec.Annotations,
-		Rootless: Rootless(),
+		UserInstance: cr.opts.SystemdCgroup && userSystemd(os.Geteuid(), InUserNS(), os.Getenv("XDG_RUNTIME_DIR")),
 	})
 	if err != nil {
 		return nil, err
@@ -314,35 +317,86 @@ func (cr *creation) makeCgroup() (func(), error) {
 	}, nil
 }
 
-// withoutPids returns r without its pids limit, which limitTasks sets
-// once init is ready. Set before, it would count init's own threads: on
-// v2 init is cloned into the cgroup, and its Go runtime could not start
-// the threads it needs under a small limit (a limit of 0 is pids.max 1,
-// and create failed with "pthread_create failed"); on v1 and systemd
-// init is moved in while its runtime may still be starting them. runc
-// sets every limit only at that point; the other limits, which init's
+// withoutPids returns r without its pids limit (linux.resources.pids and
+// a unified pids.max), which setTasksLimit writes once init's Go runtime
+// has started its threads. Set before, the limit would count them: on v2
+// init is cloned into the cgroup, and under a small limit (a limit of 0
+// is pids.max 1) its runtime could not start the threads it needs and
+// create failed with "pthread_create failed"; on v1 and systemd init is
+// moved in while its runtime may still be starting them. runc sets its
+// limits at the same point (procHooks). The other limits, which init's
 // few threads cannot reach, stay in force from its first instruction.
 func withoutPids(r *specs.LinuxResources) *specs.LinuxResources {
-	if r == nil || r.Pids == nil {
+	if r == nil || (r.Pids == nil && !hasUnifiedPids(r)) {
 		return r
 	}
 	c := *r
 	c.Pids = nil
+	if hasUnifiedPids(r) {
+		c.Unified = map[string]string{}
+		for k, v := range r.Unified {
+			if k != "pids.max" {
+				c.Unified[k] = v
+			}
+		}
+	}
 	return &c
 }
 
-// limitTasks sets the pids limit makeCgroup left out. Nothing of the
-// user's has run yet: init is waiting for start, so no process of the
-// container can fork past the limit before it is there.
+func hasUnifiedPids(r *specs.LinuxResources) bool {
+	_, ok := r.Unified["pids.max"]
+	return ok
+}
+
+// tasksLimit is what withoutPids left out, or nil. A unified pids.max
+// comes after the field, as the fs2 driver writes them, so it wins.
+func tasksLimit(r *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil || (r.Pids == nil && !hasUnifiedPids(r)) {
+		return nil
+	}
+	t := &specs.LinuxResources{Pids: r.Pids}
+	if v, ok := r.Unified["pids.max"]; ok {
+		t.Unified = map[string]string{"pids.max": v}
+	}
+	return t
+}
+
+// waitHooks: init waits for us before the createContainer hooks, for
+// the prestart and createRuntime hooks we run, and for the pids limit
+// when the createContainer hooks would otherwise fork without it.
+func waitHooks(spec *specs.Spec) bool {
+	h := spec.Hooks
+	return h != nil && (len(h.Prestart) > 0 || len(h.CreateRuntime) > 0 ||
+		len(h.CreateContainer) > 0 && tasksLimit(spec.Linux.Resources) != nil)
+}
+
+// setTasksLimit writes the pids limit makeCgroup left out, once: when
+// init asks for the hooks (before prestart, createRuntime and
+// createContainer hooks, which may fork: init waits for it then when
+// there are createContainer hooks and a limit), or else once init is
+// ready (limitTasks). Either way nothing of the user's has run: init
+// waits for start.
+func (cr *creation) setTasksLimit() error {
+	t := tasksLimit(cr.spec.Linux.Resources)
+	if cr.cg == nil || t == nil || cr.tasksLimited {
+		return nil
+	}
+	if err := cr.cg.Update(t, nil); err != nil {
+		return fmt.Errorf("set the pids limit: %w", err)
+	}
+	cr.tasksLimited = true
+	// The systemd driver connected again for the property: a
+	// foreground run would hold the connection for the container's
+	// life (Enter closed its first one for that reason).
+	if c, ok := cr.cg.(interface{ Close() }); ok {
+		c.Close()
+	}
+	return nil
+}
+
+// limitTasks sets the pids limit if the hooks did not come first.
 func (cr *creation) limitTasks() (func(), error) {
-	r := cr.spec.Linux.Resources
-	if cr.cg == nil || r == nil || r.Pids == nil {
-		return nil, nil
-	}
-	if err := cr.cg.Update(&specs.LinuxResources{Pids: r.Pids}, nil); err != nil {
-		return nil, fmt.Errorf("set the pids limit: %w", err)
-	}
-	return nil, nil
+	return nil, cr.setTasksLimit()
 }
 
 // withoutCgroup decides what a runtime without root does when it may
@@ -630,7 +684,7 @@ func (cr *creation) sendConfig() (func(), error) {
 		HugePagesBack:   cr.hugePagesBack,
 		HookState:       hs,
 		LastCap:         p.lastCap,
-		WaitHooks:       spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
+		WaitHooks:       waitHooks(spec),
 		Seccomp:         p.seccomp,
 	}
 	if p.seccomp != nil && p.seccomp.Notify {
@@ -671,7 +725,7 @@ func (cr *creation) serveInit() (func(), error) {
 			idmap: &idmapper{pid: st.InitPid, start: st.InitStart}}
 		defer sources.idmap.close()
 	}
-	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt); err != nil {
+	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt, cr.setTasksLimit); err != nil {
 		return nil, err
 	}
 	<-cr.logsDone
@@ -711,15 +765,17 @@ func (cr *creation) writeFinalState() (func(), error) {
 // serveInit answers init's messages until it is ready. The wait is
 // bounded: an init found stopped (a process of a pid namespace it joined
 // may do that) fails create, and so does the caller's interrupt. sources
-// answers mountSource (nil: init may not ask).
-func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt func() error) error {
+// answers mountSource (nil: init may not ask); beforeHooks runs when
+// init asks for the hooks, before them.
+func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt, beforeHooks func() error) error {
+	var stops stopWatch
 	for {
 		ready, err := pollTick(int(sock.Fd()))
 		if err != nil {
 			return err
 		}
 		if !ready {
-			if stopped(init.Pid) {
+			if stops.kept(init.Pid) {
 				return fmt.Errorf("init %d %w", init.Pid, errStopped)
 			}
 			if interrupt != nil {
@@ -768,6 +824,11 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 				unix.Close(fd)
 			}
 		case isync.Hooks:
+			if beforeHooks != nil {
+				if err := beforeHooks(); err != nil {
+					return err
+				}
+			}
 			h := c.state.Hooks
 			if err := hooks.Run("prestart", h.Prestart, hs); err != nil {
 				return err

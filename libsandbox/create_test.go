@@ -111,3 +111,28 @@ func TestCreateFailsLeavingNothing(t *testing.T) {
 		t.Errorf("the directory of the ID in use was changed: %v", err)
 	}
 }
+
+// The pids limit, as a field or a unified pids.max, is left out of the
+// cgroup's first write and applied later, the unified one after the field.
+func TestWithoutPidsAndTasksLimit(t *testing.T) {
+	lim := int64(0)
+	r := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: &lim},
+		Pids:    &specs.LinuxPids{Limit: &lim},
+		Unified: map[string]string{"pids.max": "7", "memory.high": "max"},
+	}
+	w := withoutPids(r)
+	if w.Pids != nil || w.Unified["pids.max"] != "" || w.Unified["memory.high"] != "max" || w.Memory == nil {
+		t.Errorf("withoutPids = %+v, want memory and memory.high only", w)
+	}
+	if r.Pids == nil || r.Unified["pids.max"] != "7" {
+		t.Errorf("withoutPids changed its argument: %+v", r)
+	}
+	tl := tasksLimit(r)
+	if tl == nil || tl.Pids != r.Pids || len(tl.Unified) != 1 || tl.Unified["pids.max"] != "7" || tl.Memory != nil {
+		t.Errorf("tasksLimit = %+v, want the field and the unified pids.max only", tl)
+	}
+	if tasksLimit(&specs.LinuxResources{Memory: r.Memory}) != nil || withoutPids(nil) != nil {
+		t.Error("no pids limit: want nothing to defer")
+	}
+}

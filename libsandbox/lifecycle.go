@@ -104,8 +104,9 @@ func awaitFifo(f *os.File, pidfd, pid int, exe exeID) error {
 	}
 	released := false
 	var deadline time.Time
+	var stops stopWatch
 	for {
-		if stopped(pid) {
+		if stops.kept(pid) {
 			return fmt.Errorf("container init %d %w; it was killed", pid, errStopped)
 		}
 		if released {

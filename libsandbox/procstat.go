@@ -71,6 +71,25 @@ func stopped(pid int) bool {
 	return err == nil && (st.State == 'T' || st.State == 't')
 }
 
+// stopWatch tells a process kept stopped from one caught in a passing
+// stop: a tracer's syscall stops (strace -f of the runtime from the
+// host) last microseconds, and a look that lands in one is no attack. A
+// process seen stopped on stopLooks looks in a row (a tick apart while
+// nothing else happens) is kept stopped. An attacker that lets it run
+// between looks lets it make progress, so the wait still ends.
+type stopWatch struct{ n int }
+
+const stopLooks = 2
+
+func (w *stopWatch) kept(pid int) bool {
+	if stopped(pid) {
+		w.n++
+	} else {
+		w.n = 0
+	}
+	return w.n >= stopLooks
+}
+
 // waitTick is how often a wait on a process of ours looks at it; setup
 // takes milliseconds, so the common path never ticks.
 const waitTick = 50 * time.Millisecond

@@ -2,8 +2,12 @@ package libsandbox
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // stat builds a /proc/PID/stat line: the fields after comm are state,
@@ -82,5 +86,46 @@ func TestReadProcStatSelf(t *testing.T) {
 	}
 	if alive(0, st.StartTime) {
 		t.Errorf("alive(0, ...): got true, want false")
+	}
+}
+
+// A stop seen once may be a tracer's passing syscall stop; seen on two
+// looks in a row it is kept, and a run in between starts the count over.
+func TestStopWatch(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep: ", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	var w stopWatch
+	if w.kept(pid) {
+		t.Fatal("a running process is kept stopped")
+	}
+	if err := unix.Kill(pid, unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100 && !stopped(pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if w.kept(pid) {
+		t.Error("kept after one look")
+	}
+	if !w.kept(pid) {
+		t.Error("not kept after two looks")
+	}
+	unix.Kill(pid, unix.SIGCONT)
+	for i := 0; i < 100 && stopped(pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if w.kept(pid) {
+		t.Error("kept once it runs again")
+	}
+	unix.Kill(pid, unix.SIGSTOP)
+	for i := 0; i < 100 && !stopped(pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if w.kept(pid) {
+		t.Error("the count did not start over after it ran")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,4 +182,23 @@ func readPPid(pid int) (int, bool) {
 	}
 	pp, err := strconv.Atoi(string(f[1]))
 	return pp, err == nil
+}
+
+// userSystemd reports whether --systemd-cgroup makes the scope with the
+// user's systemd instance, as runc's shouldUseRootlessCgroupManager
+// decides: yes without root; no for the host's root; for root of a user
+// namespace, yes only when $XDG_RUNTIME_DIR names a user's runtime
+// directory other than root's (rootless podman runs the runtime as root
+// of its user namespace with the user's; a rootful engine in an
+// unprivileged system container, LXD, Incus, systemd-nspawn -U, has
+// none, or root's own /run/user/0, and its systemd is the system
+// instance of that container).
+func userSystemd(euid int, inUserNS bool, xdgRuntimeDir string) bool {
+	if euid != 0 {
+		return true
+	}
+	if !inUserNS || xdgRuntimeDir == "" {
+		return false
+	}
+	return filepath.Clean(xdgRuntimeDir) != "/run/user/0"
 }

@@ -43,3 +43,24 @@ func TestIdentityMap(t *testing.T) {
 		}
 	}
 }
+
+func TestUserSystemd(t *testing.T) {
+	for _, tc := range []struct {
+		euid    int
+		userns  bool
+		xdg     string
+		want    bool
+		comment string
+	}{
+		{1000, false, "/run/user/1000", true, "a user"},
+		{1000, false, "", true, "a user without XDG_RUNTIME_DIR: the bus error names the flag"},
+		{0, false, "/run/user/0", false, "the host's root"},
+		{0, true, "/run/user/1000", true, "rootless podman's user namespace"},
+		{0, true, "", false, "a rootful engine in an unprivileged system container, as a service"},
+		{0, true, "/run/user/0/", false, "root's login session in a system container"},
+	} {
+		if got := userSystemd(tc.euid, tc.userns, tc.xdg); got != tc.want {
+			t.Errorf("%s: userSystemd(%d, %v, %q) = %v, want %v", tc.comment, tc.euid, tc.userns, tc.xdg, got, tc.want)
+		}
+	}
+}

@@ -120,8 +120,10 @@ type Config struct {
 	// (org.systemd.property.NAME).
 	Systemd     bool
 	Annotations map[string]string
-	// Rootless: the runtime runs without root (libsandbox.Rootless).
-	Rootless bool
+	// UserInstance: with Systemd, the scope is made by the user's
+	// systemd instance over the session bus, not by the system's (the
+	// runtime runs without root: libsandbox decides).
+	UserInstance bool
 }
 
 // New returns a manager for a container's cgroup on host h. Errors name

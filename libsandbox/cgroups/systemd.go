@@ -119,7 +119,7 @@ func newSystemd(h *Host, cfg Config) (Manager, error) {
 		return nil, fmt.Errorf("--systemd-cgroup: only pure cgroup v2 hosts are supported, this one is %s: drop --systemd-cgroup to use the cgroupfs driver", h.Mode)
 	}
 	slice := defaultSlice
-	if cfg.Rootless {
+	if cfg.UserInstance {
 		slice = defaultUserSlice
 	}
 	u, sliceDir, err := parseSystemdPath(cfg.Path, cfg.ID, slice)
@@ -130,7 +130,7 @@ func newSystemd(h *Host, cfg Config) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.User = cfg.Rootless
+	u.User = cfg.UserInstance
 	st := &State{V2: filepath.Join(h.V2, sliceDir, u.Name), Systemd: &u}
 	m := loadSystemd(st, cfg.Devices, h.fs, h.dial)
 	m.started = false

@@ -385,7 +385,7 @@ func TestSystemdUserScope(t *testing.T) {
 	b.managerCgroup = "/user.slice/user-1000.slice/user@1000.service"
 	b.dir = filepath.Join(f.root, b.managerCgroup, "user.slice", "runc-c1.scope")
 	f.cgroup(filepath.Dir(b.dir), nil)
-	m, err := New(f.host, Config{Systemd: true, ID: "c1", Rootless: true})
+	m, err := New(f.host, Config{Systemd: true, ID: "c1", UserInstance: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,25 +409,7 @@ func TestSystemdUserScope(t *testing.T) {
 		t.Error("a loaded user scope does not dial the user's bus")
 	}
 	b.managerCgroup = "../etc"
-	if _, err := New(f.host, Config{Systemd: true, ID: "c2", Rootless: true}); err == nil {
+	if _, err := New(f.host, Config{Systemd: true, ID: "c2", UserInstance: true}); err == nil {
 		t.Error("a manager cgroup with .. was taken")
-	}
-}
-
-func TestHostUID(t *testing.T) {
-	for _, tc := range []struct {
-		m         string
-		uid, want int
-		err       bool
-	}{
-		{m: "         0          0 4294967295\n", uid: 1000, want: 1000},
-		{m: "0 1000 1\n1 100000 65536\n", uid: 0, want: 1000},
-		{m: "0 1000 1\n1 100000 65536\n", uid: 5, want: 100004},
-		{m: "0 1000 1\n", uid: 5, err: true},
-	} {
-		got, err := hostUID(strings.NewReader(tc.m), tc.uid)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("hostUID(%q, %d) = %d, %v; want %d (error %v)", tc.m, tc.uid, got, err, tc.want, tc.err)
-		}
 	}
 }

@@ -1,14 +1,11 @@
 package cgroups
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	dbus "github.com/godbus/dbus/v5"
@@ -43,21 +40,12 @@ func SocketExists(path string) bool {
 }
 
 // dialUserSystemd connects to the user's systemd instance over the
-// session bus. The bus authenticates the peer by the uid the kernel
-// gives it (SO_PEERCRED, in the bus's user namespace: the host's), so
-// EXTERNAL must name that uid, which inside rootless podman's user
-// namespace (we are 0 there) is what our uid maps to (hostUID).
+// session bus. EXTERNAL authentication: godbus sends no identity with it,
+// and the bus takes the peer's from the kernel (SO_PEERCRED, in the bus's
+// user namespace), so it also works as root of rootless podman's user
+// namespace, whose uid 0 is the user's uid outside.
 func dialUserSystemd() (bus, error) {
 	addr, err := UserBus(os.Getenv, SocketExists)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open("/proc/self/uid_map")
-	if err != nil {
-		return nil, err
-	}
-	uid, err := hostUID(f, os.Getuid())
-	f.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -66,9 +54,9 @@ func dialUserSystemd() (bus, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dial the user's bus %s: %w", addr, err)
 		}
-		if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(uid))}); err != nil {
+		if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("authenticate to the user's bus %s as uid %d: %w", addr, uid, err)
+			return nil, fmt.Errorf("authenticate to the user's bus %s: %w", addr, err)
 		}
 		if err := conn.Hello(); err != nil {
 			conn.Close()
@@ -80,29 +68,4 @@ func dialUserSystemd() (bus, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-// hostUID returns the uid that uid maps to in the parent user namespace,
-// read from uid_map (the whole identity map outside any user namespace).
-func hostUID(uidMap io.Reader, uid int) (int, error) {
-	sc := bufio.NewScanner(uidMap)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 3 {
-			continue
-		}
-		in, err1 := strconv.ParseUint(f[0], 10, 32)
-		out, err2 := strconv.ParseUint(f[1], 10, 32)
-		n, err3 := strconv.ParseUint(f[2], 10, 32)
-		if err1 != nil || err2 != nil || err3 != nil {
-			continue
-		}
-		if u := uint64(uid); u >= in && u-in < n {
-			return int(out + (u - in)), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("--systemd-cgroup: uid %d is not mapped in /proc/self/uid_map", uid)
 }

@@ -224,3 +224,20 @@ fds_hook() {
 	kill "$RECV" 2>/dev/null || true
 	wait "$RECV" 2>/dev/null || true
 }
+
+@test "hooks: createContainer hooks run under the container's pids limit, which is set before them (as runc)" {
+	# The hook is init's fork in the container's cgroup; with init's own
+	# threads the cgroup is at a limit of 2 already, so the hook's
+	# forks fail and create fails with it.
+	set_hooks createContainer "$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "/bin/true && echo forked >\"$0/forked\"", $d], env: ["PATH=/bin"]}')"
+	update_config '.linux.resources.pids = {"limit": 2}'
+	ctr hooks-pids
+	[ "$status" -ne 0 ]
+	[[ "$output" == *createContainer* ]]
+	[ ! -e "$OUT/forked" ]
+	# Under a limit it can reach, the same hook forks.
+	update_config '.linux.resources.pids = {"limit": 64}'
+	ctr hooks-pids2
+	[ "$status" -eq 0 ]
+	[ -e "$OUT/forked" ]
+}
