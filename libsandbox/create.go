@@ -299,9 +299,9 @@ func (cr *creation) writeFirstState() (func(), error) {
 	return nil, nil
 }
 
-// makeCgroup: the cgroup exists before init does, with its limits set:
-// init is cloned straight into it (v2) or moved in before it runs
-// anything of the user's (v1). cg.Create removes what it made if it
+// makeCgroup: the cgroup exists before init does, with its limits set
+// but the pids limit (withoutPids): init is cloned straight into it (v2)
+// or moved in before it runs anything of the user's (v1). cg.Create removes what it made if it
 // fails itself.
 func (cr *creation) makeCgroup() (func(), error) {
 	if err := cr.cg.Create(withoutPids(cr.spec.Linux.Resources)); err != nil {
@@ -327,12 +327,13 @@ func (cr *creation) makeCgroup() (func(), error) {
 // limits at the same point (procHooks). The other limits, which init's
 // few threads cannot reach, stay in force from its first instruction.
 func withoutPids(r *specs.LinuxResources) *specs.LinuxResources {
-	if r == nil || (r.Pids == nil && !hasUnifiedPids(r)) {
+	t := tasksLimit(r)
+	if t == nil {
 		return r
 	}
 	c := *r
 	c.Pids = nil
-	if hasUnifiedPids(r) {
+	if t.Unified != nil {
 		c.Unified = map[string]string{}
 		for k, v := range r.Unified {
 			if k != "pids.max" {
@@ -343,19 +344,18 @@ func withoutPids(r *specs.LinuxResources) *specs.LinuxResources {
 	return &c
 }
 
-func hasUnifiedPids(r *specs.LinuxResources) bool {
-	_, ok := r.Unified["pids.max"]
-	return ok
-}
-
-// tasksLimit is what withoutPids left out, or nil. A unified pids.max
+// tasksLimit is what withoutPids leaves out, or nil. A unified pids.max
 // comes after the field, as the fs2 driver writes them, so it wins.
 func tasksLimit(r *specs.LinuxResources) *specs.LinuxResources {
-	if r == nil || (r.Pids == nil && !hasUnifiedPids(r)) {
+	if r == nil {
+		return nil
+	}
+	v, unified := r.Unified["pids.max"]
+	if r.Pids == nil && !unified {
 		return nil
 	}
 	t := &specs.LinuxResources{Pids: r.Pids}
-	if v, ok := r.Unified["pids.max"]; ok {
+	if unified {
 		t.Unified = map[string]string{"pids.max": v}
 	}
 	return t
