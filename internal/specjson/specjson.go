@@ -1,11 +1,12 @@
-// Package specjson decodes a runtime-spec config.json into specs.Spec
-// without encoding/json's reflection.
+// Package specjson decodes a runtime-spec config.json into specs.Spec,
+// and encodes and decodes init's config (initcfg.Config), without
+// encoding/json's reflection.
 //
 // Why: create decodes config.json and exec decodes the copy in the
 // state directory, each once per process. encoding/json spends ~1 ms of
 // that first decode building, by reflection, the field tables of every
 // struct type it meets (a second decode of the same file takes 0.08 ms);
-// the code generated here (decode_gen.go, from gen.go: `go generate`)
+// the code generated here (codec_gen.go, from gen.go: `go generate`)
 // knows the types already.
 //
 // The result is what encoding/json.Unmarshal gives for every input it
@@ -24,6 +25,7 @@ package specjson
 //go:generate go run gen.go
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -517,7 +519,7 @@ func decInt[T ~int | ~int8 | ~int16 | ~int32 | ~int64](r *reader, p *T) error {
 	return nil
 }
 
-func decUint[T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64](r *reader, p *T) error {
+func decUint[T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](r *reader, p *T) error {
 	r.peek()
 	start := r.i
 	t, err := r.numberText("an unsigned integer")
@@ -560,6 +562,30 @@ func decFloat32[T ~float32](r *reader, p *T) error {
 	}
 	*p = T(f)
 	return nil
+}
+
+// decBytes decodes a []byte as encoding/json does: a string in base64
+// (standard, padded; line breaks ignored), an array of numbers, or null
+// (nil).
+func decBytes(r *reader, p *[]byte) error {
+	switch r.peek() {
+	case '"':
+		start := r.i
+		s, err := r.str()
+		if err != nil {
+			return err
+		}
+		b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+		n, err := base64.StdEncoding.Decode(b, s)
+		if err != nil {
+			return &Error{start, "illegal base64 data: " + err.Error()}
+		}
+		*p = b[:n]
+		return nil
+	case '[':
+		return decSlice(r, p, decUint[byte])
+	}
+	return decSlice(r, p, decUint[byte]) // null, or the type error
 }
 
 // decPtr: null sets nil; otherwise the value is decoded into *p, made

@@ -13,6 +13,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 )
@@ -156,6 +157,46 @@ func TestRandomSpecs(t *testing.T) {
 	}
 }
 
+// TestInitConfig: init's config, filled at random, encodes to the bytes
+// encoding/json writes, and decodes (as written, and with keys in random
+// case) to what encoding/json reads; bad input is refused.
+func TestInitConfig(t *testing.T) {
+	rnd := rand.New(rand.NewSource(2))
+	for i := 0; i < 500; i++ {
+		var c initcfg.Config
+		fill(rnd, reflect.ValueOf(&c).Elem(), 0)
+		want, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := specjson.MarshalInitConfig(&c)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("MarshalInitConfig:\ngot  %s\nwant %s", got, want)
+		}
+		in := want
+		if i%2 == 1 {
+			in = shuffleCase(rnd, want)
+		}
+		var dj, ds initcfg.Config
+		if err := json.Unmarshal(in, &dj); err != nil {
+			t.Fatal(err)
+		}
+		if err := specjson.UnmarshalInitConfig(in, &ds); err != nil {
+			t.Fatalf("UnmarshalInitConfig(%s): %v", in, err)
+		}
+		if !reflect.DeepEqual(&ds, &dj) {
+			g, _ := json.Marshal(&ds)
+			t.Fatalf("UnmarshalInitConfig:\ngot  %s\nwant %s", g, in)
+		}
+	}
+	for _, bad := range []string{``, `{`, `[]`, `{"id":1}`, `{"seccomp":{"filter":"!!"}}`, `{"lastCap":"x"}`, `{} x`} {
+		var c initcfg.Config
+		if err := specjson.UnmarshalInitConfig([]byte(bad), &c); err == nil {
+			t.Errorf("UnmarshalInitConfig(%q): no error", bad)
+		}
+	}
+}
+
 // shuffleCase changes the case of letters in object keys (strings
 // followed by a colon).
 func shuffleCase(rnd *rand.Rand, b []byte) []byte {
@@ -195,8 +236,8 @@ func shuffleCase(rnd *rand.Rand, b []byte) []byte {
 func fill(rnd *rand.Rand, v reflect.Value, depth int) {
 	switch v.Kind() {
 	case reflect.String:
-		s := []string{"", "a", "/dev/null", "héllo", "\u2028x\"\\", "CAP_SYS_ADMIN"}[rnd.Intn(6)]
-		v.SetString(s)
+		strs := []string{"", "a", "/dev/null", "héllo", "\u2028x\"\\", "CAP_SYS_ADMIN", "<a&b>\x01\t\n\x7f", "bad \xff utf-8 \u2029"}
+		v.SetString(strs[rnd.Intn(len(strs))])
 	case reflect.Bool:
 		v.SetBool(rnd.Intn(2) == 0)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -208,7 +249,7 @@ func fill(rnd *rand.Rand, v reflect.Value, depth int) {
 			n = int64(int8(n))
 		}
 		v.SetInt(n)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		n := rnd.Uint64() >> uint(rnd.Intn(64))
 		if v.OverflowUint(n) {
 			n = uint64(uint8(n))
@@ -268,7 +309,7 @@ func FuzzUnmarshal(f *testing.F) {
 	})
 }
 
-// TestGeneratedUpToDate regenerates decode_gen.go (gen.go) and compares:
+// TestGeneratedUpToDate regenerates codec_gen.go (gen.go) and compares:
 // a runtime-spec update needs `go generate ./internal/specjson`.
 func TestGeneratedUpToDate(t *testing.T) {
 	if testing.Short() {
@@ -278,7 +319,7 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command")
 	}
-	out := filepath.Join(t.TempDir(), "decode_gen.go")
+	out := filepath.Join(t.TempDir(), "codec_gen.go")
 	cmd := exec.Command(goBin, "run", "gen.go", "-o", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go run gen.go: %v\n%s", err, b)
@@ -287,11 +328,11 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("decode_gen.go")
+	got, err := os.ReadFile("codec_gen.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("decode_gen.go is stale: go generate ./internal/specjson")
+		t.Fatal("codec_gen.go is stale: go generate ./internal/specjson")
 	}
 }

@@ -51,6 +51,9 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
 )
 
 // Type names a message.
@@ -242,22 +245,19 @@ type InitError struct{ Message string }
 
 func (e *InitError) Error() string { return e.Message }
 
-// SendConfig sends the init configuration (P→I).
-func SendConfig(f *os.File, cfg any) error {
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		return fmt.Errorf("encode init config: %w", err)
-	}
-	return Send(f, &Message{Type: Config, Config: b})
+// SendConfig sends the init configuration (P→I), encoded without
+// encoding/json's reflection (specjson).
+func SendConfig(f *os.File, cfg *initcfg.Config) error {
+	return Send(f, &Message{Type: Config, Config: specjson.MarshalInitConfig(cfg)})
 }
 
 // RecvConfig waits for the init configuration (I side).
-func RecvConfig(f *os.File, cfg any) error {
+func RecvConfig(f *os.File, cfg *initcfg.Config) error {
 	m, _, err := Expect(f, Config)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(m.Config, cfg); err != nil {
+	if err := specjson.UnmarshalInitConfig(m.Config, cfg); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
 	return nil

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 )
 
 func pair(t *testing.T) (*os.File, *os.File) {
@@ -136,11 +139,6 @@ func TestSendSeveralFds(t *testing.T) {
 	}
 }
 
-type bigConfig struct {
-	Env  []string `json:"env"`
-	Blob string   `json:"blob"`
-}
-
 // A config bigger than the socket's default send buffer (212992 bytes
 // with net.core.wmem_default at its default) must go through whole: a
 // spec with large annotations or a large environment is not exotic.
@@ -158,11 +156,11 @@ func TestLargeConfig(t *testing.T) {
 				t.Skip("requires root: SO_SNDBUFFORCE needs CAP_NET_ADMIN")
 			}
 			p, c := pair(t)
-			want := bigConfig{Blob: strings.Repeat("x", tc.size)}
+			want := initcfg.Config{Bundle: strings.Repeat("x", tc.size), Spec: &initcfg.Spec{Process: &specs.Process{}}}
 			for i := 0; i < 2000; i++ {
-				want.Env = append(want.Env, "VAR"+strings.Repeat("v", 20)+"=value")
+				want.Spec.Process.Env = append(want.Spec.Process.Env, "VAR"+strings.Repeat("v", 20)+"=value")
 			}
-			var got bigConfig
+			var got initcfg.Config
 			recvc := make(chan error, 1)
 			go func() { recvc <- RecvConfig(c, &got) }()
 			if err := SendConfig(p, &want); err != nil {
@@ -174,7 +172,7 @@ func TestLargeConfig(t *testing.T) {
 				t.Fatalf("RecvConfig: %v", err)
 			}
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("config: got %d env and a %d byte blob, want %d env and %d bytes", len(got.Env), len(got.Blob), len(want.Env), len(want.Blob))
+				t.Errorf("config: got %d env and a %d byte bundle, want %d env and %d bytes", len(got.Spec.Process.Env), len(got.Bundle), len(want.Spec.Process.Env), len(want.Bundle))
 			}
 			// Small messages still work after a big one.
 			if err := Signal(c, Ready); err != nil {
@@ -271,7 +269,7 @@ func TestRecvGarbage(t *testing.T) {
 	if _, err := unix.Write(int(c.Fd()), []byte(`{"type":"config","config":"a string"}`)); err != nil {
 		t.Fatal(err)
 	}
-	var cfg struct{ A int }
+	var cfg initcfg.Config
 	if err := RecvConfig(p, &cfg); err == nil || !strings.Contains(err.Error(), "decode init config") {
 		t.Errorf("RecvConfig of a config that is not an object: got %v, want a decode error", err)
 	}
