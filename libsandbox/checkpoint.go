@@ -9,11 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
@@ -95,28 +94,28 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 	defer images.Close()
 	logDir := o.ImagePath
 	opts := &rpc.CriuOpts{
-		ImagesDirFd:       proto.Int32(int32(images.Fd())),
-		LogLevel:          proto.Int32(criuLogLevel),
-		LogFile:           proto.String("dump.log"),
-		Root:              proto.String(c.state.Rootfs),
-		ManageCgroups:     proto.Bool(true),
+		ImagesDirFd:       rpc.Int32(int32(images.Fd())),
+		LogLevel:          rpc.Int32(criuLogLevel),
+		LogFile:           rpc.String("dump.log"),
+		Root:              rpc.String(c.state.Rootfs),
+		ManageCgroups:     rpc.Bool(true),
 		ManageCgroupsMode: &mode,
-		NotifyScripts:     proto.Bool(true),
-		Pid:               proto.Int32(int32(c.state.InitPid)),
-		ShellJob:          proto.Bool(o.ShellJob),
-		LeaveRunning:      proto.Bool(o.LeaveRunning),
-		TcpEstablished:    proto.Bool(o.TCPEstablished),
-		TcpSkipInFlight:   proto.Bool(o.TCPSkipInFlight),
-		LinkRemap:         proto.Bool(o.LinkRemap),
-		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
-		FileLocks:         proto.Bool(o.FileLocks),
-		EmptyNs:           proto.Uint32(mask),
+		NotifyScripts:     rpc.Bool(true),
+		Pid:               rpc.Int32(int32(c.state.InitPid)),
+		ShellJob:          rpc.Bool(o.ShellJob),
+		LeaveRunning:      rpc.Bool(o.LeaveRunning),
+		TcpEstablished:    rpc.Bool(o.TCPEstablished),
+		TcpSkipInFlight:   rpc.Bool(o.TCPSkipInFlight),
+		LinkRemap:         rpc.Bool(o.LinkRemap),
+		ExtUnixSk:         rpc.Bool(o.ExtUnixSk),
+		FileLocks:         rpc.Bool(o.FileLocks),
+		EmptyNs:           rpc.Uint32(mask),
 		// The console's master is ours (or the console socket's
 		// receiver's), not the container's: CRIU dumps the pty
 		// without it and makes a new master at restore.
-		OrphanPtsMaster: proto.Bool(true),
-		AutoDedup:       proto.Bool(o.AutoDedup),
-		LazyPages:       proto.Bool(o.LazyPages),
+		OrphanPtsMaster: rpc.Bool(true),
+		AutoDedup:       rpc.Bool(o.AutoDedup),
+		LazyPages:       rpc.Bool(o.LazyPages),
 		ConfigFile:      configFile(spec.Annotations),
 		Ps:              ps,
 	}
@@ -126,12 +125,12 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 			return err
 		}
 		defer work.Close()
-		opts.WorkDirFd = proto.Int32(int32(work.Fd()))
+		opts.WorkDirFd = rpc.Int32(int32(work.Fd()))
 		logDir = o.WorkPath
 	}
 	if o.ParentPath != "" {
-		opts.ParentImg = proto.String(o.ParentPath)
-		opts.TrackMem = proto.Bool(true)
+		opts.ParentImg = rpc.String(o.ParentPath)
+		opts.TrackMem = rpc.Bool(true)
 	}
 	if o.StatusFd >= 0 {
 		// CRIU 3.15+ reports readiness as a notification
@@ -142,7 +141,7 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 	// ptrace, one by one, and restores its state after (a paused
 	// container stays paused under --leave-running).
 	if fz := freezerDir(c.state.Cgroup); fz != "" {
-		opts.FreezeCgroup = proto.String(fz)
+		opts.FreezeCgroup = rpc.String(fz)
 	}
 	for _, ns := range spec.Linux.Namespaces {
 		if ns.Path == "" || (ns.Type != specs.NetworkNamespace && ns.Type != specs.PIDNamespace) {
@@ -166,7 +165,7 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 			return err
 		}
 		for _, m := range ext {
-			opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: proto.String(m[0]), Val: proto.String(m[1])})
+			opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: rpc.String(m[0]), Val: rpc.String(m[1])})
 		}
 		if err := c.writeDescriptors(o.ImagePath); err != nil {
 			return err

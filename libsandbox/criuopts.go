@@ -9,12 +9,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
@@ -102,7 +101,7 @@ func pageServer(s string) (*rpc.CriuPageServerInfo, error) {
 	if err != nil || p == 0 {
 		return nil, fmt.Errorf("--page-server %q: invalid port %q", s, port)
 	}
-	return &rpc.CriuPageServerInfo{Address: proto.String(host), Port: proto.Int32(int32(p))}, nil
+	return &rpc.CriuPageServerInfo{Address: rpc.String(host), Port: rpc.Int32(int32(p))}, nil
 }
 
 // checkCriu makes sure criu runs and is recent enough, before anything
@@ -124,10 +123,10 @@ func checkCriu(path string) error {
 func checkFeatures(o *CriuOpts, preDump bool) error {
 	want := &rpc.CriuFeatures{}
 	if preDump || o.ParentPath != "" {
-		want.MemTrack = proto.Bool(true)
+		want.MemTrack = rpc.Bool(true)
 	}
 	if o.LazyPages {
-		want.LazyPages = proto.Bool(true)
+		want.LazyPages = rpc.Bool(true)
 	}
 	if want.MemTrack == nil && want.LazyPages == nil {
 		return nil
@@ -158,9 +157,9 @@ func configFile(ann map[string]string) *string {
 		if f == "" {
 			return nil
 		}
-		return proto.String(f)
+		return rpc.String(f)
 	}
-	return proto.String("/etc/criu/sandbox-runtime.conf")
+	return rpc.String("/etc/criu/sandbox-runtime.conf")
 }
 
 // nsKey is the key a namespace joined by path is known by in the image:

@@ -12,11 +12,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
@@ -237,33 +236,33 @@ func (rs *restoration) restore() (func(), error) {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
 	opts := &rpc.CriuOpts{
-		ImagesDirFd:       proto.Int32(int32(rs.images.Fd())),
-		EvasiveDevices:    proto.Bool(true),
-		LogLevel:          proto.Int32(criuLogLevel),
-		LogFile:           proto.String("restore.log"),
-		RstSibling:        proto.Bool(true),
-		Root:              proto.String(crRoot),
-		ManageCgroups:     proto.Bool(true),
+		ImagesDirFd:       rpc.Int32(int32(rs.images.Fd())),
+		EvasiveDevices:    rpc.Bool(true),
+		LogLevel:          rpc.Int32(criuLogLevel),
+		LogFile:           rpc.String("restore.log"),
+		RstSibling:        rpc.Bool(true),
+		Root:              rpc.String(crRoot),
+		ManageCgroups:     rpc.Bool(true),
 		ManageCgroupsMode: &mode,
-		NotifyScripts:     proto.Bool(true),
-		ShellJob:          proto.Bool(o.ShellJob),
-		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
-		TcpEstablished:    proto.Bool(o.TCPEstablished),
-		FileLocks:         proto.Bool(o.FileLocks),
-		EmptyNs:           proto.Uint32(rs.emptyNs),
-		OrphanPtsMaster:   proto.Bool(true),
-		AutoDedup:         proto.Bool(o.AutoDedup),
-		LazyPages:         proto.Bool(o.LazyPages),
+		NotifyScripts:     rpc.Bool(true),
+		ShellJob:          rpc.Bool(o.ShellJob),
+		ExtUnixSk:         rpc.Bool(o.ExtUnixSk),
+		TcpEstablished:    rpc.Bool(o.TCPEstablished),
+		FileLocks:         rpc.Bool(o.FileLocks),
+		EmptyNs:           rpc.Uint32(rs.emptyNs),
+		OrphanPtsMaster:   rpc.Bool(true),
+		AutoDedup:         rpc.Bool(o.AutoDedup),
+		LazyPages:         rpc.Bool(o.LazyPages),
 		ConfigFile:        configFile(spec.Annotations),
 	}
 	if rs.work != nil {
-		opts.WorkDirFd = proto.Int32(int32(rs.work.Fd()))
+		opts.WorkDirFd = rpc.Int32(int32(rs.work.Fd()))
 	}
 	if o.LsmProfile != "" {
-		opts.LsmProfile = proto.String(o.LsmProfile)
+		opts.LsmProfile = rpc.String(o.LsmProfile)
 	}
 	if o.LsmMountContext != "" {
-		opts.LsmMountContext = proto.String(o.LsmMountContext)
+		opts.LsmMountContext = rpc.String(o.LsmMountContext)
 	}
 	// Namespaces joined by path: a network or pid one was left out of
 	// the dump under its key and is handed back as an fd (4 on: 0-2
@@ -272,10 +271,10 @@ func (rs *restoration) restore() (func(), error) {
 	for _, j := range rs.plan.ns.joins {
 		switch j.typ {
 		case specs.NetworkNamespace, specs.PIDNamespace:
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(nsKey(j.typ)), Fd: proto.Int32(int32(4 + len(extra)))})
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: rpc.String(nsKey(j.typ)), Fd: rpc.Int32(int32(4 + len(extra)))})
 			extra = append(extra, j.f)
 		default:
-			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: proto.String(nsCriuName(j.typ)), NsFile: proto.String(j.path)})
+			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: rpc.String(nsCriuName(j.typ)), NsFile: rpc.String(j.path)})
 		}
 	}
 	ext, err := rs.externalMounts()
@@ -283,13 +282,13 @@ func (rs *restoration) restore() (func(), error) {
 		return nil, err
 	}
 	for _, m := range ext {
-		opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: proto.String(m[0]), Val: proto.String(m[1])})
+		opts.ExtMnt = append(opts.ExtMnt, &rpc.ExtMountMap{Key: rpc.String(m[0]), Val: rpc.String(m[1])})
 	}
 	// The pipes init had as stdio (a shim's, conmon's) are outside the
 	// image: the restored init gets ours in their place.
 	for i, d := range rs.stdio {
 		if strings.HasPrefix(d, "pipe:") {
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(d), Fd: proto.Int32(int32(i))})
+			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: rpc.String(d), Fd: rpc.Int32(int32(i))})
 		}
 	}
 	cgfd, err := rs.cg.CloneFD()
@@ -444,7 +443,7 @@ func cgroupRoots(pid int) ([]*rpc.CgroupRoot, error) {
 		if len(parts) != 3 {
 			continue
 		}
-		out = append(out, &rpc.CgroupRoot{Ctrl: proto.String(parts[1]), Path: proto.String(parts[2])})
+		out = append(out, &rpc.CgroupRoot{Ctrl: rpc.String(parts[1]), Path: rpc.String(parts[2])})
 	}
 	return out, nil
 }
@@ -517,7 +516,7 @@ func (rs *restoration) spawnInRoot(opts *rpc.CriuOpts, target string) func(*exec
 				}
 				(*d.f).Close()
 				*d.f = f
-				*d.fd = proto.Int32(int32(f.Fd()))
+				*d.fd = rpc.Int32(int32(f.Fd()))
 			}
 			errc <- cmd.Start()
 		}()

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
-	"google.golang.org/protobuf/proto"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
 )
 
 // MinVersion is the oldest CRIU the runtime uses: 3.15 is the first
@@ -56,10 +55,10 @@ func Check(path string) error {
 	// numbers are ours.
 	s := &Swrk{Path: path, LogDir: dir, LogFile: "check.log"}
 	_, err = s.Run(&rpc.CriuReq{Type: &t, Opts: &rpc.CriuOpts{
-		ImagesDirFd: proto.Int32(int32(d.Fd())),
-		WorkDirFd:   proto.Int32(int32(d.Fd())),
-		LogFile:     proto.String("check.log"),
-		LogLevel:    proto.Int32(2),
+		ImagesDirFd: rpc.Int32(int32(d.Fd())),
+		WorkDirFd:   rpc.Int32(int32(d.Fd())),
+		LogFile:     rpc.String("check.log"),
+		LogLevel:    rpc.Int32(2),
 	}})
 	var e *Error
 	if errors.As(err, &e) {

@@ -1,6 +1,7 @@
 // Package criu talks to CRIU through its RPC: `criu swrk 3` is started
 // with one end of a SOCK_SEQPACKET socketpair as fd 3, gets one request
-// (a criu_req protobuf, go-criu's rpc package), and answers with
+// (a criu_req protobuf, package rpc: its wire format without go-criu's
+// generated code, see there why), and answers with
 // notifications, each acknowledged, then one response:
 //
 //	runtime                        criu swrk
@@ -33,10 +34,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 )
 
 // Swrk is one run of `criu swrk`.
@@ -183,7 +183,7 @@ func (s *Swrk) Run(req *rpc.CriuReq) (_ *rpc.CriuResp, retErr error) {
 			closeAll(rfds)
 		}
 		t := rpc.CriuReqType_NOTIFY
-		if err := send(ours, &rpc.CriuReq{Type: &t, NotifySuccess: proto.Bool(true)}); err != nil {
+		if err := send(ours, &rpc.CriuReq{Type: &t, NotifySuccess: rpc.Bool(true)}); err != nil {
 			return nil, err
 		}
 	}
@@ -252,10 +252,8 @@ func ErrorLines(log []byte, max int) []string {
 }
 
 func send(fd int, req *rpc.CriuReq) error {
-	b, err := proto.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("encode criu request: %w", err)
-	}
+	b := req.Marshal()
+	var err error
 	for {
 		_, err = unix.Write(fd, b)
 		if err != unix.EINTR {
@@ -298,7 +296,7 @@ func recv(fd int) (*rpc.CriuResp, []int, error) {
 		}
 	}
 	r := new(rpc.CriuResp)
-	if err := proto.Unmarshal(buf[:n], r); err != nil {
+	if err := r.Unmarshal(buf[:n]); err != nil {
 		closeAll(fds)
 		return nil, nil, fmt.Errorf("decode criu response: %w", err)
 	}

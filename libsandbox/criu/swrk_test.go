@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
 )
 
 func TestErrorLines(t *testing.T) {
