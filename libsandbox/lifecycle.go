@@ -19,6 +19,7 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 )
 
 // Start releases a created container: it opens the exec fifo, which lets
@@ -110,7 +111,7 @@ func awaitFifo(f *os.File, pidfd, pid int, exe exeID) error {
 			return fmt.Errorf("container init %d %w; it was killed", pid, errStopped)
 		}
 		if released {
-			if now, ok := exeOf(pid); exe.known() && ok && now != exe {
+			if now, ok := exeOf(pid); exe.Known() && ok && now != exe {
 				return nil
 			}
 			if time.Now().After(deadline) {
@@ -202,12 +203,7 @@ func hookFailure(f *os.File, pidfd int) error {
 }
 
 // exeID identifies a process's executable.
-type exeID struct {
-	Dev uint64 `json:"dev"`
-	Ino uint64 `json:"ino"`
-}
-
-func (e exeID) known() bool { return e != exeID{} }
+type exeID = statefile.ExeID
 
 // exeOf returns the identity of pid's executable (/proc/PID/exe).
 func exeOf(pid int) (exeID, bool) {

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 )
 
 // Status is a container's status. It is never stored: every call derives
@@ -35,47 +34,12 @@ const (
 	fifoFile  = "exec.fifo"
 )
 
-// persisted is state.json. It is written twice by create: a first time
-// before anything is made on the host (Creating, with the creator's
-// identity), so that a create killed half-way can be found and cleaned up
-// by delete --force, and a last time when init is ready.
-type persisted struct {
-	ID          string            `json:"id"`
-	Bundle      string            `json:"bundle"`
-	Rootfs      string            `json:"rootfs"`
-	Created     time.Time         `json:"created"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	OCIVersion  string            `json:"ociVersion"`
-
-	// InitPid and InitStart identify init (start time from
-	// /proc/PID/stat), so a recycled pid is never taken for it.
-	InitPid   int    `json:"initPid,omitempty"`
-	InitStart uint64 `json:"initStart,omitempty"`
-	// InitExe is init's executable while it waits for start (the sealed
-	// runtime binary): start sees init's execve in it changing.
-	InitExe *exeID `json:"initExe,omitempty"`
-	// While Creating: the create process, to tell a create in progress
-	// from one that died.
-	CreatorPid   int    `json:"creatorPid,omitempty"`
-	CreatorStart uint64 `json:"creatorStart,omitempty"`
-
-	// Hooks are the config's hooks: start runs the poststart ones,
-	// delete the poststop ones. The whole config, which only exec and
-	// update need, is in specFile: state.json stays small, and the verbs
-	// that read it on every call (state, start, kill) stay cheap.
-	Hooks *specs.Hooks `json:"hooks,omitempty"`
-	// Cgroup locates the container's cgroup.
-	Cgroup *cgroups.State `json:"cgroup,omitempty"`
-	// IntelRdt locates the container's resctrl group (linux.intelRdt).
-	IntelRdt *intelrdt.State `json:"intelRdt,omitempty"`
-}
+// persisted is state.json (package statefile, whose type it is so that
+// the methods here can be on it).
+type persisted statefile.State
 
 func writeState(dir string, s *persisted) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
-	}
-	return writeFileAtomic(filepath.Join(dir, stateFile), b, 0o600)
+	return writeFileAtomic(filepath.Join(dir, stateFile), specjson.MarshalState((*statefile.State)(s)), 0o600)
 }
 
 // writeFileAtomic writes a temporary file next to name and renames it
@@ -132,7 +96,7 @@ func readState(dir string) (*persisted, error) {
 		return nil, err
 	}
 	s := new(persisted)
-	if err := json.Unmarshal(b, s); err != nil {
+	if err := specjson.UnmarshalState(b, (*statefile.State)(s)); err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	// Every state.json of ours names init or, while creating, the

@@ -8,7 +8,10 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 )
 
 var _ os.FileMode
@@ -41,6 +44,56 @@ func decCPUAffinity(r *reader, v *specs.CPUAffinity) error {
 }
 
 func normCPUAffinity(v *specs.CPUAffinity) {
+}
+
+func decCgroupsState(r *reader, v *cgroups.State) error {
+	return decStruct(r, "cgroups.State", func(k []byte) (bool, error) {
+		switch {
+		case match(k, "v2"):
+			return true, (decString[string])(r, &v.V2)
+		case match(k, "v1"):
+			return true, (func(r *reader, p *map[string]string) error { return decMap(r, p, decString[string]) })(r, &v.V1)
+		case match(k, "systemd"):
+			return true, (func(r *reader, p **cgroups.Unit) error { return decPtr(r, p, decCgroupsUnit) })(r, &v.Systemd)
+		case match(k, "created"):
+			return true, (func(r *reader, p *[]string) error { return decSlice(r, p, decString[string]) })(r, &v.Created)
+		case match(k, "v1Controllers"):
+			return true, (func(r *reader, p *map[string]string) error { return decMap(r, p, decString[string]) })(r, &v.V1Controllers)
+		}
+		return false, nil
+	})
+}
+
+func normCgroupsState(v *cgroups.State) {
+	if len(v.V1) == 0 {
+		v.V1 = nil
+	}
+	if v.Systemd != nil {
+		normCgroupsUnit(&(*v.Systemd))
+	}
+	if len(v.Created) == 0 {
+		v.Created = nil
+	}
+	if len(v.V1Controllers) == 0 {
+		v.V1Controllers = nil
+	}
+}
+
+func decCgroupsUnit(r *reader, v *cgroups.Unit) error {
+	return decStruct(r, "cgroups.Unit", func(k []byte) (bool, error) {
+		switch {
+		case match(k, "name"):
+			return true, (decString[string])(r, &v.Name)
+		case match(k, "slice"):
+			return true, (decString[string])(r, &v.Slice)
+		case match(k, "user"):
+			return true, (decBool[bool])(r, &v.User)
+		}
+		return false, nil
+	})
+}
+
+func normCgroupsUnit(v *cgroups.Unit) {
 }
 
 func decFreeBSD(r *reader, v *specs.FreeBSD) error {
@@ -511,6 +564,23 @@ func normInitcfgSpec(v *initcfg.Spec) {
 	if v.Linux != nil {
 		normInitcfgLinux(&(*v.Linux))
 	}
+}
+
+func decIntelrdtState(r *reader, v *intelrdt.State) error {
+	return decStruct(r, "intelrdt.State", func(k []byte) (bool, error) {
+		switch {
+		case match(k, "path"):
+			return true, (decString[string])(r, &v.Path)
+		case match(k, "created"):
+			return true, (decBool[bool])(r, &v.Created)
+		case match(k, "monPath"):
+			return true, (decString[string])(r, &v.MonPath)
+		}
+		return false, nil
+	})
+}
+
+func normIntelrdtState(v *intelrdt.State) {
 }
 
 func decLinux(r *reader, v *specs.Linux) error {
@@ -1657,6 +1727,75 @@ func normState(v *specs.State) {
 	}
 }
 
+func decStatefileExeID(r *reader, v *statefile.ExeID) error {
+	return decStruct(r, "statefile.ExeID", func(k []byte) (bool, error) {
+		switch {
+		case match(k, "dev"):
+			return true, (decUint[uint64])(r, &v.Dev)
+		case match(k, "ino"):
+			return true, (decUint[uint64])(r, &v.Ino)
+		}
+		return false, nil
+	})
+}
+
+func normStatefileExeID(v *statefile.ExeID) {
+}
+
+func decStatefileState(r *reader, v *statefile.State) error {
+	return decStruct(r, "statefile.State", func(k []byte) (bool, error) {
+		switch {
+		case match(k, "id"):
+			return true, (decString[string])(r, &v.ID)
+		case match(k, "bundle"):
+			return true, (decString[string])(r, &v.Bundle)
+		case match(k, "rootfs"):
+			return true, (decString[string])(r, &v.Rootfs)
+		case match(k, "created"):
+			return true, (decTime)(r, &v.Created)
+		case match(k, "annotations"):
+			return true, (func(r *reader, p *map[string]string) error { return decMap(r, p, decString[string]) })(r, &v.Annotations)
+		case match(k, "ociVersion"):
+			return true, (decString[string])(r, &v.OCIVersion)
+		case match(k, "initPid"):
+			return true, (decInt[int])(r, &v.InitPid)
+		case match(k, "initStart"):
+			return true, (decUint[uint64])(r, &v.InitStart)
+		case match(k, "initExe"):
+			return true, (func(r *reader, p **statefile.ExeID) error { return decPtr(r, p, decStatefileExeID) })(r, &v.InitExe)
+		case match(k, "creatorPid"):
+			return true, (decInt[int])(r, &v.CreatorPid)
+		case match(k, "creatorStart"):
+			return true, (decUint[uint64])(r, &v.CreatorStart)
+		case match(k, "hooks"):
+			return true, (func(r *reader, p **specs.Hooks) error { return decPtr(r, p, decHooks) })(r, &v.Hooks)
+		case match(k, "cgroup"):
+			return true, (func(r *reader, p **cgroups.State) error { return decPtr(r, p, decCgroupsState) })(r, &v.Cgroup)
+		case match(k, "intelRdt"):
+			return true, (func(r *reader, p **intelrdt.State) error { return decPtr(r, p, decIntelrdtState) })(r, &v.IntelRdt)
+		}
+		return false, nil
+	})
+}
+
+func normStatefileState(v *statefile.State) {
+	if len(v.Annotations) == 0 {
+		v.Annotations = nil
+	}
+	if v.InitExe != nil {
+		normStatefileExeID(&(*v.InitExe))
+	}
+	if v.Hooks != nil {
+		normHooks(&(*v.Hooks))
+	}
+	if v.Cgroup != nil {
+		normCgroupsState(&(*v.Cgroup))
+	}
+	if v.IntelRdt != nil {
+		normIntelrdtState(&(*v.IntelRdt))
+	}
+}
+
 func decUser(r *reader, v *specs.User) error {
 	return decStruct(r, "specs.User", func(k []byte) (bool, error) {
 		switch {
@@ -2018,6 +2157,48 @@ func encCPUAffinity(w *writer, v *specs.CPUAffinity) {
 	w.b = append(w.b, '}')
 }
 
+func encCgroupsState(w *writer, v *cgroups.State) {
+	w.b = append(w.b, '{')
+	first := true
+	_ = first
+	if v.V2 != "" {
+		w.key(&first, "\"v2\":")
+		(encString[string])(w, &v.V2)
+	}
+	if len(v.V1) != 0 {
+		w.key(&first, "\"v1\":")
+		(func(w *writer, p *map[string]string) { encMap(w, p, encString[string]) })(w, &v.V1)
+	}
+	if v.Systemd != nil {
+		w.key(&first, "\"systemd\":")
+		(func(w *writer, p **cgroups.Unit) { encPtr(w, p, encCgroupsUnit) })(w, &v.Systemd)
+	}
+	if len(v.Created) != 0 {
+		w.key(&first, "\"created\":")
+		(func(w *writer, p *[]string) { encSlice(w, p, encString[string]) })(w, &v.Created)
+	}
+	if len(v.V1Controllers) != 0 {
+		w.key(&first, "\"v1Controllers\":")
+		(func(w *writer, p *map[string]string) { encMap(w, p, encString[string]) })(w, &v.V1Controllers)
+	}
+	w.b = append(w.b, '}')
+}
+
+func encCgroupsUnit(w *writer, v *cgroups.Unit) {
+	w.b = append(w.b, '{')
+	first := true
+	_ = first
+	w.key(&first, "\"name\":")
+	(encString[string])(w, &v.Name)
+	w.key(&first, "\"slice\":")
+	(encString[string])(w, &v.Slice)
+	if v.User {
+		w.key(&first, "\"user\":")
+		(encBool[bool])(w, &v.User)
+	}
+	w.b = append(w.b, '}')
+}
+
 func encHook(w *writer, v *specs.Hook) {
 	w.b = append(w.b, '{')
 	first := true
@@ -2035,6 +2216,37 @@ func encHook(w *writer, v *specs.Hook) {
 	if v.Timeout != nil {
 		w.key(&first, "\"timeout\":")
 		(func(w *writer, p **int) { encPtr(w, p, encInt[int]) })(w, &v.Timeout)
+	}
+	w.b = append(w.b, '}')
+}
+
+func encHooks(w *writer, v *specs.Hooks) {
+	w.b = append(w.b, '{')
+	first := true
+	_ = first
+	if len(v.Prestart) != 0 {
+		w.key(&first, "\"prestart\":")
+		(func(w *writer, p *[]specs.Hook) { encSlice(w, p, encHook) })(w, &v.Prestart)
+	}
+	if len(v.CreateRuntime) != 0 {
+		w.key(&first, "\"createRuntime\":")
+		(func(w *writer, p *[]specs.Hook) { encSlice(w, p, encHook) })(w, &v.CreateRuntime)
+	}
+	if len(v.CreateContainer) != 0 {
+		w.key(&first, "\"createContainer\":")
+		(func(w *writer, p *[]specs.Hook) { encSlice(w, p, encHook) })(w, &v.CreateContainer)
+	}
+	if len(v.StartContainer) != 0 {
+		w.key(&first, "\"startContainer\":")
+		(func(w *writer, p *[]specs.Hook) { encSlice(w, p, encHook) })(w, &v.StartContainer)
+	}
+	if len(v.Poststart) != 0 {
+		w.key(&first, "\"poststart\":")
+		(func(w *writer, p *[]specs.Hook) { encSlice(w, p, encHook) })(w, &v.Poststart)
+	}
+	if len(v.Poststop) != 0 {
+		w.key(&first, "\"poststop\":")
+		(func(w *writer, p *[]specs.Hook) { encSlice(w, p, encHook) })(w, &v.Poststop)
 	}
 	w.b = append(w.b, '}')
 }
@@ -2222,6 +2434,23 @@ func encInitcfgSpec(w *writer, v *initcfg.Spec) {
 	if v.Linux != nil {
 		w.key(&first, "\"linux\":")
 		(func(w *writer, p **initcfg.Linux) { encPtr(w, p, encInitcfgLinux) })(w, &v.Linux)
+	}
+	w.b = append(w.b, '}')
+}
+
+func encIntelrdtState(w *writer, v *intelrdt.State) {
+	w.b = append(w.b, '{')
+	first := true
+	_ = first
+	w.key(&first, "\"path\":")
+	(encString[string])(w, &v.Path)
+	if v.Created {
+		w.key(&first, "\"created\":")
+		(encBool[bool])(w, &v.Created)
+	}
+	if v.MonPath != "" {
+		w.key(&first, "\"monPath\":")
+		(encString[string])(w, &v.MonPath)
 	}
 	w.b = append(w.b, '}')
 }
@@ -2552,6 +2781,70 @@ func encState(w *writer, v *specs.State) {
 	if len(v.Annotations) != 0 {
 		w.key(&first, "\"annotations\":")
 		(func(w *writer, p *map[string]string) { encMap(w, p, encString[string]) })(w, &v.Annotations)
+	}
+	w.b = append(w.b, '}')
+}
+
+func encStatefileExeID(w *writer, v *statefile.ExeID) {
+	w.b = append(w.b, '{')
+	first := true
+	_ = first
+	w.key(&first, "\"dev\":")
+	(encUint[uint64])(w, &v.Dev)
+	w.key(&first, "\"ino\":")
+	(encUint[uint64])(w, &v.Ino)
+	w.b = append(w.b, '}')
+}
+
+func encStatefileState(w *writer, v *statefile.State) {
+	w.b = append(w.b, '{')
+	first := true
+	_ = first
+	w.key(&first, "\"id\":")
+	(encString[string])(w, &v.ID)
+	w.key(&first, "\"bundle\":")
+	(encString[string])(w, &v.Bundle)
+	w.key(&first, "\"rootfs\":")
+	(encString[string])(w, &v.Rootfs)
+	w.key(&first, "\"created\":")
+	(encTime)(w, &v.Created)
+	if len(v.Annotations) != 0 {
+		w.key(&first, "\"annotations\":")
+		(func(w *writer, p *map[string]string) { encMap(w, p, encString[string]) })(w, &v.Annotations)
+	}
+	w.key(&first, "\"ociVersion\":")
+	(encString[string])(w, &v.OCIVersion)
+	if v.InitPid != 0 {
+		w.key(&first, "\"initPid\":")
+		(encInt[int])(w, &v.InitPid)
+	}
+	if v.InitStart != 0 {
+		w.key(&first, "\"initStart\":")
+		(encUint[uint64])(w, &v.InitStart)
+	}
+	if v.InitExe != nil {
+		w.key(&first, "\"initExe\":")
+		(func(w *writer, p **statefile.ExeID) { encPtr(w, p, encStatefileExeID) })(w, &v.InitExe)
+	}
+	if v.CreatorPid != 0 {
+		w.key(&first, "\"creatorPid\":")
+		(encInt[int])(w, &v.CreatorPid)
+	}
+	if v.CreatorStart != 0 {
+		w.key(&first, "\"creatorStart\":")
+		(encUint[uint64])(w, &v.CreatorStart)
+	}
+	if v.Hooks != nil {
+		w.key(&first, "\"hooks\":")
+		(func(w *writer, p **specs.Hooks) { encPtr(w, p, encHooks) })(w, &v.Hooks)
+	}
+	if v.Cgroup != nil {
+		w.key(&first, "\"cgroup\":")
+		(func(w *writer, p **cgroups.State) { encPtr(w, p, encCgroupsState) })(w, &v.Cgroup)
+	}
+	if v.IntelRdt != nil {
+		w.key(&first, "\"intelRdt\":")
+		(func(w *writer, p **intelrdt.State) { encPtr(w, p, encIntelrdtState) })(w, &v.IntelRdt)
 	}
 	w.b = append(w.b, '}')
 }

@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"slices"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 )
 
 // The encoders: what the generated enc<T> functions call. Their output
@@ -98,6 +100,15 @@ func encUint[T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](w *write
 	w.b = strconv.AppendUint(w.b, uint64(*p), 10)
 }
 
+// encTime writes a time as its MarshalJSON does: RFC 3339 with the
+// nanoseconds, quoted (state.json's "created", always in years 0-9999,
+// where MarshalJSON fails outside).
+func encTime(w *writer, p *time.Time) {
+	w.b = append(w.b, '"')
+	w.b = p.AppendFormat(w.b, time.RFC3339Nano)
+	w.b = append(w.b, '"')
+}
+
 // encBytes: base64 (standard, padded), null for nil, as encoding/json
 // writes a []byte.
 func encBytes(w *writer, p *[]byte) {
@@ -176,6 +187,28 @@ func MarshalInitConfig(c *initcfg.Config) []byte {
 func UnmarshalInitConfig(data []byte, c *initcfg.Config) error {
 	r := &reader{b: data}
 	if err := decInitcfgConfig(r, c); err != nil {
+		return err
+	}
+	r.ws()
+	if r.i < len(r.b) {
+		return r.syntax("after top-level value")
+	}
+	return nil
+}
+
+// MarshalState encodes state.json as encoding/json.Marshal would,
+// without its reflection.
+func MarshalState(s *statefile.State) []byte {
+	w := &writer{b: make([]byte, 0, 1024)}
+	encStatefileState(w, s)
+	return w.b
+}
+
+// UnmarshalState decodes state.json as encoding/json.Unmarshal would:
+// every verb that finds a container reads it.
+func UnmarshalState(data []byte, s *statefile.State) error {
+	r := &reader{b: data}
+	if err := decStatefileState(r, s); err != nil {
 		return err
 	}
 	r.ws()

@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -561,6 +562,29 @@ func decFloat32[T ~float32](r *reader, p *T) error {
 		return &Error{start, fmt.Sprintf("cannot decode number %s into %T", t, *p)}
 	}
 	*p = T(f)
+	return nil
+}
+
+// decTime decodes a time as its UnmarshalJSON does: null leaves it as
+// it is; a string is RFC 3339.
+func decTime(r *reader, p *time.Time) error {
+	switch r.peek() {
+	case 'n':
+		return r.literal("null")
+	case '"':
+	default:
+		return r.typeErr("a time (RFC 3339 string)")
+	}
+	start := r.i
+	s, err := r.str()
+	if err != nil {
+		return err
+	}
+	t, err := time.Parse(time.RFC3339, string(s))
+	if err != nil {
+		return &Error{start, err.Error()}
+	}
+	*p = t
 	return nil
 }
 

@@ -10,11 +10,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 )
 
@@ -193,6 +195,53 @@ func TestInitConfig(t *testing.T) {
 		var c initcfg.Config
 		if err := specjson.UnmarshalInitConfig([]byte(bad), &c); err == nil {
 			t.Errorf("UnmarshalInitConfig(%q): no error", bad)
+		}
+	}
+}
+
+// TestState: state.json, filled at random, encodes to the bytes
+// encoding/json writes and decodes to what it reads, as state.json files
+// written by earlier versions (with encoding/json) are read.
+func TestState(t *testing.T) {
+	rnd := rand.New(rand.NewSource(3))
+	for i := 0; i < 500; i++ {
+		var s statefile.State
+		fill(rnd, reflect.ValueOf(&s).Elem(), 0)
+		s.Created = time.Unix(rnd.Int63n(1e10), rnd.Int63n(1e9)*int64(rnd.Intn(2)))
+		if i%3 == 0 {
+			s.Created = s.Created.UTC()
+		}
+		want, err := json.Marshal(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := specjson.MarshalState(&s)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("MarshalState:\ngot  %s\nwant %s", got, want)
+		}
+		in := want
+		if i%2 == 1 {
+			in = shuffleCase(rnd, want)
+		}
+		var dj, ds statefile.State
+		if err := json.Unmarshal(in, &dj); err != nil {
+			t.Fatal(err)
+		}
+		if err := specjson.UnmarshalState(in, &ds); err != nil {
+			t.Fatalf("UnmarshalState(%s): %v", in, err)
+		}
+		if !reflect.DeepEqual(&ds, &dj) {
+			g, _ := json.Marshal(&ds)
+			t.Fatalf("UnmarshalState:\ngot  %s\nwant %s", g, in)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"created":1}`, `{"created":"yesterday"}`, `{"initPid":"1"}`, `{"cgroup":[]}`} {
+		var s statefile.State
+		if err := specjson.UnmarshalState([]byte(bad), &s); err == nil {
+			t.Errorf("UnmarshalState(%q): no error", bad)
+		}
+		if err := json.Unmarshal([]byte(bad), &s); err == nil {
+			t.Errorf("encoding/json accepts %q", bad)
 		}
 	}
 }
