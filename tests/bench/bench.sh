@@ -37,6 +37,18 @@
 # for the exec and state rows). Times are hyperfine medians; a row's
 # --prepare (untimed) puts the container in the state the verb needs.
 #   run        `run` of a fresh container to its exit; prepare: delete -f.
+#   run, 50 ms apart: the same with 50 ms of sleep in the prepare. On
+#              cgroup v1 the first migration into a cgroup (the write of
+#              init's pid to cgroup.procs, which every runtime makes)
+#              after a quiet moment waits for an RCU grace period
+#              (percpu_down_write of cgroup_threadgroup_rwsem: rcu_sync_
+#              enter, synchronize_rcu; 10-20 ms on this machine), and a
+#              migration within about a grace period of the last one
+#              does not: back to back, a runtime whose runs are shorter
+#              than that never waits, a slower one often does (docs/
+#              bench.md). Apart, every runtime waits once per run, as a
+#              container started on its own does. Pure cgroup v2 clones
+#              init into its cgroup (CLONE_INTO_CGROUP): no migration.
 #   create     `create`; prepare: delete -f the previous one.
 #   start      `start` of a created container; prepare: delete -f, create.
 #   wait       wait-for-exit: from `start` having returned (the end of the
@@ -346,6 +358,13 @@ bench_run() {
 	done
 	hf run "$RUNS" -N "${a[@]}"
 	row_hf "run /bin/true" ms "<=1.0x crun, <=0.4x runc" "crun:1.0 runc:0.4" run
+	a=()
+	for r in "${RTS[@]}"; do
+		id=$r-run
+		a+=(-n "${NAME[$r]}" --prepare "sh -c '$(cmd "$r") delete -f $id; sleep 0.05'" "$(cmd "$r") run --bundle $TMP/c/$id $id")
+	done
+	hf run-apart "$RUNS" -N "${a[@]}"
+	row_hf "run /bin/true, 50 ms apart (v1: see above)" ms "-" - run-apart
 }
 
 bench_phases() {
