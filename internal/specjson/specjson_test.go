@@ -16,8 +16,8 @@ import (
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 )
 
 // same decodes data with encoding/json and with specjson and fails
