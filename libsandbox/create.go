@@ -123,7 +123,6 @@ func (cr *creation) steps() []step {
 		{"seal the runtime binary", cr.sealBinary},
 		{"open init's channels", cr.openChannels},
 		{"start init", cr.startInit},
-		{"make the cgroup and move init into it (cgroup v1)", cr.joinCgroup},
 		{"move the network devices into init's namespace", cr.netDevicesStep},
 		{"put init in its resctrl group", cr.intelRdtStep},
 		{"send init its config", cr.sendConfig},
@@ -300,21 +299,11 @@ func (cr *creation) writeFirstState() (func(), error) {
 	return nil, nil
 }
 
-// makeCgroup: on cgroup v2 (and systemd) the cgroup exists before init
-// does, with its limits set but the pids limit (withoutPids): init is
-// cloned straight into it. On v1, where a process cannot be cloned into
-// its cgroups, joinCgroup makes them while init's Go runtime starts.
-// cg.Create removes what it made if it fails itself.
+// makeCgroup: the cgroup exists before init does, with its limits set
+// but the pids limit (withoutPids): init is cloned straight into it (v2)
+// or moved in before it runs anything of the user's (v1). cg.Create removes what it made if it
+// fails itself.
 func (cr *creation) makeCgroup() (func(), error) {
-	if cr.cg.NeedsEnter() {
-		return nil, nil
-	}
-	return cr.createCgroup()
-}
-
-// createCgroup makes the cgroup; undone, it removes it. Restore makes it
-// here, before CRIU is started, on v1 too.
-func (cr *creation) createCgroup() (func(), error) {
 	if err := cr.cg.Create(withoutPids(cr.spec.Linux.Resources)); err != nil {
 		if Rootless() && privilegeError(err) {
 			return nil, cr.withoutCgroup(err)
@@ -584,30 +573,25 @@ func (cr *creation) openChannels() (func(), error) {
 	if !cr.hasCgroup() {
 		return nil, nil
 	}
-	// A cgroup namespace's root is the cgroup its creator is in at that
-	// moment. Where clone cannot place init in every hierarchy (v1),
-	// init makes its cgroup namespace itself, once joinCgroup has moved
-	// it.
-	cr.lateCgroupNS = p.ns.create&unix.CLONE_NEWCGROUP != 0 && cr.cg.NeedsEnter()
-	if cr.lateCgroupNS {
-		p.ns.create &^= unix.CLONE_NEWCGROUP
-	}
-	if cr.cg.NeedsEnter() {
-		return nil, nil // not made yet (joinCgroup); init joins it by a write
-	}
 	if cr.cgfd, err = cr.cg.CloneFD(); err != nil {
 		return nil, err
 	}
 	if cr.cgfd != nil {
 		cr.hold(cr.cgfd)
 	}
+	// A cgroup namespace's root is the cgroup its creator is in at that
+	// moment. Where clone cannot place init in every hierarchy, init
+	// makes its cgroup namespace itself, once we have moved it.
+	cr.lateCgroupNS = p.ns.create&unix.CLONE_NEWCGROUP != 0 && cr.cg.NeedsEnter()
+	if cr.lateCgroupNS {
+		p.ns.create &^= unix.CLONE_NEWCGROUP
+	}
 	return nil, nil
 }
 
 // startInit starts the runtime binary, sealed, as init in the
-// container's namespaces (spawn), cloned into its cgroup where it can be
-// (v2; v1: joinCgroup), and gives it every CPU the runtime's cpuset
-// allows.
+// container's namespaces (spawn), moves it into the v1 hierarchies that
+// clone could not place it in, and gives it every CPU its cgroup allows.
 // If a later step fails, init is killed and the poststop hooks run: the
 // runtime spec goes on to delete after a failed create, as runc's
 // destroy does.
@@ -658,6 +642,11 @@ func (cr *creation) startInit() (func(), error) {
 			}
 		}
 	}
+	if cr.hasCgroup() && cr.cg.NeedsEnter() {
+		if err := cr.cg.Enter(pid, cr.cgfd != nil); err != nil {
+			return undo, err
+		}
+	}
 	resetAffinity(pid)
 	st, err := readProcStat(pid)
 	if err != nil {
@@ -666,37 +655,6 @@ func (cr *creation) startInit() (func(), error) {
 	cr.c.state.InitPid, cr.c.state.InitStart = pid, st.StartTime
 	if exe, ok := exeOf(pid); ok {
 		cr.c.state.InitExe = &exe
-	}
-	return undo, nil
-}
-
-// joinCgroup (cgroup v1: the manager needs Enter) makes the cgroup, its
-// limits set but the pids limit (withoutPids), and moves init into it.
-// It runs while init's Go runtime starts (~3 ms), which it used to wait
-// for after having made the cgroup first. Until then init is in the
-// runtime's cgroups, as it always was until Enter; it does nothing
-// meanwhile but wait for its config, which is sent once it is in the
-// container's cgroups with their limits (sendConfig): nothing of the
-// user's runs outside them. Its cgroup namespace, where it makes one,
-// is unshared by init after the move (lateCgroupNS).
-func (cr *creation) joinCgroup() (func(), error) {
-	if !cr.hasCgroup() || !cr.cg.NeedsEnter() {
-		return nil, nil
-	}
-	destroy, err := cr.createCgroup()
-	if err != nil || destroy == nil {
-		return nil, err // no cgroup (withoutCgroup), or nothing left
-	}
-	pid := cr.c.state.InitPid
-	undo := func() {
-		// init first: a cgroup with a process in it cannot be removed.
-		// startInit's undo (after this one) finds it reaped.
-		cr.init.Kill()
-		rawfork.ReapKilled(pid)
-		destroy()
-	}
-	if err := cr.cg.Enter(pid, false); err != nil {
-		return undo, err
 	}
 	return undo, nil
 }

@@ -113,7 +113,7 @@ func (rs *restoration) steps() []step {
 		{"connect to the console socket", cr.dialConsole},
 		{"make the state directory", cr.makeStateDir},
 		{"write the first state", cr.writeFirstState},
-		{"make the cgroup", cr.createCgroup}, // before CRIU, which is cloned into it (v2) or moved (v1)
+		{"make the cgroup", cr.makeCgroup},
 		{"make the mount points", rs.makeMountpoints},
 		{"restore the processes with CRIU", rs.restore},
 		{"put the processes in their resctrl group", rs.intelRdt},

@@ -191,22 +191,11 @@ killed_at() {
 	[ "$(echo "$STATE_AFTER" | jq -r .status)" = stopped ]
 }
 
-@test "faults: create killed with the cgroup made, before init is cloned (v2) or moved into it (v1)" {
-	local v1 p args=()
-	v1=$(awk '{ split($0, a, " - "); split(a[2], b, " "); if (b[1] == "cgroup") print $5 }' /proc/self/mountinfo)
-	if [ -z "$v1" ]; then
-		# The exec fifo is made right after the cgroup, before init.
-		# (Not clone3 as the marker: the static cgo binary's threads
-		# are made by glibc's pthread_create, which uses clone3 too.)
-		killed_at k1 "make the exec fifo" -e trace=mknod,mknodat -e inject=mknod,mknodat:signal=KILL -P "$ROOT/k1/exec.fifo"
-	else
-		# v1: the cgroup is made once init is started (joinCgroup,
-		# logged after "start init" returned), and init moved in by
-		# writes to cgroup.procs, the first of which (its open) is
-		# where it is killed, in whichever hierarchy comes first.
-		for p in $v1; do args+=(-P "$p/$MARK-k1/cgroup.procs"); done
-		killed_at k1 "make the cgroup and move init into it" -e trace=openat -e inject=openat:signal=KILL "${args[@]}"
-	fi
+@test "faults: create killed with the cgroup made, before init is cloned" {
+	# The exec fifo is made right after the cgroup, before init. (Not
+	# clone3 as the marker: the static cgo binary's threads are made by
+	# glibc's pthread_create, which uses clone3 too.)
+	killed_at k1 "make the exec fifo" -e trace=mknod,mknodat -e inject=mknod,mknodat:signal=KILL -P "$ROOT/k1/exec.fifo"
 	[ -n "$CGROUPS_LEFT" ] || fail "no cgroup was made before the kill"
 	[ "$(echo "$STATE_AFTER" | jq -r .status)" = stopped ]
 }
