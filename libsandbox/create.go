@@ -748,6 +748,9 @@ func (cr *creation) writeFinalState() (func(), error) {
 	} else {
 		err = writeSpec(cr.dir, cr.spec)
 	}
+	if err == nil && cr.plan.seccomp != nil {
+		err = writeSeccomp(cr.dir, cr.plan.seccomp)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}

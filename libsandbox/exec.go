@@ -21,7 +21,6 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
 )
 
 // ExecOpts describe a process to start in a running container.
@@ -152,7 +151,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		return nil, homeErr
 	}
 	attr.Env = env
-	if attr.Process, err = execSetup(proc, spec, env, p.lastCap); err != nil {
+	if attr.Process, err = execSetup(proc, spec, env, p.lastCap, c.dir); err != nil {
 		return nil, err
 	}
 
@@ -302,7 +301,7 @@ func (c *Container) execCheck(interrupt func() error) func(frozen bool) error {
 
 // execSetup lays proc out for rawfork: everything the raw child applies.
 // env is proc.Env with HOME filled in.
-func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int) (*rawfork.Process, error) {
+func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int, dir string) (*rawfork.Process, error) {
 	sets, _, err := caps.Resolve(proc.Capabilities, lastCap)
 	if err != nil {
 		return nil, err
@@ -342,7 +341,7 @@ func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int)
 		rp.Rlimits = append(rp.Rlimits, rawfork.Rlimit{Resource: res, Cur: r.Soft, Max: r.Hard})
 	}
 	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		prog, err := seccomp.Compile(spec.Linux.Seccomp)
+		prog, err := compiledSeccomp(dir, spec.Linux.Seccomp)
 		if err != nil {
 			return nil, err
 		}

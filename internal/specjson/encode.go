@@ -217,3 +217,24 @@ func UnmarshalState(data []byte, s *statefile.State) error {
 	}
 	return nil
 }
+
+// MarshalSeccomp encodes a compiled filter (the state directory keeps
+// create's for exec).
+func MarshalSeccomp(s *initcfg.Seccomp) []byte {
+	w := &writer{b: make([]byte, 0, len(s.Filter)*4/3+256)}
+	encInitcfgSeccomp(w, s)
+	return w.b
+}
+
+// UnmarshalSeccomp decodes what MarshalSeccomp wrote.
+func UnmarshalSeccomp(data []byte, s *initcfg.Seccomp) error {
+	r := &reader{b: data}
+	if err := decInitcfgSeccomp(r, s); err != nil {
+		return err
+	}
+	r.ws()
+	if r.i < len(r.b) {
+		return r.syntax("after top-level value")
+	}
+	return nil
+}
