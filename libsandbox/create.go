@@ -153,7 +153,7 @@ func (cr *creation) validate() (func(), error) {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	cr.bundle = bundle
-	p, err := resolve(cr.spec, bundle)
+	p, err := resolveCached(cr.spec, bundle, seccompCacheDir(cr.root))
 	if err != nil {
 		return nil, err
 	}

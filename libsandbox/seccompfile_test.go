@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -56,3 +57,51 @@ func TestCompiledSeccomp(t *testing.T) {
 		t.Fatalf("truncated saved filter: got %v, %v; want the compiled one", got, err)
 	}
 }
+
+// The cache: kept on a miss, taken on a hit, a key per section, bounded.
+func TestCompileSeccompCached(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), ".cache", "seccomp")
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
+	want, err := seccomp.Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := compileSeccompCached(dir, s)
+	if err != nil || !bytes.Equal(got.Filter, want.Filter) {
+		t.Fatalf("miss: %v, %v", got, err)
+	}
+	key, ok := seccompKey(s)
+	if !ok {
+		t.Fatal("no key")
+	}
+	if _, err := os.Stat(filepath.Join(dir, key)); err != nil {
+		t.Fatalf("not kept: %v", err)
+	}
+	// A hit is the file's content.
+	if err := writeSeccomp(dir, &initcfg.Seccomp{Filter: []byte{6, 0, 0, 0, 0, 0, 0, 0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, seccompFile), filepath.Join(dir, key)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := compileSeccompCached(dir, s); !bytes.Equal(got.Filter, []byte{6, 0, 0, 0, 0, 0, 0, 0}) {
+		t.Fatalf("hit: got %v, want the kept filter", got.Filter)
+	}
+	// Another section, another key.
+	s2 := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"rmdir"}, Action: specs.ActErrno}}}
+	if k2, _ := seccompKey(s2); k2 == key {
+		t.Fatal("two sections, one key")
+	}
+	// Full: compiled, not kept.
+	for i := 0; i < maxSeccompCache; i++ {
+		os.WriteFile(filepath.Join(dir, "f"+strconv.Itoa(i)), nil, 0o600)
+	}
+	if _, err := compileSeccompCached(dir, s2); err != nil {
+		t.Fatal(err)
+	}
+	if k2, _ := seccompKey(s2); fileExists(filepath.Join(dir, k2)) {
+		t.Fatal("kept beyond the bound")
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

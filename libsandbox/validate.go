@@ -18,7 +18,6 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/internal/rlimit"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
 )
 
 // plan is a validated spec and what the runtime worked out from it.
@@ -46,7 +45,13 @@ type plan struct {
 // those fds: close them), the seccomp filter compiled. Every error names
 // the field at fault. Things that are fine but imperfect (a capability
 // this kernel lacks) come back as warnings.
-func resolve(spec *specs.Spec, bundle string) (_ *plan, retErr error) {
+func resolve(spec *specs.Spec, bundle string) (*plan, error) {
+	return resolveCached(spec, bundle, "")
+}
+
+// resolveCached is resolve with compiled seccomp filters kept in
+// seccompCache (compileSeccompCached; "": none).
+func resolveCached(spec *specs.Spec, bundle, seccompCache string) (_ *plan, retErr error) {
 	p := &plan{spec: spec, bundle: bundle, lastCap: caps.LastCap()}
 	if err := checkVersion(spec.Version); err != nil {
 		return nil, err
@@ -102,7 +107,7 @@ func resolve(spec *specs.Spec, bundle string) (_ *plan, retErr error) {
 		return nil, err
 	}
 	if spec.Linux.Seccomp != nil {
-		if p.seccomp, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+		if p.seccomp, err = compileSeccompCached(seccompCache, spec.Linux.Seccomp); err != nil {
 			return nil, err
 		}
 	}

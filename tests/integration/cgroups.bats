@@ -144,7 +144,7 @@ no_cgroup() {
 # no cgroup named ID.
 nothing_left() {
 	local left
-	left=$(ls -A "$ROOT" 2>/dev/null)
+	left=$(root_state "$ROOT")
 	[ -z "$left" ] || fail "state left in $ROOT: $left"
 	if grep -q "$BUNDLE" /proc/self/mountinfo; then
 		fail "mount left: $(grep "$BUNDLE" /proc/self/mountinfo)"

@@ -375,7 +375,7 @@ fill() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"write state: "*"no space left on device"* ]]
 	assert_nothing_left
-	[ "$(ls -A "$ROOT")" = "" ]
+	[ "$(root_state "$ROOT")" = "" ]
 	sr_run list -q
 	[ "$output" = "" ]
 }

@@ -101,7 +101,7 @@ pm() {
 
 # podman_done checks that the runtime kept nothing of the containers.
 podman_done() {
-	[ -z "$(ls -A "$ROOT" 2>/dev/null)" ] || fail "runtime state left: $(ls -A "$ROOT")"
+	[ -z "$(root_state "$ROOT")" ] || fail "runtime state left: $(root_state "$ROOT")"
 	run pm ps -aq
 	[ -z "$output" ] || fail "containers left: $output"
 }

@@ -518,3 +518,36 @@ bad_profile() {
 	run srt exec t1 sh -c 'ls -l /proc/self/fd'
 	[[ "$output" != *seccomp* ]]
 }
+
+@test "seccomp: a profile is compiled once: the next container with it gets the filter kept in the root's .cache" {
+	sandbox_only || skip "the cache is sandbox-runtime's"
+	tmp
+	args sh -c 'mkdir /tmp/d; echo "rc=$?"'
+	local a='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+	local b='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+	profile "$a"
+	run srt run --bundle "$BUNDLE" c1
+	echo "$output"
+	[[ "$output" == *"Function not implemented"* ]]
+	# One filter kept, 0600 in a 0700 directory; not a container.
+	local fa fb
+	fa=$(ls "$ROOT/.cache/seccomp")
+	[ "$(echo "$fa" | wc -l)" -eq 1 ]
+	[ "$(stat -c %a "$ROOT/.cache/seccomp/$fa")" = 600 ]
+	[ "$(stat -c %a "$ROOT/.cache/seccomp")" = 700 ]
+	[ -z "$(srt list -q)" ]
+	# Another profile, another filter.
+	profile "$b"
+	run srt run --bundle "$BUNDLE" c2
+	[[ "$output" == *"Operation not permitted"* ]]
+	fb=$(ls "$ROOT/.cache/seccomp" | grep -vx "$fa")
+	[ -n "$fb" ]
+	# The cache is what the next container with a kept profile gets:
+	# b's filter under a's name makes a's container see EPERM, not
+	# ENOSYS (the directory is root's alone: see seccompcache.go).
+	cp "$ROOT/.cache/seccomp/$fb" "$ROOT/.cache/seccomp/$fa"
+	profile "$a"
+	run srt run --bundle "$BUNDLE" c3
+	echo "$output"
+	[[ "$output" == *"Operation not permitted"* ]]
+}

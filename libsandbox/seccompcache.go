@@ -1,0 +1,84 @@
+package libsandbox
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
+)
+
+// Compiled seccomp filters are kept, as crun keeps them: libseccomp takes
+// ~16 ms to compile a profile such as podman's or Docker's default
+// (containers-common's seccomp.json: 462 names on three architectures),
+// which made a create with it 4x crun's; every container of a pod or a
+// host usually has the same one.
+//
+// The cache is a directory of the runtime's root, which only the
+// runtime's user can enter (0700) and whose state directories exec and
+// delete already trust: whoever may write there may rewrite any
+// container's state. A name starting with a dot is never a container ID
+// (ValidateID) and list skips it.
+func seccompCacheDir(root string) string { return filepath.Join(root, ".cache", "seccomp") }
+
+// maxSeccompCache bounds the cache (~12 KB a filter): once full, new
+// profiles are compiled every time, as without it.
+const maxSeccompCache = 256
+
+// compileSeccompCached returns s compiled, from dir if a filter compiled
+// from the same section by the same runtime binary is there, else by
+// libseccomp, keeping the result in dir. dir "" is no cache. The cache
+// is best effort: any failure to read or keep is a compile.
+func compileSeccompCached(dir string, s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
+	if dir == "" {
+		return seccomp.Compile(s)
+	}
+	key, ok := seccompKey(s)
+	if ok {
+		if b, err := os.ReadFile(filepath.Join(dir, key)); err == nil {
+			prog := new(initcfg.Seccomp)
+			if specjson.UnmarshalSeccomp(b, prog) == nil && len(prog.Filter) > 0 {
+				return prog, nil
+			}
+		}
+	}
+	prog, err := seccomp.Compile(s)
+	if err != nil || !ok {
+		return prog, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err == nil {
+		if ents, err := os.ReadDir(dir); err == nil && len(ents) < maxSeccompCache {
+			writeFileAtomic(filepath.Join(dir, key), specjson.MarshalSeccomp(prog), 0o600)
+		}
+	}
+	return prog, nil
+}
+
+// seccompKey names a filter by what it is made of: the section's JSON
+// (encoding/json writes a struct's fields in their order, and the
+// section has no maps) and the runtime binary that compiles it (device,
+// inode, size and modification time of /proc/self/exe: a new binary,
+// with its own compiler and the libseccomp linked into it, makes new
+// keys).
+func seccompKey(s *specs.LinuxSeccomp) (string, bool) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", false
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return "", false
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "sandbox-runtime seccomp filter 1\x00%d %d %d %d.%d\x00", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil)), true
+}
