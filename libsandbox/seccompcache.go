@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
-	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/seccomp"
 )
 
@@ -43,11 +42,8 @@ func compileSeccompCached(dir string, s *specs.LinuxSeccomp) (*initcfg.Seccomp, 
 	}
 	key, ok := seccompKey(s)
 	if ok {
-		if b, err := os.ReadFile(filepath.Join(dir, key)); err == nil {
-			prog := new(initcfg.Seccomp)
-			if specjson.UnmarshalSeccomp(b, prog) == nil && len(prog.Filter) > 0 {
-				return prog, nil
-			}
+		if prog, hit := readFilter(filepath.Join(dir, key)); hit {
+			return prog, nil
 		}
 	}
 	prog, err := seccomp.Compile(s)
@@ -56,7 +52,7 @@ func compileSeccompCached(dir string, s *specs.LinuxSeccomp) (*initcfg.Seccomp, 
 	}
 	if err := os.MkdirAll(dir, 0o700); err == nil {
 		if ents, err := os.ReadDir(dir); err == nil && len(ents) < maxSeccompCache {
-			writeFileAtomic(filepath.Join(dir, key), specjson.MarshalSeccomp(prog), 0o600)
+			writeFilter(filepath.Join(dir, key), prog)
 		}
 	}
 	return prog, nil

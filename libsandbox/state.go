@@ -78,7 +78,27 @@ func writeFileAtomic(name string, b []byte, mode os.FileMode) (retErr error) {
 
 // writeSeccomp saves the compiled filter for exec (seccompFile).
 func writeSeccomp(dir string, prog *initcfg.Seccomp) error {
-	return writeFileAtomic(filepath.Join(dir, seccompFile), specjson.MarshalSeccomp(prog), 0o600)
+	return writeFilter(filepath.Join(dir, seccompFile), prog)
+}
+
+// writeFilter and readFilter keep a compiled filter in a file: the
+// state directory's for exec, the root's cache (seccompcache.go).
+func writeFilter(name string, prog *initcfg.Seccomp) error {
+	return writeFileAtomic(name, specjson.MarshalSeccomp(prog), 0o600)
+}
+
+// readFilter returns the filter kept in name, or false if there is none
+// or it cannot be read.
+func readFilter(name string) (*initcfg.Seccomp, bool) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, false
+	}
+	prog := new(initcfg.Seccomp)
+	if specjson.UnmarshalSeccomp(b, prog) != nil || len(prog.Filter) == 0 {
+		return nil, false
+	}
+	return prog, true
 }
 
 // compiledSeccomp returns the container's filter: the one create saved,
@@ -86,11 +106,8 @@ func writeSeccomp(dir string, prog *initcfg.Seccomp) error {
 // restored), s compiled again. The state directory is the runtime's,
 // as the config saved next to it that exec trusts the same way.
 func compiledSeccomp(dir string, s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
-	if b, err := os.ReadFile(filepath.Join(dir, seccompFile)); err == nil {
-		prog := new(initcfg.Seccomp)
-		if err := specjson.UnmarshalSeccomp(b, prog); err == nil && len(prog.Filter) > 0 {
-			return prog, nil
-		}
+	if prog, ok := readFilter(filepath.Join(dir, seccompFile)); ok {
+		return prog, nil
 	}
 	return seccomp.Compile(s)
 }

@@ -185,15 +185,7 @@ func MarshalInitConfig(c *initcfg.Config) []byte {
 // cost init ~0.7 ms and a part of the heap that is charged to the
 // container.
 func UnmarshalInitConfig(data []byte, c *initcfg.Config) error {
-	r := &reader{b: data}
-	if err := decInitcfgConfig(r, c); err != nil {
-		return err
-	}
-	r.ws()
-	if r.i < len(r.b) {
-		return r.syntax("after top-level value")
-	}
-	return nil
+	return decode(data, c, decInitcfgConfig)
 }
 
 // MarshalState encodes state.json as encoding/json.Marshal would,
@@ -207,15 +199,7 @@ func MarshalState(s *statefile.State) []byte {
 // UnmarshalState decodes state.json as encoding/json.Unmarshal would:
 // every verb that finds a container reads it.
 func UnmarshalState(data []byte, s *statefile.State) error {
-	r := &reader{b: data}
-	if err := decStatefileState(r, s); err != nil {
-		return err
-	}
-	r.ws()
-	if r.i < len(r.b) {
-		return r.syntax("after top-level value")
-	}
-	return nil
+	return decode(data, s, decStatefileState)
 }
 
 // MarshalSeccomp encodes a compiled filter (the state directory keeps
@@ -228,13 +212,5 @@ func MarshalSeccomp(s *initcfg.Seccomp) []byte {
 
 // UnmarshalSeccomp decodes what MarshalSeccomp wrote.
 func UnmarshalSeccomp(data []byte, s *initcfg.Seccomp) error {
-	r := &reader{b: data}
-	if err := decInitcfgSeccomp(r, s); err != nil {
-		return err
-	}
-	r.ws()
-	if r.i < len(r.b) {
-		return r.syntax("after top-level value")
-	}
-	return nil
+	return decode(data, s, decInitcfgSeccomp)
 }

@@ -43,7 +43,7 @@ import (
 // end of JSON input", "cannot unmarshal string into Go struct field
 // ..."), and only a broken config pays for it.
 func Unmarshal(data []byte, s *specs.Spec) error {
-	err := decode(data, s)
+	err := decode(data, s, decSpec)
 	if err == nil {
 		return nil
 	}
@@ -66,9 +66,11 @@ func UnmarshalStored(data []byte, s *specs.Spec) error {
 	return nil
 }
 
-func decode(data []byte, s *specs.Spec) error {
+// decode decodes all of data into v with dec: one value, white space
+// around it and nothing else.
+func decode[T any](data []byte, v *T, dec func(*reader, *T) error) error {
 	r := &reader{b: data}
-	if err := decSpec(r, s); err != nil {
+	if err := dec(r, v); err != nil {
 		return err
 	}
 	r.ws()
