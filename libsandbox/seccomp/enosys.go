@@ -2,10 +2,9 @@ package seccomp
 
 import (
 	"encoding/binary"
-	"fmt"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,7 +14,7 @@ import (
 // and software that probes for it (glibc's clone3, then clone; openat2,
 // then openat) would fail instead of falling back. So, as runc does
 // (libcontainer/seccomp/patchbpf), a short program runs before
-// libseccomp's: for each architecture of the filter, a syscall whose
+// the filter's: for each architecture of the filter, a syscall whose
 // number is above the largest one the profile names answers ENOSYS, "not
 // implemented", which is what such software checks for. The stub is
 // needed only when the default action refuses; an allowing default lets
@@ -28,75 +27,33 @@ const (
 	auditArchAARCH64 = 0xc00000b7
 	auditArchARM     = 0x40000028
 	auditArchRISCV64 = 0xc00000f3
-	auditArchPPC64LE = 0xc0000015
-	auditArchPPC64   = 0x80000015
 	// x32 syscalls run under AUDIT_ARCH_X86_64 with this bit in the
 	// number.
 	x32SyscallBit = 0x40000000
 )
 
-var auditArch = map[libseccomp.ScmpArch]uint32{
-	libseccomp.ArchAMD64:   auditArchX86_64,
-	libseccomp.ArchX32:     auditArchX86_64,
-	libseccomp.ArchX86:     auditArchI386,
-	libseccomp.ArchARM64:   auditArchAARCH64,
-	libseccomp.ArchARM:     auditArchARM,
-	libseccomp.ArchRISCV64: auditArchRISCV64,
-	libseccomp.ArchPPC64LE: auditArchPPC64LE,
-	libseccomp.ArchPPC64:   auditArchPPC64,
-}
-
-// BPF opcodes (linux/bpf_common.h, linux/filter.h).
-const (
-	bpfLdWAbs  = 0x20 // BPF_LD | BPF_W | BPF_ABS
-	bpfJeqK    = 0x15 // BPF_JMP | BPF_JEQ | BPF_K
-	bpfJgtK    = 0x25 // BPF_JMP | BPF_JGT | BPF_K
-	bpfJsetK   = 0x45 // BPF_JMP | BPF_JSET | BPF_K
-	bpfJa      = 0x05 // BPF_JMP | BPF_JA
-	bpfRetK    = 0x06 // BPF_RET | BPF_K
-	retErrno   = 0x00050000
-	offsetNr   = 0 // struct seccomp_data
-	offsetArch = 4
-)
-
 // lastSyscalls maps each audit architecture of the filter to the largest
 // syscall number the profile names there (for x86_64: amd64, and x32
-// with its bit, 0 when absent). The native architecture is always in
-// the filter (libseccomp adds it).
+// with its bit, 0 when absent).
 type archLast struct {
 	arch      uint32
 	last, x32 uint32
 }
 
-func lastSyscalls(s *specs.LinuxSeccomp) ([]archLast, error) {
-	native, err := libseccomp.GetNativeArch()
-	if err != nil {
-		return nil, fmt.Errorf("linux.seccomp: native architecture: %w", err)
-	}
-	archs := map[libseccomp.ScmpArch]bool{native: true}
-	for _, a := range s.Architectures {
-		if arch, err := scmpArch(a); err == nil {
-			archs[arch] = true
-		}
-	}
+func lastSyscalls(s *specs.LinuxSeccomp, archs []tableArch) []archLast {
 	byAudit := map[uint32]*archLast{}
 	var order []uint32
-	for arch := range archs {
-		aa, ok := auditArch[arch]
-		if !ok {
-			// s390, mips...: no stub (the default action applies to
-			// newer syscalls there, as before).
-			continue
-		}
-		var last uint32
+	for _, arch := range archs {
+		aa := archInfos[arch].audit
+		var last int32
 		for _, sc := range s.Syscalls {
 			for _, name := range sc.Names {
-				if nr, err := libseccomp.GetSyscallFromNameByArch(name, arch); err == nil && nr >= 0 && uint32(nr) > last {
-					last = uint32(nr)
+				if nr := sysNumber(name, arch); nr > last {
+					last = nr
 				}
 			}
 		}
-		if last == 0 {
+		if last <= 0 {
 			continue
 		}
 		e := byAudit[aa]
@@ -105,23 +62,18 @@ func lastSyscalls(s *specs.LinuxSeccomp) ([]archLast, error) {
 			byAudit[aa] = e
 			order = append(order, aa)
 		}
-		if arch == libseccomp.ArchX32 {
-			e.x32 = last
+		if arch == archX32 {
+			e.x32 = uint32(last)
 		} else {
-			e.last = last
+			e.last = uint32(last)
 		}
 	}
-	// A stable order (map iteration is not): by audit arch.
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && order[j] < order[j-1]; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
+	slices.Sort(order)
 	out := make([]archLast, 0, len(order))
 	for _, aa := range order {
 		out = append(out, *byAudit[aa])
 	}
-	return out, nil
+	return out
 }
 
 // refuses reports whether a default action refuses a syscall (ENOSYS is
@@ -136,7 +88,7 @@ func refuses(a specs.LinuxSeccompAction, errnoRet *uint) bool {
 	return true
 }
 
-// enosysStub returns the instructions to put before libseccomp's program
+// enosysStub returns the instructions to put before the filter's program
 // (8 bytes each, native endian), or nil when none are needed.
 func enosysStub(archs []archLast) []byte {
 	if len(archs) == 0 {
@@ -149,7 +101,7 @@ func enosysStub(archs []archLast) []byte {
 		ja     int // target of a ja
 	}
 	const (
-		main   = -2 // the first instruction of libseccomp's program
+		main   = -2 // the first instruction of the filter's program
 		enosys = -3 // the ret ENOSYS
 	)
 	var p []ins
@@ -166,7 +118,7 @@ func enosysStub(archs []archLast) []byte {
 		p = append(p, ins{code: bpfLdWAbs, k: offsetNr})
 		if a.arch == auditArchX86_64 {
 			// x32 numbers carry their bit: check them against the x32
-			// list, or let libseccomp's program judge them.
+			// list, or let the filter's program judge them.
 			jset := len(p)
 			p = append(p, ins{code: bpfJsetK, k: x32SyscallBit, jf: -1})
 			if a.last != 0 {
@@ -185,7 +137,7 @@ func enosysStub(archs []archLast) []byte {
 		p = append(p, ins{code: bpfJgtK, k: a.last, jt: enosys, jf: main})
 	}
 	enosysAt := len(p)
-	p = append(p, ins{code: bpfRetK, k: retErrno | uint32(unix.ENOSYS)})
+	p = append(p, ins{code: bpfRetK, k: retErrnoBase | uint32(unix.ENOSYS)})
 	mainAt := len(p)
 
 	resolve := func(from, to int) uint8 {

@@ -1,20 +1,24 @@
 // Package seccomp compiles a runtime-spec linux.seccomp section into a
-// BPF program with libseccomp (libseccomp-golang): the runtime's one use of
-// cgo. The init stage does not link against libseccomp's state at all: it
-// receives the compiled program in its config and loads it with a raw
-// seccomp(2) call (see nsexec), so the setup path itself stays cgo-free.
+// BPF program, with its own compiler (program.go) that gives a profile
+// libseccomp's meaning, checked against libseccomp by the tests: the
+// runtime links no C. The init stage receives the compiled program in its
+// config and loads it with a raw seccomp(2) call (see nsexec).
+//
+// Why not libseccomp, as runc and crun: it was the runtime's one use of
+// cgo, and cgo's cost is paid by every start of the binary, every verb
+// and init's re-execution alike, seccomp or not: glibc's static start-up
+// and cgo's runtime took ~0.8 ms of a 3 ms `list` (3.0 -> 2.2 ms, means of
+// 300, docs/bench.md), the binary was 1.1 MB larger, and init carried
+// glibc's pages into the container's memory charge.
 package seccomp
 
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
-	"syscall"
+	"slices"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -39,14 +43,9 @@ var flags = map[specs.LinuxSeccompFlag]uint{
 	"SECCOMP_FILTER_FLAG_TSYNC_ESRCH":      flagTsyncESRCH,
 }
 
-var operators = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
-	specs.OpNotEqual:     libseccomp.CompareNotEqual,
-	specs.OpLessThan:     libseccomp.CompareLess,
-	specs.OpLessEqual:    libseccomp.CompareLessOrEqual,
-	specs.OpEqualTo:      libseccomp.CompareEqual,
-	specs.OpGreaterEqual: libseccomp.CompareGreaterEqual,
-	specs.OpGreaterThan:  libseccomp.CompareGreater,
-	specs.OpMaskedEqual:  libseccomp.CompareMaskedEqual,
+var operators = []specs.LinuxSeccompOperator{
+	specs.OpNotEqual, specs.OpLessThan, specs.OpLessEqual, specs.OpEqualTo,
+	specs.OpGreaterEqual, specs.OpGreaterThan, specs.OpMaskedEqual,
 }
 
 var actions = []specs.LinuxSeccompAction{
@@ -54,43 +53,59 @@ var actions = []specs.LinuxSeccompAction{
 	specs.ActErrno, specs.ActTrace, specs.ActAllow, specs.ActLog, specs.ActNotify,
 }
 
-// action converts a spec action. errnoRet is used by ERRNO (default
-// EPERM) and TRACE (default 0... the message to the tracer, EPERM as in runc).
-func action(a specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.ScmpAction, error) {
-	ret := int16(unix.EPERM)
+// action converts a spec action to the filter's return value. errnoRet
+// is used by ERRNO (default EPERM) and TRACE (the message to the tracer,
+// EPERM too, as in runc).
+func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
+	ret := uint32(unix.EPERM)
 	if errnoRet != nil {
 		// The kernel keeps 12 bits of the errno (MAX_ERRNO 4095): a
 		// larger value would come out as another errno.
 		if *errnoRet > 4095 {
-			return libseccomp.ActInvalid, fmt.Errorf("errnoRet %d is above the largest errno, 4095", *errnoRet)
+			return 0, fmt.Errorf("errnoRet %d is above the largest errno, 4095", *errnoRet)
 		}
-		ret = int16(*errnoRet)
+		ret = uint32(*errnoRet)
 	}
 	switch a {
 	case specs.ActKill, specs.ActKillThread:
-		return libseccomp.ActKillThread, nil
+		return retKillThread, nil
 	case specs.ActKillProcess:
-		return libseccomp.ActKillProcess, nil
+		return retKillProcess, nil
 	case specs.ActTrap:
-		return libseccomp.ActTrap, nil
+		return retTrap, nil
 	case specs.ActErrno:
-		return libseccomp.ActErrno.SetReturnCode(ret), nil
+		return retErrnoBase | ret, nil
 	case specs.ActTrace:
-		return libseccomp.ActTrace.SetReturnCode(ret), nil
+		return retTraceBase | ret, nil
 	case specs.ActAllow:
-		return libseccomp.ActAllow, nil
+		return retAllow, nil
 	case specs.ActLog:
-		return libseccomp.ActLog, nil
+		return retLog, nil
 	case specs.ActNotify:
-		return libseccomp.ActNotify, nil
+		return retUserNotif, nil
 	}
-	return libseccomp.ActInvalid, fmt.Errorf("unknown action %q", a)
+	return 0, fmt.Errorf("unknown action %q", a)
+}
+
+// actionAvailable asks the kernel whether it knows an action
+// (SECCOMP_GET_ACTION_AVAIL, Linux 4.14; a kernel without it knows the
+// actions before LOG and KILL_PROCESS).
+func actionAvailable(ret uint32) bool {
+	act := ret & 0xffff0000
+	if ret&0x80000000 != 0 {
+		act = ret
+	}
+	_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&act)))
+	if e == unix.EINVAL && act != retLog && act != retKillProcess && act != retUserNotif {
+		return true
+	}
+	return e == 0
 }
 
 // Compile turns s into a BPF program. Errors name the field at fault; a
-// syscall name libseccomp does not know on this architecture is skipped
-// with a debug message, as runc does (profiles list syscalls of every
-// architecture and kernel).
+// syscall name unknown on every architecture is skipped with a debug
+// message, as runc does (profiles list syscalls of every architecture and
+// kernel).
 func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 	def, err := action(s.DefaultAction, s.DefaultErrnoRet)
 	if err != nil {
@@ -103,6 +118,9 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 	if s.DefaultAction == specs.ActNotify {
 		return nil, errors.New("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the runtime would need every syscall answered)")
 	}
+	if !actionAvailable(def) {
+		return nil, fmt.Errorf("linux.seccomp.defaultAction: %s is not supported by this kernel", s.DefaultAction)
+	}
 	for _, f := range s.Flags {
 		v, ok := flags[f]
 		if !ok {
@@ -113,20 +131,11 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 		}
 		prog.Flags |= v
 	}
-	filter, err := libseccomp.NewFilter(def)
+	archs, err := filterArchs(s)
 	if err != nil {
-		return nil, fmt.Errorf("linux.seccomp: %w", err)
+		return nil, err
 	}
-	defer filter.Release()
-	for i, a := range s.Architectures {
-		arch, err := scmpArch(a)
-		if err != nil {
-			return nil, fmt.Errorf("linux.seccomp.architectures[%d]: unknown architecture %q", i, a)
-		}
-		if err := filter.AddArch(arch); err != nil {
-			return nil, fmt.Errorf("linux.seccomp.architectures[%d] %s: %w", i, a, err)
-		}
-	}
+	rules := newFilterRules(def, archs)
 	for i, sc := range s.Syscalls {
 		field := fmt.Sprintf("linux.seccomp.syscalls[%d]", i)
 		act, err := action(sc.Action, sc.ErrnoRet)
@@ -142,23 +151,23 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 		if sc.Action == specs.ActNotify {
 			prog.Notify = true
 		}
-		conds, err := conditions(sc.Args, field)
-		if err != nil {
+		if err := checkArgs(sc.Args, field); err != nil {
 			return nil, err
 		}
+		if !actionAvailable(act) {
+			return nil, fmt.Errorf("%s.action: %s is not supported by this kernel", field, sc.Action)
+		}
 		if act == def {
-			// libseccomp refuses a rule whose action is the default;
-			// it would change nothing anyway.
+			// As libseccomp, which refuses such a rule: it would
+			// change nothing but the order of the rules.
 			continue
 		}
 		for _, name := range sc.Names {
-			call, err := libseccomp.GetSyscallFromName(name)
-			if err != nil {
-				logrus.Debugf("seccomp: syscall %q unknown on this architecture, skipped", name)
-				continue
-			}
-			if err := addRule(filter, call, act, conds); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", field, name, err)
+			for _, args := range splitArgs(sc.Args) {
+				if !rules.add(name, act, args) {
+					logrus.Debugf("seccomp: syscall %q unknown on every architecture, skipped", name)
+					break
+				}
 			}
 		}
 	}
@@ -181,21 +190,42 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 	if prog.Flags&flagWaitKillableRecv != 0 && !prog.Notify {
 		return nil, errors.New("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs SCMP_ACT_NOTIFY rules")
 	}
-	prog.Filter, err = export(filter)
+	prog.Filter, err = rules.program()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("linux.seccomp: %w", err)
 	}
 	if refuses(s.DefaultAction, s.DefaultErrnoRet) {
-		archs, err := lastSyscalls(s)
-		if err != nil {
-			return nil, err
-		}
-		prog.Filter = append(enosysStub(archs), prog.Filter...)
-		if len(prog.Filter)/8 > 4096 {
-			return nil, fmt.Errorf("linux.seccomp: the filter has %d instructions, the kernel's limit is 4096", len(prog.Filter)/8)
+		prog.Filter = append(enosysStub(lastSyscalls(s, archs)), prog.Filter...)
+		if len(prog.Filter)/8 > maxInsns {
+			return nil, fmt.Errorf("linux.seccomp: the filter has %d instructions, the kernel's limit is %d", len(prog.Filter)/8, maxInsns)
 		}
 	}
 	return prog, nil
+}
+
+// filterArchs is the architectures the filter has sections for: the
+// native one, and those of linux.seccomp.architectures this kernel can
+// run (program.go says why the others are left out).
+func filterArchs(s *specs.LinuxSeccomp) ([]tableArch, error) {
+	fam, err := nativeFamily()
+	if err != nil {
+		return nil, err
+	}
+	out := fam[:1]
+	for i, a := range s.Architectures {
+		if !knownArch(a) {
+			return nil, fmt.Errorf("linux.seccomp.architectures[%d]: unknown architecture %q", i, a)
+		}
+		ta, ok := specTableArch[a]
+		if !ok || !slices.Contains(fam, ta) {
+			logrus.Debugf("seccomp: %s cannot run on this kernel: no section for it", a)
+			continue
+		}
+		if !slices.Contains(out, ta) {
+			out = append(out, ta)
+		}
+	}
+	return out, nil
 }
 
 // specArchs are the architecture names of the runtime-spec.
@@ -207,10 +237,7 @@ var specArchs = []specs.Arch{
 	specs.ArchM68K, specs.ArchSH, specs.ArchSHEB,
 }
 
-// scmpArch converts a spec architecture name ("SCMP_ARCH_AARCH64").
-func scmpArch(a specs.Arch) (libseccomp.ScmpArch, error) {
-	return libseccomp.GetArchFromString(strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_")))
-}
+func knownArch(a specs.Arch) bool { return slices.Contains(specArchs, a) }
 
 // actionFor is the action the spec gives a syscall called without
 // argument conditions.
@@ -228,83 +255,35 @@ func actionFor(s *specs.LinuxSeccomp, name string) specs.LinuxSeccompAction {
 	return s.DefaultAction
 }
 
-func conditions(args []specs.LinuxSeccompArg, field string) ([]libseccomp.ScmpCondition, error) {
-	var out []libseccomp.ScmpCondition
+func checkArgs(args []specs.LinuxSeccompArg, field string) error {
 	for j, a := range args {
-		op, ok := operators[a.Op]
-		if !ok {
-			return nil, fmt.Errorf("%s.args[%d].op: unknown operator %q", field, j, a.Op)
+		if !slices.Contains(operators, a.Op) {
+			return fmt.Errorf("%s.args[%d].op: unknown operator %q", field, j, a.Op)
 		}
 		if a.Index > 5 {
-			return nil, fmt.Errorf("%s.args[%d].index: %d, a syscall has at most 6 arguments", field, j, a.Index)
-		}
-		var c libseccomp.ScmpCondition
-		var err error
-		if op == libseccomp.CompareMaskedEqual {
-			c, err = libseccomp.MakeCondition(a.Index, op, a.Value, a.ValueTwo)
-		} else {
-			c, err = libseccomp.MakeCondition(a.Index, op, a.Value)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s.args[%d]: %w", field, j, err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-// addRule adds a rule. Several conditions on the same argument cannot be
-// one libseccomp rule (it would AND them into nothing): as runc, they
-// become one rule each, matched with OR.
-func addRule(f *libseccomp.ScmpFilter, call libseccomp.ScmpSyscall, act libseccomp.ScmpAction, conds []libseccomp.ScmpCondition) error {
-	if len(conds) == 0 {
-		return f.AddRule(call, act)
-	}
-	seen := map[uint]bool{}
-	dup := false
-	for _, c := range conds {
-		if seen[c.Argument] {
-			dup = true
-		}
-		seen[c.Argument] = true
-	}
-	if !dup {
-		return f.AddRuleConditional(call, act, conds)
-	}
-	for _, c := range conds {
-		if err := f.AddRuleConditional(call, act, []libseccomp.ScmpCondition{c}); err != nil {
-			return err
+			return fmt.Errorf("%s.args[%d].index: %d, a syscall has at most 6 arguments", field, j, a.Index)
 		}
 	}
 	return nil
 }
 
-// export returns the filter's BPF instructions (struct sock_filter, 8
-// bytes each, native endian).
-func export(f *libseccomp.ScmpFilter) ([]byte, error) {
-	fd, err := unix.MemfdCreate("seccomp-bpf", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, os.NewSyscallError("memfd_create", err)
+// splitArgs is the rules a syscall entry's conditions make. Several
+// conditions on the same argument are not one rule (it would AND them
+// into nothing, as libseccomp would): as runc, they become one rule each,
+// matched with OR.
+func splitArgs(args []specs.LinuxSeccompArg) [][]specs.LinuxSeccompArg {
+	seen := map[uint]bool{}
+	for _, c := range args {
+		if seen[c.Index] {
+			out := make([][]specs.LinuxSeccompArg, len(args))
+			for i := range args {
+				out[i] = args[i : i+1]
+			}
+			return out
+		}
+		seen[c.Index] = true
 	}
-	mf := os.NewFile(uintptr(fd), "seccomp-bpf")
-	defer mf.Close()
-	if err := f.ExportBPF(mf); err != nil {
-		return nil, fmt.Errorf("linux.seccomp: export BPF: %w", err)
-	}
-	if _, err := mf.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(mf)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) == 0 || len(b)%8 != 0 {
-		return nil, fmt.Errorf("linux.seccomp: libseccomp exported %d bytes, not a BPF program", len(b))
-	}
-	if len(b)/8 > 4096 {
-		return nil, fmt.Errorf("linux.seccomp: the filter has %d instructions, the kernel's limit is 4096", len(b)/8)
-	}
-	return b, nil
+	return [][]specs.LinuxSeccompArg{args}
 }
 
 // FlagSupported asks the kernel whether it knows a filter flag: with a
@@ -330,24 +309,13 @@ func Supported() Features {
 	for _, a := range actions {
 		f.Actions = append(f.Actions, string(a))
 	}
-	for op := range operators {
+	for _, op := range operators {
 		f.Operators = append(f.Operators, string(op))
 	}
-	// The spec's names, for those the linked libseccomp knows: the Go
-	// binding names more than an older C library supports (loongarch64
-	// needs 2.6). EDOM is a known architecture of the other byte order,
-	// which one filter cannot mix with this machine's.
-	if probe, err := libseccomp.NewFilter(libseccomp.ActAllow); err == nil {
-		for _, a := range specArchs {
-			arch, err := scmpArch(a)
-			if err != nil {
-				continue
-			}
-			if err := probe.AddArch(arch); err == nil || errors.Is(err, syscall.EDOM) {
-				f.Archs = append(f.Archs, string(a))
-			}
-		}
-		probe.Release()
+	// Every name is accepted; sections are built for those this
+	// kernel can run (program.go).
+	for _, a := range specArchs {
+		f.Archs = append(f.Archs, string(a))
 	}
 	for name, v := range flags {
 		f.KnownFlags = append(f.KnownFlags, string(name))
