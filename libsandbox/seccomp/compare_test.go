@@ -1,10 +1,13 @@
 package seccomp
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -409,5 +412,34 @@ func TestOtherABIs(t *testing.T) {
 		if m := model(c.s, input{arch: c.arch, nr: c.nr}); m != c.want {
 			t.Errorf("%s: the model says %#x, want %#x", c.what, m, c.want)
 		}
+	}
+}
+
+// TestSystabUpToDate regenerates systab_gen.go from the libseccomp the
+// tests link (gensystab.go) and compares: a newer libseccomp knows newer
+// syscalls, and the compiler must resolve every name as it does. Update
+// with `go generate ./libsandbox/seccomp`.
+func TestSystabUpToDate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go run")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	out := filepath.Join(t.TempDir(), "systab_gen.go")
+	if b, err := exec.Command(goBin, "run", "gensystab.go", "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("go run gensystab.go: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("systab_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("systab_gen.go does not match the linked libseccomp: go generate ./libsandbox/seccomp")
 	}
 }

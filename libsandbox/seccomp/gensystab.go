@@ -11,6 +11,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"go/format"
 	"os"
@@ -139,11 +140,9 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	out := "systab_gen.go"
-	if len(os.Args) > 1 {
-		out = os.Args[1]
-	}
-	if err := os.WriteFile(out, src, 0o644); err != nil {
+	out := flag.String("o", "systab_gen.go", "the file to write")
+	flag.Parse()
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		panic(err)
 	}
 }

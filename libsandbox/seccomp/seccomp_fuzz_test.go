@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"encoding/json"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -9,10 +10,11 @@ import (
 )
 
 // FuzzSeccompCompile compiles arbitrary linux.seccomp JSON. Compile only
-// builds and exports the program (libseccomp, a memfd, and seccomp(2)
-// with a NULL program to probe flags); nothing is loaded. No panic; an
-// error names the field; an accepted profile is whole sock_filter
-// entries, at most the kernel's 4096 (BPF_MAXINSNS). The seed corpus is
+// builds the program (and probes the kernel's flags and actions with
+// seccomp(2)); nothing is loaded. No panic; an error names the field; an
+// accepted profile is whole sock_filter entries, at most the kernel's
+// 4096 (BPF_MAXINSNS), and answers as its rules say on the inputs that
+// could tell (compare_test.go). The seed corpus is
 // in testdata/fuzz/FuzzSeccompCompile.
 func FuzzSeccompCompile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, profile []byte) {
@@ -35,6 +37,13 @@ func FuzzSeccompCompile(f *testing.F) {
 		}
 		if p.Notify && s.ListenerPath == "" {
 			t.Errorf("Compile: SCMP_ACT_NOTIFY accepted without a listenerPath")
+		}
+		// The program answers as the rules say (model_test.go).
+		prog := mainProgram(t, &s)
+		for _, in := range inputs(&s, rand.New(rand.NewSource(int64(len(profile)))), 1) {
+			if got, want := eval(t, prog, in.arch, int(in.nr), in.args[:]...), model(&s, in); got != want {
+				t.Fatalf("arch %#x nr %#x args %#x: got %#x, the rules say %#x", in.arch, in.nr, in.args, got, want)
+			}
 		}
 	})
 }
