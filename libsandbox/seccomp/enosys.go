@@ -48,8 +48,18 @@ func lastSyscalls(s *specs.LinuxSeccomp, archs []tableArch) []archLast {
 		var last int32
 		for _, sc := range s.Syscalls {
 			for _, name := range sc.Names {
-				if nr := sysNumber(name, arch); nr > last {
-					last = nr
+				e := sysLookup(name)
+				if e == nil {
+					continue
+				}
+				last = max(last, e.nr[arch])
+				if arch == archX86 && e.mux != 0 {
+					// Its rule is also on the multiplexer (muxRule).
+					mux := "socketcall"
+					if e.mux > 200 {
+						mux = "ipc"
+					}
+					last = max(last, sysNumber(mux, archX86))
 				}
 			}
 		}
@@ -118,9 +128,12 @@ func enosysStub(archs []archLast) []byte {
 		p = append(p, ins{code: bpfLdWAbs, k: offsetNr})
 		if a.arch == auditArchX86_64 {
 			// x32 numbers carry their bit: check them against the x32
-			// list, or let the filter's program judge them.
+			// list, or let the filter's program judge them. jge, not
+			// jset: a number above the bit without it is no x86_64
+			// syscall either, and the program calls it a bad
+			// architecture when x32 is not in the filter.
 			jset := len(p)
-			p = append(p, ins{code: bpfJsetK, k: x32SyscallBit, jf: -1})
+			p = append(p, ins{code: bpfJgeK, k: x32SyscallBit, jf: -1})
 			if a.last != 0 {
 				p = append(p, ins{code: bpfJgtK, k: a.last, jt: enosys, jf: main})
 			} else {

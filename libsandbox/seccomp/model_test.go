@@ -36,7 +36,7 @@ func model(s *specs.LinuxSeccomp, in input) uint32 {
 			continue
 		}
 		if in.arch == auditArchX86_64 {
-			x32 := in.nr&x32SyscallBit != 0
+			x32 := in.nr >= x32SyscallBit
 			if x32 != (a == archX32) {
 				continue
 			}
@@ -130,19 +130,16 @@ func model(s *specs.LinuxSeccomp, in input) uint32 {
 					add(args, r)
 				}
 				if arch == archX86 && e.mux != 0 {
-					mux := "socketcall"
+					// The multiplexer's rule (muxRule): for the call,
+					// none for a conditional ALLOW or LOG, the whole
+					// call for any other conditional rule.
+					mux, call := "socketcall", specs.LinuxSeccompArg{Index: 0, Op: specs.OpEqualTo, Value: uint64(e.mux % 100)}
 					if e.mux > 200 {
-						mux = "ipc"
+						mux, call = "ipc", specs.LinuxSeccompArg{Index: 0, Op: specs.OpMaskedEqual, Value: 0xffff, ValueTwo: uint64(e.mux % 100)}
 					}
-					if uint32(sysNumber(mux, archX86)) == in.nr {
-						var m []specs.LinuxSeccompArg
-						for _, c := range args {
-							if c.Index != 0 {
-								m = append(m, c)
-							}
-						}
-						m = append(m, specs.LinuxSeccompArg{Index: 0, Op: specs.OpEqualTo, Value: uint64(e.mux % 100)})
-						add(m, r)
+					real := slices.ContainsFunc(args, func(c specs.LinuxSeccompArg) bool { return !tautology(c) })
+					if uint32(sysNumber(mux, archX86)) == in.nr && !(real && (r == retAllow || r == retLog)) {
+						add([]specs.LinuxSeccompArg{call}, r)
 					}
 				}
 			}

@@ -22,13 +22,18 @@ import (
 //     here, so the sections libseccomp builds for other architectures can
 //     never run: they are left out. A syscall of an architecture without
 //     a section gets KILL_THREAD, libseccomp's default "bad arch" action.
-//     On x86_64 without x32 a number with __X32_SYSCALL_BIT is one, but
-//     for -1 (a tracer's skipped syscall), which gets the default action.
+//     On x86_64 without x32 a number from __X32_SYSCALL_BIT up is one
+//     (libseccomp's jge; above the bit the kernel answers ENOSYS anyway),
+//     but for -1 (a tracer's skipped syscall), which gets the default
+//     action.
 //   - A name is looked up per architecture in systab (generated from
 //     libseccomp's tables); a name absent there adds nothing there. On x86
 //     a socketcall(2)/ipc(2) call (socket, semop...) is also a rule on the
-//     multiplexer with argument 0 equal to its call number, the rule's
-//     other conditions kept (its condition on argument 0 replaced).
+//     multiplexer for that call (muxRule: there we part from libseccomp,
+//     which a versioned ipc call or a conditional rule got around).
+//   - A rule whose action is the default action is dropped before
+//     anything else, as runc does (libseccomp refuses such rules): it
+//     does not shadow a later rule of another action for its syscall.
 //   - A rule without conditions decides its syscall: the first such rule
 //     wins, and conditional rules of that syscall are dropped. Otherwise
 //     the conditional rules are tried in the profile's order, the first
@@ -182,21 +187,42 @@ func (f *filterRules) add(name string, ret uint32, args []specs.LinuxSeccompArg)
 			s.add(uint32(nr), bits32, ret, cut(args, bits32))
 		}
 		if tableArch(a) == archX86 && e.mux != 0 {
-			mux, call := "socketcall", e.mux-100
-			if e.mux > 200 {
-				mux, call = "ipc", e.mux-200
+			if nr, margs, ok := muxRule(e, ret, cut(args, bits32)); ok {
+				s.add(nr, bits32, ret, cut(margs, bits32))
 			}
-			var muxArgs []specs.LinuxSeccompArg
-			for _, c := range args {
-				if c.Index != 0 {
-					muxArgs = append(muxArgs, c)
-				}
-			}
-			muxArgs = append(muxArgs, specs.LinuxSeccompArg{Index: 0, Op: specs.OpEqualTo, Value: uint64(call)})
-			s.add(uint32(sysNumber(mux, archX86)), bits32, ret, cut(muxArgs, bits32))
 		}
 	}
 	return true
+}
+
+// muxRule is the rule on x86's multiplexer for a rule on one of its
+// calls (a name whose entry has mux set), with the rule's conditions
+// already cut (conds): the multiplexer's number and its condition on
+// argument 0, or ok false for none.
+//
+// The call is argument 0 of socketcall(2), and the low 16 bits of
+// argument 0 of ipc(2): the kernel's ksys_ipc takes the high bits as a
+// version (libseccomp compares all of argument 0 with the call, so that
+// ipc(0x10001), semop, escaped a rule on semop). The call's own
+// arguments are behind socketcall's pointer or shifted by one in ipc's,
+// where no filter can compare them (libseccomp compares the
+// multiplexer's argument 1-5 as if they were the call's, which makes a
+// conditional rule mean something else there): a conditional rule that
+// allows (ALLOW, LOG) adds nothing to the multiplexer, whose own rules or
+// the default judge such calls, and one that refuses or hands the call
+// over (ERRNO, KILL, TRAP, TRACE, NOTIFY) takes the whole call through
+// the multiplexer. Either way a condition the filter cannot see never
+// lets a call through.
+func muxRule(e *sysEntry, ret uint32, conds []cond) (nr uint32, args []specs.LinuxSeccompArg, ok bool) {
+	if len(conds) > 0 && (ret == retAllow || ret == retLog) {
+		return 0, nil, false
+	}
+	if e.mux > 200 {
+		return uint32(sysNumber("ipc", archX86)), []specs.LinuxSeccompArg{
+			{Index: 0, Op: specs.OpMaskedEqual, Value: 0xffff, ValueTwo: uint64(e.mux - 200)}}, true
+	}
+	return uint32(sysNumber("socketcall", archX86)), []specs.LinuxSeccompArg{
+		{Index: 0, Op: specs.OpEqualTo, Value: uint64(e.mux - 100)}}, true
 }
 
 // cut turns spec conditions into comparisons of the architecture's

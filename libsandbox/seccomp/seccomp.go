@@ -158,8 +158,9 @@ func Compile(s *specs.LinuxSeccomp) (*initcfg.Seccomp, error) {
 			return nil, fmt.Errorf("%s.action: %s is not supported by this kernel", field, sc.Action)
 		}
 		if act == def {
-			// As libseccomp, which refuses such a rule: it would
-			// change nothing but the order of the rules.
+			// Dropped, as runc does (libseccomp refuses such a rule):
+			// a later rule of another action for the same syscall
+			// then decides, as under runc (program.go).
 			continue
 		}
 		for _, name := range sc.Names {
