@@ -45,8 +45,11 @@ import (
 //   - Conditions compare the 64-bit argument on 64-bit architectures; on
 //     32-bit ones (x86, x32, arm) only its low 32 bits, against the low
 //     32 bits of the value (and of the mask): libseccomp's
-//     _db_rule_gen_32. SCMP_CMP_MASKED_EQ is (arg & mask) == (value &
-//     mask), and with a zero mask it is no condition at all.
+//     _db_rule_gen_32. (x32's syscalls that have 64-bit entry points see
+//     the whole register, so a rule on x32 that hangs on an argument's
+//     high half is not enforced there, as under libseccomp; x32 is off
+//     in most kernels: syscall.x32.) SCMP_CMP_MASKED_EQ is (arg & mask)
+//     == (value & mask), and with a zero mask it is no condition at all.
 //
 // The program: load seccomp_data.arch, a jeq per section, else the bad
 // arch action; in a section, load the number and find its verdict by a

@@ -193,8 +193,8 @@ killed_at() {
 
 @test "faults: create killed with the cgroup made, before init is cloned" {
 	# The exec fifo is made right after the cgroup, before init. (Not
-	# clone3 as the marker: the static cgo binary's threads are made by
-	# glibc's pthread_create, which uses clone3 too.)
+	# clone3 as the marker: a runtime whose threads a C library makes,
+	# as ours were when it linked glibc, calls it for those too.)
 	killed_at k1 "make the exec fifo" -e trace=mknod,mknodat -e inject=mknod,mknodat:signal=KILL -P "$ROOT/k1/exec.fifo"
 	[ -n "$CGROUPS_LEFT" ] || fail "no cgroup was made before the kill"
 	[ "$(echo "$STATE_AFTER" | jq -r .status)" = stopped ]
