@@ -15,19 +15,24 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)'
 BUILD     := tests/build
 
-.PHONY: all build test unit integration integration-v2 integration-criu integration-systemd conformance critest nightly demo bench bench-vm deps clean payload fuzz soak
+.PHONY: all build seccomplistener test unit integration integration-v2 integration-criu integration-systemd conformance critest nightly demo bench bench-vm deps clean payload fuzz soak
 all: build
 
 build:
 	$(GOBUILD) -o sandbox-runtime .
 
 # Test helpers: the static probe copied into test rootfs, the console
-# socket receiver, the seccomp notify listener (cgo: libseccomp; it runs
-# on the host, so it may link the host's libseccomp dynamically).
+# socket receiver (no C: `make demo` builds them on a machine without a
+# C compiler); the seccomp notify listener, for the host suite only (cgo:
+# libseccomp, which deps.sh installs for `test`; it runs on the host, so
+# it may link the host's libseccomp dynamically).
 payload:
 	@mkdir -p $(BUILD)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/payload ./tests/cmd/payload
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/recvtty ./tests/cmd/recvtty
+
+seccomplistener:
+	@mkdir -p $(BUILD)
 	CGO_ENABLED=1 $(GO) build -trimpath -o $(BUILD)/seccomplistener ./tests/cmd/seccomplistener
 
 deps:
@@ -59,7 +64,7 @@ FUZZ_TARGETS := \
 fuzz:
 	GO=$(GO) scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
-integration: build payload
+integration: build payload seccomplistener
 	bats --timing tests/integration
 
 # The suite again on a pure cgroup v2 host: inside a VM booted with
