@@ -4,20 +4,19 @@
 set -euo pipefail
 need=()
 want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q " installed" || need+=("$1"); }
-# The runtime itself builds without C (CGO_ENABLED=0). The tests need a C
-# toolchain and libseccomp: the seccomp compiler's tests hold it to
-# libseccomp (reference_test.go, through libseccomp-golang: cgo, with
-# pkg-config for its flags), and the notify listener helper links it. A
-# fresh Debian 12 has none of them.
-case "${1:-test}" in
-  test) want gcc; want libc6-dev; want pkgconf; want libseccomp-dev ;;
-esac
+# The runtime itself builds without C (CGO_ENABLED=0): only the tests
+# need a C toolchain (below).
 # The test rootfs and the demo's: busybox-static; bats helpers and the
 # demo edit configs with jq.
 want busybox-static
 want jq
 case "${1:-test}" in
   test) want bats; want runc; want iproute2; want uidmap; want strace
+        # a C toolchain and libseccomp: the seccomp compiler's tests hold
+        # it to libseccomp (reference_test.go, through libseccomp-golang:
+        # cgo, with pkg-config for its flags), and the notify listener
+        # helper links it. A fresh Debian 12 has none of them.
+        want gcc; want libc6-dev; want pkgconf; want libseccomp-dev
         # clients for tests/integration/{podman,containerd}.bats; script(1)
         # gives them a pty, unshare(1) containerd a private /run
         want podman; want conmon; want containerd; want bsdutils; want util-linux

@@ -22,7 +22,6 @@ const (
 	bpfJeqK   = 0x15 // BPF_JMP | BPF_JEQ | BPF_K
 	bpfJgtK   = 0x25 // BPF_JMP | BPF_JGT | BPF_K
 	bpfJgeK   = 0x35 // BPF_JMP | BPF_JGE | BPF_K
-	bpfJsetK  = 0x45 // BPF_JMP | BPF_JSET | BPF_K
 	bpfRetK   = 0x06 // BPF_RET | BPF_K
 
 	// The kernel's limit on a filter's length (BPF_MAXINSNS).

@@ -147,11 +147,11 @@ func check(t *testing.T, s *specs.LinuxSeccomp, r *rand.Rand, perRule int) (libT
 	return libTook, disagree
 }
 
-// Podman's default profile (containers-common's seccomp.json as podman
-// 4.3 writes it into config.json for a root container, with its
-// capability-dependent rules): every syscall number and argument that
-// could tell the programs apart.
-func TestCompileMatchesLibseccompPodman(t *testing.T) {
+// podmanProfile is podman's default profile: containers-common's
+// seccomp.json as podman 4.3 writes it into config.json for a root
+// container, with its capability-dependent rules.
+func podmanProfile(t testing.TB) *specs.LinuxSeccomp {
+	t.Helper()
 	b, err := os.ReadFile("testdata/podman-default.json")
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +160,13 @@ func TestCompileMatchesLibseccompPodman(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
+	return &s
+}
+
+// Podman's default profile: every syscall number and argument that could
+// tell the programs apart.
+func TestCompileMatchesLibseccompPodman(t *testing.T) {
+	s := *podmanProfile(t)
 	r := rand.New(rand.NewSource(1))
 	took, disagree := check(t, &s, r, 8)
 	if !took {
@@ -207,9 +214,9 @@ func randomProfile(r *rand.Rand, disjoint bool) *specs.LinuxSeccomp {
 		e := uint(r.Intn(200))
 		s.DefaultErrnoRet = &e
 	}
-	for _, a := range testArchs {
+	for _, i := range r.Perm(len(testArchs)) { // in any order
 		if r.Intn(2) == 0 {
-			s.Architectures = append(s.Architectures, a)
+			s.Architectures = append(s.Architectures, testArchs[i])
 		}
 	}
 	condAction := testActions[r.Intn(len(testActions))]
@@ -530,5 +537,29 @@ func TestDefaultActionRulesDropped(t *testing.T) {
 	}
 	if ref, ok := libseccompProgram(t, s); !ok || eval(t, ref, archInfos[fam[0]].audit, int(nr)) != retAllow {
 		t.Errorf("libseccomp, as runc uses it, does not allow ptrace: the test's premise is wrong")
+	}
+}
+
+// The architectures' order in the profile does not matter: with x32
+// listed before x86, i386 syscalls still have their section (filterArchs
+// once appended into the family's own array and lost x86 that way).
+func TestArchitecturesInAnyOrder(t *testing.T) {
+	if nativeArch(t) != auditArchX86_64 {
+		t.Skip("x86_64's family")
+	}
+	const getpid32 = 20
+	for _, archs := range [][]specs.Arch{
+		{specs.ArchX86, specs.ArchX32},
+		{specs.ArchX32, specs.ArchX86},
+		{specs.ArchX32, specs.ArchAARCH64, specs.ArchX86, specs.ArchX86_64},
+	} {
+		s := allowAll(rule(specs.ActErrno, "getpid"))
+		s.Architectures = archs
+		if got := eval(t, mainProgram(t, s), auditArchI386, getpid32); got != retErrnoBase|uint32(unix.EPERM) {
+			t.Errorf("%v: i386 getpid got %#x, want EPERM", archs, got)
+		}
+		if got := eval(t, mainProgram(t, s), auditArchX86_64, x32SyscallBit|39); got != retErrnoBase|uint32(unix.EPERM) {
+			t.Errorf("%v: x32 getpid got %#x, want EPERM", archs, got)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package seccomp
 
 import (
-	"encoding/binary"
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -99,90 +98,55 @@ func refuses(a specs.LinuxSeccompAction, errnoRet *uint) bool {
 }
 
 // enosysStub returns the instructions to put before the filter's program
-// (8 bytes each, native endian), or nil when none are needed.
+// (8 bytes each, native endian), or nil when none are needed. Its jumps to
+// "main" land just past its end: on the program's first instruction.
 func enosysStub(archs []archLast) []byte {
 	if len(archs) == 0 {
 		return nil
 	}
-	type ins struct {
-		code   uint16
-		jt, jf int // targets, as instruction indexes; -1: next
-		k      uint32
-		ja     int // target of a ja
+	a := &asm{}
+	main, enosys := a.newLabel(), a.newLabel()
+	blocks := make([]label, len(archs))
+	a.ld(offsetArch)
+	for i, arch := range archs {
+		blocks[i] = a.newLabel()
+		next := a.newLabel()
+		a.jcc(bpfJeqK, arch.arch, blocks[i], next)
+		a.place(next)
 	}
-	const (
-		main   = -2 // the first instruction of the filter's program
-		enosys = -3 // the ret ENOSYS
-	)
-	var p []ins
-	p = append(p, ins{code: bpfLdWAbs, k: offsetArch})
-	// One jeq per arch to its block; blocks are placed after a ja main.
-	jeqs := make([]int, len(archs))
-	for i, a := range archs {
-		jeqs[i] = len(p)
-		p = append(p, ins{code: bpfJeqK, k: a.arch, jf: -1})
-	}
-	p = append(p, ins{code: bpfJa, ja: main})
-	for i, a := range archs {
-		p[jeqs[i]].jt = len(p)
-		p = append(p, ins{code: bpfLdWAbs, k: offsetNr})
-		if a.arch == auditArchX86_64 {
+	a.jump(main)
+	for i, arch := range archs {
+		a.place(blocks[i])
+		a.ld(offsetNr)
+		last := arch.last
+		if arch.arch == auditArchX86_64 {
 			// x32 numbers carry their bit: check them against the x32
 			// list, or let the filter's program judge them. jge, not
 			// jset: a number above the bit without it is no x86_64
 			// syscall either, and the program calls it a bad
 			// architecture when x32 is not in the filter.
-			jset := len(p)
-			p = append(p, ins{code: bpfJgeK, k: x32SyscallBit, jf: -1})
-			if a.last != 0 {
-				p = append(p, ins{code: bpfJgtK, k: a.last, jt: enosys, jf: main})
+			x32, native := a.newLabel(), a.newLabel()
+			a.jcc(bpfJgeK, x32SyscallBit, x32, native)
+			a.place(x32)
+			if arch.x32 != 0 {
+				a.jcc(bpfJgtK, arch.x32, enosys, main)
 			} else {
-				p = append(p, ins{code: bpfJa, ja: main})
+				a.jump(main)
 			}
-			if a.x32 != 0 {
-				p[jset].jt = len(p)
-				p = append(p, ins{code: bpfJgtK, k: a.x32, jt: enosys, jf: main})
-			} else {
-				p[jset].jt = main
+			a.place(native)
+			if last == 0 {
+				a.jump(main)
+				continue
 			}
-			continue
 		}
-		p = append(p, ins{code: bpfJgtK, k: a.last, jt: enosys, jf: main})
+		a.jcc(bpfJgtK, last, enosys, main)
 	}
-	enosysAt := len(p)
-	p = append(p, ins{code: bpfRetK, k: retErrnoBase | uint32(unix.ENOSYS)})
-	mainAt := len(p)
-
-	resolve := func(from, to int) uint8 {
-		switch to {
-		case -1:
-			return 0
-		case main:
-			to = mainAt
-		case enosys:
-			to = enosysAt
-		}
-		return uint8(to - from - 1) // the stub is far shorter than 255
+	a.place(enosys)
+	a.ret(retErrnoBase | uint32(unix.ENOSYS))
+	a.place(main)
+	b, err := a.assemble()
+	if err != nil {
+		panic(err) // a few dozen instructions, every label placed
 	}
-	out := make([]byte, 0, 8*len(p))
-	for i, in := range p {
-		var b [8]byte
-		k := in.k
-		var jt, jf uint8
-		if in.code == bpfJa {
-			switch in.ja {
-			case main:
-				k = uint32(mainAt - i - 1)
-			default:
-				k = uint32(in.ja - i - 1)
-			}
-		} else if in.code != bpfLdWAbs && in.code != bpfRetK {
-			jt, jf = resolve(i, in.jt), resolve(i, in.jf)
-		}
-		binary.NativeEndian.PutUint16(b[0:], in.code)
-		b[2], b[3] = jt, jf
-		binary.NativeEndian.PutUint32(b[4:], k)
-		out = append(out, b[:]...)
-	}
-	return out
+	return b
 }

@@ -140,7 +140,6 @@ type sysRules struct {
 // one: x32's numbers carry __X32_SYSCALL_BIT).
 type section struct {
 	audit uint32
-	archs []tableArch
 	rules map[uint32]*sysRules
 }
 
@@ -168,7 +167,6 @@ func newFilterRules(def uint32, archs []tableArch) *filterRules {
 			s = &section{audit: info.audit, rules: make(map[uint32]*sysRules, 512)}
 			f.sections = append(f.sections, s)
 		}
-		s.archs = append(s.archs, a)
 		f.byArch[a] = s
 	}
 	return f
@@ -398,7 +396,7 @@ func cmp(a *asm, c cond, bits32 bool, pass, fail label) {
 	lo, hi := argHalves(c.index)
 	vlo, vhi := uint32(c.value), uint32(c.value>>32)
 	mlo, mhi := uint32(c.mask), uint32(c.mask>>32)
-	// jcc to t or f, f being "the next instruction" when next is set.
+	// NE, LT and LE are EQ, GE and GT with pass and fail swapped.
 	op, negate := c.op, false
 	switch op {
 	case specs.OpNotEqual:
@@ -412,10 +410,13 @@ func cmp(a *asm, c cond, bits32 bool, pass, fail label) {
 	if negate {
 		t, f = fail, pass
 	}
-	code := map[specs.LinuxSeccompOperator]uint16{
-		specs.OpEqualTo: bpfJeqK, specs.OpMaskedEqual: bpfJeqK,
-		specs.OpGreaterThan: bpfJgtK, specs.OpGreaterEqual: bpfJgeK,
-	}[op]
+	code := uint16(bpfJeqK) // EQ, MASKED_EQ
+	switch op {
+	case specs.OpGreaterThan:
+		code = bpfJgtK
+	case specs.OpGreaterEqual:
+		code = bpfJgeK
+	}
 	if !bits32 && !(op == specs.OpMaskedEqual && mhi == 0) {
 		next := a.newLabel()
 		a.ld(hi)

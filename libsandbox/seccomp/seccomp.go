@@ -87,18 +87,17 @@ func action(a specs.LinuxSeccompAction, errnoRet *uint) (uint32, error) {
 	return 0, fmt.Errorf("unknown action %q", a)
 }
 
-// actionAvailable asks the kernel whether it knows an action
-// (SECCOMP_GET_ACTION_AVAIL, Linux 4.14; a kernel without it knows the
-// actions before LOG and KILL_PROCESS).
+// actionAvailable reports whether the kernel knows an action. KILL_THREAD,
+// TRAP, ERRNO, TRACE and ALLOW are seccomp filters' own (Linux 3.5); the
+// later ones are asked for with SECCOMP_GET_ACTION_AVAIL (Linux 4.14,
+// itself as old as LOG and KILL_PROCESS), so that create does not make a
+// system call per rule.
 func actionAvailable(ret uint32) bool {
-	act := ret & 0xffff0000
-	if ret&0x80000000 != 0 {
-		act = ret
-	}
-	_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&act)))
-	if e == unix.EINVAL && act != retLog && act != retKillProcess && act != retUserNotif {
+	act := ret & 0xffff0000 // SECCOMP_RET_ACTION_FULL
+	if act != retLog && act != retKillProcess && act != retUserNotif {
 		return true
 	}
+	_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&act)))
 	return e == 0
 }
 
@@ -212,7 +211,7 @@ func filterArchs(s *specs.LinuxSeccomp) ([]tableArch, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := fam[:1]
+	out := []tableArch{fam[0]} // its own array: appending must not write into fam
 	for i, a := range s.Architectures {
 		if !knownArch(a) {
 			return nil, fmt.Errorf("linux.seccomp.architectures[%d]: unknown architecture %q", i, a)

@@ -18,7 +18,8 @@
 //	mkdir /tmp/denied EPERM
 //	closed
 //
-// It uses cgo (libseccomp-golang), like the runtime; it runs on the host.
+// It uses cgo (libseccomp-golang), as the runtime does not; it runs on the
+// host, built for the tests only.
 package main
 
 import (
