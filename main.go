@@ -27,6 +27,9 @@ import (
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
+	// exec's first process re-executes from the sealed copy in this
+	// package's initialiser, before the heavy ones (see its comment).
+	_ "github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal/early"
 	"github.com/sandbox-runtime/sandbox-runtime/nsexec"
 )
 
@@ -95,7 +98,9 @@ func newApp() *cli.App {
 		stateCommand,
 		updateCommand,
 	}
+	app.Flags = cacheFlagNames(app.Flags)
 	for _, cmd := range app.Commands {
+		cmd.Flags = cacheFlagNames(cmd.Flags)
 		logVerb(cmd)
 	}
 	app.Before = func(c *cli.Context) error {

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal/early"
 )
 
 func TestReorderArgs(t *testing.T) {
@@ -44,6 +50,61 @@ func TestReorderArgs(t *testing.T) {
 		got := strings.Join(reorderArgs(app, append([]string{"sr"}, strings.Fields(tc.in)...))[1:], " ")
 		if got != tc.want {
 			t.Errorf("reorderArgs(%q): got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Package early reads the global flags before cli can: its lists must
+// be the CLI's, each name with whether it takes a value.
+func TestEarlyKnowsTheGlobalFlags(t *testing.T) {
+	app := newApp()
+	want := map[string]bool{"help": false, "h": false, "version": false, "v": false}
+	for _, f := range app.Flags {
+		for _, n := range f.Names() {
+			want[n] = takesValue(f)
+		}
+	}
+	got := map[string]bool{}
+	for _, n := range early.GlobalFlagsWithValue {
+		got[n] = true
+	}
+	for _, n := range early.GlobalBoolFlags {
+		got[n] = false
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("package early's global flags %v, the CLI's %v", got, want)
+	}
+}
+
+// Wrapped flags keep their names and what cli does with them.
+func TestFlagNamesCached(t *testing.T) {
+	app := newApp()
+	for _, cmd := range append([]*cli.Command{{Name: "(global)", Flags: app.Flags}}, app.Commands...) {
+		for _, f := range cmd.Flags {
+			var inner cli.Flag
+			switch w := f.(type) {
+			case *boolFlag:
+				inner = w.BoolFlag
+			case *stringFlag:
+				inner = w.StringFlag
+			case *stringSliceFlag:
+				inner = w.StringSliceFlag
+			case *intFlag:
+				inner = w.IntFlag
+			case *int64SliceFlag:
+				inner = w.Int64SliceFlag
+			case *durationFlag:
+				inner = w.DurationFlag
+			default:
+				t.Errorf("%s: flag %v (%T) is not wrapped", cmd.Name, f.Names(), f)
+				continue
+			}
+			if !slices.Equal(f.Names(), inner.Names()) {
+				t.Errorf("%s: names %v, cli's %v", cmd.Name, f.Names(), inner.Names())
+			}
+			if f.String() != inner.String() {
+				t.Errorf("%s: help %q, cli's %q", cmd.Name, f.String(), inner.String())
+			}
 		}
 	}
 }

@@ -41,12 +41,14 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal/sealfd"
 )
 
-// sealedEnv marks the environment of a process that Reexec re-executed:
-// its value is the pid, which execve keeps, so that a variable inherited
-// from the caller is not taken for the mark.
-const sealedEnv = "_SANDBOX_RUNTIME_SEALED"
+// sealedEnv marks the environment of a process that Reexec (or package
+// early) re-executed: its value is the pid, which execve keeps, so that
+// a variable inherited from the caller is not taken for the mark.
+const sealedEnv = sealfd.SealedEnv
 
 // runningSealed is set by Reexec in the re-executed process: the running
 // binary is the sealed copy, and Open returns it rather than sealing a
@@ -147,70 +149,19 @@ func within(parent, p string) bool {
 // overlayEmptyTmpfs seals with an empty, detached tmpfs as the second
 // lower layer, named through our fd of it.
 func overlayEmptyTmpfs(exe string) (*os.File, error) {
-	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	mfd, err := sealfd.EmptyTmpfs()
 	if err != nil {
-		return nil, os.NewSyscallError("fsopen tmpfs", err)
-	}
-	defer unix.Close(fsfd)
-	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return nil, os.NewSyscallError("fsconfig create tmpfs", err)
-	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
-	if err != nil {
-		return nil, os.NewSyscallError("fsmount tmpfs", err)
+		return nil, err
 	}
 	defer unix.Close(mfd)
-	return overlay(exe, "/proc/self/fd/"+strconv.Itoa(mfd))
+	return overlay(exe, sealfd.FdPath(mfd))
 }
 
-func escapeLowerDir(p string) string {
-	return strings.NewReplacer(`\`, `\\`, `:`, `\:`, `,`, `\,`).Replace(p)
-}
-
+// overlay seals with sealfd.Overlay (whose comment says how).
 func overlay(exe, scratchDir string) (*os.File, error) {
-	// exe is what /proc/self/exe says; if the binary was replaced since we
-	// started, this names the new file and we would seal that one.
-	// Compare inodes so we never exec something other than ourselves.
-	var self, named unix.Stat_t
-	if err := unix.Stat("/proc/self/exe", &self); err != nil {
+	fd, err := sealfd.Overlay(exe, scratchDir)
+	if err != nil {
 		return nil, err
-	}
-	if err := unix.Stat(exe, &named); err != nil {
-		return nil, err
-	}
-	if self.Dev != named.Dev || self.Ino != named.Ino {
-		return nil, fmt.Errorf("%s is no longer the running binary", exe)
-	}
-	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
-	if err != nil {
-		return nil, os.NewSyscallError("fsopen overlay", err)
-	}
-	defer unix.Close(fsfd)
-	for _, lower := range []string{filepath.Dir(exe), scratchDir} {
-		if err := unix.FsconfigSetString(fsfd, "lowerdir+", lower); err != nil {
-			// Kernels before 6.8 lack "lowerdir+"; use the list form.
-			if err := unix.FsconfigSetString(fsfd, "lowerdir", escapeLowerDir(filepath.Dir(exe))+":"+escapeLowerDir(scratchDir)); err != nil {
-				return nil, os.NewSyscallError("fsconfig lowerdir", err)
-			}
-			break
-		}
-	}
-	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return nil, os.NewSyscallError("fsconfig create overlay", err)
-	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_RDONLY)
-	if err != nil {
-		return nil, os.NewSyscallError("fsmount overlay", err)
-	}
-	defer unix.Close(mfd)
-	fd, err := unix.Openat(mfd, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open sealed", Path: filepath.Base(exe), Err: err}
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Size != self.Size {
-		unix.Close(fd)
-		return nil, fmt.Errorf("sealed copy of %s does not match the running binary", exe)
 	}
 	return os.NewFile(uintptr(fd), "sealed:"+exe), nil
 }

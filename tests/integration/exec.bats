@@ -184,6 +184,28 @@ start_bg() {
 	[ "$(echo $output)" = "0 1 2 3" ]
 }
 
+@test "exec: the first process re-executes from the sealed copy before the heavy package initialisers" {
+	start_bg e1
+	# GODEBUG=inittrace=1 makes each Go start list its packages'
+	# initialisers. exec's first process only re-executes itself (from
+	# the sealed copy, CVE-2019-5736): package early does it from its own
+	# initialiser, so only the second process initialises urfave/cli,
+	# unicode and net (before, both did), and the early package's
+	# initialiser completes once, in the second.
+	GODEBUG=inittrace=1 sr exec e1 true 2>"$BUNDLE/inittrace"
+	grep -c "^init " "$BUNDLE/inittrace"
+	[ "$(grep -c '^init github.com/urfave/cli/v2 ' "$BUNDLE/inittrace")" -eq 1 ]
+	[ "$(grep -c '^init unicode ' "$BUNDLE/inittrace")" -eq 1 ]
+	[ "$(grep -c '^init .*/libsandbox/exeseal/early ' "$BUNDLE/inittrace")" -eq 1 ]
+	# The other verbs start once.
+	GODEBUG=inittrace=1 sr state e1 2>"$BUNDLE/inittrace" >/dev/null
+	[ "$(grep -c '^init runtime ' "$BUNDLE/inittrace")" -eq 1 ]
+	# Flags it cannot read with certainty leave the re-execution to main,
+	# which does it after the initialisers, as before.
+	run sr exec --nosuch e1 true
+	[ "$status" -ne 0 ]
+}
+
 @test "exec: a cwd through /proc/self/fd cannot escape (CVE-2024-21626)" {
 	start_bg e1
 	for fd in 3 4 5 6 7 8 9; do
