@@ -65,9 +65,17 @@ type spawnConfig struct {
 // processes already there, dumpable and holding every fd of ours until
 // its execve (security issue 11.1); rawfork's first child is not in it,
 // and the fork that is holds only init's fds and is not dumpable.
+// Joining a mount namespace needs rawfork's execveat of the binary's
+// fd: the standard library executes a path, "/proc/self/fd/N", and
+// after setns(CLONE_NEWNS) the child resolves it in the joined
+// namespace, whose /proc is whatever its owner put there (no proc
+// mount and a proc/self/fd/N symlink in its rootfs): that owner's
+// program would run as init, as root with every capability and our
+// fds.
 func needsRawFork(ns *nsPlan) bool {
 	return ns.create&unix.CLONE_NEWTIME != 0 || ns.joined(specs.UserNamespace) ||
-		ns.joined(specs.TimeNamespace) || ns.joined(specs.PIDNamespace)
+		ns.joined(specs.TimeNamespace) || ns.joined(specs.PIDNamespace) ||
+		ns.joined(specs.MountNamespace)
 }
 
 // spawn starts the runtime binary as `init` in the container's
@@ -113,7 +121,8 @@ func spawn(c *spawnConfig) (int, error) {
 		}
 		return cmd.Process.Pid, nil
 	}
-	// Preconditions: the joins are not user or time namespaces.
+	// Preconditions: the joins are not user, time, pid or mount
+	// namespaces (needsRawFork): the path below resolves as ours.
 	errc := make(chan error, 1)
 	go func() {
 		// The thread's namespaces change: it is never unlocked, and it
@@ -130,16 +139,6 @@ func spawn(c *spawnConfig) (int, error) {
 }
 
 func startIn(cmd *exec.Cmd, ns *nsPlan) error {
-	for _, j := range ns.joins {
-		if j.typ == specs.MountNamespace {
-			// setns(CLONE_NEWNS) needs a thread with its own fs_struct
-			// (containerd's mount helper does the same).
-			if err := unix.Unshare(unix.CLONE_FS); err != nil {
-				return fmt.Errorf("unshare CLONE_FS: %w", err)
-			}
-			break
-		}
-	}
 	for _, j := range ns.joins {
 		if err := unix.Setns(int(j.f.Fd()), j.flag); err != nil {
 			return fmt.Errorf("join %s namespace %s: %w", j.typ, j.path, err)

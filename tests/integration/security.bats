@@ -169,6 +169,76 @@ teardown() {
 	assert_runtime_intact
 }
 
+# --- a container's /proc where the runtime starts a process in its mount namespace ---
+
+# fake_proc_holder starts container a1 without a proc mount, with a fake
+# /proc in its rootfs: proc/self/cmdline a fifo (the runtime reading it
+# would block; the test sees the open), proc/self/exe and every
+# proc/self/fd/N symlinks to /evil, a script that leaves /pwned in the
+# rootfs if the runtime ever executes it. APID is a1's init.
+fake_proc_holder() {
+	own_rootfs
+	local p=$BUNDLE/rootfs/proc/self n
+	mkdir -p "$p/fd"
+	mkfifo "$p/cmdline"
+	printf '#!/bin/sh\necho "pwned: $0 $*" >>/pwned\n' >"$BUNDLE/rootfs/evil"
+	chmod 755 "$BUNDLE/rootfs/evil"
+	ln -s /evil "$p/exe"
+	for n in $(seq 0 255); do ln -s /evil "$p/fd/$n"; done
+	mkdir "$BUNDLE/a1"
+	jq '.mounts |= map(select(.destination != "/proc"))
+		| .linux.maskedPaths = [] | .linux.readonlyPaths = []
+		| .root = {"path": "'"$BUNDLE/rootfs"'", "readonly": false}
+		| .linux.cgroupsPath = "/'"$MARK"'-a1"' \
+		"$BUNDLE/config.json" >"$BUNDLE/a1/config.json"
+	sr run -d --bundle "$BUNDLE/a1" a1 </dev/null >"$BUNDLE/a1.out" 2>&1 || fail "a1: $(cat "$BUNDLE/a1.out")"
+	APID=$(sr state a1 | jq .pid)
+}
+
+# join_a1 NS... makes the bundle's container join a1's namespaces NS.
+join_a1() {
+	local ns
+	for ns in "$@"; do
+		local file=$ns
+		[ "$ns" = mount ] && file=mnt
+		update_config '(.linux.namespaces[] | select(.type == "'"$ns"'")) |= {"type": "'"$ns"'", "path": "/proc/'"$APID"'/ns/'"$file"'"}'
+	done
+}
+
+# create_in_a1 ID creates ID (it may fail: a1's tree has no rootfs for
+# it) while a writer waits on the fifo, and checks what a1's /proc got
+# from the runtime: the fifo never opened, /evil never run.
+create_in_a1() {
+	rm -f "$BUNDLE/fifo.opened"
+	(timeout 10 sh -c 'echo x >"$1" && touch "$2"' sh "$BUNDLE/rootfs/proc/self/cmdline" "$BUNDLE/fifo.opened" &)
+	sr create --bundle "$BUNDLE" "$1" </dev/null >"$BUNDLE/$1.out" 2>&1 || true
+	cat "$BUNDLE/$1.out"
+	sleep 0.2
+	pkill -f "timeout 10 sh -c echo x" || true
+	if [ -e "$BUNDLE/rootfs/pwned" ]; then fail "the container's program ran as init: $(cat "$BUNDLE/rootfs/pwned")"; fi
+	if [ -e "$BUNDLE/fifo.opened" ]; then fail "the runtime read the container's /proc/self/cmdline"; fi
+	sr delete --force "$1" 2>/dev/null || true
+}
+
+@test "a container joined by mount namespace: its /proc never decides what runs as init (new pid namespace)" {
+	fake_proc_holder
+	# The standard library's fork executed "/proc/self/fd/N" after
+	# setns(CLONE_NEWNS), in a1's tree: /evil ran as init.
+	join_a1 mount
+	update_config '.process.args = ["true"]'
+	create_in_a1 b1
+}
+
+@test "a container joined by mount and pid namespace: the init stage never reads a container's /proc before its setup" {
+	fake_proc_holder
+	# Raw-forked, init is executed by fd; then its Go start ran package
+	# early's initialiser, which read "exec" from a1's fake
+	# /proc/self/cmdline and executed /proc/self/fd/N: /evil.
+	join_a1 mount pid
+	update_config '.process.args = ["true"]'
+	create_in_a1 b2
+}
+
 # --- CVE-2024-21626: a host fd, or a cwd through one ---
 
 @test "CVE-2024-21626: no host fd reaches the container process, but the preserved ones" {

@@ -4,14 +4,15 @@
 // exec must run from a sealed copy (package exeseal: CVE-2019-5736), so
 // its first process only re-executes itself. Done from main, that first
 // process paid for everything a Go start of this binary does before
-// main — unicode's tables, net's and netip's, urfave/cli's, logrus's,
-// ~0.8 ms here — and for the command line's parsing, all thrown away by
+// main (unicode's tables, net's and netip's, urfave/cli's, logrus's:
+// ~0.6 ms here) and for the command line's parsing, all thrown away by
 // the execve. Go initialises packages in import-path order, each once
 // its imports are done (the Go spec, "Package initialization"), and
 // this package imports only syscall, strconv and sealfd (no unicode,
 // no os, no fmt): its init runs after the runtime's, syscall's and a few
-// internal packages', before the heavy ones. TestEarlyReexec in package
-// main checks that order on the real binary.
+// internal packages', before the heavy ones. The bats test "exec: the
+// first process re-executes from the sealed copy before the heavy
+// package initialisers" checks that order on the real binary.
 //
 // It does only the common case and leaves every other one to main's
 // path, which does the same with its full error handling: the command
@@ -21,13 +22,24 @@
 // (sealfd.SealedEnv, its value our pid) then tells main's path that it
 // runs from the sealed copy; it checks that itself before it trusts it.
 //
-// Nothing here reads anything a container controls: the command line,
-// our environment, /proc/self.
+// This initialiser runs in every start of the binary, the init stage's
+// too, and init may start in a container's mount namespace (one joined
+// by path), whose /proc the container makes: a fake /proc/self/cmdline
+// saying `exec`, a /proc/self/exe and /proc/self/fd/N pointing to its
+// own program, and this package would execute that program as init,
+// with all of init's privileges. So it decides from the command line in
+// our own memory (the runtime's copy of argv, which package os also
+// takes), and the runtime starts its stages with its own argv
+// ("sandbox-runtime init ..."), never `exec`: /proc is touched only in
+// a process a user started as `exec`, in the caller's namespaces, as
+// exeseal.Reexec does. The security test "the init stage never reads a
+// container's /proc before its setup" plays that attack.
 package early
 
 import (
 	"strconv"
 	"syscall"
+	_ "unsafe" // go:linkname
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal/sealfd"
 )
@@ -44,12 +56,19 @@ func init() {
 	if _, marked := syscall.Getenv(sealfd.SealedEnv); marked {
 		return // re-executed already, or main's path will deal with it
 	}
-	args, ok := cmdline()
-	if !ok || Verb(args) != "exec" {
+	args := runtimeArgs()
+	if Verb(args) != "exec" {
 		return
 	}
 	reexec(args)
 }
+
+// runtimeArgs is argv as the Go runtime saved it from the stack at
+// start-up: the runtime hands it to package os (as os.Args) through
+// this name, which has not run yet. Not /proc/self/cmdline: see above.
+//
+//go:linkname runtimeArgs os.runtime_args
+func runtimeArgs() []string
 
 // reexec executes the sealed copy, and returns only if it could not.
 func reexec(args []string) {
@@ -72,43 +91,6 @@ func reexec(args []string) {
 	// the RLIMIT_NOFILE the Go runtime raised (syscall's init).
 	syscall.Exec(sealfd.FdPath(fd), args, env)
 	syscall.Close(fd)
-}
-
-// cmdline reads our argv from /proc/self/cmdline: os.Args is set by
-// package os's initialiser, which has not run.
-func cmdline() ([]string, bool) {
-	fd, err := syscall.Open("/proc/self/cmdline", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, false
-	}
-	defer syscall.Close(fd)
-	var data []byte
-	buf := make([]byte, 4096)
-	for {
-		n, err := syscall.Read(fd, buf)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, false
-		}
-		if n == 0 {
-			break
-		}
-		data = append(data, buf[:n]...)
-	}
-	var args []string
-	start := 0
-	for i, c := range data {
-		if c == 0 {
-			args = append(args, string(data[start:i]))
-			start = i + 1
-		}
-	}
-	if start != len(data) || len(args) == 0 {
-		return nil, false
-	}
-	return args, true
 }
 
 // Verb returns the command of a runtime command line: the first
