@@ -33,7 +33,6 @@ package exeseal
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -166,25 +165,11 @@ func overlay(exe, scratchDir string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "sealed:"+exe), nil
 }
 
+// memfd seals with sealfd.Memfd (whose comment says how).
 func memfd() (*os.File, error) {
-	src, err := os.Open("/proc/self/exe")
+	fd, err := sealfd.Memfd()
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	fd, err := unix.MemfdCreate("sandbox-runtime", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, os.NewSyscallError("memfd_create", err)
-	}
-	dst := os.NewFile(uintptr(fd), "memfd:sandbox-runtime")
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return nil, fmt.Errorf("copy own binary: %w", err)
-	}
-	const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(dst.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		dst.Close()
-		return nil, os.NewSyscallError("fcntl F_ADD_SEALS", err)
-	}
-	return dst, nil
+	return os.NewFile(uintptr(fd), "memfd:sandbox-runtime"), nil
 }

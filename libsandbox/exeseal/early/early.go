@@ -77,20 +77,28 @@ func reexec(args []string) {
 	if err != nil || n >= len(buf) {
 		return
 	}
-	tmp, err := sealfd.EmptyTmpfs()
+	fd, err := overlay(string(buf[:n]))
 	if err != nil {
-		return
-	}
-	fd, err := sealfd.Overlay(string(buf[:n]), sealfd.FdPath(tmp))
-	syscall.Close(tmp)
-	if err != nil {
-		return
+		// As exeseal.Open: where no overlayfs can be made (the test
+		// VM's 9p root is no lower layer), a sealed memfd copy.
+		if fd, err = sealfd.Memfd(); err != nil {
+			return
+		}
 	}
 	env := append(syscall.Environ(), sealfd.SealedEnv+"="+strconv.Itoa(syscall.Getpid()))
 	// Through the magic link, as exeseal.Reexec: syscall.Exec restores
 	// the RLIMIT_NOFILE the Go runtime raised (syscall's init).
 	syscall.Exec(sealfd.FdPath(fd), args, env)
 	syscall.Close(fd)
+}
+
+func overlay(exe string) (int, error) {
+	tmp, err := sealfd.EmptyTmpfs()
+	if err != nil {
+		return -1, err
+	}
+	defer syscall.Close(tmp)
+	return sealfd.Overlay(exe, sealfd.FdPath(tmp))
 }
 
 // Verb returns the command of a runtime command line: the first

@@ -1,7 +1,11 @@
 package sealfd
 
 import (
+	"bytes"
+	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -43,9 +47,54 @@ func TestConstants(t *testing.T) {
 		{"MOUNT_ATTR_NOSUID", mountAttrNosuid, unix.MOUNT_ATTR_NOSUID},
 		{"MOUNT_ATTR_NODEV", mountAttrNodev, unix.MOUNT_ATTR_NODEV},
 		{"O_PATH", oPath, unix.O_PATH},
+		{"MFD_CLOEXEC", mfdCloexec, unix.MFD_CLOEXEC},
+		{"MFD_ALLOW_SEALING", mfdAllowSealing, unix.MFD_ALLOW_SEALING},
+		{"F_ADD_SEALS", fAddSeals, unix.F_ADD_SEALS},
+		{"seals", sealAll, unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE},
 	} {
 		if c.ours != c.sys {
 			t.Errorf("%s: ours %#x, x/sys/unix's %#x", c.name, c.ours, c.sys)
 		}
+	}
+}
+
+func TestMemfdConstant(t *testing.T) {
+	if sysMemfdCreate >= 0 && sysMemfdCreate != unix.SYS_MEMFD_CREATE {
+		t.Errorf("SYS_MEMFD_CREATE: ours %d, x/sys/unix's %d", sysMemfdCreate, unix.SYS_MEMFD_CREATE)
+	}
+}
+
+// TestMemfd: the copy is the running binary, byte for byte, and can no
+// longer be changed.
+func TestMemfd(t *testing.T) {
+	if sysMemfdCreate < 0 {
+		t.Skip("memfd_create's number is not known here for " + runtime.GOARCH)
+	}
+	fd, err := Memfd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "memfd")
+	defer f.Close()
+	got, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the copy has %d bytes, the binary %d, or they differ", len(got), len(want))
+	}
+	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
+	if err != nil || seals != sealAll {
+		t.Fatalf("seals %#x (%v), want %#x", seals, err, sealAll)
+	}
+	if _, err := f.WriteAt([]byte{0}, 0); err == nil {
+		t.Fatal("the sealed copy took a write")
+	}
+	if err := f.Truncate(1); err == nil {
+		t.Fatal("the sealed copy could be shrunk")
 	}
 }
