@@ -3,9 +3,11 @@
 //
 // Since Go 1.25 the runtime keeps the cgroup CPU limit files open to
 // track GOMAXPROCS. In the init stage those are the container's own
-// cgroup files, opened on the host and held while init waits for
-// `start`: whoever reached init's fds could write its own CPU limits
-// through them. A container runtime has no use for the feature.
+// cgroup files, found through the host's /proc and cgroup mounts (init
+// starts in a copy of the host's mount namespace, or in a joined one
+// that has the host's root: create refuses a container's) and held
+// while init waits for `start`: whoever reached init's fds could write
+// its own CPU limits through them. A container runtime has no use for the feature.
 // Nor is it CPU-bound or long-lived enough to want the watcher.
 //
 //go:debug containermaxprocs=0

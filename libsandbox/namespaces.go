@@ -39,6 +39,16 @@ type nsPlan struct {
 	joins  []join
 }
 
+// joinOf returns the join of namespace type t, if t is joined.
+func (p *nsPlan) joinOf(t specs.LinuxNamespaceType) (join, bool) {
+	for _, j := range p.joins {
+		if j.typ == t {
+			return j, true
+		}
+	}
+	return join{}, false
+}
+
 func (p *nsPlan) has(t specs.LinuxNamespaceType) bool {
 	if p.create&nsFlags[t] != 0 {
 		return true
@@ -52,12 +62,8 @@ func (p *nsPlan) has(t specs.LinuxNamespaceType) bool {
 }
 
 func (p *nsPlan) joined(t specs.LinuxNamespaceType) bool {
-	for _, j := range p.joins {
-		if j.typ == t {
-			return true
-		}
-	}
-	return false
+	_, ok := p.joinOf(t)
+	return ok
 }
 
 func (p *nsPlan) close() {

@@ -39,8 +39,13 @@ type childArgs struct {
 	gcrep int
 	out   int
 	keep  [3]int // scratch: the fds layout keeps, sorted
-	rec   [recLen]byte
-	p     *procArgs
+	// Attr.SameRoot: checkRoot, what it must be, and statx's scratch.
+	checkRoot bool
+	root      FileID
+	slash     *byte
+	stx       unix.Statx_t
+	rec       [recLen]byte
+	p         *procArgs
 }
 
 func prepare(attr *Attr) (*childArgs, error) {
@@ -94,6 +99,12 @@ func prepare(attr *Attr) (*childArgs, error) {
 		a.nstype = append(a.nstype, ns.Type)
 	}
 	a.retry = make([]bool, len(a.nsfd))
+	if attr.SameRoot != nil {
+		a.checkRoot, a.root = true, *attr.SameRoot
+		if a.slash, err = syscall.BytePtrFromString("/"); err != nil {
+			return nil, err
+		}
+	}
 	if a.useClone3 {
 		a.clone3 = cloneArgs{
 			flags:      unix.CLONE_INTO_CGROUP,
@@ -194,6 +205,9 @@ func childMain(a *childArgs) {
 		hostWrites(a)
 	}
 	joinAll(a)
+	if a.checkRoot {
+		sameRoot(a)
+	}
 	if a.wait {
 		pause(a)
 	}
@@ -328,6 +342,22 @@ func joinAll(a *childArgs) {
 		if _, _, e = syscall.RawSyscall(syscall.SYS_UNSHARE, a.unshare, 0, 0); e != 0 {
 			fail(a, stageUnshare, e, 0)
 		}
+	}
+}
+
+// sameRoot fails unless our root directory is a.root (Attr.SameRoot).
+// "/" is resolved from the root setns gave us, whatever is mounted in
+// the tree: no /proc, no path a process of the namespace controls.
+//
+//go:norace
+//go:nosplit
+func sameRoot(a *childArgs) {
+	_, _, e := syscall.RawSyscall6(unix.SYS_STATX, atFdcwd, uintptr(unsafe.Pointer(a.slash)), 0, unix.STATX_INO, uintptr(unsafe.Pointer(&a.stx)), 0)
+	if e != 0 {
+		fail(a, stageRoot, e, 0)
+	}
+	if a.stx.Dev_major != a.root.DevMajor || a.stx.Dev_minor != a.root.DevMinor || a.stx.Ino != a.root.Ino {
+		fail(a, stageRoot, syscall.EXDEV, 0)
 	}
 }
 

@@ -117,9 +117,21 @@ type Attr struct {
 	// Process, if set, is the user's process to set up and exec (exec
 	// into a container): see process.go.
 	Process *Process
+	// SameRoot, if set, is the device and inode of our root directory:
+	// once the namespaces are joined, the child's root (which
+	// setns(CLONE_NEWNS) makes the joined namespace's root) must be
+	// that directory, or the child fails at stage "root" (EXDEV) and
+	// execs nothing. See libsandbox's spawnRaw for why.
+	SameRoot *FileID
 	// Check, if set, is called every tick (tickInterval) while we wait
 	// for the child; an error kills what we started and is returned.
 	Check func() error
+}
+
+// FileID names a file by device and inode, as statx(2) gives them.
+type FileID struct {
+	DevMajor, DevMinor uint32
+	Ino                uint64
 }
 
 // Result is what Start returns on success.
@@ -189,6 +201,7 @@ const (
 	stageMemoryPolicy
 	stageAffinityInitial
 	stageAffinityFinal
+	stageRoot
 )
 
 // StageNames maps the stages to Error.Stage.
@@ -227,6 +240,7 @@ var stageNames = map[uint32]string{
 	stageMemoryPolicy:    "linux.memoryPolicy",
 	stageAffinityInitial: "process.execCPUAffinity.initial",
 	stageAffinityFinal:   "process.execCPUAffinity.final",
+	stageRoot:            "root",
 }
 
 // Records the child sends on the report socket (SOCK_SEQPACKET: one

@@ -1,6 +1,7 @@
 package rawfork
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"strconv"
@@ -192,5 +193,34 @@ func TestCloneIntoCgroup(t *testing.T) {
 	out, status := runIn(t, attr, "grep '^0::' /proc/self/cgroup")
 	if status != 0 || strings.TrimSpace(out) != "0::/"+name {
 		t.Fatalf("got %q (status %d), want 0::/%s", out, status, name)
+	}
+}
+
+// TestSameRoot: after joining a mount namespace, the child goes on only
+// if its root is the one asked for; otherwise nothing is executed and
+// Start says so (stage "root", EXDEV). The bats test "a container's
+// mount namespace is never joined" plays it with a real container.
+func TestSameRoot(t *testing.T) {
+	requireRoot(t)
+	_, pid := holder(t, "--mount")
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, "/", 0, unix.STATX_INO, &stx); err != nil {
+		t.Fatal(err)
+	}
+	ours := FileID{DevMajor: stx.Dev_major, DevMinor: stx.Dev_minor, Ino: stx.Ino}
+	attr := &Attr{Namespaces: []Namespace{openNS(t, pid, "mnt", unix.CLONE_NEWNS)}, SameRoot: &ours}
+	if out, status := runIn(t, attr, "echo ran"); status != 0 || out != "ran\n" {
+		t.Fatalf("same root: got %q (status %d)", out, status)
+	}
+	other := ours
+	other.Ino++
+	exe, _ := unix.Open("/bin/true", unix.O_PATH|unix.O_CLOEXEC, 0)
+	defer unix.Close(exe)
+	attr = &Attr{Namespaces: []Namespace{openNS(t, pid, "mnt", unix.CLONE_NEWNS)}, SameRoot: &other,
+		Exe: exe, Argv: []string{"true"}, Files: []int{0, 1, 2}}
+	_, err := Start(attr)
+	var re *Error
+	if !errors.As(err, &re) || re.Stage != "root" || re.Errno != unix.EXDEV {
+		t.Fatalf("another root: got %v, want stage root, EXDEV", err)
 	}
 }

@@ -209,6 +209,29 @@ pid_join_config() {
 	[ "${lines[1]}" != "$(readlink /proc/$$/ns/user)" ]
 }
 
+@test "namespaces: a mount namespace owned by a user namespace that is not joined is refused" {
+	requires sandbox
+	# unshare -Urm as any host user makes such a namespace, with our
+	# root but mounts that user may change (a tmpfs over the rootfs'
+	# /mnt here): init, with our privileges over it, would set the
+	# container up in a tree the user arranged. Joining its user
+	# namespace too is the test above.
+	own_rootfs
+	mkdir -p "$BUNDLE/rootfs/mnt"
+	HOLDER_SETUP='mount -t tmpfs sr-bats-holder "'"$BUNDLE"'/rootfs/mnt" && '
+	start_holder_process --user --map-root-user --mount
+	join mount "/proc/$HOLDER/ns/mnt"
+	update_config '.linux.cgroupsPath = "/'"$MARK"'-owner"'
+	sr_run create --bundle "$BUNDLE" ns-owner
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: mount namespace /proc/$HOLDER/ns/mnt: owned by a user namespace that init does not join"* ]]
+	run sr state ns-owner
+	[ "$status" -ne 0 ]
+	[ ! -e "/sys/fs/cgroup/memory/$MARK-owner" ] && [ ! -e "/sys/fs/cgroup/$MARK-owner" ]
+	# Nothing of the container's was mounted in the holder's namespace.
+	! grep -q " $BUNDLE/rootfs/proc " "/proc/$HOLDER/mountinfo"
+}
+
 @test "namespaces: a time namespace shifts the clocks by timeOffsets" {
 	# runc 1.1 predates time namespaces (runc 1.2 has them).
 	requires sandbox

@@ -205,37 +205,55 @@ join_a1() {
 	done
 }
 
-# create_in_a1 ID creates ID (it may fail: a1's tree has no rootfs for
-# it) while a writer waits on the fifo, and checks what a1's /proc got
-# from the runtime: the fifo never opened, /evil never run.
+# create_in_a1 ID creates ID in a1's mount namespace (joined by
+# join_a1) and checks what the attacker in a1 sees: create refused with
+# an error that says why, nothing of b's mounted in a1's namespace, a1's
+# fake /proc never used (the fifo never opened, /evil never run) and
+# nothing left of ID. b's root.path is the bundle's rootfs, and in a1's
+# tree that path is a symlink to a1's root: without the refusal, init
+# sets ID up there, in a1's tree, with every capability.
 create_in_a1() {
-	rm -f "$BUNDLE/fifo.opened"
-	(timeout 10 sh -c 'echo x >"$1" && touch "$2"' sh "$BUNDLE/rootfs/proc/self/cmdline" "$BUNDLE/fifo.opened" &)
-	sr create --bundle "$BUNDLE" "$1" </dev/null >"$BUNDLE/$1.out" 2>&1 || true
-	cat "$BUNDLE/$1.out"
-	sleep 0.2
-	pkill -f "timeout 10 sh -c echo x" || true
+	local before after writer
+	mkdir -p "$BUNDLE/rootfs$(dirname "$BUNDLE/rootfs")"
+	ln -sfn / "$BUNDLE/rootfs$BUNDLE/rootfs"
+	before=$(cut -d' ' -f5 "/proc/$APID/mountinfo" | sort)
+	# The writer blocks in open(2) until a reader opens the fifo; if it
+	# is gone once create has returned, someone read a1's cmdline.
+	timeout 120 sh -c 'echo x >"$1"' sh "$BUNDLE/rootfs/proc/self/cmdline" &
+	writer=$!
+	run sr create --bundle "$BUNDLE" "$1" </dev/null
+	echo "$output"
+	after=$(cut -d' ' -f5 "/proc/$APID/mountinfo" | sort)
+	if kill -0 "$writer" 2>/dev/null; then kill "$writer"; wait "$writer" || true; else fail "the runtime read the container's /proc/self/cmdline"; fi
 	if [ -e "$BUNDLE/rootfs/pwned" ]; then fail "the container's program ran as init: $(cat "$BUNDLE/rootfs/pwned")"; fi
-	if [ -e "$BUNDLE/fifo.opened" ]; then fail "the runtime read the container's /proc/self/cmdline"; fi
-	sr delete --force "$1" 2>/dev/null || true
+	[ "$before" = "$after" ] || fail "init mounted in a1's namespace: $(diff <(echo "$before") <(echo "$after"))"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: mount namespace /proc/$APID/ns/mnt: its root directory is not the runtime's: a container's mount namespace cannot be joined"* ]]
+	run sr state "$1"
+	[ "$status" -ne 0 ]
+	[ ! -e "/sys/fs/cgroup/memory/$MARK-$1" ] && [ ! -e "/sys/fs/cgroup/$MARK-$1" ]
 }
 
-@test "a container joined by mount namespace: its /proc never decides what runs as init (new pid namespace)" {
+@test "a container's mount namespace is never joined: refused before init reads or runs anything of its tree (new pid namespace)" {
 	fake_proc_holder
-	# The standard library's fork executed "/proc/self/fd/N" after
-	# setns(CLONE_NEWNS), in a1's tree: /evil ran as init.
+	# Before fb8f799 the standard library's fork executed
+	# "/proc/self/fd/N" after setns(CLONE_NEWNS), in a1's tree: /evil
+	# ran as init. Until the refusal, init's Go start read a1's files,
+	# and its mounts went through a1's /proc/thread-self: a review put
+	# b's procfs, unmasked and writable, where a1 could write
+	# core_pattern.
 	join_a1 mount
-	update_config '.process.args = ["true"]'
+	update_config '.process.args = ["true"] | .linux.cgroupsPath = "/'"$MARK"'-b1"'
 	create_in_a1 b1
 }
 
-@test "a container joined by mount and pid namespace: the init stage never reads a container's /proc before its setup" {
+@test "a container's mount namespace is never joined, with its pid namespace: refused before the init stage reads its /proc" {
 	fake_proc_holder
 	# Raw-forked, init is executed by fd; then its Go start ran package
 	# early's initialiser, which read "exec" from a1's fake
-	# /proc/self/cmdline and executed /proc/self/fd/N: /evil.
+	# /proc/self/cmdline and executed /proc/self/fd/N: /evil (0cef79b).
 	join_a1 mount pid
-	update_config '.process.args = ["true"]'
+	update_config '.process.args = ["true"] | .linux.cgroupsPath = "/'"$MARK"'-b2"'
 	create_in_a1 b2
 }
 

@@ -23,17 +23,18 @@
 // runs from the sealed copy; it checks that itself before it trusts it.
 //
 // This initialiser runs in every start of the binary, the init stage's
-// too, and init may start in a container's mount namespace (one joined
-// by path), whose /proc the container makes: a fake /proc/self/cmdline
-// saying `exec`, a /proc/self/exe and /proc/self/fd/N pointing to its
-// own program, and this package would execute that program as init,
-// with all of init's privileges. So it decides from the command line in
+// too, and init starts in the mount namespace it joins. create refuses
+// a container's (libsandbox's ourRoot), but this package must not rely
+// on it: in a container's tree, /proc is what the container makes (a
+// fake /proc/self/cmdline saying `exec`, a /proc/self/exe and
+// /proc/self/fd/N pointing to its own program), and this package would
+// execute that program as init, with all of init's privileges, as it
+// did in 0cef79b before the refusal. So it decides from the command line in
 // our own memory (the runtime's copy of argv, which package os also
 // takes), and the runtime starts its stages with its own argv
 // ("sandbox-runtime init ..."), never `exec`: /proc is touched only in
 // a process a user started as `exec`, in the caller's namespaces, as
-// exeseal.Reexec does. The security test "the init stage never reads a
-// container's /proc before its setup" plays that attack.
+// exeseal.Reexec does. TestRuntimeArgs holds runtimeArgs to os.Args.
 package early
 
 import (

@@ -1,6 +1,7 @@
 package early
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -31,5 +32,14 @@ func TestVerb(t *testing.T) {
 	}
 	if got := Verb([]string{"sr", "", "exec"}); got != "" {
 		t.Errorf("an empty argument: %q, want none", got)
+	}
+}
+
+// TestRuntimeArgs: the linkname names what package os takes as os.Args,
+// the argv the kernel put on the stack, never /proc/self/cmdline.
+func TestRuntimeArgs(t *testing.T) {
+	got, want := runtimeArgs(), os.Args
+	if strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+		t.Fatalf("runtimeArgs() = %q, os.Args = %q", got, want)
 	}
 }
