@@ -178,7 +178,7 @@ func spawnRaw(c *spawnConfig) (int, error) {
 	}
 	mnt, joinsMount := c.ns.joinOf(specs.MountNamespace)
 	if joinsMount {
-		if err := checkMountNSOwner(mnt, c.ns); err != nil {
+		if err := checkJoinedMount(mnt, c.ns); err != nil {
 			return 0, err
 		}
 		root, err := ourRoot()
@@ -213,67 +213,6 @@ func spawnRaw(c *spawnConfig) (int, error) {
 		return 0, fmt.Errorf("start init: %w", err)
 	}
 	return res.Pid, nil
-}
-
-// checkMountNSOwner refuses a mount namespace owned by another user
-// namespace than the one init is in when it joins it: the joined user
-// namespace, or ours. A host user's `unshare -Urm` has our root, and
-// its mounts (a tmpfs over /proc, say) are that user's to make: init,
-// with our privileges over that user's namespaces, would set the
-// container up in a tree an unprivileged user arranged. The owner of a
-// namespace never changes, so the parent checks it once.
-func checkMountNSOwner(mnt join, ns *nsPlan) error {
-	ofd, err := unix.IoctlRetInt(int(mnt.f.Fd()), unix.NS_GET_USERNS)
-	if err != nil {
-		return fmt.Errorf("linux.namespaces: mount namespace %s: its owner: %w", mnt.path, err)
-	}
-	defer unix.Close(ofd)
-	var owner, in unix.Stat_t
-	if err := unix.Fstat(ofd, &owner); err != nil {
-		return fmt.Errorf("linux.namespaces: mount namespace %s: its owner: %w", mnt.path, err)
-	}
-	if u, ok := ns.joinOf(specs.UserNamespace); ok {
-		err = unix.Fstat(int(u.f.Fd()), &in)
-	} else {
-		err = unix.Stat("/proc/self/ns/user", &in)
-	}
-	if err != nil {
-		return fmt.Errorf("stat user namespace: %w", err)
-	}
-	if owner.Dev != in.Dev || owner.Ino != in.Ino {
-		return fmt.Errorf("linux.namespaces: mount namespace %s: owned by a user namespace that init does not join: "+
-			"its processes would control the new container's setup (join that user namespace too)", mnt.path)
-	}
-	return nil
-}
-
-// ourRoot is the device and inode of our root directory, which init's
-// must be once it has joined a mount namespace by path
-// (rawfork.Attr.SameRoot).
-//
-// Why: init sets the container up in the namespace it joins, with
-// every capability, and the tree it works in is that namespace's.
-// The namespace of a process that made it with unshare(1) on this host
-// (a pod's or a test's holder, runtime-tools' linux_ns_path) has our
-// root: the tree is the host's, which only the host's root changes. A
-// container's has its rootfs as root (pivot_root): its processes own
-// that tree, and the new container's rootfs path, its mounts, its /proc
-// are resolved there. They would see init's procfs and sysfs the
-// moment they are mounted, before the masks, and open
-// /proc/sys/kernel/core_pattern for writing; or plant /proc/thread-self
-// symlinks that send init's mounts elsewhere; or a fifo where the Go
-// runtime reads at start-up, and hang create (found by a review of
-// fb8f799, which had stopped init's own binary from being taken from
-// there). runc and crun set the container up in such a tree anyway;
-// we refuse it with an error that says why. The check runs in rawfork's
-// child after setns, before anything of ours reads the tree: "/" is
-// the root setns set, whatever its processes mounted below it.
-func ourRoot() (*rawfork.FileID, error) {
-	var stx unix.Statx_t
-	if err := unix.Statx(unix.AT_FDCWD, "/", 0, unix.STATX_INO, &stx); err != nil {
-		return nil, fmt.Errorf("stat /: %w", err)
-	}
-	return &rawfork.FileID{DevMajor: stx.Dev_major, DevMinor: stx.Dev_minor, Ino: stx.Ino}, nil
 }
 
 func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {

@@ -181,10 +181,19 @@ func criuAtLeast(path string, v int) bool {
 
 // checkNamespaces refuses what CRIU cannot restore into: a cgroup
 // namespace joined by path (CRIU has no way to join one; runc refuses it
-// too).
+// too); and a mount namespace joined by path that create would refuse
+// (checkJoinedMount): CRIU, as root, restores the mounts in its tree.
+// (create's other check, of init's root after setns, needs our fork:
+// CRIU joins by itself. A namespace whose processes hold every
+// capability we hold is no escalation for them.)
 func (rs *restoration) checkNamespaces() (func(), error) {
 	if rs.plan.ns.joined(specs.CgroupNamespace) {
 		return nil, errors.New("linux.namespaces: CRIU cannot restore into a cgroup namespace joined by path")
+	}
+	if mnt, ok := rs.plan.ns.joinOf(specs.MountNamespace); ok {
+		if err := checkJoinedMount(mnt, rs.plan.ns); err != nil {
+			return nil, err
+		}
 	}
 	return nil, nil
 }

@@ -365,6 +365,28 @@ count_below() {
 	[[ "$output" == *"--page-server "*nohost*": want ADDRESS:PORT"* ]]
 }
 
+@test "restore: a container's mount namespace is never joined: CRIU would restore its mounts there" {
+	requires_criu
+	# a1: a container with the default capabilities. CRIU, as root,
+	# would make the restored container's mounts in its tree, where a1's
+	# processes can reach them (create refuses it too: security.bats).
+	mkdir "$BUNDLE/a1"
+	jq '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$MARK"'-a1" | .mounts |= map(select(.destination != "/out"))' \
+		"$BUNDLE/config.json" >"$BUNDLE/a1/config.json"
+	sr run -d --bundle "$BUNDLE/a1" a1 </dev/null >"$BUNDLE/a1.out" 2>&1 || fail "a1: $(cat "$BUNDLE/a1.out")"
+	local apid
+	apid=$(sr state a1 | jq .pid)
+	update_config '(.linux.namespaces[] | select(.type == "mount")) |= {"type": "mount", "path": "/proc/'"$apid"'/ns/mnt"}'
+	mkdir "$BUNDLE/images"
+	echo '["/dev/null", "/dev/null", "/dev/null"]' >"$BUNDLE/images/descriptors.json"
+	sr_run restore -d --image-path "$BUNDLE/images" --bundle "$BUNDLE" r2
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: mount namespace /proc/$apid/ns/mnt: process $apid is in it and it lacks capabilities we hold"* ]]
+	run sr state r2
+	[ "$status" -ne 0 ]
+	sr delete --force a1
+}
+
 @test "restore: into an ID that exists: refused, the container untouched" {
 	requires criu
 	mkdir "$BUNDLE/image"

@@ -171,7 +171,8 @@ teardown() {
 
 # --- a container's /proc where the runtime starts a process in its mount namespace ---
 
-# fake_proc_holder starts container a1 without a proc mount, with a fake
+# fake_proc_holder [all-caps] starts container a1 without a proc mount
+# (with every capability: all-caps), with a fake
 # /proc in its rootfs: proc/self/cmdline a fifo (the runtime reading it
 # would block; the test sees the open), proc/self/exe and every
 # proc/self/fd/N symlinks to /evil, a script that leaves /pwned in the
@@ -186,7 +187,13 @@ fake_proc_holder() {
 	ln -s /evil "$p/exe"
 	for n in $(seq 0 255); do ln -s /evil "$p/fd/$n"; done
 	mkdir "$BUNDLE/a1"
-	jq '.mounts |= map(select(.destination != "/proc"))
+	local caps='.'
+	[ "${1:-}" = all-caps ] && caps='.process.capabilities = ({} | .bounding = $c | .effective = $c | .permitted = $c)'
+	# Every capability we hold (features lists them by number; the
+	# test's environment may lack some, CAP_SYS_RESOURCE here).
+	local eff
+	eff=$((16#$(awk '/^CapEff:/ { print $2 }' /proc/self/status)))
+	jq --argjson c "$(sr features | jq -c --argjson e "$eff" '[.linux.capabilities | to_entries[] | select((($e / pow(2; .key)) | floor) % 2 == 1) | .value]')" "$caps"' | .mounts |= map(select(.destination != "/proc"))
 		| .linux.maskedPaths = [] | .linux.readonlyPaths = []
 		| .root = {"path": "'"$BUNDLE/rootfs"'", "readonly": false}
 		| .linux.cgroupsPath = "/'"$MARK"'-a1"' \
@@ -205,9 +212,9 @@ join_a1() {
 	done
 }
 
-# create_in_a1 ID creates ID in a1's mount namespace (joined by
+# create_in_a1 ID WHY creates ID in a1's mount namespace (joined by
 # join_a1) and checks what the attacker in a1 sees: create refused with
-# an error that says why, nothing of b's mounted in a1's namespace, a1's
+# an error that says WHY, nothing of b's mounted in a1's namespace, a1's
 # fake /proc never used (the fifo never opened, /evil never run) and
 # nothing left of ID. b's root.path is the bundle's rootfs, and in a1's
 # tree that path is a symlink to a1's root: without the refusal, init
@@ -228,7 +235,7 @@ create_in_a1() {
 	if [ -e "$BUNDLE/rootfs/pwned" ]; then fail "the container's program ran as init: $(cat "$BUNDLE/rootfs/pwned")"; fi
 	[ "$before" = "$after" ] || fail "init mounted in a1's namespace: $(diff <(echo "$before") <(echo "$after"))"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.namespaces: mount namespace /proc/$APID/ns/mnt: its root directory is not the runtime's: a container's mount namespace cannot be joined"* ]]
+	[[ "$output" == *"linux.namespaces: mount namespace /proc/$APID/ns/mnt: $2"*"a container's mount namespace cannot be joined"* ]]
 	run sr state "$1"
 	[ "$status" -ne 0 ]
 	[ ! -e "/sys/fs/cgroup/memory/$MARK-$1" ] && [ ! -e "/sys/fs/cgroup/$MARK-$1" ]
@@ -244,7 +251,7 @@ create_in_a1() {
 	# core_pattern.
 	join_a1 mount
 	update_config '.process.args = ["true"] | .linux.cgroupsPath = "/'"$MARK"'-b1"'
-	create_in_a1 b1
+	create_in_a1 b1 "process $APID is in it and it lacks capabilities we hold"
 }
 
 @test "a container's mount namespace is never joined, with its pid namespace: refused before the init stage reads its /proc" {
@@ -254,7 +261,45 @@ create_in_a1() {
 	# /proc/self/cmdline and executed /proc/self/fd/N: /evil (0cef79b).
 	join_a1 mount pid
 	update_config '.process.args = ["true"] | .linux.cgroupsPath = "/'"$MARK"'-b2"'
-	create_in_a1 b2
+	create_in_a1 b2 "process $APID is in it and it lacks capabilities we hold"
+}
+
+@test "a privileged container's mount namespace is never joined either: init's root after setns is checked" {
+	# Its processes hold every capability we hold, but the tree is its
+	# rootfs: rawfork's child finds another root after setns and
+	# executes nothing.
+	fake_proc_holder all-caps
+	join_a1 mount pid
+	update_config '.process.args = ["true"] | .linux.cgroupsPath = "/'"$MARK"'-b3"'
+	create_in_a1 b3 "its root directory is not the runtime's"
+}
+
+@test "a container on a bind mount of the host's root: its mount namespace is never joined" {
+	# Found by a review: the root check alone let it through (a bind of
+	# "/" has the root's device and inode), and a capability-less
+	# process of the container, opening core_pattern in a loop, held it
+	# writable on init's procfs before its masks came.
+	mkdir "$BUNDLE/hostroot"
+	mount --bind / "$BUNDLE/hostroot"
+	HOST_MOUNTS+=("$BUNDLE/hostroot")
+	mount -o remount,bind,ro "$BUNDLE/hostroot"
+	mkdir "$BUNDLE/a1"
+	jq '.root = {"path": "'"$BUNDLE/hostroot"'", "readonly": true}
+		| .process.args = ["sleep", "1000"]
+		| .linux.cgroupsPath = "/'"$MARK"'-a1"' "$BUNDLE/config.json" >"$BUNDLE/a1/config.json"
+	sr run -d --bundle "$BUNDLE/a1" a1 </dev/null >"$BUNDLE/a1.out" 2>&1 || fail "a1: $(cat "$BUNDLE/a1.out")"
+	APID=$(sr state a1 | jq .pid)
+	join_a1 mount pid
+	update_config '.process.args = ["true"] | .linux.cgroupsPath = "/'"$MARK"'-b4"'
+	local before
+	before=$(cut -d' ' -f5 "/proc/$APID/mountinfo" | sort)
+	sr_run create --bundle "$BUNDLE" b4
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: mount namespace /proc/$APID/ns/mnt: process $APID is in it and it lacks capabilities we hold"* ]]
+	[ "$before" = "$(cut -d' ' -f5 "/proc/$APID/mountinfo" | sort)" ]
+	run sr state b4
+	[ "$status" -ne 0 ]
+	sr delete --force a1
 }
 
 # --- CVE-2024-21626: a host fd, or a cwd through one ---

@@ -26,7 +26,12 @@ func Memfd() (int, error) {
 		return -1, fail("stat /proc/self/exe", err)
 	}
 	name := [...]byte{'s', 'a', 'n', 'd', 'b', 'o', 'x', '-', 'r', 'u', 'n', 't', 'i', 'm', 'e', 0}
-	r, _, errno := syscall.Syscall(uintptr(sysMemfdCreate), uintptr(unsafe.Pointer(&name[0])), mfdCloexec|mfdAllowSealing, 0)
+	// MFD_EXEC: with vm.memfd_noexec set, a memfd is not executable
+	// unless asked for (6.3+); older kernels refuse the flag (EINVAL).
+	r, _, errno := syscall.Syscall(uintptr(sysMemfdCreate), uintptr(unsafe.Pointer(&name[0])), mfdCloexec|mfdAllowSealing|mfdExec, 0)
+	if errno == syscall.EINVAL {
+		r, _, errno = syscall.Syscall(uintptr(sysMemfdCreate), uintptr(unsafe.Pointer(&name[0])), mfdCloexec|mfdAllowSealing, 0)
+	}
 	if errno != 0 {
 		return -1, fail("memfd_create", errno)
 	}
@@ -55,6 +60,7 @@ func Memfd() (int, error) {
 const (
 	mfdCloexec      = 0x1
 	mfdAllowSealing = 0x2
+	mfdExec         = 0x10
 	fAddSeals       = 1033
 	// F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
 	sealAll = 0x1 | 0x2 | 0x4 | 0x8

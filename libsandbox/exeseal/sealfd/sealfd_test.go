@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -49,6 +51,7 @@ func TestConstants(t *testing.T) {
 		{"O_PATH", oPath, unix.O_PATH},
 		{"MFD_CLOEXEC", mfdCloexec, unix.MFD_CLOEXEC},
 		{"MFD_ALLOW_SEALING", mfdAllowSealing, unix.MFD_ALLOW_SEALING},
+		{"MFD_EXEC", mfdExec, unix.MFD_EXEC},
 		{"F_ADD_SEALS", fAddSeals, unix.F_ADD_SEALS},
 		{"seals", sealAll, unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE},
 	} {
@@ -96,5 +99,35 @@ func TestMemfd(t *testing.T) {
 	}
 	if err := f.Truncate(1); err == nil {
 		t.Fatal("the sealed copy could be shrunk")
+	}
+}
+
+// TestMemfdExecutableUnderNoexec: with vm.memfd_noexec=1 (per pid
+// namespace, 6.3+), a memfd made without MFD_EXEC cannot be executed;
+// ours must be. In a new pid namespace with the sysctl set, the test
+// binary seals itself and executes the copy (running no test).
+func TestMemfdExecutableUnderNoexec(t *testing.T) {
+	if os.Getenv("SEALFD_EXEC_COPY") == "1" {
+		fd, err := Memfd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = syscall.Exec(FdPath(fd), []string{"copy", "-test.run=^$"}, os.Environ()[:0])
+		t.Fatalf("exec the sealed copy: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("requires root: a pid namespace")
+	}
+	if _, err := os.Stat("/proc/sys/vm/memfd_noexec"); err != nil {
+		t.Skip("the kernel has no vm.memfd_noexec (6.3+)")
+	}
+	if sysMemfdCreate < 0 {
+		t.Skip("memfd_create's number is not known here for " + runtime.GOARCH)
+	}
+	cmd := exec.Command("unshare", "--pid", "--fork", "--mount", "--mount-proc", "sh", "-c",
+		`echo 1 >/proc/sys/vm/memfd_noexec && exec "$0" -test.run='^TestMemfdExecutableUnderNoexec$'`, os.Args[0])
+	cmd.Env = append(os.Environ(), "SEALFD_EXEC_COPY=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
 	}
 }
