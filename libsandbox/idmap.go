@@ -49,6 +49,14 @@ func checkIDMapMount(i int, m *specs.Mount, o rootfs.Options, ns *nsPlan) error 
 	if (len(m.UIDMappings) == 0) != (len(m.GIDMappings) == 0) {
 		return fmt.Errorf("mounts[%d]: uidMappings and gidMappings go together", i)
 	}
+	if ns.joined(specs.MountNamespace) {
+		// We make it, as root, from a thread in init's mount namespace
+		// (mountsource.go): a joined one is its holder's tree, where the
+		// source path may name what the holder mounted there (a review
+		// had a host user's unshare -Urm bind a root-only directory
+		// there, and read and write its files through the mapping).
+		return fmt.Errorf("mounts[%d]: an idmapped mount cannot be made in a mount namespace joined by path (the runtime would make it in that namespace's tree)", i)
+	}
 	if len(m.UIDMappings) == 0 && !ns.has(specs.UserNamespace) {
 		return fmt.Errorf("mounts[%d]: %q without uidMappings and gidMappings uses the container's user namespace, and the container has none", i, idmapOption(o))
 	}

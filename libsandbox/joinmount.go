@@ -90,14 +90,40 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 	if err != nil {
 		return err
 	}
+	// The scan must see every thread: from the initial pid namespace
+	// (an ancestor's processes are invisible from a child's), with
+	// CAP_SYS_PTRACE (without it a non-dumpable thread's ns links cannot
+	// be read, and a hidepid /proc hides others' processes: a review hid
+	// a member that way).
+	var pidns unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/pid", &pidns); err != nil || pidns.Ino != procPidInitIno {
+		return fmt.Errorf("linux.namespaces: mount namespace %s: can be joined only by a runtime in the host's pid namespace, which sees every process that could be in it", mnt.path)
+	}
+	if ours&(1<<unix.CAP_SYS_PTRACE) == 0 {
+		return fmt.Errorf("linux.namespaces: mount namespace %s: can be joined only by a runtime with CAP_SYS_PTRACE, which can see every process in it", mnt.path)
+	}
 	tasks, err := filepath.Glob("/proc/[0-9]*/task/[0-9]*")
 	if err != nil {
 		return err
 	}
 	for _, t := range tasks {
 		var st unix.Stat_t
-		if unix.Stat(t+"/ns/mnt", &st) != nil || st.Dev != target.Dev || st.Ino != target.Ino {
-			continue // gone, a zombie, not ours to read, or not a member
+		if err := unix.Stat(t+"/ns/mnt", &st); err != nil {
+			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
+				continue // gone, or a zombie
+			}
+			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+				// With CAP_SYS_PTRACE over the host's user namespace,
+				// only a security module denies us (here pid 1, the
+				// machine's agent, which holds capabilities we lack): a
+				// policy of the host's administrator, not a process's.
+				continue
+			}
+			pid := strings.Split(strings.TrimPrefix(t, "/proc/"), "/")[0]
+			return fmt.Errorf("linux.namespaces: mount namespace %s: process %s: its mount namespace cannot be read: %w", mnt.path, pid, err)
+		}
+		if st.Dev != target.Dev || st.Ino != target.Ino {
+			continue
 		}
 		why := ""
 		if unix.Stat(t+"/ns/user", &st) != nil {
@@ -120,6 +146,10 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 	}
 	return nil
 }
+
+// procPidInitIno is the inode of the initial pid namespace (the
+// kernel's PROC_PID_INIT_INO).
+const procPidInitIno = 0xEFFFFFFC
 
 // capEff reads the CapEff line of a /proc status file.
 func capEff(path string) (uint64, error) {

@@ -232,6 +232,49 @@ pid_join_config() {
 	! grep -q " $BUNDLE/rootfs/proc " "/proc/$HOLDER/mountinfo"
 }
 
+@test "namespaces: a mount namespace is joined only when every process in it is seen, and as privileged as init" {
+	requires sandbox setpriv nsenter
+	# A namespace pinned by a file (unshare --mount=FILE), which opens
+	# without the ptrace checks of /proc/PID/ns.
+	mkdir "$BUNDLE/pin"
+	mount --bind "$BUNDLE/pin" "$BUNDLE/pin"
+	mount --make-private "$BUNDLE/pin"
+	touch "$BUNDLE/pin/mnt"
+	unshare --mount="$BUNDLE/pin/mnt" true
+	join mount "$BUNDLE/pin/mnt"
+	update_config '.linux.cgroupsPath = "/'"$MARK"'-seen"'
+	# A process of the host user nobody enters it (root puts it there):
+	# it could open what init mounts before the masks.
+	nsenter --mount="$BUNDLE/pin/mnt" setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 </dev/null >/dev/null 2>&1 &
+	local member=$!
+	local i
+	for i in $(seq 100); do
+		[ "$(stat -L -c %i "/proc/$member/ns/mnt" 2>/dev/null)" = "$(stat -L -c %i "$BUNDLE/pin/mnt")" ] &&
+			[ "$(awk '/^Uid:/ { print $2 }' "/proc/$member/status")" = 65534 ] && break
+		sleep 0.05
+	done
+	sr_run create --bundle "$BUNDLE" ns-seen
+	local full=$status out=$output
+	# Without CAP_SYS_PTRACE the runtime cannot read another user's
+	# process's namespaces (a review hid a member so): it refuses.
+	# (Output to a file: a container created anyway would hold a pipe.)
+	status=0
+	timeout 20 setpriv --bounding-set=-sys_ptrace "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" ns-seen </dev/null >"$BUNDLE/noptrace.out" 2>&1 || status=$?
+	output=$(cat "$BUNDLE/noptrace.out")
+	echo "$output"
+	kill "$member"
+	wait "$member" || true
+	sr delete --force ns-seen 2>/dev/null || true
+	umount "$BUNDLE/pin/mnt"
+	umount "$BUNDLE/pin"
+	[ "$full" -ne 0 ]
+	[[ "$out" == *"linux.namespaces: mount namespace $BUNDLE/pin/mnt: process $member is in it and it lacks capabilities we hold"* ]]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: mount namespace $BUNDLE/pin/mnt: can be joined only by a runtime with CAP_SYS_PTRACE"* ]]
+	run sr state ns-seen
+	[ "$status" -ne 0 ]
+}
+
 @test "namespaces: a time namespace shifts the clocks by timeOffsets" {
 	# runc 1.1 predates time namespaces (runc 1.2 has them).
 	requires sandbox

@@ -302,6 +302,53 @@ create_in_a1() {
 	sr delete --force a1
 }
 
+# nobody_holder starts a process as the host user nobody in a user and
+# mount namespace of its own (unshare -Urm: any host user may), running
+# SETUP there first; HPID is it.
+nobody_holder() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Urm sh -c "$1"'; exec sleep 1000' </dev/null >"$BUNDLE/holder.out" 2>&1 &
+	HPID=$!
+	HOST_PIDS+=("$HPID")
+	local i
+	for i in $(seq 100); do
+		[ "$(cat "/proc/$HPID/comm" 2>/dev/null)" = sleep ] && return 0
+		kill -0 "$HPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "holder not ready: $(cat "$BUNDLE/holder.out")"
+}
+
+@test "a host user's user and mount namespace, joined: it never steers an idmapped mount the runtime makes" {
+	requires setpriv
+	# Found by a review: the runtime makes an idmapped mount as root,
+	# from a thread in init's mount namespace, and resolved its source
+	# there: in the user's tree, where the user had bound a root-only
+	# directory over the source, then read and wrote its files through
+	# the container's /proc/PID/root.
+	chmod 755 "$BUNDLE"
+	mkdir -m 755 "$BUNDLE/data" "$BUNDLE/secret"
+	echo host-root-only >"$BUNDLE/secret/shadow"
+	chmod 600 "$BUNDLE/secret/shadow"
+	nobody_holder "mount --bind $BUNDLE/secret $BUNDLE/data"
+	update_config '(.linux.namespaces[] | select(.type == "mount")) |= {"type": "mount", "path": "/proc/'"$HPID"'/ns/mnt"}
+		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$HPID"'/ns/user"}]
+		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)
+		| .mounts += [{"destination": "/out", "type": "bind", "source": "'"$BUNDLE/data"'",
+			"options": ["rbind", "idmap"], "uidMappings": [{"containerID": 0, "hostID": 65534, "size": 1}],
+			"gidMappings": [{"containerID": 0, "hostID": 65534, "size": 1}]}]
+		| .linux.cgroupsPath = "/'"$MARK"'-idm" | .process.args = ["sleep", "100"]'
+	sr_run create --bundle "$BUNDLE" idm
+	if [ "$status" -eq 0 ]; then
+		local pid
+		pid=$(sr state idm | jq .pid)
+		run setpriv --reuid=65534 --regid=65534 --clear-groups cat "/proc/$pid/root/out/shadow"
+		sr delete --force idm
+		fail "created; the user read the host's root-only file: $output"
+	fi
+	[[ "$output" == *"mounts[7]: an idmapped mount cannot be made in a mount namespace joined by path"* ]]
+	[ "$(cat "$BUNDLE/secret/shadow")" = host-root-only ]
+}
+
 # --- CVE-2024-21626: a host fd, or a cwd through one ---
 
 @test "CVE-2024-21626: no host fd reaches the container process, but the preserved ones" {
