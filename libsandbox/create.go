@@ -505,7 +505,22 @@ func (cr *creation) makeFifo() (func(), error) {
 }
 
 func (cr *creation) sealBinary() (func(), error) {
-	exe, _, err := exeseal.Open(cr.dir)
+	open := func() (*os.File, error) { f, _, err := exeseal.Open(cr.dir); return f, err }
+	if cr.plan.ns.joined(specs.UserNamespace) && !Rootless() {
+		// init executes in that user namespace, and its processes (a
+		// pod's containers share it) hold CAP_SYS_PTRACE over it if any
+		// holds it: executed from a readable copy, init's memory
+		// belongs to that namespace, and they could attach to it, or
+		// take its fds (our sync socket, the caller's stdio) through
+		// /proc/PID/fd, from its start to its execve of the
+		// container's process (a review did, as the host user who
+		// owned the namespace). An exec-only copy keeps init's memory
+		// in our user namespace and init non-dumpable (fs/exec.c
+		// would_dump). The copy costs ~2 ms, for this case only. A
+		// rootless runtime's namespaces are its user's own.
+		open = exeseal.OpenExecOnly
+	}
+	exe, err := open()
 	if err != nil {
 		return nil, err
 	}

@@ -165,6 +165,17 @@ func overlay(exe, scratchDir string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "sealed:"+exe), nil
 }
 
+// OpenExecOnly returns an fd of a sealed copy of the running binary that
+// only its owner, root, may read (sealfd.MemfdExecOnly): for an init
+// executed inside a user namespace the container controls.
+func OpenExecOnly() (*os.File, error) {
+	fd, err := sealfd.MemfdExecOnly()
+	if err != nil {
+		return nil, fmt.Errorf("seal own binary, exec-only: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "memfd:sandbox-runtime"), nil
+}
+
 // memfd seals with sealfd.Memfd (whose comment says how).
 func memfd() (*os.File, error) {
 	fd, err := sealfd.Memfd()

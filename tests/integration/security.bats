@@ -349,6 +349,33 @@ nobody_holder() {
 	[ "$(cat "$BUNDLE/secret/shadow")" = host-root-only ]
 }
 
+@test "a joined user namespace: its owner never attaches to init or takes its fds" {
+	requires setpriv
+	# init executes inside the namespace it joins: from a readable
+	# copy, its memory belonged to that namespace, and the host user
+	# who owned it (or a process holding CAP_SYS_PTRACE in it: a pod's
+	# container) listed and opened init's fds, ours among them, from
+	# create to start (a review of bd8b7d8).
+	nobody_holder :
+	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$HPID"'/ns/user"}]
+		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)
+		| .linux.cgroupsPath = "/'"$MARK"'-ptr" | .process.args = ["echo", "started"]'
+	sr create --bundle "$BUNDLE" ptr </dev/null >"$BUNDLE/ptr.out" 2>&1 || fail "create: $(cat "$BUNDLE/ptr.out")"
+	local pid
+	pid=$(sr state ptr | jq .pid)
+	[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink "/proc/$HPID/ns/user")" ]
+	run setpriv --reuid=65534 --regid=65534 --clear-groups ls -l "/proc/$pid/fd/"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	run setpriv --reuid=65534 --regid=65534 --clear-groups nsenter --user="/proc/$HPID/ns/user" --preserve-credentials cat "/proc/$pid/environ"
+	[ "$status" -ne 0 ]
+	# And the container runs from that copy as from any other.
+	sr start ptr
+	wait_status ptr stopped
+	grep -q started "$BUNDLE/ptr.out"
+}
+
 # --- CVE-2024-21626: a host fd, or a cwd through one ---
 
 @test "CVE-2024-21626: no host fd reaches the container process, but the preserved ones" {

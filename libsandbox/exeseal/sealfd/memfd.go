@@ -12,7 +12,18 @@ import (
 // layer, as the 9p root of the test VM). The copy is of the file that
 // /proc/self/exe opens, the running binary's inode even if its path was
 // replaced since.
-func Memfd() (int, error) {
+func Memfd() (int, error) { return memfd(0) }
+
+// MemfdExecOnly is Memfd with the copy's mode 0111 (owned by us): a
+// process that may execute it but not read it. The kernel then makes
+// the process that executes it non-dumpable and its memory's user
+// namespace the nearest one privileged over the file's owner
+// (fs/exec.c would_dump: BINPRM_FLAGS_ENFORCE_NONDUMP): executed in a
+// user namespace that does not map our uid, ptrace and /proc/PID/fd
+// need CAP_SYS_PTRACE over ours, not over that namespace.
+func MemfdExecOnly() (int, error) { return memfd(0o111) }
+
+func memfd(mode uint32) (int, error) {
 	if sysMemfdCreate < 0 {
 		return -1, fail("memfd_create", syscall.ENOSYS)
 	}
@@ -49,6 +60,12 @@ func Memfd() (int, error) {
 			return -1, fail("copy own binary", err)
 		}
 		left -= int64(n)
+	}
+	if mode != 0 {
+		if err := syscall.Fchmod(fd, mode); err != nil {
+			syscall.Close(fd)
+			return -1, fail("fchmod memfd", err)
+		}
 	}
 	if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), fAddSeals, sealAll); errno != 0 {
 		syscall.Close(fd)

@@ -131,3 +131,26 @@ func TestMemfdExecutableUnderNoexec(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 }
+
+// TestMemfdExecOnly: the copy is mode 0111 (read by its owner, root, by
+// capability only) and sealed as Memfd's.
+func TestMemfdExecOnly(t *testing.T) {
+	if sysMemfdCreate < 0 {
+		t.Skip("memfd_create's number is not known here for " + runtime.GOARCH)
+	}
+	fd, err := MemfdExecOnly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode&0o7777 != 0o111 {
+		t.Fatalf("mode %#o, want 0111", st.Mode&0o7777)
+	}
+	if seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0); err != nil || seals&sealAll != sealAll {
+		t.Fatalf("seals %#x (%v)", seals, err)
+	}
+}
