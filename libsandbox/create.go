@@ -506,19 +506,27 @@ func (cr *creation) makeFifo() (func(), error) {
 
 func (cr *creation) sealBinary() (func(), error) {
 	open := func() (*os.File, error) { f, _, err := exeseal.Open(cr.dir); return f, err }
-	if cr.plan.ns.joined(specs.UserNamespace) && !Rootless() {
+	if cr.plan.ns.has(specs.UserNamespace) && !Rootless() {
 		// init executes in that user namespace, and its processes (a
-		// pod's containers share it) hold CAP_SYS_PTRACE over it if any
+		// pod's containers share it; another container may join it
+		// while this one is created) hold CAP_SYS_PTRACE over it if any
 		// holds it: executed from a readable copy, init's memory
 		// belongs to that namespace, and they could attach to it, or
 		// take its fds (our sync socket, the caller's stdio) through
 		// /proc/PID/fd, from its start to its execve of the
-		// container's process (a review did, as the host user who
-		// owned the namespace). An exec-only copy keeps init's memory
-		// in our user namespace and init non-dumpable (fs/exec.c
-		// would_dump). The copy costs ~2 ms, for this case only. A
-		// rootless runtime's namespaces are its user's own.
-		open = exeseal.OpenExecOnly
+		// container's process (reviews did, as the host user who owned
+		// the namespace and as a container that joined it). An
+		// exec-only copy keeps init's memory in our user namespace and
+		// init non-dumpable (sealfd.MemfdExecOnly). The copy costs ~2
+		// ms, for containers with a user namespace only. A rootless
+		// runtime's namespaces are its user's own.
+		if hasCapSysPtrace() {
+			open = exeseal.OpenExecOnly
+		} else {
+			// Then init's /proc files would be closed to us too
+			// (exec into it, its namespaces for an idmapped mount).
+			logrus.Warn("no CAP_SYS_PTRACE: the init of a container with a user namespace runs from a readable copy of the runtime, which processes with CAP_SYS_PTRACE in that namespace can attach to until it starts")
+		}
 	}
 	exe, err := open()
 	if err != nil {

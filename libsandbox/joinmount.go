@@ -147,6 +147,12 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 	return nil
 }
 
+// hasCapSysPtrace reports whether we hold CAP_SYS_PTRACE.
+func hasCapSysPtrace() bool {
+	c, err := capEff("/proc/self/status")
+	return err == nil && c&(1<<unix.CAP_SYS_PTRACE) != 0
+}
+
 // procPidInitIno is the inode of the initial pid namespace (the
 // kernel's PROC_PID_INIT_INO).
 const procPidInitIno = 0xEFFFFFFC

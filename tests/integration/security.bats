@@ -376,6 +376,32 @@ nobody_holder() {
 	grep -q started "$BUNDLE/ptr.out"
 }
 
+@test "a created user namespace: a process that joins it never attaches to init, even one mapping the host's root" {
+	requires nsenter
+	# Another container may join a created container's user namespace
+	# (a pod's); root there holds CAP_SYS_PTRACE over it. From a
+	# readable copy, init's memory belonged to it (a review attached to
+	# init and took its fds so); a map of host uid and gid 0 let init
+	# read even a mode 0111 copy, until its group was made unmappable.
+	local map
+	for map in 100000 0; do
+		update_config '.linux.namespaces += [{"type": "user"}]
+			| .linux.uidMappings = [{"containerID": 0, "hostID": '"$map"', "size": 65536}]
+			| .linux.gidMappings = .linux.uidMappings
+			| .linux.cgroupsPath = "/'"$MARK"'-u'"$map"'" | .process.args = ["true"]'
+		chmod 755 "$BUNDLE"
+		sr create --bundle "$BUNDLE" "u$map" </dev/null >"$BUNDLE/u.out" 2>&1 || fail "create: $(cat "$BUNDLE/u.out")"
+		local pid
+		pid=$(sr state "u$map" | jq .pid)
+		run nsenter --user="/proc/$pid/ns/user" ls -l "/proc/$pid/fd/"
+		echo "map $map: $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Permission denied"* ]]
+		sr delete --force "u$map"
+		update_config 'del(.linux.namespaces[] | select(.type == "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+	done
+}
+
 # --- CVE-2024-21626: a host fd, or a cwd through one ---
 
 @test "CVE-2024-21626: no host fd reaches the container process, but the preserved ones" {
@@ -1384,13 +1410,11 @@ exec_attacked() {
 
 @test "start: a created container's exec fifo held or written by a process of the container neither hangs start nor speaks for init" {
 	requires sandbox
-	own_rootfs
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	chmod 755 "$BUNDLE"
-	update_config '.linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .process.args = ["sleep", "1000"]'
+	# No user namespace: in one, init runs from an exec-only copy and
+	# nothing of the container reaches its fds at all (c369f88 and the
+	# tests "... never attaches to init"); here CAP_SYS_PTRACE is the
+	# host's, and the container's process takes the fifo from init.
+	update_config '.process.args = ["sleep", "1000"]'
 	# Held: start must end once init has exec'd, not wait for the EOF.
 	sr_create h1
 	sr exec --cap CAP_SYS_PTRACE -d h1 payload fifo hold </dev/null >"$BUNDLE/hold.out" 2>&1

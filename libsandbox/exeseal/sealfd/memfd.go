@@ -14,14 +14,22 @@ import (
 // replaced since.
 func Memfd() (int, error) { return memfd(0) }
 
-// MemfdExecOnly is Memfd with the copy's mode 0111 (owned by us): a
-// process that may execute it but not read it. The kernel then makes
-// the process that executes it non-dumpable and its memory's user
-// namespace the nearest one privileged over the file's owner
-// (fs/exec.c would_dump: BINPRM_FLAGS_ENFORCE_NONDUMP): executed in a
-// user namespace that does not map our uid, ptrace and /proc/PID/fd
-// need CAP_SYS_PTRACE over ours, not over that namespace.
+// MemfdExecOnly is Memfd with the copy's mode 0111, its owner root and
+// its group ExecOnlyGid: a process in a user namespace may execute it
+// but not read it. The kernel then makes the process that executes it
+// non-dumpable and its memory's user namespace the nearest one
+// privileged over the file (fs/exec.c would_dump:
+// BINPRM_FLAGS_ENFORCE_NONDUMP), so ptrace and /proc/PID/fd need
+// CAP_SYS_PTRACE over ours, not over that namespace. Privileged over the
+// file means mapping both its uid and its gid (privileged_wrt_inode_uidgid):
+// a namespace that maps host root (0 0 65536) would map a group 0 too,
+// and root there could read the copy (CAP_DAC_OVERRIDE); nothing maps
+// ExecOnlyGid.
 func MemfdExecOnly() (int, error) { return memfd(0o111) }
+
+// ExecOnlyGid is the group of MemfdExecOnly's copy: (gid_t)-2, never in
+// an id map (-1 cannot be: it means "unchanged" to chown).
+const ExecOnlyGid = 0xfffffffe
 
 func memfd(mode uint32) (int, error) {
 	if sysMemfdCreate < 0 {
@@ -43,6 +51,9 @@ func memfd(mode uint32) (int, error) {
 	if errno == syscall.EINVAL {
 		r, _, errno = syscall.Syscall(uintptr(sysMemfdCreate), uintptr(unsafe.Pointer(&name[0])), mfdCloexec|mfdAllowSealing, 0)
 	}
+	if errno == syscall.EACCES && mode != 0 {
+		return -1, fail("memfd_create MFD_EXEC (vm.memfd_noexec=2 forbids an executable memfd)", errno)
+	}
 	if errno != 0 {
 		return -1, fail("memfd_create", errno)
 	}
@@ -62,6 +73,10 @@ func memfd(mode uint32) (int, error) {
 		left -= int64(n)
 	}
 	if mode != 0 {
+		if err := syscall.Fchown(fd, 0, ExecOnlyGid); err != nil {
+			syscall.Close(fd)
+			return -1, fail("fchown memfd", err)
+		}
 		if err := syscall.Fchmod(fd, mode); err != nil {
 			syscall.Close(fd)
 			return -1, fail("fchmod memfd", err)

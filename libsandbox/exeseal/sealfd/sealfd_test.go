@@ -150,6 +150,9 @@ func TestMemfdExecOnly(t *testing.T) {
 	if st.Mode&0o7777 != 0o111 {
 		t.Fatalf("mode %#o, want 0111", st.Mode&0o7777)
 	}
+	if os.Geteuid() == 0 && (st.Uid != 0 || st.Gid != ExecOnlyGid) {
+		t.Fatalf("owner %d:%d, want 0:%d", st.Uid, st.Gid, uint32(ExecOnlyGid))
+	}
 	if seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0); err != nil || seals&sealAll != sealAll {
 		t.Fatalf("seals %#x (%v)", seals, err)
 	}
