@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
@@ -117,6 +118,7 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 				// only a security module denies us (here pid 1, the
 				// machine's agent, which holds capabilities we lack): a
 				// policy of the host's administrator, not a process's.
+				logrus.Debugf("linux.namespaces: mount namespace %s: %s not checked: %v", mnt.path, t, err)
 				continue
 			}
 			pid := strings.Split(strings.TrimPrefix(t, "/proc/"), "/")[0]

@@ -311,6 +311,12 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 		// hooks, which must come "after the user-specified process is
 		// executed" (config.md "Poststart").
 	}
+	// Our procfs is closed before the execve, not by close-on-exec:
+	// the kernel installs the new program's memory (the container's
+	// user namespace's) before it closes those fds, and for that moment
+	// /proc/PID/fd/N of ours would be open to whoever may read the new
+	// program's (a review of c369f88).
+	procfs.close()
 	final.exec(cfg.PreserveFds)
 	// Not reached (exec never returns); keeps the *os.File, whose
 	// finalizer would close the fd, alive until execve.
