@@ -1,13 +1,10 @@
 package libsandbox
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -65,7 +62,7 @@ func checkMountNSOwner(mnt join, ns *nsPlan) (unix.Stat_t, error) {
 		err = unix.Stat("/proc/self/ns/user", &in)
 	}
 	if err != nil {
-		return unix.Stat_t{}, fmt.Errorf("stat user namespace: %w", err)
+		return unix.Stat_t{}, fmt.Errorf("linux.namespaces: mount namespace %s: the user namespace init joins: %w", mnt.path, err)
 	}
 	if owner.Dev != in.Dev || owner.Ino != in.Ino {
 		return unix.Stat_t{}, fmt.Errorf("linux.namespaces: mount namespace %s: owned by a user namespace that init does not join: "+
@@ -87,7 +84,7 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 	if err := unix.Fstat(int(mnt.f.Fd()), &target); err != nil {
 		return fmt.Errorf("linux.namespaces: mount namespace %s: %w", mnt.path, err)
 	}
-	ours, err := capEff("/proc/self/status")
+	ours, err := effectiveCaps()
 	if err != nil {
 		return err
 	}
@@ -108,6 +105,7 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 		return err
 	}
 	for _, t := range tasks {
+		pid := strings.Split(strings.TrimPrefix(t, "/proc/"), "/")[0]
 		var st unix.Stat_t
 		if err := unix.Stat(t+"/ns/mnt", &st); err != nil {
 			if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
@@ -121,7 +119,6 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 				logrus.Debugf("linux.namespaces: mount namespace %s: %s not checked: %v", mnt.path, t, err)
 				continue
 			}
-			pid := strings.Split(strings.TrimPrefix(t, "/proc/"), "/")[0]
 			return fmt.Errorf("linux.namespaces: mount namespace %s: process %s: its mount namespace cannot be read: %w", mnt.path, pid, err)
 		}
 		if st.Dev != target.Dev || st.Ino != target.Ino {
@@ -141,7 +138,6 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 			why = fmt.Sprintf("it lacks capabilities we hold (CapEff %016x, ours %016x)", caps, ours)
 		}
 		if why != "" {
-			pid := strings.Split(strings.TrimPrefix(t, "/proc/"), "/")[0]
 			return fmt.Errorf("linux.namespaces: mount namespace %s: process %s is in it and %s: "+
 				"it would control the new container's setup (a container's mount namespace cannot be joined)", mnt.path, pid, why)
 		}
@@ -151,29 +147,13 @@ func checkMountNSMembers(mnt join, owner unix.Stat_t) error {
 
 // hasCapSysPtrace reports whether we hold CAP_SYS_PTRACE.
 func hasCapSysPtrace() bool {
-	c, err := capEff("/proc/self/status")
+	c, err := effectiveCaps()
 	return err == nil && c&(1<<unix.CAP_SYS_PTRACE) != 0
 }
 
 // procPidInitIno is the inode of the initial pid namespace (the
 // kernel's PROC_PID_INIT_INO).
 const procPidInitIno = 0xEFFFFFFC
-
-// capEff reads the CapEff line of a /proc status file.
-func capEff(path string) (uint64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
-			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-		}
-	}
-	return 0, fmt.Errorf("%s: no CapEff", path)
-}
 
 // ourRoot is the device and inode of our root directory, which init's
 // must be once it has joined a mount namespace by path

@@ -108,8 +108,12 @@ func currentPrivilege() (*mapPrivilege, error) {
 }
 
 // effectiveCaps reads CapEff from /proc/self/status.
-func effectiveCaps() (uint64, error) {
-	b, err := os.ReadFile("/proc/self/status")
+func effectiveCaps() (uint64, error) { return capEff("/proc/self/status") }
+
+// capEff reads the CapEff line of a /proc status file (ours, or another
+// thread's: joinmount.go).
+func capEff(path string) (uint64, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
@@ -118,7 +122,7 @@ func effectiveCaps() (uint64, error) {
 			return strconv.ParseUint(strings.TrimSpace(string(v)), 16, 64)
 		}
 	}
-	return 0, errors.New("/proc/self/status: no CapEff")
+	return 0, errors.New(path + ": no CapEff")
 }
 
 // maxMapLines is the kernel's limit on the lines of one map

@@ -70,9 +70,7 @@ func TestMemfdConstant(t *testing.T) {
 // TestMemfd: the copy is the running binary, byte for byte, and can no
 // longer be changed.
 func TestMemfd(t *testing.T) {
-	if sysMemfdCreate < 0 {
-		t.Skip("memfd_create's number is not known here for " + runtime.GOARCH)
-	}
+	requireMemfd(t)
 	fd, err := Memfd()
 	if err != nil {
 		t.Fatal(err)
@@ -121,9 +119,7 @@ func TestMemfdExecutableUnderNoexec(t *testing.T) {
 	if _, err := os.Stat("/proc/sys/vm/memfd_noexec"); err != nil {
 		t.Skip("the kernel has no vm.memfd_noexec (6.3+)")
 	}
-	if sysMemfdCreate < 0 {
-		t.Skip("memfd_create's number is not known here for " + runtime.GOARCH)
-	}
+	requireMemfd(t)
 	cmd := exec.Command("unshare", "--pid", "--fork", "--mount", "--mount-proc", "sh", "-c",
 		`echo 1 >/proc/sys/vm/memfd_noexec && exec "$0" -test.run='^TestMemfdExecutableUnderNoexec$'`, os.Args[0])
 	cmd.Env = append(os.Environ(), "SEALFD_EXEC_COPY=1")
@@ -135,9 +131,7 @@ func TestMemfdExecutableUnderNoexec(t *testing.T) {
 // TestMemfdExecOnly: the copy is mode 0111 (read by its owner, root, by
 // capability only) and sealed as Memfd's.
 func TestMemfdExecOnly(t *testing.T) {
-	if sysMemfdCreate < 0 {
-		t.Skip("memfd_create's number is not known here for " + runtime.GOARCH)
-	}
+	requireMemfd(t)
 	fd, err := MemfdExecOnly()
 	if err != nil {
 		t.Fatal(err)
@@ -155,5 +149,12 @@ func TestMemfdExecOnly(t *testing.T) {
 	}
 	if seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0); err != nil || seals&sealAll != sealAll {
 		t.Fatalf("seals %#x (%v)", seals, err)
+	}
+}
+
+func requireMemfd(t *testing.T) {
+	t.Helper()
+	if sysMemfdCreate < 0 {
+		t.Skip("memfd_create's number is not known here for " + runtime.GOARCH)
 	}
 }
