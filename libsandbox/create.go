@@ -517,11 +517,16 @@ func (cr *creation) sealBinary() (func(), error) {
 		// container's process (reviews did, as the host user who owned
 		// the namespace and as a container that joined it). An
 		// exec-only copy keeps init's memory in our user namespace and
-		// init non-dumpable (sealfd.MemfdExecOnly). The copy costs ~2
-		// ms, for containers with a user namespace only. A rootless
+		// init non-dumpable (sealfd.MemfdExecOnly). The copy is made
+		// once per binary in the root and sealed for each container
+		// (exeseal.OpenExecOnlyCached says what keeps it). A rootless
 		// runtime's namespaces are its user's own.
 		if hasCapSysPtrace() {
-			open = exeseal.OpenExecOnly
+			open = func() (*os.File, error) {
+				f, how, err := exeseal.OpenExecOnlyCached(exeCacheDir(cr.root), cr.dir)
+				logrus.Debugf("init runs from an exec-only copy: %s", how)
+				return f, err
+			}
 		} else {
 			// Then init's /proc files would be closed to us too
 			// (exec into it, its namespaces for an idmapped mount).

@@ -31,6 +31,10 @@ import (
 // (ValidateID) and list skips it.
 func seccompCacheDir(root string) string { return filepath.Join(root, ".cache", "seccomp") }
 
+// exeCacheDir keeps the exec-only copy of the runtime binary that the
+// init of a container with a user namespace runs from (sealBinary).
+func exeCacheDir(root string) string { return filepath.Join(root, ".cache", "exe") }
+
 // maxSeccompCache bounds the cache (~4 KB a filter): once full, new
 // profiles are compiled every time, as without it.
 const maxSeccompCache = 256

@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -138,5 +140,98 @@ func TestOverlayWhenScratchIsUnderTheBinary(t *testing.T) {
 	f.Close()
 	if method != "overlayfs" {
 		t.Fatalf("method %q, want overlayfs", method)
+	}
+}
+
+// The exec-only copy is made once, read-only through its overlay, and
+// checked at each use: an entry that is not exec-only is removed and
+// the memfd taken instead.
+func TestOpenExecOnlyCached(t *testing.T) {
+	requireRoot(t)
+	cache := filepath.Join(t.TempDir(), "exe")
+	scratch := t.TempDir()
+	open := func() (*os.File, string, unix.Stat_t) {
+		t.Helper()
+		f, how, err := OpenExecOnlyCached(cache, scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+			t.Fatal(err)
+		}
+		return f, how, st
+	}
+	f1, how, st1 := open()
+	defer f1.Close()
+	if how != "cached" {
+		t.Skipf("no overlayfs over %s here: %s", cache, how)
+	}
+	if st1.Mode&0o7777 != 0o111 || st1.Uid != 0 || st1.Gid != 0xfffffffe {
+		t.Fatalf("the copy is %o %d:%d, want 111 0:4294967294", st1.Mode&0o7777, st1.Uid, st1.Gid)
+	}
+	var self unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &self); err != nil || self.Size != st1.Size {
+		t.Fatalf("the copy has %d bytes, the binary %d (%v)", st1.Size, self.Size, err)
+	}
+	if w, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(f1.Fd())), os.O_WRONLY, 0); err == nil || !errors.Is(err, unix.EROFS) {
+		if w != nil {
+			w.Close()
+		}
+		t.Fatalf("the copy opened for writing through /proc/self/fd: %v", err)
+	}
+	ents, _ := filepath.Glob(filepath.Join(cache, "exe-*", cachedName))
+	if len(ents) != 1 {
+		t.Fatalf("cache entries %v, want one", ents)
+	}
+	var real1 unix.Stat_t
+	if err := unix.Stat(ents[0], &real1); err != nil {
+		t.Fatal(err)
+	}
+	// Made once: the second call seals the same file.
+	f2, how, _ := open()
+	f2.Close()
+	var real2 unix.Stat_t
+	if err := unix.Stat(ents[0], &real2); err != nil || how != "cached" || real2.Ino != real1.Ino {
+		t.Fatalf("second call: %s, inode %d then %d (%v)", how, real1.Ino, real2.Ino, err)
+	}
+	// A copy anyone may read is never executed: removed, and the memfd.
+	if err := os.Chmod(ents[0], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f3, how, st3 := open()
+	f3.Close()
+	if how != "memfd" || st3.Mode&0o7777 != 0o111 {
+		t.Fatalf("a readable entry: got %s, mode %o; want memfd, 111", how, st3.Mode&0o7777)
+	}
+	if _, err := os.Stat(filepath.Dir(ents[0])); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the readable entry was kept: %v", err)
+	}
+	// Old entries beyond maxExeCache go, oldest first, and so do
+	// leftovers of interrupted copies.
+	for i := 0; i < 6; i++ {
+		d := filepath.Join(cache, fmt.Sprintf("exe-old%d", i))
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Duration(10-i) * time.Hour)
+		os.Chtimes(d, old, old)
+	}
+	leftover := filepath.Join(cache, ".new-x")
+	os.Mkdir(leftover, 0o700)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(leftover, old, old)
+	f4, how, _ := open()
+	f4.Close()
+	names, _ := filepath.Glob(filepath.Join(cache, "*"))
+	dots, _ := filepath.Glob(filepath.Join(cache, ".*"))
+	var base []string
+	for _, n := range append(names, dots...) {
+		base = append(base, filepath.Base(n))
+	}
+	want := fmt.Sprint([]string{filepath.Base(filepath.Dir(ents[0])), "exe-old3", "exe-old4", "exe-old5"})
+	sort.Strings(base)
+	if how != "cached" || fmt.Sprint(base) != want {
+		t.Fatalf("after eviction: %s, %v; want cached, %s", how, base, want)
 	}
 }

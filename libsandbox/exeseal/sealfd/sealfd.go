@@ -156,12 +156,29 @@ func Overlay(exe, lower2 string) (int, error) {
 	if self.Dev != named.Dev || self.Ino != named.Ino {
 		return -1, fail("seal "+exe, errReplaced)
 	}
+	fd, err := OverlayFile(Dir(exe), Base(exe), lower2)
+	if err != nil {
+		return -1, err
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil || st.Size != self.Size {
+		syscall.Close(fd)
+		return -1, fail("seal "+exe, errMismatch)
+	}
+	return fd, nil
+}
+
+// OverlayFile returns an O_PATH fd of the file name in dir, seen through
+// a new overlayfs whose lower layers are dir and lower2 (which must not
+// overlap dir), with no upper layer: read-only for good, attached
+// nowhere, gone with the last fd of it. What the file is, the caller
+// checks.
+func OverlayFile(dir, name, lower2 string) (int, error) {
 	fsfd, err := fsopen("overlay")
 	if err != nil {
 		return -1, fail("fsopen overlay", err)
 	}
 	defer syscall.Close(fsfd)
-	dir := Dir(exe)
 	if err := fsconfig(fsfd, fsconfigSetString, "lowerdir+", dir); err == nil {
 		err = fsconfig(fsfd, fsconfigSetString, "lowerdir+", lower2)
 		if err != nil {
@@ -179,14 +196,9 @@ func Overlay(exe, lower2 string) (int, error) {
 		return -1, fail("fsmount overlay", err)
 	}
 	defer syscall.Close(mfd)
-	fd, err := syscall.Openat(mfd, Base(exe), oPath|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
+	fd, err := syscall.Openat(mfd, name, oPath|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
 	if err != nil {
-		return -1, fail("open sealed "+Base(exe), err)
-	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil || st.Size != self.Size {
-		syscall.Close(fd)
-		return -1, fail("seal "+exe, errMismatch)
+		return -1, fail("open sealed "+name, err)
 	}
 	return fd, nil
 }
