@@ -49,6 +49,8 @@
 #              bench.md). Apart, every runtime waits once per run, as a
 #              container started on its own does. Pure cgroup v2 clones
 #              init into its cgroup (CLONE_INTO_CGROUP): no migration.
+#   run, user namespace: `run` of the same with a user namespace of its
+#              own (0 -> host 100000, 65536 ids); prepare: delete -f.
 #   create     `create`; prepare: delete -f the previous one.
 #   start      `start` of a created container; prepare: delete -f, create.
 #   wait       wait-for-exit: from `start` having returned (the end of the
@@ -211,6 +213,13 @@ setup() {
 		| .linux.cgroupsPath = $cg'
 	TMPL_TRUE=$(jq --arg rfs "$rfs" --arg cg "/$MARK/@ID@" "$base | .process.args = [\"/bin/true\"]" "$TMP/config.json")
 	TMPL_SLEEP=$(jq --arg rfs "$rfs" --arg cg "/$MARK/@ID@" "$base | .process.args = [\"sleep\", \"1000000\"]" "$TMP/config.json")
+	# The user-namespace row's: container root is host uid and gid
+	# 100000 (65536 ids), which must get through $TMP to the rootfs.
+	TMPL_USERNS=$(jq --arg rfs "$rfs" --arg cg "/$MARK/@ID@" "$base | .process.args = [\"/bin/true\"]
+		| .linux.namespaces += [{type: \"user\"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = .linux.uidMappings" "$TMP/config.json")
+	chmod 711 "$TMP"
 	rm "$TMP/config.json"
 }
 
@@ -365,6 +374,14 @@ bench_run() {
 	done
 	hf run-apart "$RUNS" -N "${a[@]}"
 	row_hf "run /bin/true, 50 ms apart (v1: see above)" ms "-" - run-apart
+	a=()
+	for r in "${RTS[@]}"; do
+		id=$r-runu
+		bundle "$id" "$TMPL_USERNS"
+		a+=(-n "${NAME[$r]}" --prepare "$(cmd "$r") delete -f $id" "$(cmd "$r") run --bundle $TMP/c/$id $id")
+	done
+	hf run-userns "$RUNS" -N "${a[@]}"
+	row_hf "run /bin/true, user namespace" ms "-" - run-userns
 }
 
 bench_phases() {
