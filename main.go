@@ -100,6 +100,10 @@ func newApp() *cli.App {
 		stateCommand,
 		updateCommand,
 	}
+	// cli appends its own help and version flags to every command's,
+	// and asks their names as often as ours.
+	cli.HelpFlag = cacheNames(cli.HelpFlag)
+	cli.VersionFlag = cacheNames(cli.VersionFlag)
 	app.Flags = cacheFlagNames(app.Flags)
 	for _, cmd := range app.Commands {
 		cmd.Flags = cacheFlagNames(cmd.Flags)

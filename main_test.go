@@ -79,7 +79,8 @@ func TestEarlyKnowsTheGlobalFlags(t *testing.T) {
 // Wrapped flags keep their names and what cli does with them.
 func TestFlagNamesCached(t *testing.T) {
 	app := newApp()
-	for _, cmd := range append([]*cli.Command{{Name: "(global)", Flags: app.Flags}}, app.Commands...) {
+	cliFlags := &cli.Command{Name: "(cli's help and version)", Flags: []cli.Flag{cli.HelpFlag, cli.VersionFlag}}
+	for _, cmd := range append([]*cli.Command{{Name: "(global)", Flags: app.Flags}, cliFlags}, app.Commands...) {
 		for _, f := range cmd.Flags {
 			var inner cli.Flag
 			switch w := f.(type) {
@@ -105,6 +106,18 @@ func TestFlagNamesCached(t *testing.T) {
 			if f.String() != inner.String() {
 				t.Errorf("%s: help %q, cli's %q", cmd.Name, f.String(), inner.String())
 			}
+		}
+	}
+}
+
+// flagNames is cli.FlagNames, which v1's "name, alias" form reaches.
+func TestFlagNames(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		aliases []string
+	}{{"root", nil}, {"log-format", []string{"lf"}}, {"d", []string{"detach"}}, {"name, n", nil}, {"a", []string{"b c", "d"}}, {"", nil}} {
+		if got, want := flagNames(tc.name, tc.aliases), cli.FlagNames(tc.name, tc.aliases); !slices.Equal(got, want) {
+			t.Errorf("flagNames(%q, %q) = %q, cli's %q", tc.name, tc.aliases, got, want)
 		}
 	}
 }
