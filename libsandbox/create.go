@@ -21,6 +21,7 @@ import (
 	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal/sealfd"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 )
@@ -523,7 +524,10 @@ func (cr *creation) sealBinary() (func(), error) {
 		// runtime's namespaces are its user's own.
 		if hasCapSysPtrace() {
 			open = func() (*os.File, error) {
-				f, how, err := exeseal.OpenExecOnlyCached(exeCacheDir(cr.root), cr.dir)
+				f, how, warn, err := exeseal.OpenExecOnlyCached(exeCacheDir(cr.root), cr.dir)
+				if warn != nil {
+					logrus.Warnf("the runtime's exec-only copy was changed since it was made, and was removed: %v", warn)
+				}
 				logrus.Debugf("init runs from an exec-only copy: %s", how)
 				return f, err
 			}
@@ -676,6 +680,11 @@ func (cr *creation) startInit() (func(), error) {
 		}
 	}
 	resetAffinity(pid)
+	if cr.plan.ns.has(specs.UserNamespace) && !Rootless() && mapsExecOnlyOwner(pid) {
+		// No file can be exec-only for a namespace that maps both: its
+		// root reads any (privileged_wrt_inode_uidgid).
+		logrus.Warnf("the user namespace of the container maps host uid 0 and gid %d: its processes with CAP_SYS_PTRACE in it can attach to init until it starts", sealfd.ExecOnlyGid)
+	}
 	st, err := readProcStat(pid)
 	if err != nil {
 		return undo, fmt.Errorf("read init's start time: %w", err)

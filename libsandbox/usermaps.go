@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal/sealfd"
 )
 
 // The maps of a new user namespace (linux.uidMappings, gidMappings), and
@@ -358,4 +360,34 @@ func readIDFile(path string, parse func(io.Reader) ([]idRange, error)) ([]idRang
 		return nil, err
 	}
 	return parse(bytes.NewReader(b))
+}
+
+// mapsExecOnlyOwner reports whether the user namespace of process pid
+// maps host uid 0 and host gid sealfd.ExecOnlyGid, the owner of the
+// exec-only copy init runs from: its root is then privileged over that
+// copy and may read it, and init stays dumpable in it.
+func mapsExecOnlyOwner(pid int) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/"
+	return mapsHostID(dir+"uid_map", 0) && mapsHostID(dir+"gid_map", sealfd.ExecOnlyGid)
+}
+
+// mapsHostID reports whether the id map at path (/proc/PID/uid_map, as
+// read from our namespace: "inside outside count") maps host id.
+func mapsHostID(path string, id uint64) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		outside, err1 := strconv.ParseUint(f[1], 10, 32)
+		size, err2 := strconv.ParseUint(f[2], 10, 33)
+		if err1 == nil && err2 == nil && id >= outside && id < outside+size {
+			return true
+		}
+	}
+	return false
 }

@@ -31,6 +31,7 @@
 package exeseal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -181,12 +182,14 @@ func OpenExecOnly() (*os.File, error) {
 
 // OpenExecOnlyCached is OpenExecOnly without a copy per container: an
 // exec-only copy of the running binary is kept in cacheDir, made once
-// per binary, and each call returns it seen through a new read-only
+// per build, and each call returns it seen through a new read-only
 // overlayfs attached nowhere, as Open does for the binary itself (~0.3
 // ms, where the memfd copy of a 7.8 MB binary is ~3 ms). It falls back
 // to OpenExecOnly's memfd when the cache cannot be used (no overlayfs, a
-// filesystem overlayfs will not take as a lower layer); the string says
-// which ("cached" or "memfd"). scratchDir is as for Open.
+// filesystem overlayfs will not take as a lower layer, a binary without
+// a Go build ID); how says which: "cached", or "memfd" and why.
+// scratchDir is as for Open. warn is set when an entry was found that
+// was not what the cache makes (changed by someone else): it is removed.
 //
 // The copy is shared by every later init, so what keeps it is, for
 // each reader and writer:
@@ -194,52 +197,99 @@ func OpenExecOnly() (*os.File, error) {
 //     reaches it, and whoever may write there may rewrite any container's
 //     state already (see seccompCacheDir's comment);
 //   - a process of a container reaches the copy only as the file init
-//     executes: through /proc/PID/exe (or map_files) of an init that is
-//     non-dumpable with its memory in our user namespace, so only
-//     CAP_SYS_PTRACE over ours (and CAP_SYS_ADMIN there for map_files)
-//     opens them, and then the overlay refuses writes (EROFS, as for the
-//     shared copy of Open; map_files leads to the file itself, for a
-//     holder of host capabilities that owns the host anyway);
-//   - it is made in a private directory and renamed into place whole,
-//     and checked at every use: a regular file of the running binary's
-//     size, mode 0111, owned by root:sealfd.ExecOnlyGid. A stale entry
-//     of a replaced binary is never taken: the name is the binary's
-//     identity (device, inode, size, modification and change times;
-//     the change time moves with any write and cannot be set).
-func OpenExecOnlyCached(cacheDir, scratchDir string) (*os.File, string, error) {
-	f, err := openExecOnlyCached(cacheDir, scratchDir)
-	if err == nil {
-		return f, "cached", nil
+//     executes: through /proc/PID/exe or /proc/PID/map_files of an init
+//     that is non-dumpable with its memory in our user namespace, so
+//     only CAP_SYS_PTRACE over ours opens them (and map_files needs
+//     CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE in the initial user
+//     namespace besides); both lead to the overlay's file, which refuses
+//     writes (EROFS), whoever asks;
+//   - an entry is named by the binary's Go build ID, whose last part is
+//     a hash of the linked binary's contents: a rebuild, an upgrade, a
+//     binary replaced by another of the same size, inode and times, or
+//     a process running from a sealed copy of the same binary all name
+//     the entry of their own contents (a review made a stale entry of
+//     an older build pass for a newer one when the name was the
+//     file's inode and times);
+//   - it is made in a private directory, synced, and renamed into place
+//     whole, and checked at every use: a regular file of the running
+//     binary's size and build ID, mode 0111, owned by
+//     root:sealfd.ExecOnlyGid.
+func OpenExecOnlyCached(cacheDir, scratchDir string) (f *os.File, how string, warn, err error) {
+	f, warn, cerr := openExecOnlyCached(cacheDir, scratchDir)
+	if cerr == nil {
+		return f, "cached", warn, nil
 	}
-	f, merr := OpenExecOnly()
-	if merr != nil {
-		return nil, "", fmt.Errorf("%w (the cached copy: %v)", merr, err)
+	f, err = OpenExecOnly()
+	if err != nil {
+		return nil, "", warn, fmt.Errorf("%w (the cached copy: %v)", err, cerr)
 	}
-	return f, "memfd", nil
+	return f, "memfd (the cached copy: " + cerr.Error() + ")", warn, nil
 }
 
-// maxExeCache bounds the cache: a few binaries (an upgrade, a test's
-// older build) share a root; the oldest entries go first.
+// maxExeCache bounds the cache: a few builds (an upgrade, a test's
+// older build) share a root; the least recently used go first.
 const maxExeCache = 4
 
 const cachedName = "sandbox-runtime"
 
-func openExecOnlyCached(cacheDir, scratchDir string) (*os.File, error) {
+func openExecOnlyCached(cacheDir, scratchDir string) (_ *os.File, warn, err error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer src.Close()
 	var self unix.Stat_t
 	if err := unix.Fstat(int(src.Fd()), &self); err != nil {
-		return nil, &os.PathError{Op: "stat", Path: "/proc/self/exe", Err: err}
+		return nil, nil, &os.PathError{Op: "stat", Path: "/proc/self/exe", Err: err}
 	}
-	entry := filepath.Join(cacheDir, fmt.Sprintf("exe-%x-%x-%x-%d.%09d-%d.%09d",
-		self.Dev, self.Ino, self.Size, self.Mtim.Sec, self.Mtim.Nsec, self.Ctim.Sec, self.Ctim.Nsec))
-	if _, err := os.Lstat(entry); errors.Is(err, os.ErrNotExist) {
-		if err := makeExecOnlyEntry(cacheDir, entry, src, self.Size); err != nil {
-			return nil, err
+	id, err := goBuildID(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("/proc/self/exe: %w", err)
+	}
+	entry := filepath.Join(cacheDir, "exe-"+strings.ReplaceAll(id, "/", "."))
+	for try := 0; ; try++ {
+		if _, err := os.Lstat(entry); errors.Is(err, os.ErrNotExist) {
+			if err := makeExecOnlyEntry(cacheDir, entry, src, self.Size); err != nil {
+				return nil, nil, err
+			}
 		}
+		f, bad, err := sealEntry(entry, scratchDir, id, self.Size)
+		if err == nil {
+			// Its time orders the eviction: least recently used.
+			now := time.Now()
+			os.Chtimes(entry, now, now)
+			return f, warn, nil
+		}
+		if !bad || try > 0 {
+			return nil, warn, err
+		}
+		// Not what we make (a file gone, changed, or left half
+		// written by a crash): made again, once.
+		if !errors.Is(err, os.ErrNotExist) {
+			warn = err
+		}
+		if err := os.RemoveAll(entry); err != nil {
+			return nil, warn, err
+		}
+	}
+}
+
+// sealEntry opens entry's copy through a new read-only overlayfs and
+// checks it; bad reports that the entry itself is wrong (and not, say,
+// overlayfs unusable here).
+func sealEntry(entry, scratchDir, id string, size int64) (_ *os.File, bad bool, _ error) {
+	copyPath := filepath.Join(entry, cachedName)
+	c, err := os.Open(copyPath) // root reads the 0111 copy (CAP_DAC_OVERRIDE)
+	if err != nil {
+		return nil, true, err
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(int(c.Fd()), &st)
+	cid, ierr := goBuildID(c)
+	c.Close()
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o7777 != 0o111 ||
+		st.Uid != 0 || st.Gid != sealfd.ExecOnlyGid || st.Size != size || ierr != nil || cid != id {
+		return nil, true, fmt.Errorf("%s: not an exec-only copy of the running binary", copyPath)
 	}
 	var fd int
 	if !within(entry, scratchDir) && !within(scratchDir, entry) {
@@ -250,29 +300,28 @@ func openExecOnlyCached(cacheDir, scratchDir string) (*os.File, error) {
 	if err != nil {
 		mfd, terr := sealfd.EmptyTmpfs()
 		if terr != nil {
-			return nil, err
+			return nil, false, err
 		}
 		fd, err = sealfd.OverlayFile(entry, cachedName, sealfd.FdPath(mfd))
 		unix.Close(mfd)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG ||
-		st.Mode&0o7777 != 0o111 || st.Uid != 0 || st.Gid != sealfd.ExecOnlyGid || st.Size != self.Size {
+	// What the overlay shows is the file checked above: only root
+	// writes the entry, and the overlay takes it as it finds it.
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&0o7777 != 0o111 || st.Gid != sealfd.ExecOnlyGid || st.Size != size {
 		unix.Close(fd)
-		os.RemoveAll(entry)
-		return nil, fmt.Errorf("%s: not an exec-only copy of the running binary", entry)
+		return nil, true, fmt.Errorf("%s: not an exec-only copy of the running binary", copyPath)
 	}
-	return os.NewFile(uintptr(fd), "sealed:"+filepath.Join(entry, cachedName)), nil
+	return os.NewFile(uintptr(fd), "sealed:"+copyPath), false, nil
 }
 
 // makeExecOnlyEntry copies src (size bytes) to entry/sandbox-runtime,
 // mode 0111, root:sealfd.ExecOnlyGid: in a new directory of cacheDir
-// that is renamed to entry when complete. Of two runtimes making the
-// same entry at once, the second's rename fails and it uses the
-// first's.
+// that is synced and renamed to entry when complete. Of two runtimes
+// making the same entry at once, the second's rename fails and it uses
+// the first's.
 func makeExecOnlyEntry(cacheDir, entry string, src *os.File, size int64) error {
 	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
 		return err
@@ -296,6 +345,9 @@ func makeExecOnlyEntry(cacheDir, entry string, src *os.File, size int64) error {
 	if err == nil {
 		err = dst.Chmod(0o111)
 	}
+	if err == nil {
+		err = dst.Sync()
+	}
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
@@ -308,14 +360,71 @@ func makeExecOnlyEntry(cacheDir, entry string, src *os.File, size int64) error {
 		}
 		return err
 	}
+	if d, err := os.Open(cacheDir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 	evictExeCache(cacheDir, filepath.Base(entry))
 	return nil
 }
 
-// evictExeCache removes the oldest entries beyond maxExeCache, keep
-// aside, and leftovers of interrupted copies older than a minute. An
-// init running from a removed entry keeps its file (the overlay holds
-// it).
+// goBuildID returns the Go build ID of the ELF binary f (the
+// ".note.go.buildid" note, which `go tool buildid` prints): its last
+// part is a hash of the linked binary's contents. A binary linked with
+// an empty -buildid has none: an error.
+func goBuildID(f *os.File) (string, error) {
+	var eh [64]byte
+	if _, err := f.ReadAt(eh[:], 0); err != nil {
+		return "", fmt.Errorf("read ELF header: %w", err)
+	}
+	if string(eh[:4]) != "\x7fELF" || eh[4] != 2 {
+		return "", errors.New("not a 64-bit ELF binary")
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if eh[5] == 2 {
+		bo = binary.BigEndian
+	}
+	phoff, phentsize, phnum := int64(bo.Uint64(eh[32:])), int64(bo.Uint16(eh[54:])), int64(bo.Uint16(eh[56:]))
+	if phentsize < 56 || phnum > 64 {
+		return "", errors.New("unexpected ELF program headers")
+	}
+	ph := make([]byte, phentsize*phnum)
+	if _, err := f.ReadAt(ph, phoff); err != nil {
+		return "", fmt.Errorf("read ELF program headers: %w", err)
+	}
+	for i := int64(0); i < phnum; i++ {
+		p := ph[i*phentsize:]
+		if bo.Uint32(p) != 4 { // PT_NOTE
+			continue
+		}
+		off, size := int64(bo.Uint64(p[8:])), int64(bo.Uint64(p[32:]))
+		if size > 4096 {
+			continue
+		}
+		notes := make([]byte, size)
+		if _, err := f.ReadAt(notes, off); err != nil {
+			return "", fmt.Errorf("read ELF notes: %w", err)
+		}
+		for len(notes) >= 12 {
+			namesz, descsz, typ := int(bo.Uint32(notes)), int(bo.Uint32(notes[4:])), bo.Uint32(notes[8:])
+			name := 12 + (namesz+3)&^3
+			end := name + (descsz+3)&^3
+			if namesz < 0 || descsz < 0 || end > len(notes) {
+				break
+			}
+			if typ == 4 && string(notes[12:12+namesz]) == "Go\x00\x00" && descsz > 0 {
+				return string(notes[name : name+descsz]), nil
+			}
+			notes = notes[end:]
+		}
+	}
+	return "", errors.New("no Go build ID")
+}
+
+// evictExeCache removes the least recently used entries beyond
+// maxExeCache, keep aside, and leftovers of interrupted copies older
+// than a minute. An init running from a removed entry keeps its file
+// (the overlay holds it).
 func evictExeCache(cacheDir, keep string) {
 	ents, err := os.ReadDir(cacheDir)
 	if err != nil {

@@ -1,6 +1,7 @@
 package exeseal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -143,16 +144,16 @@ func TestOverlayWhenScratchIsUnderTheBinary(t *testing.T) {
 	}
 }
 
-// The exec-only copy is made once, read-only through its overlay, and
-// checked at each use: an entry that is not exec-only is removed and
-// the memfd taken instead.
+// The exec-only copy is made once per build, read-only through its
+// overlay, and checked at each use: an entry that is not what the cache
+// makes is removed and made again, with a warning.
 func TestOpenExecOnlyCached(t *testing.T) {
 	requireRoot(t)
 	cache := filepath.Join(t.TempDir(), "exe")
 	scratch := t.TempDir()
-	open := func() (*os.File, string, unix.Stat_t) {
+	open := func() (*os.File, string, error, unix.Stat_t) {
 		t.Helper()
-		f, how, err := OpenExecOnlyCached(cache, scratch)
+		f, how, warn, err := OpenExecOnlyCached(cache, scratch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,12 +161,12 @@ func TestOpenExecOnlyCached(t *testing.T) {
 		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 			t.Fatal(err)
 		}
-		return f, how, st
+		f.Close()
+		return f, how, warn, st
 	}
-	f1, how, st1 := open()
-	defer f1.Close()
-	if how != "cached" {
-		t.Skipf("no overlayfs over %s here: %s", cache, how)
+	_, how, warn, st1 := open()
+	if how != "cached" || warn != nil {
+		t.Skipf("no overlayfs over %s here: %s (%v)", cache, how, warn)
 	}
 	if st1.Mode&0o7777 != 0o111 || st1.Uid != 0 || st1.Gid != 0xfffffffe {
 		t.Fatalf("the copy is %o %d:%d, want 111 0:4294967294", st1.Mode&0o7777, st1.Uid, st1.Gid)
@@ -174,41 +175,71 @@ func TestOpenExecOnlyCached(t *testing.T) {
 	if err := unix.Stat("/proc/self/exe", &self); err != nil || self.Size != st1.Size {
 		t.Fatalf("the copy has %d bytes, the binary %d (%v)", st1.Size, self.Size, err)
 	}
-	if w, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(f1.Fd())), os.O_WRONLY, 0); err == nil || !errors.Is(err, unix.EROFS) {
+	f, _, _, err := OpenExecOnlyCached(cache, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), os.O_WRONLY, 0)
+	f.Close()
+	if err == nil || !errors.Is(err, unix.EROFS) {
 		if w != nil {
 			w.Close()
 		}
 		t.Fatalf("the copy opened for writing through /proc/self/fd: %v", err)
 	}
-	ents, _ := filepath.Glob(filepath.Join(cache, "exe-*", cachedName))
-	if len(ents) != 1 {
-		t.Fatalf("cache entries %v, want one", ents)
+	exe, _ := os.Open("/proc/self/exe")
+	id, err := goBuildID(exe)
+	exe.Close()
+	if err != nil || !strings.Contains(id, "/") {
+		t.Fatalf("build ID %q: %v", id, err)
 	}
+	copyPath := filepath.Join(cache, "exe-"+strings.ReplaceAll(id, "/", "."), cachedName)
 	var real1 unix.Stat_t
-	if err := unix.Stat(ents[0], &real1); err != nil {
-		t.Fatal(err)
+	if err := unix.Stat(copyPath, &real1); err != nil {
+		t.Fatalf("the entry is named by the build ID: %v", err)
 	}
 	// Made once: the second call seals the same file.
-	f2, how, _ := open()
-	f2.Close()
+	_, how, _, _ = open()
 	var real2 unix.Stat_t
-	if err := unix.Stat(ents[0], &real2); err != nil || how != "cached" || real2.Ino != real1.Ino {
+	if err := unix.Stat(copyPath, &real2); err != nil || how != "cached" || real2.Ino != real1.Ino {
 		t.Fatalf("second call: %s, inode %d then %d (%v)", how, real1.Ino, real2.Ino, err)
 	}
-	// A copy anyone may read is never executed: removed, and the memfd.
-	if err := os.Chmod(ents[0], 0o755); err != nil {
-		t.Fatal(err)
+	// Entries that are not what the cache makes are made again: one
+	// anyone may read, one of another build with our size and mode (a
+	// stale entry: the file's bytes decide, not its name), one gone.
+	for i, spoil := range []func() error{
+		func() error { return os.Chmod(copyPath, 0o755) },
+		func() error {
+			b, err := os.ReadFile(copyPath)
+			if err != nil {
+				return err
+			}
+			i := bytes.Index(b, []byte(id))
+			b[i+len(id)-1] ^= 1
+			return os.WriteFile(copyPath, b, 0)
+		},
+		func() error { return os.Remove(copyPath) },
+	} {
+		if err := spoil(); err != nil {
+			t.Fatal(err)
+		}
+		_, how, warn, st := open()
+		var real unix.Stat_t
+		if err := unix.Stat(copyPath, &real); err != nil || how != "cached" || st.Mode&0o7777 != 0o111 {
+			t.Fatalf("a spoilt entry: got %s, mode %o (%v)", how, st.Mode&0o7777, err)
+		}
+		if real.Mode&0o7777 != 0o111 {
+			t.Fatalf("the spoilt entry was kept: mode %o", real.Mode&0o7777)
+		}
+		if b, _ := os.ReadFile(copyPath); !bytes.Contains(b, []byte(id)) {
+			t.Fatal("the spoilt entry was kept: not our build")
+		}
+		if wantWarn := i < 2; (warn != nil) != wantWarn {
+			t.Fatalf("spoilt entry %d: warning %v, want one: %v", i, warn, wantWarn)
+		}
 	}
-	f3, how, st3 := open()
-	f3.Close()
-	if how != "memfd" || st3.Mode&0o7777 != 0o111 {
-		t.Fatalf("a readable entry: got %s, mode %o; want memfd, 111", how, st3.Mode&0o7777)
-	}
-	if _, err := os.Stat(filepath.Dir(ents[0])); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the readable entry was kept: %v", err)
-	}
-	// Old entries beyond maxExeCache go, oldest first, and so do
-	// leftovers of interrupted copies.
+	// Old entries beyond maxExeCache go, least recently used first,
+	// and so do leftovers of interrupted copies.
 	for i := 0; i < 6; i++ {
 		d := filepath.Join(cache, fmt.Sprintf("exe-old%d", i))
 		if err := os.Mkdir(d, 0o700); err != nil {
@@ -221,17 +252,18 @@ func TestOpenExecOnlyCached(t *testing.T) {
 	os.Mkdir(leftover, 0o700)
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(leftover, old, old)
-	f4, how, _ := open()
-	f4.Close()
+	os.RemoveAll(filepath.Dir(copyPath))
+	_, how, _, _ = open()
 	names, _ := filepath.Glob(filepath.Join(cache, "*"))
 	dots, _ := filepath.Glob(filepath.Join(cache, ".*"))
 	var base []string
 	for _, n := range append(names, dots...) {
 		base = append(base, filepath.Base(n))
 	}
-	want := fmt.Sprint([]string{filepath.Base(filepath.Dir(ents[0])), "exe-old3", "exe-old4", "exe-old5"})
+	want := []string{filepath.Base(filepath.Dir(copyPath)), "exe-old3", "exe-old4", "exe-old5"}
+	sort.Strings(want)
 	sort.Strings(base)
-	if how != "cached" || fmt.Sprint(base) != want {
+	if how != "cached" || fmt.Sprint(base) != fmt.Sprint(want) {
 		t.Fatalf("after eviction: %s, %v; want cached, %s", how, base, want)
 	}
 }
