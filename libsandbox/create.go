@@ -715,14 +715,15 @@ func (cr *creation) sendConfig() (func(), error) {
 		// A runtime in a user namespace (rootless podman's) makes a
 		// container in it even without one of its own: devices and
 		// sysfs are as in a user namespace of the container's.
-		UserNS:          p.ns.has(specs.UserNamespace) || InUserNS(),
-		Rootless:        Rootless(),
-		UnshareCgroupNS: cr.lateCgroupNS,
-		HugePagesBack:   cr.hugePagesBack,
-		HookState:       hs,
-		LastCap:         p.lastCap,
-		WaitHooks:       waitHooks(spec),
-		Seccomp:         p.seccomp,
+		UserNS:                p.ns.has(specs.UserNamespace) || InUserNS(),
+		Rootless:              Rootless(),
+		UnshareCgroupNS:       cr.lateCgroupNS,
+		HugePagesBack:         cr.hugePagesBack,
+		HookState:             hs,
+		LastCap:               p.lastCap,
+		WaitHooks:             waitHooks(spec),
+		ContainerHooksOutside: containerHooksOutside(spec, p.ns),
+		Seccomp:               p.seccomp,
 	}
 	if p.seccomp != nil && p.seccomp.Notify {
 		st := *hs
@@ -762,7 +763,11 @@ func (cr *creation) serveInit() (func(), error) {
 			idmap: &idmapper{pid: st.InitPid, start: st.InitStart}}
 		defer sources.idmap.close()
 	}
-	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt, cr.setTasksLimit); err != nil {
+	var containerHooks func() error
+	if containerHooksOutside(cr.spec, cr.plan.ns) {
+		containerHooks = cr.runContainerHooks
+	}
+	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt, cr.setTasksLimit, containerHooks); err != nil {
 		return nil, err
 	}
 	<-cr.logsDone
@@ -806,8 +811,9 @@ func (cr *creation) writeFinalState() (func(), error) {
 // bounded: an init found stopped (a process of a pid namespace it joined
 // may do that) fails create, and so does the caller's interrupt. sources
 // answers mountSource (nil: init may not ask); beforeHooks runs when
-// init asks for the hooks, before them.
-func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt, beforeHooks func() error) error {
+// init asks for the hooks, before them; containerHooks runs the
+// createContainer hooks when init asks (nil: init may not ask).
+func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.UnixConn, created *NewContainer, hs *specs.State, sources *mountSources, interrupt, beforeHooks, containerHooks func() error) error {
 	var stops stopWatch
 	for {
 		ready, err := pollTick(int(sock.Fd()))
@@ -877,6 +883,17 @@ func (c *Container) serveInit(sock *os.File, init *os.Process, console *net.Unix
 				return err
 			}
 			if err := isync.Signal(sock, isync.HooksDone); err != nil {
+				return err
+			}
+		case isync.ContainerHooks:
+			closeFds(fds)
+			if containerHooks == nil {
+				return fmt.Errorf("%w: %q from init, which was not to ask", isync.ErrUnexpected, m.Type)
+			}
+			if err := containerHooks(); err != nil {
+				return err
+			}
+			if err := isync.Signal(sock, isync.ContainerHooksDone); err != nil {
 				return err
 			}
 		case isync.Ready:

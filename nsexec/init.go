@@ -194,7 +194,16 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 			return err
 		}
 	}
-	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
+	if cfg.ContainerHooksOutside {
+		// The runtime runs them in our namespaces, but for the user
+		// namespace (libsandbox's runContainerHooks says why).
+		if err := isync.Signal(sock, isync.ContainerHooks); err != nil {
+			return err
+		}
+		if _, _, err := isync.Expect(sock, isync.ContainerHooksDone); err != nil {
+			return err
+		}
+	} else if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
 		// In the container's root filesystem, not the bundle: "in the
 		// container namespace", as runc runs them.
 		dir := ""

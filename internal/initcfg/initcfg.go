@@ -55,6 +55,11 @@ type Config struct {
 	// WaitHooks asks init to stop after the mounts and let the runtime
 	// run the prestart and createRuntime hooks (sync "hooks" message).
 	WaitHooks bool `json:"waitHooks,omitempty"`
+	// ContainerHooksOutside asks init to let the runtime run the
+	// createContainer hooks (sync "containerHooks"), in init's
+	// namespaces but for its user namespace, rather than run them
+	// itself: see libsandbox's runContainerHooks.
+	ContainerHooksOutside bool `json:"containerHooksOutside,omitempty"`
 	// HookState is the state passed to createContainer and
 	// startContainer hooks (the pid is filled in by init).
 	HookState *specs.State `json:"hookState,omitempty"`

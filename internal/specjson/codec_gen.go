@@ -387,6 +387,8 @@ func decInitcfgConfig(r *reader, v *initcfg.Config) error {
 			return true, (func(r *reader, p *[]rootfs.CgroupMount) error { return decSlice(r, p, decRootfsCgroupMount) })(r, &v.CgroupMounts)
 		case match(k, "waitHooks"):
 			return true, (decBool[bool])(r, &v.WaitHooks)
+		case match(k, "containerHooksOutside"):
+			return true, (decBool[bool])(r, &v.ContainerHooksOutside)
 		case match(k, "hookState"):
 			return true, (func(r *reader, p **specs.State) error { return decPtr(r, p, decState) })(r, &v.HookState)
 		case match(k, "lastCap"):
@@ -2306,6 +2308,10 @@ func encInitcfgConfig(w *writer, v *initcfg.Config) {
 	if v.WaitHooks {
 		w.key(&first, "\"waitHooks\":")
 		(encBool[bool])(w, &v.WaitHooks)
+	}
+	if v.ContainerHooksOutside {
+		w.key(&first, "\"containerHooksOutside\":")
+		(encBool[bool])(w, &v.ContainerHooksOutside)
 	}
 	if v.HookState != nil {
 		w.key(&first, "\"hookState\":")

@@ -23,7 +23,12 @@
 //	                  <--------------------- hooks         (only if P has prestart
 //	run prestart, createRuntime hooks                       or createRuntime hooks)
 //	hooksDone ------------------------------>
-//	                                              createContainer hooks, pivot_root,
+//	                  <--------------------- containerHooks (ContainerHooksOutside)
+//	run createContainer hooks in I's
+//	namespaces but its user namespace
+//	containerHooksDone --------------------->
+//	                                              createContainer hooks (unless P ran
+//	                                              them), pivot_root,
 //	                                              hostname, sysctl, masks, rlimits,
 //	                                              user, capabilities, no_new_privs
 //	                  <--------------------- ready
@@ -67,8 +72,13 @@ const (
 	Console       Type = "console"       // I→P: fd of the pty master
 	Hooks         Type = "hooks"         // I→P: mounts done; run prestart and createRuntime hooks
 	HooksDone     Type = "hooksDone"     // P→I
-	Ready         Type = "ready"         // I→P: about to wait on the exec fifo
-	Error         Type = "error"         // I→P: Message.Error; I exits after sending it
+	// I→P: run the createContainer hooks in I's namespaces, outside its
+	// user namespace (config.ContainerHooksOutside); P answers
+	// ContainerHooksDone, or fails create.
+	ContainerHooks     Type = "containerHooks"
+	ContainerHooksDone Type = "containerHooksDone" // P→I
+	Ready              Type = "ready"              // I→P: about to wait on the exec fifo
+	Error              Type = "error"              // I→P: Message.Error; I exits after sending it
 )
 
 // Message is one packet.

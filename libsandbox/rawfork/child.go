@@ -26,7 +26,9 @@ type childArgs struct {
 	clone3    cloneArgs
 	useClone3 bool
 	files     []int
-	exe       int // -1 with a process
+	exe       int   // -1 with a process, or to exec path
+	path      *byte // Attr.Path
+	dir       *byte // Attr.Dir, or nil
 	empty     *byte
 	argv      []*byte
 	envv      []*byte
@@ -99,6 +101,16 @@ func prepare(attr *Attr) (*childArgs, error) {
 		a.nstype = append(a.nstype, ns.Type)
 	}
 	a.retry = make([]bool, len(a.nsfd))
+	if attr.Path != "" {
+		if a.path, err = syscall.BytePtrFromString(attr.Path); err != nil {
+			return nil, fmt.Errorf("rawfork: path: %w", err)
+		}
+	}
+	if attr.Dir != "" {
+		if a.dir, err = syscall.BytePtrFromString(attr.Dir); err != nil {
+			return nil, fmt.Errorf("rawfork: dir: %w", err)
+		}
+	}
 	if attr.SameRoot != nil {
 		a.checkRoot, a.root = true, *attr.SameRoot
 		if a.slash, err = syscall.BytePtrFromString("/"); err != nil {
@@ -210,6 +222,9 @@ func childMain(a *childArgs) {
 	}
 	if a.wait {
 		pause(a)
+	}
+	if a.dir != nil {
+		chdir(a)
 	}
 	if a.p != nil {
 		setupProcess(a)
@@ -961,10 +976,26 @@ func execProcess(a *childArgs) {
 //go:nosplit
 func execExe(a *childArgs) {
 	var e syscall.Errno
+	if a.exe < 0 {
+		_, _, e = syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(a.path)),
+			uintptr(unsafe.Pointer(&a.argv[0])), uintptr(unsafe.Pointer(&a.envv[0])))
+		fail(a, stageExec, e, 0)
+	}
 	_, _, e = syscall.RawSyscall6(unix.SYS_EXECVEAT, uintptr(a.exe),
 		uintptr(unsafe.Pointer(a.empty)),
 		uintptr(unsafe.Pointer(&a.argv[0])),
 		uintptr(unsafe.Pointer(&a.envv[0])),
 		unix.AT_EMPTY_PATH, 0)
 	fail(a, stageExec, e, 0)
+}
+
+// chdir enters Attr.Dir, resolved in the mount namespace joined.
+//
+//go:norace
+//go:nosplit
+func chdir(a *childArgs) {
+	var e syscall.Errno
+	if _, _, e = syscall.RawSyscall(syscall.SYS_CHDIR, uintptr(unsafe.Pointer(a.dir)), 0, 0); e != 0 {
+		fail(a, stageChdir, e, 0)
+	}
 }

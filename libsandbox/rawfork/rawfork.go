@@ -114,6 +114,14 @@ type Attr struct {
 	Exe  int
 	Argv []string
 	Env  []string
+	// Path, with Exe -1 and no Process, is the program to exec by its
+	// path, resolved in the mount namespace joined (a hook's, whose
+	// script sees its path as $0 as it does when the runtime runs it).
+	Path string
+	// Dir, if set, is the working directory of the process, resolved
+	// once the namespaces are joined (in a joined mount namespace, by
+	// its tree).
+	Dir string
 	// Process, if set, is the user's process to set up and exec (exec
 	// into a container): see process.go.
 	Process *Process
@@ -280,8 +288,11 @@ type cloneArgs struct {
 // the process has called execve (or failed). Precondition: no fd in Files
 // or Namespaces is closed by another goroutine while Start runs.
 func Start(attr *Attr) (_ *Result, retErr error) {
-	if attr.Process == nil && attr.Exe < 0 {
+	if attr.Process == nil && attr.Exe < 0 && attr.Path == "" {
 		return nil, errors.New("rawfork: no executable")
+	}
+	if attr.Process != nil && attr.Dir != "" {
+		return nil, errors.New("rawfork: Dir with Process (its Cwd)")
 	}
 	if attr.Process != nil && attr.BecomeRoot {
 		return nil, errors.New("rawfork: BecomeRoot with Process")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,5 +223,40 @@ func TestSameRoot(t *testing.T) {
 	var re *Error
 	if !errors.As(err, &re) || re.Stage != "root" || re.Errno != unix.EXDEV {
 		t.Fatalf("another root: got %v, want stage root, EXDEV", err)
+	}
+}
+
+// Path runs a program by its path in the joined mount namespace (a
+// script sees that path as $0), and Dir is the working directory,
+// resolved there too.
+func TestPathAndDir(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hook"), []byte("#!/bin/sh\necho \"$0 $1 $(pwd)\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The holder's private /mnt shows dir, ours does not: both the
+	// path and the directory are resolved by its tree.
+	_, pid := holder(t, "--mount", "--propagation", "private", "sh", "-c", "mount --bind "+dir+" /mnt && exec sleep 60")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	attr := &Attr{Namespaces: []Namespace{openNS(t, pid, "mnt", unix.CLONE_NEWNS)}, Exe: -1, Path: "/mnt/hook",
+		Files: []int{0, int(w.Fd()), 2}, Argv: []string{"/mnt/hook", "arg"}, Dir: "/mnt"}
+	res, err := Start(attr)
+	w.Close()
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	out, _ := readAll(r)
+	var ws unix.WaitStatus
+	unix.Wait4(res.Pid, &ws, 0, nil)
+	if want := "/mnt/hook arg /mnt\n"; out != want || ws.ExitStatus() != 0 {
+		t.Fatalf("got %q (status %d), want %q", out, ws.ExitStatus(), want)
+	}
+	if _, err := Start(&Attr{Exe: -1, Files: []int{0, 1, 2}}); err == nil {
+		t.Fatal("no Exe, Path nor Process: started")
 	}
 }

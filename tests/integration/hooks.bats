@@ -241,3 +241,71 @@ fds_hook() {
 	[ "$status" -eq 0 ]
 	[ -e "$OUT/forked" ]
 }
+
+# The runtime runs createContainer hooks itself, in init's namespaces
+# but its user namespace, when the container has a user namespace and
+# no pid namespace of its own (security.bats says why): here a pod's,
+# whose user and pid namespaces the container joins. The hooks must see
+# what a hook run by init sees.
+@test "hooks: createContainer hooks run by the runtime (a pod's user and pid namespaces) get what init gives them" {
+	chmod 755 "$BUNDLE"
+	update_config '.root.path = "'"$BUILD/rootfs"'"'
+	local base
+	base=$(cat "$BUNDLE/config.json")
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = .linux.uidMappings
+		| .linux.cgroupsPath = "/'"$MARK"'-pod" | .process.args = ["sleep", "100"]'
+	sr run -d --bundle "$BUNDLE" hpod </dev/null >/dev/null 2>&1 || fail "pod"
+	local ppid
+	ppid=$(sr state hpod | jq .pid)
+	echo "$base" >"$BUNDLE/config.json"
+	update_config '(.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$ppid"'/ns/pid"}
+		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$ppid"'/ns/user"}]'
+	set_hooks createContainer "$(hook createContainer)" "$(fds_hook cc "$OUT" "$BUILD:/usr/bin:/bin")" \
+		"$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"; pwd >\"$0/cwd\"; readlink /proc/self/ns/mnt >\"$0/mnt\"; readlink /proc/self/ns/user >\"$0/user\"", $d, "one", "two words"],
+		env: ["HOOKVAR=hello world", "PATH=/bin"]}')"
+	sr create --bundle "$BUNDLE" hout </dev/null >/dev/null 2>"$BUNDLE/create.err" || fail "create: $(cat "$BUNDLE/create.err")"
+	local pid
+	pid=$(sr state hout | jq .pid)
+	# init's mount namespace, our user namespace
+	[ "$(cat "$OUT/mnt")" = "$(readlink "/proc/$pid/ns/mnt")" ]
+	[ "$(cat "$OUT/user")" = "$(readlink /proc/self/ns/user)" ]
+	[ "$(cat "$OUT/user")" != "$(readlink "/proc/$pid/ns/user")" ]
+	sr start hout
+	wait_status hout stopped
+	sr delete hout
+	[ "$(jq -r .id "$OUT/createContainer.json")" = hout ]
+	[ "$(jq -r .status "$OUT/createContainer.json")" = creating ]
+	[ "$(jq -r .pid "$OUT/createContainer.json")" = "$pid" ]
+	echo "fds: $(tr '\n' ';' <"$OUT/cc.fds")"
+	[ "$(cut -d' ' -f1 "$OUT/cc.fds" | tr '\n' ' ')" = "0 1 2 " ]
+	[ "$(cat "$OUT/args")" = "$OUT|one|two words" ]
+	grep -qx "HOOKVAR=hello world" "$OUT/env"
+	[ "$(grep -cv '^PWD=\|^SHLVL=\|^_=' "$OUT/env")" = 2 ] || fail "env: $(cat "$OUT/env")"
+	[ "$(cat "$OUT/cwd")" = "$BUILD/rootfs" ]
+
+	# Failures, with runc's words, and a timeout: nothing left behind
+	# but the pod.
+	local k
+	for k in fail noexec timeout; do
+		case $k in
+		fail) set_hooks createContainer '{"path": "/bin/sh", "args": ["sh", "-c", "echo hook-said-no >&2; exit 3"]}' ;;
+		noexec) printf '\\0\\0\\0\\0' >"$OUT/garbage" && chmod 755 "$OUT/garbage" && set_hooks createContainer '{"path": "'"$OUT/garbage"'"}' ;;
+		timeout) set_hooks createContainer "$(jq -nc --arg d "$OUT" '{path: "/bin/sh",
+			args: ["sh", "-c", "echo $$ >\"$0/hook.pid\"; exec sleep 60", $d], timeout: 1}')" ;;
+		esac
+		run timeout 30 "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "hout-$k" </dev/null
+		echo "$k: $output"
+		[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+		[ "$(sr list -q)" = hpod ]
+		case $k in
+		fail) [[ "$output" == *"error running createContainer hook #0: exit status 3, stdout: , stderr: hook-said-no"* ]] ;;
+		noexec) [[ "$output" == *"error running createContainer hook #0: fork/exec $OUT/garbage: exec format error"* ]] ;;
+		timeout) [[ "$output" == *"error running createContainer hook #0: hook ran past specified timeout of 1.0s"* ]] ;;
+		esac
+	done
+	# (its pid is the pod's pid namespace's)
+	! sr exec hpod kill -0 "$(cat "$OUT/hook.pid")" 2>/dev/null || fail "the hook is still alive"
+	sr delete --force hpod
+}

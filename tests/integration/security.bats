@@ -457,6 +457,53 @@ nobody_holder() {
 	grep -q "maps host uid 0 and gid 4294967294: its processes with CAP_SYS_PTRACE in it can attach to init" "$BUNDLE/xo.out" || fail "no warning: $(cat "$BUNDLE/xo.out")"
 }
 
+@test "createContainer hooks of a container sharing a pod's user and pid namespaces are out of the pod's reach" {
+	# A hook runs before pivot_root, its root the host's. Run by init in
+	# the shared user namespace, it was dumpable there: the pod's root,
+	# with CAP_SYS_PTRACE in it and the hook in its pid namespace, read
+	# the host's files through /proc/PID/root as long as the hook ran.
+	chmod 755 "$BUNDLE"
+	echo host-secret >"$BUNDLE/marker"
+	chmod 644 "$BUNDLE/marker"
+	local out=$BUNDLE/hookout
+	mkdir -m 1777 "$out"
+	printf '#!/bin/sh\necho $$ >%s/pid.tmp && mv %s/pid.tmp %s/pid\npwd >%s/cwd\ncat >%s/state\nsleep 3\n' "$out" "$out" "$out" "$out" "$out" >"$BUNDLE/hook.sh"
+	chmod 755 "$BUNDLE/hook.sh"
+	local base
+	base=$(cat "$BUNDLE/config.json")
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = .linux.uidMappings
+		| .linux.cgroupsPath = "/'"$MARK"'-pod" | .process.args = ["sleep", "100"]'
+	add_caps CAP_SYS_PTRACE
+	sr run -d --bundle "$BUNDLE" pod </dev/null >/dev/null 2>&1 || fail "pod"
+	local ppid
+	ppid=$(sr state pod | jq .pid)
+	echo "$base" >"$BUNDLE/config.json"
+	update_config '(.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$ppid"'/ns/pid"}
+		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$ppid"'/ns/user"}]
+		| .hooks.createContainer = [{"path": "'"$BUNDLE/hook.sh"'"}]
+		| .linux.cgroupsPath = "/'"$MARK"'-app" | .process.args = ["true"]'
+	sr create --bundle "$BUNDLE" app </dev/null >"$BUNDLE/app.out" 2>&1 &
+	local i
+	for i in $(seq 100); do
+		[ -s "$out/pid" ] && break
+		sleep 0.1
+	done
+	[ -s "$out/pid" ] || fail "the hook did not run: $(cat "$BUNDLE/app.out")"
+	run sr exec pod sh -c "cat /proc/$(cat "$out/pid")/root$BUNDLE/marker; ls /proc/$(cat "$out/pid")/fd"
+	echo "the pod's root on the hook: $output"
+	[[ "$output" != *host-secret* ]]
+	[[ "$output" == *"Permission denied"* ]]
+	wait $! || fail "create: $(cat "$BUNDLE/app.out")"
+	# The hook ran as createContainer hooks do: in the container's root
+	# filesystem, the state on its stdin.
+	[ "$(cat "$out/cwd")" = "$(jq -r .root.path "$BUNDLE/config.json")" ]
+	[ "$(jq -r .id "$out/state")" = app ]
+	sr delete --force app
+	sr delete --force pod
+}
+
 # --- CVE-2024-21626: a host fd, or a cwd through one ---
 
 @test "CVE-2024-21626: no host fd reaches the container process, but the preserved ones" {

@@ -1,0 +1,264 @@
+package libsandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
+)
+
+// createContainer hooks, outside the container's user namespace.
+//
+// runtime-spec: createContainer hooks run "in the container namespace",
+// after the mounts and before pivot_root; runc and crun run them from
+// init. A hook run by init inside the container's user namespace is an
+// ordinary program there: dumpable, its memory the namespace's, its
+// root the host's tree (before pivot_root), until it exits, which may
+// be seconds. Whoever holds CAP_SYS_PTRACE in that user namespace (its
+// root: a pod's other containers when they share it) and sees the hook
+// in its pid namespace may then attach to it or open /proc/PID/root:
+// the host's root directory, with that namespace's credentials. Init
+// itself is out of reach (it runs from an exec-only copy: sealBinary).
+// Processes of other containers see the hook only through a pid
+// namespace they share with it, so this is when the container's pid
+// namespace is not its own (joined by path, or the host's) and it has
+// a user namespace: Kubernetes' user-namespaced pods that share their
+// process namespace, podman's --pid=container:X --userns=....
+//
+// Then the hooks are run from here (ContainerHooksOutside): a raw fork
+// (rawfork) joins init's namespaces, all but the user namespace, enters
+// init's cgroups, and execs the hook by its path from the container's
+// root filesystem. The hook keeps our credentials and user namespace: a
+// root process of the host's user namespace, which the container's
+// processes may see in their pid namespace but neither attach to,
+// signal nor open the /proc files of (each needs privilege over the
+// host's user namespace). The first child
+// of the fork is not in the container's pid namespace at all (see
+// rawfork). What differs from a hook run by init: it acts as the
+// host's root, not the container's (a file it creates in the root
+// filesystem is owned by the host's root), as prestart and
+// createRuntime hooks do.
+
+// containerHooksOutside reports whether the createContainer hooks of a
+// container planned as ns are run from the runtime (see above).
+func containerHooksOutside(spec *specs.Spec, ns *nsPlan) bool {
+	if spec.Hooks == nil || len(spec.Hooks.CreateContainer) == 0 || Rootless() {
+		return false
+	}
+	ownPid := ns.has(specs.PIDNamespace) && !ns.joined(specs.PIDNamespace)
+	return ns.has(specs.UserNamespace) && !ownPid
+}
+
+// hookNamespaces are the namespaces a createContainer hook shares with
+// init: every one but the user namespace, as /proc/PID/ns names them.
+var hookNamespaces = []struct {
+	name string
+	typ  int
+}{
+	{"mnt", unix.CLONE_NEWNS}, {"pid", unix.CLONE_NEWPID}, {"net", unix.CLONE_NEWNET},
+	{"ipc", unix.CLONE_NEWIPC}, {"uts", unix.CLONE_NEWUTS}, {"cgroup", unix.CLONE_NEWCGROUP},
+	{"time", unix.CLONE_NEWTIME},
+}
+
+// runContainerHooks runs the createContainer hooks for init (see above),
+// in order, stopping at the first failure, with runc's words for it.
+func (cr *creation) runContainerHooks() error {
+	pid := cr.c.state.InitPid
+	base := rawfork.Attr{Exe: -1, Check: cr.opts.Interrupt}
+	var ownMnt bool
+	for _, n := range hookNamespaces {
+		var ours, its unix.Stat_t
+		p := "/proc/" + strconv.Itoa(pid) + "/ns/" + n.name
+		if err := unix.Stat(p, &its); errors.Is(err, unix.ENOENT) {
+			continue // a kernel without that namespace
+		} else if err != nil {
+			return fmt.Errorf("createContainer hooks: %w", &os.PathError{Op: "stat", Path: p, Err: err})
+		}
+		if err := unix.Stat("/proc/self/ns/"+n.name, &ours); err == nil && ours.Ino == its.Ino && ours.Dev == its.Dev {
+			continue
+		}
+		// init cannot have left: we are its parent, and it waits for
+		// our answer; its pid is its own.
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("createContainer hooks: %w", &os.PathError{Op: "open", Path: p, Err: err})
+		}
+		defer unix.Close(fd)
+		base.Namespaces = append(base.Namespaces, rawfork.Namespace{Fd: fd, Type: n.typ})
+		switch n.typ {
+		case unix.CLONE_NEWNS:
+			ownMnt = true
+		case unix.CLONE_NEWPID:
+			base.ForkAgain = true
+		}
+	}
+	if ownMnt {
+		// In the container's root filesystem, as init runs them.
+		base.Dir = cr.plan.rootfs
+	}
+	if cr.hasCgroup() {
+		f, err := cr.cg.CloneFD()
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			defer f.Close()
+			base.UseCgroupFD, base.CgroupFD = true, int(f.Fd())
+		}
+		if cr.cg.NeedsEnter() {
+			cloned := base.UseCgroupFD
+			base.Pause = func(pid int) error { return cr.cg.Enter(pid, cloned) }
+		}
+	}
+	state, err := json.Marshal(cr.c.hookState(Creating))
+	if err != nil {
+		return fmt.Errorf("encode state for createContainer hooks: %w", err)
+	}
+	for i, h := range cr.spec.Hooks.CreateContainer {
+		if err := runHookRaw(base, h, state); err != nil {
+			return fmt.Errorf("error running createContainer hook #%d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// runHookRaw runs one hook with rawfork as base says, gives it state on
+// its stdin, and waits for it (up to its timeout), with the words of
+// hooks.Run for what goes wrong.
+func runHookRaw(base rawfork.Attr, h specs.Hook, state []byte) error {
+	var deadline time.Time
+	if h.Timeout != nil {
+		deadline = time.Now().Add(time.Duration(*h.Timeout) * time.Second)
+	}
+	timedOut := func() error {
+		return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))
+	}
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer inR.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inW.Close()
+		return err
+	}
+	defer outR.Close()
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		inW.Close()
+		outW.Close()
+		return err
+	}
+	defer errR.Close()
+	go func() {
+		inW.Write(state)
+		inW.Close()
+	}()
+	var stdout, stderr bytes.Buffer
+	drained := make(chan struct{}, 2)
+	go func() { io.Copy(&stdout, outR); drained <- struct{}{} }()
+	go func() { io.Copy(&stderr, errR); drained <- struct{}{} }()
+
+	attr := base
+	attr.Files = []int{int(inR.Fd()), int(outW.Fd()), int(errW.Fd())}
+	attr.Path = h.Path
+	attr.Argv = h.Args
+	if len(attr.Argv) == 0 {
+		attr.Argv = []string{h.Path}
+	}
+	attr.Env = h.Env
+	check := base.Check
+	attr.Check = func() error {
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return timedOut()
+		}
+		if check != nil {
+			return check()
+		}
+		return nil
+	}
+	res, err := rawfork.Start(&attr)
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		var re *rawfork.Error
+		if errors.As(err, &re) && re.Stage == "exec" {
+			return fmt.Errorf("fork/exec %s: %w", h.Path, re.Errno)
+		}
+		if errors.As(err, &re) && re.Stage == "chdir" {
+			return fmt.Errorf("chdir %s: %w", base.Dir, re.Errno)
+		}
+		return err
+	}
+	ws, late, err := waitHook(res.Pid, deadline, check)
+	if err != nil {
+		return err
+	}
+	// A child of the hook holding its stdout must not keep us waiting:
+	// a second, as hooks.Run gives it.
+	for n, t := 0, time.After(time.Second); n < 2; n++ {
+		select {
+		case <-drained:
+		case <-t:
+			n = 2
+		}
+	}
+	switch {
+	case late:
+		return timedOut()
+	case ws.Exited() && ws.ExitStatus() == 0:
+		return nil
+	case ws.Exited():
+		err = fmt.Errorf("exit status %d", ws.ExitStatus())
+	default:
+		err = fmt.Errorf("signal: %v", ws.Signal())
+	}
+	return fmt.Errorf("%w, stdout: %s, stderr: %s", err, stdout.String(), stderr.String())
+}
+
+// waitHook waits for the hook pid to exit, and kills it at deadline
+// (late) or when check fails (the caller's interrupt: its error).
+func waitHook(pid int, deadline time.Time, check func() error) (ws unix.WaitStatus, late bool, err error) {
+	pfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		unix.Wait4(pid, &ws, 0, nil)
+		return ws, false, fmt.Errorf("pidfd_open: %w", err)
+	}
+	defer unix.Close(pfd)
+	for {
+		wait := 100 * time.Millisecond
+		if !deadline.IsZero() {
+			wait = min(wait, max(time.Until(deadline), 0))
+		}
+		fds := []unix.PollFd{{Fd: int32(pfd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(wait/time.Millisecond)+1)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return ws, false, err
+		}
+		if n > 0 {
+			_, err := unix.Wait4(pid, &ws, 0, nil)
+			return ws, false, err
+		}
+		late = !deadline.IsZero() && time.Now().After(deadline)
+		var stop error
+		if check != nil && !late {
+			stop = check()
+		}
+		if late || stop != nil {
+			unix.PidfdSendSignal(pfd, unix.SIGKILL, nil, 0)
+			unix.Wait4(pid, &ws, 0, nil)
+			return ws, late, stop
+		}
+	}
+}
