@@ -16,37 +16,38 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 )
 
-// createContainer hooks, outside the container's user namespace.
+// createContainer hooks, out of sight of a pod's pid namespace.
 //
 // runtime-spec: createContainer hooks run "in the container namespace",
 // after the mounts and before pivot_root; runc and crun run them from
-// init. A hook run by init inside the container's user namespace is an
-// ordinary program there: dumpable, its memory the namespace's, its
-// root the host's tree (before pivot_root), until it exits, which may
-// be seconds. Whoever holds CAP_SYS_PTRACE in that user namespace (its
-// root: a pod's other containers when they share it) and sees the hook
-// in its pid namespace may then attach to it or open /proc/PID/root:
-// the host's root directory, with that namespace's credentials. Init
-// itself is out of reach (it runs from an exec-only copy: sealBinary).
-// Processes of other containers see the hook only through a pid
-// namespace they share with it, so this is when the container's pid
-// namespace is not its own (joined by path, or the host's) and it has
-// a user namespace: Kubernetes' user-namespaced pods that share their
-// process namespace, podman's --pid=container:X --userns=....
+// init. A hook run by init is an ordinary process of the container's
+// user namespace: dumpable, its memory the namespace's, its root the
+// host's tree (before pivot_root), until it exits, which may be
+// seconds. Whoever holds CAP_SYS_PTRACE in that user namespace (its
+// root: a pod's other containers when they share it), or runs as the
+// same host uid (a container of the same id map), and sees the hook in
+// its pid namespace may attach to it or open /proc/PID/root: the
+// host's root directory, with the hook's credentials (a review of
+// f8de9a7's first form read a host file so). Init itself is out of
+// reach (it runs from an exec-only copy: sealBinary). Processes of
+// other containers see the hook only through a pid namespace they
+// share with it, so this is when the container's pid namespace is not
+// its own (joined by path: Kubernetes' user-namespaced pods that share
+// their process namespace, podman's --pid=container:X --userns=...)
+// and it has a user namespace.
 //
 // Then the hooks are run from here (ContainerHooksOutside): a raw fork
-// (rawfork) joins init's namespaces, all but the user namespace, enters
-// init's cgroups, and execs the hook by its path from the container's
-// root filesystem. The hook keeps our credentials and user namespace: a
-// root process of the host's user namespace, which the container's
-// processes may see in their pid namespace but neither attach to,
-// signal nor open the /proc files of (each needs privilege over the
-// host's user namespace). The first child
-// of the fork is not in the container's pid namespace at all (see
-// rawfork). What differs from a hook run by init: it acts as the
-// host's root, not the container's (a file it creates in the root
-// filesystem is owned by the host's root), as prestart and
-// createRuntime hooks do.
+// (rawfork) joins init's namespaces, its user namespace among them
+// (becoming its root, as init is), but not its pid namespace, enters
+// init's cgroups and the root filesystem, sets init's umask and execs
+// the hook by its path there. So the hook has the credentials,
+// capabilities and view a hook run by init has (a file it writes is
+// the container root's; a symlink of the image cannot send its writes
+// to a host file the container's root may not write: the first form,
+// which ran hooks as the host's root, let it, a review found), and
+// lives in our pid namespace, where no process of a container can name
+// it. The first child of the fork is non-dumpable and never in the
+// container's namespaces' reach either (see rawfork).
 
 // containerHooksOutside reports whether the createContainer hooks of a
 // container planned as ns are run from the runtime (see above).
@@ -59,51 +60,62 @@ func containerHooksOutside(spec *specs.Spec, ns *nsPlan) bool {
 }
 
 // hookNamespaces are the namespaces a createContainer hook shares with
-// init: every one but the user namespace, as /proc/PID/ns names them.
+// init: every one but the pid namespace, as /proc/PID/ns names them
+// (rawfork joins the user namespace last).
 var hookNamespaces = []struct {
 	name string
 	typ  int
 }{
-	{"mnt", unix.CLONE_NEWNS}, {"pid", unix.CLONE_NEWPID}, {"net", unix.CLONE_NEWNET},
-	{"ipc", unix.CLONE_NEWIPC}, {"uts", unix.CLONE_NEWUTS}, {"cgroup", unix.CLONE_NEWCGROUP},
-	{"time", unix.CLONE_NEWTIME},
+	{"mnt", unix.CLONE_NEWNS}, {"net", unix.CLONE_NEWNET}, {"ipc", unix.CLONE_NEWIPC},
+	{"uts", unix.CLONE_NEWUTS}, {"cgroup", unix.CLONE_NEWCGROUP}, {"time", unix.CLONE_NEWTIME},
+	{"user", unix.CLONE_NEWUSER},
 }
+
+// hookUmask is init's umask when it runs hooks (nsexec).
+const hookUmask = 0o022
 
 // runContainerHooks runs the createContainer hooks for init (see above),
 // in order, stopping at the first failure, with runc's words for it.
 func (cr *creation) runContainerHooks() error {
 	pid := cr.c.state.InitPid
-	base := rawfork.Attr{Exe: -1, Check: cr.opts.Interrupt}
-	var ownMnt bool
+	umask := uint32(hookUmask)
+	base := rawfork.Attr{Exe: -1, Check: cr.opts.Interrupt, Umask: &umask}
 	for _, n := range hookNamespaces {
 		var ours, its unix.Stat_t
-		p := "/proc/" + strconv.Itoa(pid) + "/ns/" + n.name
-		if err := unix.Stat(p, &its); errors.Is(err, unix.ENOENT) {
+		if err := unix.Stat("/proc/self/ns/"+n.name, &ours); errors.Is(err, unix.ENOENT) {
 			continue // a kernel without that namespace
 		} else if err != nil {
-			return fmt.Errorf("createContainer hooks: %w", &os.PathError{Op: "stat", Path: p, Err: err})
+			return fmt.Errorf("createContainer hooks: %w", err)
 		}
-		if err := unix.Stat("/proc/self/ns/"+n.name, &ours); err == nil && ours.Ino == its.Ino && ours.Dev == its.Dev {
-			continue
-		}
-		// init cannot have left: we are its parent, and it waits for
-		// our answer; its pid is its own.
+		// Every namespace from an fd of init's, or none: a process of
+		// the container may kill init meanwhile (CAP_KILL in its user
+		// namespace, init in its pid namespace), and a dead init,
+		// our zombie, has no namespaces left, so the hook would run
+		// in ours (a review did so). An fd opened is init's namespace
+		// for good.
+		p := "/proc/" + strconv.Itoa(pid) + "/ns/" + n.name
 		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("createContainer hooks: %w", &os.PathError{Op: "open", Path: p, Err: err})
+			return fmt.Errorf("createContainer hooks: init's namespaces: %w", &os.PathError{Op: "open", Path: p, Err: err})
 		}
 		defer unix.Close(fd)
+		if err := unix.Fstat(fd, &its); err != nil {
+			return fmt.Errorf("createContainer hooks: init's namespaces: %w", &os.PathError{Op: "stat", Path: p, Err: err})
+		}
+		if ours.Ino == its.Ino && ours.Dev == its.Dev {
+			continue
+		}
 		base.Namespaces = append(base.Namespaces, rawfork.Namespace{Fd: fd, Type: n.typ})
 		switch n.typ {
 		case unix.CLONE_NEWNS:
-			ownMnt = true
-		case unix.CLONE_NEWPID:
-			base.ForkAgain = true
+			// In the container's root filesystem, as init runs them.
+			base.Dir = cr.plan.rootfs
+		case unix.CLONE_NEWUSER:
+			base.BecomeRoot = true
 		}
 	}
-	if ownMnt {
-		// In the container's root filesystem, as init runs them.
-		base.Dir = cr.plan.rootfs
+	if !base.BecomeRoot {
+		return errors.New("createContainer hooks: init is in our user namespace") // containerHooksOutside says it is not
 	}
 	if cr.hasCgroup() {
 		f, err := cr.cg.CloneFD()

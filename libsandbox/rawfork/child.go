@@ -29,6 +29,8 @@ type childArgs struct {
 	exe       int   // -1 with a process, or to exec path
 	path      *byte // Attr.Path
 	dir       *byte // Attr.Dir, or nil
+	setUmask  bool
+	umask     uintptr
 	empty     *byte
 	argv      []*byte
 	envv      []*byte
@@ -101,6 +103,9 @@ func prepare(attr *Attr) (*childArgs, error) {
 		a.nstype = append(a.nstype, ns.Type)
 	}
 	a.retry = make([]bool, len(a.nsfd))
+	if attr.Umask != nil {
+		a.setUmask, a.umask = true, uintptr(*attr.Umask)
+	}
 	if attr.Path != "" {
 		if a.path, err = syscall.BytePtrFromString(attr.Path); err != nil {
 			return nil, fmt.Errorf("rawfork: path: %w", err)
@@ -225,6 +230,9 @@ func childMain(a *childArgs) {
 	}
 	if a.dir != nil {
 		chdir(a)
+	}
+	if a.setUmask {
+		syscall.RawSyscall(syscall.SYS_UMASK, a.umask, 0, 0)
 	}
 	if a.p != nil {
 		setupProcess(a)

@@ -118,6 +118,8 @@ type Attr struct {
 	// path, resolved in the mount namespace joined (a hook's, whose
 	// script sees its path as $0 as it does when the runtime runs it).
 	Path string
+	// Umask, if set, is the process's umask (else ours).
+	Umask *uint32
 	// Dir, if set, is the working directory of the process, resolved
 	// once the namespaces are joined (in a joined mount namespace, by
 	// its tree).

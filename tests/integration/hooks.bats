@@ -243,12 +243,13 @@ fds_hook() {
 }
 
 # The runtime runs createContainer hooks itself, in init's namespaces
-# but its user namespace, when the container has a user namespace and
+# but its pid namespace, when the container has a user namespace and
 # no pid namespace of its own (security.bats says why): here a pod's,
 # whose user and pid namespaces the container joins. The hooks must see
-# what a hook run by init sees.
+# what a hook run by init sees, and act as init's would.
 @test "hooks: createContainer hooks run by the runtime (a pod's user and pid namespaces) get what init gives them" {
 	chmod 755 "$BUNDLE"
+	chmod 1777 "$OUT" # the container's root writes there
 	update_config '.root.path = "'"$BUILD/rootfs"'"'
 	local base
 	base=$(cat "$BUNDLE/config.json")
@@ -263,15 +264,20 @@ fds_hook() {
 	update_config '(.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$ppid"'/ns/pid"}
 		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$ppid"'/ns/user"}]'
 	set_hooks createContainer "$(hook createContainer)" "$(fds_hook cc "$OUT" "$BUILD:/usr/bin:/bin")" \
-		"$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"; pwd >\"$0/cwd\"; readlink /proc/self/ns/mnt >\"$0/mnt\"; readlink /proc/self/ns/user >\"$0/user\"", $d, "one", "two words"],
+		"$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"; pwd >\"$0/cwd\"; readlink /proc/self/ns/mnt >\"$0/mnt\"; readlink /proc/self/ns/user >\"$0/user\"; readlink /proc/self/ns/pid >\"$0/pid\"; umask >\"$0/umask\"; echo made >\"$0/made\"", $d, "one", "two words"],
 		env: ["HOOKVAR=hello world", "PATH=/bin"]}')"
-	sr create --bundle "$BUNDLE" hout </dev/null >/dev/null 2>"$BUNDLE/create.err" || fail "create: $(cat "$BUNDLE/create.err")"
+	(umask 077 && sr create --bundle "$BUNDLE" hout </dev/null >/dev/null 2>"$BUNDLE/create.err") || fail "create: $(cat "$BUNDLE/create.err")"
 	local pid
 	pid=$(sr state hout | jq .pid)
-	# init's mount namespace, our user namespace
+	# init's mount and user namespaces, our pid namespace; what it
+	# makes is the container root's, with init's umask (the caller's
+	# is 077 here)
 	[ "$(cat "$OUT/mnt")" = "$(readlink "/proc/$pid/ns/mnt")" ]
-	[ "$(cat "$OUT/user")" = "$(readlink /proc/self/ns/user)" ]
-	[ "$(cat "$OUT/user")" != "$(readlink "/proc/$pid/ns/user")" ]
+	[ "$(cat "$OUT/user")" = "$(readlink "/proc/$pid/ns/user")" ]
+	[ "$(cat "$OUT/pid")" = "$(readlink /proc/self/ns/pid)" ]
+	[ "$(cat "$OUT/pid")" != "$(readlink "/proc/$pid/ns/pid")" ]
+	[ "$(cat "$OUT/umask")" = 0022 ]
+	[ "$(stat -c '%u %g %a' "$OUT/made")" = "100000 100000 644" ]
 	sr start hout
 	wait_status hout stopped
 	sr delete hout
@@ -305,7 +311,7 @@ fds_hook() {
 		timeout) [[ "$output" == *"error running createContainer hook #0: hook ran past specified timeout of 1.0s"* ]] ;;
 		esac
 	done
-	# (its pid is the pod's pid namespace's)
-	! sr exec hpod kill -0 "$(cat "$OUT/hook.pid")" 2>/dev/null || fail "the hook is still alive"
+	# (in our pid namespace: its pid is ours)
+	! kill -0 "$(cat "$OUT/hook.pid")" 2>/dev/null || fail "the hook is still alive"
 	sr delete --force hpod
 }

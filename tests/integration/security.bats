@@ -459,21 +459,28 @@ nobody_holder() {
 
 @test "createContainer hooks of a container sharing a pod's user and pid namespaces are out of the pod's reach" {
 	# A hook runs before pivot_root, its root the host's. Run by init in
-	# the shared user namespace, it was dumpable there: the pod's root,
-	# with CAP_SYS_PTRACE in it and the hook in its pid namespace, read
-	# the host's files through /proc/PID/root as long as the hook ran.
+	# the shared user and pid namespaces, it was a process of the pod's:
+	# the pod's root (CAP_SYS_PTRACE there, or only the same host uid)
+	# read the host's files through /proc/PID/root as long as the hook
+	# ran. And run as the host's root instead, the hook followed a
+	# symlink of the image to a host file and wrote it (a review of
+	# f8de9a7).
+	own_rootfs
 	chmod 755 "$BUNDLE"
 	echo host-secret >"$BUNDLE/marker"
-	chmod 644 "$BUNDLE/marker"
+	echo host-owned >"$BUNDLE/victim"
+	chmod 644 "$BUNDLE/marker" "$BUNDLE/victim"
+	ln -s "$BUNDLE/victim" "$BUNDLE/rootfs/etc/fromhook"
 	local out=$BUNDLE/hookout
 	mkdir -m 1777 "$out"
-	printf '#!/bin/sh\necho $$ >%s/pid.tmp && mv %s/pid.tmp %s/pid\npwd >%s/cwd\ncat >%s/state\nsleep 3\n' "$out" "$out" "$out" "$out" "$out" >"$BUNDLE/hook.sh"
+	printf '#!/bin/sh\necho $$ >%s/pid.tmp && mv %s/pid.tmp %s/pid\necho pwned >etc/fromhook\nsleep 3\n' "$out" "$out" "$out" >"$BUNDLE/hook.sh"
 	chmod 755 "$BUNDLE/hook.sh"
 	local base
 	base=$(cat "$BUNDLE/config.json")
 	update_config '.linux.namespaces += [{"type": "user"}]
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 		| .linux.gidMappings = .linux.uidMappings
+		| .root.path = "'"$BUILD/rootfs"'"
 		| .linux.cgroupsPath = "/'"$MARK"'-pod" | .process.args = ["sleep", "100"]'
 	add_caps CAP_SYS_PTRACE
 	sr run -d --bundle "$BUNDLE" pod </dev/null >/dev/null 2>&1 || fail "pod"
@@ -491,15 +498,14 @@ nobody_holder() {
 		sleep 0.1
 	done
 	[ -s "$out/pid" ] || fail "the hook did not run: $(cat "$BUNDLE/app.out")"
-	run sr exec pod sh -c "cat /proc/$(cat "$out/pid")/root$BUNDLE/marker; ls /proc/$(cat "$out/pid")/fd"
+	# Every process the pod sees, the hook's pid among them if it is
+	# in the pod's pid namespace.
+	run sr exec pod sh -c "cat /proc/*/root$BUNDLE/marker /proc/$(cat "$out/pid")/root$BUNDLE/marker; ls /proc/$(cat "$out/pid")/fd"
 	echo "the pod's root on the hook: $output"
 	[[ "$output" != *host-secret* ]]
-	[[ "$output" == *"Permission denied"* ]]
+	[ "$status" -ne 0 ]
 	wait $! || fail "create: $(cat "$BUNDLE/app.out")"
-	# The hook ran as createContainer hooks do: in the container's root
-	# filesystem, the state on its stdin.
-	[ "$(cat "$out/cwd")" = "$(jq -r .root.path "$BUNDLE/config.json")" ]
-	[ "$(jq -r .id "$out/state")" = app ]
+	[ "$(cat "$BUNDLE/victim")" = host-owned ]
 	sr delete --force app
 	sr delete --force pod
 }
