@@ -100,6 +100,8 @@ type creation struct {
 
 	// tasksLimited: setTasksLimit has written the pids limit.
 	tasksLimited bool
+	// oomScoreAdjSet: startInit wrote init's oom_score_adj.
+	oomScoreAdjSet bool
 
 	// Passed to init.
 	extra         *fds.List
@@ -680,6 +682,18 @@ func (cr *creation) startInit() (func(), error) {
 		}
 	}
 	resetAffinity(pid)
+	if adj := spec.Process.OOMScoreAdj; adj != nil && !Rootless() {
+		// Written from here, through the host's /proc (init is our
+		// child: its pid is its own): init running from the exec-only
+		// copy (sealBinary) is non-dumpable, and its /proc files are
+		// then our user namespace's root's, which init in the
+		// container's may not write (a review found every container
+		// with a user namespace and an oomScoreAdj failing).
+		if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return undo, fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+		cr.oomScoreAdjSet = true
+	}
 	if cr.plan.ns.has(specs.UserNamespace) && !Rootless() && mapsExecOnlyOwner(pid) {
 		// No file can be exec-only for a namespace that maps both: its
 		// root reads any (privileged_wrt_inode_uidgid).
@@ -723,6 +737,7 @@ func (cr *creation) sendConfig() (func(), error) {
 		LastCap:               p.lastCap,
 		WaitHooks:             waitHooks(spec),
 		ContainerHooksOutside: containerHooksOutside(spec, p.ns),
+		OOMScoreAdjSet:        cr.oomScoreAdjSet,
 		Seccomp:               p.seccomp,
 	}
 	if p.seccomp != nil && p.seccomp.Notify {

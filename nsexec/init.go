@@ -347,7 +347,7 @@ func sendConsole(sock *os.File, mountConsole bool) error {
 // before ready.
 func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int, log *logger) (*finalExec, error) {
 	proc := cfg.Spec.Process
-	if proc.OOMScoreAdj != nil {
+	if proc.OOMScoreAdj != nil && !cfg.OOMScoreAdjSet {
 		if err := procfs.write("self/oom_score_adj", fmt.Sprint(*proc.OOMScoreAdj)); err != nil {
 			return nil, fmt.Errorf("process.oomScoreAdj: %w", err)
 		}

@@ -60,6 +60,9 @@ type Config struct {
 	// namespaces but for its user namespace, rather than run them
 	// itself: see libsandbox's runContainerHooks.
 	ContainerHooksOutside bool `json:"containerHooksOutside,omitempty"`
+	// OOMScoreAdjSet: the runtime wrote process.oomScoreAdj to init's
+	// /proc/PID/oom_score_adj itself (startInit), init leaves it.
+	OOMScoreAdjSet bool `json:"oomScoreAdjSet,omitempty"`
 	// HookState is the state passed to createContainer and
 	// startContainer hooks (the pid is filled in by init).
 	HookState *specs.State `json:"hookState,omitempty"`

@@ -389,6 +389,8 @@ func decInitcfgConfig(r *reader, v *initcfg.Config) error {
 			return true, (decBool[bool])(r, &v.WaitHooks)
 		case match(k, "containerHooksOutside"):
 			return true, (decBool[bool])(r, &v.ContainerHooksOutside)
+		case match(k, "oomScoreAdjSet"):
+			return true, (decBool[bool])(r, &v.OOMScoreAdjSet)
 		case match(k, "hookState"):
 			return true, (func(r *reader, p **specs.State) error { return decPtr(r, p, decState) })(r, &v.HookState)
 		case match(k, "lastCap"):
@@ -2312,6 +2314,10 @@ func encInitcfgConfig(w *writer, v *initcfg.Config) {
 	if v.ContainerHooksOutside {
 		w.key(&first, "\"containerHooksOutside\":")
 		(encBool[bool])(w, &v.ContainerHooksOutside)
+	}
+	if v.OOMScoreAdjSet {
+		w.key(&first, "\"oomScoreAdjSet\":")
+		(encBool[bool])(w, &v.OOMScoreAdjSet)
 	}
 	if v.HookState != nil {
 		w.key(&first, "\"hookState\":")

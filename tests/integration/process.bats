@@ -216,6 +216,21 @@ caps_config() {
 	[ "$output" = 512 ]
 }
 
+@test "process: oomScoreAdj is set in a container with a user namespace" {
+	# init runs there non-dumpable (an exec-only copy of the runtime):
+	# its own /proc files are not its to write, and it failed to.
+	chmod 755 "$BUNDLE"
+	update_config '.process.oomScoreAdj = 512
+		| .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = .linux.uidMappings'
+	sh_cmd 'cat /proc/self/oom_score_adj'
+	ctr proc-oom-userns
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 512 ]
+}
+
 @test "process: hostname and domainname are the container's own" {
 	local host_name host_domain
 	host_name=$(hostname)
