@@ -48,6 +48,16 @@ import (
 // lives in our pid namespace, where no process of a container can name
 // it. The first child of the fork is non-dumpable and never in the
 // container's namespaces' reach either (see rawfork).
+//
+// What is left (a review of a583c8c): the hook is still a dumpable
+// process of the pod's user namespace, only unnamed. A hook that
+// connects to a Unix socket the pod can bind (an abstract name in a
+// shared network namespace, a path in a shared volume) hands the pod
+// its pidfd (SO_PEERPIDFD, SCM_PIDFD), and a pod process holding
+// CAP_SYS_PTRACE, or every capability the hook holds, then joins the
+// hook's mount namespace (the host's tree, before pivot_root) or takes
+// its fds. Only an exec-only hook binary would close that (as for
+// init); runc and crun leave the hook visible by pid as well.
 
 // containerHooksOutside reports whether the createContainer hooks of a
 // container planned as ns are run from the runtime (see above).
@@ -80,6 +90,10 @@ func (cr *creation) runContainerHooks() error {
 	pid := cr.c.state.InitPid
 	umask := uint32(hookUmask)
 	base := rawfork.Attr{Exe: -1, Check: cr.opts.Interrupt, Umask: &umask}
+	if p := cr.spec.Process; p != nil && p.OOMScoreAdj != nil {
+		// A hook run by init inherits init's (startInit wrote it).
+		base.OOMScoreAdj = strconv.Itoa(*p.OOMScoreAdj)
+	}
 	for _, n := range hookNamespaces {
 		var ours, its unix.Stat_t
 		if err := unix.Stat("/proc/self/ns/"+n.name, &ours); errors.Is(err, unix.ENOENT) {

@@ -31,6 +31,8 @@ type childArgs struct {
 	dir       *byte // Attr.Dir, or nil
 	setUmask  bool
 	umask     uintptr
+	oomPath   *byte // Attr.OOMScoreAdj: the path and the value
+	oomVal    []byte
 	empty     *byte
 	argv      []*byte
 	envv      []*byte
@@ -103,6 +105,12 @@ func prepare(attr *Attr) (*childArgs, error) {
 		a.nstype = append(a.nstype, ns.Type)
 	}
 	a.retry = make([]bool, len(a.nsfd))
+	if attr.OOMScoreAdj != "" && attr.Process == nil {
+		if a.oomPath, err = syscall.BytePtrFromString("/proc/self/oom_score_adj"); err != nil {
+			return nil, err
+		}
+		a.oomVal = []byte(attr.OOMScoreAdj)
+	}
 	if attr.Umask != nil {
 		a.setUmask, a.umask = true, uintptr(*attr.Umask)
 	}
@@ -215,6 +223,13 @@ func (p *procArgs) forkScheduler(forkAgain bool) error {
 //go:nosplit
 func childMain(a *childArgs) {
 	protect(a)
+	if a.oomPath != nil {
+		// Through our /proc: nothing is joined yet (hostWrites).
+		var e syscall.Errno
+		if e = writeFile(a.oomPath, a.oomVal); e != 0 {
+			fail(a, stageOOM, e, 0)
+		}
+	}
 	if a.p != nil {
 		if a.p.initialCPUs != nil {
 			setAffinity(a, a.p.initialCPUs, stageAffinityInitial)

@@ -262,9 +262,10 @@ fds_hook() {
 	ppid=$(sr state hpod | jq .pid)
 	echo "$base" >"$BUNDLE/config.json"
 	update_config '(.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$ppid"'/ns/pid"}
-		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$ppid"'/ns/user"}]'
+		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$ppid"'/ns/user"}]
+		| .process.oomScoreAdj = 300'
 	set_hooks createContainer "$(hook createContainer)" "$(fds_hook cc "$OUT" "$BUILD:/usr/bin:/bin")" \
-		"$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"; pwd >\"$0/cwd\"; readlink /proc/self/ns/mnt >\"$0/mnt\"; readlink /proc/self/ns/user >\"$0/user\"; readlink /proc/self/ns/pid >\"$0/pid\"; umask >\"$0/umask\"; echo made >\"$0/made\"", $d, "one", "two words"],
+		"$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"; pwd >\"$0/cwd\"; readlink /proc/self/ns/mnt >\"$0/mnt\"; readlink /proc/self/ns/user >\"$0/user\"; readlink /proc/self/ns/pid >\"$0/pid\"; umask >\"$0/umask\"; cat /proc/self/oom_score_adj >\"$0/oom\"; echo made >\"$0/made\"", $d, "one", "two words"],
 		env: ["HOOKVAR=hello world", "PATH=/bin"]}')"
 	(umask 077 && sr create --bundle "$BUNDLE" hout </dev/null >/dev/null 2>"$BUNDLE/create.err") || fail "create: $(cat "$BUNDLE/create.err")"
 	local pid
@@ -277,6 +278,7 @@ fds_hook() {
 	[ "$(cat "$OUT/pid")" = "$(readlink /proc/self/ns/pid)" ]
 	[ "$(cat "$OUT/pid")" != "$(readlink "/proc/$pid/ns/pid")" ]
 	[ "$(cat "$OUT/umask")" = 0022 ]
+	[ "$(cat "$OUT/oom")" = 300 ] # init's, as a hook init runs inherits
 	[ "$(stat -c '%u %g %a' "$OUT/made")" = "100000 100000 644" ]
 	sr start hout
 	wait_status hout stopped
