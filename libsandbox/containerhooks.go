@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 )
 
@@ -165,9 +166,6 @@ func runHookRaw(base rawfork.Attr, h specs.Hook, state []byte) error {
 	if h.Timeout != nil {
 		deadline = time.Now().Add(time.Duration(*h.Timeout) * time.Second)
 	}
-	timedOut := func() error {
-		return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))
-	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -198,15 +196,12 @@ func runHookRaw(base rawfork.Attr, h specs.Hook, state []byte) error {
 	attr := base
 	attr.Files = []int{int(inR.Fd()), int(outW.Fd()), int(errW.Fd())}
 	attr.Path = h.Path
-	attr.Argv = h.Args
-	if len(attr.Argv) == 0 {
-		attr.Argv = []string{h.Path}
-	}
+	attr.Argv = hooks.Argv(h)
 	attr.Env = h.Env
 	check := base.Check
 	attr.Check = func() error {
 		if !deadline.IsZero() && time.Now().After(deadline) {
-			return timedOut()
+			return hooks.TimeoutError(h)
 		}
 		if check != nil {
 			return check()
@@ -241,7 +236,7 @@ func runHookRaw(base rawfork.Attr, h specs.Hook, state []byte) error {
 	}
 	switch {
 	case late:
-		return timedOut()
+		return hooks.TimeoutError(h)
 	case ws.Exited() && ws.ExitStatus() == 0:
 		return nil
 	case ws.Exited():
@@ -249,7 +244,7 @@ func runHookRaw(base rawfork.Attr, h specs.Hook, state []byte) error {
 	default:
 		err = fmt.Errorf("signal: %v", ws.Signal())
 	}
-	return fmt.Errorf("%w, stdout: %s, stderr: %s", err, stdout.String(), stderr.String())
+	return hooks.Failed(err, stdout.String(), stderr.String())
 }
 
 // waitHook waits for the hook pid to exit, and kills it at deadline

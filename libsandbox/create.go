@@ -102,6 +102,9 @@ type creation struct {
 	tasksLimited bool
 	// oomScoreAdjSet: startInit wrote init's oom_score_adj.
 	oomScoreAdjSet bool
+	// hooksOutside: we run the createContainer hooks, not init
+	// (containerHooksOutside).
+	hooksOutside bool
 
 	// Passed to init.
 	extra         *fds.List
@@ -716,6 +719,7 @@ func (cr *creation) sendConfig() (func(), error) {
 	p, opts, spec := cr.plan, cr.opts, cr.spec
 	pid := cr.c.state.InitPid
 	hs := cr.c.hookState(Creating)
+	cr.hooksOutside = containerHooksOutside(spec, p.ns)
 	cfg := &initcfg.Config{
 		ID:              cr.id,
 		Bundle:          cr.bundle,
@@ -736,7 +740,7 @@ func (cr *creation) sendConfig() (func(), error) {
 		HookState:             hs,
 		LastCap:               p.lastCap,
 		WaitHooks:             waitHooks(spec),
-		ContainerHooksOutside: containerHooksOutside(spec, p.ns),
+		ContainerHooksOutside: cr.hooksOutside,
 		OOMScoreAdjSet:        cr.oomScoreAdjSet,
 		Seccomp:               p.seccomp,
 	}
@@ -779,7 +783,7 @@ func (cr *creation) serveInit() (func(), error) {
 		defer sources.idmap.close()
 	}
 	var containerHooks func() error
-	if containerHooksOutside(cr.spec, cr.plan.ns) {
+	if cr.hooksOutside {
 		containerHooks = cr.runContainerHooks
 	}
 	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt, cr.setTasksLimit, containerHooks); err != nil {

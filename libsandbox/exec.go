@@ -154,6 +154,14 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if attr.Process, err = execSetup(proc, spec, env, p.lastCap, c.dir); err != nil {
 		return nil, err
 	}
+	umask := uint32(0o022)
+	if proc.User.Umask != nil {
+		umask = *proc.User.Umask
+	}
+	attr.Umask = &umask
+	if proc.OOMScoreAdj != nil {
+		attr.OOMScoreAdj = strconv.Itoa(*proc.OOMScoreAdj)
+	}
 
 	console, err := dialConsole(o.ConsoleSocket)
 	if err != nil {
@@ -315,17 +323,10 @@ func execSetup(proc *specs.Process, spec *specs.Spec, env []string, lastCap int,
 		Caps:       sets,
 		LastCap:    lastCap,
 		NoNewPrivs: proc.NoNewPrivileges,
-		Umask:      0o022,
 		Paths:      execPaths(proc.Args[0], env),
-	}
-	if proc.User.Umask != nil {
-		rp.Umask = *proc.User.Umask
 	}
 	if err := execProcAttrs(rp, proc, spec.Linux); err != nil {
 		return nil, err
-	}
-	if proc.OOMScoreAdj != nil {
-		rp.OOMScoreAdj = strconv.Itoa(*proc.OOMScoreAdj)
 	}
 	if proc.ApparmorProfile != "" {
 		rp.Labels = append(rp.Labels, rawfork.Label{

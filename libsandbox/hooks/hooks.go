@@ -92,12 +92,8 @@ func runOne(h specs.Hook, state []byte, dir string) error {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	args := h.Args
-	if len(args) == 0 {
-		args = []string{h.Path}
-	}
 	cmd := exec.CommandContext(ctx, h.Path)
-	cmd.Args = args
+	cmd.Args = Argv(h)
 	cmd.Dir = dir
 	cmd.Env = h.Env
 	if cmd.Env == nil {
@@ -111,10 +107,29 @@ func runOne(h specs.Hook, state []byte, dir string) error {
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("hook ran past specified timeout of %.1fs", timeout.Seconds())
+		return TimeoutError(h)
 	}
 	if err != nil {
-		return fmt.Errorf("%w, stdout: %s, stderr: %s", err, stdout.String(), stderr.String())
+		return Failed(err, stdout.String(), stderr.String())
 	}
 	return nil
+}
+
+// Argv is h's argv: its args, or its path alone.
+func Argv(h specs.Hook) []string {
+	if len(h.Args) == 0 {
+		return []string{h.Path}
+	}
+	return h.Args
+}
+
+// TimeoutError is runc's words for h killed at its timeout.
+func TimeoutError(h specs.Hook) error {
+	return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))
+}
+
+// Failed is runc's words for a hook that failed with err ("exit status
+// 1", "signal: killed"), and what it printed.
+func Failed(err error, stdout, stderr string) error {
+	return fmt.Errorf("%w, stdout: %s, stderr: %s", err, stdout, stderr)
 }

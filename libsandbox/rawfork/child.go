@@ -105,7 +105,7 @@ func prepare(attr *Attr) (*childArgs, error) {
 		a.nstype = append(a.nstype, ns.Type)
 	}
 	a.retry = make([]bool, len(a.nsfd))
-	if attr.OOMScoreAdj != "" && attr.Process == nil {
+	if attr.OOMScoreAdj != "" {
 		if a.oomPath, err = syscall.BytePtrFromString("/proc/self/oom_score_adj"); err != nil {
 			return nil, err
 		}
@@ -224,7 +224,8 @@ func (p *procArgs) forkScheduler(forkAgain bool) error {
 func childMain(a *childArgs) {
 	protect(a)
 	if a.oomPath != nil {
-		// Through our /proc: nothing is joined yet (hostWrites).
+		// Through our /proc: nothing is joined yet, so the container
+		// cannot stand in for it (CVE-2019-16884; hostWrites).
 		var e syscall.Errno
 		if e = writeFile(a.oomPath, a.oomVal); e != 0 {
 			fail(a, stageOOM, e, 0)
@@ -320,11 +321,6 @@ func hostWrites(a *childArgs) {
 		e    syscall.Errno
 	)
 	p := a.p
-	if p.oomPath != nil {
-		if e = writeFile(p.oomPath, p.oomVal); e != 0 {
-			fail(a, stageOOM, e, 0)
-		}
-	}
 	for i = 0; i < len(p.labels); i++ {
 		e = syscall.ENOENT
 		for j = 0; j < len(p.labels[i].paths) && e == syscall.ENOENT; j++ {
@@ -478,7 +474,6 @@ func setupProcess(a *childArgs) {
 			fail(a, stageNoNewPrivs, e, 0)
 		}
 	}
-	syscall.RawSyscall(syscall.SYS_UMASK, p.umask, 0, 0)
 	// A change of ids resets the dumpable flag to fs.suid_dumpable,
 	// which may be 2; the grandchild must inherit 0.
 	if e = prctl(unix.PR_SET_DUMPABLE, 0); e != 0 {

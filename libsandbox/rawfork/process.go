@@ -21,8 +21,7 @@ type Process struct {
 	// On the host, before any namespace is joined (so through the
 	// host's /proc, which the container cannot fake: CVE-2019-16884):
 
-	// OOMScoreAdj, if not empty, is written to /proc/self/oom_score_adj.
-	OOMScoreAdj string
+	// (Attr.OOMScoreAdj too.)
 	// Labels are written to /proc/thread-self/attr/... for the coming
 	// execve (AppArmor profile, SELinux label).
 	Labels []Label
@@ -49,7 +48,6 @@ type Process struct {
 	// LastCap is the highest capability number of the kernel.
 	LastCap    int
 	NoNewPrivs bool
-	Umask      uint32
 	// Filter is the seccomp program (already checked, one
 	// instruction per element) and FilterFlags its flags.
 	Filter      []unix.SockFilter
@@ -112,9 +110,7 @@ type Rlimit struct {
 // procArgs is Process laid out for the child: byte strings, fixed
 // structures and scratch space, so that the child allocates nothing.
 type procArgs struct {
-	oomPath *byte
-	oomVal  []byte
-	labels  []labelArgs
+	labels []labelArgs
 
 	hugePagesOn bool
 	rlimits     []rlimitArgs
@@ -147,7 +143,6 @@ type procArgs struct {
 	capData  [2]unix.CapUserData
 	ambient  uint64
 	nnp      bool
-	umask    uintptr
 
 	// With neither no_new_privs nor CAP_SYS_ADMIN among the process's
 	// capabilities, loading the filter needs a CAP_SYS_ADMIN the user's
@@ -214,12 +209,6 @@ func prepareProcess(p *Process) (*procArgs, error) {
 	if m := p.Mempolicy; m != nil {
 		a.hasMpol, a.mpolMode, a.mpolNodes, a.mpolMax = true, uintptr(m.Mode), m.Nodes, uintptr(m.MaxNode)
 	}
-	if p.OOMScoreAdj != "" {
-		if a.oomPath, err = syscall.BytePtrFromString("/proc/self/oom_score_adj"); err != nil {
-			return nil, err
-		}
-		a.oomVal = []byte(p.OOMScoreAdj)
-	}
 	for _, l := range p.Labels {
 		la := labelArgs{val: []byte(l.Value), fd: -1}
 		if len(la.val) == 0 {
@@ -279,7 +268,6 @@ func prepareProcess(p *Process) (*procArgs, error) {
 		a.capData[i].Inheritable = uint32(p.Caps.Inheritable >> (32 * i))
 	}
 	a.ambient = uint64(p.Caps.Ambient)
-	a.umask = uintptr(p.Umask)
 	if len(p.Filter) > 0 {
 		if len(p.Filter) > 0xffff {
 			return nil, errors.New("linux.seccomp: oversized filter")

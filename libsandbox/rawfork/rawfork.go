@@ -118,11 +118,12 @@ type Attr struct {
 	// path, resolved in the mount namespace joined (a hook's, whose
 	// script sees its path as $0 as it does when the runtime runs it).
 	Path string
-	// OOMScoreAdj, if not empty and without Process (which has its
-	// own), is written to the child's /proc/self/oom_score_adj before it
-	// joins anything: the process it execs inherits it.
+	// OOMScoreAdj, if not empty, is written to the child's
+	// /proc/self/oom_score_adj before it joins anything: the process it
+	// execs inherits it.
 	OOMScoreAdj string
-	// Umask, if set, is the process's umask (else ours).
+	// Umask, if set, is the process's umask (else ours), set once the
+	// namespaces are joined.
 	Umask *uint32
 	// Dir, if set, is the working directory of the process, resolved
 	// once the namespaces are joined (in a joined mount namespace, by

@@ -95,6 +95,20 @@ start_bg() {
 	[[ "${lines[2]}" == *1 ]]
 }
 
+@test "exec: the process's user.umask and oomScoreAdj apply, umask 0022 without one, whatever the caller's" {
+	start_bg e1
+	cat >"$BUNDLE/process.json" <<-'JSON'
+	{"args": ["sh", "-c", "umask; cat /proc/self/oom_score_adj"], "env": ["PATH=/bin"], "cwd": "/",
+	 "user": {"uid": 0, "gid": 0, "umask": 23}, "oomScoreAdj": 321}
+	JSON
+	run sh -c "umask 077 && $RUNTIME --root $ROOT exec --process $BUNDLE/process.json e1"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '0027\n321')" ]
+	run sh -c "umask 077 && $RUNTIME --root $ROOT exec e1 sh -c umask"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0022 ]
+}
+
 @test "exec --process <(...): a process JSON from a pipe, /dev/fd/N, which the process does not get" {
 	start_bg e1
 	sr_run exec --process <(echo '{"args": ["ls", "/proc/self/fd"], "cwd": "/", "env": ["PATH=/bin"]}') e1

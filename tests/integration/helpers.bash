@@ -358,6 +358,27 @@ create_fails() {
 	[ -z "$left" ] || fail "processes left: $left"
 }
 
+# userns_pod NAME [JQ] runs NAME, a pod's first container, from the
+# bundle's config with a user namespace of its own (0 -> host 100000,
+# 65536 ids), its own pid namespace, a cgroup of its own and `sleep
+# 100`, JQ applied besides; then it makes the bundle's config, as it
+# was, join the pod's user and pid namespaces, as a pod's other
+# containers do.
+userns_pod() {
+	local base pid
+	base=$(cat "$BUNDLE/config.json")
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = .linux.uidMappings
+		| .linux.cgroupsPath = "/'"$MARK-$1"'" | .process.args = ["sleep", "100"]
+		| '"${2:-.}"
+	sr run -d --bundle "$BUNDLE" "$1" </dev/null >/dev/null 2>&1 || fail "pod $1"
+	pid=$(sr state "$1" | jq .pid)
+	echo "$base" >"$BUNDLE/config.json"
+	update_config '(.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$pid"'/ns/pid"}
+		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$pid"'/ns/user"}]'
+}
+
 # --- an unprivileged user (rootless.bats, podman-rootless.bats) ---
 
 # RL_USER is the user the rootless tests run the runtime as: made by

@@ -251,19 +251,8 @@ fds_hook() {
 	chmod 755 "$BUNDLE"
 	chmod 1777 "$OUT" # the container's root writes there
 	update_config '.root.path = "'"$BUILD/rootfs"'"'
-	local base
-	base=$(cat "$BUNDLE/config.json")
-	update_config '.linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = .linux.uidMappings
-		| .linux.cgroupsPath = "/'"$MARK"'-pod" | .process.args = ["sleep", "100"]'
-	sr run -d --bundle "$BUNDLE" hpod </dev/null >/dev/null 2>&1 || fail "pod"
-	local ppid
-	ppid=$(sr state hpod | jq .pid)
-	echo "$base" >"$BUNDLE/config.json"
-	update_config '(.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$ppid"'/ns/pid"}
-		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$ppid"'/ns/user"}]
-		| .process.oomScoreAdj = 300'
+	userns_pod hpod
+	update_config '.process.oomScoreAdj = 300'
 	set_hooks createContainer "$(hook createContainer)" "$(fds_hook cc "$OUT" "$BUILD:/usr/bin:/bin")" \
 		"$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "echo \"$0|$1|$2\" >\"$0/args\"; env >\"$0/env\"; pwd >\"$0/cwd\"; readlink /proc/self/ns/mnt >\"$0/mnt\"; readlink /proc/self/ns/user >\"$0/user\"; readlink /proc/self/ns/pid >\"$0/pid\"; umask >\"$0/umask\"; cat /proc/self/oom_score_adj >\"$0/oom\"; echo made >\"$0/made\"", $d, "one", "two words"],
 		env: ["HOOKVAR=hello world", "PATH=/bin"]}')"

@@ -475,21 +475,11 @@ nobody_holder() {
 	mkdir -m 1777 "$out"
 	printf '#!/bin/sh\necho $$ >%s/pid.tmp && mv %s/pid.tmp %s/pid\necho pwned >etc/fromhook\nsleep 3\n' "$out" "$out" "$out" >"$BUNDLE/hook.sh"
 	chmod 755 "$BUNDLE/hook.sh"
-	local base
-	base=$(cat "$BUNDLE/config.json")
-	update_config '.linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = .linux.uidMappings
-		| .root.path = "'"$BUILD/rootfs"'"
-		| .linux.cgroupsPath = "/'"$MARK"'-pod" | .process.args = ["sleep", "100"]'
+	# The pod's root holds CAP_SYS_PTRACE (the app's too: it runs
+	# `true`).
 	add_caps CAP_SYS_PTRACE
-	sr run -d --bundle "$BUNDLE" pod </dev/null >/dev/null 2>&1 || fail "pod"
-	local ppid
-	ppid=$(sr state pod | jq .pid)
-	echo "$base" >"$BUNDLE/config.json"
-	update_config '(.linux.namespaces[] | select(.type == "pid")) |= {"type": "pid", "path": "/proc/'"$ppid"'/ns/pid"}
-		| .linux.namespaces += [{"type": "user", "path": "/proc/'"$ppid"'/ns/user"}]
-		| .hooks.createContainer = [{"path": "'"$BUNDLE/hook.sh"'"}]
+	userns_pod pod '.root.path = "'"$BUILD/rootfs"'"'
+	update_config '.hooks.createContainer = [{"path": "'"$BUNDLE/hook.sh"'"}]
 		| .linux.cgroupsPath = "/'"$MARK"'-app" | .process.args = ["true"]'
 	sr create --bundle "$BUNDLE" app </dev/null >"$BUNDLE/app.out" 2>&1 &
 	local i
