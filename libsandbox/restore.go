@@ -198,6 +198,21 @@ func (rs *restoration) checkNamespaces() (func(), error) {
 	return nil, nil
 }
 
+// joinNsFile is the file CRIU opens to join j: our fd of it, through
+// /proc/<our pid>/fd/N, as CRIU opens the image directory. Not j.path:
+// what planNamespaces and checkNamespaces checked (its type, a mount
+// namespace's owner and members) is the namespace we opened, and the
+// path may name another by the time CRIU, a separate process, opens it
+// (a /proc/PID/ns link whose PID died and was reused, a bind mount
+// mounted over). CRIU, as root, would restore into a namespace no one
+// checked, a mount namespace's tree an unprivileged user arranged
+// (checkJoinedMount). Our fds stay open until Restore returns
+// (creation's closers), and the link resolves to the open file itself,
+// not to its path again (proc_ns_get_link).
+func joinNsFile(j join) string {
+	return "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(j.f.Fd()))
+}
+
 // makeMountpoints makes the mount points of the spec's mounts in the
 // rootfs, as init made them at create: CRIU needs them and makes none
 // (rootfs.MakeMountpoint). Those in a tmpfs of the spec come back with
@@ -283,7 +298,7 @@ func (rs *restoration) restore() (func(), error) {
 			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: rpc.String(nsKey(j.typ)), Fd: rpc.Int32(int32(4 + len(extra)))})
 			extra = append(extra, j.f)
 		default:
-			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: rpc.String(nsCriuName(j.typ)), NsFile: rpc.String(j.path)})
+			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: rpc.String(nsCriuName(j.typ)), NsFile: rpc.String(joinNsFile(j))})
 		}
 	}
 	ext, err := rs.externalMounts()

@@ -41,6 +41,10 @@ teardown() {
 		wait "$p" 2>/dev/null || true
 	done
 	exec 7>&- 8>&- 2>/dev/null || true
+	local f
+	for f in ${UTS_PINS:-}; do
+		umount "$f" 2>/dev/null || true
+	done
 	teardown_bundle
 	[ -z "${NETNS:-}" ] || ip netns delete "$NETNS" 2>/dev/null || true
 }
@@ -302,6 +306,46 @@ count_below() {
 	count_above "$n"
 	pid=$(sr state ct7 | jq .pid)
 	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ]
+}
+
+@test "restore: a UTS namespace joined by path is joined as checked, even if its path names another by then" {
+	requires_criu
+	# Two UTS namespaces pinned by bind mounts: the container's, and
+	# another an attacker would have the path name once it is checked.
+	mkdir "$BUNDLE/ns"
+	touch "$BUNDLE/ns/uts" "$BUNDLE/ns/other"
+	UTS_PINS="$BUNDLE/ns/uts $BUNDLE/ns/other"
+	unshare --uts="$BUNDLE/ns/uts" hostname alpha
+	unshare --uts="$BUNDLE/ns/other" hostname omega
+	local want
+	want=$(stat -L -c %i "$BUNDLE/ns/uts")
+	update_config 'del(.hostname) | (.linux.namespaces[] | select(.type == "uts")) .path = "'"$BUNDLE/ns/uts"'"'
+	cr_run ct9
+	count_above 1
+	cr_checkpoint ct9
+	# The path changes after the runtime opened and checked it, before
+	# CRIU runs: a criu that, run for the restore (in a mount namespace
+	# of its own, not ours as the version probe is), first mounts the
+	# other namespace over the path (only CRIU sees the change).
+	cat >"$BUNDLE/criu" <<-EOF
+		#!/bin/sh
+		if [ "\$1" = swrk ] && [ "\$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]; then
+			mount --bind "$BUNDLE/ns/other" "$BUNDLE/ns/uts" || exit 1
+		fi
+		exec criu "\$@"
+	EOF
+	chmod +x "$BUNDLE/criu"
+	n=$(count)
+	cr_pipe 8
+	sr --criu "$BUNDLE/criu" --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct9 <&8 >&8 2>&8 ||
+		fail "restore ct9: $(cat "$BUNDLE/restore.log"; grep -h Error "$BUNDLE"/image*/restore.log 2>/dev/null | tail -n 20)"
+	count_above "$n"
+	pid=$(sr state ct9 | jq .pid)
+	[ "$(stat -L -c %i "/proc/$pid/ns/uts")" = "$want" ] ||
+		fail "restored into UTS namespace $(stat -L -c %i "/proc/$pid/ns/uts"), want $want (the other is $(stat -L -c %i "$BUNDLE/ns/other"))"
+	[ "$(nsenter -t "$pid" -u hostname)" = alpha ]
+	# CRIU writes the dumped hostname where it joined: not into the other.
+	[ "$(nsenter --uts="$BUNDLE/ns/other" hostname)" = omega ]
 }
 
 @test "create: stdio that is the host's /dev/null is the container's /dev/null, which CRIU can dump" {
