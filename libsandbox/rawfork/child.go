@@ -255,6 +255,12 @@ func childMain(a *childArgs) {
 	}
 	if a.setid {
 		becomeRoot(a)
+		// setresuid changed our euid (host root to the user
+		// namespace's root), and commit_creds (kernel/cred.c) then
+		// clears the parent-death signal and resets dumpable to
+		// fs.suid_dumpable (1 on some hosts): protect again, and see
+		// that we were not orphaned meanwhile.
+		protect(a)
 	}
 	layout(a)
 	if a.forkAgain {

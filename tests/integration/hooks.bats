@@ -304,5 +304,18 @@ fds_hook() {
 	done
 	# (in our pid namespace: its pid is ours)
 	! kill -0 "$(cat "$OUT/hook.pid")" 2>/dev/null || fail "the hook is still alive"
+
+	# A runtime killed while the hook runs takes the hook with it, as
+	# it takes init: becoming the user namespace's root cleared the
+	# hook's parent-death signal until the runtime set it again.
+	rm -f "$OUT/hook.pid"
+	set_hooks createContainer "$(jq -nc --arg d "$OUT" '{path: "/bin/sh", args: ["sh", "-c", "echo $$ >\"$0/hook.pid\"; exec sleep 60", $d]}')"
+	"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" hout-killed </dev/null >/dev/null 2>&1 &
+	local rt=$!
+	wait_for 10 test -s "$OUT/hook.pid"
+	kill -9 "$rt"
+	wait "$rt" || true
+	wait_gone "$(cat "$OUT/hook.pid")" || fail "the hook outlived the runtime: $(ps -o pid,ppid,cmd -p "$(cat "$OUT/hook.pid")")"
+	sr delete --force hout-killed 2>/dev/null || true
 	sr delete --force hpod
 }
