@@ -74,7 +74,7 @@ integration-v2: build payload
 	@if [ "$$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then \
 		echo "integration-v2: this host is pure cgroup v2; the integration run covered it"; \
 	else \
-		tests/vm/run.sh -- env SR_TIMEOUT=180 bats --timing $(V2_BATS); \
+		tests/vm/run.sh -- env SR_TIMEOUT=180 SR_VM=1 bats --timing $(V2_BATS); \
 	fi
 
 # The systemd cgroup driver (--systemd-cgroup), and podman and containerd

@@ -80,6 +80,7 @@ func Main(args []string) {
 	if fds.Has(args, "pdeathsig") {
 		// `run` in the foreground: the container dies with it. If it is
 		// already gone, the config never comes and we exit on EOF.
+		pdeathsig = true
 		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 	}
 
@@ -412,6 +413,9 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int, log *logg
 	if err := setUser(proc.User); err != nil {
 		return nil, fmt.Errorf("process.user: %w", err)
 	}
+	if err := protectAgain(); err != nil {
+		return nil, err
+	}
 	if cwdLater {
 		if err := chdirFd(cwdFd, proc.Cwd); err != nil {
 			return nil, err
@@ -450,6 +454,30 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int, log *logg
 	}
 	f.hugePagesBack = cfg.HugePagesBack
 	return f, nil
+}
+
+// pdeathsig: init was asked to die with the runtime (--pdeathsig).
+var pdeathsig bool
+
+// protectAgain undoes what a change of ids did to us. When setUser
+// changes the effective ids, commit_creds (kernel/cred.c) resets the
+// dumpable flag to fs.suid_dumpable and clears the parent-death signal.
+// With fs.suid_dumpable=1 init would wait in the created state, for
+// start, ptraceable by any process of the user's uid: an `exec --user`
+// of the container could take its fds (the exec fifo of the host's state
+// directory, the seccomp agent's connection) and read its memory. And
+// `run` in the foreground would leave a container running after the
+// runtime was killed (runc restores the signal after setuid as well).
+func protectAgain() error {
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("set non-dumpable after process.user: %w", err)
+	}
+	if pdeathsig {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+			return fmt.Errorf("parent-death signal after process.user: %w", err)
+		}
+	}
+	return nil
 }
 
 // fatalf reports an error after ready, when the runtime is no longer
