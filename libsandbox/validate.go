@@ -280,6 +280,14 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 			return err
 		}
 	}
+	if u, ok := ns.joinOf(specs.UserNamespace); ok {
+		if err := checkUserNSOwner(u); err != nil {
+			return err
+		}
+	}
+	if err := checkDumpableInit(ns); err != nil {
+		return err
+	}
 	if spec.Hostname != "" && !ns.has(specs.UTSNamespace) {
 		return errors.New("hostname: unable to set hostname without a private UTS namespace")
 	}

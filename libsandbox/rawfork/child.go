@@ -481,10 +481,11 @@ func setupProcess(a *childArgs) {
 		}
 	}
 	// A change of ids resets the dumpable flag to fs.suid_dumpable,
-	// which may be 2; the grandchild must inherit 0.
-	if e = prctl(unix.PR_SET_DUMPABLE, 0); e != 0 {
-		fail(a, stageDumpable, e, 0)
-	}
+	// which may be 2, and clears the parent-death signal (commit_creds):
+	// the grandchild must inherit 0, and we still die with the runtime.
+	// (Meanwhile we are in no pid namespace of the container's: none of
+	// its processes has our pid to stop or trace us by.)
+	protect(a)
 }
 
 // setAffinity sets this process's CPU affinity to mask (non-empty); a
