@@ -10,40 +10,42 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// checkUserNSOwner refuses a user namespace to join that another user
-// controls: one whose top ancestor below our own user namespace was made
-// by another uid than ours. That uid holds every capability in it, so
-// CAP_KILL and CAP_SYS_PTRACE over every process whose credentials are
-// in it: over init and exec's children from their setns on, while they
-// still hold our fds and our tree. And setns into it is a change of
-// credentials that the kernel does not count as a subset of ours
-// (cred_cap_issubset, kernel/cred.c: only the owner of such an ancestor
-// keeps its capabilities over it), so commit_creds clears the child's
-// parent-death signal and resets its dumpable flag to fs.suid_dumpable:
-// with 1 the owner could trace a process of ours holding the host's fds;
-// with 0 it could still stop it. A review showed both (SIGSTOP sent in a
-// loop lands as setns returns). A namespace of our own uid, or one made
-// below it by any of its processes, is ours to join (a pod's, made by a
-// root runtime; a rootless runtime's own).
-func checkUserNSOwner(u join) error {
+// userNSOwner returns the uid (ours to compare: as our user namespace
+// sees it) that made the top ancestor of u below our own user namespace,
+// and whether u is below ours at all (or ours).
+//
+// That uid holds every capability in u, so CAP_KILL and CAP_SYS_PTRACE
+// over every process whose credentials are in it: over init and exec's
+// children from their setns on, while they still hold our fds and our
+// tree. And setns into it is a change of credentials that the kernel
+// does not count as a subset of ours unless that uid is ours
+// (cred_cap_issubset, kernel/cred.c), so commit_creds clears the child's
+// parent-death signal and resets its dumpable flag to fs.suid_dumpable.
+func userNSOwner(u join) (uint32, bool, error) {
 	var self unix.Stat_t
 	if err := unix.Stat("/proc/self/ns/user", &self); err != nil {
-		return fmt.Errorf("linux.namespaces: user namespace %s: our own: %w", u.path, err)
+		return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: our own: %w", u.path, err)
 	}
 	cur := int(u.f.Fd())
 	for {
 		var st unix.Stat_t
 		if err := unix.Fstat(cur, &st); err != nil {
-			return fmt.Errorf("linux.namespaces: user namespace %s: %w", u.path, err)
+			if cur != int(u.f.Fd()) {
+				unix.Close(cur)
+			}
+			return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: %w", u.path, err)
 		}
 		if st.Dev == self.Dev && st.Ino == self.Ino {
 			// Our own: nothing changes.
-			return nil
+			return uint32(os.Geteuid()), true, nil
 		}
 		parent, err := unix.IoctlRetInt(cur, unix.NS_GET_PARENT)
 		if err != nil {
 			// EPERM: not below ours; setns will refuse it itself.
-			return nil
+			if cur != int(u.f.Fd()) {
+				unix.Close(cur)
+			}
+			return 0, false, nil
 		}
 		var pst unix.Stat_t
 		err = unix.Fstat(parent, &pst)
@@ -55,19 +57,16 @@ func checkUserNSOwner(u join) error {
 				unix.Close(cur)
 			}
 			if err != nil {
-				return fmt.Errorf("linux.namespaces: user namespace %s: its owner: %w", u.path, err)
+				return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: its owner: %w", u.path, err)
 			}
-			if owner != uint32(os.Geteuid()) {
-				return fmt.Errorf("linux.namespaces: user namespace %s: made by uid %d (or below a namespace it made), who would hold every capability over the runtime's processes that join it; join a user namespace made by uid %d", u.path, owner, os.Geteuid())
-			}
-			return nil
+			return owner, true, nil
 		}
 		if cur != int(u.f.Fd()) {
 			unix.Close(cur)
 		}
 		if err != nil {
 			unix.Close(parent)
-			return fmt.Errorf("linux.namespaces: user namespace %s: %w", u.path, err)
+			return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: %w", u.path, err)
 		}
 		cur = parent
 	}
@@ -82,23 +81,41 @@ func suidDumpable() string {
 	return strings.TrimSpace(string(b))
 }
 
-// checkDumpableInit refuses a container with a user namespace whose pid
-// namespace is joined (a pod's) where fs.suid_dumpable is 1. Its init is
-// the pid namespace's processes' to see from its execve on, and runs
-// from the exec-only copy so that they may not trace it (README,
-// Security): the kernel makes a process that execs a file it may not
-// read dumpable as fs.suid_dumpable says (begin_new_exec), which with 1
-// is dumpable, and init can make itself non-dumpable only once its Go
-// runtime has started (~3 ms). A review traced such an init from a pod's
-// process with CAP_SYS_PTRACE in the pod's user namespace and took its
-// fds (the sync socket, the exec fifo), five times in five. 0 and 2
-// ("suidsafe") keep it out of reach; 1 is the kernel's insecure debug
-// setting.
-func checkDumpableInit(ns *nsPlan) error {
-	if !ns.has(specs.UserNamespace) || !ns.joined(specs.PIDNamespace) {
+// checkSuidDumpable refuses, where fs.suid_dumpable is 1 (the kernel's
+// insecure debug setting), the containers whose setup that setting puts
+// within a container's or another user's reach; 0 and 2 ("suidsafe")
+// keep them out of it.
+//
+//   - A user namespace joined that another host uid made (userNSOwner):
+//     setns resets the dumpable flag of the runtime's child to 1 there,
+//     and that uid may trace it (CAP_SYS_PTRACE in the namespace) while
+//     it holds our fds and is root in our tree: a review stopped the
+//     child as setns returned (SIGSTOP sent in a loop) and took every
+//     fd of the runtime through pidfd_getfd. Elsewhere that uid can only
+//     stop or kill the container it asked for.
+//   - A user namespace with a joined pid namespace (a pod's): init is
+//     the pid namespace's processes' to see from its execve on, and runs
+//     from the exec-only copy so that they may not trace it (README,
+//     Security); but the kernel makes a process that execs a file it
+//     may not read dumpable as fs.suid_dumpable says (begin_new_exec),
+//     and init can make itself non-dumpable only once its Go runtime has
+//     started (~3 ms). A review traced such an init from a pod's process
+//     with CAP_SYS_PTRACE in the pod's user namespace and took its fds
+//     (the sync socket, the exec fifo), five times in five.
+func checkSuidDumpable(ns *nsPlan) error {
+	if !ns.has(specs.UserNamespace) || suidDumpable() != "1" {
 		return nil
 	}
-	if v := suidDumpable(); v == "1" {
+	if u, ok := ns.joinOf(specs.UserNamespace); ok {
+		owner, below, err := userNSOwner(u)
+		if err != nil {
+			return err
+		}
+		if below && owner != uint32(os.Geteuid()) {
+			return fmt.Errorf("linux.namespaces: user namespace %s: made by uid %d, who may trace the runtime's processes that join it where fs.suid_dumpable is 1 (it is here): join a user namespace made by uid %d, or set fs.suid_dumpable to 0 or 2", u.path, owner, os.Geteuid())
+		}
+	}
+	if ns.joined(specs.PIDNamespace) {
 		return errors.New("linux.namespaces: a user namespace with a joined pid namespace needs fs.suid_dumpable 0 or 2 (it is 1: init would be dumpable, to the pid namespace's processes, from its execve until its Go runtime has started)")
 	}
 	return nil

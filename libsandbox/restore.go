@@ -209,8 +209,18 @@ func (rs *restoration) checkNamespaces() (func(), error) {
 // (checkJoinedMount). Our fds stay open until Restore returns
 // (creation's closers), and the link resolves to the open file itself,
 // not to its path again (proc_ns_get_link).
-func joinNsFile(j join) string {
-	return "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(j.f.Fd()))
+// Our /proc must show our pid as CRIU's does (the same pid namespace):
+// the link is checked to be j's namespace before CRIU gets it.
+func joinNsFile(j join) (string, error) {
+	p := "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(j.f.Fd()))
+	var a, b unix.Stat_t
+	if err := unix.Fstat(int(j.f.Fd()), &a); err != nil {
+		return "", fmt.Errorf("linux.namespaces: %s: %w", j.path, err)
+	}
+	if err := unix.Stat(p, &b); err != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+		return "", fmt.Errorf("linux.namespaces: %s: %s does not show it (is /proc of another pid namespace?)", j.path, p)
+	}
+	return p, nil
 }
 
 // makeMountpoints makes the mount points of the spec's mounts in the
@@ -298,7 +308,11 @@ func (rs *restoration) restore() (func(), error) {
 			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: rpc.String(nsKey(j.typ)), Fd: rpc.Int32(int32(4 + len(extra)))})
 			extra = append(extra, j.f)
 		default:
-			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: rpc.String(nsCriuName(j.typ)), NsFile: rpc.String(joinNsFile(j))})
+			file, err := joinNsFile(j)
+			if err != nil {
+				return nil, err
+			}
+			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: rpc.String(nsCriuName(j.typ)), NsFile: rpc.String(file)})
 		}
 	}
 	ext, err := rs.externalMounts()
@@ -533,7 +547,7 @@ func (rs *restoration) spawnInRoot(opts *rpc.CriuOpts, target string) func(*exec
 				if *d.f == nil {
 					continue
 				}
-				f, err := os.Open((*d.f).Name())
+				f, err := reopenSame(*d.f)
 				if err != nil {
 					errc <- err
 					return
@@ -546,6 +560,31 @@ func (rs *restoration) spawnInRoot(opts *rpc.CriuOpts, target string) func(*exec
 		}()
 		return <-errc
 	}
+}
+
+// reopenSame opens old's path again, here, and makes sure it is still
+// the directory old is: what was checked (the image's descriptors, the
+// work directory made) must be what CRIU reads and writes, not whatever
+// the path names by now.
+func reopenSame(old *os.File) (*os.File, error) {
+	f, err := os.Open(old.Name())
+	if err != nil {
+		return nil, err
+	}
+	var a, b unix.Stat_t
+	if err := unix.Fstat(int(old.Fd()), &a); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := unix.Fstat(int(f.Fd()), &b); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if a.Dev != b.Dev || a.Ino != b.Ino {
+		f.Close()
+		return nil, fmt.Errorf("%s: changed during the restore (another directory by that path now)", old.Name())
+	}
+	return f, nil
 }
 
 // intelRdt puts the restored processes in the container's resctrl group

@@ -280,12 +280,7 @@ func (p *plan) checkLinux(spec *specs.Spec) error {
 			return err
 		}
 	}
-	if u, ok := ns.joinOf(specs.UserNamespace); ok {
-		if err := checkUserNSOwner(u); err != nil {
-			return err
-		}
-	}
-	if err := checkDumpableInit(ns); err != nil {
+	if err := checkSuidDumpable(ns); err != nil {
 		return err
 	}
 	if spec.Hostname != "" && !ns.has(specs.UTSNamespace) {

@@ -238,6 +238,11 @@ func childMain(a *childArgs) {
 		hostWrites(a)
 	}
 	joinAll(a)
+	// setns into a user namespace that another uid made is a change of
+	// credentials that clears our parent-death signal and resets
+	// dumpable to fs.suid_dumpable (commit_creds; libsandbox's
+	// checkSuidDumpable says when that is refused): protect again.
+	protect(a)
 	if a.checkRoot {
 		sameRoot(a)
 	}

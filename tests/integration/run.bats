@@ -58,15 +58,9 @@ teardown() {
 }
 
 @test "create: init, once it is process.user, is not ptraceable by that user, whatever fs.suid_dumpable says" {
-	local was
-	was=$(cat /proc/sys/fs/suid_dumpable)
-	if [ "$was" != 1 ]; then
-		# A host-wide setting: changed only in the VM of make
-		# integration-v2, which is ours to change.
-		[ "${SR_VM:-}" = 1 ] || skip "needs fs.suid_dumpable=1 (it is $was here): make integration-v2 sets it in its VM"
-		SUID_DUMPABLE_WAS=$was
-		echo 1 >/proc/sys/fs/suid_dumpable
-	fi
+	# A host-wide setting: changed only in the VM of make
+	# integration-v2, which is ours to change.
+	suid_dumpable_1
 	# Becoming uid 1000 resets init's dumpable flag to fs.suid_dumpable
 	# (commit_creds); init waits for start as uid 1000 holding the exec
 	# fifo of the host's state directory.
@@ -90,7 +84,9 @@ teardown() {
 	wait_status ct stopped
 }
 
-@test "create: a container in a pod's user and pid namespaces is refused where fs.suid_dumpable is 1 (its init would be traceable until its Go runtime starts)" {
+# suid_dumpable_1 makes fs.suid_dumpable 1 for the test, where that is
+# ours to change (the VM of make integration-v2), or skips.
+suid_dumpable_1() {
 	local was
 	was=$(cat /proc/sys/fs/suid_dumpable)
 	if [ "$was" != 1 ]; then
@@ -98,6 +94,10 @@ teardown() {
 		SUID_DUMPABLE_WAS=$was
 		echo 1 >/proc/sys/fs/suid_dumpable
 	fi
+}
+
+@test "create: a container in a pod's user and pid namespaces is refused where fs.suid_dumpable is 1 (its init would be traceable until its Go runtime starts)" {
+	suid_dumpable_1
 	# With 1, exec of the exec-only copy leaves init dumpable until it
 	# says otherwise, ~3 ms later: a review traced it from the pod with
 	# CAP_SYS_PTRACE in the pod's user namespace and took its fds.
@@ -116,4 +116,41 @@ teardown() {
 		sr delete --force ct
 	fi
 	sr delete --force pod
+}
+
+@test "create: a user namespace to join that another host user made is refused where fs.suid_dumpable is 1 (its owner could trace the runtime's child after setns)" {
+	suid_dumpable_1
+	rootless_user
+	# The other user's namespace, held by a process of theirs.
+	setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups unshare -U --map-root-user sleep 100 </dev/null >/dev/null 2>&1 &
+	local holder=$! i
+	for i in $(seq 50); do
+		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.05
+	done
+	# setns makes the runtime's child dumpable (1) in that namespace,
+	# whose owner holds CAP_SYS_PTRACE there.
+	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$holder"'/ns/user"}]
+		| .process.args = ["true"]'
+	sr_run create --bundle "$BUNDLE" ju
+	kill "$holder"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: user namespace /proc/$holder/ns/user: made by uid $RL_UID, who may trace the runtime's processes that join it where fs.suid_dumpable is 1"* ]]
+	run sr state ju
+	[ "$status" -ne 0 ]
+	# One our uid made is ours to join (a pod's, made by a root runtime).
+	unshare -U sleep 100 </dev/null >/dev/null 2>&1 &
+	holder=$!
+	for i in $(seq 50); do
+		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.05
+	done
+	echo "0 100000 65536" >"/proc/$holder/uid_map"
+	echo "0 100000 65536" >"/proc/$holder/gid_map"
+	update_config '(.linux.namespaces[] | select(.type == "user")) .path = "/proc/'"$holder"'/ns/user"'
+	chmod 755 "$BUNDLE"
+	sr_run create --bundle "$BUNDLE" ju
+	kill "$holder"
+	[ "$status" -eq 0 ]
+	sr delete --force ju
 }

@@ -1533,37 +1533,3 @@ exec_attacked() {
 	((SECONDS < 10))
 	[[ "$output" != *FORGED* ]] || fail "start printed the container's text as init's"
 }
-
-@test "create: a user namespace to join that another host user made is refused (its owner could stop or trace init after setns)" {
-	rootless_user
-	# The other user's namespace, held by a process of theirs.
-	setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups unshare -U --map-root-user sleep 100 </dev/null >/dev/null 2>&1 &
-	HOST_PIDS+=($!)
-	local holder=$! i
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
-		sleep 0.05
-	done
-	# Joined, setns makes init's credentials that uid's to stop and, with
-	# fs.suid_dumpable=1, to trace while it holds our fds.
-	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$holder"'/ns/user"}]
-		| .process.args = ["true"]'
-	sr_run create --bundle "$BUNDLE" ju
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.namespaces: user namespace /proc/$holder/ns/user: made by uid $RL_UID (or below a namespace it made), who would hold every capability over the runtime's processes that join it"* ]]
-	assert_nothing_left
-	# One our uid made is ours to join (a pod's, made by a root runtime).
-	unshare -U sleep 100 </dev/null >/dev/null 2>&1 &
-	HOST_PIDS+=($!)
-	holder=$!
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
-		sleep 0.05
-	done
-	echo "0 100000 65536" >"/proc/$holder/uid_map"
-	echo "0 100000 65536" >"/proc/$holder/gid_map"
-	update_config '(.linux.namespaces[] | select(.type == "user")) .path = "/proc/'"$holder"'/ns/user"'
-	sr_run create --bundle "$BUNDLE" ju
-	[ "$status" -eq 0 ]
-	sr delete --force ju
-}
