@@ -129,6 +129,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		}
 		nsOpen = append(nsOpen, f)
 		nsNames = append(nsNames, ns.Type)
+		if ns.Type == specs.UserNamespace {
+			if err := checkExecUserNS(join{typ: ns.Type, path: f.Name(), f: f}); err != nil {
+				return nil, err
+			}
+		}
 		attr.Namespaces = append(attr.Namespaces, rawfork.Namespace{Fd: int(f.Fd()), Type: nsFlags[ns.Type]})
 		if ns.Type == specs.PIDNamespace {
 			attr.ForkAgain = true

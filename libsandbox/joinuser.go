@@ -41,11 +41,14 @@ func userNSOwner(u join) (uint32, bool, error) {
 		}
 		parent, err := unix.IoctlRetInt(cur, unix.NS_GET_PARENT)
 		if err != nil {
-			// EPERM: not below ours; setns will refuse it itself.
 			if cur != int(u.f.Fd()) {
 				unix.Close(cur)
 			}
-			return 0, false, nil
+			if errors.Is(err, unix.EPERM) {
+				// Not below ours: setns will refuse it itself.
+				return 0, false, nil
+			}
+			return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: its parent: %w", u.path, err)
 		}
 		var pst unix.Stat_t
 		err = unix.Fstat(parent, &pst)
@@ -72,11 +75,12 @@ func userNSOwner(u join) (uint32, bool, error) {
 	}
 }
 
-// suidDumpable reads fs.suid_dumpable (0 if it cannot).
+// suidDumpable reads fs.suid_dumpable; "1", the setting that makes the
+// checks below refuse, if it cannot be read.
 func suidDumpable() string {
 	b, err := os.ReadFile("/proc/sys/fs/suid_dumpable")
 	if err != nil {
-		return "0"
+		return "1"
 	}
 	return strings.TrimSpace(string(b))
 }
@@ -93,7 +97,8 @@ func suidDumpable() string {
 //     child as setns returned (SIGSTOP sent in a loop) and took every
 //     fd of the runtime through pidfd_getfd. Elsewhere that uid can only
 //     stop or kill the container it asked for.
-//   - A user namespace with a joined pid namespace (a pod's): init is
+//   - A user namespace without a pid namespace of its own (a pod's,
+//     joined by path; the host's fails later anyway): init is
 //     the pid namespace's processes' to see from its execve on, and runs
 //     from the exec-only copy so that they may not trace it (README,
 //     Security); but the kernel makes a process that execs a file it
@@ -107,16 +112,37 @@ func checkSuidDumpable(ns *nsPlan) error {
 		return nil
 	}
 	if u, ok := ns.joinOf(specs.UserNamespace); ok {
-		owner, below, err := userNSOwner(u)
-		if err != nil {
+		if err := checkUserNSMaker(u); err != nil {
 			return err
 		}
-		if below && owner != uint32(os.Geteuid()) {
-			return fmt.Errorf("linux.namespaces: user namespace %s: made by uid %d, who may trace the runtime's processes that join it where fs.suid_dumpable is 1 (it is here): join a user namespace made by uid %d, or set fs.suid_dumpable to 0 or 2", u.path, owner, os.Geteuid())
-		}
 	}
-	if ns.joined(specs.PIDNamespace) {
-		return errors.New("linux.namespaces: a user namespace with a joined pid namespace needs fs.suid_dumpable 0 or 2 (it is 1: init would be dumpable, to the pid namespace's processes, from its execve until its Go runtime has started)")
+	if ns.create&unix.CLONE_NEWPID == 0 {
+		return errors.New("linux.namespaces: a user namespace without a pid namespace of its own needs fs.suid_dumpable 0 or 2 (it is 1, or unreadable: init would be dumpable, to the pid namespace's processes, from its execve until its Go runtime has started)")
 	}
 	return nil
+}
+
+// checkUserNSMaker refuses u if another uid than ours made it (see
+// checkSuidDumpable; the caller knows fs.suid_dumpable is 1).
+func checkUserNSMaker(u join) error {
+	owner, below, err := userNSOwner(u)
+	if err != nil {
+		return err
+	}
+	if below && owner != uint32(os.Geteuid()) {
+		return fmt.Errorf("linux.namespaces: user namespace %s: made by uid %d, who may trace the runtime's processes that join it where fs.suid_dumpable is 1 (it is here, or unreadable): join a user namespace made by uid %d, or set fs.suid_dumpable to 0 or 2", u.path, owner, os.Geteuid())
+	}
+	return nil
+}
+
+// checkExecUserNS is checkSuidDumpable's first case for exec, which
+// joins init's user namespace: the container may have been created
+// while the setting was 0 or 2, or by an older binary, and exec's child
+// would be the namespace's maker's to trace after its setns (a review
+// took the runtime's fds so).
+func checkExecUserNS(u join) error {
+	if suidDumpable() != "1" {
+		return nil
+	}
+	return checkUserNSMaker(u)
 }

@@ -485,11 +485,11 @@ func setupProcess(a *childArgs) {
 			fail(a, stageNoNewPrivs, e, 0)
 		}
 	}
-	// A change of ids resets the dumpable flag to fs.suid_dumpable,
-	// which may be 2, and clears the parent-death signal (commit_creds):
-	// the grandchild must inherit 0, and we still die with the runtime.
-	// (Meanwhile we are in no pid namespace of the container's: none of
-	// its processes has our pid to stop or trace us by.)
+	// setCreds protected us again right after the change of ids (which
+	// resets the dumpable flag to fs.suid_dumpable and clears the
+	// parent-death signal: commit_creds); once more after the
+	// capabilities and no_new_privs, so that what the grandchild
+	// inherits is certain: 0.
 	protect(a)
 }
 
@@ -739,6 +739,13 @@ func setCreds(a *childArgs) {
 	if _, _, e = syscall.RawSyscall(syscall.SYS_SETRESUID, p.uid, p.uid, p.uid); e != 0 {
 		fail(a, stageSetuid, e, 0)
 	}
+	// Now, while our permitted set is still whole (KEEPCAPS), not after
+	// setCaps empties it: the new ids made us dumpable as
+	// fs.suid_dumpable says, and a host process of the same uid and no
+	// capabilities, which commoncap's subset rule stops only while we
+	// hold more than it, would find us (a review took our fds so in the
+	// gap).
+	protect(a)
 	if e = prctl(unix.PR_SET_KEEPCAPS, 0); e != 0 {
 		fail(a, stageKeepCaps, e, 0)
 	}

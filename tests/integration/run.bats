@@ -105,7 +105,7 @@ suid_dumpable_1() {
 	update_config '.process.args = ["true"]'
 	sr_run create --bundle "$BUNDLE" ct
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.namespaces: a user namespace with a joined pid namespace needs fs.suid_dumpable 0 or 2 (it is 1"* ]]
+	[[ "$output" == *"linux.namespaces: a user namespace without a pid namespace of its own needs fs.suid_dumpable 0 or 2 (it is 1"* ]]
 	run sr state ct
 	[ "$status" -ne 0 ]
 	if [ -n "${SUID_DUMPABLE_WAS:-}" ]; then
@@ -152,5 +152,30 @@ suid_dumpable_1() {
 	sr_run create --bundle "$BUNDLE" ju
 	kill "$holder"
 	[ "$status" -eq 0 ]
+	sr delete --force ju
+}
+
+@test "exec: a container in a user namespace another host user made is refused where fs.suid_dumpable is 1, whenever it was created" {
+	suid_dumpable_1
+	rootless_user
+	setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups unshare -U --map-root-user sleep 100 </dev/null >/dev/null 2>&1 &
+	local holder=$! i
+	for i in $(seq 50); do
+		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.05
+	done
+	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$holder"'/ns/user"}]
+		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)
+		| .process.args = ["sleep", "100"]'
+	# Created while the setting was 2; exec comes when it is 1.
+	echo 2 >/proc/sys/fs/suid_dumpable
+	sr run -d --bundle "$BUNDLE" ju </dev/null >"$BUNDLE/ju.out" 2>&1 || fail "run: $(cat "$BUNDLE/ju.out")"
+	local pid
+	pid=$(sr state ju | jq .pid)
+	echo 1 >/proc/sys/fs/suid_dumpable
+	sr_run exec ju true
+	kill "$holder"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"linux.namespaces: user namespace /proc/$pid/ns/user: made by uid $RL_UID, who may trace the runtime's processes that join it where fs.suid_dumpable is 1"* ]]
 	sr delete --force ju
 }
