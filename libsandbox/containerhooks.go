@@ -31,9 +31,8 @@ import (
 // host's root directory, with the hook's credentials (a review of
 // f8de9a7's first form read a host file so). Init itself is out of
 // reach (it runs from an exec-only copy: sealBinary; with a joined pid
-// namespace only where fs.suid_dumpable is not 1, checkDumpableInit).
-// Processes of
-// other containers see the hook only through a pid namespace they
+// namespace only where fs.suid_dumpable is not 1: checkSuidDumpable).
+// Processes of other containers see the hook only through a pid namespace they
 // share with it, so this is when the container's pid namespace is not
 // its own (joined by path: Kubernetes' user-namespaced pods that share
 // their process namespace, podman's --pid=container:X --userns=...)

@@ -525,8 +525,8 @@ func (cr *creation) sealBinary() (func(), error) {
 		// exec-only copy keeps init's memory in our user namespace and
 		// init non-dumpable (sealfd.MemfdExecOnly), as long as
 		// fs.suid_dumpable is not 1: the kernel makes such an exec
-		// dumpable as that setting says (checkDumpableInit). The copy is made
-		// once per binary in the root and sealed for each container
+		// dumpable as that setting says (checkSuidDumpable). The copy
+		// is made once per binary in the root and sealed for each container
 		// (exeseal.OpenExecOnlyCached says what keeps it). A rootless
 		// runtime's namespaces are its user's own.
 		if hasCapSysPtrace() {

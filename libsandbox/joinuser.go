@@ -26,51 +26,46 @@ func userNSOwner(u join) (uint32, bool, error) {
 	if err := unix.Stat("/proc/self/ns/user", &self); err != nil {
 		return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: our own: %w", u.path, err)
 	}
-	cur := int(u.f.Fd())
-	for {
+	isSelf := func(fd int) (bool, error) {
 		var st unix.Stat_t
-		if err := unix.Fstat(cur, &st); err != nil {
-			if cur != int(u.f.Fd()) {
-				unix.Close(cur)
-			}
-			return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: %w", u.path, err)
+		err := unix.Fstat(fd, &st)
+		return err == nil && st.Dev == self.Dev && st.Ino == self.Ino, err
+	}
+	if ours, err := isSelf(int(u.f.Fd())); err != nil || ours {
+		// Ours: joining it changes nothing.
+		return uint32(os.Geteuid()), ours, err
+	}
+	// Walk up, the fds of the ancestors ours to close, until the one
+	// whose parent is our namespace.
+	cur := int(u.f.Fd())
+	release := func(fd int) {
+		if fd != int(u.f.Fd()) {
+			unix.Close(fd)
 		}
-		if st.Dev == self.Dev && st.Ino == self.Ino {
-			// Our own: nothing changes.
-			return uint32(os.Geteuid()), true, nil
-		}
+	}
+	defer func() { release(cur) }()
+	for {
 		parent, err := unix.IoctlRetInt(cur, unix.NS_GET_PARENT)
+		if errors.Is(err, unix.EPERM) {
+			// Not below ours: setns will refuse it itself.
+			return 0, false, nil
+		}
 		if err != nil {
-			if cur != int(u.f.Fd()) {
-				unix.Close(cur)
-			}
-			if errors.Is(err, unix.EPERM) {
-				// Not below ours: setns will refuse it itself.
-				return 0, false, nil
-			}
 			return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: its parent: %w", u.path, err)
 		}
-		var pst unix.Stat_t
-		err = unix.Fstat(parent, &pst)
-		if err == nil && pst.Dev == self.Dev && pst.Ino == self.Ino {
-			var owner uint32
-			owner, err = unix.IoctlGetUint32(cur, unix.NS_GET_OWNER_UID)
+		top, err := isSelf(parent)
+		if err != nil || top {
 			unix.Close(parent)
-			if cur != int(u.f.Fd()) {
-				unix.Close(cur)
+			if err != nil {
+				return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: %w", u.path, err)
 			}
+			owner, err := unix.IoctlGetUint32(cur, unix.NS_GET_OWNER_UID)
 			if err != nil {
 				return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: its owner: %w", u.path, err)
 			}
 			return owner, true, nil
 		}
-		if cur != int(u.f.Fd()) {
-			unix.Close(cur)
-		}
-		if err != nil {
-			unix.Close(parent)
-			return 0, false, fmt.Errorf("linux.namespaces: user namespace %s: %w", u.path, err)
-		}
+		release(cur)
 		cur = parent
 	}
 }
@@ -116,7 +111,7 @@ func checkSuidDumpable(ns *nsPlan) error {
 			return err
 		}
 	}
-	if ns.create&unix.CLONE_NEWPID == 0 {
+	if ns.create&nsFlags[specs.PIDNamespace] == 0 {
 		return errors.New("linux.namespaces: a user namespace without a pid namespace of its own needs fs.suid_dumpable 0 or 2 (it is 1, or unreadable: init would be dumpable, to the pid namespace's processes, from its execve until its Go runtime has started)")
 	}
 	return nil

@@ -208,9 +208,9 @@ func (rs *restoration) checkNamespaces() (func(), error) {
 // checked, a mount namespace's tree an unprivileged user arranged
 // (checkJoinedMount). Our fds stay open until Restore returns
 // (creation's closers), and the link resolves to the open file itself,
-// not to its path again (proc_ns_get_link).
-// Our /proc must show our pid as CRIU's does (the same pid namespace):
-// the link is checked to be j's namespace before CRIU gets it.
+// not to its path again (proc_ns_get_link). Our /proc must show our pid
+// as CRIU's does (the same pid namespace): the link is checked to be
+// j's namespace before CRIU gets it.
 func joinNsFile(j join) (string, error) {
 	p := "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(j.f.Fd()))
 	var a, b unix.Stat_t

@@ -3,6 +3,10 @@ load helpers
 
 setup() { requires root; setup_bundle; }
 teardown() {
+	local p
+	for p in ${HOLDERS:-}; do
+		kill "$p" 2>/dev/null || true
+	done
 	teardown_bundle
 	[ -z "${SUID_DUMPABLE_WAS:-}" ] || echo "$SUID_DUMPABLE_WAS" >/proc/sys/fs/suid_dumpable
 }
@@ -96,6 +100,30 @@ suid_dumpable_1() {
 	fi
 }
 
+# own_userns PID: PID is in another user namespace than ours.
+own_userns() {
+	[ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+}
+
+# user_holder [setpriv ARGS...] starts `unshare -U sleep 100` (as the
+# user setpriv ARGS make, with its root mapped to that user; else as
+# ours, with 0-65535 mapped to 100000) and sets HOLDER once it is in a
+# user namespace of its own; teardown kills it.
+user_holder() {
+	if [ $# -gt 0 ]; then
+		setpriv "$@" unshare -U --map-root-user sleep 100 </dev/null >/dev/null 2>&1 &
+	else
+		unshare -U sleep 100 </dev/null >/dev/null 2>&1 &
+	fi
+	HOLDER=$!
+	HOLDERS="${HOLDERS:-} $HOLDER"
+	wait_for 5 own_userns "$HOLDER" || fail "holder $HOLDER: no user namespace of its own"
+	if [ $# -eq 0 ]; then
+		echo "0 100000 65536" >"/proc/$HOLDER/uid_map"
+		echo "0 100000 65536" >"/proc/$HOLDER/gid_map"
+	fi
+}
+
 @test "create: a container in a pod's user and pid namespaces is refused where fs.suid_dumpable is 1 (its init would be traceable until its Go runtime starts)" {
 	suid_dumpable_1
 	# With 1, exec of the exec-only copy leaves init dumpable until it
@@ -122,35 +150,21 @@ suid_dumpable_1() {
 	suid_dumpable_1
 	rootless_user
 	# The other user's namespace, held by a process of theirs.
-	setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups unshare -U --map-root-user sleep 100 </dev/null >/dev/null 2>&1 &
-	local holder=$! i
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
-		sleep 0.05
-	done
+	user_holder --reuid "$RL_UID" --regid "$RL_GID" --clear-groups
 	# setns makes the runtime's child dumpable (1) in that namespace,
 	# whose owner holds CAP_SYS_PTRACE there.
-	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$holder"'/ns/user"}]
+	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$HOLDER"'/ns/user"}]
 		| .process.args = ["true"]'
 	sr_run create --bundle "$BUNDLE" ju
-	kill "$holder"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"linux.namespaces: user namespace /proc/$holder/ns/user: made by uid $RL_UID, who may trace the runtime's processes that join it where fs.suid_dumpable is 1"* ]]
+	[[ "$output" == *"linux.namespaces: user namespace /proc/$HOLDER/ns/user: made by uid $RL_UID, who may trace the runtime's processes that join it where fs.suid_dumpable is 1"* ]]
 	run sr state ju
 	[ "$status" -ne 0 ]
 	# One our uid made is ours to join (a pod's, made by a root runtime).
-	unshare -U sleep 100 </dev/null >/dev/null 2>&1 &
-	holder=$!
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
-		sleep 0.05
-	done
-	echo "0 100000 65536" >"/proc/$holder/uid_map"
-	echo "0 100000 65536" >"/proc/$holder/gid_map"
-	update_config '(.linux.namespaces[] | select(.type == "user")) .path = "/proc/'"$holder"'/ns/user"'
+	user_holder
+	update_config '(.linux.namespaces[] | select(.type == "user")) .path = "/proc/'"$HOLDER"'/ns/user"'
 	chmod 755 "$BUNDLE"
 	sr_run create --bundle "$BUNDLE" ju
-	kill "$holder"
 	[ "$status" -eq 0 ]
 	sr delete --force ju
 }
@@ -158,13 +172,8 @@ suid_dumpable_1() {
 @test "exec: a container in a user namespace another host user made is refused where fs.suid_dumpable is 1, whenever it was created" {
 	suid_dumpable_1
 	rootless_user
-	setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups unshare -U --map-root-user sleep 100 </dev/null >/dev/null 2>&1 &
-	local holder=$! i
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$holder/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
-		sleep 0.05
-	done
-	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$holder"'/ns/user"}]
+	user_holder --reuid "$RL_UID" --regid "$RL_GID" --clear-groups
+	update_config '.linux.namespaces += [{"type": "user", "path": "/proc/'"$HOLDER"'/ns/user"}]
 		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)
 		| .process.args = ["sleep", "100"]'
 	# Created while the setting was 2; exec comes when it is 1.
@@ -174,7 +183,6 @@ suid_dumpable_1() {
 	pid=$(sr state ju | jq .pid)
 	echo 1 >/proc/sys/fs/suid_dumpable
 	sr_run exec ju true
-	kill "$holder"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"linux.namespaces: user namespace /proc/$pid/ns/user: made by uid $RL_UID, who may trace the runtime's processes that join it where fs.suid_dumpable is 1"* ]]
 	sr delete --force ju
