@@ -149,11 +149,11 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 		}
 		// A network or pid namespace joined by path is someone
 		// else's: CRIU leaves it out and the restore joins it again.
-		var st unix.Stat_t
-		if err := unix.Stat(ns.Path, &st); err != nil {
-			return fmt.Errorf("linux.namespaces %s path: %w", ns.Type, err)
+		ino, err := c.initNsIno(ns.Type)
+		if err != nil {
+			return fmt.Errorf("linux.namespaces %s: %w", ns.Type, err)
 		}
-		opts.External = append(opts.External, fmt.Sprintf("%s[%d]:%s", nsCriuName(ns.Type), st.Ino, nsKey(ns.Type)))
+		opts.External = append(opts.External, fmt.Sprintf("%s[%d]:%s", nsCriuName(ns.Type), ino, nsKey(ns.Type)))
 	}
 	t := rpc.CriuReqType_DUMP
 	if o.PreDump {
@@ -211,6 +211,27 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 
 // freezerDir is the cgroup CRIU freezes: the v2 one, or the v1
 // freezer's.
+// initNsIno returns the inode of init's namespace of type t: the one
+// CRIU finds init in and must leave out, which the path in config.json
+// may no longer name (a /proc/PID reused, a bind mount mounted over it
+// since create). runc keys it from the path.
+func (c *Container) initNsIno(t specs.LinuxNamespaceType) (uint64, error) {
+	pidfd, err := c.openInit()
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(pidfd)
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(c.state.InitPid)+"/ns/"+nsFiles[t], &st); err != nil {
+		return 0, fmt.Errorf("namespace of init: %w", err)
+	}
+	// Still init (the pidfd holds its pid): the inode is its namespace's.
+	if !alive(c.state.InitPid, c.state.InitStart) {
+		return 0, ErrNotRunning
+	}
+	return st.Ino, nil
+}
+
 func freezerDir(st *cgroups.State) string {
 	if st == nil {
 		return ""

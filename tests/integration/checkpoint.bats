@@ -46,7 +46,9 @@ teardown() {
 		umount "$f" 2>/dev/null || true
 	done
 	teardown_bundle
+	[ -z "${STACKED:-}" ] || umount "$STACKED" 2>/dev/null || true
 	[ -z "${NETNS:-}" ] || ip netns delete "$NETNS" 2>/dev/null || true
+	[ -z "${NETNS2:-}" ] || ip netns delete "$NETNS2" 2>/dev/null || true
 }
 
 # cr_pipe FD opens a pipe on FD, both ends.
@@ -305,14 +307,22 @@ first_drop() {
 	[ "$(tail -n 1 "$BUNDLE/order")" = poststop ]
 }
 
-@test "checkpoint: a network namespace joined by path is left out of the dump and joined again" {
+@test "checkpoint: a network namespace joined by path is left out of the dump, even if its path names another by then, and joined again" {
 	requires_criu
 	NETNS=$MARK
+	NETNS2=${MARK}-other
 	ip netns add "$NETNS"
+	ip netns add "$NETNS2"
 	update_config '(.linux.namespaces[] | select(.type == "network")) .path = "/run/netns/'"$NETNS"'"'
 	cr_run ct7
 	count_above 1
+	# By the checkpoint the path names another namespace (mounted over
+	# it): what CRIU must leave out is the one init is in.
+	mount --bind "/run/netns/$NETNS2" "/run/netns/$NETNS"
+	STACKED=/run/netns/$NETNS
 	cr_checkpoint ct7
+	umount "/run/netns/$NETNS"
+	STACKED=
 	# Still there: someone else's.
 	[ -e "/run/netns/$NETNS" ]
 	n=$(count)
