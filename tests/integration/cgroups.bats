@@ -33,7 +33,7 @@ show() {
 
 # srt is sr bounded in time, for verbs that could hang.
 srt() {
-	timeout "${SRT_TIMEOUT:-60}" "$RUNTIME" --root "$ROOT" "$@"
+	timeout "${SRT_TIMEOUT:-${SR_TIMEOUT:-60}}" "$RUNTIME" --root "$ROOT" "$@"
 }
 
 # create_ct ID: create a container without handing it bats' pipes (a

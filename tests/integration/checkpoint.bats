@@ -151,12 +151,6 @@ cr_restore() {
 	assert_nothing_left
 }
 
-# count_back_below N waits until the counter shows a value below N: a
-# restored counter starting again from where it was dumped.
-count_below() {
-	[ "$(count)" -lt "$1" ]
-}
-
 # first_drop prints the first value in /out/log lower than the one before
 # it: where a restored counter started again.
 first_drop() {
@@ -178,11 +172,10 @@ first_drop() {
 	count_above $((n + 5))
 	sr_run delete --force ct2
 	[ "$status" -eq 0 ]
-	high=$(count)
 	# The same ID again: it goes on from the dump, between the values
 	# read before and after it (+ 1: the step it was dumped in).
 	cr_restore ct2
-	wait_for 30 count_below "$high"
+	wait_for 30 eval '[ -n "$(first_drop)" ]'
 	drop=$(first_drop)
 	[ -n "$drop" ] && [ "$drop" -ge "$before" ] && [ "$drop" -le $((n + 1)) ] ||
 		fail "restored counter started at '$drop', dumped between $before and $n"
@@ -200,7 +193,9 @@ first_drop() {
 	sr restore --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct13 <&8 >&8 2>"$BUNDLE/fg.err" &
 	fg=$!
 	count_above "$n"
-	[ "$(status ct13)" = running ]
+	# The restored process runs before the foreground restore writes
+	# the container's state: running once it has.
+	wait_for 30 eval '[ "$(status ct13)" = running ]'
 	sr kill ct13 KILL
 	rc=0
 	wait "$fg" || rc=$?
@@ -249,7 +244,7 @@ first_drop() {
 	count_above $((n + 1))
 	# What the restored process writes to its terminal reaches the new
 	# master: ticks after the dump's.
-	grep -q "tick $((n + 1))" "$BUNDLE/tty2.out"
+	wait_for 10 grep -q "tick $((n + 1))" "$BUNDLE/tty2.out"
 	pid=$(sr state ct4 | jq .pid)
 	[ "$(readlink /proc/$pid/fd/1)" = /dev/pts/0 ]
 }

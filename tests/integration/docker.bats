@@ -190,8 +190,10 @@ cg() {
 @test "docker stop (SIGTERM handled) and docker kill" {
 	s_stop() {
 		local id
-		id=$(dr -d -- sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done') || return 1
-		sleep 0.3
+		id=$(dr -d -- sh -c 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done') || return 1
+		# The trap is set once it has said so (before, TERM would be
+		# lost on pid 1 and stop would kill it after 20 s).
+		wait_for 30 sh -c "$DOCKER -H unix://$DK/docker.sock logs $id | grep -q ready" || return 1
 		d stop -t 20 "$id" >/dev/null || return 1
 		expect stop "$(d inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id")" "exited 7" || return 1
 		up || return 1
@@ -277,7 +279,9 @@ cg() {
 	s_top() {
 		local id out
 		id=$(dr -d -- sh -c 'sleep 1000 & sleep 999 & wait') || return 1
-		sleep 0.3
+		# Both sleeps, once sh has started them.
+		wait_for 30 sh -c "$DOCKER -H unix://$DK/docker.sock top $id -o pid,args | grep -q 'sleep 1000' &&
+			$DOCKER -H unix://$DK/docker.sock top $id -o pid,args | grep -q 'sleep 999'" || return 1
 		out=$(d top "$id" -o pid,args)
 		echo "$out"
 		[[ "$out" == *"sleep 1000"* && "$out" == *"sleep 999"* ]] || return 1

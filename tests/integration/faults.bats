@@ -100,7 +100,7 @@ create_bg() {
 	fi
 	TRACER=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ -s "$BUNDLE/$id.pid" ] && break
 		sleep 0.05
 	done

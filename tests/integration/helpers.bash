@@ -172,10 +172,11 @@ status() {
 	sr state "$1" | jq -r .status
 }
 
-# wait_status ID STATUS waits up to 5 s for a status.
+# wait_status ID STATUS waits up to SR_TIMEOUT seconds (default 20) for a
+# status.
 wait_status() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq $((${SR_TIMEOUT:-20} * 20))); do
 		[ "$(status "$1")" = "$2" ] && return 0
 		sleep 0.05
 	done
@@ -216,10 +217,11 @@ alive() {
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
-# wait_gone PID... waits up to 5 s until none of the PIDs is alive.
+# wait_gone PID... waits up to SR_TIMEOUT seconds (default 20) until none
+# of the PIDs is alive.
 wait_gone() {
 	local i p left
-	for i in $(seq 100); do
+	for i in $(seq $((${SR_TIMEOUT:-20} * 20))); do
 		left=
 		for p in "$@"; do
 			alive "$p" && left="$left $p"
@@ -248,7 +250,7 @@ assert_nothing_left() {
 	[ -z "$left" ] || fail "state left in $ROOT: $left"
 	left=$(grep -F -e "$BUNDLE" -e "$ROOT" /proc/self/mountinfo || true)
 	[ -z "$left" ] || fail "mount left: $left"
-	for i in $(seq 40); do
+	for i in $(seq 200); do
 		left=$(test_pids)
 		[ -z "$left" ] && break
 		sleep 0.05
@@ -328,7 +330,7 @@ start_recvtty() {
 	"$RECVTTY" -ready "$BUNDLE/tty.ready" "$@" "$BUNDLE/tty.sock" \
 		</dev/null >"$BUNDLE/tty.out" 2>&1 3>&- &
 	RECV=$!
-	for i in $(seq 100); do
+	for i in $(seq $((${SR_TIMEOUT:-20} * 20))); do
 		[ -e "$BUNDLE/tty.ready" ] && return 0
 		sleep 0.05
 	done

@@ -247,12 +247,14 @@ pid_join_config() {
 	# it could open what init mounts before the masks.
 	nsenter --mount="$BUNDLE/pin/mnt" setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 </dev/null >/dev/null 2>&1 &
 	local member=$!
-	local i
-	for i in $(seq 100); do
+	member_in() {
 		[ "$(stat -L -c %i "/proc/$member/ns/mnt" 2>/dev/null)" = "$(stat -L -c %i "$BUNDLE/pin/mnt")" ] &&
-			[ "$(awk '/^Uid:/ { print $2 }' "/proc/$member/status")" = 65534 ] && break
-		sleep 0.05
-	done
+			[ "$(awk '/^Uid:/ { print $2 }' "/proc/$member/status")" = 65534 ]
+	}
+	wait_for 30 member_in || {
+		kill "$member"
+		fail "the nobody member never entered the namespace"
+	}
 	sr_run create --bundle "$BUNDLE" ns-seen
 	local full=$status out=$output
 	# Without CAP_SYS_PTRACE the runtime cannot read another user's

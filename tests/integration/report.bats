@@ -248,8 +248,11 @@ $want"
 	t0=$(date +%s%N)
 	r=$(sr report --format json c1)
 	t1=$(date +%s%N)
-	# Well under the 2 s bound: nothing waited on the FIFO.
-	[ $(((t1 - t0) / 1000000)) -lt 1500 ] || fail "report took $(((t1 - t0) / 1000000)) ms"
+	# Not partial: the walk of the root ended within its 2 s bound, so
+	# nothing waited on the FIFO (a wait would have been cut off there
+	# and said so). The time itself is only bounded loosely: a loaded
+	# host may take longer than the bound to start the report at all.
+	[ $(((t1 - t0) / 1000000)) -lt 15000 ] || fail "report took $(((t1 - t0) / 1000000)) ms"
 	jq -e '.partial == false' <<<"$r"
 	[ "$(jq -c '[.filesystem.devices[] | select(.default | not)]' <<<"$r")" = '[{"path":"/dev/sda","type":"b","major":8,"minor":0,"default":false}]' ]
 	# Nothing of the host's /etc or /dev through the links.
@@ -272,7 +275,9 @@ $want"
 	r=$(sr report --format json c1) || s=$?
 	t1=$(date +%s)
 	[ "$s" -eq 0 ]
-	[ $((t1 - t0)) -le 5 ] || fail "report took $((t1 - t0)) s"
+	# Cut off at the bound (2 s; below: partial, "timed out"), not held:
+	# 15 s leaves a loaded host room to start and finish the rest.
+	[ $((t1 - t0)) -le 15 ] || fail "report took $((t1 - t0)) s"
 	jq -e '.partial and (.errors | any(test("timed out")))' <<<"$r"
 	# The rest was read.
 	jq -e '(.namespaces | length) >= 7 and .security.seccomp.mode == "disabled" and .resources.cgroup != ""' <<<"$r"

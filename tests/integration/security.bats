@@ -1342,8 +1342,13 @@ exec_attacked() {
 	# terminal, as an operator's shell has; after the runtime returns,
 	# the shell reads what was typed into that terminal meanwhile.
 	update_config '.process.args = ["payload", "tiocsti", "echo PWNED"] | .linux.cgroupsPath = "/'"$MARK-t2"'"'
+	local pause
 	for how in "exec t1 payload tiocsti 'echo PWNED'" "exec -d t1 payload tiocsti 'echo PWNED'" "run --bundle $BUNDLE t2"; do
-		run script -qec "$RUNTIME --root $ROOT $how; sleep 0.5; read -t 1 line; echo \"read:[\$line]\"" /dev/null
+		# exec -d returns before its process runs: give that time to
+		# try (and say so) on a loaded host before script(1) ends.
+		pause=0.5
+		[[ "$how" != *"exec -d"* ]] || pause=3
+		run script -qec "$RUNTIME --root $ROOT $how; sleep $pause; read -t 1 line; echo \"read:[\$line]\"" /dev/null
 		echo "$how: $output"
 		[[ "$output" == *"tiocsti: E"* ]] || fail "$how: TIOCSTI worked or did not run"
 		[[ "$output" != *"read:[echo PWNED"* ]] || fail "$how: the caller's shell read the container's input"
@@ -1367,12 +1372,17 @@ exec_attacked() {
 	# The cwd is looked up on the FUSE mount: the lookup never returns.
 	"$RUNTIME" --root "$ROOT" exec --cwd /hang/x f1 true </dev/null >"$BUNDLE/exec.out" 2>&1 &
 	pid=$!
-	sleep 1
+	# Held: its child is in the container, looking up the cwd (by then
+	# the runtime catches signals; before, SIGTERM would end it as
+	# during any program's start, without a word).
+	wait_for 30 eval '[ "$(sr ps f1 | tail -n +2 | wc -l)" -ge 2 ]' ||
+		fail "exec's child never joined the container: $(cat "$BUNDLE/exec.out")"
+	sleep 0.5
 	alive "$pid" || fail "exec ended before the signal: $(cat "$BUNDLE/exec.out")"
 	kill -TERM "$pid"
-	if ! wait_for 3 eval '! alive '"$pid"; then
+	if ! wait_for 10 eval '! alive '"$pid"; then
 		kill -9 "$pid"
-		fail "exec did not end within 3 s of SIGTERM: $(cat "$BUNDLE/exec.out")"
+		fail "exec did not end within 10 s of SIGTERM: $(cat "$BUNDLE/exec.out")"
 	fi
 	s=0
 	wait "$pid" || s=$?
