@@ -187,3 +187,37 @@ user_holder() {
 	[[ "$output" == *"linux.namespaces: user namespace /proc/$pid/ns/user: made by uid $RL_UID, who may trace the runtime's processes that join it where fs.suid_dumpable is 1"* ]]
 	sr delete --force ju
 }
+
+@test "exec: its child, once it is process.user, is not ptraceable by a host process of that uid, whatever fs.suid_dumpable says" {
+	suid_dumpable_1
+	# Becoming uid 1000 makes exec's child dumpable again as
+	# fs.suid_dumpable says (commit_creds). No capabilities, so that
+	# once the child has dropped its own it holds none that a host
+	# process of uid 1000 lacks (commoncap's subset rule is no bar).
+	update_config '.process.args = ["sleep", "1000"] | del(.process.capabilities)'
+	sr run -d --bundle "$BUNDLE" ex </dev/null >/dev/null 2>&1
+	# (The attacker looks for $BUNDLE/stop.)
+	chmod 755 "$BUNDLE"
+	# The attacker: a host process of uid 1000, taking the fds of every
+	# new process of its uid as soon as it becomes one.
+	setpriv --reuid=1000 --regid=1000 --clear-groups "$PAYLOAD" uidgrab "$BUNDLE/stop" </dev/null >"$BUNDLE/grab.out" 2>&1 &
+	HOLDERS="${HOLDERS:-} $!"
+	wait_for 10 grep -q '^watching' "$BUNDLE/grab.out"
+	local i s hung=0
+	# 12: the binary before 3e87b92 gave fds away in 8 of 20.
+	for i in $(seq 12); do
+		SECONDS=0
+		s=0
+		SR_TIMEOUT=30 sr exec --user 1000:1000 ex true </dev/null >"$BUNDLE/exec.$i" 2>&1 || s=$?
+		echo "exec $i: status $s after ${SECONDS}s: $(cat "$BUNDLE/exec.$i")"
+		((SECONDS < 30)) || hung=$((hung + 1))
+	done
+	touch "$BUNDLE/stop"
+	wait_for 10 grep -q '^watched' "$BUNDLE/grab.out"
+	cat "$BUNDLE/grab.out"
+	! grep '^stole ' "$BUNDLE/grab.out" || fail "a host process of uid 1000 took fds of exec's processes"
+	# It saw the children (else it proves nothing).
+	[ "$(sed -n 's/^watched \([0-9]*\) .*/\1/p' "$BUNDLE/grab.out")" -ge 10 ] || fail "the attacker saw too few of exec's children"
+	[ "$hung" -eq 0 ] || fail "$hung execs hung"
+	sr delete --force ex
+}

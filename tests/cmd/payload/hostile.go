@@ -362,3 +362,104 @@ func waitStopped(pid int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// uidgrab is the host attacker of exec's child where fs.suid_dumpable is
+// 1 (stop 28's second review), for run.bats: a host process of the uid
+// that exec is asked to run as, with no capabilities. Until STOP exists
+// it polls the pids after the last one for new processes; from the
+// moment one becomes its uid (kill(pid, 0) no longer EPERM: exec's child
+// after setresuid) it spins pidfd_getfd over that process's fds 3-31 for
+// up to 300 ms, or until the process is gone. The kernel lets it in
+// while the process is dumpable and holds no capability the attacker
+// lacks (ptrace_may_access, commoncap's subset rule): a child that
+// dropped its capabilities before it made itself non-dumpable again
+// hands its fds over. The program exec runs finally (USERPROG, after
+// its execve) has only its stdio: an fd above 2 there would be a leak,
+// and is reported too. Lines:
+//
+//	watching
+//	stole PID COMM FD TARGET
+//	watched N processes of uid U, stole M fds
+func uidgrab(args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("uidgrab: want STOPFILE")
+	}
+	stop := args[0]
+	own := map[int]bool{}
+	ownThreads := func() {
+		ents, _ := os.ReadDir("/proc/self/task")
+		for _, e := range ents {
+			if t, err := strconv.Atoi(e.Name()); err == nil {
+				own[t] = true
+			}
+		}
+	}
+	ownThreads()
+	pending := map[int]time.Time{} // exists, not yet ours
+	watched, stole := 0, 0
+	last := lastPid()
+	check := time.Now()
+	fmt.Println("watching")
+	for {
+		if time.Since(check) > 20*time.Millisecond {
+			if _, err := os.Stat(stop); err == nil {
+				break
+			}
+			if l := lastPid(); l > last+8 {
+				last = l - 1
+			}
+			ownThreads()
+			check = time.Now()
+		}
+		for pid := last + 1; pid <= last+4; pid++ {
+			if unix.Kill(pid, 0) == unix.ESRCH {
+				continue
+			}
+			pending[pid] = time.Now()
+			last = pid
+		}
+		for pid, seen := range pending {
+			err := unix.Kill(pid, 0)
+			if err == unix.EPERM && time.Since(seen) < 2*time.Second {
+				continue
+			}
+			delete(pending, pid)
+			if err != nil || own[pid] {
+				continue
+			}
+			watched++
+			stole += grabSpin(pid)
+		}
+	}
+	fmt.Printf("watched %d processes of uid %d, stole %d fds\n", watched, os.Getuid(), stole)
+	return nil
+}
+
+// grabSpin tries pidfd_getfd on fds 3-31 of pid until one works, the
+// process is gone, or 300 ms have passed; it reports and counts what it
+// took.
+func grabSpin(pid int) int {
+	pfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return 0 // gone, or a thread of some process
+	}
+	defer unix.Close(pfd)
+	got := 0
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond && got == 0; {
+		for fd := 3; fd < 32; fd++ {
+			nfd, err := unix.PidfdGetfd(pfd, fd, 0)
+			if err == unix.ESRCH {
+				return got
+			}
+			if err != nil {
+				continue
+			}
+			target, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(nfd))
+			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+			fmt.Printf("stole %d %s %d %s\n", pid, strings.TrimSpace(string(b)), fd, strings.ReplaceAll(target, " ", "_"))
+			unix.Close(nfd)
+			got++
+		}
+	}
+	return got
+}

@@ -16,6 +16,7 @@
 //	payload plant STOP NAME TARGET  put a symlink over each device node NAME
 //	payload nothp PATH ARGS...      exec PATH with transparent huge pages off
 //	payload stopgrab STOP MARKER PROG  stop and rob runtime processes (issue 11)
+//	payload uidgrab STOP   take fds of new processes of our uid (host attacker)
 //	payload tiocsti TEXT   type TEXT into the terminal on fd 0
 //	payload fusehang DIR   mount a FUSE file system that never answers
 //	payload rob PID MARKER          what stopgrab finds, of one process
@@ -89,6 +90,8 @@ func main() {
 		err = nothp(os.Args[2:])
 	case "stopgrab":
 		err = stopgrab(os.Args[2:])
+	case "uidgrab":
+		err = uidgrab(os.Args[2:])
 	case "tiocsti":
 		err = tiocsti(os.Args[2:])
 	case "fusehang":
