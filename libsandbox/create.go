@@ -48,6 +48,9 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (*NewContainer,
 type step struct {
 	name string
 	do   func() (undo func(), err error)
+	// when, if set, says whether the step is taken at all (asked
+	// when its turn comes: an earlier step may decide).
+	when func() bool
 }
 
 // runSteps runs steps in order. When one fails, its own undo (if it
@@ -57,6 +60,9 @@ type step struct {
 func runSteps(id string, steps []step) error {
 	var undos []func()
 	for _, s := range steps {
+		if s.when != nil && !s.when() {
+			continue
+		}
 		logrus.Debugf("create %s: %s", id, s.name)
 		undo, err := s.do()
 		if undo != nil {
@@ -100,6 +106,9 @@ type creation struct {
 
 	// tasksLimited: setTasksLimit has written the pids limit.
 	tasksLimited bool
+	// cgroupAfterInit: the cgroup is made once init has started
+	// (cgroupLate).
+	cgroupAfterInit bool
 	// oomScoreAdjSet: startInit wrote init's oom_score_adj.
 	oomScoreAdjSet bool
 	// hooksOutside: we run the createContainer hooks, not init
@@ -118,23 +127,29 @@ type creation struct {
 }
 
 func (cr *creation) steps() []step {
+	// The cgroup is made before init or after it (cgroupAfterInit,
+	// which validate decides): one of the two "make the cgroup" runs.
+	before := func() bool { return !cr.cgroupAfterInit }
+	after := func() bool { return cr.cgroupAfterInit }
 	return []step{
-		{"validate the config", cr.validate},
-		{"check that the ID and the cgroup are free", cr.checkFree},
-		{"connect to the console and pidfd sockets", cr.dialConsole},
-		{"make the state directory", cr.makeStateDir},
-		{"write the first state", cr.writeFirstState},
-		{"make the cgroup", cr.makeCgroup},
-		{"make the exec fifo", cr.makeFifo},
-		{"seal the runtime binary", cr.sealBinary},
-		{"open init's channels", cr.openChannels},
-		{"start init", cr.startInit},
-		{"move the network devices into init's namespace", cr.netDevicesStep},
-		{"put init in its resctrl group", cr.intelRdtStep},
-		{"send init its config", cr.sendConfig},
-		{"serve init until it is ready", cr.serveInit},
-		{"limit the container's tasks", cr.limitTasks},
-		{"write the state", cr.writeFinalState},
+		{name: "validate the config", do: cr.validate},
+		{name: "check that the ID and the cgroup are free", do: cr.checkFree},
+		{name: "connect to the console and pidfd sockets", do: cr.dialConsole},
+		{name: "make the state directory", do: cr.makeStateDir},
+		{name: "write the first state", do: cr.writeFirstState},
+		{name: "make the cgroup", do: cr.makeCgroup, when: before},
+		{name: "make the exec fifo", do: cr.makeFifo},
+		{name: "seal the runtime binary", do: cr.sealBinary},
+		{name: "open init's channels", do: cr.openChannels},
+		{name: "start init", do: cr.startInit},
+		{name: "make the cgroup", do: cr.makeCgroup, when: after},
+		{name: "move init into its cgroup", do: cr.enterCgroup},
+		{name: "move the network devices into init's namespace", do: cr.netDevicesStep},
+		{name: "put init in its resctrl group", do: cr.intelRdtStep},
+		{name: "send init its config", do: cr.sendConfig},
+		{name: "serve init until it is ready", do: cr.serveInit},
+		{name: "limit the container's tasks", do: cr.limitTasks},
+		{name: "write the state", do: cr.writeFinalState},
 	}
 }
 
@@ -204,6 +219,16 @@ func (cr *creation) validate() (func(), error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cr.cg.NeedsEnter() && cr.cg.Version() == "v1" && !Rootless() {
+		// init will be moved, not cloned, into its v1 cgroups, and
+		// the move waits for an RCU grace period (WarmMigration): the
+		// wait starts now, and what needs no cgroup is done while it
+		// lasts, init's start included; the cgroup is made after it.
+		// (A runtime without root may find it cannot make one, and go
+		// on without: withoutCgroup decides that before init.)
+		cr.host.WarmMigration()
+		cr.cgroupAfterInit = true
 	}
 	return nil, nil
 }
@@ -612,6 +637,12 @@ func (cr *creation) openChannels() (func(), error) {
 	if !cr.hasCgroup() {
 		return nil, nil
 	}
+	// Made after init (cgroupAfterInit): moved there, not cloned.
+	if cr.cgroupAfterInit {
+		cr.lateCgroupNS = p.ns.create&unix.CLONE_NEWCGROUP != 0
+		p.ns.create &^= unix.CLONE_NEWCGROUP
+		return nil, nil
+	}
 	if cr.cgfd, err = cr.cg.CloneFD(); err != nil {
 		return nil, err
 	}
@@ -629,8 +660,7 @@ func (cr *creation) openChannels() (func(), error) {
 }
 
 // startInit starts the runtime binary, sealed, as init in the
-// container's namespaces (spawn), moves it into the v1 hierarchies that
-// clone could not place it in, and gives it every CPU its cgroup allows.
+// container's namespaces (spawn); init waits for its config.
 // If a later step fails, init is killed and the poststop hooks run: the
 // runtime spec goes on to delete after a failed create, as runc's
 // destroy does.
@@ -681,12 +711,6 @@ func (cr *creation) startInit() (func(), error) {
 			}
 		}
 	}
-	if cr.hasCgroup() && cr.cg.NeedsEnter() {
-		if err := cr.cg.Enter(pid, cr.cgfd != nil); err != nil {
-			return undo, err
-		}
-	}
-	resetAffinity(pid)
 	if adj := spec.Process.OOMScoreAdj; adj != nil && !Rootless() {
 		// Written from here, through the host's /proc (init is our
 		// child: its pid is its own): init running from the exec-only
@@ -713,6 +737,21 @@ func (cr *creation) startInit() (func(), error) {
 		cr.c.state.InitExe = &exe
 	}
 	return undo, nil
+}
+
+// enterCgroup moves init into the hierarchies that clone could not place
+// it in (v1's, or a systemd scope's first process), and gives it every
+// CPU its cgroup allows. init acts on nothing before: it waits for its
+// config (sendConfig).
+func (cr *creation) enterCgroup() (func(), error) {
+	pid := cr.c.state.InitPid
+	if cr.hasCgroup() && cr.cg.NeedsEnter() {
+		if err := cr.cg.Enter(pid, cr.cgfd != nil); err != nil {
+			return nil, err
+		}
+	}
+	resetAffinity(pid)
+	return nil, nil
 }
 
 // sendConfig sends init the part of the spec it acts on (initcfg) and

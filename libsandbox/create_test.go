@@ -16,7 +16,7 @@ import (
 func TestRunSteps(t *testing.T) {
 	var log []string
 	mk := func(name string, fail, undoOnFail bool) step {
-		return step{name, func() (func(), error) {
+		return step{name: name, do: func() (func(), error) {
 			log = append(log, "do "+name)
 			undo := func() { log = append(log, "undo "+name) }
 			if fail {
@@ -28,7 +28,7 @@ func TestRunSteps(t *testing.T) {
 			return undo, nil
 		}}
 	}
-	noUndo := step{"plain", func() (func(), error) { log = append(log, "do plain"); return nil, nil }}
+	noUndo := step{name: "plain", do: func() (func(), error) { log = append(log, "do plain"); return nil, nil }}
 	for _, tc := range []struct {
 		name  string
 		steps []step

@@ -106,18 +106,18 @@ func (rs *restoration) close() {
 func (rs *restoration) steps() []step {
 	cr := rs.creation
 	return []step{
-		{"check the restore options and the image", rs.checkOptions},
-		{"validate the config", cr.validate},
-		{"check the namespaces CRIU is to join", rs.checkNamespaces},
-		{"check that the ID and the cgroup are free", cr.checkFree},
-		{"connect to the console socket", cr.dialConsole},
-		{"make the state directory", cr.makeStateDir},
-		{"write the first state", cr.writeFirstState},
-		{"make the cgroup", cr.makeCgroup},
-		{"make the mount points", rs.makeMountpoints},
-		{"restore the processes with CRIU", rs.restore},
-		{"put the processes in their resctrl group", rs.intelRdt},
-		{"write the state", rs.writeState},
+		{name: "check the restore options and the image", do: rs.checkOptions},
+		{name: "validate the config", do: cr.validate},
+		{name: "check the namespaces CRIU is to join", do: rs.checkNamespaces},
+		{name: "check that the ID and the cgroup are free", do: cr.checkFree},
+		{name: "connect to the console socket", do: cr.dialConsole},
+		{name: "make the state directory", do: cr.makeStateDir},
+		{name: "write the first state", do: cr.writeFirstState},
+		{name: "make the cgroup", do: cr.makeCgroup},
+		{name: "make the mount points", do: rs.makeMountpoints},
+		{name: "restore the processes with CRIU", do: rs.restore},
+		{name: "put the processes in their resctrl group", do: rs.intelRdt},
+		{name: "write the state", do: rs.writeState},
 	}
 }
 
