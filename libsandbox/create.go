@@ -106,9 +106,11 @@ type creation struct {
 
 	// tasksLimited: setTasksLimit has written the pids limit.
 	tasksLimited bool
-	// cgroupAfterInit: the cgroup is made once init has started
-	// (cgroupLate).
+	// cgroupAfterInit: the cgroup is made once init has started (see
+	// validate); destroyCgroup, set once it is made then, is its undo,
+	// which startInit's runs after killing init.
 	cgroupAfterInit bool
+	destroyCgroup   func()
 	// oomScoreAdjSet: startInit wrote init's oom_score_adj.
 	oomScoreAdjSet bool
 	// hooksOutside: we run the createContainer hooks, not init
@@ -127,8 +129,9 @@ type creation struct {
 }
 
 func (cr *creation) steps() []step {
-	// The cgroup is made before init or after it (cgroupAfterInit,
-	// which validate decides): one of the two "make the cgroup" runs.
+	// The cgroup, and the first state that names it, come before init
+	// or after it (cgroupAfterInit, which validate decides): one of each
+	// pair runs.
 	before := func() bool { return !cr.cgroupAfterInit }
 	after := func() bool { return cr.cgroupAfterInit }
 	return []step{
@@ -136,12 +139,13 @@ func (cr *creation) steps() []step {
 		{name: "check that the ID and the cgroup are free", do: cr.checkFree},
 		{name: "connect to the console and pidfd sockets", do: cr.dialConsole},
 		{name: "make the state directory", do: cr.makeStateDir},
-		{name: "write the first state", do: cr.writeFirstState},
+		{name: "write the first state", do: cr.writeFirstState, when: before},
 		{name: "make the cgroup", do: cr.makeCgroup, when: before},
 		{name: "make the exec fifo", do: cr.makeFifo},
 		{name: "seal the runtime binary", do: cr.sealBinary},
 		{name: "open init's channels", do: cr.openChannels},
 		{name: "start init", do: cr.startInit},
+		{name: "write the first state", do: cr.writeFirstState, when: after},
 		{name: "make the cgroup", do: cr.makeCgroup, when: after},
 		{name: "move init into its cgroup", do: cr.enterCgroup},
 		{name: "move the network devices into init's namespace", do: cr.netDevicesStep},
@@ -293,23 +297,23 @@ func (cr *creation) makeStateDir() (func(), error) {
 	}
 	cr.dir = dir
 	cr.c = &Container{root: cr.root, id: cr.id, dir: dir, lockf: lockf}
+	if err := cr.newState(); err != nil {
+		cr.c.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	return func() {
 		os.RemoveAll(dir)
 		cr.c.Close()
 	}, nil
 }
 
-// writeFirstState saves a state before anything else is made on the
-// host. It names the cgroup directories Create is about to make (see
-// cgroups.State.Claim) and us as its creator: if we are killed from now
-// on, delete --force finds and removes them.
-func (cr *creation) writeFirstState() (func(), error) {
+// newState is the container's state as the steps fill it in (init's pid
+// by startInit, ...); writeFirstState and writeFinalState save it.
+func (cr *creation) newState() error {
 	self, err := readProcStat(os.Getpid())
 	if err != nil {
-		return nil, err
-	}
-	if err := cr.cg.State().Claim(); err != nil {
-		return nil, fmt.Errorf("cgroups: %w", err)
+		return err
 	}
 	spec := cr.spec
 	cr.c.state = &persisted{
@@ -324,7 +328,30 @@ func (cr *creation) writeFirstState() (func(), error) {
 		Hooks:        spec.Hooks,
 		Cgroup:       cr.cg.State(),
 	}
-	if err := writeState(cr.dir, cr.c.state); err != nil {
+	return nil
+}
+
+// writeFirstState saves a state before the cgroup is made. It names the
+// cgroup directories Create is about to make (see cgroups.State.Claim)
+// and us as its creator: if we are killed from now on, delete --force
+// finds and removes them. Where the cgroup is made after init
+// (cgroupAfterInit) it comes after init too, right before the cgroup:
+// naming the directories long before they are made would let another
+// container make them meanwhile if this create died, and delete --force
+// of this one kill that one's processes (a review did). What comes
+// before it leaves nothing a delete would need a state to find: the
+// state directory (RemoveLeftover), and init, which exits when we do
+// (EOF on its sync socket).
+func (cr *creation) writeFirstState() (func(), error) {
+	if err := cr.cg.State().Claim(); err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	// init is recorded by the final state, once it is ready: until
+	// then the container is creating, and a create killed meanwhile
+	// leaves it stopped.
+	st := *cr.c.state
+	st.InitPid, st.InitStart, st.InitExe = 0, 0, nil
+	if err := writeState(cr.dir, &st); err != nil {
 		return nil, fmt.Errorf("write state: %w", err)
 	}
 	return nil, nil
@@ -341,11 +368,18 @@ func (cr *creation) makeCgroup() (func(), error) {
 		}
 		return nil, err
 	}
-	return func() {
+	destroy := func() {
 		if err := cr.cg.Destroy(); err != nil {
 			logrus.Warn(err)
 		}
-	}, nil
+	}
+	if cr.cgroupAfterInit {
+		// After init is killed and the poststop hooks have run, as
+		// where the cgroup comes first.
+		cr.destroyCgroup = destroy
+		return nil, nil
+	}
+	return destroy, nil
 }
 
 // withoutPids returns r without its pids limit (linux.resources.pids and
@@ -709,6 +743,9 @@ func (cr *creation) startInit() (func(), error) {
 			if err := hooks.RunAll("poststop", h.Poststop, cr.c.hookState(Stopped)); err != nil {
 				logrus.Warn(err)
 			}
+		}
+		if cr.destroyCgroup != nil {
+			cr.destroyCgroup()
 		}
 	}
 	if adj := spec.Process.OOMScoreAdj; adj != nil && !Rootless() {

@@ -34,7 +34,8 @@ func TestWarmMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := Mount{Point: root, Root: "/", Type: "cgroup", Controllers: []string{"pids"}}
-			h := &Host{V1: []Mount{m}, Own: map[string]string{"pids": "/user.slice"}}
+			other := Mount{Point: filepath.Join(root, "nope"), Root: "/", Type: "cgroup", Controllers: []string{"freezer"}}
+			h := &Host{V1: []Mount{other, m}, Own: map[string]string{"pids": "/user.slice", "freezer": "/user.slice"}}
 			done := h.WarmMigration()
 			if done == nil {
 				t.Fatal("no warm-up on a v1 host")
@@ -48,13 +49,19 @@ func TestWarmMigration(t *testing.T) {
 				}
 				return
 			}
-			if got != "4242" {
-				t.Errorf("tasks = %.40q, want our thread's id written (4242)", got)
+			// (Written where the read ended: cgroupfs takes a
+			// write at any offset.)
+			if got != before+"4242" {
+				t.Errorf("tasks = %.40q, want our thread's id written after the list (4242)", got)
 			}
 		})
 	}
 	if (&Host{V2: "/sys/fs/cgroup"}).WarmMigration() != nil {
 		t.Error("a warm-up on a v2-only host")
+	}
+	freezer := Mount{Point: "/nonexistent", Root: "/", Type: "cgroup", Controllers: []string{"freezer"}}
+	if (&Host{V1: []Mount{freezer}, Own: map[string]string{"freezer": "/"}}).WarmMigration() != nil {
+		t.Error("a warm-up outside the pids hierarchy")
 	}
 }
 
