@@ -106,6 +106,9 @@ type creation struct {
 
 	// tasksLimited: setTasksLimit has written the pids limit.
 	tasksLimited bool
+	// restoring: a restore, whose processes CRIU makes, in a cgroup
+	// made before (restore.go).
+	restoring bool
 	// cgroupAfterInit: the cgroup is made once init has started (see
 	// validate); destroyCgroup, set once it is made then, is its undo,
 	// which startInit's runs after killing init.
@@ -224,7 +227,7 @@ func (cr *creation) validate() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if cr.cg.NeedsEnter() && cr.cg.Version() == "v1" && !Rootless() {
+	if cr.cg.NeedsEnter() && cr.cg.Version() == "v1" && !Rootless() && !cr.restoring {
 		// init will be moved, not cloned, into its v1 cgroups, and
 		// the move waits for an RCU grace period (WarmMigration): the
 		// wait starts now, and what needs no cgroup is done while it
