@@ -165,10 +165,10 @@ task_status() {
 	c task ls | awk -v id="$1" '$1 == id { print $3 }'
 }
 
-# wait_task ID STATUS waits up to 5 s.
+# wait_task ID STATUS waits up to SR_TIMEOUT seconds (default 20).
 wait_task() {
 	local i
-	for i in $(seq 50); do
+	for i in $(seq $((${SR_TIMEOUT:-20} * 10))); do
 		[ "$(task_status "$1")" = "$2" ] && return 0
 		sleep 0.1
 	done

@@ -10,10 +10,11 @@ set_script() {
 	update_config ".process.args = $(jq -nc --arg s "$1" '["sh", "-c", $s]')"
 }
 
-# wait_line FILE LINE waits up to 5 s for LINE in FILE.
+# wait_line FILE LINE waits up to SR_TIMEOUT seconds (default 20) for
+# LINE in FILE.
 wait_line() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq $((${SR_TIMEOUT:-20} * 20))); do
 		grep -qxF "$2" "$1" && return 0
 		sleep 0.05
 	done
@@ -22,14 +23,15 @@ wait_line() {
 	return 1
 }
 
-# wait_count FILE PATTERN N [distinct] waits up to 5 s for N lines
-# matching PATTERN, or with "distinct" for N different ones.
+# wait_count FILE PATTERN N [distinct] waits up to SR_TIMEOUT seconds
+# (default 20) for N lines matching PATTERN, or with "distinct" for N
+# different ones.
 wait_count() {
 	local i filter=cat what=lines
 	if [ "${4:-}" = distinct ]; then
 		filter="sort -u" what="different lines"
 	fi
-	for i in $(seq 100); do
+	for i in $(seq $((${SR_TIMEOUT:-20} * 20))); do
 		[ "$(grep "$2" "$1" | $filter | wc -l)" = "$3" ] && return 0
 		sleep 0.05
 	done
