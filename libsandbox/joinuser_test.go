@@ -19,22 +19,32 @@ func holdUserNS(t *testing.T, argv ...string) join {
 		t.Skipf("%v: %v", argv, err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	j, ok := sleepingUserNS(t, strconv.Itoa(cmd.Process.Pid))
+	if !ok {
+		t.Skipf("%v: no user namespace of its own", argv)
+	}
+	return j
+}
+
+// sleepingUserNS waits (2 s at most) until pid sleeps in a user namespace
+// other than ours, then opens that namespace.
+func sleepingUserNS(t *testing.T, pid string) (join, bool) {
+	t.Helper()
 	self, _ := os.Readlink("/proc/self/ns/user")
-	path := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/user"
+	path := "/proc/" + pid + "/ns/user"
 	for i := 0; i < 100; i++ {
-		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/comm")
+		comm, _ := os.ReadFile("/proc/" + pid + "/comm")
 		if l, err := os.Readlink(path); err == nil && l != self && string(comm) == "sleep\n" {
 			f, err := os.Open(path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { f.Close() })
-			return join{typ: specs.UserNamespace, path: path, f: f}
+			return join{typ: specs.UserNamespace, path: path, f: f}, true
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Skipf("%v: no user namespace of its own", argv)
-	return join{}
+	return join{}, false
 }
 
 func TestUserNSOwner(t *testing.T) {
@@ -102,19 +112,9 @@ func holdNested(t *testing.T) join {
 		}
 	}
 	in.Write([]byte("\n"))
-	path := "/proc/" + pid + "/ns/user"
-	for i := 0; i < 100; i++ {
-		comm, _ := os.ReadFile("/proc/" + pid + "/comm")
-		if string(comm) == "sleep\n" {
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { f.Close() })
-			return join{typ: specs.UserNamespace, path: path, f: f}
-		}
-		time.Sleep(20 * time.Millisecond)
+	j, ok := sleepingUserNS(t, pid)
+	if !ok {
+		t.Fatal("the nested namespace never came")
 	}
-	t.Fatal("the nested namespace never came")
-	return join{}
+	return j
 }

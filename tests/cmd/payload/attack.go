@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,7 +35,6 @@ func exewatch(args []string) error {
 	if err != nil {
 		return fmt.Errorf("exewatch: bad size %q", args[1])
 	}
-	self := os.Getpid()
 	type catch struct {
 		pid    int
 		fd     int
@@ -45,33 +43,18 @@ func exewatch(args []string) error {
 	}
 	var caught []catch
 	var denied []string
-	seen := map[int]bool{self: true}
 	watched := 0
-	last := lastPid()
-	check := time.Now()
-	for {
-		if time.Since(check) > 20*time.Millisecond {
-			if _, err := os.Stat(stop); err == nil {
-				break
-			}
-			// Processes made while we were busy: jump ahead.
-			if l := lastPid(); l > last+8 {
-				last = l - 1
-			}
-			check = time.Now()
-		}
-		for pid := last + 1; pid <= last+4; pid++ {
-			if seen[pid] {
+	w := watchPids(stop)
+	for w.poll(nil) {
+		for _, pid := range w.next() {
+			if w.seen[pid] {
 				continue
 			}
 			fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
 			if err == unix.ENOENT {
 				continue
 			}
-			seen[pid] = true
-			if pid > last {
-				last = pid
-			}
+			w.found(pid)
 			watched++
 			if err != nil {
 				// The process exists but we may not follow its exe
@@ -127,15 +110,6 @@ func errName(err error) string {
 		}
 	}
 	return strings.ReplaceAll(err.Error(), " ", "_")
-}
-
-func lastPid() int {
-	b, err := os.ReadFile("/proc/sys/kernel/ns_last_pid")
-	if err != nil {
-		return 1
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return n
 }
 
 // swap is the CVE-2021-30465 racer, for security.bats: it exchanges the

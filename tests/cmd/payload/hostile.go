@@ -32,45 +32,21 @@ func stopgrab(args []string) error {
 		return fmt.Errorf("stopgrab: want STOPFILE MARKER USERPROG")
 	}
 	stop, marker, userProg := args[0], args[1], args[2]
-	self := os.Getpid()
-	seen := map[int]bool{self: true}
 	watched, runtimes, host := 0, 0, 0
-	last := lastPid()
-	check := time.Now()
-	for {
-		if time.Since(check) > 20*time.Millisecond {
-			if _, err := os.Stat(stop); err == nil {
-				break
-			}
-			if l := lastPid(); l > last+8 {
-				last = l - 1
-			}
-			check = time.Now()
-		}
-		for pid := last + 1; pid <= last+4; pid++ {
-			if seen[pid] {
+	w := watchPids(stop)
+	for w.poll(nil) {
+		for _, pid := range w.next() {
+			name, ok := w.stopNew(pid)
+			if !ok {
 				continue
-			}
-			if err := unix.Kill(pid, unix.SIGSTOP); err == unix.ESRCH {
-				continue
-			}
-			seen[pid] = true
-			if pid > last {
-				last = pid
 			}
 			watched++
-			// SIGSTOP takes effect on the way back to user space: a
-			// process inside execve finishes it first. Look at it
-			// only once it is stopped, or its name may change under us.
-			waitStopped(pid)
-			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-			comm := strings.TrimSpace(string(b))
-			if comm == userProg || comm == "" {
+			if name == userProg || name == "" {
 				unix.Kill(pid, unix.SIGCONT)
 				continue
 			}
 			runtimes++
-			host += inspect(pid, comm, marker)
+			host += inspect(pid, name, marker)
 		}
 	}
 	fmt.Printf("watched %d processes, %d runtime, %d host\n", watched, runtimes, host)
@@ -248,34 +224,15 @@ func forge(args []string) error {
 		}
 		return b
 	}
-	seen := map[int]bool{os.Getpid(): true}
 	forged := 0
-	last := lastPid()
-	check := time.Now()
-	for {
-		if time.Since(check) > 20*time.Millisecond {
-			if _, err := os.Stat(stop); err == nil {
-				break
-			}
-			if l := lastPid(); l > last+8 {
-				last = l - 1
-			}
-			check = time.Now()
-		}
-		for pid := last + 1; pid <= last+4; pid++ {
-			if seen[pid] {
+	w := watchPids(stop)
+	for w.poll(nil) {
+		for _, pid := range w.next() {
+			name, ok := w.stopNew(pid)
+			if !ok {
 				continue
 			}
-			if err := unix.Kill(pid, unix.SIGSTOP); err == unix.ESRCH {
-				continue
-			}
-			seen[pid] = true
-			if pid > last {
-				last = pid
-			}
-			waitStopped(pid)
-			b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-			if strings.TrimSpace(string(b)) == userProg {
+			if name == userProg {
 				unix.Kill(pid, unix.SIGCONT)
 				continue
 			}
@@ -399,26 +356,15 @@ func uidgrab(args []string) error {
 	ownThreads()
 	pending := map[int]time.Time{} // exists, not yet ours
 	watched, stole := 0, 0
-	last := lastPid()
-	check := time.Now()
+	w := watchPids(stop)
 	fmt.Println("watching")
-	for {
-		if time.Since(check) > 20*time.Millisecond {
-			if _, err := os.Stat(stop); err == nil {
-				break
-			}
-			if l := lastPid(); l > last+8 {
-				last = l - 1
-			}
-			ownThreads()
-			check = time.Now()
-		}
-		for pid := last + 1; pid <= last+4; pid++ {
+	for w.poll(ownThreads) {
+		for _, pid := range w.next() {
 			if unix.Kill(pid, 0) == unix.ESRCH {
 				continue
 			}
 			pending[pid] = time.Now()
-			last = pid
+			w.found(pid)
 		}
 		for pid, seen := range pending {
 			err := unix.Kill(pid, 0)
