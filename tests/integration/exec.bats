@@ -109,6 +109,37 @@ start_bg() {
 	[ "$output" = 0022 ]
 }
 
+@test "oomScoreAdj below the runtime's own: init gets it, with and without a user namespace, and so does exec's process" {
+	# Lowering a process's oom_score_adj below its oom_score_adj_min (here
+	# 0, the runtime's) needs the writer's CAP_SYS_RESOURCE in the host's
+	# user namespace (fs/proc/base.c, __set_oom_adj). The runtime writes
+	# init's from the host (startInit) and exec's child writes its own
+	# before it joins anything: a write from inside a user namespace
+	# would be refused.
+	local eff
+	eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+	(((0x$eff >> 24) & 1)) || skip "lowering oom_score_adj needs CAP_SYS_RESOURCE, which root lacks on this machine (CapEff $eff); make integration-v2 runs this test in its VM"
+	chmod 755 "$BUNDLE"
+	update_config '.process.oomScoreAdj = -300'
+	start_bg e1
+	[ "$(cat "/proc/$(sr state e1 | jq .pid)/oom_score_adj")" = -300 ]
+	cat >"$BUNDLE/process.json" <<-'JSON'
+	{"args": ["cat", "/proc/self/oom_score_adj"], "env": ["PATH=/bin"], "cwd": "/", "oomScoreAdj": -400}
+	JSON
+	sr_run exec --process "$BUNDLE/process.json" e1
+	[ "$status" -eq 0 ]
+	[ "$output" = -400 ]
+	sr delete -f e1 # its cgroup is the bundle's
+	update_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = .linux.uidMappings'
+	start_bg e2
+	[ "$(cat "/proc/$(sr state e2 | jq .pid)/oom_score_adj")" = -300 ]
+	sr_run exec --process "$BUNDLE/process.json" e2
+	[ "$status" -eq 0 ]
+	[ "$output" = -400 ]
+}
+
 @test "exec --process <(...): a process JSON from a pipe, /dev/fd/N, which the process does not get" {
 	start_bg e1
 	sr_run exec --process <(echo '{"args": ["ls", "/proc/self/fd"], "cwd": "/", "env": ["PATH=/bin"]}') e1
