@@ -48,9 +48,6 @@ func Create(root, id string, spec *specs.Spec, opts *CreateOpts) (*NewContainer,
 type step struct {
 	name string
 	do   func() (undo func(), err error)
-	// when, if set, says whether the step is taken at all (asked
-	// when its turn comes: an earlier step may decide).
-	when func() bool
 }
 
 // runSteps runs steps in order. When one fails, its own undo (if it
@@ -60,9 +57,6 @@ type step struct {
 func runSteps(id string, steps []step) error {
 	var undos []func()
 	for _, s := range steps {
-		if s.when != nil && !s.when() {
-			continue
-		}
 		logrus.Debugf("create %s: %s", id, s.name)
 		undo, err := s.do()
 		if undo != nil {
@@ -109,11 +103,11 @@ type creation struct {
 	// restoring: a restore, whose processes CRIU makes, in a cgroup
 	// made before (restore.go).
 	restoring bool
-	// cgroupAfterInit: the cgroup is made once init has started (see
-	// validate); destroyCgroup, set once it is made then, is its undo,
-	// which startInit's runs after killing init.
-	cgroupAfterInit bool
-	destroyCgroup   func()
+	// bornIn: init was born in its v1 cgroups (cgroups.EnterThread),
+	// not moved there; threadStuck: the thread that cloned it could not
+	// leave them, and the cgroup is left rather than signalled.
+	bornIn      bool
+	threadStuck bool
 	// oomScoreAdjSet: startInit wrote init's oom_score_adj.
 	oomScoreAdjSet bool
 	// hooksOutside: we run the createContainer hooks, not init
@@ -132,24 +126,17 @@ type creation struct {
 }
 
 func (cr *creation) steps() []step {
-	// The cgroup, and the first state that names it, come before init
-	// or after it (cgroupAfterInit, which validate decides): one of each
-	// pair runs.
-	before := func() bool { return !cr.cgroupAfterInit }
-	after := func() bool { return cr.cgroupAfterInit }
 	return []step{
 		{name: "validate the config", do: cr.validate},
 		{name: "check that the ID and the cgroup are free", do: cr.checkFree},
 		{name: "connect to the console and pidfd sockets", do: cr.dialConsole},
 		{name: "make the state directory", do: cr.makeStateDir},
-		{name: "write the first state", do: cr.writeFirstState, when: before},
-		{name: "make the cgroup", do: cr.makeCgroup, when: before},
+		{name: "write the first state", do: cr.writeFirstState},
+		{name: "make the cgroup", do: cr.makeCgroup},
 		{name: "make the exec fifo", do: cr.makeFifo},
 		{name: "seal the runtime binary", do: cr.sealBinary},
 		{name: "open init's channels", do: cr.openChannels},
 		{name: "start init", do: cr.startInit},
-		{name: "write the first state", do: cr.writeFirstState, when: after},
-		{name: "make the cgroup", do: cr.makeCgroup, when: after},
 		{name: "move init into its cgroup", do: cr.enterCgroup},
 		{name: "move the network devices into init's namespace", do: cr.netDevicesStep},
 		{name: "put init in its resctrl group", do: cr.intelRdtStep},
@@ -226,16 +213,6 @@ func (cr *creation) validate() (func(), error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	if cr.cg.NeedsEnter() && cr.cg.Version() == "v1" && !Rootless() && !cr.restoring {
-		// init will be moved, not cloned, into its v1 cgroups, and
-		// the move waits for an RCU grace period (WarmMigration): the
-		// wait starts now, and what needs no cgroup is done while it
-		// lasts, init's start included; the cgroup is made after it.
-		// (A runtime without root may find it cannot make one, and go
-		// on without: withoutCgroup decides that before init.)
-		cr.host.WarmMigration()
-		cr.cgroupAfterInit = true
 	}
 	return nil, nil
 }
@@ -337,14 +314,11 @@ func (cr *creation) newState() error {
 // writeFirstState saves a state before the cgroup is made. It names the
 // cgroup directories Create is about to make (see cgroups.State.Claim)
 // and us as its creator: if we are killed from now on, delete --force
-// finds and removes them. Where the cgroup is made after init
-// (cgroupAfterInit) it comes after init too, right before the cgroup:
-// naming the directories long before they are made would let another
-// container make them meanwhile if this create died, and delete --force
-// of this one kill that one's processes (a review did). What comes
-// before it leaves nothing a delete would need a state to find: the
-// state directory (RemoveLeftover), and init, which exits when we do
-// (EOF on its sync socket).
+// finds and removes them. It comes right before the cgroup: naming the
+// directories long before they are made would let another container
+// make them meanwhile if this create died, and delete --force of this
+// one kill that one's processes (a review showed it, when the cgroup came
+// after init on v1).
 func (cr *creation) writeFirstState() (func(), error) {
 	if err := cr.cg.State().Claim(); err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
@@ -361,9 +335,11 @@ func (cr *creation) writeFirstState() (func(), error) {
 }
 
 // makeCgroup: the cgroup exists before init does, with its limits set
-// but the pids limit (withoutPids): init is cloned straight into it (v2)
-// or moved in before it runs anything of the user's (v1). cg.Create removes what it made if it
-// fails itself.
+// but the pids limit (withoutPids): init is cloned straight into it (v2),
+// born in it from a thread of ours that moved there (v1: startInit), or
+// moved in before it runs anything of the user's (systemd's first
+// process, and v1 where our thread cannot move). cg.Create removes what
+// it made if it fails itself.
 func (cr *creation) makeCgroup() (func(), error) {
 	if err := cr.cg.Create(withoutPids(cr.spec.Linux.Resources)); err != nil {
 		if Rootless() && privilegeError(err) {
@@ -371,18 +347,16 @@ func (cr *creation) makeCgroup() (func(), error) {
 		}
 		return nil, err
 	}
-	destroy := func() {
+	return func() {
+		if cr.threadStuck {
+			// Signalling what is in it would signal us.
+			logrus.Warnf("cgroup %v left: %v", cr.cg.State().V1, cgroups.ErrThreadStuck)
+			return
+		}
 		if err := cr.cg.Destroy(); err != nil {
 			logrus.Warn(err)
 		}
-	}
-	if cr.cgroupAfterInit {
-		// After init is killed and the poststop hooks have run, as
-		// where the cgroup comes first.
-		cr.destroyCgroup = destroy
-		return nil, nil
-	}
-	return destroy, nil
+	}, nil
 }
 
 // withoutPids returns r without its pids limit (linux.resources.pids and
@@ -674,12 +648,6 @@ func (cr *creation) openChannels() (func(), error) {
 	if !cr.hasCgroup() {
 		return nil, nil
 	}
-	// Made after init (cgroupAfterInit): moved there, not cloned.
-	if cr.cgroupAfterInit {
-		cr.lateCgroupNS = p.ns.create&unix.CLONE_NEWCGROUP != 0
-		p.ns.create &^= unix.CLONE_NEWCGROUP
-		return nil, nil
-	}
 	if cr.cgfd, err = cr.cg.CloneFD(); err != nil {
 		return nil, err
 	}
@@ -727,8 +695,15 @@ func (cr *creation) startInit() (func(), error) {
 		cr.extra.Args = append(cr.extra.Args, "--pdeathsig")
 		sc.args = cr.extra.Args
 	}
+	if cr.hasCgroup() && cr.cg.Version() == "v1" && cr.cg.NeedsEnter() && !Rootless() {
+		// Born in its v1 cgroups rather than moved there: a move waits
+		// for an RCU grace period (cgroups.Host.EnterThread).
+		st := cr.cg.State()
+		sc.bornIn = func() (func() error, error) { return cr.host.EnterThread(st) }
+	}
 	cr.hugePagesBack = hugePagesOffForInit()
 	pid, err := spawn(sc)
+	cr.bornIn, cr.threadStuck = sc.bornInDone, errors.Is(err, cgroups.ErrThreadStuck)
 	cr.syncC.Close()
 	cr.logW.Close()
 	if err != nil {
@@ -746,9 +721,6 @@ func (cr *creation) startInit() (func(), error) {
 			if err := hooks.RunAll("poststop", h.Poststop, cr.c.hookState(Stopped)); err != nil {
 				logrus.Warn(err)
 			}
-		}
-		if cr.destroyCgroup != nil {
-			cr.destroyCgroup()
 		}
 	}
 	if adj := spec.Process.OOMScoreAdj; adj != nil && !Rootless() {
@@ -785,7 +757,9 @@ func (cr *creation) startInit() (func(), error) {
 // config (sendConfig).
 func (cr *creation) enterCgroup() (func(), error) {
 	pid := cr.c.state.InitPid
-	if cr.hasCgroup() && cr.cg.NeedsEnter() {
+	// Born there: in every v1 hierarchy from our thread, in the v2 one
+	// of a hybrid host from clone (its CloneFD).
+	if cr.hasCgroup() && cr.cg.NeedsEnter() && !cr.bornIn {
 		if err := cr.cg.Enter(pid, cr.cgfd != nil); err != nil {
 			return nil, err
 		}

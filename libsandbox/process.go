@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 )
 
@@ -55,6 +56,12 @@ type spawnConfig struct {
 	// check is polled while a raw-forked init is on its way to execve
 	// (rawfork.Attr.Check).
 	check func() error
+	// bornIn, if set, moves the thread that forks into the container's
+	// v1 cgroups (cgroups.Host.EnterThread) and returns how to move it
+	// back; bornInDone says it did, and init was born there. If it
+	// cannot, init is forked from where we are, and moved (Enter).
+	bornIn     func() (leave func() error, err error)
+	bornInDone bool
 }
 
 // needsRawFork: joining a user or time namespace, or creating a time
@@ -84,7 +91,76 @@ func needsRawFork(ns *nsPlan) bool {
 // before it forks (gVisor's StartInNS). needsRawFork says when that is
 // not enough and rawfork does it all.
 func spawn(c *spawnConfig) (int, error) {
-	if needsRawFork(c.ns) || c.idMaps.needsHelper() {
+	raw := needsRawFork(c.ns) || c.idMaps.needsHelper()
+	// The standard library's fork joins nothing itself: the thread that
+	// forks joins first (rawfork's child joins by itself).
+	joins := !raw && len(c.ns.joins) > 0
+	if c.bornIn == nil && !joins {
+		return fork(c, raw)
+	}
+	type result struct {
+		pid int
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		// A thread whose namespaces changed, or that could not leave
+		// the container's cgroups, is never unlocked, and it stays
+		// blocked rather than exiting, because a parent-death signal
+		// fires when the forking thread exits.
+		runtime.LockOSThread()
+		pid, err := forkOnThread(c, raw, joins)
+		res <- result{pid, err}
+		if joins || errors.Is(err, cgroups.ErrThreadStuck) {
+			select {}
+		}
+		runtime.UnlockOSThread()
+	}()
+	r := <-res
+	return r.pid, r.err
+}
+
+// forkOnThread forks init from the calling thread, locked, once it has
+// moved into the container's v1 cgroups (bornIn) and joined the
+// namespaces to join (joins), and moves it back out of the cgroups.
+func forkOnThread(c *spawnConfig, raw, joins bool) (int, error) {
+	var leave func() error
+	if c.bornIn != nil {
+		var err error
+		if leave, err = c.bornIn(); errors.Is(err, cgroups.ErrThreadStuck) {
+			return 0, err
+		} else if err != nil {
+			logrus.Debugf("init is moved into its cgroup, not born there: %v", err)
+		}
+	}
+	var pid int
+	var err error
+	if joins {
+		err = setnsAll(c.ns)
+	}
+	if err == nil {
+		pid, err = fork(c, raw)
+	}
+	if leave == nil {
+		return pid, err
+	}
+	if lerr := leave(); lerr != nil {
+		if err == nil {
+			// Never ours to wait for: it would outlive us in a cgroup
+			// we cannot remove.
+			unix.Kill(pid, unix.SIGKILL)
+			rawfork.ReapKilled(pid)
+		}
+		return 0, lerr
+	}
+	c.bornInDone = err == nil
+	return pid, err
+}
+
+// fork starts init from the calling thread: rawfork, or the standard
+// library's fork.
+func fork(c *spawnConfig, raw bool) (int, error) {
+	if raw {
 		return spawnRaw(c)
 	}
 	files := append(append([]*os.File{}, c.preserved...), c.extra.Files...)
@@ -115,37 +191,21 @@ func spawn(c *spawnConfig) (int, error) {
 		cmd.SysProcAttr.GidMappingsEnableSetgroups = c.idMaps == nil || !c.idMaps.denySetgroups
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
-	if len(c.ns.joins) == 0 {
-		if err := cmd.Start(); err != nil {
-			return 0, fmt.Errorf("start init: %w", err)
-		}
-		return cmd.Process.Pid, nil
-	}
-	// Preconditions: the joins are not user, time, pid or mount
-	// namespaces (needsRawFork): the path below resolves as ours.
-	errc := make(chan error, 1)
-	go func() {
-		// The thread's namespaces change: it is never unlocked, and it
-		// stays blocked rather than exiting, because a parent-death
-		// signal fires when the forking thread exits.
-		runtime.LockOSThread()
-		errc <- startIn(cmd, c.ns)
-		select {}
-	}()
-	if err := <-errc; err != nil {
-		return 0, err
+	// With joins, the calling thread has joined them (spawn).
+	// Preconditions: they are not user, time, pid or mount namespaces
+	// (needsRawFork): the path above resolves as ours.
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start init: %w", err)
 	}
 	return cmd.Process.Pid, nil
 }
 
-func startIn(cmd *exec.Cmd, ns *nsPlan) error {
+// setnsAll joins the calling thread, locked, to the namespaces to join.
+func setnsAll(ns *nsPlan) error {
 	for _, j := range ns.joins {
 		if err := unix.Setns(int(j.f.Fd()), j.flag); err != nil {
 			return fmt.Errorf("join %s namespace %s: %w", j.typ, j.path, err)
 		}
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start init: %w", err)
 	}
 	return nil
 }

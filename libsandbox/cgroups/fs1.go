@@ -179,7 +179,12 @@ func (m *fs1) Signal(sig unix.Signal) error {
 	frozen := m.Freeze() == nil
 	pids, err := m.Pids()
 	for _, p := range pids {
-		unix.Kill(p, sig)
+		// Never us: a thread of ours is in a container's cgroup
+		// while it forks init (EnterThread), for good if it could
+		// not leave (ErrThreadStuck).
+		if p != os.Getpid() {
+			unix.Kill(p, sig)
+		}
 	}
 	if frozen {
 		m.Thaw()

@@ -1,0 +1,178 @@
+package cgroups
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// gettid is unix.Gettid but in tests.
+var gettid = unix.Gettid
+
+// threadCgroups is the calling thread's /proc/thread-self/cgroup, its
+// keys sorted (sortKey), but in tests.
+var threadCgroups = func() (map[string]string, error) {
+	f, err := os.Open("/proc/thread-self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := ParseProcCgroup(f)
+	if err != nil {
+		return nil, err
+	}
+	own := make(map[string]string, len(raw))
+	for k, v := range raw {
+		own[sortKey(k)] = v
+	}
+	return own, nil
+}
+
+// maxTasksRead bounds the read of our cgroup's tasks (~8 bytes a thread).
+const maxTasksRead = 64 << 10
+
+// ErrThreadStuck is EnterThread's, or its leave's, when the thread could
+// not go back to where it was: the caller keeps it locked and blocked,
+// and it must run nothing else.
+var ErrThreadStuck = errors.New("a thread of the runtime could not leave the container's cgroup")
+
+// EnterThread moves the calling thread into the container's cgroup in
+// every v1 hierarchy that st names, so that a process it then clones
+// (create's init) is born there; leave moves it back. The caller has
+// locked the thread to its goroutine (runtime.LockOSThread) and keeps it
+// locked until leave has returned.
+//
+// Why: v1 cannot clone into a cgroup (CLONE_INTO_CGROUP is v2's), so a
+// v1 runtime moves init by writing its pid to cgroup.procs, and every
+// such move takes cgroup_threadgroup_rwsem for writing: percpu_down_write
+// waits for a full RCU grace period (5-15 ms here, docs/bench.md "cgroup
+// v1") unless another migration happened within about one before. A
+// thread that moves itself, by writing "0" to a tasks file, takes no such
+// lock (kernel/cgroup/cgroup.c, cgroup_procs_write_start: "If we migrate
+// a single thread ... If the thread is `current` ... we can skip the
+// global lock"): microseconds. A child is born in its parent thread's
+// cgroups (cgroup_fork), so init is in every v1 hierarchy of its
+// container from its first instruction, as on v2, and no migration is
+// left to wait for.
+//
+// Who can reach the thread while it is there: the cgroup is the one
+// create has just made (checkTaken refused one that was there before),
+// so only root, who may write its files, and init, our child; no process
+// of the container runs yet. The thread goes back through fds of its own
+// cgroups' tasks files opened before the move, each of which must list
+// it (read through the same fd): a v1 cgroup can be renamed, and whoever
+// owns its parent could otherwise put a cgroup of theirs at the path and
+// get a thread of ours (a review showed it for the warm-up this
+// replaced). A hierarchy's root cannot be renamed; its list, every thread
+// of the host in no other cgroup, is not read.
+//
+// An error other than ErrThreadStuck leaves the thread where it was; the
+// caller then moves init the old way (Enter).
+func (h *Host) EnterThread(st *State) (leave func() error, err error) {
+	own, err := threadCgroups()
+	if err != nil {
+		return nil, fmt.Errorf("our cgroups: %w", err)
+	}
+	tid := strconv.Itoa(gettid())
+	type hop struct {
+		in, back *os.File
+		root     string // the hierarchy's root: where back failed
+	}
+	var hops []hop
+	closeAll := func() {
+		for _, x := range hops {
+			x.in.Close()
+			x.back.Close()
+		}
+	}
+	for _, m := range h.V1 {
+		dir, ok := st.V1[m.Key()]
+		if !ok {
+			continue
+		}
+		path, ok := own[m.Key()]
+		if !ok {
+			closeAll()
+			return nil, fmt.Errorf("our thread's cgroup in %s: not in /proc/thread-self/cgroup", m.Point)
+		}
+		ownDir := h.v1Dir(m, filepath.Clean("/"+path))
+		back, err := os.OpenFile(filepath.Join(ownDir, "tasks"), os.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		if ownDir != m.Point && !listed(back, tid) {
+			back.Close()
+			closeAll()
+			return nil, fmt.Errorf("%s does not list our thread %s", back.Name(), tid)
+		}
+		in, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			back.Close()
+			closeAll()
+			return nil, err
+		}
+		hops = append(hops, hop{in: in, back: back, root: m.Point})
+	}
+	if len(hops) != len(st.V1) {
+		closeAll()
+		return nil, errors.New("the container's cgroup names a v1 hierarchy this host does not mount")
+	}
+	moved := 0
+	leave = func() error {
+		var errs []error
+		for _, x := range hops[:moved] {
+			if _, err := x.back.WriteString("0"); err == nil {
+				continue
+			}
+			// The hierarchy's root takes any thread of root's.
+			if err := os.WriteFile(filepath.Join(x.root, "tasks"), []byte("0"), 0); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", x.in.Name(), err))
+			}
+		}
+		closeAll()
+		if len(errs) > 0 {
+			return fmt.Errorf("%w: %w", ErrThreadStuck, errors.Join(errs...))
+		}
+		return nil
+	}
+	for _, x := range hops {
+		if _, err := x.in.WriteString("0"); err != nil {
+			err = fmt.Errorf("move our thread into %s: %w", x.in.Name(), err)
+			if lerr := leave(); lerr != nil {
+				return nil, fmt.Errorf("%w (after %w)", lerr, err)
+			}
+			return nil, err
+		}
+		moved++
+	}
+	return leave, nil
+}
+
+// listed reports whether the tasks file f lists tid. Bounded: a cgroup
+// with more threads than that is not worth the read.
+func listed(f *os.File, tid string) bool {
+	b, err := io.ReadAll(io.LimitReader(f, maxTasksRead+1))
+	return err == nil && len(b) <= maxTasksRead && hasLine(b, tid)
+}
+
+// hasLine reports whether b, lines of text, has the line l.
+func hasLine(b []byte, l string) bool {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return string(b) == l
+		}
+		if string(b[:i]) == l {
+			return true
+		}
+		b = b[i+1:]
+	}
+	return false
+}
