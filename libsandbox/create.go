@@ -704,6 +704,12 @@ func (cr *creation) startInit() (func(), error) {
 	cr.hugePagesBack = hugePagesOffForInit()
 	pid, err := spawn(sc)
 	cr.bornIn, cr.threadStuck = sc.bornInDone, errors.Is(err, cgroups.ErrThreadStuck)
+	if cr.bornIn && !cr.cg.State().HoldsV1(pid) {
+		// Moved meanwhile, with all our threads (a write of our pid
+		// to some cgroup.procs): enterCgroup moves it.
+		logrus.Debugf("create %s: init was not born in its cgroup: it is moved there", cr.id)
+		cr.bornIn = false
+	}
 	cr.syncC.Close()
 	cr.logW.Close()
 	if err != nil {

@@ -62,6 +62,9 @@ type spawnConfig struct {
 	// cannot, init is forked from where we are, and moved (Enter).
 	bornIn     func() (leave func() error, err error)
 	bornInDone bool
+	// forked, if set, runs on the forking thread right after rawfork's
+	// fork (rawfork.Attr.Forked).
+	forked func() error
 }
 
 // needsRawFork: joining a user or time namespace, or creating a time
@@ -102,20 +105,34 @@ func spawn(c *spawnConfig) (int, error) {
 		pid int
 		err error
 	}
-	res := make(chan result, 1)
-	go func() {
+	var forkGoroutine func(res chan<- result)
+	forkGoroutine = func(res chan<- result) {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// Not the main thread: on v1 the memory cgroup charges
+			// every thread's memory to the main thread's cgroup
+			// (mm->owner), which would be the container's while it
+			// is there (a review showed it). Held here, it cannot be
+			// the one the next goroutine locks.
+			inner := make(chan result, 1)
+			go forkGoroutine(inner)
+			res <- <-inner
+			runtime.UnlockOSThread()
+			return
+		}
 		// A thread whose namespaces changed, or that could not leave
 		// the container's cgroups, is never unlocked, and it stays
 		// blocked rather than exiting, because a parent-death signal
 		// fires when the forking thread exits.
-		runtime.LockOSThread()
 		pid, err := forkOnThread(c, raw, joins)
 		res <- result{pid, err}
 		if joins || errors.Is(err, cgroups.ErrThreadStuck) {
 			select {}
 		}
 		runtime.UnlockOSThread()
-	}()
+	}
+	res := make(chan result, 1)
+	go forkGoroutine(res)
 	r := <-res
 	return r.pid, r.err
 }
@@ -133,6 +150,20 @@ func forkOnThread(c *spawnConfig, raw, joins bool) (int, error) {
 			logrus.Debugf("init is moved into its cgroup, not born there: %v", err)
 		}
 	}
+	// The thread leaves as soon as the child exists: while it is in
+	// the container's cgroups, whoever may freeze them (root, or the
+	// owner of a parent cgroup delegated to them) can stop it, and a
+	// task the v1 freezer stopped ignores even SIGKILL until thawed.
+	// rawfork calls leave right after its fork (Forked); the standard
+	// library's Start returns once its child has exec'd (a vfork).
+	var left bool
+	var lerr error
+	if leave != nil {
+		c.forked = func() error {
+			left, lerr = true, leave()
+			return lerr
+		}
+	}
 	var pid int
 	var err error
 	if joins {
@@ -144,13 +175,15 @@ func forkOnThread(c *spawnConfig, raw, joins bool) (int, error) {
 	if leave == nil {
 		return pid, err
 	}
-	if lerr := leave(); lerr != nil {
-		if err == nil {
-			// Never ours to wait for: it would outlive us in a cgroup
-			// we cannot remove.
+	if !left {
+		if lerr = leave(); lerr != nil && err == nil {
+			// Never ours to wait for: it would outlive us in a
+			// cgroup we cannot remove.
 			unix.Kill(pid, unix.SIGKILL)
 			rawfork.ReapKilled(pid)
 		}
+	}
+	if lerr != nil {
 		return 0, lerr
 	}
 	c.bornInDone = err == nil
@@ -233,6 +266,7 @@ func spawnRaw(c *spawnConfig) (int, error) {
 		// credentials; init, its fork, is born there.
 		attr.UseCgroupFD, attr.CgroupFD = true, int(c.cgroupFD.Fd())
 	}
+	attr.Forked = c.forked
 	for _, j := range c.ns.joins {
 		attr.Namespaces = append(attr.Namespaces, rawfork.Namespace{Fd: int(j.f.Fd()), Type: j.flag})
 	}

@@ -80,10 +80,17 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 		return nil, fmt.Errorf("our cgroups: %w", err)
 	}
 	tid := strconv.Itoa(gettid())
-	type hop struct {
-		in, back *os.File
-		root     string // the hierarchy's root: where back failed
+	for _, m := range h.V1 {
+		// A frozen thread of ours would stop the runtime (checkTaken
+		// refused a frozen cgroup; this is the last look before the
+		// move, and only that: see forkOnThread).
+		if dir, ok := st.V1[m.Key()]; ok && m.has("freezer") {
+			if f := frozenAt(dir); f != "" {
+				return nil, fmt.Errorf("%s is frozen", f)
+			}
+		}
 	}
+	type hop struct{ in, back *os.File }
 	var hops []hop
 	closeAll := func() {
 		for _, x := range hops {
@@ -118,7 +125,7 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 			closeAll()
 			return nil, err
 		}
-		hops = append(hops, hop{in: in, back: back, root: m.Point})
+		hops = append(hops, hop{in: in, back: back})
 	}
 	if len(hops) != len(st.V1) {
 		closeAll()
@@ -128,12 +135,8 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 	leave = func() error {
 		var errs []error
 		for _, x := range hops[:moved] {
-			if _, err := x.back.WriteString("0"); err == nil {
-				continue
-			}
-			// The hierarchy's root takes any thread of root's.
-			if err := os.WriteFile(filepath.Join(x.root, "tasks"), []byte("0"), 0); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", x.in.Name(), err))
+			if _, err := x.back.WriteString("0"); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", x.back.Name(), err))
 			}
 		}
 		closeAll()
@@ -175,4 +178,23 @@ func hasLine(b []byte, l string) bool {
 		b = b[i+1:]
 	}
 	return false
+}
+
+// HoldsV1 reports whether pid is in the container's cgroup in every v1
+// hierarchy of st (its cgroup.procs lists it): create checks that init
+// was born there (EnterThread) before it counts on it.
+func (st *State) HoldsV1(pid int) bool {
+	p := strconv.Itoa(pid)
+	for _, d := range st.V1 {
+		f, err := os.Open(filepath.Join(d, "cgroup.procs"))
+		if err != nil {
+			return false
+		}
+		ok := listed(f, p)
+		f.Close()
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -25,6 +25,7 @@ func TestEnterThread(t *testing.T) {
 		ownTasks, ctrFreezer string
 		err                  string // "" none, "stuck": ErrThreadStuck
 		in, back             bool   // written to the container's, back to ours
+		frozen               bool   // the container's freezer cgroup says FROZEN
 	}{
 		{name: "moved in and back", own: "/user.slice", ownTasks: ours, in: true, back: true},
 		{name: "our cgroup does not list us: nothing written", own: "/user.slice", ownTasks: "1\n2\n", err: "does not list our thread"},
@@ -32,6 +33,7 @@ func TestEnterThread(t *testing.T) {
 		{name: "at the root: no list read", own: "/", ownTasks: "", in: true, back: true},
 		{name: "the second move fails: back from the first", own: "/user.slice", ownTasks: ours, ctrFreezer: "full", err: "move our thread into", in: true, back: true},
 		{name: "cannot go back: stuck", own: "/", ownTasks: "full", err: "stuck", in: true},
+		{name: "a frozen cgroup: nothing written", own: "/user.slice", ownTasks: ours, frozen: true, err: "is frozen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -64,6 +66,11 @@ func TestEnterThread(t *testing.T) {
 					ctr = tc.ctrFreezer
 				}
 				tasks("/c1", ctr)
+				if c == "freezer" && tc.frozen {
+					if err := os.WriteFile(filepath.Join(pt, "c1", "freezer.state"), []byte("FROZEN\n"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 			threadCgroups = func() (map[string]string, error) { return own, nil }
 			h := &Host{V1: mounts, Own: own}
@@ -107,5 +114,31 @@ func TestHasLine(t *testing.T) {
 		if got := hasLine([]byte(tc.b), tc.l); got != tc.want {
 			t.Errorf("hasLine(%q, %q) = %v", tc.b, tc.l, got)
 		}
+	}
+}
+
+func TestHoldsV1(t *testing.T) {
+	root := t.TempDir()
+	st := &State{V1: map[string]string{}}
+	for _, c := range []string{"pids", "memory"} {
+		d := filepath.Join(root, c, "c1")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		st.V1[c] = d
+	}
+	write := func(c, procs string) {
+		if err := os.WriteFile(filepath.Join(st.V1[c], "cgroup.procs"), []byte(procs), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pids", "7\n42\n")
+	write("memory", "42\n")
+	if !st.HoldsV1(42) {
+		t.Error("42 is in both")
+	}
+	write("memory", "7\n")
+	if st.HoldsV1(42) {
+		t.Error("42 is not in memory's")
 	}
 }

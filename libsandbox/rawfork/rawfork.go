@@ -92,6 +92,12 @@ type Attr struct {
 	// which only a process outside those namespaces may write, or to move
 	// the child into cgroup v1 hierarchies. pid is the first child.
 	Pause func(pid int) error
+	// Forked, if set, runs right after the fork, on the thread that
+	// forked (still locked), before anything waits for the child: the
+	// place for that thread to leave where it went for the child to be
+	// born there (a container's v1 cgroups). If it fails, the child is
+	// killed and Start returns its error.
+	Forked func() error
 	// BecomeRoot makes the child setresgid/setresuid(0) after the
 	// namespaces are joined or made, so that it keeps its capabilities
 	// across execve in a user namespace. Not with Process.
@@ -351,6 +357,10 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 	before := threadChildren(tid)
 	syscall.ForkLock.Lock()
 	c1, errno := forkChild(a)
+	var forkedErr error
+	if attr.Forked != nil {
+		forkedErr = attr.Forked()
+	}
 	syscall.ForkLock.Unlock()
 	runtime.UnlockOSThread()
 	unix.Close(sp[1])
@@ -384,6 +394,10 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 			}
 			return nil
 		},
+	}
+	if forkedErr != nil {
+		w.killAll()
+		return nil, forkedErr
 	}
 	res, err := w.wait()
 	if err != nil {
