@@ -100,9 +100,6 @@ type creation struct {
 
 	// tasksLimited: setTasksLimit has written the pids limit.
 	tasksLimited bool
-	// restoring: a restore, whose processes CRIU makes, in a cgroup
-	// made before (restore.go).
-	restoring bool
 	// bornIn: init was born in its v1 cgroups (cgroups.EnterThread),
 	// not moved there; threadStuck: the thread that cloned it could not
 	// leave them, and the cgroup is left rather than signalled.

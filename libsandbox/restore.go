@@ -34,7 +34,7 @@ import (
 // restored init's pid, as runc runs them; poststart hooks do not run
 // (nothing is started). On any error nothing is left behind.
 func Restore(root, id string, spec *specs.Spec, opts *CreateOpts, co *CriuOpts) (*NewContainer, error) {
-	cr := &creation{root: root, id: id, spec: spec, opts: opts, restoring: true}
+	cr := &creation{root: root, id: id, spec: spec, opts: opts}
 	rs := &restoration{creation: cr, co: co}
 	defer cr.release()
 	defer rs.close()

@@ -113,8 +113,12 @@ func hostFromMounts(mounts []Mount, own map[string]string) *Host {
 	return h
 }
 
-func readOwn() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
+func readOwn() (map[string]string, error) { return readProcCgroup("/proc/self/cgroup") }
+
+// readProcCgroup reads a /proc/.../cgroup file, its keys sorted
+// (sortKey).
+func readProcCgroup(path string) (map[string]string, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -15,24 +13,9 @@ import (
 // gettid is unix.Gettid but in tests.
 var gettid = unix.Gettid
 
-// threadCgroups is the calling thread's /proc/thread-self/cgroup, its
-// keys sorted (sortKey), but in tests.
-var threadCgroups = func() (map[string]string, error) {
-	f, err := os.Open("/proc/thread-self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	raw, err := ParseProcCgroup(f)
-	if err != nil {
-		return nil, err
-	}
-	own := make(map[string]string, len(raw))
-	for k, v := range raw {
-		own[sortKey(k)] = v
-	}
-	return own, nil
-}
+// threadCgroups is the calling thread's /proc/thread-self/cgroup, but in
+// tests.
+var threadCgroups = func() (map[string]string, error) { return readProcCgroup("/proc/thread-self/cgroup") }
 
 // maxTasksRead bounds the read of our cgroup's tasks (~8 bytes a thread).
 const maxTasksRead = 64 << 10
@@ -90,12 +73,16 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 			}
 		}
 	}
-	type hop struct{ in, back *os.File }
+	// Raw fds, as for every cgroup file (openRaw).
+	type hop struct {
+		in, back         int
+		inPath, backPath string
+	}
 	var hops []hop
 	closeAll := func() {
 		for _, x := range hops {
-			x.in.Close()
-			x.back.Close()
+			unix.Close(x.in)
+			unix.Close(x.back)
 		}
 	}
 	for _, m := range h.V1 {
@@ -109,23 +96,22 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 			return nil, fmt.Errorf("our thread's cgroup in %s: not in /proc/thread-self/cgroup", m.Point)
 		}
 		ownDir := h.v1Dir(m, filepath.Clean("/"+path))
-		back, err := os.OpenFile(filepath.Join(ownDir, "tasks"), os.O_RDWR|unix.O_CLOEXEC, 0)
-		if err != nil {
+		x := hop{inPath: filepath.Join(dir, "tasks"), backPath: filepath.Join(ownDir, "tasks")}
+		if x.back, err = openRaw(x.backPath, unix.O_RDWR); err != nil {
 			closeAll()
 			return nil, err
 		}
-		if ownDir != m.Point && !listed(back, tid) {
-			back.Close()
+		if ownDir != m.Point && !listed(x.back, tid) {
+			unix.Close(x.back)
 			closeAll()
-			return nil, fmt.Errorf("%s does not list our thread %s", back.Name(), tid)
+			return nil, fmt.Errorf("%s does not list our thread %s", x.backPath, tid)
 		}
-		in, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			back.Close()
+		if x.in, err = openRaw(x.inPath, unix.O_WRONLY); err != nil {
+			unix.Close(x.back)
 			closeAll()
 			return nil, err
 		}
-		hops = append(hops, hop{in: in, back: back})
+		hops = append(hops, x)
 	}
 	if len(hops) != len(st.V1) {
 		closeAll()
@@ -135,8 +121,8 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 	leave = func() error {
 		var errs []error
 		for _, x := range hops[:moved] {
-			if _, err := x.back.WriteString("0"); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", x.back.Name(), err))
+			if err := writeSelf(x.back); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", x.backPath, err))
 			}
 		}
 		closeAll()
@@ -146,8 +132,8 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 		return nil
 	}
 	for _, x := range hops {
-		if _, err := x.in.WriteString("0"); err != nil {
-			err = fmt.Errorf("move our thread into %s: %w", x.in.Name(), err)
+		if err := writeSelf(x.in); err != nil {
+			err = fmt.Errorf("move our thread into %s: %w", x.inPath, err)
 			if lerr := leave(); lerr != nil {
 				return nil, fmt.Errorf("%w (after %w)", lerr, err)
 			}
@@ -158,11 +144,30 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 	return leave, nil
 }
 
-// listed reports whether the tasks file f lists tid. Bounded: a cgroup
+// writeSelf writes "0", the calling thread, to the tasks file fd.
+func writeSelf(fd int) error {
+	_, err := retryEINTR(func() (int, error) { return unix.Write(fd, []byte("0")) })
+	return err
+}
+
+// listed reports whether the tasks file fd lists tid. Bounded: a cgroup
 // with more threads than that is not worth the read.
-func listed(f *os.File, tid string) bool {
-	b, err := io.ReadAll(io.LimitReader(f, maxTasksRead+1))
-	return err == nil && len(b) <= maxTasksRead && hasLine(b, tid)
+func listed(fd int, tid string) bool {
+	b := make([]byte, 0, 4096)
+	for len(b) <= maxTasksRead {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := retryEINTR(func() (int, error) { return unix.Read(fd, b[len(b):cap(b)]) })
+		if err != nil {
+			return false
+		}
+		if n == 0 {
+			return hasLine(b, tid)
+		}
+		b = b[:len(b)+n]
+	}
+	return false
 }
 
 // hasLine reports whether b, lines of text, has the line l.
@@ -186,13 +191,8 @@ func hasLine(b []byte, l string) bool {
 func (st *State) HoldsV1(pid int) bool {
 	p := strconv.Itoa(pid)
 	for _, d := range st.V1 {
-		f, err := os.Open(filepath.Join(d, "cgroup.procs"))
-		if err != nil {
-			return false
-		}
-		ok := listed(f, p)
-		f.Close()
-		if !ok {
+		b, err := readRaw(filepath.Join(d, "cgroup.procs"))
+		if err != nil || !hasLine(b, p) {
 			return false
 		}
 	}
