@@ -188,6 +188,12 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		attr.Files = append(attr.Files, 3+i)
 	}
 	var cg cgroups.Manager
+	var tasks *v1Tasks
+	defer func() {
+		if tasks != nil {
+			tasks.Close()
+		}
+	}()
 	if len(o.SubCgroups) > 0 && c.state.Cgroup == nil {
 		return nil, errors.New("--cgroup: the container has no cgroup")
 	}
@@ -201,9 +207,8 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		if sub.v2 != nil {
 			attr.UseCgroupFD, attr.CgroupFD = true, int(sub.v2.Fd())
 		}
-		if len(sub.v1) > 0 {
-			cloned := attr.UseCgroupFD
-			attr.Pause = func(pid int) error { return sub.enter(pid, cloned) }
+		if tasks, err = sub.tasks(); err != nil {
+			return nil, err
 		}
 	} else if c.state.Cgroup != nil {
 		cg = cgroups.Load(c.state.Cgroup)
@@ -215,13 +220,24 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			defer f.Close()
 			attr.UseCgroupFD, attr.CgroupFD = true, int(f.Fd())
 		}
-		if cg.NeedsEnter() {
-			// v1: the first child is moved into the container's
-			// hierarchies while it waits, before it forks the
-			// process, which is born in them.
+		switch {
+		case !cg.NeedsEnter():
+		case attr.UseCgroupFD || c.state.Cgroup.V2 == "":
+			// v1: the first child writes itself into the
+			// container's hierarchies (v1Tasks), before it forks
+			// the process, which is born in them; a hybrid host's
+			// v2 one is clone3's.
+			if tasks, err = openV1Tasks(c.state.Cgroup); err != nil {
+				return nil, err
+			}
+		default:
+			// Moved while it waits.
 			cloned := attr.UseCgroupFD
 			attr.Pause = func(pid int) error { return cg.Enter(pid, cloned) }
 		}
+	}
+	if tasks != nil {
+		attr.CgroupTasks = tasks.fds
 	}
 	if c.state.IntelRdt != nil {
 		attr.Pause = rdtPause(attr.Pause, c.state.IntelRdt)
@@ -237,11 +253,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		}
 		return check(frozen)
 	}
-	logrus.Debugf("exec %s: starting the process (clone3 into the v2 cgroup: %v, v1 hierarchies entered: %v)", c.id, attr.UseCgroupFD, attr.Pause != nil)
+	logrus.Debugf("exec %s: starting the process (clone3 into the v2 cgroup: %v, v1 hierarchies: %d by itself, moved: %v)", c.id, attr.UseCgroupFD, len(attr.CgroupTasks), attr.Pause != nil)
 	res, err := rawfork.Start(attr)
 	if err != nil {
 		logrus.Debugf("exec %s: %v", c.id, err)
-		return nil, execError(err, proc, nsNames)
+		return nil, execError(err, proc, nsNames, tasks)
 	}
 	logrus.Debugf("exec %s: process %d has exec'd %q", c.id, res.Pid, proc.Args[0])
 	for _, w := range res.Warnings {
@@ -388,7 +404,7 @@ func execPaths(arg0 string, env []string) []string {
 
 // execError words a failure of the child as runc's users expect it
 // ("unable to start container process: exec: ...").
-func execError(err error, proc *specs.Process, ns []specs.LinuxNamespaceType) error {
+func execError(err error, proc *specs.Process, ns []specs.LinuxNamespaceType, tasks *v1Tasks) error {
 	var re *rawfork.Error
 	if !errors.As(err, &re) {
 		if errors.Is(err, rawfork.ErrStopped) {
@@ -439,6 +455,10 @@ func execError(err error, proc *specs.Process, ns []specs.LinuxNamespaceType) er
 		msg = fmt.Sprintf("process.terminal: the container's /dev/ptmx: %v", re.Errno)
 	case "seccomp":
 		msg = fmt.Sprintf("linux.seccomp: load filter: %v", re.Errno)
+	case "cgroup":
+		if tasks != nil {
+			msg = tasks.error(re.Index, re.Errno)
+		}
 	}
 	if msg == "" {
 		msg = re.Error()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -40,28 +39,80 @@ func (s *subCgroups) Close() {
 	}
 }
 
-// enter moves pid into every v1 directory, and into the v2 one unless
-// clone3 placed it there (cloned).
-func (s *subCgroups) enter(pid int, cloned bool) error {
-	dirs := s.v1
-	if s.v2 != nil && !cloned {
-		dirs = append(dirs[:len(dirs):len(dirs)], s.v2)
-	}
-	for _, d := range dirs {
-		fd, err := unix.Openat(int(d.Fd()), "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+// tasks opens the tasks file of every v1 directory, for the process's
+// first child to write itself into (v1Tasks); the v2 one is clone3's.
+func (s *subCgroups) tasks() (*v1Tasks, error) {
+	t := &v1Tasks{sub: true}
+	for _, d := range s.v1 {
+		fd, err := unix.Openat(int(d.Fd()), "tasks", unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("--cgroup: join %s: %w", d.Name(), &os.PathError{Op: "open", Path: d.Name() + "/cgroup.procs", Err: err})
+			t.Close()
+			return nil, fmt.Errorf("--cgroup: join %s: %w", d.Name(), &os.PathError{Op: "open", Path: d.Name() + "/tasks", Err: err})
 		}
-		_, err = unix.Write(fd, []byte(strconv.Itoa(pid)))
+		t.fds, t.names = append(t.fds, fd), append(t.names, d.Name())
+	}
+	return t, nil
+}
+
+// v1Tasks are the tasks files of the v1 cgroups an exec'd process is
+// born in: its first child writes "0", itself, into each before it
+// joins anything (rawfork.Attr.CgroupTasks), where a write of its pid to
+// cgroup.procs from the parent would wait for an RCU grace period
+// (5-20 ms) whenever no other migration happened within about one.
+//
+// What the container can do meanwhile: nothing it could not before. The
+// first child was already in these cgroups before its fork, moved there
+// by us while it waited; it is now there a few system calls earlier, and
+// still outside the container's pid namespace (no process of the
+// container can name it), non-dumpable and tied to our life. A container
+// allowed to freeze its cgroup can stop it, as before: the wait's check
+// sees the frozen cgroup and kills it. The files are opened here, on the
+// host, by their host paths (the container's cgroup namespace cannot
+// rename its own root); the child closes them with every fd it does not
+// hand on before it forks or execs.
+type v1Tasks struct {
+	fds   []int
+	names []string // the cgroup directories, for errors
+	sub   bool     // exec --cgroup's: errors say so
+}
+
+// openV1Tasks opens the tasks file of each v1 directory of st.
+func openV1Tasks(st *cgroups.State) (*v1Tasks, error) {
+	t := &v1Tasks{}
+	for _, key := range sortedKeys(st.V1) {
+		d := st.V1[key]
+		fd, err := unix.Open(d+"/tasks", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("cgroup %s: %w", d, &os.PathError{Op: "open", Path: d + "/tasks", Err: err})
+		}
+		t.fds, t.names = append(t.fds, fd), append(t.names, d)
+	}
+	return t, nil
+}
+
+func (t *v1Tasks) Close() {
+	for _, fd := range t.fds {
 		unix.Close(fd)
-		if err == unix.ENOSPC {
-			return fmt.Errorf("--cgroup: join %s: write %d to cgroup.procs: %w (a v1 cpuset cgroup takes no process until its cpuset.cpus and cpuset.mems are set)", d.Name(), pid, err)
-		}
-		if err != nil {
-			return fmt.Errorf("--cgroup: join %s: write %d to cgroup.procs: %w", d.Name(), pid, err)
-		}
 	}
-	return nil
+	t.fds = nil
+}
+
+// error words the first child's failure to write itself into the i-th
+// tasks file (rawfork's stage "cgroup").
+func (t *v1Tasks) error(i int, e error) string {
+	if i < 0 || i >= len(t.names) {
+		return fmt.Sprintf("join the container's cgroup: %v", e)
+	}
+	d := t.names[i]
+	msg := fmt.Sprintf("cgroup %s: write 0 to %s/tasks: %v", d, d, e)
+	if t.sub {
+		msg = fmt.Sprintf("--cgroup: join %s: write 0 to tasks: %v", d, e)
+	}
+	if errors.Is(e, unix.ENOSPC) {
+		msg += " (a v1 cpuset cgroup takes no process until its cpuset.cpus and cpuset.mems are set)"
+	}
+	return msg
 }
 
 // openSubCgroups opens the directories of the sub-cgroups that sub names

@@ -25,6 +25,8 @@ type childArgs struct {
 	forkAgain bool
 	clone3    cloneArgs
 	useClone3 bool
+	tasks     []int  // Attr.CgroupTasks
+	zero      []byte // "0", what is written to them
 	files     []int
 	exe       int   // -1 with a process, or to exec path
 	path      *byte // Attr.Path
@@ -76,6 +78,8 @@ func prepare(attr *Attr) (*childArgs, error) {
 		setid:     attr.BecomeRoot,
 		forkAgain: attr.ForkAgain,
 		useClone3: attr.UseCgroupFD,
+		tasks:     append([]int(nil), attr.CgroupTasks...),
+		zero:      []byte("0"),
 		files:     append([]int(nil), attr.Files...),
 		exe:       attr.Exe,
 		empty:     empty,
@@ -237,6 +241,11 @@ func childMain(a *childArgs) {
 		}
 		hostWrites(a)
 	}
+	if len(a.tasks) > 0 {
+		// After the initial affinity (the spec's order: "before the
+		// transition to container's cgroup"), before any join.
+		enterCgroups(a)
+	}
 	joinAll(a)
 	// setns into a user namespace that another uid made is a change of
 	// credentials that clears our parent-death signal and resets
@@ -339,6 +348,29 @@ func hostWrites(a *childArgs) {
 		}
 		if e != 0 {
 			fail(a, stageLabel, e, i)
+		}
+	}
+}
+
+// enterCgroups moves us into the cgroups of Attr.CgroupTasks: "0" is
+// the writer itself (see CgroupTasks).
+//
+//go:norace
+//go:nosplit
+func enterCgroups(a *childArgs) {
+	var (
+		i int
+		e syscall.Errno
+	)
+	for i = 0; i < len(a.tasks); i++ {
+		for {
+			_, _, e = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(a.tasks[i]), uintptr(unsafe.Pointer(&a.zero[0])), 1)
+			if e != syscall.EINTR {
+				break
+			}
+		}
+		if e != 0 {
+			fail(a, stageCgroup, e, i)
 		}
 	}
 }

@@ -111,6 +111,20 @@ type Attr struct {
 	// process it forks is born there too.
 	UseCgroupFD bool
 	CgroupFD    int
+	// CgroupTasks are v1 `tasks` files, open for writing, into which
+	// the first child writes "0" (itself) once the initial CPU affinity
+	// is set and before it joins anything: it moves itself into those
+	// cgroups, and every process it forks is born there. A thread that
+	// moves itself takes no cgroup_threadgroup_rwsem (kernel/cgroup/
+	// cgroup.c, cgroup_procs_write_start: "If the thread is `current`
+	// ... we can skip the global lock"), where a write of its pid to
+	// cgroup.procs from here (Pause) waits for an RCU grace period
+	// (5-20 ms) unless another migration just happened. The kernel
+	// checks the credentials of whoever opened the file (v1's
+	// __cgroup1_procs_write: of->file->f_cred), so the caller opens
+	// them; the child closes them with every other fd before it forks
+	// or execs (layout). Error.Index is the file's index.
+	CgroupTasks []int
 	// Files[i] becomes fd i in the process that execs; with
 	// Process.Terminal, 0-2 are replaced by the console.
 	Files []int
@@ -223,6 +237,7 @@ const (
 	stageAffinityInitial
 	stageAffinityFinal
 	stageRoot
+	stageCgroup
 )
 
 // StageNames maps the stages to Error.Stage.
@@ -262,6 +277,7 @@ var stageNames = map[uint32]string{
 	stageAffinityInitial: "process.execCPUAffinity.initial",
 	stageAffinityFinal:   "process.execCPUAffinity.final",
 	stageRoot:            "root",
+	stageCgroup:          "cgroup",
 }
 
 // Records the child sends on the report socket (SOCK_SEQPACKET: one

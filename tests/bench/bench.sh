@@ -63,6 +63,13 @@
 #   delete     `delete` (no --force) of a stopped container; prepare:
 #              delete -f, create, start, the wait loop above.
 #   exec       `exec ID /bin/true` into a running sleep container.
+#   exec, 50 ms apart: the same with 50 ms of sleep as the prepare, as
+#              the execs of a health check come. On cgroup v1 a runtime
+#              that moves the process into the container's cgroups (runc
+#              and crun write its pid to cgroup.procs) waits for an RCU
+#              grace period each time (see "run, 50 ms apart"); ours
+#              makes its first child move itself (a write of "0" to
+#              tasks), which does not wait.
 #   state      `state` of that running container.
 #   RSS CLI    peak RSS of the `create` process: /usr/bin/time -f %M
 #              (ru_maxrss: create and the children it waited for).
@@ -432,11 +439,17 @@ bench_running() {
 	hf exec "$RUNS" -N "${a[@]}"
 	a=()
 	for r in "${RTS[@]}"; do
+		a+=(-n "${NAME[$r]}" --prepare "sleep 0.05" "$(cmd "$r") exec $r-sleep /bin/true")
+	done
+	hf exec-apart "$RUNS" -N "${a[@]}"
+	a=()
+	for r in "${RTS[@]}"; do
 		a+=(-n "${NAME[$r]}" "$(cmd "$r") state $r-sleep")
 	done
 	hf state "$RUNS" -N "${a[@]}"
 	for r in "${RTS[@]}"; do rt "$r" delete -f "$r-sleep"; done
 	row_hf "exec /bin/true (running container)" ms "<=1.3x crun, <=0.4x runc" "crun:1.3 runc:0.4" exec
+	row_hf "exec /bin/true, 50 ms apart (v1: see above)" ms "-" - exec-apart
 	row_hf "state (running container)" ms "<=0.4x runc" "runc:0.4" state
 }
 

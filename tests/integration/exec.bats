@@ -208,6 +208,84 @@ start_bg() {
 	wait_gone "$epid" ${epid2:-}
 }
 
+# attach_trace SCRIPT: runs the bash SCRIPT with the kernel's
+# cgroup_attach_task event on, in a tracing instance of its own on a
+# tracefs mounted in a private mount namespace, and sets ev to the
+# events, one a line: "MOVER MOVED DST_PATH", MOVER the task that wrote
+# to the cgroup file, MOVED the one it moved. The instance goes with the
+# script.
+attach_trace() {
+	local t=$BUNDLE/tracefs inst=sr-bats-$$-$RANDOM
+	mkdir -p "$t"
+	unshare -m --propagation private bash -c '
+		t=$1 inst=$2
+		mount -t tracefs nodev "$t" || exit 3
+		i=$t/instances/$inst
+		mkdir "$i" || exit 3
+		trap "echo 0 >$i/events/cgroup/cgroup_attach_task/enable; rmdir $i" EXIT
+		echo 1 >"$i/events/cgroup/cgroup_attach_task/enable" || exit 3
+		bash -c "$3" || exit 4
+		cat "$i/trace" >"$t.out"
+	' - "$t" "$inst" "$1"
+	local rc=$?
+	[ "$rc" -ne 3 ] || skip "needs tracefs and its cgroup_attach_task event"
+	[ "$rc" -eq 0 ] || fail "attach_trace: the script failed ($rc)"
+	# "  comm-TID  [CPU] flags  TIME: cgroup_attach_task: ... dst_path=P pid=N comm=C"
+	ev=$(sed -nE 's/^ *.*-([0-9]+) +\[[0-9]+\].* cgroup_attach_task: .*dst_path=([^ ]*) pid=([0-9]+) .*$/\1 \3 \2/p' "$t.out")
+	echo "$ev"
+}
+
+@test "exec (cgroup v1): the process is born in the container's cgroups, where its runtime's first child moved itself, by itself" {
+	[ ! -e /sys/fs/cgroup/cgroup.controllers ] || skip "v1 and hybrid hosts: on v2 exec's first child is cloned into the cgroup (CLONE_INTO_CGROUP)"
+	# Moving another process (our write of its pid to cgroup.procs)
+	# waits for an RCU grace period unless a migration just happened:
+	# 5-20 ms of an exec made on its own, such as a health check's. A
+	# thread that moves itself ("0" to tasks) does not wait.
+	start_bg e1
+	pid=$(sr state e1 | jq .pid)
+	SUB_CGROUPS=$(test_cgroups)
+	attach_trace "$(printf '%q ' "$RUNTIME" --root "$ROOT" exec -d --pid-file "$BUNDLE/e.pid" e1 sleep 100) </dev/null >/dev/null"
+	epid=$(cat "$BUNDLE/e.pid")
+	# In every cgroup of init.
+	diff /proc/$pid/cgroup /proc/$epid/cgroup
+	n=$(echo "$ev" | grep -c " /$MARK\$" || true)
+	[ "$n" -gt 0 ] || fail "no move into the container's cgroups was seen"
+	if echo "$ev" | awk -v m="/$MARK" '$3 == m && $1 != $2 { bad = 1 } END { exit !bad }'; then
+		fail "a process was moved into the container's cgroups by another"
+	fi
+	kill -9 "$epid"
+
+	# exec --cgroup, into a sub-cgroup of every hierarchy: the same.
+	for d in $SUB_CGROUPS; do
+		mkdir "$d/sub"
+		if [ -e "$d/sub/cpuset.cpus" ]; then
+			cat "$d/cpuset.cpus" >"$d/sub/cpuset.cpus"
+			cat "$d/cpuset.mems" >"$d/sub/cpuset.mems"
+		fi
+	done
+	attach_trace "$(printf '%q ' "$RUNTIME" --root "$ROOT" exec -d --pid-file "$BUNDLE/e.pid" --cgroup sub e1 sleep 100) </dev/null >/dev/null"
+	epid2=$(cat "$BUNDLE/e.pid")
+	diff <(sed "s|/$MARK\$|/$MARK/sub|" /proc/$pid/cgroup) /proc/$epid2/cgroup
+	echo "$ev" | grep -q " /$MARK/sub\$" || fail "no move into the sub-cgroups was seen"
+	if echo "$ev" | awk -v m="/$MARK/sub" '$3 == m && $1 != $2 { bad = 1 } END { exit !bad }'; then
+		fail "a process was moved into the sub-cgroups by another"
+	fi
+	kill -9 "$epid2"
+
+	# A v1 cpuset cgroup without CPUs takes no process: the error says
+	# which and why, and nothing runs.
+	d=$(echo "$SUB_CGROUPS" | grep "/cpuset/" || true)
+	if [ -n "$d" ]; then
+		mkdir "$d/sub/nocpus"
+		sr_run exec --cgroup cpuset:sub/nocpus e1 true
+		rmdir "$d/sub/nocpus"
+		[ "$status" -eq 255 ]
+		[[ "$output" == *"$d/sub/nocpus"*"cpuset.cpus and cpuset.mems are set"* ]]
+		[ "$(cat "$d/cgroup.procs")" = "$pid" ]
+	fi
+	wait_gone "$epid" "$epid2"
+}
+
 @test "exec: the container's seccomp filter applies" {
 	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
 		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
