@@ -189,6 +189,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	}
 	var cg cgroups.Manager
 	var tasks *v1Tasks
+	var sub *subCgroups
 	defer func() {
 		if tasks != nil {
 			tasks.Close()
@@ -199,8 +200,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	}
 	if len(o.SubCgroups) > 0 {
 		cg = cgroups.Load(c.state.Cgroup)
-		sub, err := openSubCgroups(c.state.Cgroup, o.SubCgroups)
-		if err != nil {
+		if sub, err = openSubCgroups(c.state.Cgroup, o.SubCgroups); err != nil {
 			return nil, err
 		}
 		defer sub.Close()
@@ -239,6 +239,14 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 	if tasks != nil {
 		attr.CgroupTasks = tasks.fds
 	}
+	if st := c.state.Cgroup; st != nil && st.V1Controllers["freezer"] != "" {
+		// The first child is in the container's v1 freezer cgroup
+		// from before it joins anything (v1Tasks), and the container
+		// may freeze it (its cgroup, or a sub-cgroup of it, with a
+		// writable cgroupfs), or it is paused (--ignore-paused): a
+		// frozen task ignores SIGKILL, so what is killed is thawed.
+		attr.Unfreeze = cgroups.UnfreezeOurs
+	}
 	if c.state.IntelRdt != nil {
 		attr.Pause = rdtPause(attr.Pause, c.state.IntelRdt)
 	}
@@ -247,7 +255,11 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		logrus.Debugf("exec %s: seccomp filter loaded before the fork: %v", c.id, attr.Process.FilterBeforeFork)
 	}
 	attr.Check = func() error {
-		frozen := cg != nil && cg.Frozen()
+		subFrozen := sub != nil && sub.frozen()
+		frozen := subFrozen || cg != nil && cg.Frozen()
+		if subFrozen && !o.IgnorePaused {
+			return errors.New("--cgroup: the sub-cgroup's freezer was frozen while the process was starting")
+		}
 		if frozen && !o.IgnorePaused {
 			return errors.New("the container's cgroup was frozen while the process was starting")
 		}

@@ -28,6 +28,30 @@ import (
 type subCgroups struct {
 	v2 *os.File
 	v1 []*os.File
+	// freezer is the one of v1 in the freezer hierarchy, if any: the
+	// container may freeze a sub-cgroup of its own, which its own
+	// freezer.state does not show (frozen).
+	freezer *os.File
+}
+
+// frozen reports whether the freezer sub-cgroup is frozen or freezing
+// (a v1 freezer.state says so of a cgroup below a frozen one too).
+func (s *subCgroups) frozen() bool {
+	if s.freezer == nil {
+		return false
+	}
+	fd, err := unix.Openat(int(s.freezer.Fd()), "freezer.state", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	b := make([]byte, 16)
+	n, _ := unix.Read(fd, b)
+	if n < 0 {
+		n = 0
+	}
+	st := strings.TrimSpace(string(b[:n]))
+	return st == "FROZEN" || st == "FREEZING"
 }
 
 func (s *subCgroups) Close() {
@@ -65,8 +89,11 @@ func (s *subCgroups) tasks() (*v1Tasks, error) {
 // by us while it waited; it is now there a few system calls earlier, and
 // still outside the container's pid namespace (no process of the
 // container can name it), non-dumpable and tied to our life. A container
-// allowed to freeze its cgroup can stop it, as before: the wait's check
-// sees the frozen cgroup and kills it. The files are opened here, on the
+// allowed to freeze its cgroup (or a sub-cgroup of it) can stop it, as
+// before, only for longer: the wait's check sees a frozen cgroup and
+// fails the exec, and what it kills is first moved out of the freezer
+// (rawfork.Attr.Unfreeze), since a frozen task ignores SIGKILL (a
+// review found exec hanging there). The files are opened here, on the
 // host, by their host paths (the container's cgroup namespace cannot
 // rename its own root); the child closes them with every fd it does not
 // hand on before it forks or execs.
@@ -163,6 +190,9 @@ func openSubCgroups(st *cgroups.State, sub map[string]string) (_ *subCgroups, re
 			return nil, err
 		}
 		s.v1 = append(s.v1, f)
+		if key == st.V1Controllers["freezer"] {
+			s.freezer = f
+		}
 	}
 	if st.V2 != "" {
 		p := ""

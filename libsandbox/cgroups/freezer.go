@@ -115,3 +115,31 @@ func (m *fs1) Frozen() bool {
 	s, _ := read(d, "freezer.state")
 	return s == "FROZEN" || s == "FREEZING"
 }
+
+// UnfreezeOurs moves pid, a process of ours that a container's v1
+// freezer may hold (exec's first child, in the container's cgroups from
+// before it joins anything), into our own cgroup of the freezer
+// hierarchy, which is not frozen since we run: the move thaws it
+// (legacy_freezer.c, freezer_attach thaws a task whose new cgroup is not
+// freezing), so that a SIGKILL sent to it takes effect. A frozen v1 task
+// ignores even SIGKILL until thawed. Only for a process about to die:
+// it leaves the container's freezer cgroup, not the others. Nothing to
+// do on a host without a v1 freezer.
+func UnfreezeOurs(pid int) error {
+	h, err := Probe()
+	if err != nil {
+		return fmt.Errorf("unfreeze %d: %w", pid, err)
+	}
+	for _, m := range h.V1 {
+		if !m.has("freezer") {
+			continue
+		}
+		own, ok := h.Own[m.Key()]
+		if !ok {
+			return fmt.Errorf("unfreeze %d: our cgroup in %s: not in /proc/self/cgroup", pid, m.Point)
+		}
+		var fs *fsys
+		return fs.enter(h.v1Dir(m, filepath.Clean("/"+own)), pid)
+	}
+	return nil
+}

@@ -125,6 +125,17 @@ type Attr struct {
 	// them; the child closes them with every other fd before it forks
 	// or execs (layout). Error.Index is the file's index.
 	CgroupTasks []int
+	// Unfreeze, if set, is called for every process Start kills
+	// (after its SIGKILL) that the caller's cgroup v1 freezer may hold:
+	// a task the v1 freezer stopped ignores even SIGKILL until thawed
+	// (it sleeps in __refrigerator; v2's freezer lets fatal signals
+	// through), so the unbounded wait for the first child would last as
+	// long as whoever froze the cgroup liked. Unfreeze thaws the task,
+	// typically by moving it to a cgroup that is not frozen
+	// (legacy_freezer.c, freezer_attach: a task moved into a cgroup
+	// that is not freezing is thawed); if it fails, the first child's
+	// wait is bounded, as for a process the container may trace.
+	Unfreeze func(pid int) error
 	// Files[i] becomes fd i in the process that execs; with
 	// Process.Terminal, 0-2 are replaced by the console.
 	Files []int
@@ -401,6 +412,7 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 		before:    before,
 		forkAgain: a.forkAgain,
 		check:     attr.Check,
+		unfreeze:  attr.Unfreeze,
 		pause: func() error {
 			if err := attr.Pause(c1); err != nil {
 				return err
@@ -441,7 +453,8 @@ type waiter struct {
 	forkAgain bool
 	check     func() error
 	pause     func() error
-	records   int // read from gcrep
+	unfreeze  func(pid int) error // Attr.Unfreeze
+	records   int                 // read from gcrep
 }
 
 // maxGrandchildRecords bounds what we read from the grandchild's socket:
@@ -762,7 +775,14 @@ func (w *waiter) tick() error {
 func (w *waiter) killAll() {
 	if !w.c1Done {
 		unix.Kill(w.c1, unix.SIGKILL)
-		reap(w.c1)
+		// Ours alone (no process of the container can trace it), so
+		// the wait is unbounded, unless a freezer may hold it and
+		// could not be made to let go.
+		if w.thaw(w.c1) {
+			reap(w.c1)
+		} else {
+			ReapKilled(w.c1)
+		}
 	}
 	var pids []int
 	for pid := range threadChildren(w.tid) {
@@ -772,8 +792,15 @@ func (w *waiter) killAll() {
 	}
 	for _, pid := range pids {
 		unix.Kill(pid, unix.SIGKILL)
+		w.thaw(pid)
 		ReapKilled(pid)
 	}
+}
+
+// thaw lets a killed pid die if a cgroup v1 freezer holds it
+// (Attr.Unfreeze); it reports whether pid will die.
+func (w *waiter) thaw(pid int) bool {
+	return w.unfreeze == nil || w.unfreeze(pid) == nil
 }
 
 // ReapKilled reaps a process we have just killed, for up to a second: a

@@ -8,6 +8,14 @@ teardown() {
 		kill "$RECV" 2>/dev/null || true
 		wait "$RECV" 2>/dev/null || true
 	fi
+	# attach_trace's tracing instance, if a killed test left it.
+	if [ -d "$BUNDLE/tracefs" ]; then
+		unshare -m --propagation private sh -c 'mount -t tracefs nodev "$1" &&
+			if [ -d "$1/instances/$2" ]; then
+				echo 0 >"$1/instances/$2/events/cgroup/cgroup_attach_task/enable"
+				rmdir "$1/instances/$2"
+			fi' - "$BUNDLE/tracefs" "$MARK" || true
+	fi
 	teardown_bundle
 	# exec --cgroup's sub-cgroups (and so the container's cgroups),
 	# once teardown_bundle has killed what was in them.
@@ -215,7 +223,7 @@ start_bg() {
 # to the cgroup file, MOVED the one it moved. The instance goes with the
 # script.
 attach_trace() {
-	local t=$BUNDLE/tracefs inst=sr-bats-$$-$RANDOM
+	local t=$BUNDLE/tracefs inst=$MARK
 	mkdir -p "$t"
 	unshare -m --propagation private bash -c '
 		t=$1 inst=$2
@@ -394,6 +402,61 @@ attach_trace() {
 	cat "$BUNDLE/ip.out" >&2
 	[ "$(cat "$BUNDLE/ip.out")" = "$(printf 'ran\nstatus=4')" ]
 	[ "$(status e1)" = running ]
+}
+
+@test "exec --ignore-paused: interrupted while the container is paused, it fails at once and leaves nothing behind" {
+	start_bg e1
+	pid=$(sr state e1 | jq .pid)
+	sr pause e1
+	"$RUNTIME" --root "$ROOT" exec --ignore-paused e1 sh -c 'echo ran' </dev/null >"$BUNDLE/ip.out" 2>&1 &
+	rpid=$!
+	# The runtime's child is in the container's cgroups by now, frozen
+	# with them (a v1 frozen task ignores even SIGKILL until thawed).
+	sleep 1
+	kill -TERM "$rpid"
+	for _ in $(seq 50); do
+		kill -0 "$rpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$rpid" 2>/dev/null; then
+		sr resume e1
+		wait "$rpid" || true
+		fail "exec was still there 5 s after SIGTERM, until the container was resumed"
+	fi
+	rc=0
+	wait "$rpid" || rc=$?
+	cat "$BUNDLE/ip.out"
+	[ "$rc" -eq 255 ]
+	grep -q "interrupted by terminated" "$BUNDLE/ip.out"
+	# Only init in the container's cgroups; resumed, nothing runs.
+	for d in $(test_cgroups); do
+		[ "$(cat "$d/cgroup.procs")" = "$pid" ] || fail "$d holds $(cat "$d/cgroup.procs" | tr '\n' ' '), want init ($pid) alone"
+	done
+	sr resume e1
+	sleep 0.5
+	! grep -q ran "$BUNDLE/ip.out"
+	[ "$(status e1)" = running ]
+}
+
+@test "exec --cgroup (cgroup v1): a frozen sub-cgroup fails the exec at once, and leaves nothing behind" {
+	[ -d /sys/fs/cgroup/freezer ] || skip "needs the v1 freezer hierarchy"
+	start_bg e1
+	SUB_CGROUPS=$(test_cgroups)
+	fz=$(echo "$SUB_CGROUPS" | grep "/freezer/")
+	mkdir "$fz/sub"
+	# What the container may do with a writable cgroupfs: freeze a
+	# sub-cgroup of its own. Its own freezer.state still says THAWED.
+	echo FROZEN >"$fz/sub/freezer.state"
+	SECONDS=0
+	sr_run exec --cgroup freezer:sub e1 sh -c 'echo ran'
+	echo "took ${SECONDS}s"
+	echo THAWED >"$fz/sub/freezer.state"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"sub-cgroup's freezer was frozen"* ]]
+	[ "$SECONDS" -lt 10 ]
+	sleep 0.5
+	[ -z "$(cat "$fz/sub/cgroup.procs")" ]
+	[[ "$output" != *ran* ]]
 }
 
 @test "exec: a missing binary and a bad user are clear errors" {
