@@ -77,8 +77,21 @@ func sealSelf(c *cli.Context) error {
 // which holds what it inherits until it execs the user's program, all
 // the time a created container waits for `start` (CVE-2016-9962 class;
 // the fds the runtime passes are its own, made after this).
+//
+// Each of the preserved numbers must be open: one the caller left empty
+// would be taken by the next file we open (a namespace, a cgroup file
+// opened as host root), which would then be handed to the container's
+// process under the caller's name for it (a review saw exec's cgroup
+// tasks files there). runc fails on such a number too (dup2: bad file
+// descriptor) unless a file of its own happens to be there.
 func inheritOnlyPreserved(c *cli.Context) error {
-	first := 3 + max(c.Int("preserve-fds"), 0)
+	n := max(c.Int("preserve-fds"), 0)
+	first := 3 + n
+	for fd := 3; fd < first; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			return fmt.Errorf("--preserve-fds %d: fd %d is not open (fds 3 to %d are passed on, and each must be open)", n, fd, first-1)
+		}
+	}
 	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	if err == nil {
 		return nil

@@ -207,7 +207,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		if sub.v2 != nil {
 			attr.UseCgroupFD, attr.CgroupFD = true, int(sub.v2.Fd())
 		}
-		if tasks, err = sub.tasks(); err != nil {
+		if tasks, err = sub.tasks(3 + o.PreserveFds); err != nil {
 			return nil, err
 		}
 	} else if c.state.Cgroup != nil {
@@ -227,7 +227,7 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			// container's hierarchies (v1Tasks), before it forks
 			// the process, which is born in them; a hybrid host's
 			// v2 one is clone3's.
-			if tasks, err = openV1Tasks(c.state.Cgroup); err != nil {
+			if tasks, err = openV1Tasks(c.state.Cgroup, 3+o.PreserveFds); err != nil {
 				return nil, err
 			}
 		default:

@@ -65,10 +65,13 @@ func (s *subCgroups) Close() {
 
 // tasks opens the tasks file of every v1 directory, for the process's
 // first child to write itself into (v1Tasks); the v2 one is clone3's.
-func (s *subCgroups) tasks() (*v1Tasks, error) {
+func (s *subCgroups) tasks(above int) (*v1Tasks, error) {
 	t := &v1Tasks{sub: true}
 	for _, d := range s.v1 {
 		fd, err := unix.Openat(int(d.Fd()), "tasks", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			fd, err = moveAbove(fd, above)
+		}
 		if err != nil {
 			t.Close()
 			return nil, fmt.Errorf("--cgroup: join %s: %w", d.Name(), &os.PathError{Op: "open", Path: d.Name() + "/tasks", Err: err})
@@ -103,12 +106,16 @@ type v1Tasks struct {
 	sub   bool     // exec --cgroup's: errors say so
 }
 
-// openV1Tasks opens the tasks file of each v1 directory of st.
-func openV1Tasks(st *cgroups.State) (*v1Tasks, error) {
+// openV1Tasks opens the tasks file of each v1 directory of st, at fds
+// from above up.
+func openV1Tasks(st *cgroups.State, above int) (*v1Tasks, error) {
 	t := &v1Tasks{}
 	for _, key := range sortedKeys(st.V1) {
 		d := st.V1[key]
 		fd, err := unix.Open(d+"/tasks", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			fd, err = moveAbove(fd, above)
+		}
 		if err != nil {
 			t.Close()
 			return nil, fmt.Errorf("cgroup %s: %w", d, &os.PathError{Op: "open", Path: d + "/tasks", Err: err})
@@ -116,6 +123,23 @@ func openV1Tasks(st *cgroups.State) (*v1Tasks, error) {
 		t.fds, t.names = append(t.fds, fd), append(t.names, d)
 	}
 	return t, nil
+}
+
+// moveAbove moves fd to the lowest free number from above up (closing
+// fd): a tasks file opened by host root lets whoever holds it move any
+// process they can name into the container's cgroup, and must never be
+// one of the --preserve-fds numbers a caller did not fill (a review
+// found them handed to the process then).
+func moveAbove(fd, above int) (int, error) {
+	if fd >= above {
+		return fd, nil
+	}
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, above)
+	unix.Close(fd)
+	if err != nil {
+		return -1, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
+	}
+	return nfd, nil
 }
 
 func (t *v1Tasks) Close() {

@@ -404,6 +404,26 @@ attach_trace() {
 	[ "$(status e1)" = running ]
 }
 
+@test "exec --preserve-fds: a number the caller left empty is refused, never filled with a file of the runtime's" {
+	start_bg e1
+	# The caller holds fds 0-2 only and asks for 20 more: a file the
+	# runtime opens takes the lowest free number, and was handed on (a
+	# review saw cgroup v1 tasks files opened by host root there, which
+	# let the process move any process it can name into the cgroup).
+	run bash -c 'for i in $(seq 3 40); do eval "exec $i>&-"; done; exec "$@"' - \
+		"$RUNTIME" --root "$ROOT" exec --preserve-fds 20 e1 sh -c 'for f in /proc/$$/fd/*; do readlink "$f"; done'
+	echo "$output"
+	[ "$status" -eq 255 ]
+	[[ "$output" == *"--preserve-fds 20: fd 3 is not open"* ]]
+	! echo "$output" | grep -q '/tasks$'
+	# Held, they are passed on.
+	run bash -c 'for i in $(seq 3 22); do eval "exec $i</dev/null"; done; exec "$@"' - \
+		"$RUNTIME" --root "$ROOT" exec --preserve-fds 20 e1 sh -c 'ls /proc/$$/fd | wc -l'
+	[ "$status" -eq 0 ]
+	# 0-22, and ls's own directory fd.
+	[ "$output" -ge 23 ]
+}
+
 @test "exec --ignore-paused: interrupted while the container is paused, it fails at once and leaves nothing behind" {
 	start_bg e1
 	pid=$(sr state e1 | jq .pid)
