@@ -430,18 +430,29 @@ attach_trace() {
 	sr pause e1
 	"$RUNTIME" --root "$ROOT" exec --ignore-paused e1 sh -c 'echo ran' </dev/null >"$BUNDLE/ip.out" 2>&1 &
 	rpid=$!
-	# The runtime's child is in the container's cgroups by now, frozen
-	# with them (a v1 frozen task ignores even SIGKILL until thawed).
+	# Once the runtime's child is in the container's cgroups, frozen
+	# with them (a v1 frozen task ignores even SIGKILL until thawed),
+	# and the runtime catches signals (it began to before the child).
+	local d found=
+	for _ in $(seq $((${SR_TIMEOUT:-20} * 10))); do
+		for d in $(test_cgroups); do
+			grep -qvx "$pid" "$d/cgroup.procs" && found=1
+		done
+		[ -z "$found" ] || break
+		sleep 0.1
+	done
+	[ -n "$found" ] || fail "the runtime's child never appeared in the container's cgroups"
 	sleep 1
 	kill -TERM "$rpid"
-	for _ in $(seq 50); do
+	# Half the tests' time-out (10 s here; longer in the TCG VM).
+	for _ in $(seq $((${SR_TIMEOUT:-20} * 5))); do
 		kill -0 "$rpid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$rpid" 2>/dev/null; then
 		sr resume e1
 		wait "$rpid" || true
-		fail "exec was still there 5 s after SIGTERM, until the container was resumed"
+		fail "exec was still there $((${SR_TIMEOUT:-20} / 2)) s after SIGTERM, until the container was resumed"
 	fi
 	rc=0
 	wait "$rpid" || rc=$?
