@@ -87,8 +87,16 @@ func sealSelf(c *cli.Context) error {
 func inheritOnlyPreserved(c *cli.Context) error {
 	n := max(c.Int("preserve-fds"), 0)
 	first := 3 + n
+	//
+	// Some files of ours are open by now (the --log file, the Go
+	// runtime's netpoller when stdio is non-blocking): each was opened
+	// close-on-exec, as every file the runtime opens is, while one the
+	// caller passed through its execve cannot be (execve closed those),
+	// so that flag tells them apart (a second review found the log file
+	// handed on as fd 3).
 	for fd := 3; fd < first; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err == unix.EBADF || err == nil && flags&unix.FD_CLOEXEC != 0 {
 			return fmt.Errorf("--preserve-fds %d: fd %d is not open (fds 3 to %d are passed on, and each must be open)", n, fd, first-1)
 		}
 	}

@@ -255,15 +255,17 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 		logrus.Debugf("exec %s: seccomp filter loaded before the fork: %v", c.id, attr.Process.FilterBeforeFork)
 	}
 	attr.Check = func() error {
-		subFrozen := sub != nil && sub.frozen()
-		frozen := subFrozen || cg != nil && cg.Frozen()
-		if subFrozen && !o.IgnorePaused {
+		// Only a paused container (its own cgroup frozen, the
+		// caller's doing) stops the time-out: a sub-cgroup is the
+		// container's to freeze, for as long as it likes.
+		paused := cg != nil && cg.Frozen()
+		if sub != nil && sub.frozen() && !o.IgnorePaused {
 			return errors.New("--cgroup: the sub-cgroup's freezer was frozen while the process was starting")
 		}
-		if frozen && !o.IgnorePaused {
+		if paused && !o.IgnorePaused {
 			return errors.New("the container's cgroup was frozen while the process was starting")
 		}
-		return check(frozen)
+		return check(paused)
 	}
 	logrus.Debugf("exec %s: starting the process (clone3 into the v2 cgroup: %v, v1 hierarchies: %d by itself, moved: %v)", c.id, attr.UseCgroupFD, len(attr.CgroupTasks), attr.Pause != nil)
 	res, err := rawfork.Start(attr)

@@ -3,11 +3,14 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -189,7 +192,36 @@ func (m *fs1) Signal(sig unix.Signal) error {
 	if frozen {
 		m.Thaw()
 	}
+	if sig == unix.SIGKILL {
+		// A sub-cgroup the container froze itself stays frozen when
+		// its parent thaws (v1 keeps a cgroup's own FROZEN apart from
+		// its parent's), and its tasks ignore SIGKILL until thawed: a
+		// pid namespace's init waits for them (zap_pid_ns_processes),
+		// and delete waited forever for that init (a review showed
+		// it). Dying, nothing of the container can freeze them again.
+		m.thawBelow()
+	}
 	return err
+}
+
+// thawBelow thaws every cgroup below the container's in the freezer
+// hierarchy.
+func (m *fs1) thawBelow() {
+	top, ok := m.dir("freezer")
+	if !ok {
+		return
+	}
+	filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || p == top {
+			return nil
+		}
+		if s, _ := read(p, "freezer.state"); s == "FROZEN" || s == "FREEZING" {
+			if err := m.fs.write(p, "freezer.state", "THAWED", "kill"); err != nil {
+				logrus.Warnf("thaw %s: %v", p, err)
+			}
+		}
+		return nil
+	})
 }
 
 func (m *fs1) Stats() (*Stats, error) {

@@ -1166,6 +1166,33 @@ expect_placed() {
 	[ "$status" -ne 0 ]
 }
 
+@test "delete --force (cgroup v1): a process the container froze in a sub-cgroup of its own does not hold it" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer: v2's lets SIGKILL through to a frozen task"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	# What a container with a writable cgroupfs may do: freeze one of
+	# its processes in a sub-cgroup it made. Its own freezer.state still
+	# says THAWED; a frozen task ignores SIGKILL until thawed, and init,
+	# the pid namespace's, waits for every process of it to die.
+	local id pid fz
+	id=$(new_id)
+	update_config '.process.args = ["sh", "-c", "sleep 1000 & wait"]'
+	run_ct "$id"
+	wait_for 10 eval '[ "$(sr ps --format json "$id" | jq length)" -ge 2 ]'
+	pid=$(sr ps --format json "$id" | jq -r --argjson init "$(init_pid "$id")" 'map(select(. != $init))[0]')
+	fz=$(cg_dir "$(init_pid "$id")" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	echo "$pid" >"$fz/evil/cgroup.procs"
+	echo FROZEN >"$fz/evil/freezer.state"
+	wait_for 5 eval '[ "$(cat "$fz/evil/freezer.state")" = FROZEN ]'
+	show sr delete --force "$id"
+	[ "$status" -eq 0 ]
+	wait_for 5 eval '[ ! -e /proc/$pid ] || grep -q "^State:.*Z" /proc/$pid/status' ||
+		fail "process $pid of the frozen sub-cgroup is still alive"
+	[ ! -e "$fz" ]
+	no_cgroup "$id"
+}
+
 @test "cgroupsPath: existing parents with an empty v1 cpuset are filled from their parents (runc's cpusetEnsureParent)" {
 	[ "$CG_MODE" = v1 ] || skip "cgroup v2 has no empty-cpuset parents: an empty cpuset.cpus there means the parent's"
 	local top="$CG_PREFIX-cpuset-$RANDOM" id cs

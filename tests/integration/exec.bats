@@ -416,6 +416,13 @@ attach_trace() {
 	[ "$status" -eq 255 ]
 	[[ "$output" == *"--preserve-fds 20: fd 3 is not open"* ]]
 	! echo "$output" | grep -q '/tasks$'
+	# Nor the runtime's log file, which it opens before it looks.
+	run bash -c 'for i in $(seq 3 40); do eval "exec $i>&-"; done; exec "$@"' - \
+		"$RUNTIME" --root "$ROOT" --log "$BUNDLE/rt.log" exec --preserve-fds 1 e1 sh -c 'readlink /proc/$$/fd/3; echo INJECTED >&3'
+	echo "$output"
+	[ "$status" -eq 255 ]
+	[[ "$(cat "$BUNDLE/rt.log")" == *"--preserve-fds 1: fd 3 is not open"* ]]
+	! grep -q INJECTED "$BUNDLE/rt.log"
 	# Held, they are passed on.
 	run bash -c 'for i in $(seq 3 22); do eval "exec $i</dev/null"; done; exec "$@"' - \
 		"$RUNTIME" --root "$ROOT" exec --preserve-fds 20 e1 sh -c 'ls /proc/$$/fd | wc -l'
