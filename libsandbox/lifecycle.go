@@ -401,15 +401,52 @@ func (c *Container) kill() error {
 	}
 	// The pidfd turns readable when init exits.
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	timeout := int(initThawAfter / time.Millisecond)
 	for {
-		_, err := unix.Poll(pfd, -1)
+		n, err := unix.Poll(pfd, timeout)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("wait for init to die: %w", err)
 		}
+		if n == 0 {
+			// Still there: a v1 freezer may hold it outside the
+			// container's own freezer cgroup (signalAll thawed that
+			// one and everything below it). Another container that
+			// shares init's pid namespace, with a writable cgroupfs,
+			// can move it into a frozen cgroup of its own, and a
+			// frozen task ignores SIGKILL until thawed (a review
+			// showed delete --force waiting forever). Moved into our
+			// own freezer cgroup, it is thawed, and dies. The pid is
+			// init's: the pidfd says it has not exited, and a process
+			// that has not exited keeps its pid (had it exited since,
+			// its pid would name another process only after its
+			// parent reaped it and the pids wrapped around).
+			c.thawInit()
+			timeout = -1
+			continue
+		}
 		return nil
+	}
+}
+
+// initThawAfter is how long kill waits for a killed init before it looks
+// for a freezer that holds it.
+const initThawAfter = time.Second
+
+// thawInit moves init, killed and not dead, into our own v1 freezer
+// cgroup if a frozen cgroup of the freezer holds it (kill). Only then:
+// an init that takes long to die for another reason (a large memory to
+// free) is left where it is, without a warning.
+func (c *Container) thawInit() {
+	d := cgroups.FrozenFreezer(c.state.InitPid)
+	if d == "" {
+		return
+	}
+	logrus.Warnf("kill %s: init %d is held by frozen cgroup %s: moving it out so that it can die", c.id, c.state.InitPid, d)
+	if err := cgroups.UnfreezeOurs(c.state.InitPid); err != nil {
+		logrus.Warnf("kill %s: %v", c.id, err)
 	}
 }
 

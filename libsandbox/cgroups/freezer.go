@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,4 +143,33 @@ func UnfreezeOurs(pid int) error {
 		return fs.enter(h.v1Dir(m, filepath.Clean("/"+own)), pid)
 	}
 	return nil
+}
+
+// FrozenFreezer returns the directory of pid's cgroup in the v1 freezer
+// hierarchy if that cgroup is frozen or freezing, "" otherwise (and on a
+// host without a v1 freezer).
+func FrozenFreezer(pid int) string {
+	h, err := Probe()
+	if err != nil {
+		return ""
+	}
+	cg, err := readProcCgroup("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return ""
+	}
+	for _, m := range h.V1 {
+		if !m.has("freezer") {
+			continue
+		}
+		p, ok := cg[m.Key()]
+		if !ok {
+			return ""
+		}
+		d := h.v1Dir(m, filepath.Clean("/"+p))
+		if s, _ := read(d, "freezer.state"); s == "FROZEN" || s == "FREEZING" {
+			return d
+		}
+		return ""
+	}
+	return ""
 }

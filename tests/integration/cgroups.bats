@@ -1193,6 +1193,39 @@ expect_placed() {
 	no_cgroup "$id"
 }
 
+@test "delete --force (cgroup v1): an init that another container froze in a cgroup of its own does not hold it" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer: v2's lets SIGKILL through to a frozen task"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	# B shares A's pid namespace; A, with a writable cgroupfs (played
+	# here by the test), moves B's init into a frozen cgroup of its own,
+	# out of B's freezer cgroup, which delete thaws.
+	local a b apid bpid fz
+	a=$(new_id)
+	b=$(new_id)
+	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
+	run_ct "$a"
+	apid=$(init_pid "$a")
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
+		| .linux.cgroupsPath = "/'"$b"'"'
+	run_ct "$b"
+	bpid=$(init_pid "$b")
+	fz=$(cg_dir "$apid" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	echo "$bpid" >"$fz/evil/cgroup.procs"
+	echo FROZEN >"$fz/evil/freezer.state"
+	wait_for 5 eval '[ "$(cat "$fz/evil/freezer.state")" = FROZEN ]'
+	show sr delete --force "$b"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"is held by frozen cgroup $fz/evil"* ]]
+	wait_for 5 eval '[ ! -e /proc/$bpid ] || grep -q "^State:.*Z" /proc/$bpid/status' ||
+		fail "init $bpid of $b is still alive"
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
 @test "cgroupsPath: existing parents with an empty v1 cpuset are filled from their parents (runc's cpusetEnsureParent)" {
 	[ "$CG_MODE" = v1 ] || skip "cgroup v2 has no empty-cpuset parents: an empty cpuset.cpus there means the parent's"
 	local top="$CG_PREFIX-cpuset-$RANDOM" id cs
