@@ -220,20 +220,16 @@ func (c *Container) Exec(o *ExecOpts) (_ *ExecProcess, retErr error) {
 			defer f.Close()
 			attr.UseCgroupFD, attr.CgroupFD = true, int(f.Fd())
 		}
-		switch {
-		case !cg.NeedsEnter():
-		case attr.UseCgroupFD || c.state.Cgroup.V2 == "":
+		if cg.NeedsEnter() {
 			// v1: the first child writes itself into the
 			// container's hierarchies (v1Tasks), before it forks
 			// the process, which is born in them; a hybrid host's
-			// v2 one is clone3's.
+			// v2 one is clone3's (fs1's CloneFD gives its fd or an
+			// error, never nothing). Only v1 needs entering: v2 and
+			// a started systemd scope are cloned into.
 			if tasks, err = openV1Tasks(c.state.Cgroup, 3+o.PreserveFds); err != nil {
 				return nil, err
 			}
-		default:
-			// Moved while it waits.
-			cloned := attr.UseCgroupFD
-			attr.Pause = func(pid int) error { return cg.Enter(pid, cloned) }
 		}
 	}
 	if tasks != nil {

@@ -50,8 +50,7 @@ func (s *subCgroups) frozen() bool {
 	if n < 0 {
 		n = 0
 	}
-	st := strings.TrimSpace(string(b[:n]))
-	return st == "FROZEN" || st == "FREEZING"
+	return cgroups.V1Frozen(strings.TrimSpace(string(b[:n])))
 }
 
 func (s *subCgroups) Close() {
@@ -129,7 +128,9 @@ func openV1Tasks(st *cgroups.State, above int) (*v1Tasks, error) {
 // fd): a tasks file opened by host root lets whoever holds it move any
 // process they can name into the container's cgroup, and must never be
 // one of the --preserve-fds numbers a caller did not fill (a review
-// found them handed to the process then).
+// found them handed to the process then). The CLI refuses such numbers
+// (inheritOnlyPreserved), so from there this never moves anything; it
+// stays for the library's other callers, which Exec does not check.
 func moveAbove(fd, above int) (int, error) {
 	if fd >= above {
 		return fd, nil

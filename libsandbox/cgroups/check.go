@@ -149,7 +149,7 @@ func frozenAt(dir string) string {
 					return d
 				}
 			} else if v, err := read(d, "freezer.state"); err == nil {
-				if v == "FROZEN" || v == "FREEZING" {
+				if V1Frozen(v) {
 					return d
 				}
 			} else {

@@ -114,7 +114,24 @@ func (m *fs1) Frozen() bool {
 		return false
 	}
 	s, _ := read(d, "freezer.state")
-	return s == "FROZEN" || s == "FREEZING"
+	return V1Frozen(s)
+}
+
+// V1Frozen reports whether a v1 freezer.state value stops the cgroup's
+// tasks: FREEZING is on its way to FROZEN (some tasks already stopped),
+// and a cgroup below a frozen one reads FROZEN too.
+func V1Frozen(state string) bool {
+	return state == "FROZEN" || state == "FREEZING"
+}
+
+// freezerMount returns the v1 hierarchy with the freezer, if any.
+func (h *Host) freezerMount() (Mount, bool) {
+	for _, m := range h.V1 {
+		if m.has("freezer") {
+			return m, true
+		}
+	}
+	return Mount{}, false
 }
 
 // UnfreezeOurs moves pid, a process of ours that a container's v1
@@ -131,18 +148,16 @@ func UnfreezeOurs(pid int) error {
 	if err != nil {
 		return fmt.Errorf("unfreeze %d: %w", pid, err)
 	}
-	for _, m := range h.V1 {
-		if !m.has("freezer") {
-			continue
-		}
-		own, ok := h.Own[m.Key()]
-		if !ok {
-			return fmt.Errorf("unfreeze %d: our cgroup in %s: not in /proc/self/cgroup", pid, m.Point)
-		}
-		var fs *fsys
-		return fs.enter(h.v1Dir(m, filepath.Clean("/"+own)), pid)
+	m, ok := h.freezerMount()
+	if !ok {
+		return nil
 	}
-	return nil
+	own, ok := h.Own[m.Key()]
+	if !ok {
+		return fmt.Errorf("unfreeze %d: our cgroup in %s: not in /proc/self/cgroup", pid, m.Point)
+	}
+	var fs *fsys
+	return fs.enter(h.v1Dir(m, filepath.Clean("/"+own)), pid)
 }
 
 // FrozenFreezer returns the directory of pid's cgroup in the v1 freezer
@@ -157,19 +172,17 @@ func FrozenFreezer(pid int) string {
 	if err != nil {
 		return ""
 	}
-	for _, m := range h.V1 {
-		if !m.has("freezer") {
-			continue
-		}
-		p, ok := cg[m.Key()]
-		if !ok {
-			return ""
-		}
-		d := h.v1Dir(m, filepath.Clean("/"+p))
-		if s, _ := read(d, "freezer.state"); s == "FROZEN" || s == "FREEZING" {
-			return d
-		}
+	m, ok := h.freezerMount()
+	if !ok {
 		return ""
+	}
+	p, ok := cg[m.Key()]
+	if !ok {
+		return ""
+	}
+	d := h.v1Dir(m, filepath.Clean("/"+p))
+	if s, _ := read(d, "freezer.state"); V1Frozen(s) {
+		return d
 	}
 	return ""
 }

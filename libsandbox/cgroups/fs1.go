@@ -215,7 +215,7 @@ func (m *fs1) thawBelow() {
 		if err != nil || !d.IsDir() || p == top {
 			return nil
 		}
-		if s, _ := read(p, "freezer.state"); s == "FROZEN" || s == "FREEZING" {
+		if s, _ := read(p, "freezer.state"); V1Frozen(s) {
 			if err := m.fs.write(p, "freezer.state", "THAWED", "kill"); err != nil {
 				logrus.Warnf("thaw %s: %v", p, err)
 			}

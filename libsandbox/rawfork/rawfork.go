@@ -798,7 +798,13 @@ func (w *waiter) killAll() {
 }
 
 // thaw lets a killed pid die if a cgroup v1 freezer holds it
-// (Attr.Unfreeze); it reports whether pid will die.
+// (Attr.Unfreeze); it reports whether pid will die. It is called for
+// every pid killed, frozen or not, on purpose: a task woken by SIGKILL
+// still passes try_to_freeze, at the top of get_signal, on its way to
+// exit, so one found thawed could be frozen a moment later by a
+// container that freezes its cgroup; moved out of the container's
+// freezer cgroup, it cannot be. The move waits for a grace period, on
+// an error path only.
 func (w *waiter) thaw(pid int) bool {
 	return w.unfreeze == nil || w.unfreeze(pid) == nil
 }
