@@ -3,6 +3,8 @@ package libsandbox
 import (
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +129,35 @@ func TestStopWatch(t *testing.T) {
 	}
 	if w.kept(pid) {
 		t.Error("the count did not start over after it ran")
+	}
+}
+
+// A tracing stop counts unless the tracer traces us too: a child this
+// test attaches to is traced by us, and we by nobody, so it is stopped.
+func TestStoppedTraced(t *testing.T) {
+	runtime.LockOSThread() // ptrace requests come from the attaching thread
+	defer runtime.UnlockOSThread()
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep: ", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	if err := unix.PtraceAttach(pid); err != nil {
+		t.Skip("cannot ptrace here: ", err)
+	}
+	defer unix.PtraceDetach(pid)
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil || !ws.Stopped() {
+		t.Fatalf("wait for the attach stop: %v (%v)", err, ws)
+	}
+	if n, ok := tracerPid(strconv.Itoa(pid)); !ok || n != os.Getpid() {
+		t.Fatalf("TracerPid of the child: %d, %v; want %d", n, ok, os.Getpid())
+	}
+	if ours, ok := tracerPid("self"); !ok || ours != 0 {
+		t.Skipf("this test is traced (TracerPid %d, %v): nothing to tell apart", ours, ok)
+	}
+	if !stopped(pid) {
+		t.Error("a child in a tracing stop of another tracer than ours is not stopped")
 	}
 }

@@ -436,3 +436,19 @@ fill() {
 	[[ "$output" == *"no space left on device"* ]]
 	assert_nothing_left
 }
+
+@test "faults: create under strace -f is not failed by the tracer's stops of init" {
+	# strace keeps init in each stop while it prints, and here 300 ms in
+	# the stop before pivot_root (delay_enter): two of create's looks (a
+	# tick apart) see it stopped. A stop by a tracer that traces the
+	# runtime too is not the container's doing (CI saw such a create
+	# fail as "init ... was stopped").
+	create_bg d1 -e inject=pivot_root:delay_enter=300000
+	creator_dies d1
+	run cat "$BUNDLE/d1.out"
+	[[ "$output" != *"was stopped"* ]] || fail "create took strace's stop for the container's: $output"
+	[ "$(sr state d1 | jq -r .status)" = created ]
+	grep -q 'pivot_root.*(DELAYED)' "$BUNDLE/d1.strace" || fail "strace did not delay init's pivot_root"
+	delete_cleans d1
+	tracer_status
+}
