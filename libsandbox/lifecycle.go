@@ -56,11 +56,13 @@ func (c *Container) Start() error {
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
-	if err := awaitFifo(f, pidfd, c.state.InitPid, exe); err != nil {
+	if err := awaitFifo(f, pidfd, c.state.InitPid, exe, c.frozenElsewhere); err != nil {
 		if errors.Is(err, errStopped) || errors.Is(err, errForged) {
 			// Held by a process of the container: we do not wait,
-			// and a container that cannot start is stopped.
+			// and a container that cannot start is stopped. One a
+			// frozen cgroup holds dies once moved out of it.
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+			c.thawInit()
 		}
 		return err
 	}
@@ -97,8 +99,11 @@ func (c *Container) Start() error {
 // seen in its executable changing (exe, read before), not only in the
 // fifo's EOF, which a stolen copy would hold off for ever; a hook error
 // counts only if init then dies, as it does after writing one; and the
-// wait is bounded. An init found stopped is an error too.
-func awaitFifo(f *os.File, pidfd, pid int, exe exeID) error {
+// wait is bounded. An init found stopped is an error too, and so is one
+// that frozen (a non-empty name of the v1 freezer cgroup that holds it
+// frozen, not the container's own) says is held where it cannot run:
+// before our byte, init has nothing to wait for but the freezer.
+func awaitFifo(f *os.File, pidfd, pid int, exe exeID, frozen func() string) error {
 	pfds := []unix.PollFd{
 		{Fd: int32(f.Fd()), Events: unix.POLLIN},
 		{Fd: int32(pidfd), Events: unix.POLLIN},
@@ -126,6 +131,9 @@ func awaitFifo(f *os.File, pidfd, pid int, exe exeID) error {
 			return fmt.Errorf("wait for init: %w", err)
 		}
 		if n == 0 {
+			if d := frozen(); d != "" && !released {
+				return fmt.Errorf("container init %d is held by frozen cgroup %s; it was killed: %w", pid, d, errStopped)
+			}
 			continue
 		}
 		if pfds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
@@ -434,6 +442,22 @@ func (c *Container) kill() error {
 // initThawAfter is how long kill waits for a killed init before it looks
 // for a freezer that holds it.
 const initThawAfter = time.Second
+
+// frozenElsewhere returns the frozen v1 freezer cgroup that holds init,
+// if it is not the container's own: another container that shares init's
+// pid namespace, with a writable cgroupfs, can move init into a frozen
+// cgroup of its own (v1 lets root move any task it sees into a cgroup it
+// can write), where start waited for it for ever. The container's own
+// cgroup frozen is a pause, the caller's, which start waits out.
+func (c *Container) frozenElsewhere() string {
+	d := cgroups.FrozenFreezer(c.state.InitPid)
+	if st := c.state.Cgroup; d != "" && st != nil {
+		if key, ok := st.V1Controllers["freezer"]; ok && filepath.Clean(st.V1[key]) == d {
+			return ""
+		}
+	}
+	return d
+}
 
 // thawInit moves init, killed and not dead, into our own v1 freezer
 // cgroup if a frozen cgroup of the freezer holds it (kill). Only then:

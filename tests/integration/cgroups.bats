@@ -1226,6 +1226,43 @@ expect_placed() {
 	no_cgroup "$a"
 }
 
+@test "start (cgroup v1): an init that another container froze in a cgroup of its own fails it at once, and is stopped" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer: v2 lets a task move only below a common ancestor the mover can write"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	# As above, with B created, not started: start waited for ever for
+	# an init that could not run.
+	local a b apid bpid fz
+	a=$(new_id)
+	b=$(new_id)
+	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
+	run_ct "$a"
+	apid=$(init_pid "$a")
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
+		| .linux.cgroupsPath = "/'"$b"'"'
+	create_ct "$b"
+	bpid=$(init_pid "$b")
+	fz=$(cg_dir "$apid" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	echo "$bpid" >"$fz/evil/cgroup.procs"
+	echo FROZEN >"$fz/evil/freezer.state"
+	wait_for 5 eval '[ "$(cat "$fz/evil/freezer.state")" = FROZEN ]'
+	SECONDS=0
+	SR_TIMEOUT=20 show sr start "$b"
+	((SECONDS < 10)) || fail "start took ${SECONDS}s"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container init $bpid is held by frozen cgroup $fz/evil"* ]]
+	wait_for 5 eval '[ ! -e /proc/$bpid ] || grep -q "^State:.*Z" /proc/$bpid/status' ||
+		fail "init $bpid of $b is still alive"
+	[ "$(sr state "$b" | jq -r .status)" = stopped ]
+	show sr delete "$b"
+	[ "$status" -eq 0 ]
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
 @test "cgroupsPath: existing parents with an empty v1 cpuset are filled from their parents (runc's cpusetEnsureParent)" {
 	[ "$CG_MODE" = v1 ] || skip "cgroup v2 has no empty-cpuset parents: an empty cpuset.cpus there means the parent's"
 	local top="$CG_PREFIX-cpuset-$RANDOM" id cs
