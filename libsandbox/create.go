@@ -230,6 +230,14 @@ func (cr *creation) checkFree() (func(), error) {
 // root may go without one: makeCgroup).
 func (cr *creation) hasCgroup() bool { return cr.cg != nil }
 
+// cgState is the container's cgroup, nil without one.
+func (cr *creation) cgState() *cgroups.State {
+	if !cr.hasCgroup() {
+		return nil
+	}
+	return cr.cg.State()
+}
+
 func (cr *creation) dialConsole() (func(), error) {
 	console, err := dialConsole(cr.opts.ConsoleSocket)
 	if err != nil {
@@ -680,6 +688,12 @@ func (cr *creation) startInit() (func(), error) {
 		gidMaps:    spec.Linux.GIDMappings,
 		idMaps:     p.idMaps,
 		timeOffset: spec.Linux.TimeOffsets,
+		// Init in a pid namespace it joined is seen by the processes
+		// there, which may move it into a frozen v1 cgroup of theirs
+		// (heldFrozen): the wait for it fails, and what is killed is
+		// moved out of the freezer, so that it dies.
+		held:     func(pid int) error { return heldError(pid, cr.cgState()) },
+		unfreeze: cgroups.UnfreezeOurs,
 	}
 	for i := 0; i < opts.PreserveFds; i++ {
 		sc.preserved = append(sc.preserved, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
@@ -717,6 +731,14 @@ func (cr *creation) startInit() (func(), error) {
 	go forwardLogs(cr.logR, cr.logsDone)
 	undo := func() {
 		cr.init.Kill()
+		// A frozen task ignores SIGKILL until thawed, and a process of
+		// a pid namespace init joined may have frozen it (heldFrozen):
+		// moved out of the freezer, it dies. Whatever its state: a
+		// check first would leave a window for a freeze (rawfork's
+		// thaw). A grace period more, on a failed create only.
+		if err := cgroups.UnfreezeOurs(pid); err != nil {
+			logrus.Debugf("create %s: %v", cr.id, err)
+		}
 		// Bounded: a process of a pid namespace init joined may be
 		// tracing it, and gets its zombie first.
 		rawfork.ReapKilled(pid)
@@ -844,7 +866,15 @@ func (cr *creation) serveInit() (func(), error) {
 	if cr.hooksOutside {
 		containerHooks = cr.runContainerHooks
 	}
-	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, cr.opts.Interrupt, cr.setTasksLimit, containerHooks); err != nil {
+	check := func() error {
+		if cr.opts.Interrupt != nil {
+			if err := cr.opts.Interrupt(); err != nil {
+				return err
+			}
+		}
+		return heldError(cr.init.Pid, cr.cgState())
+	}
+	if err := cr.c.serveInit(cr.syncP, cr.init, cr.console, cr.created, cr.c.hookState(Creating), sources, check, cr.setTasksLimit, containerHooks); err != nil {
 		return nil, err
 	}
 	<-cr.logsDone

@@ -443,20 +443,34 @@ func (c *Container) kill() error {
 // for a freezer that holds it.
 const initThawAfter = time.Second
 
-// frozenElsewhere returns the frozen v1 freezer cgroup that holds init,
-// if it is not the container's own: another container that shares init's
-// pid namespace, with a writable cgroupfs, can move init into a frozen
-// cgroup of its own (v1 lets root move any task it sees into a cgroup it
-// can write), where start waited for it for ever. The container's own
-// cgroup frozen is a pause, the caller's, which start waits out.
+// frozenElsewhere: heldFrozen of init (start waited for it for ever).
 func (c *Container) frozenElsewhere() string {
-	d := cgroups.FrozenFreezer(c.state.InitPid)
-	if st := c.state.Cgroup; d != "" && st != nil {
-		if key, ok := st.V1Controllers["freezer"]; ok && filepath.Clean(st.V1[key]) == d {
+	return heldFrozen(c.state.InitPid, c.state.Cgroup)
+}
+
+// heldFrozen returns the frozen v1 freezer cgroup that holds pid, a
+// process of ours, if it is not own's (the container's own cgroup frozen
+// is a pause, the caller's doing, which a wait waits out). Another
+// container that shares pid's pid namespace, with a writable cgroupfs,
+// can move pid into a frozen cgroup of its own (v1 lets root move any
+// task it sees into a cgroup it can write), where a wait for pid lasted
+// for ever. "" on a host without a v1 freezer.
+func heldFrozen(pid int, own *cgroups.State) string {
+	d := cgroups.FrozenFreezer(pid)
+	if d != "" && own != nil {
+		if key, ok := own.V1Controllers["freezer"]; ok && filepath.Clean(own.V1[key]) == d {
 			return ""
 		}
 	}
 	return d
+}
+
+// heldError is heldFrozen as an error.
+func heldError(pid int, own *cgroups.State) error {
+	if d := heldFrozen(pid, own); d != "" {
+		return fmt.Errorf("process %d is held by frozen cgroup %s", pid, d)
+	}
+	return nil
 }
 
 // thawInit moves init, killed and not dead, into our own v1 freezer

@@ -56,6 +56,11 @@ type spawnConfig struct {
 	// check is polled while a raw-forked init is on its way to execve
 	// (rawfork.Attr.Check).
 	check func() error
+	// held is polled with each process of a raw fork on its way to
+	// execve (rawfork.Attr.Held), unfreeze called for each it kills
+	// (rawfork.Attr.Unfreeze).
+	held     func(pid int) error
+	unfreeze func(pid int) error
 	// bornIn, if set, moves the thread that forks into the container's
 	// v1 cgroups (cgroups.Host.EnterThread) and returns how to move it
 	// back; bornInDone says it did, and init was born there. If it
@@ -260,6 +265,8 @@ func spawnRaw(c *spawnConfig) (int, error) {
 		Argv:       append([]string{"sandbox-runtime", "init"}, c.args...),
 		Env:        initEnv,
 		Check:      c.check,
+		Held:       c.held,
+		Unfreeze:   c.unfreeze,
 	}
 	if c.cgroupFD != nil {
 		// The first child is cloned into the cgroup from here, with our

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 )
 
 // procStat is what we read of /proc/PID/stat: the state letter and the
@@ -66,45 +68,17 @@ func alive(pid int, start uint64) bool {
 var errStopped = errors.New("was stopped (SIGSTOP or ptrace from a process in the container?)")
 
 // stopped reports whether pid is stopped or in a tracing stop. A
-// tracing stop is not counted when pid's tracer traces us too (strace -f
-// of the runtime, from the host): that tracer holds the runtime itself
-// already, and no process of the container can be ours (we are not
-// dumpable). Its stops last as long as it takes to print, or to delay a
-// call it was told to (delay_enter): a CI run under load saw two looks
-// in a row land in them, and create failed. A stop the container makes
-// (SIGSTOP, 'T'; a tracer of its own, 't') counts as before.
+// tracing stop is not counted when pid's tracer traces us too
+// (rawfork.OursTracingStop: strace -f of the runtime, from the host): a CI
+// run under load saw two of create's looks in a row land in strace's
+// stops, and create failed. A stop the container makes (SIGSTOP, 'T';
+// a tracer of its own, 't') counts as before.
 func stopped(pid int) bool {
 	st, err := readProcStat(pid)
 	if err != nil {
 		return false
 	}
-	switch st.State {
-	case 'T':
-		return true
-	case 't':
-		t, ok := tracerPid(strconv.Itoa(pid))
-		if !ok || t == 0 {
-			return true
-		}
-		ours, ok := tracerPid("self")
-		return !ok || t != ours
-	}
-	return false
-}
-
-// tracerPid reads TracerPid from /proc/PID/status (0: not traced).
-func tracerPid(pid string) (int, bool) {
-	b, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0, false
-	}
-	_, rest, ok := bytes.Cut(b, []byte("\nTracerPid:"))
-	if !ok {
-		return 0, false
-	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	n, err := strconv.Atoi(string(bytes.TrimSpace(line)))
-	return n, err == nil
+	return st.State == 'T' || st.State == 't' && !rawfork.OursTracingStop(pid)
 }
 
 // stopWatch tells a process kept stopped from one caught in a passing

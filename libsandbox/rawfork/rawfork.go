@@ -54,6 +54,7 @@
 package rawfork
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -172,6 +173,11 @@ type Attr struct {
 	// Check, if set, is called every tick (tickInterval) while we wait
 	// for the child; an error kills what we started and is returned.
 	Check func() error
+	// Held, if set, is called every tick with each process we wait for
+	// (the first child, the grandchild) that has not exec'd: an error
+	// (a cgroup v1 freezer that is not the caller's holds it frozen,
+	// say) kills what we started and is returned.
+	Held func(pid int) error
 }
 
 // FileID names a file by device and inode, as statx(2) gives them.
@@ -412,6 +418,7 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 		before:    before,
 		forkAgain: a.forkAgain,
 		check:     attr.Check,
+		held:      attr.Held,
 		unfreeze:  attr.Unfreeze,
 		pause: func() error {
 			if err := attr.Pause(c1); err != nil {
@@ -452,6 +459,7 @@ type waiter struct {
 	before    map[int]bool
 	forkAgain bool
 	check     func() error
+	held      func(pid int) error // Attr.Held
 	pause     func() error
 	unfreeze  func(pid int) error // Attr.Unfreeze
 	records   int                 // read from gcrep
@@ -759,8 +767,13 @@ func (w *waiter) tick() error {
 		if pid <= 0 || (pid == w.c1 && w.c1Done) {
 			continue
 		}
-		if st := procState(pid); st == 'T' || st == 't' {
+		if st := procState(pid); st == 'T' || (st == 't' && !OursTracingStop(pid)) {
 			return fmt.Errorf("process %d: %w", pid, ErrStopped)
+		}
+		if w.held != nil {
+			if err := w.held(pid); err != nil {
+				return err
+			}
 		}
 	}
 	if w.check != nil {
@@ -861,6 +874,39 @@ func threadChildren(tid int) map[int]bool {
 }
 
 // procState returns the state letter of /proc/PID/stat, or 0.
+// OursTracingStop reports whether pid, seen in a tracing stop ('t'), is
+// held there by no one a container could be: a tracer that traces us too
+// (strace -f of the runtime, from the host), whose stops are no attack,
+// that tracer holding the runtime itself already, and no process of a
+// container can trace us (we are not dumpable); or by no tracer at all
+// any more (it let go, or pid went, between the two reads). Such stops
+// last as long as it takes the tracer to print, or to delay a call it was
+// told to (delay_enter), and a look may land in one. A tracer of the
+// container's own is another pid: the stop counts.
+func OursTracingStop(pid int) bool {
+	t, ok := tracerPid(strconv.Itoa(pid))
+	if !ok || t == 0 {
+		return true
+	}
+	ours, ok := tracerPid("self")
+	return ok && t == ours
+}
+
+// tracerPid reads TracerPid from /proc/PID/status (0: not traced).
+func tracerPid(pid string) (int, bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0, false
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\nTracerPid:"))
+	if !ok {
+		return 0, false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	n, err := strconv.Atoi(string(bytes.TrimSpace(line)))
+	return n, err == nil
+}
+
 func procState(pid int) byte {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {

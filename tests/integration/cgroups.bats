@@ -1263,6 +1263,107 @@ expect_placed() {
 	no_cgroup "$a"
 }
 
+@test "create (cgroup v1): an init that another container freezes in a cgroup of its own while it sets up fails create at once, nothing left" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer: v2 lets a task move only below a common ancestor the mover can write"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	# B joins A's pid namespace; while B's init sets up, A (played by
+	# B's createRuntime hook, which gets init's pid on stdin) moves it
+	# into a frozen cgroup of its own: create waited for ever.
+	local a b apid fz
+	a=$(new_id)
+	b=$(new_id)
+	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
+	run_ct "$a"
+	apid=$(init_pid "$a")
+	fz=$(cg_dir "$apid" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	cat >"$BUNDLE/freeze.sh" <<-EOF
+		#!/bin/sh
+		jq -r .pid >"$fz/evil/cgroup.procs"
+		echo FROZEN >"$fz/evil/freezer.state"
+	EOF
+	chmod +x "$BUNDLE/freeze.sh"
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
+		| .linux.cgroupsPath = "/'"$b"'"
+		| .hooks.createRuntime = [{"path": "'"$BUNDLE/freeze.sh"'"}]'
+	# Its output to a file: a frozen init left behind would hold a pipe.
+	local s=0
+	SECONDS=0
+	SRT_TIMEOUT=20 srt create --bundle "$BUNDLE" "$b" </dev/null >"$BUNDLE/b.out" 2>&1 || s=$?
+	cat "$BUNDLE/b.out"
+	((SECONDS < 10)) || fail "create took ${SECONDS}s (status $s)"
+	[ "$s" -ne 0 ]
+	grep -qF "is held by frozen cgroup $fz/evil" "$BUNDLE/b.out"
+	[ "$(cat "$fz/evil/freezer.state")" = FROZEN ] || fail "the test's frozen cgroup thawed: it proves nothing"
+	# Killed, moved out of the frozen cgroup, dead.
+	wait_for 5 eval '[ -z "$(cat "$fz/evil/cgroup.procs")" ]' || fail "left in $fz/evil: $(cat "$fz/evil/cgroup.procs")"
+	[ ! -e "$ROOT/$b" ] || fail "create left its state directory"
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
+@test "create (cgroup v1): a raw-forked init that another container freezes before its execve fails create at once, nothing left" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer: v2 lets a task move only below a common ancestor the mover can write"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	command -v strace >/dev/null || skip "needs strace"
+	[ "$(uname -m)" = x86_64 ] || skip "finds the process by its system call number, x86_64's"
+	# As above, earlier: B's init, forked by rawfork's child into A's
+	# pid namespace, is moved into A's frozen cgroup before it execs
+	# (held there by strace, 1.5 s in the stop before execveat, which
+	# also holds its exit that long, after the kill: less than create
+	# waits to remove the cgroup): rawfork's wait for it lasted for ever.
+	local a b apid fz gc p i s=0
+	a=$(new_id)
+	b=$(new_id)
+	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
+	run_ct "$a"
+	apid=$(init_pid "$a")
+	fz=$(cg_dir "$apid" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
+		| .linux.cgroupsPath = "/'"$b"'"'
+	timeout -k 5 60 strace -f -qq -o "$BUNDLE/b.strace" -e trace=execveat -e inject=execveat:delay_enter=1500000 \
+		"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$b" </dev/null >"$BUNDLE/b.out" 2>&1 3>&- &
+	local tracer=$!
+	SECONDS=0
+	gc=
+	for ((i = 0; i < 200; i++)); do
+		# 322: execveat; 't': the tracing stop strace holds it in.
+		for p in $(grep -l '^322 ' /proc/[0-9]*/syscall 2>/dev/null); do
+			p=${p%/syscall}
+			if grep -q '^State:.*t (tracing stop)' "$p/status" 2>/dev/null; then
+				gc=${p#/proc/}
+				break 2
+			fi
+		done
+		sleep 0.01
+	done
+	if [ -z "$gc" ]; then
+		# strace follows a created init: it would not exit.
+		kill "$tracer"
+		wait "$tracer" || true
+		cat "$BUNDLE/b.out"
+		fail "no init seen in the stop before its execveat"
+	fi
+	echo "$gc" >"$fz/evil/cgroup.procs"
+	echo FROZEN >"$fz/evil/freezer.state"
+	wait "$tracer" || s=$?
+	cat "$BUNDLE/b.out"
+	((SECONDS < 10)) || fail "create took ${SECONDS}s (status $s)"
+	[ "$s" -ne 0 ]
+	grep -qF "process $gc is held by frozen cgroup $fz/evil" "$BUNDLE/b.out"
+	wait_for 5 eval '[ -z "$(cat "$fz/evil/cgroup.procs")" ]' || fail "left in $fz/evil: $(cat "$fz/evil/cgroup.procs")"
+	[ ! -e "$ROOT/$b" ] || fail "create left its state directory"
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
 @test "cgroupsPath: existing parents with an empty v1 cpuset are filled from their parents (runc's cpusetEnsureParent)" {
 	[ "$CG_MODE" = v1 ] || skip "cgroup v2 has no empty-cpuset parents: an empty cpuset.cpus there means the parent's"
 	local top="$CG_PREFIX-cpuset-$RANDOM" id cs

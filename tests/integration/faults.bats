@@ -452,3 +452,19 @@ fill() {
 	delete_cleans d1
 	tracer_status
 }
+
+@test "faults: create under strace -f is not failed by the tracer's stops of its raw-forked child" {
+	[ -e /proc/self/ns/time ] || skip "no time namespaces in this kernel (a new one is what takes create through rawfork)"
+	# A new time namespace is made by rawfork's child (unshare), which
+	# strace holds 300 ms in the stop before that call: rawfork's wait
+	# looks at it every tick and failed at the first look.
+	update_config '.linux.namespaces += [{"type": "time"}]'
+	create_bg d2 -e inject=unshare:delay_enter=300000
+	creator_dies d2
+	run cat "$BUNDLE/d2.out"
+	[[ "$output" != *"stopped before it could exec"* ]] || fail "create took strace's stop for the container's: $output"
+	[ "$(sr state d2 | jq -r .status)" = created ]
+	grep -q 'unshare.*(DELAYED)' "$BUNDLE/d2.strace" || fail "strace did not delay the child's unshare"
+	delete_cleans d2
+	tracer_status
+}
