@@ -149,8 +149,10 @@ demo:
 # sandbox-runtime, runc and crun side by side: the latency of each verb,
 # peak RSS, the memory charged to the container's cgroup, 100 containers
 # at once, list with 1000 (tests/bench/bench.sh; docs/bench.md says what
-# each row measures). Root; a few minutes. BENCH_VM=1 adds the memory rows
-# measured in a pure cgroup v2 VM, which bench-vm runs alone (TCG: minutes).
+# each row measures). Root; about ten minutes. BENCH_VM=1 adds the rows of
+# the run, phases, running and memory groups measured in a pure cgroup v2
+# VM, which bench-vm runs alone (TCG: ~20 minutes; BENCH_VM_ONLY="memory"
+# for the memory rows alone, ~2).
 bench:
 	scripts/deps.sh bench
 	$(MAKE) build

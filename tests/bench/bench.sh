@@ -5,8 +5,9 @@
 # builds ./sandbox-runtime first); docs/bench.md shows an output.
 #
 #   tests/bench/bench.sh          every row, on this host
-#   tests/bench/bench.sh --vm     only the memory rows, in a pure cgroup v2
-#                                 VM (tests/vm/run.sh; TCG, a few minutes)
+#   tests/bench/bench.sh --vm     the rows of BENCH_VM_ONLY in a pure
+#                                 cgroup v2 VM (tests/vm/run.sh; TCG:
+#                                 ~20 min for the default groups)
 #   BENCH_VM=1 tests/bench/bench.sh   both, in one table
 #
 # Environment (defaults in brackets):
@@ -22,6 +23,8 @@
 #   BENCH_JSON [unset]    a directory to keep hyperfine's JSON exports in
 #   BENCH_ONLY [all]      the groups to run, of: run phases running memory
 #                         many list (e.g. BENCH_ONLY="run memory")
+#   BENCH_VM_ONLY [run phases running memory]  the groups run in the VM
+#   BENCH_VM_RUNS [20]    BENCH_RUNS in the VM (TCG is ~13x slower)
 #   PEERS [none]          more runtimes, "NAME=PATH ...", after Debian's
 #                         runc and crun (e.g. PEERS="runc-1.5.1=/opt/peers/
 #                         bin/runc-1.5.1 crun-1.27.1=/opt/peers/bin/crun-1.27.1");
@@ -112,6 +115,9 @@ MANY_RUNS=${BENCH_MANY_RUNS:-5}
 LIST_N=${BENCH_LIST_N:-1000}
 LIST_RUNS=${BENCH_LIST_RUNS:-10}
 ROUNDS=${BENCH_ROUNDS:-5}
+VM_ONLY=${BENCH_VM_ONLY:-run phases running memory}
+VM_RUNS=${BENCH_VM_RUNS:-20}
+SFX="" # appended to every row's label: " [VM]" for the VM's rows
 
 say() { echo "bench: $*" >&2; }
 die() {
@@ -347,8 +353,9 @@ median() {
 # runtime in the order of RTS. Rows are TSV in $TMP/rows: label, unit,
 # target text, check (see print_table), the values.
 row() {
-	local IFS=$'\t'
-	echo "$*" >>"$TMP/rows"
+	local IFS=$'\t' label=$1$SFX
+	shift
+	echo "$label	$*" >>"$TMP/rows"
 }
 
 # row_hf LABEL UNIT TARGET CHECK KEY: a row whose values come from
@@ -466,9 +473,9 @@ memcg_file() {
 	fi
 }
 
-# bench_memory [SUFFIX]: the memory rows, SUFFIX appended to the labels.
+# bench_memory: the memory rows.
 bench_memory() {
-	local sfx=${1:-} i r id pid f charge="v1 max_usage_in_bytes"
+	local i r id pid f charge="v1 max_usage_in_bytes"
 	[ "$(cgroup_fs_type /sys/fs/cgroup)" = cgroup2fs ] && charge="v2 memory.peak"
 	say "memory: $MEM_RUNS samples of create, VmHWM, $charge"
 	for r in "${RTS[@]}"; do bundle "$r-mem"; done
@@ -493,9 +500,9 @@ bench_memory() {
 		init+=("$(median "$TMP/mem/$r.init" | awk '{print $1 * 1024 / 1e6}')")
 		chg+=("$(median "$TMP/mem/$r.charge" | awk '{print $1 / 1e6}')")
 	done
-	row "peak RSS: CLI (create)$sfx" MB "<= 4 MB" max:4 "${cli[@]}"
-	row "peak RSS: init, created$sfx" MB "<= 4 MB" max:4 "${init[@]}"
-	row "cgroup charge ($charge)$sfx" MB "<= 0.5 MB" max:0.5 "${chg[@]}"
+	row "peak RSS: CLI (create)" MB "<= 4 MB" max:4 "${cli[@]}"
+	row "peak RSS: init, created" MB "<= 4 MB" max:4 "${init[@]}"
+	row "cgroup charge ($charge)" MB "<= 0.5 MB" max:0.5 "${chg[@]}"
 }
 
 bench_many() {
@@ -550,11 +557,15 @@ bench_list() {
 	row_hf "list ($LIST_N created containers)" ms "-" - list
 }
 
-# bench_vm runs the memory rows in a pure cgroup v2 VM and appends them.
+# bench_vm runs the groups of BENCH_VM_ONLY in a pure cgroup v2 VM and
+# appends their rows. Its times are TCG's (every instruction of the
+# guest, its kernel's too, emulated): the ratios between runtimes are
+# what they tell, not the milliseconds.
 bench_vm() {
-	say "vm: booting a pure cgroup v2 VM for the memory rows (TCG: minutes)"
-	# The VM's command does not inherit our environment: pass the setting.
-	(cd "$REPO" && tests/vm/run.sh -- env BENCH_MEM_RUNS="$MEM_RUNS" PEERS="${PEERS:-}" "$SELF" --memory-rows) >>"$TMP/rows" ||
+	say "vm: booting a pure cgroup v2 VM for: $VM_ONLY (TCG: minutes)"
+	# The VM's command does not inherit our environment: pass the settings.
+	(cd "$REPO" && tests/vm/run.sh -- env BENCH_ONLY="$VM_ONLY" BENCH_RUNS="$VM_RUNS" BENCH_ROUNDS="$ROUNDS" \
+		BENCH_WARMUP="$WARMUP" BENCH_MEM_RUNS="$MEM_RUNS" PEERS="${PEERS:-}" "$SELF" --vm-rows) >>"$TMP/rows" ||
 		die "the VM part failed"
 }
 
@@ -617,7 +628,9 @@ header() {
 	v="${v#sandbox-runtime version } (sandbox-runtime)"
 	for r in "${RTS[@]:1}"; do v+=" | ${NAME[$r]}: $("${BIN[$r]}" --version | sed -n 1p)"; done
 	echo "$v | $(hyperfine --version)"
-	echo "times: hyperfine medians of $RUNS runs ($MANY_RUNS for x$MANY, $LIST_RUNS for list) in $ROUNDS interleaved rounds, $WARMUP warmup; memory: median of $MEM_RUNS samples"
+	local vm=""
+	[ -n "${BENCH_VM:-}" ] && vm=" ($VM_RUNS for the [VM] rows)"
+	echo "times: hyperfine medians of $RUNS runs$vm ($MANY_RUNS for x$MANY, $LIST_RUNS for list) in $ROUNDS interleaved rounds, $WARMUP warmup; memory: median of $MEM_RUNS samples"
 	echo "/NAME: ours divided by NAME's; targets against ${NAME[$REF_CRUN]} and ${NAME[$REF_RUNC]}"
 	echo
 }
@@ -647,16 +660,23 @@ case ${1:-} in
 --vm)
 	preflight
 	setup
-	header "memory rows from a pure cgroup v2 VM (tests/vm/run.sh, TCG)" >"$TMP/header"
+	RUNS=$VM_RUNS # for the header: every timed row is the VM's
+	header "rows from a pure cgroup v2 VM (tests/vm/run.sh, TCG): $VM_ONLY" >"$TMP/header"
 	bench_vm
 	cat "$TMP/header"
 	print_table
 	;;
---memory-rows) # in the VM: the memory rows as TSV on stdout
+--vm-rows) # in the VM: the rows of BENCH_ONLY as TSV on stdout
 	preflight
 	hide_unified
 	setup
-	bench_memory " [VM]"
+	SFX=" [VM]"
+	for g in $BENCH_ONLY; do
+		case $g in
+		run | phases | running | memory | many | list) "bench_$g" >&2 ;;
+		*) die "BENCH_VM_ONLY: unknown group $g" ;;
+		esac
+	done
 	cat "$TMP/rows"
 	;;
 *) die "usage: bench.sh [--vm]" ;;
