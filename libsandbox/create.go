@@ -730,18 +730,23 @@ func (cr *creation) startInit() (func(), error) {
 	cr.logsDone = make(chan struct{})
 	go forwardLogs(cr.logR, cr.logsDone)
 	undo := func() {
-		cr.init.Kill()
-		// A frozen task ignores SIGKILL until thawed, and a process of
-		// a pid namespace init joined may have frozen it (heldFrozen):
-		// moved out of the freezer, it dies. Whatever its state: a
-		// check first would leave a window for a freeze (rawfork's
-		// thaw). A grace period more, on a failed create only.
-		if err := cgroups.UnfreezeOurs(pid); err != nil {
-			logrus.Debugf("create %s: %v", cr.id, err)
+		// Not once reaped (initExited; Kill then says so): its pid may
+		// name another process by now.
+		if !errors.Is(cr.init.Kill(), os.ErrProcessDone) {
+			// A frozen task ignores SIGKILL until thawed, and a
+			// process of a pid namespace init joined may have frozen
+			// it (heldFrozen): moved out of the freezer, it dies.
+			// Whatever its state: a check first would leave a window
+			// for a freeze (rawfork's thaw). A grace period more, on
+			// a failed create only. init is our unreaped child: its
+			// pid is its own.
+			if err := cgroups.UnfreezeOurs(pid); err != nil {
+				logrus.Debugf("create %s: %v", cr.id, err)
+			}
+			// Bounded: a process of a pid namespace init joined may
+			// be tracing it, and gets its zombie first.
+			rawfork.ReapKilled(pid)
 		}
-		// Bounded: a process of a pid namespace init joined may be
-		// tracing it, and gets its zombie first.
-		rawfork.ReapKilled(pid)
 		if h := spec.Hooks; h != nil && len(h.Poststop) > 0 {
 			if err := hooks.RunAll("poststop", h.Poststop, cr.c.hookState(Stopped)); err != nil {
 				logrus.Warn(err)

@@ -62,7 +62,7 @@ func (c *Container) Start() error {
 			// and a container that cannot start is stopped. One a
 			// frozen cgroup holds dies once moved out of it.
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
-			c.thawInit()
+			c.thawInit(pidfd)
 		}
 		return err
 	}
@@ -100,9 +100,10 @@ func (c *Container) Start() error {
 // fifo's EOF, which a stolen copy would hold off for ever; a hook error
 // counts only if init then dies, as it does after writing one; and the
 // wait is bounded. An init found stopped is an error too, and so is one
-// that frozen (a non-empty name of the v1 freezer cgroup that holds it
-// frozen, not the container's own) says is held where it cannot run:
-// before our byte, init has nothing to wait for but the freezer.
+// that frozen (the name of a frozen cgroup that holds it, or a thread of
+// it, not a pause of the container: heldFrozen) says cannot run: before
+// our byte it would never write it, after it its execve would wait in
+// de_thread for the frozen threads.
 func awaitFifo(f *os.File, pidfd, pid int, exe exeID, frozen func() string) error {
 	pfds := []unix.PollFd{
 		{Fd: int32(f.Fd()), Events: unix.POLLIN},
@@ -131,7 +132,7 @@ func awaitFifo(f *os.File, pidfd, pid int, exe exeID, frozen func() string) erro
 			return fmt.Errorf("wait for init: %w", err)
 		}
 		if n == 0 {
-			if d := frozen(); d != "" && !released {
+			if d := frozen(); d != "" {
 				return fmt.Errorf("container init %d is held by frozen cgroup %s; it was killed: %w", pid, d, errStopped)
 			}
 			continue
@@ -410,6 +411,7 @@ func (c *Container) kill() error {
 	// The pidfd turns readable when init exits.
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	timeout := int(initThawAfter / time.Millisecond)
+	waited := 0
 	for {
 		n, err := unix.Poll(pfd, timeout)
 		if err == unix.EINTR {
@@ -431,13 +433,21 @@ func (c *Container) kill() error {
 			// that has not exited keeps its pid (had it exited since,
 			// its pid would name another process only after its
 			// parent reaped it and the pids wrapped around).
-			c.thawInit()
-			timeout = -1
+			// Looked at again every second: the other container
+			// may move it back before it runs to its death. Bounded:
+			// an init that does not die is an error, not a wait.
+			if waited++; waited > initKillWait {
+				return fmt.Errorf("init %d did not die within %v of SIGKILL", c.state.InitPid, initKillWait*initThawAfter)
+			}
+			c.thawInit(fd)
 			continue
 		}
 		return nil
 	}
 }
+
+// initKillWait bounds kill's wait for a killed init, in initThawAfter.
+const initKillWait = 30
 
 // initThawAfter is how long kill waits for a killed init before it looks
 // for a freezer that holds it.
@@ -448,39 +458,36 @@ func (c *Container) frozenElsewhere() string {
 	return heldFrozen(c.state.InitPid, c.state.Cgroup)
 }
 
-// heldFrozen returns the frozen v1 freezer cgroup that holds pid, a
-// process of ours, if it is not own's (the container's own cgroup frozen
-// is a pause, the caller's doing, which a wait waits out). Another
-// container that shares pid's pid namespace, with a writable cgroupfs,
-// can move pid into a frozen cgroup of its own (v1 lets root move any
-// task it sees into a cgroup it can write), where a wait for pid lasted
-// for ever. "" on a host without a v1 freezer.
+// heldFrozen is cgroups.HeldFrozen: a frozen cgroup, not a pause of the
+// container, that holds a thread of pid.
 func heldFrozen(pid int, own *cgroups.State) string {
-	d := cgroups.FrozenFreezer(pid)
-	if d != "" && own != nil {
-		if key, ok := own.V1Controllers["freezer"]; ok && filepath.Clean(own.V1[key]) == d {
-			return ""
-		}
-	}
-	return d
+	return cgroups.HeldFrozen(pid, own)
 }
 
-// heldError is heldFrozen as an error.
+// heldError is heldFrozen as create's error (what it holds is init, or
+// the raw fork's child that becomes init).
 func heldError(pid int, own *cgroups.State) error {
 	if d := heldFrozen(pid, own); d != "" {
-		return fmt.Errorf("process %d is held by frozen cgroup %s", pid, d)
+		return fmt.Errorf("container init %d is held by frozen cgroup %s; it was killed", pid, d)
 	}
 	return nil
 }
 
 // thawInit moves init, killed and not dead, into our own v1 freezer
-// cgroup if a frozen cgroup of the freezer holds it (kill). Only then:
-// an init that takes long to die for another reason (a large memory to
-// free) is left where it is, without a warning.
-func (c *Container) thawInit() {
+// cgroup if a frozen cgroup of the freezer holds it, or a thread of it
+// (kill, start). Only then: an init that takes long to die for another
+// reason (a large memory to free) is left where it is, without a
+// warning. A write of its pid to cgroup.procs moves every thread. pidfd
+// is init's: looked at right before the move, it says init has not
+// exited, so the pid is still init's (init is not our child, and a pid
+// is reused only once its process is reaped).
+func (c *Container) thawInit(pidfd int) {
 	d := cgroups.FrozenFreezer(c.state.InitPid)
 	if d == "" {
 		return
+	}
+	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, 0); n != 0 {
+		return // exited meanwhile
 	}
 	logrus.Warnf("kill %s: init %d is held by frozen cgroup %s: moving it out so that it can die", c.id, c.state.InitPid, d)
 	if err := cgroups.UnfreezeOurs(c.state.InitPid); err != nil {

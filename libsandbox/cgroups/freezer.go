@@ -160,15 +160,14 @@ func UnfreezeOurs(pid int) error {
 	return fs.enter(h.v1Dir(m, filepath.Clean("/"+own)), pid)
 }
 
-// FrozenFreezer returns the directory of pid's cgroup in the v1 freezer
-// hierarchy if that cgroup is frozen or freezing, "" otherwise (and on a
-// host without a v1 freezer).
+// FrozenFreezer returns the directory of a frozen or freezing cgroup of
+// the v1 freezer hierarchy that holds a thread of pid, "" if none does
+// (and on a host without a v1 freezer). Every thread is looked at: v1
+// moves single threads too (a tid written to `tasks`), and one frozen
+// thread keeps a process from dying (the others wait for it in exit or
+// in execve's de_thread).
 func FrozenFreezer(pid int) string {
 	h, err := Probe()
-	if err != nil {
-		return ""
-	}
-	cg, err := readProcCgroup("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return ""
 	}
@@ -176,13 +175,82 @@ func FrozenFreezer(pid int) string {
 	if !ok {
 		return ""
 	}
-	p, ok := cg[m.Key()]
-	if !ok {
-		return ""
-	}
-	d := h.v1Dir(m, filepath.Clean("/"+p))
-	if s, _ := read(d, "freezer.state"); V1Frozen(s) {
-		return d
+	for _, cg := range tasksCgroups(pid) {
+		if p, ok := cg[m.Key()]; ok {
+			d := h.v1Dir(m, filepath.Clean("/"+p))
+			if s, _ := read(d, "freezer.state"); V1Frozen(s) {
+				return d
+			}
+		}
 	}
 	return ""
+}
+
+// HeldFrozen returns a frozen cgroup that holds a thread of pid, a
+// process of ours on its way into a container (create's init, start's
+// before our byte), unless the container is paused: "" when nothing
+// frozen holds it, or when own (the container's cgroup; nil without
+// one) is frozen itself, by a pause of it or of a parent (a pod's), the
+// caller's doing, which a wait waits out.
+//
+// What it defends against: another container that shares pid's pid
+// namespace, with a writable cgroupfs, moving pid, or single threads of
+// it, into a frozen cgroup of its own, where a wait for pid lasted for
+// ever. v1 lets root move any task it sees into a cgroup it can write,
+// and so does cgroup2 when mounted without nsdelegate (a hybrid host's
+// unified hierarchy): root passes the common-ancestor check
+// (cgroup_procs_write_permission). A review did both. So both freezers
+// are looked at, and every thread; a frozen v1 task also ignores
+// SIGKILL until thawed (UnfreezeOurs), a frozen v2 one does not.
+func HeldFrozen(pid int, own *State) string {
+	if own != nil && ownFrozen(own) {
+		return ""
+	}
+	h, err := Probe()
+	if err != nil {
+		return ""
+	}
+	m, hasFreezer := h.freezerMount()
+	for _, cg := range tasksCgroups(pid) {
+		if p, ok := cg[m.Key()]; hasFreezer && ok {
+			if d := frozenAt(h.v1Dir(m, filepath.Clean("/"+p))); d != "" {
+				return d
+			}
+		}
+		if p, ok := cg[""]; h.V2 != "" && ok {
+			if d := frozenAt(h.v2Dir(filepath.Clean("/" + p))); d != "" {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// ownFrozen reports whether the container's cgroup is frozen, in the v1
+// freezer or on v2, by itself or an ancestor.
+func ownFrozen(st *State) bool {
+	if key, ok := st.V1Controllers["freezer"]; ok && frozenAt(st.V1[key]) != "" {
+		return true
+	}
+	return st.V2 != "" && frozenAt(st.V2) != ""
+}
+
+// tasksCgroups reads /proc/PID/task/*/cgroup: the cgroups of each of
+// pid's threads (pid's own if the task directory cannot be read).
+func tasksCgroups(pid int) []map[string]string {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if cg, err := readProcCgroup("/proc/" + strconv.Itoa(pid) + "/cgroup"); err == nil {
+			return []map[string]string{cg}
+		}
+		return nil
+	}
+	var out []map[string]string
+	for _, e := range ents {
+		if cg, err := readProcCgroup(dir + "/" + e.Name() + "/cgroup"); err == nil {
+			out = append(out, cg)
+		}
+	}
+	return out
 }

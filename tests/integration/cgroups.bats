@@ -1355,9 +1355,124 @@ expect_placed() {
 	cat "$BUNDLE/b.out"
 	((SECONDS < 10)) || fail "create took ${SECONDS}s (status $s)"
 	[ "$s" -ne 0 ]
-	grep -qF "process $gc is held by frozen cgroup $fz/evil" "$BUNDLE/b.out"
+	grep -qF "container init $gc is held by frozen cgroup $fz/evil" "$BUNDLE/b.out"
 	wait_for 5 eval '[ -z "$(cat "$fz/evil/cgroup.procs")" ]' || fail "left in $fz/evil: $(cat "$fz/evil/cgroup.procs")"
 	[ ! -e "$ROOT/$b" ] || fail "create left its state directory"
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
+# two_in_one_pidns A B: A runs sleep; B is created in A's pid namespace
+# (not started); APID and BPID are their inits.
+two_in_one_pidns() {
+	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$1"'"'
+	run_ct "$1"
+	APID=$(init_pid "$1")
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$APID"'/ns/pid" else . end)
+		| .linux.cgroupsPath = "/'"$2"'"'
+	create_ct "$2"
+	BPID=$(init_pid "$2")
+}
+
+# freeze_threads PID DIR: PID's threads but its leader into the v1
+# freezer cgroup DIR (v1 moves single threads: a tid written to tasks),
+# frozen.
+freeze_threads() {
+	local t n=0 fdir=$2
+	for t in /proc/"$1"/task/*; do
+		t=${t##*/}
+		[ "$t" = "$1" ] && continue
+		echo "$t" >"$fdir/tasks"
+		n=$((n + 1))
+	done
+	((n > 0)) || fail "pid $1 has no thread but its leader"
+	echo FROZEN >"$fdir/freezer.state"
+	wait_for 5 eval '[ "$(cat "$fdir/freezer.state")" = FROZEN ]'
+}
+
+@test "start (cgroup v1): init with its threads, not its process, frozen by another container fails at once, and is stopped" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer moves single threads"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	# /proc/PID/cgroup is the leader's: it still shows B's own cgroup.
+	# init's byte then came, and its execve waited in de_thread for the
+	# frozen threads: start failed only after its 60 s.
+	local a b fz
+	a=$(new_id)
+	b=$(new_id)
+	two_in_one_pidns "$a" "$b"
+	fz=$(cg_dir "$APID" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	freeze_threads "$BPID" "$fz/evil"
+	SECONDS=0
+	SR_TIMEOUT=30 show sr start "$b"
+	((SECONDS < 10)) || fail "start took ${SECONDS}s"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container init $BPID is held by frozen cgroup $fz/evil"* ]]
+	wait_for 5 eval '[ ! -e /proc/$BPID ] || grep -q "^State:.*Z" /proc/$BPID/status' ||
+		fail "init $BPID of $b is still alive"
+	show sr delete "$b"
+	[ "$status" -eq 0 ]
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
+@test "delete --force (cgroup v1): a created init with its threads frozen by another container does not hold it" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer moves single threads"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	# kill looked at the leader's cgroup alone, then waited for ever.
+	local a b fz
+	a=$(new_id)
+	b=$(new_id)
+	two_in_one_pidns "$a" "$b"
+	fz=$(cg_dir "$APID" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	freeze_threads "$BPID" "$fz/evil"
+	SECONDS=0
+	SR_TIMEOUT=30 show sr delete --force "$b"
+	((SECONDS < 10)) || fail "delete --force took ${SECONDS}s"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"is held by frozen cgroup $fz/evil"* ]]
+	[ ! -e "/proc/$BPID" ] || grep -q "^State:.*Z" "/proc/$BPID/status" || fail "init $BPID is still alive"
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
+@test "start: an init another container froze in a cgroup2 cgroup of its own (no nsdelegate) fails at once, and is stopped" {
+	[ -n "$(cg_mount "")" ] || skip "no cgroup2 mount"
+	# cgroup2 without nsdelegate (a hybrid host's unified hierarchy, or
+	# a v2 one mounted so) lets root in A's cgroup namespace move B's
+	# init, by pid, into a cgroup of A's: it passes the common-ancestor
+	# check. A frozen v2 task is not stopped (it reads S) and only the
+	# v1 freezer was looked at: start waited for ever.
+	local a b evil
+	a=$(new_id)
+	b=$(new_id)
+	two_in_one_pidns "$a" "$b"
+	evil=$(cg_dir "$APID" "")/evil
+	mkdir "$evil"
+	TEST_CGS+=("$evil")
+	echo 1 >"$evil/cgroup.freeze"
+	echo "$BPID" >"$evil/cgroup.procs"
+	wait_for 5 eval 'grep -qx "frozen 1" "$evil/cgroup.events"'
+	SECONDS=0
+	SR_TIMEOUT=30 show sr start "$b"
+	((SECONDS < 10)) || fail "start took ${SECONDS}s"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container init $BPID is held by frozen cgroup $evil"* ]]
+	# A frozen v2 task dies of SIGKILL.
+	wait_for 5 eval '[ ! -e /proc/$BPID ] || grep -q "^State:.*Z" /proc/$BPID/status' ||
+		fail "init $BPID of $b is still alive"
+	[ "$(sr state "$b" | jq -r .status)" = stopped ]
+	show sr delete "$b"
+	[ "$status" -eq 0 ]
 	no_cgroup "$b"
 	show sr delete --force "$a"
 	[ "$status" -eq 0 ]
