@@ -688,12 +688,15 @@ func (cr *creation) startInit() (func(), error) {
 		gidMaps:    spec.Linux.GIDMappings,
 		idMaps:     p.idMaps,
 		timeOffset: spec.Linux.TimeOffsets,
+		unfreeze:   cgroups.UnfreezeOurs,
+	}
+	if p.ns.joined(specs.PIDNamespace) {
 		// Init in a pid namespace it joined is seen by the processes
-		// there, which may move it into a frozen v1 cgroup of theirs
+		// there, which may move it into a frozen cgroup of theirs
 		// (heldFrozen): the wait for it fails, and what is killed is
-		// moved out of the freezer, so that it dies.
-		held:     func(pid int) error { return heldError(pid, cr.cgState()) },
-		unfreeze: cgroups.UnfreezeOurs,
+		// moved out of the freezer, so that it dies. Looked at every
+		// turn of rawfork's wait: only for such an init.
+		sc.held = func(pid int) error { return heldError(pid, cr.cgState()) }
 	}
 	for i := 0; i < opts.PreserveFds; i++ {
 		sc.preserved = append(sc.preserved, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
@@ -871,11 +874,15 @@ func (cr *creation) serveInit() (func(), error) {
 	if cr.hooksOutside {
 		containerHooks = cr.runContainerHooks
 	}
+	joinedPID := cr.plan.ns.joined(specs.PIDNamespace)
 	check := func() error {
 		if cr.opts.Interrupt != nil {
 			if err := cr.opts.Interrupt(); err != nil {
 				return err
 			}
+		}
+		if !joinedPID {
+			return nil // nothing of a container can see init
 		}
 		return heldError(cr.init.Pid, cr.cgState())
 	}

@@ -132,6 +132,13 @@ func awaitFifo(f *os.File, pidfd, pid int, exe exeID, frozen func() string) erro
 			return fmt.Errorf("wait for init: %w", err)
 		}
 		if n == 0 {
+			if released {
+				// Exec'd in this tick: what frozen would look at is
+				// the user's process, which may do as it likes.
+				if now, ok := exeOf(pid); exe.Known() && ok && now != exe {
+					return nil
+				}
+			}
 			if d := frozen(); d != "" {
 				return fmt.Errorf("container init %d is held by frozen cgroup %s; it was killed: %w", pid, d, errStopped)
 			}
@@ -474,24 +481,31 @@ func heldError(pid int, own *cgroups.State) error {
 }
 
 // thawInit moves init, killed and not dead, into our own v1 freezer
-// cgroup if a frozen cgroup of the freezer holds it, or a thread of it
-// (kill, start). Only then: an init that takes long to die for another
-// reason (a large memory to free) is left where it is, without a
-// warning. A write of its pid to cgroup.procs moves every thread. pidfd
-// is init's: looked at right before the move, it says init has not
-// exited, so the pid is still init's (init is not our child, and a pid
-// is reused only once its process is reaped).
+// cgroup (kill, start), whatever cgroup it is in: one that a frozen
+// cgroup of the freezer holds, or a thread of it, is thawed there and
+// dies, and a hold we would not see (a container renaming its frozen
+// cgroup faster than we look: a review's) is undone as well. A write of
+// its pid to cgroup.procs moves every thread. The warning is for a hold
+// we see; an init slow to die for another reason (a large memory to
+// free) is moved without one, harmlessly: it is dying. pidfd is init's:
+// looked at right before the write, it says init has not exited, so the
+// pid is still init's (init is not our child, and a pid is reused only
+// once its process is reaped).
 func (c *Container) thawInit(pidfd int) {
 	d := cgroups.FrozenFreezer(c.state.InitPid)
-	if d == "" {
-		return
+	if d != "" {
+		logrus.Warnf("kill %s: init %d is held by frozen cgroup %s: moving it out so that it can die", c.id, c.state.InitPid, d)
 	}
-	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, 0); n != 0 {
-		return // exited meanwhile
+	alive := func() bool {
+		n, _ := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, 0)
+		return n == 0
 	}
-	logrus.Warnf("kill %s: init %d is held by frozen cgroup %s: moving it out so that it can die", c.id, c.state.InitPid, d)
-	if err := cgroups.UnfreezeOurs(c.state.InitPid); err != nil {
-		logrus.Warnf("kill %s: %v", c.id, err)
+	if err := cgroups.UnfreezeOursIf(c.state.InitPid, alive); err != nil {
+		if d != "" {
+			logrus.Warnf("kill %s: %v", c.id, err)
+		} else {
+			logrus.Debugf("kill %s: %v", c.id, err) // rootless: not ours to write
+		}
 	}
 }
 

@@ -142,6 +142,9 @@ func (st *State) dirs() []string {
 // skipped; the walk ends at the first existing one without either file
 // (a hierarchy's root, or a v1 hierarchy without the freezer).
 func frozenAt(dir string) string {
+	if !filepath.IsAbs(dir) {
+		return "" // never the working directory
+	}
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(d); err == nil {
 			if v, err := read(d, "cgroup.freeze"); err == nil {

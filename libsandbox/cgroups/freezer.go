@@ -144,20 +144,39 @@ func (h *Host) freezerMount() (Mount, bool) {
 // it leaves the container's freezer cgroup, not the others. Nothing to
 // do on a host without a v1 freezer.
 func UnfreezeOurs(pid int) error {
+	return UnfreezeOursIf(pid, nil)
+}
+
+// UnfreezeOursIf is UnfreezeOurs for a pid that is not our child, whose
+// identity still says ok (a pidfd not readable: it has not exited, so
+// the pid is its own), asked right before the write, once the file is
+// open: a pid is reused only once its process is reaped.
+func UnfreezeOursIf(pid int, ok func() bool) error {
 	h, err := Probe()
 	if err != nil {
 		return fmt.Errorf("unfreeze %d: %w", pid, err)
 	}
-	m, ok := h.freezerMount()
-	if !ok {
+	m, hasFreezer := h.freezerMount()
+	if !hasFreezer {
 		return nil
 	}
-	own, ok := h.Own[m.Key()]
-	if !ok {
+	own, found := h.Own[m.Key()]
+	if !found {
 		return fmt.Errorf("unfreeze %d: our cgroup in %s: not in /proc/self/cgroup", pid, m.Point)
 	}
-	var fs *fsys
-	return fs.enter(h.v1Dir(m, filepath.Clean("/"+own)), pid)
+	procs := filepath.Join(h.v1Dir(m, filepath.Clean("/"+own)), "cgroup.procs")
+	f, err := os.OpenFile(procs, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("unfreeze %d: %w", pid, err)
+	}
+	defer f.Close()
+	if ok != nil && !ok() {
+		return nil
+	}
+	if _, err := f.WriteString(strconv.Itoa(pid)); err != nil {
+		return fmt.Errorf("unfreeze %d: write %s: %w", pid, procs, err)
+	}
+	return nil
 }
 
 // FrozenFreezer returns the directory of a frozen or freezing cgroup of
@@ -188,10 +207,11 @@ func FrozenFreezer(pid int) string {
 
 // HeldFrozen returns a frozen cgroup that holds a thread of pid, a
 // process of ours on its way into a container (create's init, start's
-// before our byte), unless the container is paused: "" when nothing
-// frozen holds it, or when own (the container's cgroup; nil without
-// one) is frozen itself, by a pause of it or of a parent (a pod's), the
-// caller's doing, which a wait waits out.
+// before its exec), unless that is a pause of the container: "" when
+// nothing frozen holds it, or when what is frozen is own (the
+// container's cgroup; nil without one) or an ancestor of it, or own is
+// frozen by now (a pause of it or of a parent, a pod's: the caller's
+// doing, which a wait waits out).
 //
 // What it defends against: another container that shares pid's pid
 // namespace, with a writable cgroupfs, moving pid, or single threads of
@@ -199,37 +219,114 @@ func FrozenFreezer(pid int) string {
 // ever. v1 lets root move any task it sees into a cgroup it can write,
 // and so does cgroup2 when mounted without nsdelegate (a hybrid host's
 // unified hierarchy): root passes the common-ancestor check
-// (cgroup_procs_write_permission). A review did both. So both freezers
-// are looked at, and every thread; a frozen v1 task also ignores
-// SIGKILL until thawed (UnfreezeOurs), a frozen v2 one does not.
+// (cgroup_procs_write_permission). Reviews did both, and moved threads
+// alone. So both freezers are looked at, and every thread. A path read
+// from /proc names a directory that the container may rename or remove
+// (a task moved between two frozen cgroups stays frozen) before we look
+// at it: a live thread's cgroup that is gone is read again, and gone
+// each time, it counts as held.
 func HeldFrozen(pid int, own *State) string {
-	if own != nil && ownFrozen(own) {
-		return ""
-	}
 	h, err := Probe()
 	if err != nil {
 		return ""
 	}
+	var gone string
+	for try := 0; try < heldTries; try++ {
+		d, g := h.frozenThread(pid)
+		if d != "" {
+			if own != nil && (ownOrAbove(own, d) || ownFrozen(own)) {
+				return ""
+			}
+			return d
+		}
+		if g == "" {
+			return ""
+		}
+		gone = g
+	}
+	return gone + " (renamed or removed each time it was looked at)"
+}
+
+// heldTries: how many times HeldFrozen reads a thread's cgroup that is
+// gone by the time it looks.
+const heldTries = 3
+
+// frozenThread returns the frozen cgroup that holds a thread of pid, or
+// else the cgroup of a thread that no longer exists when looked at.
+func (h *Host) frozenThread(pid int) (frozen, gone string) {
+	return h.frozenIn(tasksCgroups(pid))
+}
+
+// frozenIn is frozenThread over the threads' /proc/PID/cgroup maps.
+func (h *Host) frozenIn(cgs []map[string]string) (frozen, gone string) {
 	m, hasFreezer := h.freezerMount()
-	for _, cg := range tasksCgroups(pid) {
-		if p, ok := cg[m.Key()]; hasFreezer && ok {
-			if d := frozenAt(h.v1Dir(m, filepath.Clean("/"+p))); d != "" {
-				return d
+	for _, cg := range cgs {
+		// "/.." paths (a runtime inside a cgroup namespace, init
+		// outside it) are not resolved here: not looked at.
+		if p, ok := cg[m.Key()]; hasFreezer && ok && !strings.HasPrefix(p, "/..") {
+			d := h.v1Dir(m, filepath.Clean("/"+p))
+			// A v1 cgroup below a frozen one reads FROZEN itself.
+			st, err := read(d, "freezer.state")
+			if err != nil && !dirExists(d) {
+				gone = d
+			} else if V1Frozen(st) {
+				return d, ""
 			}
 		}
-		if p, ok := cg[""]; h.V2 != "" && ok {
-			if d := frozenAt(h.v2Dir(filepath.Clean("/" + p))); d != "" {
-				return d
+		if p, ok := cg[""]; h.V2 != "" && ok && !strings.HasPrefix(p, "/..") {
+			d, g := v2FrozenUp(h.v2Dir(filepath.Clean("/"+p)), h.V2)
+			if d != "" {
+				return d, ""
+			}
+			if g {
+				gone = h.v2Dir(filepath.Clean("/" + p))
 			}
 		}
 	}
-	return ""
+	return "", gone
+}
+
+// v2FrozenUp walks from d up to the hierarchy's root (a v2 cgroup is
+// frozen when it or an ancestor asks): the first with cgroup.freeze 1,
+// or gone if d or an ancestor does not exist.
+func v2FrozenUp(d, root string) (frozen string, gone bool) {
+	for {
+		v, err := read(d, "cgroup.freeze")
+		if err != nil {
+			// The root has no cgroup.freeze; a directory gone has none.
+			return "", !dirExists(d)
+		}
+		if v == "1" {
+			return d, false
+		}
+		if d == root || d == "/" || !strings.HasPrefix(d, root+"/") {
+			return "", false
+		}
+		d = filepath.Dir(d)
+	}
+}
+
+func dirExists(d string) bool {
+	_, err := os.Stat(d)
+	return err == nil
+}
+
+// ownOrAbove reports whether d is the container's cgroup, or an ancestor
+// of it, in the v1 freezer hierarchy or on v2.
+func ownOrAbove(st *State, d string) bool {
+	below := func(own string) bool {
+		return own != "" && (own == d || strings.HasPrefix(own, d+"/"))
+	}
+	if key, ok := st.V1Controllers["freezer"]; ok && below(st.V1[key]) {
+		return true
+	}
+	return below(st.V2)
 }
 
 // ownFrozen reports whether the container's cgroup is frozen, in the v1
 // freezer or on v2, by itself or an ancestor.
 func ownFrozen(st *State) bool {
-	if key, ok := st.V1Controllers["freezer"]; ok && frozenAt(st.V1[key]) != "" {
+	if key, ok := st.V1Controllers["freezer"]; ok && st.V1[key] != "" && frozenAt(st.V1[key]) != "" {
 		return true
 	}
 	return st.V2 != "" && frozenAt(st.V2) != ""

@@ -173,10 +173,10 @@ type Attr struct {
 	// Check, if set, is called every tick (tickInterval) while we wait
 	// for the child; an error kills what we started and is returned.
 	Check func() error
-	// Held, if set, is called every tick with each process we wait for
-	// (the first child, the grandchild) that has not exec'd: an error
-	// (a cgroup v1 freezer that is not the caller's holds it frozen,
-	// say) kills what we started and is returned.
+	// Held, if set, is called at every turn of the wait with the
+	// grandchild (ForkAgain) until it has exec'd: an error (a frozen
+	// cgroup that is not the caller's holds it, say) kills what we
+	// started and is returned.
 	Held func(pid int) error
 }
 
@@ -770,7 +770,9 @@ func (w *waiter) tick() error {
 		if st := procState(pid); st == 'T' || (st == 't' && !OursTracingStop(pid)) {
 			return fmt.Errorf("process %d: %w", pid, ErrStopped)
 		}
-		if w.held != nil {
+		// Held is for the grandchild: the first child is not in the
+		// namespaces joined, so nothing there can name it.
+		if w.held != nil && pid == w.gc {
 			if err := w.held(pid); err != nil {
 				return err
 			}

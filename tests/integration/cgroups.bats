@@ -1413,6 +1413,7 @@ freeze_threads() {
 	[[ "$output" == *"container init $BPID is held by frozen cgroup $fz/evil"* ]]
 	wait_for 5 eval '[ ! -e /proc/$BPID ] || grep -q "^State:.*Z" /proc/$BPID/status' ||
 		fail "init $BPID of $b is still alive"
+	[ "$(sr state "$b" | jq -r .status)" = stopped ]
 	show sr delete "$b"
 	[ "$status" -eq 0 ]
 	no_cgroup "$b"
@@ -1439,6 +1440,46 @@ freeze_threads() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"is held by frozen cgroup $fz/evil"* ]]
 	[ ! -e "/proc/$BPID" ] || grep -q "^State:.*Z" "/proc/$BPID/status" || fail "init $BPID is still alive"
+	no_cgroup "$b"
+	show sr delete --force "$a"
+	[ "$status" -eq 0 ]
+	no_cgroup "$a"
+}
+
+@test "start (cgroup v1): an init another container keeps in a frozen cgroup that it renames all the time fails at once, and is stopped" {
+	[ "$CG_MODE" = v1 ] || skip "v1's freezer (a cgroup there may be renamed)"
+	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
+	# The path /proc shows is gone by the time it is looked up, and the
+	# cgroup above it is not frozen: a review found start waiting for
+	# ever.
+	local a b fz mover
+	a=$(new_id)
+	b=$(new_id)
+	two_in_one_pidns "$a" "$b"
+	fz=$(cg_dir "$APID" freezer)
+	mkdir "$fz/evil"
+	TEST_CGS+=("$fz/evil")
+	echo "$BPID" >"$fz/evil/cgroup.procs"
+	echo FROZEN >"$fz/evil/freezer.state"
+	wait_for 5 eval '[ "$(cat "$fz/evil/freezer.state")" = FROZEN ]'
+	# perl: rename(2) in a tight loop, to a new name each time (mv's fork
+	# and exec would leave each name in place for a millisecond, and a
+	# name that comes back would make an old path right again).
+	perl -e 'my $d = shift; my $i = 0; while (1) { rename "$d/evil" . ($i || ""), "$d/evil" . ($i + 1); $i++ }' "$fz" &
+	mover=$!
+	SECONDS=0
+	SR_TIMEOUT=30 show sr start "$b"
+	kill "$mover"
+	wait "$mover" || true
+	[ -d "$fz/evil" ] || mv "$fz"/evil[0-9]* "$fz/evil"
+	((SECONDS < 10)) || fail "start took ${SECONDS}s"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container init $BPID is held by frozen cgroup $fz/evil"* ]]
+	wait_for 5 eval '[ ! -e /proc/$BPID ] || grep -q "^State:.*Z" /proc/$BPID/status' ||
+		fail "init $BPID of $b is still alive"
+	[ "$(sr state "$b" | jq -r .status)" = stopped ]
+	show sr delete "$b"
+	[ "$status" -eq 0 ]
 	no_cgroup "$b"
 	show sr delete --force "$a"
 	[ "$status" -eq 0 ]
