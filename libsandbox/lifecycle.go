@@ -140,6 +140,13 @@ func awaitFifo(f *os.File, pidfd, pid int, exe exeID, frozen func() string) erro
 				}
 			}
 			if d := frozen(); d != "" {
+				if released {
+					// Exec'd meanwhile: the user's process, frozen
+					// by its own doing; a frozen init cannot exec.
+					if now, ok := exeOf(pid); exe.Known() && ok && now != exe {
+						return nil
+					}
+				}
 				return fmt.Errorf("container init %d is held by frozen cgroup %s; it was killed: %w", pid, d, errStopped)
 			}
 			continue

@@ -254,26 +254,38 @@ const heldTries = 3
 // frozenThread returns the frozen cgroup that holds a thread of pid, or
 // else the cgroup of a thread that no longer exists when looked at.
 func (h *Host) frozenThread(pid int) (frozen, gone string) {
-	return h.frozenIn(tasksCgroups(pid))
+	return h.frozenIn(threadLooks(pid))
 }
 
-// frozenIn is frozenThread over the threads' /proc/PID/cgroup maps.
-func (h *Host) frozenIn(cgs []map[string]string) (frozen, gone string) {
+// threadLook is what HeldFrozen reads of one thread: its cgroups
+// (/proc/PID/task/TID/cgroup) and whether it sleeps in the v1 freezer
+// (its wchan is __refrigerator: a frozen task's, whatever its cgroup is
+// called by the time we look; a review had the container keep a thawed
+// decoy at the name /proc gave, renaming the frozen cgroup away).
+type threadLook struct {
+	cg           map[string]string
+	refrigerated bool
+}
+
+// frozenIn is frozenThread over what was read of each thread.
+func (h *Host) frozenIn(threads []threadLook) (frozen, gone string) {
 	m, hasFreezer := h.freezerMount()
-	for _, cg := range cgs {
-		// "/.." paths (a runtime inside a cgroup namespace, init
-		// outside it) are not resolved here: not looked at.
-		if p, ok := cg[m.Key()]; hasFreezer && ok && !strings.HasPrefix(p, "/..") {
+	for _, t := range threads {
+		cg := t.cg
+		if p, ok := cg[m.Key()]; hasFreezer && ok && resolvable(p, m.Root) {
 			d := h.v1Dir(m, filepath.Clean("/"+p))
 			// A v1 cgroup below a frozen one reads FROZEN itself.
 			st, err := read(d, "freezer.state")
-			if err != nil && !dirExists(d) {
-				gone = d
-			} else if V1Frozen(st) {
+			switch {
+			case V1Frozen(st) || t.refrigerated:
 				return d, ""
+			case err != nil && !dirExists(d):
+				gone = d
 			}
+		} else if t.refrigerated && hasFreezer {
+			return m.Point + " (a cgroup of it)", ""
 		}
-		if p, ok := cg[""]; h.V2 != "" && ok && !strings.HasPrefix(p, "/..") {
+		if p, ok := cg[""]; h.V2 != "" && ok && resolvable(p, "/") {
 			d, g := v2FrozenUp(h.v2Dir(filepath.Clean("/"+p)), h.V2)
 			if d != "" {
 				return d, ""
@@ -330,6 +342,46 @@ func ownFrozen(st *State) bool {
 		return true
 	}
 	return st.V2 != "" && frozenAt(st.V2) != ""
+}
+
+// resolvable reports whether a path of /proc/PID/cgroup names a
+// directory we can reach under a mount of the hierarchy's root: not a
+// "/.." path (a runtime inside a cgroup namespace, the task outside it),
+// nor one outside the mount's root (a bind mount of a sub-tree), which
+// would be looked up in the wrong place and read as gone.
+func resolvable(p, root string) bool {
+	if p == "/.." || strings.HasPrefix(p, "/../") {
+		return false
+	}
+	return root == "" || root == "/" || p == root || strings.HasPrefix(p, root+"/")
+}
+
+// threadLooks reads each thread of pid (threadLook); pid alone if its
+// task directory cannot be read.
+func threadLooks(pid int) []threadLook {
+	base := "/proc/" + strconv.Itoa(pid)
+	ents, err := os.ReadDir(base + "/task")
+	if err != nil {
+		if cg, err := readProcCgroup(base + "/cgroup"); err == nil {
+			return []threadLook{{cg: cg, refrigerated: refrigerated(base)}}
+		}
+		return nil
+	}
+	var out []threadLook
+	for _, e := range ents {
+		dir := base + "/task/" + e.Name()
+		if cg, err := readProcCgroup(dir + "/cgroup"); err == nil {
+			out = append(out, threadLook{cg: cg, refrigerated: refrigerated(dir)})
+		}
+	}
+	return out
+}
+
+// refrigerated reports whether the task of the /proc directory dir sleeps
+// in the v1 freezer (wchan, which root reads).
+func refrigerated(dir string) bool {
+	b, err := os.ReadFile(dir + "/wchan")
+	return err == nil && string(b) == "__refrigerator"
 }
 
 // tasksCgroups reads /proc/PID/task/*/cgroup: the cgroups of each of

@@ -37,24 +37,27 @@ func TestFrozenIn(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		cg           map[string]string
+		refrigerated bool
 		frozen, gone string
 	}{
-		{"free", map[string]string{"freezer": "/a", "": "/a"}, "", ""},
-		{"v1 frozen", map[string]string{"freezer": "/a/evil", "": "/a"}, fz + "/a/evil", ""},
-		{"v2 frozen by an ancestor", map[string]string{"freezer": "/a", "": "/a/evil/in"}, v2 + "/a/evil", ""},
-		{"v1 gone (renamed)", map[string]string{"freezer": "/a/evil7", "": "/a"}, "", fz + "/a/evil7"},
-		{"v2 gone", map[string]string{"freezer": "/a", "": "/a/gone"}, "", v2 + "/a/gone"},
-		{"outside our cgroup namespace: not looked at", map[string]string{"freezer": "/../x", "": "/../x"}, "", ""},
+		{"free", map[string]string{"freezer": "/a", "": "/a"}, false, "", ""},
+		{"v1 frozen", map[string]string{"freezer": "/a/evil", "": "/a"}, false, fz + "/a/evil", ""},
+		{"v2 frozen by an ancestor", map[string]string{"freezer": "/a", "": "/a/evil/in"}, false, v2 + "/a/evil", ""},
+		{"v1 gone (renamed)", map[string]string{"freezer": "/a/evil7", "": "/a"}, false, "", fz + "/a/evil7"},
+		{"v2 gone", map[string]string{"freezer": "/a", "": "/a/gone"}, false, "", v2 + "/a/gone"},
+		{"outside our cgroup namespace: not looked at", map[string]string{"freezer": "/../x", "": "/../x"}, false, "", ""},
+		{"a thawed decoy at the name, the thread in the freezer", map[string]string{"freezer": "/a", "": "/a"}, true, fz + "/a", ""},
+		{"a root cgroup: there, not gone", map[string]string{"freezer": "/", "": "/"}, false, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, g := h.frozenIn([]map[string]string{tc.cg})
+			f, g := h.frozenIn([]threadLook{{cg: tc.cg, refrigerated: tc.refrigerated}})
 			if f != tc.frozen || g != tc.gone {
 				t.Errorf("frozenIn(%v) = %q, %q; want %q, %q", tc.cg, f, g, tc.frozen, tc.gone)
 			}
 		})
 	}
 	// A frozen thread wins over a gone one, whichever comes first.
-	f, _ := h.frozenIn([]map[string]string{{"freezer": "/a/evil7"}, {"freezer": "/a/evil"}})
+	f, _ := h.frozenIn([]threadLook{{cg: map[string]string{"freezer": "/a/evil7"}}, {cg: map[string]string{"freezer": "/a/evil"}}})
 	if f != fz+"/a/evil" {
 		t.Errorf("a gone thread then a frozen one: frozen %q, want %q", f, fz+"/a/evil")
 	}
@@ -71,6 +74,24 @@ func TestOwnOrAbove(t *testing.T) {
 	} {
 		if got := ownOrAbove(st, d); got != want {
 			t.Errorf("ownOrAbove(%q) = %v, want %v", d, got, want)
+		}
+	}
+}
+
+// A hierarchy mounted from a sub-tree (a bind mount of /docker/X): a
+// path outside it would be looked up in the wrong place, and read as
+// gone; it is not looked at.
+func TestResolvable(t *testing.T) {
+	for _, tc := range []struct {
+		p, root string
+		want    bool
+	}{
+		{"/a", "/", true}, {"/docker/x/a", "/docker/x", true}, {"/docker/x", "/docker/x", true},
+		{"/docker/xy", "/docker/x", false}, {"/system.slice/s", "/docker/x", false},
+		{"/..", "/", false}, {"/../a", "/", false}, {"/..a", "/", true},
+	} {
+		if got := resolvable(tc.p, tc.root); got != tc.want {
+			t.Errorf("resolvable(%q, %q) = %v, want %v", tc.p, tc.root, got, tc.want)
 		}
 	}
 }
