@@ -693,7 +693,7 @@ func (cr *creation) startInit() (func(), error) {
 	if p.ns.joined(specs.PIDNamespace) {
 		// Init in a pid namespace it joined is seen by the processes
 		// there, which may move it into a frozen cgroup of theirs
-		// (heldFrozen): the wait for it fails, and what is killed is
+		// (cgroups.HeldFrozen): the wait for it fails, and what is killed is
 		// moved out of the freezer, so that it dies. Looked at every
 		// turn of rawfork's wait: only for such an init.
 		sc.held = func(pid int) error { return heldError(pid, cr.cgState()) }
@@ -738,7 +738,7 @@ func (cr *creation) startInit() (func(), error) {
 		if !errors.Is(cr.init.Kill(), os.ErrProcessDone) {
 			// A frozen task ignores SIGKILL until thawed, and a
 			// process of a pid namespace init joined may have frozen
-			// it (heldFrozen): moved out of the freezer, it dies.
+			// it (cgroups.HeldFrozen): moved out of the freezer, it dies.
 			// Whatever its state: a check first would leave a window
 			// for a freeze (rawfork's thaw). A grace period more, on
 			// a failed create only. init is our unreaped child: its

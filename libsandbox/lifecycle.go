@@ -101,7 +101,7 @@ func (c *Container) Start() error {
 // counts only if init then dies, as it does after writing one; and the
 // wait is bounded. An init found stopped is an error too, and so is one
 // that frozen (the name of a frozen cgroup that holds it, or a thread of
-// it, not a pause of the container: heldFrozen) says cannot run: before
+// it, not a pause of the container: cgroups.HeldFrozen) says cannot run: before
 // our byte it would never write it, after it its execve would wait in
 // de_thread for the frozen threads.
 func awaitFifo(f *os.File, pidfd, pid int, exe exeID, frozen func() string) error {
@@ -132,13 +132,6 @@ func awaitFifo(f *os.File, pidfd, pid int, exe exeID, frozen func() string) erro
 			return fmt.Errorf("wait for init: %w", err)
 		}
 		if n == 0 {
-			if released {
-				// Exec'd in this tick: what frozen would look at is
-				// the user's process, which may do as it likes.
-				if now, ok := exeOf(pid); exe.Known() && ok && now != exe {
-					return nil
-				}
-			}
 			if d := frozen(); d != "" {
 				if released {
 					// Exec'd meanwhile: the user's process, frozen
@@ -467,21 +460,16 @@ const initKillWait = 30
 // for a freezer that holds it.
 const initThawAfter = time.Second
 
-// frozenElsewhere: heldFrozen of init (start waited for it for ever).
+// frozenElsewhere: cgroups.HeldFrozen of init (start waited for it for
+// ever).
 func (c *Container) frozenElsewhere() string {
-	return heldFrozen(c.state.InitPid, c.state.Cgroup)
+	return cgroups.HeldFrozen(c.state.InitPid, c.state.Cgroup)
 }
 
-// heldFrozen is cgroups.HeldFrozen: a frozen cgroup, not a pause of the
-// container, that holds a thread of pid.
-func heldFrozen(pid int, own *cgroups.State) string {
-	return cgroups.HeldFrozen(pid, own)
-}
-
-// heldError is heldFrozen as create's error (what it holds is init, or
-// the raw fork's child that becomes init).
+// heldError is cgroups.HeldFrozen as create's error (what it holds is
+// init, or the raw fork's child that becomes init).
 func heldError(pid int, own *cgroups.State) error {
-	if d := heldFrozen(pid, own); d != "" {
+	if d := cgroups.HeldFrozen(pid, own); d != "" {
 		return fmt.Errorf("container init %d is held by frozen cgroup %s; it was killed", pid, d)
 	}
 	return nil

@@ -194,8 +194,8 @@ func FrozenFreezer(pid int) string {
 	if !ok {
 		return ""
 	}
-	for _, cg := range tasksCgroups(pid) {
-		if p, ok := cg[m.Key()]; ok {
+	for _, t := range threadLooks(pid) {
+		if p, ok := t.cg[m.Key()]; ok {
 			d := h.v1Dir(m, filepath.Clean("/"+p))
 			if s, _ := read(d, "freezer.state"); V1Frozen(s) {
 				return d
@@ -382,24 +382,4 @@ func threadLooks(pid int) []threadLook {
 func refrigerated(dir string) bool {
 	b, err := os.ReadFile(dir + "/wchan")
 	return err == nil && string(b) == "__refrigerator"
-}
-
-// tasksCgroups reads /proc/PID/task/*/cgroup: the cgroups of each of
-// pid's threads (pid's own if the task directory cannot be read).
-func tasksCgroups(pid int) []map[string]string {
-	dir := "/proc/" + strconv.Itoa(pid) + "/task"
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		if cg, err := readProcCgroup("/proc/" + strconv.Itoa(pid) + "/cgroup"); err == nil {
-			return []map[string]string{cg}
-		}
-		return nil
-	}
-	var out []map[string]string
-	for _, e := range ents {
-		if cg, err := readProcCgroup(dir + "/" + e.Name() + "/cgroup"); err == nil {
-			out = append(out, cg)
-		}
-	}
-	return out
 }
