@@ -1193,37 +1193,119 @@ expect_placed() {
 	no_cgroup "$id"
 }
 
+# The tests below play container A, which shares its pid namespace with
+# container B and has a writable cgroupfs, against B's init.
+
+# run_a A: A runs sleep; APID is its init.
+run_a() {
+	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$1"'"'
+	run_ct "$1"
+	APID=$(init_pid "$1")
+}
+
+# join_a B: the config puts B in A's pid namespace, in cgroup /B.
+join_a() {
+	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$APID"'/ns/pid" else . end)
+		| .linux.cgroupsPath = "/'"$1"'"'
+}
+
+# two_in_one_pidns A B: A runs sleep; B is created in A's pid namespace
+# (not started); APID and BPID are their inits.
+two_in_one_pidns() {
+	run_a "$1"
+	join_a "$2"
+	create_ct "$2"
+	BPID=$(init_pid "$2")
+}
+
+# evil_cgroup [CONTROLLER]: EVIL, a cgroup A makes below its own in the
+# hierarchy of CONTROLLER (freezer by default; "" for cgroup2),
+# registered for teardown.
+evil_cgroup() {
+	EVIL=$(cg_dir "$APID" "${1-freezer}")/evil
+	mkdir "$EVIL"
+	TEST_CGS+=("$EVIL")
+}
+
+# freeze_in PID: PID into the v1 freezer cgroup EVIL, frozen.
+freeze_in() {
+	echo "$1" >"$EVIL/cgroup.procs"
+	echo FROZEN >"$EVIL/freezer.state"
+	wait_for 5 eval '[ "$(cat "$EVIL/freezer.state")" = FROZEN ]'
+}
+
+# freeze_threads PID: PID's threads but its leader into EVIL (v1 moves
+# single threads: a tid written to tasks), frozen.
+freeze_threads() {
+	local t n=0
+	for t in /proc/"$1"/task/*; do
+		t=${t##*/}
+		[ "$t" = "$1" ] && continue
+		echo "$t" >"$EVIL/tasks"
+		n=$((n + 1))
+	done
+	((n > 0)) || fail "pid $1 has no thread but its leader"
+	echo FROZEN >"$EVIL/freezer.state"
+	wait_for 5 eval '[ "$(cat "$EVIL/freezer.state")" = FROZEN ]'
+}
+
+# dead PID: PID is gone, or a zombie.
+dead() {
+	[ ! -e "/proc/$1" ] || grep -q "^State:.*Z" "/proc/$1/status"
+}
+
+# start_fails_held B DIR: start of B fails at once, naming DIR as what
+# holds its init BPID; init then dies, B is stopped, and delete removes
+# it all.
+start_fails_held() {
+	# Each check returns: the caller may run it in a condition, where
+	# errexit does not stop a function.
+	SECONDS=0
+	SR_TIMEOUT=30 show sr start "$1"
+	((SECONDS < 10)) || { fail "start took ${SECONDS}s"; return 1; }
+	[ "$status" -ne 0 ] || { fail "start succeeded"; return 1; }
+	[[ "$output" == *"container init $BPID is held by frozen cgroup $2"* ]] || { fail "start's error does not name $2"; return 1; }
+	wait_for 5 dead "$BPID" || { fail "init $BPID of $1 is still alive"; return 1; }
+	[ "$(sr state "$1" | jq -r .status)" = stopped ] || { fail "$1 is not stopped"; return 1; }
+	show sr delete "$1"
+	[ "$status" -eq 0 ] || { fail "delete $1 failed"; return 1; }
+	no_cgroup "$1"
+}
+
+# create_left_nothing B: B's failed create left nothing: its init was
+# moved out of EVIL (killed, it dies), no state directory, no cgroup.
+create_left_nothing() {
+	wait_for 5 eval '[ -z "$(cat "$EVIL/cgroup.procs")" ]' || fail "left in $EVIL: $(cat "$EVIL/cgroup.procs")"
+	[ ! -e "$ROOT/$1" ] || fail "create left its state directory"
+	no_cgroup "$1"
+}
+
+# a_deleted A: A deleted with --force, its cgroup gone.
+a_deleted() {
+	show sr delete --force "$1"
+	[ "$status" -eq 0 ]
+	no_cgroup "$1"
+}
+
 @test "delete --force (cgroup v1): an init that another container froze in a cgroup of its own does not hold it" {
 	[ "$CG_MODE" = v1 ] || skip "v1's freezer: v2's lets SIGKILL through to a frozen task"
 	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
 	# B shares A's pid namespace; A, with a writable cgroupfs (played
 	# here by the test), moves B's init into a frozen cgroup of its own,
 	# out of B's freezer cgroup, which delete thaws.
-	local a b apid bpid fz
+	local a b
 	a=$(new_id)
 	b=$(new_id)
-	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
-	run_ct "$a"
-	apid=$(init_pid "$a")
-	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
-		| .linux.cgroupsPath = "/'"$b"'"'
-	run_ct "$b"
-	bpid=$(init_pid "$b")
-	fz=$(cg_dir "$apid" freezer)
-	mkdir "$fz/evil"
-	TEST_CGS+=("$fz/evil")
-	echo "$bpid" >"$fz/evil/cgroup.procs"
-	echo FROZEN >"$fz/evil/freezer.state"
-	wait_for 5 eval '[ "$(cat "$fz/evil/freezer.state")" = FROZEN ]'
+	two_in_one_pidns "$a" "$b"
+	sr start "$b"
+	evil_cgroup
+	freeze_in "$BPID"
 	show sr delete --force "$b"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"is held by frozen cgroup $fz/evil"* ]]
-	wait_for 5 eval '[ ! -e /proc/$bpid ] || grep -q "^State:.*Z" /proc/$bpid/status' ||
-		fail "init $bpid of $b is still alive"
+	[[ "$output" == *"is held by frozen cgroup $EVIL"* ]]
+	wait_for 5 dead "$BPID" || fail "init $BPID of $b is still alive"
 	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
+	a_deleted "$a"
 }
 
 @test "start (cgroup v1): an init that another container froze in a cgroup of its own fails it at once, and is stopped" {
@@ -1231,36 +1313,14 @@ expect_placed() {
 	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
 	# As above, with B created, not started: start waited for ever for
 	# an init that could not run.
-	local a b apid bpid fz
+	local a b
 	a=$(new_id)
 	b=$(new_id)
-	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
-	run_ct "$a"
-	apid=$(init_pid "$a")
-	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
-		| .linux.cgroupsPath = "/'"$b"'"'
-	create_ct "$b"
-	bpid=$(init_pid "$b")
-	fz=$(cg_dir "$apid" freezer)
-	mkdir "$fz/evil"
-	TEST_CGS+=("$fz/evil")
-	echo "$bpid" >"$fz/evil/cgroup.procs"
-	echo FROZEN >"$fz/evil/freezer.state"
-	wait_for 5 eval '[ "$(cat "$fz/evil/freezer.state")" = FROZEN ]'
-	SECONDS=0
-	SR_TIMEOUT=20 show sr start "$b"
-	((SECONDS < 10)) || fail "start took ${SECONDS}s"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"container init $bpid is held by frozen cgroup $fz/evil"* ]]
-	wait_for 5 eval '[ ! -e /proc/$bpid ] || grep -q "^State:.*Z" /proc/$bpid/status' ||
-		fail "init $bpid of $b is still alive"
-	[ "$(sr state "$b" | jq -r .status)" = stopped ]
-	show sr delete "$b"
-	[ "$status" -eq 0 ]
-	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
+	two_in_one_pidns "$a" "$b"
+	evil_cgroup
+	freeze_in "$BPID"
+	start_fails_held "$b" "$EVIL"
+	a_deleted "$a"
 }
 
 @test "create (cgroup v1): an init that another container freezes in a cgroup of its own while it sets up fails create at once, nothing left" {
@@ -1269,24 +1329,19 @@ expect_placed() {
 	# B joins A's pid namespace; while B's init sets up, A (played by
 	# B's createRuntime hook, which gets init's pid on stdin) moves it
 	# into a frozen cgroup of its own: create waited for ever.
-	local a b apid fz
+	local a b
 	a=$(new_id)
 	b=$(new_id)
-	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
-	run_ct "$a"
-	apid=$(init_pid "$a")
-	fz=$(cg_dir "$apid" freezer)
-	mkdir "$fz/evil"
-	TEST_CGS+=("$fz/evil")
+	run_a "$a"
+	evil_cgroup
 	cat >"$BUNDLE/freeze.sh" <<-EOF
 		#!/bin/sh
-		jq -r .pid >"$fz/evil/cgroup.procs"
-		echo FROZEN >"$fz/evil/freezer.state"
+		jq -r .pid >"$EVIL/cgroup.procs"
+		echo FROZEN >"$EVIL/freezer.state"
 	EOF
 	chmod +x "$BUNDLE/freeze.sh"
-	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
-		| .linux.cgroupsPath = "/'"$b"'"
-		| .hooks.createRuntime = [{"path": "'"$BUNDLE/freeze.sh"'"}]'
+	join_a "$b"
+	update_config '.hooks.createRuntime = [{"path": "'"$BUNDLE/freeze.sh"'"}]'
 	# Its output to a file: a frozen init left behind would hold a pipe.
 	local s=0
 	SECONDS=0
@@ -1294,15 +1349,10 @@ expect_placed() {
 	cat "$BUNDLE/b.out"
 	((SECONDS < 10)) || fail "create took ${SECONDS}s (status $s)"
 	[ "$s" -ne 0 ]
-	grep -qF "is held by frozen cgroup $fz/evil" "$BUNDLE/b.out"
-	[ "$(cat "$fz/evil/freezer.state")" = FROZEN ] || fail "the test's frozen cgroup thawed: it proves nothing"
-	# Killed, moved out of the frozen cgroup, dead.
-	wait_for 5 eval '[ -z "$(cat "$fz/evil/cgroup.procs")" ]' || fail "left in $fz/evil: $(cat "$fz/evil/cgroup.procs")"
-	[ ! -e "$ROOT/$b" ] || fail "create left its state directory"
-	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
+	grep -qF "is held by frozen cgroup $EVIL" "$BUNDLE/b.out"
+	[ "$(cat "$EVIL/freezer.state")" = FROZEN ] || fail "the test's frozen cgroup thawed: it proves nothing"
+	create_left_nothing "$b"
+	a_deleted "$a"
 }
 
 @test "create (cgroup v1): a raw-forked init that another container freezes before its execve fails create at once, nothing left" {
@@ -1315,17 +1365,12 @@ expect_placed() {
 	# (held there by strace, 1.5 s in the stop before execveat, which
 	# also holds its exit that long, after the kill: less than create
 	# waits to remove the cgroup): rawfork's wait for it lasted for ever.
-	local a b apid fz gc p i s=0
+	local a b gc p i s=0
 	a=$(new_id)
 	b=$(new_id)
-	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$a"'"'
-	run_ct "$a"
-	apid=$(init_pid "$a")
-	fz=$(cg_dir "$apid" freezer)
-	mkdir "$fz/evil"
-	TEST_CGS+=("$fz/evil")
-	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$apid"'/ns/pid" else . end)
-		| .linux.cgroupsPath = "/'"$b"'"'
+	run_a "$a"
+	evil_cgroup
+	join_a "$b"
 	timeout -k 5 60 strace -f -qq -o "$BUNDLE/b.strace" -e trace=execveat -e inject=execveat:delay_enter=1500000 \
 		"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$b" </dev/null >"$BUNDLE/b.out" 2>&1 3>&- &
 	local tracer=$!
@@ -1349,47 +1394,15 @@ expect_placed() {
 		cat "$BUNDLE/b.out"
 		fail "no init seen in the stop before its execveat"
 	fi
-	echo "$gc" >"$fz/evil/cgroup.procs"
-	echo FROZEN >"$fz/evil/freezer.state"
+	echo "$gc" >"$EVIL/cgroup.procs"
+	echo FROZEN >"$EVIL/freezer.state"
 	wait "$tracer" || s=$?
 	cat "$BUNDLE/b.out"
 	((SECONDS < 10)) || fail "create took ${SECONDS}s (status $s)"
 	[ "$s" -ne 0 ]
-	grep -qF "container init $gc is held by frozen cgroup $fz/evil" "$BUNDLE/b.out"
-	wait_for 5 eval '[ -z "$(cat "$fz/evil/cgroup.procs")" ]' || fail "left in $fz/evil: $(cat "$fz/evil/cgroup.procs")"
-	[ ! -e "$ROOT/$b" ] || fail "create left its state directory"
-	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
-}
-
-# two_in_one_pidns A B: A runs sleep; B is created in A's pid namespace
-# (not started); APID and BPID are their inits.
-two_in_one_pidns() {
-	update_config '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/'"$1"'"'
-	run_ct "$1"
-	APID=$(init_pid "$1")
-	update_config '.linux.namespaces |= map(if .type == "pid" then .path = "/proc/'"$APID"'/ns/pid" else . end)
-		| .linux.cgroupsPath = "/'"$2"'"'
-	create_ct "$2"
-	BPID=$(init_pid "$2")
-}
-
-# freeze_threads PID DIR: PID's threads but its leader into the v1
-# freezer cgroup DIR (v1 moves single threads: a tid written to tasks),
-# frozen.
-freeze_threads() {
-	local t n=0 fdir=$2
-	for t in /proc/"$1"/task/*; do
-		t=${t##*/}
-		[ "$t" = "$1" ] && continue
-		echo "$t" >"$fdir/tasks"
-		n=$((n + 1))
-	done
-	((n > 0)) || fail "pid $1 has no thread but its leader"
-	echo FROZEN >"$fdir/freezer.state"
-	wait_for 5 eval '[ "$(cat "$fdir/freezer.state")" = FROZEN ]'
+	grep -qF "container init $gc is held by frozen cgroup $EVIL" "$BUNDLE/b.out"
+	create_left_nothing "$b"
+	a_deleted "$a"
 }
 
 @test "start (cgroup v1): init with its threads, not its process, frozen by another container fails at once, and is stopped" {
@@ -1398,52 +1411,34 @@ freeze_threads() {
 	# /proc/PID/cgroup is the leader's: it still shows B's own cgroup.
 	# init's byte then came, and its execve waited in de_thread for the
 	# frozen threads: start failed only after its 60 s.
-	local a b fz
+	local a b
 	a=$(new_id)
 	b=$(new_id)
 	two_in_one_pidns "$a" "$b"
-	fz=$(cg_dir "$APID" freezer)
-	mkdir "$fz/evil"
-	TEST_CGS+=("$fz/evil")
-	freeze_threads "$BPID" "$fz/evil"
-	SECONDS=0
-	SR_TIMEOUT=30 show sr start "$b"
-	((SECONDS < 10)) || fail "start took ${SECONDS}s"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"container init $BPID is held by frozen cgroup $fz/evil"* ]]
-	wait_for 5 eval '[ ! -e /proc/$BPID ] || grep -q "^State:.*Z" /proc/$BPID/status' ||
-		fail "init $BPID of $b is still alive"
-	[ "$(sr state "$b" | jq -r .status)" = stopped ]
-	show sr delete "$b"
-	[ "$status" -eq 0 ]
-	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
+	evil_cgroup
+	freeze_threads "$BPID"
+	start_fails_held "$b" "$EVIL"
+	a_deleted "$a"
 }
 
 @test "delete --force (cgroup v1): a created init with its threads frozen by another container does not hold it" {
 	[ "$CG_MODE" = v1 ] || skip "v1's freezer moves single threads"
 	[ -d "$(cg_mount freezer)" ] || skip "needs the v1 freezer hierarchy"
 	# kill looked at the leader's cgroup alone, then waited for ever.
-	local a b fz
+	local a b
 	a=$(new_id)
 	b=$(new_id)
 	two_in_one_pidns "$a" "$b"
-	fz=$(cg_dir "$APID" freezer)
-	mkdir "$fz/evil"
-	TEST_CGS+=("$fz/evil")
-	freeze_threads "$BPID" "$fz/evil"
+	evil_cgroup
+	freeze_threads "$BPID"
 	SECONDS=0
 	SR_TIMEOUT=30 show sr delete --force "$b"
 	((SECONDS < 10)) || fail "delete --force took ${SECONDS}s"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"is held by frozen cgroup $fz/evil"* ]]
-	[ ! -e "/proc/$BPID" ] || grep -q "^State:.*Z" "/proc/$BPID/status" || fail "init $BPID is still alive"
+	[[ "$output" == *"is held by frozen cgroup $EVIL"* ]]
+	dead "$BPID" || fail "init $BPID is still alive"
 	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
+	a_deleted "$a"
 }
 
 @test "start (cgroup v1): an init another container keeps in a frozen cgroup that it renames all the time fails at once, and is stopped" {
@@ -1456,34 +1451,23 @@ freeze_threads() {
 	a=$(new_id)
 	b=$(new_id)
 	two_in_one_pidns "$a" "$b"
-	fz=$(cg_dir "$APID" freezer)
-	mkdir "$fz/evil"
-	TEST_CGS+=("$fz/evil")
-	echo "$BPID" >"$fz/evil/cgroup.procs"
-	echo FROZEN >"$fz/evil/freezer.state"
-	wait_for 5 eval '[ "$(cat "$fz/evil/freezer.state")" = FROZEN ]'
+	evil_cgroup
+	freeze_in "$BPID"
+	fz=${EVIL%/evil}
 	# perl: rename(2) in a tight loop, to a new name each time (mv's fork
 	# and exec would leave each name in place for a millisecond, and a
 	# name that comes back would make an old path right again).
 	perl -e 'my $d = shift; my $i = 0; while (1) { rename "$d/evil" . ($i || ""), "$d/evil" . ($i + 1); $i++ }' "$fz" &
 	mover=$!
-	SECONDS=0
-	SR_TIMEOUT=30 show sr start "$b"
+	# The mover stops once start has answered, whatever it said (a
+	# failing check would leave it running).
+	local ok=0
+	start_fails_held "$b" "$EVIL" && ok=1
 	kill "$mover"
 	wait "$mover" || true
-	[ -d "$fz/evil" ] || mv "$fz"/evil[0-9]* "$fz/evil"
-	((SECONDS < 10)) || fail "start took ${SECONDS}s"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"container init $BPID is held by frozen cgroup $fz/evil"* ]]
-	wait_for 5 eval '[ ! -e /proc/$BPID ] || grep -q "^State:.*Z" /proc/$BPID/status' ||
-		fail "init $BPID of $b is still alive"
-	[ "$(sr state "$b" | jq -r .status)" = stopped ]
-	show sr delete "$b"
-	[ "$status" -eq 0 ]
-	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
+	[ -d "$EVIL" ] || mv "$fz"/evil[0-9]* "$EVIL"
+	((ok)) || fail "start did not fail at once, naming $EVIL"
+	a_deleted "$a"
 }
 
 @test "start: an init another container froze in a cgroup2 cgroup of its own (no nsdelegate) fails at once, and is stopped" {
@@ -1493,31 +1477,17 @@ freeze_threads() {
 	# init, by pid, into a cgroup of A's: it passes the common-ancestor
 	# check. A frozen v2 task is not stopped (it reads S) and only the
 	# v1 freezer was looked at: start waited for ever.
-	local a b evil
+	local a b
 	a=$(new_id)
 	b=$(new_id)
 	two_in_one_pidns "$a" "$b"
-	evil=$(cg_dir "$APID" "")/evil
-	mkdir "$evil"
-	TEST_CGS+=("$evil")
-	echo 1 >"$evil/cgroup.freeze"
-	echo "$BPID" >"$evil/cgroup.procs"
-	wait_for 5 eval 'grep -qx "frozen 1" "$evil/cgroup.events"'
-	SECONDS=0
-	SR_TIMEOUT=30 show sr start "$b"
-	((SECONDS < 10)) || fail "start took ${SECONDS}s"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"container init $BPID is held by frozen cgroup $evil"* ]]
+	evil_cgroup ""
+	echo 1 >"$EVIL/cgroup.freeze"
+	echo "$BPID" >"$EVIL/cgroup.procs"
+	wait_for 5 eval 'grep -qx "frozen 1" "$EVIL/cgroup.events"'
 	# A frozen v2 task dies of SIGKILL.
-	wait_for 5 eval '[ ! -e /proc/$BPID ] || grep -q "^State:.*Z" /proc/$BPID/status' ||
-		fail "init $BPID of $b is still alive"
-	[ "$(sr state "$b" | jq -r .status)" = stopped ]
-	show sr delete "$b"
-	[ "$status" -eq 0 ]
-	no_cgroup "$b"
-	show sr delete --force "$a"
-	[ "$status" -eq 0 ]
-	no_cgroup "$a"
+	start_fails_held "$b" "$EVIL"
+	a_deleted "$a"
 }
 
 @test "cgroupsPath: existing parents with an empty v1 cpuset are filled from their parents (runc's cpusetEnsureParent)" {
