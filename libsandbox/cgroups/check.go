@@ -91,9 +91,21 @@ func within(d, dir string) bool {
 // other. A cgroup below a frozen one is frozen as soon as it is made,
 // so the nearest ancestor that exists counts too. Create checks again:
 // the check before create made anything does not hold it.
+//
+// It runs twice on every create, so it looks once at each directory
+// (one that is not there holds no process and is not taken), and for a
+// freeze only where one can be (st.freezable): a v1 hierarchy without
+// the freezer has neither cgroup.freeze nor freezer.state.
 func checkTaken(st *State) error {
-	dirs := st.dirs()
-	for _, d := range dirs {
+	var there []string
+	for _, d := range st.dirs() {
+		if _, err := os.Stat(d); err == nil {
+			there = append(there, d)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("linux.cgroupsPath: %w", err)
+		}
+	}
+	for _, d := range there {
 		pids, err := pidsRecursive(d)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -105,19 +117,33 @@ func checkTaken(st *State) error {
 			return fmt.Errorf("linux.cgroupsPath: container's cgroup is not empty: %d process(es) found (in %s)", len(pids), d)
 		}
 	}
-	for _, d := range dirs {
+	for _, d := range st.freezable() {
 		if f := frozenAt(d); f != "" {
 			return fmt.Errorf("linux.cgroupsPath: container's cgroup unexpectedly frozen (%s is frozen)", f)
 		}
 	}
-	for _, d := range dirs {
-		if _, err := os.Stat(d); err == nil {
-			return fmt.Errorf("linux.cgroupsPath: cgroup %s already exists; a container gets a cgroup the runtime makes itself (and removes at delete), never one that was there before", d)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("linux.cgroupsPath: %w", err)
-		}
+	if len(there) > 0 {
+		return fmt.Errorf("linux.cgroupsPath: cgroup %s already exists; a container gets a cgroup the runtime makes itself (and removes at delete), never one that was there before", there[0])
 	}
 	return nil
+}
+
+// freezable returns the container's directories that a freezer can
+// hold: the v1 freezer hierarchy's and the v2 one, in dirs' order.
+func (st *State) freezable() []string {
+	var out []string
+	for _, d := range st.dirs() {
+		if d == st.V2 {
+			out = append(out, d)
+			continue
+		}
+		for key, v1 := range st.V1 {
+			if v1 == d && strings.Contains(","+key+",", ",freezer,") {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
 }
 
 // dirs returns the container's directory in every hierarchy, in a fixed
