@@ -202,8 +202,13 @@ func fork(c *spawnConfig, raw bool) (int, error) {
 		return spawnRaw(c)
 	}
 	files := append(append([]*os.File{}, c.preserved...), c.extra.Files...)
+	exe, closeExe, err := execFdOutOfReach(c.exe, append(c.stdio[:], files...))
+	if err != nil {
+		return 0, fmt.Errorf("start init: %w", err)
+	}
+	defer closeExe()
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/fd/" + strconv.Itoa(int(c.exe.Fd())),
+		Path:       "/proc/self/fd/" + strconv.Itoa(exe),
 		Args:       append([]string{"sandbox-runtime", "init"}, c.args...),
 		Env:        initEnv,
 		Stdin:      c.stdio[0],
@@ -236,6 +241,40 @@ func fork(c *spawnConfig, raw bool) (int, error) {
 		return 0, fmt.Errorf("start init: %w", err)
 	}
 	return cmd.Process.Pid, nil
+}
+
+// execFdOutOfReach returns the number of an fd of exe that the standard
+// library's child leaves alone while it lays out the fds it hands on
+// (inherited, stdio first), and how to close it if it is a new one.
+//
+// init is executed by the path /proc/self/fd/N, which the child
+// resolves at its execve, after it has laid them out: it dup2s them onto
+// 0..len-1 and, first, moves each that would be overwritten to the
+// numbers right above the highest of them and the error pipe
+// (syscall.forkAndExecInChild1, "Pass 1"). An fd of exe among either
+// range was overwritten, and init's execve ran a socket or a fifo
+// ("fork/exec /proc/self/fd/3: permission denied"). Nothing sets the
+// fd's number: sealing the binary in the background, beside steps that
+// open and close files of their own, put it there in 1 create of ~50
+// here; the steps' order in line had kept it clear by chance.
+// Between the two ranges an fd is safe; anywhere else it is moved above
+// both, close-on-exec as the original.
+func execFdOutOfReach(exe *os.File, inherited []*os.File) (int, func(), error) {
+	fd, highest := int(exe.Fd()), 0
+	for _, f := range inherited {
+		if f != nil && int(f.Fd()) > highest {
+			highest = int(f.Fd())
+		}
+	}
+	if fd >= len(inherited) && fd < highest {
+		return fd, func() {}, nil
+	}
+	// Above the highest, the pipe and every moved fd.
+	moved, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, highest+len(inherited)+2)
+	if err != nil {
+		return 0, nil, fmt.Errorf("move the sealed binary's fd out of the child's reach: %w", err)
+	}
+	return moved, func() { unix.Close(moved) }, nil
 }
 
 // setnsAll joins the calling thread, locked, to the namespaces to join.
