@@ -117,6 +117,7 @@ type creation struct {
 	lateCgroupNS  bool
 	hugePagesBack bool
 
+	sealing  *sealing
 	init     *os.Process
 	logsDone chan struct{}
 	created  *NewContainer
@@ -128,10 +129,11 @@ func (cr *creation) steps() []step {
 		{name: "check that the ID and the cgroup are free", do: cr.checkFree},
 		{name: "connect to the console and pidfd sockets", do: cr.dialConsole},
 		{name: "make the state directory", do: cr.makeStateDir},
+		{name: "seal the runtime binary, in the background", do: cr.startSeal},
 		{name: "write the first state", do: cr.writeFirstState},
 		{name: "make the cgroup", do: cr.makeCgroup},
 		{name: "make the exec fifo", do: cr.makeFifo},
-		{name: "seal the runtime binary", do: cr.sealBinary},
+		{name: "wait for the sealed binary", do: cr.awaitSeal},
 		{name: "open init's channels", do: cr.openChannels},
 		{name: "start init", do: cr.startInit},
 		{name: "move init into its cgroup", do: cr.enterCgroup},
@@ -551,7 +553,51 @@ func (cr *creation) makeFifo() (func(), error) {
 	return nil, nil
 }
 
-func (cr *creation) sealBinary() (func(), error) {
+// sealing is the sealed copy of the runtime's binary that init runs
+// from (CVE-2019-5736: exeseal), made in the background: startSeal
+// starts it once the state directory is there, and awaitSeal takes it
+// before init's channels. The first state and the cgroup, which take
+// ~1.5 ms on a v1 host, hide the ~0.25 ms it takes. The goroutine
+// touches nothing of the creation's: it reads the plan and the state
+// directory's path, which no step changes, and hands its file over
+// through done.
+type sealing struct {
+	done chan struct{}
+	exe  *os.File
+	err  error
+}
+
+func (cr *creation) startSeal() (func(), error) {
+	s := &sealing{done: make(chan struct{})}
+	cr.sealing = s
+	open := cr.sealOpener()
+	go func() {
+		defer close(s.done)
+		s.exe, s.err = open()
+	}()
+	// Should a step before awaitSeal fail: the file is closed once
+	// made (closing it twice, after awaitSeal, is harmless).
+	return func() {
+		<-s.done
+		if s.exe != nil {
+			s.exe.Close()
+		}
+	}, nil
+}
+
+func (cr *creation) awaitSeal() (func(), error) {
+	s := cr.sealing
+	<-s.done
+	if s.err != nil {
+		return nil, s.err
+	}
+	cr.exe = s.exe
+	cr.hold(s.exe)
+	return nil, nil
+}
+
+// sealOpener returns how init's binary is sealed.
+func (cr *creation) sealOpener() func() (*os.File, error) {
 	open := func() (*os.File, error) { f, _, err := exeseal.Open(cr.dir); return f, err }
 	if cr.plan.ns.has(specs.UserNamespace) && !Rootless() {
 		// init executes in that user namespace, and its processes (a
@@ -585,13 +631,7 @@ func (cr *creation) sealBinary() (func(), error) {
 			logrus.Warn("no CAP_SYS_PTRACE: the init of a container with a user namespace runs from a readable copy of the runtime, which processes with CAP_SYS_PTRACE in that namespace can attach to until it starts")
 		}
 	}
-	exe, err := open()
-	if err != nil {
-		return nil, err
-	}
-	cr.exe = exe
-	cr.hold(exe)
-	return nil, nil
+	return open
 }
 
 // openChannels makes what init is given: the sync socket, the log pipe,
