@@ -62,7 +62,7 @@ func (c *Container) Start() error {
 			// and a container that cannot start is stopped. One a
 			// frozen cgroup holds dies once moved out of it.
 			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
-			c.thawInit(pidfd)
+			c.thawInit("start", pidfd)
 		}
 		return err
 	}
@@ -446,7 +446,7 @@ func (c *Container) kill() error {
 			if waited++; waited > initKillWait {
 				return fmt.Errorf("init %d did not die within %v of SIGKILL", c.state.InitPid, initKillWait*initThawAfter)
 			}
-			c.thawInit(fd)
+			c.thawInit("kill", fd)
 			continue
 		}
 		return nil
@@ -485,11 +485,11 @@ func heldError(pid int, own *cgroups.State) error {
 // free) is moved without one, harmlessly: it is dying. pidfd is init's:
 // looked at right before the write, it says init has not exited, so the
 // pid is still init's (init is not our child, and a pid is reused only
-// once its process is reaped).
-func (c *Container) thawInit(pidfd int) {
+// once its process is reaped). verb names the caller in the warnings.
+func (c *Container) thawInit(verb string, pidfd int) {
 	d := cgroups.FrozenFreezer(c.state.InitPid)
 	if d != "" {
-		logrus.Warnf("kill %s: init %d is held by frozen cgroup %s: moving it out so that it can die", c.id, c.state.InitPid, d)
+		logrus.Warnf("%s %s: init %d is held by frozen cgroup %s: moving it out so that it can die", verb, c.id, c.state.InitPid, d)
 	}
 	alive := func() bool {
 		n, _ := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, 0)
@@ -497,9 +497,9 @@ func (c *Container) thawInit(pidfd int) {
 	}
 	if err := cgroups.UnfreezeOursIf(c.state.InitPid, alive); err != nil {
 		if d != "" {
-			logrus.Warnf("kill %s: %v", c.id, err)
+			logrus.Warnf("%s %s: %v", verb, c.id, err)
 		} else {
-			logrus.Debugf("kill %s: %v", c.id, err) // rootless: not ours to write
+			logrus.Debugf("%s %s: %v", verb, c.id, err) // rootless: not ours to write
 		}
 	}
 }

@@ -1265,6 +1265,9 @@ start_fails_held() {
 	((SECONDS < 10)) || { fail "start took ${SECONDS}s"; return 1; }
 	[ "$status" -ne 0 ] || { fail "start succeeded"; return 1; }
 	[[ "$output" == *"container init $BPID is held by frozen cgroup $2"* ]] || { fail "start's error does not name $2"; return 1; }
+	# Its warnings name start, the verb that moves init out of the
+	# freezer here (they said kill).
+	[[ "$output" != *"kill $1:"* ]] || { fail "start's warnings say kill"; return 1; }
 	wait_for 5 dead "$BPID" || { fail "init $BPID of $1 is still alive"; return 1; }
 	[ "$(sr state "$1" | jq -r .status)" = stopped ] || { fail "$1 is not stopped"; return 1; }
 	show sr delete "$1"
