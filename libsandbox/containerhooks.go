@@ -30,7 +30,7 @@ import (
 // its pid namespace may attach to it or open /proc/PID/root: the
 // host's root directory, with the hook's credentials (a review of
 // f8de9a7's first form read a host file so). Init itself is out of
-// reach (it runs from an exec-only copy: sealBinary; with a joined pid
+// reach (it runs from an exec-only copy: sealOpener; with a joined pid
 // namespace only where fs.suid_dumpable is not 1: checkSuidDumpable).
 // Processes of other containers see the hook only through a pid namespace they
 // share with it, so this is when the container's pid namespace is not

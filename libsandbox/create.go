@@ -597,8 +597,10 @@ func (cr *creation) awaitSeal() (func(), error) {
 }
 
 // sealOpener returns how init's binary is sealed.
+// What it needs is read here, not in the goroutine that runs it.
 func (cr *creation) sealOpener() func() (*os.File, error) {
-	open := func() (*os.File, error) { f, _, err := exeseal.Open(cr.dir); return f, err }
+	dir, cacheDir := cr.dir, exeCacheDir(cr.root)
+	open := func() (*os.File, error) { f, _, err := exeseal.Open(dir); return f, err }
 	if cr.plan.ns.has(specs.UserNamespace) && !Rootless() {
 		// init executes in that user namespace, and its processes (a
 		// pod's containers share it; another container may join it
@@ -618,7 +620,7 @@ func (cr *creation) sealOpener() func() (*os.File, error) {
 		// runtime's namespaces are its user's own.
 		if hasCapSysPtrace() {
 			open = func() (*os.File, error) {
-				f, how, warn, err := exeseal.OpenExecOnlyCached(exeCacheDir(cr.root), cr.dir)
+				f, how, warn, err := exeseal.OpenExecOnlyCached(cacheDir, dir)
 				if warn != nil {
 					logrus.Warnf("the runtime's exec-only copy was changed since it was made, and was removed: %v", warn)
 				}
@@ -799,7 +801,7 @@ func (cr *creation) startInit() (func(), error) {
 	if adj := spec.Process.OOMScoreAdj; adj != nil && !Rootless() {
 		// Written from here, through the host's /proc (init is our
 		// child: its pid is its own): init running from the exec-only
-		// copy (sealBinary) is non-dumpable, and its /proc files are
+		// copy (sealOpener) is non-dumpable, and its /proc files are
 		// then our user namespace's root's, which init in the
 		// container's may not write (a review found every container
 		// with a user namespace and an oomScoreAdj failing).

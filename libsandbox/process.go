@@ -269,8 +269,11 @@ func execFdOutOfReach(exe *os.File, inherited []*os.File) (int, func(), error) {
 	if fd >= len(inherited) && fd < highest {
 		return fd, func() {}, nil
 	}
-	// Above the highest, the pipe and every moved fd.
-	moved, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, highest+len(inherited)+2)
+	// The child moves fds from above the highest or the count,
+	// whichever is larger (a file may fill two places: stdio closed
+	// when we started, one fd for two): the pipe, then at most one for
+	// each place.
+	moved, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, max(highest, len(inherited))+len(inherited)+2)
 	if err != nil {
 		return 0, nil, fmt.Errorf("move the sealed binary's fd out of the child's reach: %w", err)
 	}

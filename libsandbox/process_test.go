@@ -62,27 +62,45 @@ func TestExecFdOutOfReach(t *testing.T) {
 			break
 		}
 	}
-	for _, p := range places {
-		if !free(p) {
-			t.Fatalf("fd %d is in use", p)
+	runFrom := func(name string, inherited, extra []*os.File, places []int) {
+		t.Helper()
+		for _, p := range places {
+			if !free(p) {
+				t.Fatalf("%s: fd %d is in use", name, p)
+			}
+			exe := at(bin, p)
+			fd, closeFd, err := execFdOutOfReach(exe, inherited)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := &exec.Cmd{
+				Path:       "/proc/self/fd/" + strconv.Itoa(fd),
+				Args:       []string{"true"},
+				Stdin:      inherited[0],
+				Stdout:     inherited[1],
+				Stderr:     inherited[2],
+				ExtraFiles: extra,
+			}
+			if err := cmd.Run(); err != nil {
+				t.Errorf("%s: the binary's fd at %d (given %d): %v", name, p, fd, err)
+			}
+			closeFd()
+			exe.Close()
 		}
-		exe := at(bin, p)
-		fd, closeFd, err := execFdOutOfReach(exe, inherited)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := &exec.Cmd{
-			Path:       "/proc/self/fd/" + strconv.Itoa(fd),
-			Args:       []string{"true"},
-			Stdin:      null,
-			Stdout:     null,
-			Stderr:     null,
-			ExtraFiles: extra,
-		}
-		if err := cmd.Run(); err != nil {
-			t.Errorf("the binary's fd at %d (given %d): %v", p, fd, err)
-		}
-		closeFd()
-		exe.Close()
 	}
+	runFrom("distinct fds", inherited, extra, places)
+
+	// One low fd in every place (a runtime started with stdio closed
+	// has a file in two): the child moves fds from above the count,
+	// not the highest (a review found it).
+	low := null
+	one := []*os.File{}
+	for len(one) < 20 {
+		one = append(one, low)
+	}
+	all := append([]*os.File{low, low, low}, one...)
+	if int(low.Fd()) >= len(all)-1 {
+		t.Skipf("fd %d of /dev/null is not below the count %d", low.Fd(), len(all))
+	}
+	runFrom("one fd everywhere", all, one, []int{len(all) + 1, len(all) + 2, 2*len(all) - 4, 2*len(all) + 10})
 }

@@ -32,7 +32,7 @@ import (
 func seccompCacheDir(root string) string { return filepath.Join(root, ".cache", "seccomp") }
 
 // exeCacheDir keeps the exec-only copy of the runtime binary that the
-// init of a container with a user namespace runs from (sealBinary).
+// init of a container with a user namespace runs from (sealOpener).
 func exeCacheDir(root string) string { return filepath.Join(root, ".cache", "exe") }
 
 // maxSeccompCache bounds the cache (~4 KB a filter): once full, new

@@ -97,15 +97,17 @@ func within(d, dir string) bool {
 // freeze only where one can be (st.freezable): a v1 hierarchy without
 // the freezer has neither cgroup.freeze nor freezer.state.
 func checkTaken(st *State) error {
+	dirs := st.dirs()
 	var there []string
-	for _, d := range st.dirs() {
-		if _, err := os.Stat(d); err == nil {
-			there = append(there, d)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("linux.cgroupsPath: %w", err)
+	for _, d := range dirs {
+		// The look pidsRecursive's walk makes first (an lstat), so
+		// that an error is worded as before.
+		if _, err := os.Lstat(d); errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("linux.cgroupsPath: unable to get cgroup PIDs: %w", err)
 		}
-	}
-	for _, d := range there {
+		there = append(there, d)
 		pids, err := pidsRecursive(d)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
