@@ -15,7 +15,7 @@ GOTAGS    := urfave_cli_no_docs netgo osusergo
 GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)'
 BUILD     := tests/build
 
-.PHONY: all build seccomplistener test unit integration integration-v2 integration-criu integration-systemd conformance critest nightly demo bench bench-vm deps clean payload fuzz soak
+.PHONY: all build seccomplistener test unit integration integration-v2 integration-criu integration-systemd conformance critest nightly demo bench bench-vm bench-pair deps clean payload fuzz soak
 all: build
 
 build:
@@ -162,6 +162,16 @@ bench-vm:
 	scripts/deps.sh bench
 	$(MAKE) build
 	tests/bench/bench.sh --vm
+
+# ./sandbox-runtime against OLD (an older build's binary), verb by verb,
+# in pairs with a control (tests/bench/bench.sh --pair, docs/bench.md):
+# for a change smaller than a table row's noise. Root; BENCH_PAIR_N
+# (100) pairs per verb, a few minutes.
+bench-pair:
+	@[ -n "$(OLD)" ] || { echo "usage: make bench-pair OLD=/path/to/an/older/sandbox-runtime" >&2; exit 1; }
+	scripts/deps.sh bench
+	$(MAKE) build
+	tests/bench/bench.sh --pair $(abspath $(OLD))
 
 # SOAK_CYCLES (1000) `run`s of busybox true, one after the other; fails
 # if the host's mounts or cgroup directories, or beyond a noise margin its

@@ -9,6 +9,9 @@
 #                                 cgroup v2 VM (tests/vm/run.sh; TCG:
 #                                 ~20 min for the default groups)
 #   BENCH_VM=1 tests/bench/bench.sh   both, in one table
+#   tests/bench/bench.sh --pair OLD   ./sandbox-runtime against the
+#                                 binary OLD, in pairs (bench_pair): for
+#                                 a change smaller than a row's noise
 #
 # Environment (defaults in brackets):
 #   BENCH_RUNS [50]       hyperfine runs per command of each timed row
@@ -25,6 +28,8 @@
 #                         many list (e.g. BENCH_ONLY="run memory")
 #   BENCH_VM_ONLY [run phases running memory]  the groups run in the VM
 #   BENCH_VM_RUNS [20]    BENCH_RUNS in the VM (TCG is ~13x slower)
+#   BENCH_PAIR_N [100]    --pair: pairs per verb
+#   BENCH_PAIR_VERBS [create run start delete state]  --pair: the verbs
 #   PEERS [none]          more runtimes, "NAME=PATH ...", after Debian's
 #                         runc and crun (e.g. PEERS="runc-1.5.1=/opt/peers/
 #                         bin/runc-1.5.1 crun-1.27.1=/opt/peers/bin/crun-1.27.1");
@@ -635,6 +640,83 @@ header() {
 	echo
 }
 
+# bench_pair compares ./sandbox-runtime ("ours") with an older binary
+# ("old") and with a copy of itself ("copy", the control), verb by verb.
+# A table's row moves by ±10% between two binaries of the same code (the
+# rounds' order, the machine's load coming and going), more than most
+# single changes: here each pair runs the three, in an order drawn at
+# random, one after the other, and the result is the median of the
+# pairs' differences. The control's median difference says how far
+# from 0 the same code reads; a change is what lies beyond it. Each
+# verb's prepare (untimed) is the bench's; the time is bash's
+# EPOCHREALTIME around the command (its fork and exec included, the
+# same for the three); a command that fails stops the comparison (a
+# failing command is fast, and would read as a gain).
+bench_pair() {
+	local n=${BENCH_PAIR_N:-100} verb i r t0 t1 order
+	say "pair: $n pairs per verb of ours, old and copy, the order drawn in each"
+	for r in sr old copy; do bundle "$r-p"; done
+	{
+		printf "%-8s %9s %9s %11s %11s\n" verb ours old ours-old "ours-copy"
+		for verb in ${BENCH_PAIR_VERBS:-create run start delete state}; do
+			: >"$TMP/pair.$verb"
+			for ((i = 0; i < n; i++)); do
+				order=$(printf '%s\n' sr old copy | shuf)
+				for r in $order; do
+					pair_prepare "$verb" "$r"
+					t0=$EPOCHREALTIME
+					pair_timed "$verb" "$r" || die "pair: $verb of ${NAME[$r]} failed"
+					t1=$EPOCHREALTIME
+					echo "$i $r $t0 $t1" >>"$TMP/pair.$verb"
+				done
+			done
+			rt sr delete -f sr-p
+			rt old delete -f old-p
+			rt copy delete -f copy-p
+			pair_summary "$verb" "$TMP/pair.$verb"
+		done
+	}
+}
+
+# pair_prepare VERB R puts R's container in the state VERB needs.
+pair_prepare() {
+	local id=$2-p
+	rt "$2" delete -f "$id" || true
+	case $1 in
+	start | state) rt "$2" create --bundle "$TMP/c/$id" "$id" || die "pair: create of ${NAME[$2]} failed" ;;
+	delete) rt "$2" run --keep --bundle "$TMP/c/$id" "$id" || die "pair: run --keep of ${NAME[$2]} failed" ;;
+	create | run) ;;
+	*) die "BENCH_PAIR_VERBS: unknown verb $1" ;;
+	esac
+}
+
+# pair_timed VERB R runs the command measured.
+pair_timed() {
+	local id=$2-p
+	case $1 in
+	create | run) rt "$2" "$1" --bundle "$TMP/c/$id" "$id" ;;
+	start | state | delete) rt "$2" "$1" "$id" ;;
+	esac
+}
+
+# pair_summary VERB FILE prints VERB's medians (ms) and the medians of
+# the paired differences, from FILE's lines "PAIR R T0 T1".
+pair_summary() {
+	awk -v verb="$1" '
+	function median(a, k,   i, j, t) {
+		for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}
+	{ ms[$1, $2] = ($4 - $3) * 1000; pairs[$1] = 1 }
+	END {
+		for (p in pairs) {
+			k++; o[k] = ms[p, "sr"]; d[k] = ms[p, "old"]
+			x[k] = ms[p, "sr"] - ms[p, "old"]; c[k] = ms[p, "sr"] - ms[p, "copy"]
+		}
+		printf "%-8s %9.2f %9.2f %+11.2f %+11.2f\n", verb, median(o, k), median(d, k), median(x, k), median(c, k)
+	}' "$2"
+}
+
 # --- main ----------------------------------------------------------------
 
 case ${1:-} in
@@ -679,5 +761,24 @@ case ${1:-} in
 	done
 	cat "$TMP/rows"
 	;;
-*) die "usage: bench.sh [--vm]" ;;
+--pair | --pair-in-ns) # ours against the binary $2, in pairs
+	case ${2:-} in
+	/*) [ -x "$2" ] || die "--pair: $2 is not an executable" ;;
+	*) die "usage: bench.sh --pair /ABSOLUTE/PATH/OF/THE/OLD/BINARY" ;;
+	esac
+	RTS=(sr old copy)
+	NAME[old]="old ($2)" NAME[copy]="copy of ours" BIN[old]=$2 BIN[copy]=${BIN[sr]}
+	if [ "$1" = --pair ]; then
+		preflight
+		exec unshare --mount --propagation private -- "$SELF" --pair-in-ns "$2"
+	fi
+	hide_unified
+	setup
+	echo "sandbox-runtime bench --pair, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "ours: $("${BIN[sr]}" --version | sed -n 1p); old: $("${BIN[old]}" --version | sed -n 1p) ($2)"
+	echo "ms, medians over ${BENCH_PAIR_N:-100} pairs; ours-old and ours-copy: medians of the pairs' differences"
+	bench_pair
+	echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	;;
+*) die "usage: bench.sh [--vm | --pair OLD]" ;;
 esac
