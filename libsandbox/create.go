@@ -558,9 +558,8 @@ func (cr *creation) makeFifo() (func(), error) {
 // starts it once the state directory is there, and awaitSeal takes it
 // before init's channels. The first state and the cgroup, which take
 // ~1.5 ms on a v1 host, hide the ~0.25 ms it takes. The goroutine
-// touches nothing of the creation's: it reads the plan and the state
-// directory's path, which no step changes, and hands its file over
-// through done.
+// touches nothing of the creation's (sealOpener reads what it needs
+// before it starts) and hands its file over through done.
 type sealing struct {
 	done chan struct{}
 	exe  *os.File

@@ -249,14 +249,14 @@ func fork(c *spawnConfig, raw bool) (int, error) {
 //
 // init is executed by the path /proc/self/fd/N, which the child
 // resolves at its execve, after it has laid them out: it dup2s them onto
-// 0..len-1 and, first, moves each that would be overwritten to the
-// numbers right above the highest of them and the error pipe
-// (syscall.forkAndExecInChild1, "Pass 1"). An fd of exe among either
-// range was overwritten, and init's execve ran a socket or a fifo
-// ("fork/exec /proc/self/fd/3: permission denied"). Nothing sets the
-// fd's number: sealing the binary in the background, beside steps that
-// open and close files of their own, put it there in 1 create of ~50
-// here; the steps' order in line had kept it clear by chance.
+// 0..len-1 and, first, moves its error pipe and each fd that would be
+// overwritten to the numbers right above the larger of the highest of
+// them and their count (syscall.forkAndExecInChild1, "Pass 1"). An fd of
+// exe among either range was overwritten, and init's execve ran a socket
+// or a fifo ("fork/exec /proc/self/fd/3: permission denied"). Nothing
+// sets the fd's number: the binary sealed in the background (startSeal)
+// while another goroutine opened and closed a pidfd put it there in 14
+// creates of 600; the steps' order in line had kept it clear by chance.
 // Between the two ranges an fd is safe; anywhere else it is moved above
 // both, close-on-exec as the original.
 func execFdOutOfReach(exe *os.File, inherited []*os.File) (int, func(), error) {

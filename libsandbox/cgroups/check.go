@@ -131,19 +131,15 @@ func checkTaken(st *State) error {
 }
 
 // freezable returns the container's directories that a freezer can
-// hold: the v1 freezer hierarchy's and the v2 one, in dirs' order.
+// hold: the v1 freezer hierarchy's (as freezer.go finds it) and the v2
+// one.
 func (st *State) freezable() []string {
 	var out []string
-	for _, d := range st.dirs() {
-		if d == st.V2 {
-			out = append(out, d)
-			continue
-		}
-		for key, v1 := range st.V1 {
-			if v1 == d && strings.Contains(","+key+",", ",freezer,") {
-				out = append(out, d)
-			}
-		}
+	if key, ok := st.V1Controllers["freezer"]; ok && st.V1[key] != "" {
+		out = append(out, st.V1[key])
+	}
+	if st.V2 != "" {
+		out = append(out, st.V2)
 	}
 	return out
 }

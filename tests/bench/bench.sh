@@ -656,26 +656,24 @@ bench_pair() {
 	local n=${BENCH_PAIR_N:-100} verb i r t0 t1 order
 	say "pair: $n pairs per verb of ours, old and copy, the order drawn in each"
 	for r in sr old copy; do bundle "$r-p"; done
-	{
-		printf "%-8s %9s %9s %11s %11s\n" verb ours old ours-old "ours-copy"
-		for verb in ${BENCH_PAIR_VERBS:-create run start delete state}; do
-			: >"$TMP/pair.$verb"
-			for ((i = 0; i < n; i++)); do
-				order=$(printf '%s\n' sr old copy | shuf)
-				for r in $order; do
-					pair_prepare "$verb" "$r"
-					t0=$EPOCHREALTIME
-					pair_timed "$verb" "$r" || die "pair: $verb of ${NAME[$r]} failed"
-					t1=$EPOCHREALTIME
-					echo "$i $r $t0 $t1" >>"$TMP/pair.$verb"
-				done
+	printf "%-8s %9s %9s %11s %11s\n" verb ours old ours-old "ours-copy"
+	for verb in ${BENCH_PAIR_VERBS:-create run start delete state}; do
+		: >"$TMP/pair.$verb"
+		for ((i = 0; i < n; i++)); do
+			order=$(printf '%s\n' sr old copy | shuf)
+			for r in $order; do
+				pair_prepare "$verb" "$r"
+				t0=$EPOCHREALTIME
+				pair_timed "$verb" "$r" || die "pair: $verb of ${NAME[$r]} failed"
+				t1=$EPOCHREALTIME
+				echo "$i $r $t0 $t1" >>"$TMP/pair.$verb"
 			done
-			rt sr delete -f sr-p
-			rt old delete -f old-p
-			rt copy delete -f copy-p
-			pair_summary "$verb" "$TMP/pair.$verb"
 		done
-	}
+		rt sr delete -f sr-p
+		rt old delete -f old-p
+		rt copy delete -f copy-p
+		pair_summary "$verb" "$TMP/pair.$verb"
+	done
 }
 
 # pair_prepare VERB R puts R's container in the state VERB needs.
