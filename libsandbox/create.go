@@ -865,6 +865,7 @@ func (cr *creation) sendConfig() (func(), error) {
 		UserNS:                p.ns.has(specs.UserNamespace) || InUserNS(),
 		Rootless:              Rootless(),
 		UnshareCgroupNS:       cr.lateCgroupNS,
+		LoopbackUp:            p.ns.create&unix.CLONE_NEWNET != 0,
 		HugePagesBack:         cr.hugePagesBack,
 		HookState:             hs,
 		LastCap:               p.lastCap,

@@ -134,6 +134,13 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
 	}
+	if cfg.LoopbackUp {
+		// Before the mounts and the hooks, as runc: a createRuntime or
+		// prestart hook (a CNI plugin) finds it up.
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
 	// A session of our own: the container must not share the runtime
 	// caller's controlling terminal, and TIOCSCTTY needs a session leader.
 	if _, err := unix.Setsid(); err != nil {

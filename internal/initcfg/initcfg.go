@@ -44,6 +44,12 @@ type Config struct {
 	// once the runtime has placed it in its cgroups (cgroup v1, where a
 	// process cannot be cloned straight into its cgroup).
 	UnshareCgroupNS bool `json:"unshareCgroupns,omitempty"`
+	// LoopbackUp asks init to bring the loopback device of the network
+	// namespace it was created in up, as runc and crun do: a new one
+	// holds "lo" down, and a container's services on 127.0.0.1 would be
+	// unreachable ("network is unreachable"). Unset for a joined
+	// namespace, whose devices are its owner's.
+	LoopbackUp bool `json:"loopbackUp,omitempty"`
 	// HugePagesBack: the runtime turned transparent huge pages off for
 	// init (libsandbox's hugePagesOffForInit); init turns them back on
 	// just before the user's execve. Unset when the runtime's caller had

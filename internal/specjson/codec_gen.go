@@ -381,6 +381,8 @@ func decInitcfgConfig(r *reader, v *initcfg.Config) error {
 			return true, (decBool[bool])(r, &v.Rootless)
 		case match(k, "unshareCgroupns"):
 			return true, (decBool[bool])(r, &v.UnshareCgroupNS)
+		case match(k, "loopbackUp"):
+			return true, (decBool[bool])(r, &v.LoopbackUp)
 		case match(k, "hugePagesBack"):
 			return true, (decBool[bool])(r, &v.HugePagesBack)
 		case match(k, "cgroupMounts"):
@@ -2298,6 +2300,10 @@ func encInitcfgConfig(w *writer, v *initcfg.Config) {
 	if v.UnshareCgroupNS {
 		w.key(&first, "\"unshareCgroupns\":")
 		(encBool[bool])(w, &v.UnshareCgroupNS)
+	}
+	if v.LoopbackUp {
+		w.key(&first, "\"loopbackUp\":")
+		(encBool[bool])(w, &v.LoopbackUp)
 	}
 	if v.HugePagesBack {
 		w.key(&first, "\"hugePagesBack\":")

@@ -79,6 +79,16 @@ teardown() {
 	[ "${lines[i]}" = "pid 1" ]
 }
 
+@test "namespaces: a new network namespace has its loopback device up, as under runc and crun" {
+	# A service on 127.0.0.1 answers: with "lo" down, as a new network
+	# namespace has it, the client gets "network is unreachable".
+	sh_cmd 'ip -o link show lo; nc -l -p 7777 & sleep 0.3; echo hello | nc -w 2 127.0.0.1 7777; wait'
+	ctr ns-lo
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"<LOOPBACK,UP,LOWER_UP>"* ]]
+	[ "${lines[1]}" = hello ]
+}
+
 @test "namespaces: a namespace left out of the config is the host's" {
 	update_config '.linux.namespaces -= [{"type": "network"}, {"type": "ipc"}]'
 	sh_cmd 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc'
@@ -174,7 +184,7 @@ pid_join_config() {
 			{"containerID": 1000, "hostID": 101000, "size": 1000}]
 		| .linux.gidMappings = .linux.uidMappings'
 	sh_cmd 'cat /proc/self/uid_map /proc/self/gid_map | awk "{ print \$1, \$2, \$3 }"
-		id -u; id -g; stat -c "%u:%g" / /home/user'
+		id -u; id -g; stat -c "%u:%g" / /home/user; ip -o link show lo'
 	ctr ns-userns
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "0 100000 1000" ]
@@ -185,6 +195,9 @@ pid_join_config() {
 	[ "${lines[5]}" = 0 ]
 	[ "${lines[6]}" = 0:0 ]
 	[ "${lines[7]}" = 1000:1000 ]
+	# Brought up by init, root in the namespace that owns the network
+	# namespace.
+	[[ "${lines[8]}" == *"<LOOPBACK,UP,LOWER_UP>"* ]]
 
 	# Seen from the host, the container's root is uid 100000.
 	update_config '.process.args = ["sleep", "infinity"]'
