@@ -105,6 +105,9 @@ type creation struct {
 	// leave them, and the cgroup is left rather than signalled.
 	bornIn      bool
 	threadStuck bool
+	// loopbackUp: the fork thread brought up the loopback device of
+	// init's network namespace (newForkThread); init need not.
+	loopbackUp bool
 	// oomScoreAdjSet: startInit wrote init's oom_score_adj.
 	oomScoreAdjSet bool
 	// hooksOutside: we run the createContainer hooks, not init
@@ -117,15 +120,17 @@ type creation struct {
 	lateCgroupNS  bool
 	hugePagesBack bool
 
-	sealing  *sealing
-	init     *os.Process
-	logsDone chan struct{}
-	created  *NewContainer
+	sealing    *sealing
+	forkThread *forkThread
+	init       *os.Process
+	logsDone   chan struct{}
+	created    *NewContainer
 }
 
 func (cr *creation) steps() []step {
 	return []step{
 		{name: "validate the config", do: cr.validate},
+		{name: "make the network namespace, in the background", do: cr.startForkThread},
 		{name: "check that the ID and the cgroup are free", do: cr.checkFree},
 		{name: "connect to the console and pidfd sockets", do: cr.dialConsole},
 		{name: "make the state directory", do: cr.makeStateDir},
@@ -635,6 +640,21 @@ func (cr *creation) sealOpener() func() (*os.File, error) {
 	return open
 }
 
+// startForkThread starts the thread init will be forked from, which
+// makes the container's new network namespace while the next steps run
+// (newForkThread says why, and what the thread holds). Not with a user
+// namespace, created or joined: the network namespace would have to be
+// made in it, after it, and a process with more than one thread cannot
+// make or join one; nor when rawfork forks init.
+func (cr *creation) startForkThread() (func(), error) {
+	ns := cr.plan.ns
+	if ns.create&unix.CLONE_NEWNET == 0 || ns.has(specs.UserNamespace) || needsRawFork(ns) {
+		return nil, nil
+	}
+	cr.forkThread = newForkThread(unix.CLONE_NEWNET)
+	return cr.forkThread.release, nil
+}
+
 // openChannels makes what init is given: the sync socket, the log pipe,
 // the exec fifo, the seccomp agent's connection and the v2 cgroup to be
 // cloned into, each as an fd numbered for init's command line
@@ -730,6 +750,7 @@ func (cr *creation) startInit() (func(), error) {
 		idMaps:     p.idMaps,
 		timeOffset: spec.Linux.TimeOffsets,
 		unfreeze:   cgroups.UnfreezeOurs,
+		thread:     cr.forkThread,
 	}
 	if p.ns.joined(specs.PIDNamespace) {
 		// Init in a pid namespace it joined is seen by the processes
@@ -759,6 +780,7 @@ func (cr *creation) startInit() (func(), error) {
 	cr.hugePagesBack = hugePagesOffForInit()
 	pid, err := spawn(sc)
 	cr.bornIn, cr.threadStuck = sc.bornInDone, errors.Is(err, cgroups.ErrThreadStuck)
+	cr.loopbackUp = sc.loopbackUp
 	if cr.bornIn && !cr.cg.State().HoldsV1(pid) {
 		// Moved meanwhile, with all our threads (a write of our pid
 		// to some cgroup.procs): enterCgroup moves it.
@@ -865,7 +887,7 @@ func (cr *creation) sendConfig() (func(), error) {
 		UserNS:                p.ns.has(specs.UserNamespace) || InUserNS(),
 		Rootless:              Rootless(),
 		UnshareCgroupNS:       cr.lateCgroupNS,
-		LoopbackUp:            p.ns.create&unix.CLONE_NEWNET != 0,
+		LoopbackUp:            p.ns.create&unix.CLONE_NEWNET != 0 && !cr.loopbackUp,
 		HugePagesBack:         cr.hugePagesBack,
 		HookState:             hs,
 		LastCap:               p.lastCap,

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/loopback"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 )
@@ -70,6 +72,11 @@ type spawnConfig struct {
 	// forked, if set, runs on the forking thread right after rawfork's
 	// fork (rawfork.Attr.Forked).
 	forked func() error
+	// thread, if set, is the thread to fork from (newForkThread);
+	// loopbackUp says it made init's network namespace and brought its
+	// loopback device up.
+	thread     *forkThread
+	loopbackUp bool
 }
 
 // needsRawFork: joining a user or time namespace, or creating a time
@@ -103,43 +110,139 @@ func spawn(c *spawnConfig) (int, error) {
 	// The standard library's fork joins nothing itself: the thread that
 	// forks joins first (rawfork's child joins by itself).
 	joins := !raw && len(c.ns.joins) > 0
-	if c.bornIn == nil && !joins {
-		return fork(c, raw)
-	}
-	type result struct {
-		pid int
-		err error
-	}
-	var forkGoroutine func(res chan<- result)
-	forkGoroutine = func(res chan<- result) {
-		runtime.LockOSThread()
-		if unix.Gettid() == unix.Getpid() {
-			// Not the main thread: on v1 the memory cgroup charges
-			// every thread's memory to the main thread's cgroup
-			// (mm->owner), which would be the container's while it
-			// is there (a review showed it). Held here, it cannot be
-			// the one the next goroutine locks.
-			inner := make(chan result, 1)
-			go forkGoroutine(inner)
-			res <- <-inner
-			runtime.UnlockOSThread()
-			return
+	t := c.thread
+	if t == nil {
+		if c.bornIn == nil && !joins {
+			return fork(c, raw)
 		}
-		// A thread whose namespaces changed, or that could not leave
-		// the container's cgroups, is never unlocked, and it stays
-		// blocked rather than exiting, because a parent-death signal
-		// fires when the forking thread exits.
-		pid, err := forkOnThread(c, raw, joins)
-		res <- result{pid, err}
-		if joins || errors.Is(err, cgroups.ErrThreadStuck) {
-			select {}
-		}
-		runtime.UnlockOSThread()
+		t = newForkThread(0)
 	}
-	res := make(chan result, 1)
-	go forkGoroutine(res)
-	r := <-res
+	return t.spawn(c)
+}
+
+// forkThread is the thread init is forked from when it must be one
+// thread: one that moves into the container's v1 cgroups (bornIn), joins
+// namespaces, or has made the network namespace ahead (newForkThread).
+// It is locked to its goroutine and never the main thread. A thread
+// whose namespaces changed, or that could not leave the container's
+// cgroups, is never unlocked, and once it has forked it stays blocked
+// rather than exiting, because a parent-death signal fires when the
+// forking thread exits.
+type forkThread struct {
+	// ahead: the CLONE_NEW* flags the thread unshares as it starts.
+	ahead int
+	cfg   chan *spawnConfig
+	res   chan forkResult
+	// done is closed once the thread has handed over its result, or
+	// was released without one.
+	done chan struct{}
+
+	mu       sync.Mutex
+	taken    bool // spawn has sent the config
+	released bool // release closed cfg
+}
+
+type forkResult struct {
+	pid    int
+	err    error
+	loopUp bool
+}
+
+// newForkThread starts a fork thread. With ahead (CLONE_NEWNET), the
+// thread makes the container's network namespace as it starts, and init
+// is forked into it rather than cloned with its own: a network namespace
+// costs the kernel ~0.6 ms (copy_net_ns: the loopback device, every
+// pernet subsystem's init), which a clone pays on create's path, and the
+// thread pays while create makes the state and the cgroup. The thread is
+// the runtime's, in the host's user namespace: the namespace it makes is
+// owned by the same user namespace as one clone would make, and nothing
+// of the container's exists in it until init is forked there. Its only
+// other content is the thread itself: it opens no socket (what forkOnThread
+// opens are cgroup files and the standard library's pipe), and after
+// the fork it blocks for good.
+//
+// release ends a thread that never got its config (a step before
+// startInit failed): it exits locked, which ends the OS thread, so its
+// namespace is never used by another goroutine.
+func newForkThread(ahead int) *forkThread {
+	t := &forkThread{
+		ahead: ahead,
+		cfg:   make(chan *spawnConfig, 1),
+		res:   make(chan forkResult, 1),
+		done:  make(chan struct{}),
+	}
+	go t.run()
+	return t
+}
+
+// release ends the thread unless spawn has given it a config.
+func (t *forkThread) release() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.taken && !t.released {
+		t.released = true
+		close(t.cfg)
+	}
+}
+
+// spawn forks init from the thread.
+func (t *forkThread) spawn(c *spawnConfig) (int, error) {
+	t.mu.Lock()
+	if t.released {
+		t.mu.Unlock()
+		return 0, errors.New("start init: the fork thread was released")
+	}
+	t.taken = true
+	t.mu.Unlock()
+	t.cfg <- c
+	r := <-t.res
+	c.loopbackUp = r.loopUp
 	return r.pid, r.err
+}
+
+func (t *forkThread) run() {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// Not the main thread: on v1 the memory cgroup charges every
+		// thread's memory to the main thread's cgroup (mm->owner),
+		// which would be the container's while it is there (a review
+		// showed it). Held here, it cannot be the one the next
+		// goroutine locks.
+		go t.run()
+		<-t.done
+		runtime.UnlockOSThread()
+		return
+	}
+	made := t.ahead != 0 && unix.Unshare(t.ahead) == nil
+	// Its loopback device up here too, off create's path (~0.1 ms,
+	// addrconf's work); init does it if this fails.
+	loopUp := made && t.ahead&unix.CLONE_NEWNET != 0 && loopback.Up() == nil
+	c, ok := <-t.cfg
+	if !ok {
+		close(t.done)
+		if !made {
+			runtime.UnlockOSThread()
+		}
+		return
+	}
+	if made {
+		// Made here: clone is not to make it again. Should the
+		// unshare have failed, clone makes it, and fails as before.
+		// c is this spawn's own; its plan is the creation's, so
+		// the flags go from a copy.
+		ns := *c.ns
+		ns.create &^= t.ahead
+		c.ns = &ns
+	}
+	raw := needsRawFork(c.ns) || c.idMaps.needsHelper()
+	joins := !raw && len(c.ns.joins) > 0
+	pid, err := forkOnThread(c, raw, joins)
+	t.res <- forkResult{pid, err, loopUp}
+	close(t.done)
+	if made || joins || errors.Is(err, cgroups.ErrThreadStuck) {
+		select {}
+	}
+	runtime.UnlockOSThread()
 }
 
 // forkOnThread forks init from the calling thread, locked, once it has

@@ -24,6 +24,7 @@ import (
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
+	"github.com/sandbox-runtime/sandbox-runtime/internal/loopback"
 	"github.com/sandbox-runtime/sandbox-runtime/internal/procenv"
 	isync "github.com/sandbox-runtime/sandbox-runtime/internal/sync"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
@@ -137,7 +138,7 @@ func runCreate(cfg *initcfg.Config, sock *os.File, log *logger, fifoFd, listener
 	if cfg.LoopbackUp {
 		// Before the mounts and the hooks, as runc: a createRuntime or
 		// prestart hook (a CNI plugin) finds it up.
-		if err := loopbackUp(); err != nil {
+		if err := loopback.Up(); err != nil {
 			return err
 		}
 	}

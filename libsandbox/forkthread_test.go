@@ -1,0 +1,182 @@
+package libsandbox
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/internal/fds"
+)
+
+// TestMain lets the test binary stand for init in the fork thread's
+// tests: run as "sandbox-runtime init", it prints its network namespace
+// and whether its loopback device is up, and exits.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[0] == "sandbox-runtime" && os.Args[1] == "init" {
+		ns, _ := os.Readlink("/proc/self/ns/net")
+		fmt.Println(ns, loopbackFlags()&unix.IFF_UP != 0)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func loopbackFlags() uint16 {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	ifr, _ := unix.NewIfreq("lo")
+	if unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr) != nil {
+		return 0
+	}
+	return ifr.Uint16()
+}
+
+// netnsOfTasks returns the network namespace of each of our threads.
+func netnsOfTasks(t *testing.T) map[string]string {
+	t.Helper()
+	tasks, err := filepath.Glob("/proc/self/task/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, task := range tasks {
+		if ns, err := os.Readlink(task + "/ns/net"); err == nil {
+			m[filepath.Base(task)] = ns
+		}
+	}
+	return m
+}
+
+// The thread init is forked from makes the network namespace ahead
+// (newForkThread): init is in a new one with its loopback device up, the
+// creation's plan still says to create one, and of our threads only the
+// forking one, blocked for good, is in it; every other stays in ours.
+func TestForkThreadNetworkAhead(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: unshare(CLONE_NEWNET)")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	host, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	plan := &nsPlan{create: unix.CLONE_NEWNET | unix.CLONE_NEWUTS}
+	c := &spawnConfig{
+		exe:    exe,
+		stdio:  [3]*os.File{os.Stdin, w, os.Stderr},
+		extra:  fds.New(3),
+		ns:     plan,
+		thread: newForkThread(unix.CLONE_NEWNET),
+	}
+	pid, err := spawn(c)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	var ws unix.WaitStatus
+	unix.Wait4(pid, &ws, 0, nil)
+	f := strings.Fields(string(out))
+	if len(f) != 2 {
+		t.Fatalf("child printed %q", out)
+	}
+	if f[0] == host {
+		t.Errorf("init is in our network namespace %s", host)
+	}
+	if f[1] != "true" || !c.loopbackUp {
+		t.Errorf("loopback up: in init %s, reported %v", f[1], c.loopbackUp)
+	}
+	if plan.create&unix.CLONE_NEWNET == 0 {
+		t.Errorf("the creation's plan lost CLONE_NEWNET")
+	}
+	var inChild, elsewhere []string
+	for task, ns := range netnsOfTasks(t) {
+		switch ns {
+		case host:
+		case f[0]:
+			inChild = append(inChild, task)
+		default:
+			elsewhere = append(elsewhere, task+" "+ns)
+		}
+	}
+	if len(inChild) != 1 || len(elsewhere) != 0 {
+		t.Errorf("threads in init's network namespace: %v (want the forking one); in others: %v", inChild, elsewhere)
+	}
+}
+
+// A thread released before startInit (a step before it failed) ends: no
+// thread of ours stays in the namespace it made, and spawn refuses it.
+func TestForkThreadReleased(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: unshare(CLONE_NEWNET)")
+	}
+	host, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := 0
+	for _, ns := range netnsOfTasks(t) {
+		if ns != host {
+			before++
+		}
+	}
+	th := newForkThread(unix.CLONE_NEWNET)
+	// Until it has made the namespace, then released.
+	deadline := time.Now().Add(5 * time.Second)
+	for n := before; n == before && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		n = 0
+		for _, ns := range netnsOfTasks(t) {
+			if ns != host {
+				n++
+			}
+		}
+	}
+	th.release()
+	<-th.done
+	var left []string
+	for deadline = time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		left = left[:0]
+		for task, ns := range netnsOfTasks(t) {
+			if ns != host {
+				left = append(left, task)
+			}
+		}
+		if len(left) <= before {
+			break
+		}
+	}
+	if len(left) > before {
+		t.Errorf("threads left outside our network namespace: %v", left)
+	}
+	var buf bytes.Buffer
+	if _, err := th.spawn(&spawnConfig{}); err == nil {
+		t.Errorf("spawn from a released thread: no error")
+	} else {
+		buf.WriteString(err.Error())
+	}
+	if !strings.Contains(buf.String(), "released") {
+		t.Errorf("spawn from a released thread: %q", buf.String())
+	}
+}
