@@ -130,8 +130,8 @@ type creation struct {
 func (cr *creation) steps() []step {
 	return []step{
 		{name: "validate the config", do: cr.validate},
-		{name: "make the network namespace, in the background", do: cr.startForkThread},
 		{name: "check that the ID and the cgroup are free", do: cr.checkFree},
+		{name: "make the network namespace, in the background", do: cr.startForkThread},
 		{name: "connect to the console and pidfd sockets", do: cr.dialConsole},
 		{name: "make the state directory", do: cr.makeStateDir},
 		{name: "seal the runtime binary, in the background", do: cr.startSeal},

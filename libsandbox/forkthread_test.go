@@ -58,8 +58,10 @@ func netnsOfTasks(t *testing.T) map[string]string {
 
 // The thread init is forked from makes the network namespace ahead
 // (newForkThread): init is in a new one with its loopback device up, the
-// creation's plan still says to create one, and of our threads only the
-// forking one, blocked for good, is in it; every other stays in ours.
+// creation's plan still says to create one, and once init is forked no
+// thread of ours is in it (one that stayed would keep it alive after
+// init: a review found a device moved into it still there for a
+// foreground run's poststop hooks).
 func TestForkThreadNetworkAhead(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: unshare(CLONE_NEWNET)")
@@ -95,6 +97,7 @@ func TestForkThreadNetworkAhead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-c.thread.done
 	out, _ := io.ReadAll(r)
 	var ws unix.WaitStatus
 	unix.Wait4(pid, &ws, 0, nil)
@@ -121,8 +124,8 @@ func TestForkThreadNetworkAhead(t *testing.T) {
 			elsewhere = append(elsewhere, task+" "+ns)
 		}
 	}
-	if len(inChild) != 1 || len(elsewhere) != 0 {
-		t.Errorf("threads in init's network namespace: %v (want the forking one); in others: %v", inChild, elsewhere)
+	if len(inChild) != 0 || len(elsewhere) != 0 {
+		t.Errorf("threads of ours in init's network namespace: %v; in others: %v", inChild, elsewhere)
 	}
 }
 
@@ -136,12 +139,7 @@ func TestForkThreadReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := 0
-	for _, ns := range netnsOfTasks(t) {
-		if ns != host {
-			before++
-		}
-	}
+	const before = 0
 	th := newForkThread(unix.CLONE_NEWNET)
 	// Until it has made the namespace, then released.
 	deadline := time.Now().Add(5 * time.Second)

@@ -133,8 +133,9 @@ type forkThread struct {
 	ahead int
 	cfg   chan *spawnConfig
 	res   chan forkResult
-	// done is closed once the thread has handed over its result, or
-	// was released without one.
+	// done is closed once the thread has handed over its result (or
+	// was released without one) and is back in our namespaces, if it
+	// could go back.
 	done chan struct{}
 
 	mu       sync.Mutex
@@ -156,14 +157,17 @@ type forkResult struct {
 // thread pays while create makes the state and the cgroup. The thread is
 // the runtime's, in the host's user namespace: the namespace it makes is
 // owned by the same user namespace as one clone would make, and nothing
-// of the container's exists in it until init is forked there. Its only
-// other content is the thread itself: it opens no socket (what forkOnThread
-// opens are cgroup files and the standard library's pipe), and after
-// the fork it blocks for good.
+// of the container's exists in it until init is forked there. Until then
+// its only other content is the thread itself, which opens no socket
+// there but loopback.Up's (what forkOnThread opens are cgroup files and
+// the standard library's pipe). Once init is forked the thread goes back
+// to our network namespace, and is unlocked if nothing else of it
+// changed; if it cannot go back it blocks for good, locked.
 //
 // release ends a thread that never got its config (a step before
-// startInit failed): it exits locked, which ends the OS thread, so its
-// namespace is never used by another goroutine.
+// startInit failed): back in our namespace it is unlocked, otherwise it
+// exits locked, which ends the OS thread; either way its namespace is
+// never used by another goroutine.
 func newForkThread(ahead int) *forkThread {
 	t := &forkThread{
 		ahead: ahead,
@@ -213,19 +217,12 @@ func (t *forkThread) run() {
 		runtime.UnlockOSThread()
 		return
 	}
-	made := t.ahead != 0 && unix.Unshare(t.ahead) == nil
+	made, back := t.makeAhead()
 	// Its loopback device up here too, off create's path (~0.1 ms,
 	// addrconf's work); init does it if this fails.
 	loopUp := made && t.ahead&unix.CLONE_NEWNET != 0 && loopback.Up() == nil
 	c, ok := <-t.cfg
-	if !ok {
-		close(t.done)
-		if !made {
-			runtime.UnlockOSThread()
-		}
-		return
-	}
-	if made {
+	if ok && made {
 		// Made here: clone is not to make it again. Should the
 		// unshare have failed, clone makes it, and fails as before.
 		// c is this spawn's own; its plan is the creation's, so
@@ -234,15 +231,51 @@ func (t *forkThread) run() {
 		ns.create &^= t.ahead
 		c.ns = &ns
 	}
-	raw := needsRawFork(c.ns) || c.idMaps.needsHelper()
-	joins := !raw && len(c.ns.joins) > 0
-	pid, err := forkOnThread(c, raw, joins)
-	t.res <- forkResult{pid, err, loopUp}
+	var joins, stuck bool
+	if ok {
+		raw := needsRawFork(c.ns) || c.idMaps.needsHelper()
+		joins = !raw && len(c.ns.joins) > 0
+		pid, err := forkOnThread(c, raw, joins)
+		stuck = errors.Is(err, cgroups.ErrThreadStuck)
+		t.res <- forkResult{pid, err, loopUp}
+	}
+	// Back in our own network namespace, the thread no longer keeps
+	// the container's alive: it dies with init, as a namespace clone
+	// made does (a foreground run's poststop hooks find a device moved
+	// into it back on the host; a review showed one still there).
+	restored := !made || back() == nil
 	close(t.done)
-	if made || joins || errors.Is(err, cgroups.ErrThreadStuck) {
-		select {}
+	if !restored || joins || stuck {
+		if ok {
+			// It forked: a parent-death signal fires when the
+			// forking thread exits.
+			select {}
+		}
+		return // locked: the runtime ends the thread
 	}
 	runtime.UnlockOSThread()
+}
+
+// makeAhead unshares the namespaces of ahead on the calling thread, and
+// returns whether it did and how to go back to the ones it was in.
+func (t *forkThread) makeAhead() (made bool, back func() error) {
+	if t.ahead == 0 {
+		return false, nil
+	}
+	// Only CLONE_NEWNET is made ahead (newForkThread): its namespace
+	// file is the one to go back to.
+	own, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return false, nil
+	}
+	if err := unix.Unshare(t.ahead); err != nil {
+		own.Close()
+		return false, nil
+	}
+	return true, func() error {
+		defer own.Close()
+		return unix.Setns(int(own.Fd()), unix.CLONE_NEWNET)
+	}
 }
 
 // forkOnThread forks init from the calling thread, locked, once it has

@@ -49,6 +49,24 @@ teardown() {
 	! ip link show ctr0 2>/dev/null
 }
 
+@test "netDevices: in a foreground run, the namespace dies with the container, before the poststop hooks" {
+	# Nothing of the runtime's may keep the container's network namespace
+	# alive once its processes are gone (the thread that made it, ahead
+	# of init: a review found the veth still there for the poststop hooks
+	# until the runtime exited). A CNI DEL or a VF release in a poststop
+	# hook counts on it. The namespace is freed in the background
+	# (cleanup_net): the hook waits up to 5 s.
+	local hook
+	hook=$(jq -n --arg p "${DEV}p" --arg f "$BUNDLE/peer" '{path: "/bin/sh", args: ["sh", "-c",
+		"for i in $(seq 50); do ip link show \($p) >/dev/null 2>&1 || { echo gone >\($f); exit 0; }; sleep 0.1; done; echo there >\($f)"]}')
+	update_config '.linux.netDevices = {"'"$DEV"'": {}} | .hooks.poststop = ['"$hook"']'
+	args true
+	run sr run --bundle "$BUNDLE" n4
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BUNDLE/peer")" = gone ]
+}
+
 @test "netDevices: in a network namespace joined by path, the device stays there after delete" {
 	NS=$MARK
 	ip netns add "$NS"
