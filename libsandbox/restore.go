@@ -52,7 +52,7 @@ func Restore(root, id string, spec *specs.Spec, opts *CreateOpts, co *CriuOpts) 
 func RunRestore(root, id string, spec *specs.Spec, opts *CreateOpts, co *CriuOpts) (int, error) {
 	var q *sigQueue
 	if opts.Foreground {
-		q = &sigQueue{c: catchSignals()}
+		q = catchSignals(true)
 		opts.Interrupt = q.interrupt
 	}
 	nc, err := Restore(root, id, spec, opts, co)

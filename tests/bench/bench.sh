@@ -30,6 +30,8 @@
 #   BENCH_VM_RUNS [20]    BENCH_RUNS in the VM (TCG is ~13x slower)
 #   BENCH_PAIR_N [100]    --pair: pairs per verb
 #   BENCH_PAIR_VERBS [create run start delete state]  --pair: the verbs
+#                         (exec and exec-d too: /bin/true in a running
+#                         container, in the foreground or detached)
 #   PEERS [none]          more runtimes, "NAME=PATH ...", after Debian's
 #                         runc and crun (e.g. PEERS="runc-1.5.1=/opt/peers/
 #                         bin/runc-1.5.1 crun-1.27.1=/opt/peers/bin/crun-1.27.1");
@@ -655,7 +657,10 @@ header() {
 bench_pair() {
 	local n=${BENCH_PAIR_N:-100} verb i r t0 t1 order
 	say "pair: $n pairs per verb of ours, old and copy, the order drawn in each"
-	for r in sr old copy; do bundle "$r-p"; done
+	for r in sr old copy; do
+		bundle "$r-p"
+		bundle "$r-ps" "$TMPL_SLEEP"
+	done
 	printf "%-8s %9s %9s %11s %11s\n" verb ours old ours-old "ours-copy"
 	for verb in ${BENCH_PAIR_VERBS:-create run start delete state}; do
 		: >"$TMP/pair.$verb"
@@ -669,9 +674,10 @@ bench_pair() {
 				echo "$i $r $t0 $t1" >>"$TMP/pair.$verb"
 			done
 		done
-		rt sr delete -f sr-p
-		rt old delete -f old-p
-		rt copy delete -f copy-p
+		for r in sr old copy; do
+			rt "$r" delete -f "$r-p"
+			rt "$r" delete -f "$r-ps"
+		done
 		pair_summary "$verb" "$TMP/pair.$verb"
 	done
 }
@@ -679,10 +685,13 @@ bench_pair() {
 # pair_prepare VERB R puts R's container in the state VERB needs.
 pair_prepare() {
 	local id=$2-p
-	rt "$2" delete -f "$id" || true
+	[[ $1 == exec* ]] || rt "$2" delete -f "$id" || true
 	case $1 in
 	start | state) rt "$2" create --bundle "$TMP/c/$id" "$id" || die "pair: create of ${NAME[$2]} failed" ;;
 	delete) rt "$2" run --keep --bundle "$TMP/c/$id" "$id" || die "pair: run --keep of ${NAME[$2]} failed" ;;
+	exec | exec-d) # a running container (sleep), made once
+		rt "$2" state "${id}s" || rt "$2" run -d --bundle "$TMP/c/${id}s" "${id}s" ||
+			die "pair: run -d of ${NAME[$2]} failed" ;;
 	create | run) ;;
 	*) die "BENCH_PAIR_VERBS: unknown verb $1" ;;
 	esac
@@ -694,6 +703,8 @@ pair_timed() {
 	case $1 in
 	create | run) rt "$2" "$1" --bundle "$TMP/c/$id" "$id" ;;
 	start | state | delete) rt "$2" "$1" "$id" ;;
+	exec) rt "$2" exec "${id}s" /bin/true ;;
+	exec-d) rt "$2" exec -d "${id}s" /bin/true ;;
 	esac
 }
 

@@ -38,6 +38,24 @@ start_bg() {
 	[ "$output" = hello ]
 }
 
+@test "exec: forwards the signals it gets to the process, a real-time one too" {
+	start_bg e1
+	"$RUNTIME" --root "$ROOT" exec e1 sh -c 'trap "echo got USR1" USR1; trap "echo got 37" 37
+		trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.05; done' \
+		</dev/null >"$BUNDLE/sig.out" 2>&1 &
+	local rpid=$! rc=0
+	wait_for 10 grep -q ready "$BUNDLE/sig.out"
+	kill -USR1 "$rpid"
+	wait_for 5 grep -q 'got USR1' "$BUNDLE/sig.out"
+	kill -s 37 "$rpid"
+	wait_for 5 grep -q 'got 37' "$BUNDLE/sig.out"
+	kill -TERM "$rpid"
+	wait "$rpid" || rc=$?
+	cat "$BUNDLE/sig.out"
+	[ "$rc" -eq 3 ]
+	grep -q 'got TERM' "$BUNDLE/sig.out"
+}
+
 @test "exec: joins the container's namespaces and cgroup" {
 	start_bg e1
 	pid=$(sr state e1 | jq .pid)
@@ -431,11 +449,14 @@ attach_trace() {
 	[ "$output" -ge 23 ]
 }
 
-@test "exec --ignore-paused: interrupted while the container is paused, it fails at once and leaves nothing behind" {
+# interrupted_while_paused [-d]: exec --ignore-paused into a paused
+# container, then SIGTERM to the runtime: it fails at once (detached too,
+# where it catches only the signals that would end or stop it).
+interrupted_while_paused() {
 	start_bg e1
 	pid=$(sr state e1 | jq .pid)
 	sr pause e1
-	"$RUNTIME" --root "$ROOT" exec --ignore-paused e1 sh -c 'echo ran' </dev/null >"$BUNDLE/ip.out" 2>&1 &
+	"$RUNTIME" --root "$ROOT" exec --ignore-paused "$@" e1 sh -c 'echo ran' </dev/null >"$BUNDLE/ip.out" 2>&1 &
 	rpid=$!
 	# Once the runtime's child is in the container's cgroups, frozen
 	# with them (a v1 frozen task ignores even SIGKILL until thawed),
@@ -474,6 +495,14 @@ attach_trace() {
 	sleep 0.5
 	! grep -q ran "$BUNDLE/ip.out"
 	[ "$(status e1)" = running ]
+}
+
+@test "exec --ignore-paused: interrupted while the container is paused, it fails at once and leaves nothing behind" {
+	interrupted_while_paused
+}
+
+@test "exec --ignore-paused -d: interrupted while the container is paused, it fails at once and leaves nothing behind" {
+	interrupted_while_paused -d
 }
 
 @test "exec --cgroup (cgroup v1): a frozen sub-cgroup fails the exec at once, and leaves nothing behind" {
