@@ -651,7 +651,7 @@ func (cr *creation) startForkThread() (func(), error) {
 	if ns.create&unix.CLONE_NEWNET == 0 || ns.has(specs.UserNamespace) || needsRawFork(ns) {
 		return nil, nil
 	}
-	cr.forkThread = newForkThread(unix.CLONE_NEWNET)
+	cr.forkThread = newForkThread(true)
 	return cr.forkThread.release, nil
 }
 

@@ -90,7 +90,7 @@ func TestForkThreadNetworkAhead(t *testing.T) {
 		stdio:  [3]*os.File{os.Stdin, w, os.Stderr},
 		extra:  fds.New(3),
 		ns:     plan,
-		thread: newForkThread(unix.CLONE_NEWNET),
+		thread: newForkThread(true),
 	}
 	pid, err := spawn(c)
 	w.Close()
@@ -140,7 +140,7 @@ func TestForkThreadReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	const before = 0
-	th := newForkThread(unix.CLONE_NEWNET)
+	th := newForkThread(true)
 	// Until it has made the namespace, then released.
 	deadline := time.Now().Add(5 * time.Second)
 	for n := before; n == before && time.Now().Before(deadline); time.Sleep(time.Millisecond) {

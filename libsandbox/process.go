@@ -115,7 +115,7 @@ func spawn(c *spawnConfig) (int, error) {
 		if c.bornIn == nil && !joins {
 			return fork(c, raw)
 		}
-		t = newForkThread(0)
+		t = newForkThread(false)
 	}
 	return t.spawn(c)
 }
@@ -129,10 +129,10 @@ func spawn(c *spawnConfig) (int, error) {
 // rather than exiting, because a parent-death signal fires when the
 // forking thread exits.
 type forkThread struct {
-	// ahead: the CLONE_NEW* flags the thread unshares as it starts.
-	ahead int
-	cfg   chan *spawnConfig
-	res   chan forkResult
+	// netAhead: the thread makes the network namespace as it starts.
+	netAhead bool
+	cfg      chan *spawnConfig
+	res      chan forkResult
 	// done is closed once the thread has handed over its result (or
 	// was released without one) and is back in our namespaces, if it
 	// could go back.
@@ -149,10 +149,10 @@ type forkResult struct {
 	loopUp bool
 }
 
-// newForkThread starts a fork thread. With ahead (CLONE_NEWNET), the
-// thread makes the container's network namespace as it starts, and init
-// is forked into it rather than cloned with its own: a network namespace
-// costs the kernel ~0.6 ms (copy_net_ns: the loopback device, every
+// newForkThread starts a fork thread. With netAhead, the thread makes
+// the container's network namespace as it starts, and init is forked
+// into it rather than cloned with its own: a network namespace costs the
+// kernel ~0.7 ms (copy_net_ns: the loopback device, every
 // pernet subsystem's init), which a clone pays on create's path, and the
 // thread pays while create makes the state and the cgroup. The thread is
 // the runtime's, in the host's user namespace: the namespace it makes is
@@ -168,12 +168,12 @@ type forkResult struct {
 // startInit failed): back in our namespace it is unlocked, otherwise it
 // exits locked, which ends the OS thread; either way its namespace is
 // never used by another goroutine.
-func newForkThread(ahead int) *forkThread {
+func newForkThread(netAhead bool) *forkThread {
 	t := &forkThread{
-		ahead: ahead,
-		cfg:   make(chan *spawnConfig, 1),
-		res:   make(chan forkResult, 1),
-		done:  make(chan struct{}),
+		netAhead: netAhead,
+		cfg:      make(chan *spawnConfig, 1),
+		res:      make(chan forkResult, 1),
+		done:     make(chan struct{}),
 	}
 	go t.run()
 	return t
@@ -220,7 +220,7 @@ func (t *forkThread) run() {
 	made, back := t.makeAhead()
 	// Its loopback device up here too, off create's path (~0.1 ms,
 	// addrconf's work); init does it if this fails.
-	loopUp := made && t.ahead&unix.CLONE_NEWNET != 0 && loopback.Up() == nil
+	loopUp := made && loopback.Up() == nil
 	c, ok := <-t.cfg
 	if ok && made {
 		// Made here: clone is not to make it again. Should the
@@ -228,7 +228,7 @@ func (t *forkThread) run() {
 		// c is this spawn's own; its plan is the creation's, so
 		// the flags go from a copy.
 		ns := *c.ns
-		ns.create &^= t.ahead
+		ns.create &^= unix.CLONE_NEWNET
 		c.ns = &ns
 	}
 	var joins, stuck bool
@@ -256,19 +256,17 @@ func (t *forkThread) run() {
 	runtime.UnlockOSThread()
 }
 
-// makeAhead unshares the namespaces of ahead on the calling thread, and
-// returns whether it did and how to go back to the ones it was in.
+// makeAhead makes a network namespace on the calling thread (netAhead),
+// and returns whether it did and how to go back to the one it was in.
 func (t *forkThread) makeAhead() (made bool, back func() error) {
-	if t.ahead == 0 {
+	if !t.netAhead {
 		return false, nil
 	}
-	// Only CLONE_NEWNET is made ahead (newForkThread): its namespace
-	// file is the one to go back to.
 	own, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
 		return false, nil
 	}
-	if err := unix.Unshare(t.ahead); err != nil {
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		own.Close()
 		return false, nil
 	}

@@ -48,7 +48,8 @@ type Config struct {
 	// namespace it was created in up, as runc and crun do: a new one
 	// holds "lo" down, and a container's services on 127.0.0.1 would be
 	// unreachable ("network is unreachable"). Unset for a joined
-	// namespace, whose devices are its owner's.
+	// namespace, whose devices are its owner's, and when the thread
+	// that made the namespace ahead of init brought it up already.
 	LoopbackUp bool `json:"loopbackUp,omitempty"`
 	// HugePagesBack: the runtime turned transparent huge pages off for
 	// init (libsandbox's hugePagesOffForInit); init turns them back on

@@ -40,20 +40,7 @@ start_bg() {
 
 @test "exec: forwards the signals it gets to the process, a real-time one too" {
 	start_bg e1
-	"$RUNTIME" --root "$ROOT" exec e1 sh -c 'trap "echo got USR1" USR1; trap "echo got 37" 37
-		trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.05; done' \
-		</dev/null >"$BUNDLE/sig.out" 2>&1 &
-	local rpid=$! rc=0
-	wait_for 10 grep -q ready "$BUNDLE/sig.out"
-	kill -USR1 "$rpid"
-	wait_for 5 grep -q 'got USR1' "$BUNDLE/sig.out"
-	kill -s 37 "$rpid"
-	wait_for 5 grep -q 'got 37' "$BUNDLE/sig.out"
-	kill -TERM "$rpid"
-	wait "$rpid" || rc=$?
-	cat "$BUNDLE/sig.out"
-	[ "$rc" -eq 3 ]
-	grep -q 'got TERM' "$BUNDLE/sig.out"
+	forwards_signals exec e1 sh -c "$forward_cmd"
 }
 
 @test "exec: joins the container's namespaces and cgroup" {

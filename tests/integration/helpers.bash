@@ -423,3 +423,24 @@ as_user() {
 	[ -n "${RL_XDG:-}" ] && env+=(XDG_RUNTIME_DIR="$RL_XDG")
 	setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups env -i "${env[@]}" "$@"
 }
+
+# forwards_signals CMD... runs the runtime command CMD (a foreground run
+# or exec of forward_cmd's process) in the background and checks that
+# what a user or systemd sends it reaches the process: SIGUSR1, SIGRTMIN+3
+# (37: systemd's halt) and SIGTERM, on which the process exits 3.
+forward_cmd='trap "echo got USR1" USR1; trap "echo got 37" 37; trap "echo got TERM; exit 3" TERM
+	echo ready; while :; do sleep 0.05; done'
+forwards_signals() {
+	"$RUNTIME" --root "$ROOT" "$@" </dev/null >"$BUNDLE/sig.out" 2>&1 &
+	local rpid=$! rc=0
+	wait_for 10 grep -q ready "$BUNDLE/sig.out"
+	kill -USR1 "$rpid"
+	wait_for 5 grep -q 'got USR1' "$BUNDLE/sig.out"
+	kill -s 37 "$rpid"
+	wait_for 5 grep -q 'got 37' "$BUNDLE/sig.out"
+	kill -TERM "$rpid"
+	wait "$rpid" || rc=$?
+	cat "$BUNDLE/sig.out"
+	[ "$rc" -eq 3 ]
+	grep -q 'got TERM' "$BUNDLE/sig.out"
+}
