@@ -76,8 +76,9 @@ func cgMode(s string) (rpc.CriuCgMode, error) {
 // it, as runc has it: the runtime does not set up networks (what is in
 // the namespace is the caller's, a CNI plugin's), so CRIU is not to dump
 // or restore one. Restored, the container's network namespace is new and
-// holds only a loopback device that is down, as a new one does.
-// linux.netDevices are moved into it again (setup-namespaces).
+// holds only a loopback device, which restore brings up as create does
+// (restoredLoopbackUp; runc leaves it down); linux.netDevices are moved
+// into it again (setup-namespaces).
 func emptyNs(types []string) (uint32, error) {
 	mask := uint32(unix.CLONE_NEWNET)
 	for _, t := range types {

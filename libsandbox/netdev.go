@@ -92,23 +92,67 @@ func moveNetDevices(devs map[string]specs.LinuxNetDevice, pid int, start uint64)
 	if len(devs) == 0 {
 		return nil
 	}
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
+	f, h, err := initNetns(pid, start)
 	if err != nil {
-		return fmt.Errorf("linux.netDevices: open init's network namespace: %w", err)
+		return fmt.Errorf("linux.netDevices: %w", err)
 	}
 	defer f.Close()
-	if st, err := readProcStat(pid); err != nil || st.StartTime != start {
-		return errors.New("linux.netDevices: open init's network namespace: init is gone")
-	}
-	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()))
-	if err != nil {
-		return fmt.Errorf("linux.netDevices: netlink in init's network namespace: %w", err)
-	}
 	defer h.Close()
 	for _, host := range sortedKeys(devs) {
 		if err := moveNetDevice(host, devs[host].Name, int(f.Fd()), h); err != nil {
 			return fmt.Errorf("linux.netDevices[%q]: %w", host, err)
 		}
+	}
+	return nil
+}
+
+// initNetns opens the network namespace of init (pid, checked against its
+// start time once the namespace is open: a pid reused since is not
+// followed) and a netlink handle in it. netlink.NewHandleAt makes the
+// handle's socket there from a locked thread that switches back to our
+// namespace at once; the socket then acts on init's namespace from ours.
+// It only ever carries our requests and their answers: it joins no
+// multicast group, so nothing of the container reaches us through it.
+func initNetns(pid int, start uint64) (*os.File, *netlink.Handle, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
+	if err != nil {
+		return nil, nil, fmt.Errorf("open init's network namespace: %w", err)
+	}
+	if st, err := readProcStat(pid); err != nil || st.StartTime != start {
+		f.Close()
+		return nil, nil, errors.New("open init's network namespace: init is gone")
+	}
+	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()))
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("netlink in init's network namespace: %w", err)
+	}
+	return f, h, nil
+}
+
+// restoredLoopbackUp brings up "lo" in the network namespace CRIU made for
+// a restored init. CRIU makes it empty (empty_ns: the network is not in
+// the image, see emptyNs), so its loopback device is down, as in any new
+// namespace, and a service of the container on 127.0.0.1 would be
+// unreachable after the restore where it answered before the dump (CRIU
+// issue #590; runc 1.1.5 and 1.5.1 leave it down). A restored network
+// namespace is set up as create sets one up: lo up (initcfg.LoopbackUp),
+// then linux.netDevices, then the hooks. It runs at CRIU's
+// setup-namespaces notification, while the restored tasks exist but have
+// not run, so no process of the container can act before it is up.
+func restoredLoopbackUp(pid int, start uint64) error {
+	f, h, err := initNetns(pid, start)
+	if err != nil {
+		return fmt.Errorf("bring up the loopback device: %w", err)
+	}
+	defer f.Close()
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("bring up the loopback device: %w", err)
+	}
+	if err := h.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("bring up the loopback device: %w", err)
 	}
 	return nil
 }

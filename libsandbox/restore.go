@@ -410,6 +410,13 @@ func (rs *restoration) notify(n *rpc.CriuNotify, fds []int) error {
 		if err := rs.adopt(int(n.GetPid())); err != nil {
 			return err
 		}
+		// Only a namespace CRIU made: one joined by path is its
+		// owner's, and without a network namespace init is in ours.
+		if rs.plan.ns.create&unix.CLONE_NEWNET != 0 {
+			if err := restoredLoopbackUp(st.InitPid, st.InitStart); err != nil {
+				return err
+			}
+		}
 		if err := moveNetDevices(rs.spec.Linux.NetDevices, st.InitPid, st.InitStart); err != nil {
 			return err
 		}

@@ -143,6 +143,12 @@ cr_restore() {
 	[ "$status" -eq 0 ]
 	[ "${lines[1]}" = "${lines[2]}" ]
 	[ "${lines[1]}" = "$(readlink /proc/$pid/ns/time)" ]
+	# The network namespace CRIU made on restore has its loopback device
+	# up, as init had it at the dump (and as runc's restore leaves it):
+	# a service on 127.0.0.1 answers after a restore as before.
+	sr_run exec ct1 ip -o link show lo
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"<LOOPBACK,UP,LOWER_UP>"* ]] || fail "lo after restore: $output"
 	sr_run kill ct1 KILL
 	[ "$status" -eq 0 ]
 	wait_status ct1 stopped
@@ -325,6 +331,11 @@ first_drop() {
 	count_above "$n"
 	pid=$(sr state ct7 | jq .pid)
 	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ]
+	# Its loopback device is as its owner left it (down: `ip netns add`
+	# does not bring it up): restore brings up only one CRIU made.
+	run ip -n "$NETNS" -o link show lo
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"UP"* ]] || fail "lo of a joined namespace brought up: $output"
 }
 
 @test "restore: a UTS namespace joined by path is joined as checked, even if its path names another by then" {
