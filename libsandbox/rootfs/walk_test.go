@@ -43,6 +43,11 @@ func TestMkdirAllInRootSymlinks(t *testing.T) {
 		{name: "link in the middle", links: map[string]string{"d/l": "../x"}, path: "/d/l/y", want: "/x/y"},
 		{name: "chain", links: map[string]string{"l1": "l2", "l2": "/z"}, path: "/l1/w", want: "/z/w"},
 		{name: "loop", links: map[string]string{"l1": "l2", "l2": "l1"}, path: "/l1", err: unix.ELOOP},
+		// The parent exists (mkdirInParent): through a symlink, p is
+		// made where the link leads inside the root.
+		{name: "parent through a link", links: map[string]string{"d/up": "/", "e/x": "y"}, path: "/d/up/e/new", want: "/e/new"},
+		{name: "parent through an escaping link", links: map[string]string{"d/up": "../../../../..", "d/x": "y"}, path: "/d/up/d/new", want: "/d/new"},
+		{name: "dangling link at p, parent there", links: map[string]string{"d/l": "/made/here"}, path: "/d/l", want: "/made/here"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
