@@ -109,10 +109,18 @@ func moveNetDevices(devs map[string]specs.LinuxNetDevice, pid int, start uint64)
 // initNetns opens the network namespace of init (pid, checked against its
 // start time once the namespace is open: a pid reused since is not
 // followed) and a netlink handle in it. netlink.NewHandleAt makes the
-// handle's socket there from a locked thread that switches back to our
-// namespace at once; the socket then acts on init's namespace from ours.
-// It only ever carries our requests and their answers: it joins no
-// multicast group, so nothing of the container reaches us through it.
+// handle's socket there (NETLINK_ROUTE only: links and addresses are all
+// it is for) from a locked thread that switches back to our namespace at
+// once; the socket then acts on init's namespace from ours. It only ever
+// carries our requests and their answers: it joins no multicast group, so
+// nothing of the container reaches us through it.
+//
+// A namespace that is ours is refused: what is done through the handle
+// is meant for the container's namespace and would change the host's.
+// create never gets there (checkNetDevices), but restore can: CRIU makes
+// a network namespace only if the image has one, so an image dumped from
+// a container in ours, restored with a spec that asks for a new one,
+// leaves init in ours (a review found restore bringing up the host's lo).
 func initNetns(pid int, start uint64) (*os.File, *netlink.Handle, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
 	if err != nil {
@@ -122,7 +130,16 @@ func initNetns(pid int, start uint64) (*os.File, *netlink.Handle, error) {
 		f.Close()
 		return nil, nil, errors.New("open init's network namespace: init is gone")
 	}
-	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()))
+	// The main thread's namespace is the runtime's: no thread that
+	// changes its network namespace is ever the main one.
+	if same, err := sameFile(f, "/proc/self/ns/net"); err != nil || same {
+		f.Close()
+		if err == nil {
+			err = errors.New("it is the runtime's own, not one of the container's")
+		}
+		return nil, nil, fmt.Errorf("init's network namespace: %w", err)
+	}
+	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()), unix.NETLINK_ROUTE)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("netlink in init's network namespace: %w", err)
@@ -273,4 +290,17 @@ func findMoved(h *netlink.Handle, link netlink.Link, name string) (netlink.Link,
 func (cr *creation) netDevicesStep() (func(), error) {
 	st := cr.c.state
 	return nil, moveNetDevices(cr.spec.Linux.NetDevices, st.InitPid, st.InitStart)
+}
+
+// sameFile reports whether f and the file at path are one (device and
+// inode, as namespaces are told apart: ns_get_path's nsfs inodes).
+func sameFile(f *os.File, path string) (bool, error) {
+	var a, b unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &a); err != nil {
+		return false, err
+	}
+	if err := unix.Stat(path, &b); err != nil {
+		return false, err
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino, nil
 }

@@ -338,6 +338,37 @@ first_drop() {
 	[[ "$output" != *"UP"* ]] || fail "lo of a joined namespace brought up: $output"
 }
 
+@test "restore: an image without a network namespace, restored with a spec that asks for one, fails and leaves the runtime's alone" {
+	requires_criu
+	# The runtime runs in a network namespace of the test's, whose lo is
+	# down (the host's is up already): a change to the runtime's own shows.
+	NETNS=$MARK
+	ip netns add "$NETNS"
+	local real=$RUNTIME
+	RUNTIME=$BUNDLE/sr-in-netns
+	printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' "$NETNS" "$real" >"$RUNTIME"
+	chmod +x "$RUNTIME"
+	# Dumped in the runtime's network namespace: the image has none.
+	update_config 'del(.linux.namespaces[] | select(.type == "network"))'
+	cr_run ct8
+	count_above 1
+	cr_checkpoint ct8
+	# CRIU makes a network namespace only if the image has one: init
+	# would be restored into the runtime's, where restore brought lo up.
+	update_config '.linux.namespaces += [{"type": "network"}]'
+	cr_pipe 8
+	status=0
+	sr --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct8 <&8 >&8 2>&8 || status=$?
+	[ "$status" -ne 0 ] || fail "restore into the runtime's network namespace succeeded"
+	grep -q "init's network namespace: it is the runtime's own" "$BUNDLE/restore.log" || fail "restore: $(cat "$BUNDLE/restore.log")"
+	run ip -n "$NETNS" -o link show lo
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"UP"* ]] || fail "the runtime's lo was brought up: $output"
+	sr_run state ct8
+	[ "$status" -ne 0 ]
+	assert_nothing_left
+}
+
 @test "restore: a UTS namespace joined by path is joined as checked, even if its path names another by then" {
 	requires_criu
 	# Two UTS namespaces pinned by bind mounts: the container's, and
