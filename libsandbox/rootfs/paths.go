@@ -198,8 +198,10 @@ func mkdirAllInRoot(root int, p string, mode uint32) (int, error) {
 // gives up (ok false, nothing to close) on anything else, for the walk to
 // decide: no parent, a symlink at p, dangling or made meanwhile (the
 // mkdir's EEXIST, then the open's ELOOP), or an error. What it makes is
-// where the walk would have made it: the walk resolves the same parent.
-// One openat2 of the parent's path, where the walk opens every component
+// where the walk would have made it: the walk resolves the same parent
+// (but through a plain symlink on procfs, /proc/self, which the walk
+// refuses; procfs takes no mkdir, so such a path goes to the walk too, a
+// review checked). One openat2 of the parent's path, where the walk opens every component
 // (~7 system calls fewer per hierarchy of a v1 cgroup mount).
 func mkdirInParent(root int, p string, mode uint32) (int, bool) {
 	dir, name := path.Split(rel(p))
