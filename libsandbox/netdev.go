@@ -135,7 +135,7 @@ func initNetns(pid int, start uint64) (*os.File, *netlink.Handle, error) {
 	if same, err := sameFile(f, "/proc/self/ns/net"); err != nil || same {
 		f.Close()
 		if err == nil {
-			err = errors.New("it is the runtime's own, not one of the container's")
+			err = errRuntimeNetns
 		}
 		return nil, nil, fmt.Errorf("init's network namespace: %w", err)
 	}
@@ -146,6 +146,9 @@ func initNetns(pid int, start uint64) (*os.File, *netlink.Handle, error) {
 	}
 	return f, h, nil
 }
+
+// errRuntimeNetns: init is in the runtime's own network namespace.
+var errRuntimeNetns = errors.New("it is the runtime's own, not one of the container's")
 
 // restoredLoopbackUp brings up "lo" in the network namespace CRIU made for
 // a restored init. CRIU makes it empty (empty_ns: the network is not in

@@ -413,7 +413,10 @@ func (rs *restoration) notify(n *rpc.CriuNotify, fds []int) error {
 		// Only a namespace CRIU made: one joined by path is its
 		// owner's, and without a network namespace init is in ours.
 		if rs.plan.ns.create&unix.CLONE_NEWNET != 0 {
-			if err := restoredLoopbackUp(st.InitPid, st.InitStart); err != nil {
+			if err := restoredLoopbackUp(st.InitPid, st.InitStart); errors.Is(err, errRuntimeNetns) {
+				// CRIU makes one only if the image has one.
+				return fmt.Errorf("linux.namespaces: network: the image has no network namespace of its own (dumped in the runtime's): %w", err)
+			} else if err != nil {
 				return err
 			}
 		}

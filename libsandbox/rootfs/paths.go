@@ -201,8 +201,9 @@ func mkdirAllInRoot(root int, p string, mode uint32) (int, error) {
 // where the walk would have made it: the walk resolves the same parent
 // (but through a plain symlink on procfs, /proc/self, which the walk
 // refuses; procfs takes no mkdir, so such a path goes to the walk too, a
-// review checked). One openat2 of the parent's path, where the walk opens every component
-// (~7 system calls fewer per hierarchy of a v1 cgroup mount).
+// review checked). One openat2 of the parent's path, where the walk
+// opens every component (~7 system calls fewer per hierarchy of a v1
+// cgroup mount).
 func mkdirInParent(root int, p string, mode uint32) (int, bool) {
 	dir, name := path.Split(rel(p))
 	if name == "" || name == "." || name == ".." {

@@ -360,7 +360,7 @@ first_drop() {
 	status=0
 	sr --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct8 <&8 >&8 2>&8 || status=$?
 	[ "$status" -ne 0 ] || fail "restore into the runtime's network namespace succeeded"
-	grep -q "init's network namespace: it is the runtime's own" "$BUNDLE/restore.log" || fail "restore: $(cat "$BUNDLE/restore.log")"
+	grep -q "linux.namespaces: network: the image has no network namespace.*init's network namespace: it is the runtime's own" "$BUNDLE/restore.log" || fail "restore: $(cat "$BUNDLE/restore.log")"
 	run ip -n "$NETNS" -o link show lo
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"UP"* ]] || fail "the runtime's lo was brought up: $output"
