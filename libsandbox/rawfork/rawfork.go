@@ -370,7 +370,16 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 		gcrep = os.NewFile(uintptr(gp[0]), "rawfork-grandchild-report")
 		defer gcrep.Close()
 		a.gcrep = gp[1]
-		defer unix.Close(gp[1])
+		// Closed once: after the fork (below), or here should we
+		// return before it. Closed a second time, its number could
+		// be another fd by then: one another goroutine opened, or the
+		// pty master the wait receives (exec -t sent a closed fd to
+		// --console-socket, "bad file descriptor", when one did).
+		defer func() {
+			if a.gcrep >= 0 {
+				unix.Close(a.gcrep)
+			}
+		}()
 	}
 	// The child reads one byte from wp[0] once it has unshared.
 	var wp [2]int
@@ -399,8 +408,10 @@ func Start(attr *Attr) (_ *Result, retErr error) {
 	unix.Close(sp[1])
 	if a.forkAgain {
 		// Ours must be closed for its EOF: only the grandchild holds it
-		// then (and the first child until it exits).
+		// then (and the first child until it exits). The child has its
+		// own copy of a (a fork without CLONE_VM).
 		unix.Close(a.gcrep)
+		a.gcrep = -1
 	}
 	if a.wait {
 		unix.Close(wp[0])

@@ -260,3 +260,52 @@ func TestPathAndDir(t *testing.T) {
 		t.Fatal("no Exe, Path nor Process: started")
 	}
 }
+
+// TestForkAgainClosesItsFdsOnce: Start closes the grandchild's end of
+// its report socket once. It closed it right after the fork and again
+// when it returned: by then the number could be an fd another goroutine
+// had opened, or the pty master the wait received, which exec then sent
+// closed to --console-socket. Check, called once the wait has begun,
+// opens fds onto the lowest free numbers, the freed one among them; each
+// must still be open once Start has returned.
+func TestForkAgainClosesItsFdsOnce(t *testing.T) {
+	requireRoot(t)
+	_, pid := holder(t, "--pid", "--fork", "--mount-proc")
+	var opened []int
+	attr := &Attr{
+		Namespaces: []Namespace{
+			openNS(t, pid, "pid", unix.CLONE_NEWPID),
+			openNS(t, pid, "mnt", unix.CLONE_NEWNS),
+		},
+		ForkAgain: true,
+		Check: func() error {
+			if opened != nil {
+				return nil
+			}
+			for i := 0; i < 32; i++ {
+				fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return err
+				}
+				opened = append(opened, fd)
+			}
+			return nil
+		},
+	}
+	defer func() {
+		for _, fd := range opened {
+			unix.Close(fd)
+		}
+	}()
+	if _, status := runIn(t, attr, "exit 3"); status != 3 {
+		t.Fatalf("status %d, want 3", status)
+	}
+	if opened == nil {
+		t.Fatal("Check was not called")
+	}
+	for _, fd := range opened {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			t.Fatalf("fd %d, opened while Start waited, was closed under us: %v", fd, err)
+		}
+	}
+}
