@@ -32,7 +32,11 @@ import (
 	// exec's first process re-executes from the sealed copy in this
 	// package's initialiser, before the heavy ones (see its comment).
 	_ "github.com/sandbox-runtime/sandbox-runtime/libsandbox/exeseal/early"
-	"github.com/sandbox-runtime/sandbox-runtime/nsexec"
+	// The init stage runs from this package's initialiser, before the
+	// initialisers it does not need (see its comment): the re-executed
+	// init stage must run before anything else touches the process, no
+	// flag parsing, no logger setup.
+	_ "github.com/sandbox-runtime/sandbox-runtime/nsexec/initstage"
 )
 
 // version is set by the Makefile (-X main.version=...).
@@ -40,14 +44,6 @@ var (
 	version = "0.1.0-dev"
 	commit  = ""
 )
-
-func init() {
-	// The re-executed init stage must run before anything else touches
-	// the process: no flag parsing, no logger setup.
-	if len(os.Args) > 1 && os.Args[1] == "init" {
-		nsexec.Main(os.Args[2:])
-	}
-}
 
 func main() {
 	app := newApp()

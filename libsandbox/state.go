@@ -47,7 +47,7 @@ const (
 type persisted statefile.State
 
 func writeState(dir string, s *persisted) error {
-	return writeFileAtomic(filepath.Join(dir, stateFile), specjson.MarshalState((*statefile.State)(s)), 0o600)
+	return writeFileAtomic(filepath.Join(dir, stateFile), statefile.Marshal((*statefile.State)(s)), 0o600)
 }
 
 // writeFileAtomic writes a temporary file next to name and renames it
@@ -140,7 +140,7 @@ func readState(dir string) (*persisted, error) {
 		return nil, err
 	}
 	s := new(persisted)
-	if err := specjson.UnmarshalState(b, (*statefile.State)(s)); err != nil {
+	if err := statefile.Unmarshal(b, (*statefile.State)(s)); err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	// Every state.json of ours names init or, while creating, the

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/initcfg"
-	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 )
 
 // The encoders: what the generated enc<T> functions call. Their output
@@ -21,15 +20,18 @@ type writer struct {
 	b []byte
 }
 
-// key writes a struct field's `"name":`, after a comma unless it is the
+// Key writes a struct field's `"name":`, after a comma unless it is the
 // first field written.
-func (w *writer) key(first *bool, quoted string) {
+func (w *writer) Key(first *bool, quoted string) {
 	if !*first {
 		w.b = append(w.b, ',')
 	}
 	*first = false
 	w.b = append(w.b, quoted...)
 }
+
+// Byte writes c.
+func (w *writer) Byte(c byte) { w.b = append(w.b, c) }
 
 const hexDigits = "0123456789abcdef"
 
@@ -186,20 +188,6 @@ func MarshalInitConfig(c *initcfg.Config) []byte {
 // container.
 func UnmarshalInitConfig(data []byte, c *initcfg.Config) error {
 	return decode(data, c, decInitcfgConfig)
-}
-
-// MarshalState encodes state.json as encoding/json.Marshal would,
-// without its reflection.
-func MarshalState(s *statefile.State) []byte {
-	w := &writer{b: make([]byte, 0, 1024)}
-	encStatefileState(w, s)
-	return w.b
-}
-
-// UnmarshalState decodes state.json as encoding/json.Unmarshal would:
-// every verb that finds a container reads it.
-func UnmarshalState(data []byte, s *statefile.State) error {
-	return decode(data, s, decStatefileState)
 }
 
 // MarshalSeccomp encodes a compiled filter (the state directory keeps

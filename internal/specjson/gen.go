@@ -2,9 +2,11 @@
 
 // gen.go writes codec_gen.go: a decoder for every struct type that
 // specs.Spec and initcfg.Config reach, and an encoder for those
-// initcfg.Config reaches, by reflection at generation time. Run it with `go
-// generate ./internal/specjson` after updating runtime-spec; the test
-// TestGeneratedUpToDate fails when codec_gen.go is stale.
+// initcfg.Config reaches; and libsandbox/statefile's codec_gen.go, the
+// same for statefile.State (state.json), both by reflection at
+// generation time. Run it with `go generate ./internal/specjson` after
+// updating runtime-spec; the test TestGeneratedUpToDate fails when either
+// file is stale.
 package main
 
 import (
@@ -27,20 +29,31 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/statefile"
 )
 
-// usage: go run gen.go [-o FILE] (codec_gen.go by default)
+// usage: go run gen.go [-spec FILE] [-state FILE]: the codec of the
+// spec and init's config (codec_gen.go) and that of state.json
+// (libsandbox/statefile's codec_gen.go) by default.
 func main() {
-	dst := "codec_gen.go"
-	if len(os.Args) == 3 && os.Args[1] == "-o" {
-		dst = os.Args[2]
+	dst := map[string]string{"-spec": "codec_gen.go", "-state": "../../libsandbox/statefile/codec_gen.go"}
+	args := os.Args[1:]
+	for len(args) >= 2 {
+		if _, ok := dst[args[0]]; !ok {
+			break
+		}
+		dst[args[0]], args = args[1], args[2:]
 	}
-	out, err := Generate()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	if len(args) != 0 {
+		fmt.Fprintln(os.Stderr, "usage: go run gen.go [-spec FILE] [-state FILE]")
+		os.Exit(2)
 	}
-	if err := os.WriteFile(dst, out, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for flag, t := range map[string]*target{"-spec": specTarget, "-state": stateTarget} {
+		out, err := Generate(t)
+		if err == nil {
+			err = os.WriteFile(dst[flag], out, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -61,13 +74,61 @@ var qualifiers = map[string]string{specsPath: "specs", initcfgPath: "initcfg", r
 // its MarshalJSON and UnmarshalJSON do.
 var timeType = reflect.TypeOf(time.Time{})
 
-// Generate returns the source of codec_gen.go: decoders for specs.Spec
-// (config.json), initcfg.Config (init's config) and statefile.State
-// (state.json), encoders for the last two, and for every struct type
-// they reach.
-func Generate() ([]byte, error) {
+// target is one generated file: its package, the types it decodes and
+// encodes (and every struct type they reach), and how it names the
+// codec's pieces.
+type target struct {
+	pkg, local string // the package, its import path (its types unqualified)
+	header     string
+	dec, enc   []reflect.Type
+	imports    []string // beside os, and specs as specs
+	// rt qualifies the codec's pieces (reader, decStruct...): "" in
+	// package specjson, "specjson." elsewhere, whose exported names
+	// (export.go) it then uses.
+	rt string
+}
+
+// specTarget is internal/specjson's codec_gen.go: config.json and init's
+// config. It reaches no type of libsandbox's cgroups or statefile, so
+// that init, which decodes its config with it, does not link their
+// packages' initialisers in before it starts (nsexec/initstage).
+var specTarget = &target{
+	pkg: "specjson", local: "github.com/sandbox-runtime/sandbox-runtime/internal/specjson",
+	header:  "from the types of runtime-spec's specs-go and of internal/initcfg",
+	dec:     []reflect.Type{reflect.TypeOf(specs.Spec{}), reflect.TypeOf(initcfg.Config{})},
+	enc:     []reflect.Type{reflect.TypeOf(initcfg.Config{})},
+	imports: []string{initcfgPath, rootfsPath},
+}
+
+// stateTarget is libsandbox/statefile's codec_gen.go: state.json.
+var stateTarget = &target{
+	pkg: "statefile", local: statePath,
+	header:  "from the types of libsandbox/statefile",
+	dec:     []reflect.Type{reflect.TypeOf(statefile.State{})},
+	enc:     []reflect.Type{reflect.TypeOf(statefile.State{})},
+	imports: []string{"github.com/sandbox-runtime/sandbox-runtime/internal/specjson", cgroupsPath, rdtPath},
+	rt:      "specjson.",
+}
+
+// cur is the target being generated.
+var cur *target
+
+// rt names a piece of the codec in the current target: name itself in
+// package specjson, its exported name (export.go) elsewhere.
+func rt(name string) string {
+	if cur.rt == "" {
+		return name
+	}
+	return cur.rt + strings.ToUpper(name[:1]) + name[1:]
+}
+
+// Generate returns the source of t's file: a decoder for each of t.dec
+// and an encoder for each of t.enc, and one for every struct type they
+// reach.
+func Generate(t *target) ([]byte, error) {
+	cur = t
 	g := &gen{seen: map[reflect.Type]bool{}, seenEnc: map[reflect.Type]bool{}}
-	g.queue = append(g.queue, reflect.TypeOf(specs.Spec{}), reflect.TypeOf(initcfg.Config{}), reflect.TypeOf(statefile.State{}))
+	g.queue = append(g.queue, t.dec...)
 	for _, t := range g.queue {
 		g.seen[t] = true
 	}
@@ -78,7 +139,7 @@ func Generate() ([]byte, error) {
 			return nil, err
 		}
 	}
-	g.encQueue = append(g.encQueue, reflect.TypeOf(initcfg.Config{}), reflect.TypeOf(statefile.State{}))
+	g.encQueue = append(g.encQueue, t.enc...)
 	for _, t := range g.encQueue {
 		g.seenEnc[t] = true
 	}
@@ -90,8 +151,12 @@ func Generate() ([]byte, error) {
 		}
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "// Code generated by gen.go from the types of runtime-spec's specs-go and of internal/initcfg; DO NOT EDIT.\n\n")
-	fmt.Fprintf(&b, "package specjson\n\nimport (\n\t\"os\"\n\n\tspecs %q\n\n\t%q\n\t%q\n\t%q\n\t%q\n\t%q\n)\n\nvar _ os.FileMode\n\n", specsPath, initcfgPath, cgroupsPath, rdtPath, rootfsPath, statePath)
+	fmt.Fprintf(&b, "// Code generated by internal/specjson/gen.go %s; DO NOT EDIT.\n\n", t.header)
+	fmt.Fprintf(&b, "package %s\n\nimport (\n\t\"os\"\n\n\tspecs %q\n\n", t.pkg, specsPath)
+	for _, p := range t.imports {
+		fmt.Fprintf(&b, "\t%q\n", p)
+	}
+	b.WriteString(")\n\nvar _ os.FileMode\n\n")
 	sort.Strings(g.funcs)
 	for _, f := range g.funcs {
 		b.WriteString(f)
@@ -155,38 +220,50 @@ func typeName(t reflect.Type) string {
 	case "io/fs":
 		return "os.FileMode" // specs-go writes os.FileMode
 	}
+	if t.PkgPath() == cur.local {
+		return t.Name()
+	}
 	if q, ok := qualifiers[t.PkgPath()]; ok {
 		return q + "." + t.Name()
 	}
 	panic(fmt.Sprintf("specjson: type %v from package %s", t, t.PkgPath()))
 }
 
+// qualifiedName is t as error messages name it (encoding/json's words:
+// the package's name, then the type's), whichever package the code is in.
+func qualifiedName(t reflect.Type) string {
+	if q, ok := qualifiers[t.PkgPath()]; ok {
+		return q + "." + t.Name()
+	}
+	return typeName(t)
+}
+
 // decoder returns an expression of type func(*reader, *T) error for t.
 func (g *gen) decoder(t reflect.Type) (string, error) {
 	if t == timeType {
-		return "decTime", nil
+		return rt("decTime"), nil
 	}
 	if err := checkPlain(t); err != nil {
 		return "", err
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return "decString[" + typeName(t) + "]", nil
+		return rt("decString") + "[" + typeName(t) + "]", nil
 	case reflect.Bool:
-		return "decBool[" + typeName(t) + "]", nil
+		return rt("decBool") + "[" + typeName(t) + "]", nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "decInt[" + typeName(t) + "]", nil
+		return rt("decInt") + "[" + typeName(t) + "]", nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return "decUint[" + typeName(t) + "]", nil
+		return rt("decUint") + "[" + typeName(t) + "]", nil
 	case reflect.Float64:
-		return "decFloat64[" + typeName(t) + "]", nil
+		return rt("decFloat64") + "[" + typeName(t) + "]", nil
 	case reflect.Float32:
-		return "decFloat32[" + typeName(t) + "]", nil
+		return rt("decFloat32") + "[" + typeName(t) + "]", nil
 	case reflect.Interface:
 		if t.NumMethod() != 0 || t.Name() != "" {
 			return "", fmt.Errorf("interface %v", t)
 		}
-		return "decAny", nil
+		return rt("decAny"), nil
 	case reflect.Struct:
 		if t.Name() == "" {
 			return "", fmt.Errorf("anonymous struct %v", t)
@@ -201,7 +278,7 @@ func (g *gen) decoder(t reflect.Type) (string, error) {
 			if t != reflect.TypeOf([]byte(nil)) {
 				return "", fmt.Errorf("%v: a named byte slice", t)
 			}
-			return "decBytes", nil // base64, as encoding/json reads it
+			return rt("decBytes"), nil // base64, as encoding/json reads it
 		}
 		if t.Kind() == reflect.Map && t.Key().Kind() != reflect.String {
 			return "", fmt.Errorf("%v: map keys other than strings", t)
@@ -217,7 +294,7 @@ func (g *gen) decoder(t reflect.Type) (string, error) {
 		if t.Kind() != reflect.Pointer && t.Name() != "" {
 			return "", fmt.Errorf("named %v", t)
 		}
-		return fmt.Sprintf("func(r *reader, p *%s) error { return dec%s(r, p, %s) }", typeName(t), kind, elem), nil
+		return fmt.Sprintf("func(r *%s, p *%s) error { return %s(r, p, %s) }", rt("reader"), typeName(t), rt("dec"+kind), elem), nil
 	}
 	return "", fmt.Errorf("type %v (%v): not supported", t, t.Kind())
 }
@@ -277,8 +354,8 @@ func fields(t reflect.Type, prefix string, depth int) ([]field, error) {
 
 func (g *gen) structDecoder(t reflect.Type) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "func dec%s(r *reader, v *%s) error {\n", funcName(t), typeName(t))
-	fmt.Fprintf(&b, "\treturn decStruct(r, %q, func(k []byte) (bool, error) {\n\t\tswitch {\n", typeName(t))
+	fmt.Fprintf(&b, "func dec%s(r *%s, v *%s) error {\n", funcName(t), rt("reader"), typeName(t))
+	fmt.Fprintf(&b, "\treturn %s(r, %q, func(k []byte) (bool, error) {\n\t\tswitch {\n", rt("decStruct"), qualifiedName(t))
 	keep, err := jsonFields(t)
 	if err != nil {
 		return err
@@ -288,7 +365,7 @@ func (g *gen) structDecoder(t reflect.Type) error {
 		if err != nil {
 			return fmt.Errorf("%v.%s: %w", t, f.path, err)
 		}
-		fmt.Fprintf(&b, "\t\tcase match(k, %q):\n\t\t\treturn true, (%s)(r, &v.%s)\n", f.name, dec, f.path)
+		fmt.Fprintf(&b, "\t\tcase %s(k, %q):\n\t\t\treturn true, (%s)(r, &v.%s)\n", rt("match"), f.name, dec, f.path)
 	}
 	b.WriteString("\t\t}\n\t\treturn false, nil\n\t})\n}\n\n")
 
@@ -335,20 +412,20 @@ func jsonFields(t reflect.Type) ([]field, error) {
 // encoder returns an expression of type func(*writer, *T) for t.
 func (g *gen) encoder(t reflect.Type) (string, error) {
 	if t == timeType {
-		return "encTime", nil
+		return rt("encTime"), nil
 	}
 	if err := checkPlain(t); err != nil {
 		return "", err
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return "encString[" + typeName(t) + "]", nil
+		return rt("encString") + "[" + typeName(t) + "]", nil
 	case reflect.Bool:
-		return "encBool[" + typeName(t) + "]", nil
+		return rt("encBool") + "[" + typeName(t) + "]", nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "encInt[" + typeName(t) + "]", nil
+		return rt("encInt") + "[" + typeName(t) + "]", nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return "encUint[" + typeName(t) + "]", nil
+		return rt("encUint") + "[" + typeName(t) + "]", nil
 	case reflect.Struct:
 		if t.Name() == "" {
 			return "", fmt.Errorf("anonymous struct %v", t)
@@ -363,7 +440,7 @@ func (g *gen) encoder(t reflect.Type) (string, error) {
 			if t != reflect.TypeOf([]byte(nil)) {
 				return "", fmt.Errorf("%v: a named byte slice", t)
 			}
-			return "encBytes", nil
+			return rt("encBytes"), nil
 		}
 		if t.Kind() == reflect.Map && t.Key() != reflect.TypeOf("") {
 			return "", fmt.Errorf("%v: map keys other than plain strings", t)
@@ -376,7 +453,7 @@ func (g *gen) encoder(t reflect.Type) (string, error) {
 			return "", err
 		}
 		kind := map[reflect.Kind]string{reflect.Pointer: "Ptr", reflect.Slice: "Slice", reflect.Map: "Map"}[t.Kind()]
-		return fmt.Sprintf("func(w *writer, p *%s) { enc%s(w, p, %s) }", typeName(t), kind, elem), nil
+		return fmt.Sprintf("func(w *%s, p *%s) { %s(w, p, %s) }", rt("writer"), typeName(t), rt("enc"+kind), elem), nil
 	}
 	// Floats (encoding/json's formatting) and interfaces are not
 	// needed by initcfg: refused rather than written differently.
@@ -392,21 +469,21 @@ func (g *gen) structEncoder(t reflect.Type) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "func enc%s(w *writer, v *%s) {\n", funcName(t), typeName(t))
-	b.WriteString("\tw.b = append(w.b, '{')\n\tfirst := true\n\t_ = first\n")
+	fmt.Fprintf(&b, "func enc%s(w *%s, v *%s) {\n", funcName(t), rt("writer"), typeName(t))
+	b.WriteString("\tw.Byte('{')\n\tfirst := true\n\t_ = first\n")
 	for _, f := range keep {
 		enc, err := g.encoder(f.typ)
 		if err != nil {
 			return fmt.Errorf("%v.%s: %w", t, f.path, err)
 		}
 		quoted := string(appendQuoted(f.name)) + ":"
-		body := fmt.Sprintf("\tw.key(&first, %q)\n\t(%s)(w, &v.%s)\n", quoted, enc, f.path)
+		body := fmt.Sprintf("\tw.Key(&first, %q)\n\t(%s)(w, &v.%s)\n", quoted, enc, f.path)
 		if cond := nonEmpty("v."+f.path, f.typ); f.omitEmpty && cond != "" {
 			body = fmt.Sprintf("\tif %s {\n%s\t}\n", cond, body)
 		}
 		b.WriteString(body)
 	}
-	b.WriteString("\tw.b = append(w.b, '}')\n}\n\n")
+	b.WriteString("\tw.Byte('}')\n}\n\n")
 	g.funcs = append(g.funcs, b.String())
 	return nil
 }

@@ -215,9 +215,9 @@ func TestState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := specjson.MarshalState(&s)
+		got := statefile.Marshal(&s)
 		if !bytes.Equal(got, want) {
-			t.Fatalf("MarshalState:\ngot  %s\nwant %s", got, want)
+			t.Fatalf("statefile.Marshal:\ngot  %s\nwant %s", got, want)
 		}
 		in := want
 		if i%2 == 1 {
@@ -227,18 +227,18 @@ func TestState(t *testing.T) {
 		if err := json.Unmarshal(in, &dj); err != nil {
 			t.Fatal(err)
 		}
-		if err := specjson.UnmarshalState(in, &ds); err != nil {
-			t.Fatalf("UnmarshalState(%s): %v", in, err)
+		if err := statefile.Unmarshal(in, &ds); err != nil {
+			t.Fatalf("statefile.Unmarshal(%s): %v", in, err)
 		}
 		if !reflect.DeepEqual(&ds, &dj) {
 			g, _ := json.Marshal(&ds)
-			t.Fatalf("UnmarshalState:\ngot  %s\nwant %s", g, in)
+			t.Fatalf("statefile.Unmarshal:\ngot  %s\nwant %s", g, in)
 		}
 	}
 	for _, bad := range []string{``, `{`, `{"created":1}`, `{"created":"yesterday"}`, `{"initPid":"1"}`, `{"cgroup":[]}`} {
 		var s statefile.State
-		if err := specjson.UnmarshalState([]byte(bad), &s); err == nil {
-			t.Errorf("UnmarshalState(%q): no error", bad)
+		if err := statefile.Unmarshal([]byte(bad), &s); err == nil {
+			t.Errorf("statefile.Unmarshal(%q): no error", bad)
 		}
 		if err := json.Unmarshal([]byte(bad), &s); err == nil {
 			t.Errorf("encoding/json accepts %q", bad)
@@ -358,8 +358,9 @@ func FuzzUnmarshal(f *testing.F) {
 	})
 }
 
-// TestGeneratedUpToDate regenerates codec_gen.go (gen.go) and compares:
-// a runtime-spec update needs `go generate ./internal/specjson`.
+// TestGeneratedUpToDate regenerates codec_gen.go and
+// libsandbox/statefile's (gen.go) and compares: a runtime-spec update
+// needs `go generate ./internal/specjson`.
 func TestGeneratedUpToDate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go run")
@@ -368,20 +369,22 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command")
 	}
-	out := filepath.Join(t.TempDir(), "codec_gen.go")
-	cmd := exec.Command(goBin, "run", "gen.go", "-o", out)
+	dir := t.TempDir()
+	cmd := exec.Command(goBin, "run", "gen.go", "-spec", filepath.Join(dir, "spec.go"), "-state", filepath.Join(dir, "state.go"))
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go run gen.go: %v\n%s", err, b)
 	}
-	want, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile("codec_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("codec_gen.go is stale: go generate ./internal/specjson")
+	for gen, file := range map[string]string{"spec.go": "codec_gen.go", "state.go": "../../libsandbox/statefile/codec_gen.go"} {
+		want, err := os.ReadFile(filepath.Join(dir, gen))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s is stale: go generate ./internal/specjson", file)
+		}
 	}
 }

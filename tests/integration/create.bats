@@ -179,3 +179,25 @@ teardown() {
 	[[ "$output" == *'create\" requires exactly 1 argument(s)'* ]]
 	assert_nothing_left
 }
+
+@test "init: the init stage starts before the initialisers it does not need" {
+	# GODEBUG=inittrace=1 makes a Go start list its packages' initialisers
+	# as they run. The init stage runs from package initstage's
+	# initialiser (nsexec/initstage): started by hand, without the fds
+	# the runtime gives it, it fails at once, and what was initialised
+	# before then is what a create's init pays before reading its config.
+	# urfave/cli, D-Bus, netlink and net are the runtime's, not init's: not
+	# one of them may have run (before, init ran from package main's
+	# initialiser, after every package's).
+	run env GODEBUG=inittrace=1 "$RUNTIME" init
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"missing --sync-fd"* ]]
+	grep -q '^init github.com/opencontainers/runtime-spec/specs-go ' <<<"$output"
+	for pkg in github.com/urfave/cli/v2 github.com/godbus/dbus/v5 github.com/vishvananda/netlink net; do
+		if grep -q "^init $pkg " <<<"$output"; then
+			echo "$pkg was initialised before the init stage ran"
+			return 1
+		fi
+	done
+}
