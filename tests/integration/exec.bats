@@ -361,7 +361,7 @@ attach_trace() {
 	done
 	wait
 	for i in $(seq 10); do
-		[ "$(cat "$BUNDLE/out.$i")" = "$i" ]
+		[ "$(cat "$BUNDLE/out.$i")" = "$i" ] || fail "exec $i printed: $(cat "$BUNDLE/out.$i")"
 	done
 }
 
