@@ -365,7 +365,8 @@ func (cr *creation) makeCgroup() (func(), error) {
 			logrus.Warnf("cgroup %v left: %v", cr.cg.State().V1, cgroups.ErrThreadStuck)
 			return
 		}
-		if err := cr.cg.Destroy(); err != nil {
+		// Undo, not Destroy: the parents this create made go too.
+		if err := cr.cg.Undo(); err != nil {
 			logrus.Warn(err)
 		}
 	}, nil

@@ -289,10 +289,21 @@ func (m *fs1) OOMKills() (uint64, error) {
 // Destroy kills what is left in the cgroup only if the runtime made it
 // (see fs2.Destroy).
 func (m *fs1) Destroy() error {
+	m.killMade()
+	return removeOwn(m.st)
+}
+
+// Undo is Destroy for a failed create: the parents it made go too.
+func (m *fs1) Undo() error {
+	m.killMade()
+	return removeCreated(m.st)
+}
+
+// killMade kills what is left in the cgroup, if the runtime made it.
+func (m *fs1) killMade() {
 	if m.Exists() && m.st.made(m.anyDir()) {
 		if pids, _ := m.Pids(); len(pids) > 0 {
 			m.Signal(unix.SIGKILL)
 		}
 	}
-	return removeCreated(m.st)
 }

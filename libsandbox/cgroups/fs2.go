@@ -310,10 +310,21 @@ func (m *fs2) OOMKills() (uint64, error) {
 // never the processes of a cgroup that was there before (a state saved
 // by an older version, which used an existing empty cgroup).
 func (m *fs2) Destroy() error {
+	m.killMade()
+	return removeOwn(m.st)
+}
+
+// Undo is Destroy for a failed create: the parents it made go too.
+func (m *fs2) Undo() error {
+	m.killMade()
+	return removeCreated(m.st)
+}
+
+// killMade kills what is left in the cgroup, if the runtime made it.
+func (m *fs2) killMade() {
 	if m.Exists() && m.st.made(m.dir) {
 		if pids, _ := m.Pids(); len(pids) > 0 {
 			m.Signal(unix.SIGKILL)
 		}
 	}
-	return removeCreated(m.st)
 }

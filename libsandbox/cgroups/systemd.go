@@ -423,6 +423,10 @@ func (m *systemd) Destroy() error {
 	return removeTree(m.dir)
 }
 
+// Undo is Destroy: the systemd driver makes no parent directories (the
+// slice is systemd's).
+func (m *systemd) Undo() error { return m.Destroy() }
+
 // removeTree removes dir and the cgroups below it, deepest first.
 //
 // A cgroup without sub-cgroups, as nearly every container's is, goes

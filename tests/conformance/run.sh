@@ -54,7 +54,19 @@ out=$(mktemp -d /tmp/sr-conformance.XXXXXX)
 export TMPDIR=$out/tmp
 mkdir -m 1777 "$TMPDIR"
 chmod 755 "$out"
-trap 'rm -rf --one-file-system "$out"' EXIT
+# runtime-tools' relative cgroupsPath is testdir/cgrouptest/container,
+# under the runtime's own cgroup: delete leaves the parents it made
+# (testdir and testdir/cgrouptest), as runc and crun do. This run removes
+# those it caused, and never one that was there before it.
+testdirs() { find /sys/fs/cgroup -maxdepth 8 -type d -name testdir 2>/dev/null | sort; }
+testdirs_before=$(testdirs)
+rm_testdirs() {
+	local d
+	testdirs | comm -13 <(echo "$testdirs_before") - | while read -r d; do
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+}
+trap 'rm_testdirs; rm -rf --one-file-system "$out"' EXIT
 total_ok=0 total_bad=0 total_skip=0 unexpected=0
 printf '%-44s %5s %7s %5s  %s\n' TEST OK "NOT OK" SKIP NOTE
 for t in "${tests[@]}"; do
