@@ -230,31 +230,37 @@ func TestDestroyNotMade(t *testing.T) {
 }
 
 // delete (Destroy) leaves the parents a container made, as runc and
-// crun do; a failed create (Undo) removes them with the rest.
+// crun do; a failed create (Undo) removes them with the rest. Both
+// managers: fs2 (v2) and fs1 (v1, one directory per hierarchy).
 func TestDestroyLeavesMadeParentsUndoRemovesThem(t *testing.T) {
-	for _, undo := range []bool{false, true} {
-		f := newFake(t, Unified, "/")
-		parent := filepath.Join(f.root, "p")
-		own := filepath.Join(parent, "c1")
-		if err := os.MkdirAll(own, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		st := &State{V2: own, Created: []string{parent, own}}
-		m := load(st, nil, f.fs)
-		var err error
-		if undo {
-			err = m.Undo()
-		} else {
-			err = m.Destroy()
-		}
-		if err != nil {
-			t.Fatalf("undo %v: %v", undo, err)
-		}
-		if exists2(own) {
-			t.Errorf("undo %v: %s is still there", undo, own)
-		}
-		if exists2(parent) == undo {
-			t.Errorf("undo %v: parent %s there: %v, want %v", undo, parent, exists2(parent), !undo)
+	for _, v1 := range []bool{false, true} {
+		for _, undo := range []bool{false, true} {
+			f := newFake(t, Unified, "/")
+			parent := filepath.Join(f.root, "p")
+			own := filepath.Join(parent, "c1")
+			if err := os.MkdirAll(own, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			st := &State{V2: own, Created: []string{parent, own}}
+			if v1 {
+				st = &State{V1: map[string]string{"pids": own}, Created: []string{parent, own}}
+			}
+			m := load(st, nil, f.fs)
+			var err error
+			if undo {
+				err = m.Undo()
+			} else {
+				err = m.Destroy()
+			}
+			if err != nil {
+				t.Fatalf("v1 %v, undo %v: %v", v1, undo, err)
+			}
+			if exists2(own) {
+				t.Errorf("v1 %v, undo %v: %s is still there", v1, undo, own)
+			}
+			if exists2(parent) == undo {
+				t.Errorf("v1 %v, undo %v: parent %s there: %v, want %v", v1, undo, parent, exists2(parent), !undo)
+			}
 		}
 	}
 }

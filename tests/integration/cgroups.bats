@@ -956,7 +956,7 @@ read" ]
 	show srt create --bundle "$BUNDLE" "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"/nonexistent"* ]]
-	d=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$top")
+	d=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$top" 2>/dev/null || true)
 	[ -z "$d" ] || fail "left behind: $d"
 	nothing_left "$id"
 }
