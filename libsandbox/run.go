@@ -12,6 +12,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/sigcatch"
 )
 
 // Run creates and starts a container. Detached, it returns 0 once the
@@ -105,38 +107,39 @@ func (q *sigQueue) interrupt() error {
 	}
 }
 
-// catchSignals starts catching signals, in the background: every signal
-// for a caller that forwards them (all: waitForeground), or else only
-// those whose default action ends or stops a Go program, for interrupt:
-// SIGHUP, SIGINT, SIGTERM and SIGQUIT (the program exits), SIGTSTP,
-// SIGTTIN and SIGTTOU (the kernel stops it); a Go program catches every
-// other signal and drops it.
+// catchSignals starts catching signals: every signal for a caller that
+// forwards them (all: waitForeground), or else only those whose default
+// action ends or stops a Go program, for interrupt: SIGHUP, SIGINT,
+// SIGTERM and SIGQUIT (the program exits), SIGTSTP, SIGTTIN and SIGTTOU
+// (the kernel stops it); a Go program catches every other signal and
+// drops it.
 //
-// signal.Notify of all 65 signals takes ~2.5 ms in a fresh process here
-// (one handshake with the Go runtime's signal thread, a locked thread,
-// per signal: two thread switches each), of these seven ~0.45 ms. In
-// the background beside create or exec, a foreground `run` pays ~1 ms
-// for them (make bench-pair against a build that caught none: +1.15 ms,
-// the control +0.31): the thread switches take the second CPU from the
-// work, and its goroutine waits for a P after each blocking system call.
-// Catching only the seven until the container's process runs, and the
-// rest then, measured no better in whole runs (bench-pair: -0.14 ms,
-// the control -0.09), and would not forward a signal sent in the first
-// milliseconds of the process: a foreground caller catches all at once.
-// A detached exec (containerd's and Kubernetes' execs and exec probes)
-// forwards nothing, and catches the seven only.
+// Most get a handler of sigcatch's, installed here before create or exec
+// goes on (~60 rt_sigaction calls); a few (the Go runtime's fault
+// signals, SIGPIPE) are left to os/signal, in the background. Until
+// then os/signal's handshake with the Go runtime's signal thread, one a
+// signal, took ~1 ms of a foreground `run` (sigcatch), which is why a
+// detached exec (containerd's and Kubernetes' execs and exec probes),
+// which forwards nothing, still catches only the seven.
 //
-// A signal that comes before Notify has taken effect is handled as one
-// during our own start-up is. Nothing gives the signals back: Run and
-// RunExec are for a process that exits once they return (the CLI's run
-// and exec), and signal.Stop or Reset would cost as much again.
+// A signal that comes before the handlers are in place is handled as
+// one during our own start-up is. Nothing gives the signals back: Run
+// and RunExec are for a process that exits once they return (the CLI's
+// run and exec).
 func catchSignals(all bool) *sigQueue {
 	q := &sigQueue{c: make(chan os.Signal, 128)}
+	sigs := []syscall.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGTERM, unix.SIGQUIT,
+		unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
 	if all {
-		go signal.Notify(q.c)
-	} else {
-		go signal.Notify(q.c, unix.SIGHUP, unix.SIGINT, unix.SIGTERM, unix.SIGQUIT,
-			unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+		sigs = sigcatch.Forwardable()
+	}
+	if err := sigcatch.Catch(q.c, sigs...); err != nil {
+		// Caught once already in this process (a caller that runs
+		// twice): os/signal adds the channel.
+		logrus.Debugf("catch signals: %v", err)
+		for _, s := range sigs {
+			signal.Notify(q.c, s)
+		}
 	}
 	return q
 }

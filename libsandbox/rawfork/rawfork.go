@@ -69,6 +69,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/sigcatch"
 )
 
 // Namespace is an open namespace file (/proc/PID/ns/X or a bind mount of
@@ -1005,6 +1006,9 @@ func forkChild(a *childArgs) (pid int, errno syscall.Errno) {
 		return int(r1), e
 	}
 	// In the child: one thread, signals blocked, no Go runtime services.
+	// The handlers sigcatch installed are ours, not the child's: reset
+	// before the runtime unblocks signals (its own it resets itself).
+	sigcatch.ResetInChild()
 	runtime_AfterForkInChild()
 	childMain(a)
 	return 0, 0 // not reached

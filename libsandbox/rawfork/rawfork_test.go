@@ -5,11 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/sigcatch"
 )
 
 func requireRoot(t *testing.T) {
@@ -309,3 +312,52 @@ func TestForkAgainClosesItsFdsOnce(t *testing.T) {
 		}
 	}
 }
+
+// A child does not keep the handlers sigcatch installed in us for the
+// signals the Go runtime leaves at their default in its children
+// (SIGTSTP, 34: see sigcatch's catchRaw): its grandchild may take any
+// pid in the pid namespace it joins, and our handler, run there, would
+// write into whatever file the child laid over the pipe's number.
+func TestChildDropsSigcatchHandlers(t *testing.T) {
+	requireRoot(t)
+	c := make(chan os.Signal, 8)
+	if err := sigcatch.Catch(c, unix.SIGTSTP, 34); err != nil {
+		t.Fatal(err)
+	}
+	caught := func(pid int) uint64 {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+				n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		t.Fatal("no SigCgt in /proc/PID/status")
+		return 0
+	}
+	ours := uint64(1)<<(unix.SIGTSTP-1) | uint64(1)<<(34-1)
+	if caught(os.Getpid())&ours != ours && sigcatchRaw() {
+		t.Fatalf("sigcatch did not catch SIGTSTP and 34 here: SigCgt %x", caught(os.Getpid()))
+	}
+	var child uint64
+	paused := false
+	attr := &Attr{Pause: func(pid int) error {
+		child, paused = caught(pid), true
+		return nil
+	}}
+	if out, status := runIn(t, attr, "true"); status != 0 || !paused {
+		t.Fatalf("child: status %d, paused %v: %s", status, paused, out)
+	}
+	if child&ours != 0 {
+		t.Fatalf("the child, waiting before it execs, catches %x of SIGTSTP and 34", child&ours)
+	}
+}
+
+// sigcatchRaw: sigcatch installs handlers of its own on this machine.
+func sigcatchRaw() bool { return runtime.GOARCH == "amd64" && os.Getpid() != 1 }

@@ -43,6 +43,12 @@ start_bg() {
 	forwards_signals exec e1 sh -c "$forward_cmd"
 }
 
+@test "exec: forwards every signal it can catch, SIGRTMIN (34) and the stop signals too" {
+	requires sandbox
+	start_bg e1
+	forwards_every_signal exec e1 sh -c "$every_signal_cmd"
+}
+
 @test "exec: joins the container's namespaces and cgroup" {
 	start_bg e1
 	pid=$(sr state e1 | jq .pid)

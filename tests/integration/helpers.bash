@@ -430,6 +430,32 @@ as_user() {
 # (37: systemd's halt) and SIGTERM, on which the process exits 3.
 forward_cmd='trap "echo got USR1" USR1; trap "echo got 37" 37; trap "echo got TERM; exit 3" TERM
 	echo ready; while :; do sleep 0.05; done'
+# every_signal: the signals a foreground run or exec hands on, each
+# trappable by the container's sh: all but SIGKILL and SIGSTOP, the
+# runtime's own (SIGPIPE, SIGCHLD, SIGURG, SIGPROF, 33), SIGWINCH (a
+# resize, with a terminal only) and 32 (glibc's, which sh cannot trap).
+every_signal=$(for s in $(seq 1 64); do
+	case $s in 9 | 13 | 17 | 19 | 23 | 27 | 28 | 32 | 33) ;; *) echo "$s" ;; esac
+done)
+every_signal_cmd='for s in '$(echo $every_signal)'; do trap "echo got $s" $s; done
+	echo ready; while :; do sleep 0.05; done'
+
+# forwards_every_signal ARGS... runs the runtime with ARGS (the
+# container's process every_signal_cmd), sends it each of every_signal
+# in turn, and checks that the process got each.
+forwards_every_signal() {
+	"$RUNTIME" --root "$ROOT" "$@" </dev/null >"$BUNDLE/sig.out" 2>&1 &
+	local rpid=$! s
+	wait_for 10 grep -q ready "$BUNDLE/sig.out"
+	for s in $every_signal; do
+		kill -s "$s" "$rpid" || fail "the runtime was gone before signal $s: $(cat "$BUNDLE/sig.out")"
+		wait_for 5 grep -qx "got $s" "$BUNDLE/sig.out" ||
+			fail "signal $s did not reach the process: $(cat "$BUNDLE/sig.out")"
+	done
+	kill -KILL "$rpid"
+	wait "$rpid" || true
+}
+
 forwards_signals() {
 	"$RUNTIME" --root "$ROOT" "$@" </dev/null >"$BUNDLE/sig.out" 2>&1 &
 	local rpid=$! rc=0

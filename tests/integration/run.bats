@@ -38,6 +38,17 @@ teardown() {
 	forwards_signals run --bundle "$BUNDLE" sig1
 }
 
+@test "run: forwards every signal it can catch, SIGRTMIN (34) and the stop signals too" {
+	# Signals 32 and 34 (glibc's SIGCANCEL and SIGRTMIN) ended a Go
+	# runtime that has no handler for them (and runc 1.5's), and with
+	# it the container; SIGTSTP, SIGTTIN and SIGTTOU are caught, not
+	# obeyed, and forwarded.
+	requires sandbox
+	sh_cmd "$every_signal_cmd"
+	forwards_every_signal run --bundle "$BUNDLE" sig1
+	sr delete -f sig1
+}
+
 @test "run --keep leaves a stopped container" {
 	update_config '.process.args = ["true"]'
 	run sr run --keep --bundle "$BUNDLE" t1
