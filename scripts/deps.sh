@@ -1,5 +1,5 @@
 #!/bin/bash
-# deps.sh [test|demo|bench|critest] - install the Debian packages a make target
+# deps.sh [test|unit|demo|bench|critest] - install the Debian packages a make target
 # needs, only those missing. Runs as root (CI, the VM); with sudo otherwise.
 set -euo pipefail
 need=()
@@ -11,12 +11,17 @@ want() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q " installed" ||
 want busybox-static
 want jq
 case "${1:-test}" in
-  test) want bats; want runc; want iproute2; want uidmap; want strace
+  test | unit)
         # a C toolchain and libseccomp: the seccomp compiler's tests hold
         # it to libseccomp (reference_test.go, through libseccomp-golang:
         # cgo, with pkg-config for its flags), and the notify listener
         # helper links it. A fresh Debian 12 has none of them.
         want gcc; want libc6-dev; want pkgconf; want libseccomp-dev
+        # qemu-user: make unit runs libsandbox/sigcatch's tests built
+        # for arm64 too (its signal handler is assembly, one per arch)
+        want qemu-user-static ;;&
+  unit) ;;
+  test) want bats; want runc; want iproute2; want uidmap; want strace
         # clients for tests/integration/{podman,containerd}.bats; script(1)
         # gives them a pty, unshare(1) containerd a private /run
         want podman; want conmon; want containerd; want bsdutils; want util-linux

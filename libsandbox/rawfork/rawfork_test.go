@@ -360,4 +360,6 @@ func TestChildDropsSigcatchHandlers(t *testing.T) {
 }
 
 // sigcatchRaw: sigcatch installs handlers of its own on this machine.
-func sigcatchRaw() bool { return runtime.GOARCH == "amd64" && os.Getpid() != 1 }
+func sigcatchRaw() bool {
+	return (runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64") && os.Getpid() != 1
+}

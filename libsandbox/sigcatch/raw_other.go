@@ -1,12 +1,15 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package sigcatch
 
 import "os"
 
-// Elsewhere every signal goes to os/signal: the handler is amd64's
-// assembly.
+// Elsewhere every signal goes to os/signal: the handler is assembly,
+// written for amd64 and arm64.
 const rawSupported = false
+
+// ourPID is the handler's: none here.
+var ourPID int64
 
 func catchRaw(c chan<- os.Signal, sigs []os.Signal) ([]os.Signal, error) {
 	return sigs, nil

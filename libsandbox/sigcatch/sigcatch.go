@@ -7,9 +7,9 @@
 // enableSigChan, maskUpdatedChan): two thread switches a signal. For the
 // 60 signals a foreground run forwards that took ~2.5 ms in a fresh
 // process here and ~1 ms of a `run /bin/true` (one CPU of two busy with
-// the switches while create ran). Where the architecture has one here
-// (amd64), the signals os/signal would need a handshake for get a
-// handler of ours instead, installed with rt_sigaction: a few
+// the switches while create ran). On amd64 and arm64 (raw_$GOARCH.s)
+// the signals os/signal would need a handshake for get a handler of
+// ours instead, installed with rt_sigaction: a few
 // instructions that write the signal's number into a pipe (the
 // self-pipe trick, async-signal-safe: one write(2)), which a goroutine
 // reads into the caller's channel. The signals whose os/signal

@@ -44,7 +44,13 @@ func TestCatchForwardable(t *testing.T) {
 			// handed on, with os/signal as before.
 			continue
 		}
-		if err := unix.Kill(os.Getpid(), s); err != nil {
+		if err := unix.Kill(os.Getpid(), s); err == unix.EINVAL && s > 60 {
+			// qemu-user (how the arm64 handler is tested on an
+			// amd64 machine) keeps the last real-time signals for
+			// itself; a kernel takes every one up to 64.
+			t.Logf("kill %d: %v: skipped", s, err)
+			continue
+		} else if err != nil {
 			t.Fatalf("kill %d: %v", s, err)
 		}
 		select {

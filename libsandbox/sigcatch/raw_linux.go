@@ -1,3 +1,5 @@
+//go:build amd64 || arm64
+
 package sigcatch
 
 import (
@@ -11,7 +13,7 @@ import (
 const rawSupported = true
 
 // handlerAddrs returns the addresses of the handler and of the
-// restorer it returns through (rt_sigreturn), both in raw_amd64.s.
+// restorer it returns through (rt_sigreturn), both in raw_$GOARCH.s.
 func handlerAddrs() (handler, restorer uintptr)
 
 // What the handler reads: the pipe's write end, and our pid. Set before
@@ -24,7 +26,8 @@ var writeFD, ourPID int64
 var rawCaught [65]bool
 
 // kernelSigaction is the kernel's struct sigaction for rt_sigaction on
-// x86-64 (include/linux/signal_types.h, with SA_RESTORER).
+// x86-64 and arm64 (include/linux/signal_types.h, both with
+// SA_RESTORER; the Go runtime's sigactiont is the same).
 type kernelSigaction struct {
 	handler  uintptr
 	flags    uint64
