@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/containerd/console"
@@ -134,12 +133,9 @@ func catchSignals(all bool) *sigQueue {
 		sigs = sigcatch.Forwardable()
 	}
 	if err := sigcatch.Catch(q.c, sigs...); err != nil {
-		// Caught once already in this process (a caller that runs
-		// twice): os/signal adds the channel.
-		logrus.Debugf("catch signals: %v", err)
-		for _, s := range sigs {
-			signal.Notify(q.c, s)
-		}
+		// Once per process: Run and RunExec are the CLI's, one a
+		// process.
+		logrus.Warnf("catch signals: %v", err)
 	}
 	return q
 }

@@ -21,9 +21,11 @@ func handlerAddrs() (handler, restorer uintptr)
 // the stores before any delivery), never changed after.
 var writeFD, ourPID int64
 
-// rawCaught: the signals our handler is installed for, for ResetInChild.
-// Set before the first is installed, never changed after.
-var rawCaught [65]bool
+// rawCaught: the signals our handler is installed for (the relay hands
+// on nothing else). inChild: those of them the Go runtime does not reset
+// in its children (ResetInChild). Both set before the first handler is
+// installed, never changed after.
+var rawCaught, inChild [65]bool
 
 // kernelSigaction is the kernel's struct sigaction for rt_sigaction on
 // x86-64 and arm64 (include/linux/signal_types.h, both with
@@ -39,15 +41,23 @@ const (
 	saRestorer = 0x04000000
 	saOnstack  = 0x08000000
 	saRestart  = 0x10000000
+	sigDFL     = 0
+	sigIGN     = 1
 )
 
 // sigDefault is SIG_DFL's action, for ResetInChild.
 var sigDefault kernelSigaction
 
+// pipeFDMin: the pipe's ends are moved to numbers at least this high,
+// out of the way of the low numbers files are opened at and children
+// lay theirs over: the handler writes to its number for as long as we
+// live, so a double close elsewhere must not give it to another file.
+const pipeFDMin = 512
+
 // catchRaw installs our handler for sigs and starts the goroutine that
-// reads the pipe into c. It returns the signals it could not install it
-// for (none but by a kernel's refusal), which the caller leaves to
-// os/signal.
+// reads the pipe into c. It returns the signals it leaves to os/signal:
+// those blocked in our threads (below), and all of them should the pipe
+// or a handler fail.
 //
 // The handler runs on whatever thread the kernel picks, on the thread's
 // alternate signal stack (SA_ONSTACK: every thread of a Go program has
@@ -55,8 +65,13 @@ var sigDefault kernelSigaction
 // for a signal frame), with every signal blocked. It touches no memory
 // of the Go runtime's: it reads ourPID and writeFD, and makes one
 // write(2) of one byte, the signal's number, to a non-blocking pipe
-// (full, the signal is dropped, as os/signal drops one for a full
-// channel).
+// (full, the signal is dropped).
+//
+// A signal blocked when we started stays blocked in every thread of a Go
+// program but the one os/signal unblocks what it catches on (the runtime
+// keeps the inherited mask for all it calls blockable): our handler
+// would never run for it, and it would stay pending in us. Those go to
+// os/signal, as before sigcatch.
 //
 // A child inherits the handler until its execve resets it. The Go
 // runtime resets, in the standard library's children and rawfork's, the
@@ -64,22 +79,47 @@ var sigDefault kernelSigaction
 // which leaves SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, 32 and 34 (and
 // SIGHUP and SIGINT when we started with them ignored) ours. Such a
 // child may have laid other files over writeFD's number (the standard
-// library's child lays the files it hands on over 0..n, and Ctrl-Z on a
+// library's child lays the files it hands on over 0..n; Ctrl-Z on a
 // terminal stops the whole process group): its handler must not write
 // there. So the handler writes only where getpid is ours: a child of
 // the standard library's has a pid of its own in our pid namespace, or
 // pid 1 of a new one, and Catch leaves everything to os/signal when we
 // are pid 1. rawfork's children, whose grandchild takes any pid in the
-// pid namespace it joins, reset our handlers before they unblock signals
-// (ResetInChild).
-func catchRaw(c chan<- os.Signal, sigs []os.Signal) (failed []os.Signal, err error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return nil, os.NewSyscallError("pipe2", err)
+// pid namespace it joins, reset those handlers before they unblock
+// signals (ResetInChild). Their execve, like any, gives the signals our
+// handler took their default action: a process that started the
+// runtime with SIGINT ignored (a shell's background job) no longer hands
+// that on to the container's process, as under runc, which catches
+// them all too.
+func catchRaw(c chan<- os.Signal, sigs []os.Signal) (left []os.Signal) {
+	var blocked uint64
+	if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_BLOCK, 0, uintptr(unsafe.Pointer(&blocked)), 8, 0, 0); e != 0 {
+		return sigs
 	}
-	writeFD, ourPID = int64(p[1]), int64(os.Getpid())
+	var take []syscall.Signal
 	for _, s := range sigs {
-		rawCaught[s.(syscall.Signal)] = true
+		sig := s.(syscall.Signal)
+		if blocked&(1<<(sig-1)) != 0 {
+			left = append(left, s)
+			continue
+		}
+		take = append(take, sig)
+	}
+	if len(take) == 0 {
+		return left
+	}
+	r, w, err := highPipe()
+	if err != nil {
+		return sigs
+	}
+	writeFD, ourPID = int64(w), int64(os.Getpid())
+	for _, sig := range take {
+		rawCaught[sig] = true
+		var old kernelSigaction
+		if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 || old.handler == sigDFL || old.handler == sigIGN {
+			// Not the Go runtime's handler: it will not reset it.
+			inChild[sig] = true
+		}
 	}
 	handler, restorer := handlerAddrs()
 	sa := kernelSigaction{
@@ -88,43 +128,63 @@ func catchRaw(c chan<- os.Signal, sigs []os.Signal) (failed []os.Signal, err err
 		restorer: restorer,
 		mask:     ^uint64(0),
 	}
-	for _, s := range sigs {
-		sig := s.(syscall.Signal)
-		_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
-		if e != 0 {
-			failed = append(failed, s)
+	for _, sig := range take {
+		if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0); e != 0 {
+			left = append(left, sig)
 		}
 	}
-	r := os.NewFile(uintptr(p[0]), "sigcatch")
-	go relay(r, c)
-	return failed, nil
+	go relay(os.NewFile(uintptr(r), "sigcatch"), c)
+	return left
 }
 
-// ResetInChild gives the signals our handler took their default action
-// back, in a child forked from us with every signal blocked (rawfork's,
-// before runtime_AfterForkInChild unblocks them). It allocates nothing
-// and makes only raw system calls.
+// highPipe makes the pipe, both ends close-on-exec and at pipeFDMin or
+// above (below it if our limit on open files is lower), the write end
+// non-blocking.
+func highPipe() (r, w int, err error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return 0, 0, os.NewSyscallError("pipe2", err)
+	}
+	for i := range p {
+		if fd, err := unix.FcntlInt(uintptr(p[i]), unix.F_DUPFD_CLOEXEC, pipeFDMin); err == nil {
+			unix.Close(p[i])
+			p[i] = fd
+		}
+	}
+	return p[0], p[1], nil
+}
+
+// ResetInChild gives the signals our handler took that the Go runtime
+// does not reset (inChild) their default action back, in a child forked
+// from us with every signal blocked (rawfork's, before
+// runtime_AfterForkInChild unblocks them): a handful of system calls. It
+// allocates nothing and makes only raw system calls.
 //
 //go:norace
 //go:nosplit
 func ResetInChild() {
-	for i := 1; i < len(rawCaught); i++ {
-		if rawCaught[i] {
+	for i := 1; i < len(inChild); i++ {
+		if inChild[i] {
 			syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(i), uintptr(unsafe.Pointer(&sigDefault)), 0, 8, 0, 0)
 		}
 	}
 }
 
-// relay hands each signal read from r to c: the handler's, and the
-// bytes of anything else that got hold of the pipe's write end, so only
-// signal numbers.
+// relay hands the signals read from r to c, those our handler takes
+// only: the bytes of anything else that got hold of the pipe's write end
+// (it would take root of our pid namespace, able to trace us) cannot
+// make us send SIGKILL or SIGSTOP. A full c drops a signal, as
+// os/signal does.
 func relay(r *os.File, c chan<- os.Signal) {
 	var buf [64]byte
 	for {
 		n, err := r.Read(buf[:])
 		for _, b := range buf[:n] {
-			if b >= 1 && b <= 64 {
-				c <- syscall.Signal(b)
+			if int(b) < len(rawCaught) && rawCaught[b] {
+				select {
+				case c <- syscall.Signal(b):
+				default:
+				}
 			}
 		}
 		if err != nil {

@@ -11,8 +11,8 @@ const rawSupported = false
 // ourPID is the handler's: none here.
 var ourPID int64
 
-func catchRaw(c chan<- os.Signal, sigs []os.Signal) ([]os.Signal, error) {
-	return sigs, nil
+func catchRaw(c chan<- os.Signal, sigs []os.Signal) []os.Signal {
+	return sigs
 }
 
 // ResetInChild has nothing to reset.

@@ -89,14 +89,17 @@ var (
 	mu      sync.Mutex
 	caught  bool
 	errUsed = errors.New("sigcatch: signals are already caught in this process")
+	// notified is closed once os/signal has taken its share (tests).
+	notified = make(chan struct{})
 )
 
 // Catch starts delivering sigs to c, and returns once every signal our
 // handler takes is caught (those left to os/signal are enabled in the
 // background: a handshake each, SIGPIPE's, off the caller's path). A
 // signal that comes before it has taken effect is handled as one during
-// our own start-up is. A full c drops a signal, as os/signal does. It
-// may be called once per process.
+// our own start-up is. A full c drops a signal, as os/signal does.
+// Catch may be called once per process; a second call catches nothing
+// and says so.
 func Catch(c chan<- os.Signal, sigs ...syscall.Signal) error {
 	mu.Lock()
 	defer mu.Unlock()
@@ -116,14 +119,13 @@ func Catch(c chan<- os.Signal, sigs ...syscall.Signal) error {
 		}
 	}
 	if len(raw) > 0 {
-		failed, err := catchRaw(c, raw)
-		if err != nil {
-			return err
+		notify = append(notify, catchRaw(c, raw)...)
+	}
+	go func() {
+		if len(notify) > 0 {
+			signal.Notify(c, notify...)
 		}
-		notify = append(notify, failed...)
-	}
-	if len(notify) > 0 {
-		go signal.Notify(c, notify...)
-	}
+		close(notified)
+	}()
 	return nil
 }

@@ -444,6 +444,10 @@ every_signal_cmd='for s in '$(echo $every_signal)'; do trap "echo got $s" $s; do
 # container's process every_signal_cmd), sends it each of every_signal
 # in turn, and checks that the process got each.
 forwards_every_signal() {
+	case $(uname -m) in
+	x86_64 | aarch64) ;;
+	*) skip "signals 32 and 34 are caught on amd64 and arm64 only (libsandbox/sigcatch's handler)" ;;
+	esac
 	"$RUNTIME" --root "$ROOT" "$@" </dev/null >"$BUNDLE/sig.out" 2>&1 &
 	local rpid=$! s
 	wait_for 10 grep -q ready "$BUNDLE/sig.out"

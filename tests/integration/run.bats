@@ -38,6 +38,32 @@ teardown() {
 	forwards_signals run --bundle "$BUNDLE" sig1
 }
 
+@test "run: forwards the signals that were blocked when it started" {
+	# A Go program keeps the mask it started with in every thread but
+	# the one os/signal unblocks what it catches on: a handler of
+	# sigcatch's would never run for them, and they stayed pending in
+	# the runtime (a review of 097ab1c). USR1 and 37 blocked here. The
+	# container's process inherits the mask, as under runc 1.5.1 (crun
+	# 1.27.1 clears it): what reaches it waits in its pending set.
+	printf '%s\n' '#!/usr/bin/perl' 'use POSIX;' \
+		'sigprocmask(SIG_BLOCK, POSIX::SigSet->new(10, 37)) or die "sigprocmask: $!";' \
+		'exec @ARGV or die "exec: $!";' >"$BUNDLE/blocked"
+	chmod +x "$BUNDLE/blocked"
+	sh_cmd 'echo ready; while :; do sleep 0.05; done'
+	"$BUNDLE/blocked" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" sig1 </dev/null >"$BUNDLE/sig.out" 2>&1 &
+	local rpid=$! pid
+	wait_for 10 grep -q ready "$BUNDLE/sig.out"
+	pid=$(sr state sig1 | jq .pid)
+	kill -USR1 "$rpid"
+	kill -s 37 "$rpid"
+	# Bits 10 and 37, counted from 1.
+	wait_for 5 sh -c "grep -q '^ShdPnd:.*1000000200$' /proc/$pid/status" ||
+		fail "USR1 and 37 did not reach the container: runtime $(grep -E '^(SigBlk|ShdPnd)' /proc/$rpid/status | tr '\n' ' '), container $(grep ^ShdPnd /proc/$pid/status)"
+	kill -KILL "$rpid"
+	wait "$rpid" || true
+	sr delete -f sig1
+}
+
 @test "run: forwards every signal it can catch, SIGRTMIN (34) and the stop signals too" {
 	# Signals 32 and 34 (glibc's SIGCANCEL and SIGRTMIN) ended a Go
 	# runtime that has no handler for them (and runc 1.5's), and with
