@@ -114,12 +114,12 @@ func (q *sigQueue) interrupt() error {
 // drops it.
 //
 // Most get a handler of sigcatch's, installed here before create or exec
-// goes on (~60 rt_sigaction calls); a few (the Go runtime's fault
-// signals, SIGPIPE) are left to os/signal, in the background. Until
-// then os/signal's handshake with the Go runtime's signal thread, one a
-// signal, took ~1 ms of a foreground `run` (sigcatch), which is why a
-// detached exec (containerd's and Kubernetes' execs and exec probes),
-// which forwards nothing, still catches only the seven.
+// goes on (~120 rt_sigaction calls, ~0.1 ms); a few (the Go runtime's
+// fault signals, SIGPIPE, those blocked when we started) are left to
+// os/signal, in the background. os/signal alone, one handshake with the
+// Go runtime's signal thread a signal, took ~1 ms of a foreground `run`
+// (sigcatch). A detached exec (containerd's and Kubernetes' execs and
+// exec probes) forwards nothing, and catches the seven only.
 //
 // A signal that comes before the handlers are in place is handled as
 // one during our own start-up is. Nothing gives the signals back: Run

@@ -313,15 +313,16 @@ func TestForkAgainClosesItsFdsOnce(t *testing.T) {
 	}
 }
 
-// A child does not keep the handlers sigcatch installed in us for the
+// A child does not keep the handlers sigcatch installed in us: for the
 // signals the Go runtime leaves at their default in its children
-// (SIGTSTP, 34: see sigcatch's catchRaw): its grandchild may take any
-// pid in the pid namespace it joins, and our handler, run there, would
-// write into whatever file the child laid over the pipe's number.
+// (SIGTSTP, 34: see sigcatch's catchRaw) sigcatch resets them, for the
+// others (SIGUSR1) the runtime does. Its grandchild may take any pid in
+// the pid namespace it joins, and our handler, run there, would write
+// into whatever file the child laid over the pipe's number.
 func TestChildDropsSigcatchHandlers(t *testing.T) {
 	requireRoot(t)
 	c := make(chan os.Signal, 8)
-	if err := sigcatch.Catch(c, unix.SIGTSTP, 34); err != nil {
+	if err := sigcatch.Catch(c, unix.SIGTSTP, 34, unix.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
 	caught := func(pid int) uint64 {
@@ -341,9 +342,9 @@ func TestChildDropsSigcatchHandlers(t *testing.T) {
 		t.Fatal("no SigCgt in /proc/PID/status")
 		return 0
 	}
-	ours := uint64(1)<<(unix.SIGTSTP-1) | uint64(1)<<(34-1)
+	ours := uint64(1)<<(unix.SIGTSTP-1) | uint64(1)<<(34-1) | uint64(1)<<(unix.SIGUSR1-1)
 	if caught(os.Getpid())&ours != ours && sigcatchRaw() {
-		t.Fatalf("sigcatch did not catch SIGTSTP and 34 here: SigCgt %x", caught(os.Getpid()))
+		t.Fatalf("sigcatch did not catch SIGTSTP, 34 and SIGUSR1 here: SigCgt %x", caught(os.Getpid()))
 	}
 	var child uint64
 	paused := false
@@ -355,7 +356,7 @@ func TestChildDropsSigcatchHandlers(t *testing.T) {
 		t.Fatalf("child: status %d, paused %v: %s", status, paused, out)
 	}
 	if child&ours != 0 {
-		t.Fatalf("the child, waiting before it execs, catches %x of SIGTSTP and 34", child&ours)
+		t.Fatalf("the child, waiting before it execs, catches %x of SIGTSTP, 34 and SIGUSR1", child&ours)
 	}
 }
 

@@ -28,6 +28,7 @@ done:
 TEXT sigRestorer<>(SB),NOSPLIT|NOFRAME,$0
 	MOVD	$139, R8	// SYS_rt_sigreturn
 	SVC
+	UNDEF
 
 // func handlerAddrs() (handler, restorer uintptr)
 TEXT ·handlerAddrs(SB),NOSPLIT,$0-16

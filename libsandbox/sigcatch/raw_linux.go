@@ -41,8 +41,6 @@ const (
 	saRestorer = 0x04000000
 	saOnstack  = 0x08000000
 	saRestart  = 0x10000000
-	sigDFL     = 0
-	sigIGN     = 1
 )
 
 // sigDefault is SIG_DFL's action, for ResetInChild.
@@ -113,11 +111,15 @@ func catchRaw(c chan<- os.Signal, sigs []os.Signal) (left []os.Signal) {
 		return sigs
 	}
 	writeFD, ourPID = int64(w), int64(os.Getpid())
+	// The Go runtime's handler is the same for every signal it handles,
+	// SIGSEGV always among them. Where another (none, ignored, or a C
+	// library's: glibc before 2.34 put one on 32 in a cgo build) is
+	// there, the runtime does not reset ours in its children.
+	goHandler, known := actionOf(unix.SIGSEGV)
 	for _, sig := range take {
 		rawCaught[sig] = true
-		var old kernelSigaction
-		if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 || old.handler == sigDFL || old.handler == sigIGN {
-			// Not the Go runtime's handler: it will not reset it.
+		old, ok := actionOf(sig)
+		if !known || !ok || old != goHandler {
 			inChild[sig] = true
 		}
 	}
@@ -137,9 +139,16 @@ func catchRaw(c chan<- os.Signal, sigs []os.Signal) (left []os.Signal) {
 	return left
 }
 
-// highPipe makes the pipe, both ends close-on-exec and at pipeFDMin or
-// above (below it if our limit on open files is lower), the write end
-// non-blocking.
+// actionOf returns the handler installed for sig.
+func actionOf(sig syscall.Signal) (uintptr, bool) {
+	var old kernelSigaction
+	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+	return old.handler, e == 0
+}
+
+// highPipe makes the pipe, both ends close-on-exec, non-blocking (the
+// read end is the netpoller's, through os.NewFile), and at pipeFDMin or
+// above (below it if our limit on open files is lower).
 func highPipe() (r, w int, err error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
@@ -174,15 +183,24 @@ func ResetInChild() {
 // only: the bytes of anything else that got hold of the pipe's write end
 // (it would take root of our pid namespace, able to trace us) cannot
 // make us send SIGKILL or SIGSTOP. A full c drops a signal, as
-// os/signal does.
+// os/signal does, but for those that end a Go program (SIGHUP, SIGINT,
+// SIGTERM, SIGQUIT), which wait for room: a storm of others while create
+// runs hooks (interrupt drains c between its steps) must not drop the
+// one that fails it.
 func relay(r *os.File, c chan<- os.Signal) {
 	var buf [64]byte
 	for {
 		n, err := r.Read(buf[:])
 		for _, b := range buf[:n] {
-			if int(b) < len(rawCaught) && rawCaught[b] {
+			if int(b) >= len(rawCaught) || !rawCaught[b] {
+				continue
+			}
+			switch s := syscall.Signal(b); s {
+			case unix.SIGHUP, unix.SIGINT, unix.SIGTERM, unix.SIGQUIT:
+				c <- s
+			default:
 				select {
-				case c <- syscall.Signal(b):
+				case c <- s:
 				default:
 				}
 			}

@@ -13,8 +13,9 @@
 // instructions that write the signal's number into a pipe (the
 // self-pipe trick, async-signal-safe: one write(2)), which a goroutine
 // reads into the caller's channel. The signals whose os/signal
-// enabling needs no handshake, and SIGPIPE, stay with os/signal (see
-// rawSignal).
+// enabling needs no handshake, SIGPIPE (see rawSignal) and those blocked
+// when the process started (see catchRaw) stay with os/signal, and all
+// of them on other architectures and in a process that is pid 1.
 //
 // Whatever is caught stays caught: Catch is for a process that exits
 // once it has forwarded what it must, as the CLI's run and exec do.
