@@ -114,7 +114,7 @@ func (q *sigQueue) interrupt() error {
 // drops it.
 //
 // Most get a handler of sigcatch's, installed here before create or exec
-// goes on (~120 rt_sigaction calls, ~0.1 ms); a few (the Go runtime's
+// goes on (one rt_sigaction a signal, ~60); a few (the Go runtime's
 // fault signals, SIGPIPE, those blocked when we started) are left to
 // os/signal, in the background. os/signal alone, one handshake with the
 // Go runtime's signal thread a signal, took ~1 ms of a foreground `run`

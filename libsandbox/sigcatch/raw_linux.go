@@ -119,16 +119,13 @@ func catchRaw(c chan<- os.Signal, sigs []os.Signal) (left []os.Signal) {
 	writeFD, ourPID = int64(w), int64(os.Getpid())
 	// The Go runtime's handler is the same for every signal it handles,
 	// SIGSEGV always among them. Where another (none, ignored, or a C
-	// library's: glibc before 2.34 put one on 32 in a cgo build) is
-	// there, the runtime does not reset ours in its children.
+	// library's: glibc before 2.34 put one on 32 in a cgo build) was
+	// there, the runtime does not reset ours in its children. One
+	// rt_sigaction a signal installs ours and returns the old, so inChild
+	// is known only after: it is set before, to reset the signal in a
+	// child forked meanwhile (none is in the CLI: its forks come after
+	// Catch returns), which is harmless where the runtime resets it too.
 	goHandler, known := actionOf(unix.SIGSEGV)
-	for _, sig := range take {
-		rawCaught[sig] = true
-		old, ok := actionOf(sig)
-		if !known || !ok || old != goHandler {
-			inChild[sig] = true
-		}
-	}
 	handler, restorer := handlerAddrs()
 	sa := kernelSigaction{
 		handler:  handler,
@@ -137,12 +134,16 @@ func catchRaw(c chan<- os.Signal, sigs []os.Signal) (left []os.Signal) {
 		mask:     ^uint64(0),
 	}
 	for _, sig := range take {
-		if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0); e != 0 {
+		rawCaught[sig], inChild[sig] = true, true
+		var old kernelSigaction
+		if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 {
 			// Not ours after all (the relay has not started, no child
 			// has been forked yet).
 			rawCaught[sig], inChild[sig] = false, false
 			left = append(left, sig)
+			continue
 		}
+		inChild[sig] = !known || old.handler != goHandler
 	}
 	go relay(os.NewFile(uintptr(r), "sigcatch"), c)
 	return left
