@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+
 	"github.com/urfave/cli/v2"
 
+	"github.com/sandbox-runtime/sandbox-runtime/internal/specjson"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
 )
 
@@ -18,6 +23,53 @@ var stateCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		return printJSON(ct.State())
+		return printState(ct.State())
 	},
+}
+
+// printState prints st as printJSON would, byte for byte, without
+// encoding/json's reflection: a process's first Encode of a type builds
+// its encoder (the type's fields, sync.Map caches), work that `state`,
+// the verb clients poll, would do at every call. json.Indent only scans
+// bytes.
+func printState(st *libsandbox.State) error {
+	var out bytes.Buffer
+	if err := json.Indent(&out, marshalState(st), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err := os.Stdout.Write(out.Bytes())
+	return err
+}
+
+// marshalState encodes st as encoding/json.Marshal does: the fields in
+// State's order under their json names, annotations left out when empty
+// (omitempty), strings escaped as encoding/json escapes them (specjson's
+// encoders, tested against encoding/json's output).
+func marshalState(st *libsandbox.State) []byte {
+	w := specjson.NewWriter(512)
+	w.Byte('{')
+	first := true
+	w.Key(&first, `"ociVersion":`)
+	specjson.EncString(w, &st.OCIVersion)
+	w.Key(&first, `"id":`)
+	specjson.EncString(w, &st.ID)
+	w.Key(&first, `"pid":`)
+	specjson.EncInt(w, &st.Pid)
+	w.Key(&first, `"status":`)
+	specjson.EncString(w, &st.Status)
+	w.Key(&first, `"bundle":`)
+	specjson.EncString(w, &st.Bundle)
+	w.Key(&first, `"rootfs":`)
+	specjson.EncString(w, &st.Rootfs)
+	w.Key(&first, `"created":`)
+	specjson.EncTime(w, &st.Created)
+	if len(st.Annotations) != 0 {
+		w.Key(&first, `"annotations":`)
+		specjson.EncMap(w, &st.Annotations, specjson.EncString[string])
+	}
+	w.Key(&first, `"owner":`)
+	specjson.EncString(w, &st.Owner)
+	w.Byte('}')
+	return w.Bytes()
 }
