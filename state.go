@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -33,20 +34,41 @@ var stateCommand = &cli.Command{
 // the verb clients poll, would do at every call. json.Indent only scans
 // bytes.
 func printState(st *libsandbox.State) error {
-	var out bytes.Buffer
-	if err := json.Indent(&out, marshalState(st), "", "  "); err != nil {
+	b, err := indentState(st)
+	if err != nil {
 		return err
 	}
-	out.WriteByte('\n')
-	_, err := os.Stdout.Write(out.Bytes())
+	_, err = os.Stdout.Write(b)
 	return err
+}
+
+// indentState is what printJSON's Encoder writes for st: indented by
+// two spaces, with a newline.
+func indentState(st *libsandbox.State) ([]byte, error) {
+	compact, err := marshalState(st)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 // marshalState encodes st as encoding/json.Marshal does: the fields in
 // State's order under their json names, annotations left out when empty
 // (omitempty), strings escaped as encoding/json escapes them (specjson's
-// encoders, tested against encoding/json's output).
-func marshalState(st *libsandbox.State) []byte {
+// encoders, tested against encoding/json's output). created goes through
+// time.Time's MarshalJSON, as there: a year outside 0-9999 or a zone
+// offset of a day or more (a hand-edited state.json) fails rather than
+// printing a time clients cannot parse.
+func marshalState(st *libsandbox.State) ([]byte, error) {
+	created, err := st.Created.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err)
+	}
 	w := specjson.NewWriter(512)
 	w.Byte('{')
 	first := true
@@ -63,7 +85,9 @@ func marshalState(st *libsandbox.State) []byte {
 	w.Key(&first, `"rootfs":`)
 	specjson.EncString(w, &st.Rootfs)
 	w.Key(&first, `"created":`)
-	specjson.EncTime(w, &st.Created)
+	for _, c := range created {
+		w.Byte(c)
+	}
 	if len(st.Annotations) != 0 {
 		w.Key(&first, `"annotations":`)
 		specjson.EncMap(w, &st.Annotations, specjson.EncString[string])
@@ -71,5 +95,5 @@ func marshalState(st *libsandbox.State) []byte {
 	w.Key(&first, `"owner":`)
 	specjson.EncString(w, &st.Owner)
 	w.Byte('}')
-	return w.Bytes()
+	return w.Bytes(), nil
 }

@@ -30,13 +30,31 @@ func TestMarshalStateSameAsEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		want = append(want, '\n')
-		var got bytes.Buffer
-		if err := json.Indent(&got, marshalState(&st), "", "  "); err != nil {
-			t.Fatalf("%+v: not JSON: %v", st, err)
+		got, err := indentState(&st)
+		if err != nil {
+			t.Fatalf("%+v: %v", st, err)
 		}
-		got.WriteByte('\n')
-		if !bytes.Equal(got.Bytes(), want) {
-			t.Fatalf("state %+v:\n got %s\nwant %s", st, got.Bytes(), want)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("state %+v:\n got %s\nwant %s", st, got, want)
+		}
+	}
+}
+
+// TestMarshalStateBadTimes: a created time encoding/json refuses (a year
+// outside 0-9999, a zone offset of a day or more) fails printState too,
+// rather than printing what clients cannot parse.
+func TestMarshalStateBadTimes(t *testing.T) {
+	for _, c := range []time.Time{
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 24*3600)),
+	} {
+		st := libsandbox.State{ID: "x", Created: c}
+		if _, err := json.Marshal(&st); err == nil {
+			t.Fatalf("%v: encoding/json accepts it; the test's premise is wrong", c)
+		}
+		if b, err := indentState(&st); err == nil {
+			t.Errorf("%v: printed %s, want an error", c, b)
 		}
 	}
 }

@@ -23,8 +23,10 @@ var writeFD, ourPID int64
 
 // rawCaught: the signals our handler is installed for (the relay hands
 // on nothing else). inChild: those of them the Go runtime does not reset
-// in its children (ResetInChild). Both set before the first handler is
-// installed, never changed after.
+// in its children (ResetInChild). Set by catchRaw, a signal at a time,
+// before its handler is installed (inChild true until the old handler,
+// which the same rt_sigaction returns, says otherwise); the relay starts
+// after the last, and neither changes after that.
 var rawCaught, inChild [65]bool
 
 // kernelSigaction is the kernel's struct sigaction for rt_sigaction on

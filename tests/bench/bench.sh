@@ -297,7 +297,9 @@ cleanup() {
 	if [ -n "${BENCH_JSON:-}" ]; then
 		mkdir -p "$BENCH_JSON"; cp "$TMP"/json/*.json "$BENCH_JSON"/ 2>/dev/null || true
 	fi
-	if mountpoint -q "$TMP/state"; then umount "$TMP/state"; fi
+	# Lazily if busy (a runtime still finishing after Ctrl-C): under set
+	# -e a failed umount would end the trap before the rm.
+	if mountpoint -q "$TMP/state"; then umount "$TMP/state" 2>/dev/null || umount -l "$TMP/state" || true; fi
 	rm -rf "$TMP"
 	exit "$rc"
 }
