@@ -776,7 +776,10 @@ func (cr *creation) startInit() (func(), error) {
 		// Born in its v1 cgroups rather than moved there: a move waits
 		// for an RCU grace period (cgroups.Host.EnterThread).
 		st := cr.cg.State()
-		sc.bornIn = func() (func() error, error) { return cr.host.EnterThread(st) }
+		sc.bornIn = func(oneWay bool) (func() error, error) { return cr.host.EnterThread(st, oneWay) }
+		// A foreground run's init dies with the thread that forked it
+		// (--pdeathsig, above): that one must stay.
+		sc.threadMayEnd = !opts.Foreground
 	}
 	cr.hugePagesBack = hugePagesOffForInit()
 	pid, err := spawn(sc)

@@ -65,10 +65,16 @@ type spawnConfig struct {
 	unfreeze func(pid int) error
 	// bornIn, if set, moves the thread that forks into the container's
 	// v1 cgroups (cgroups.Host.EnterThread) and returns how to move it
-	// back; bornInDone says it did, and init was born there. If it
-	// cannot, init is forked from where we are, and moved (Enter).
-	bornIn     func() (leave func() error, err error)
+	// back, or (oneWay) how to let go of the cgroups' fds; bornInDone
+	// says it did, and init was born there. If it cannot, init is forked
+	// from where we are, and moved (Enter).
+	bornIn     func(oneWay bool) (leave func() error, err error)
 	bornInDone bool
+	// threadMayEnd: nothing is tied to the forking thread once init
+	// exists, no parent-death signal (init was not given --pdeathsig:
+	// a detached create). A thread born-in moves went one way for is
+	// then ended rather than moved back (forkOnThread).
+	threadMayEnd bool
 	// forked, if set, runs on the forking thread right after rawfork's
 	// fork (rawfork.Attr.Forked).
 	forked func() error
@@ -235,19 +241,35 @@ func (t *forkThread) run() {
 		ns.create &^= unix.CLONE_NEWNET
 		c.ns = &ns
 	}
-	var joins, stuck bool
+	var joins, stuck, end bool
 	if ok {
 		raw := needsRawFork(c.ns) || c.idMaps.needsHelper()
 		joins = !raw && len(c.ns.joins) > 0
-		pid, err := forkOnThread(c, raw, joins)
+		var pid int
+		var err error
+		pid, end, err = forkOnThread(c, raw, joins)
 		stuck = errors.Is(err, cgroups.ErrThreadStuck)
 		t.res <- forkResult{pid, err, loopUp}
+	}
+	if end {
+		// In the container's v1 cgroups for good (forkOnThread), and
+		// perhaps in its network namespace: returning locked, the
+		// goroutine ends the thread (runtime.LockOSThread), which
+		// leaves them as it exits. The exit comes right after the
+		// result is sent; a failed create's Undo, should it get to
+		// rmdir first, retries while the thread is still counted
+		// (cgroups rmdir, EBUSY).
+		if made {
+			back(false)
+		}
+		close(t.done)
+		return
 	}
 	// Back in our own network namespace, the thread no longer keeps
 	// the container's alive: it dies with init, as a namespace clone
 	// made does (a foreground run's poststop hooks find a device moved
 	// into it back on the host; a review showed one still there).
-	restored := !made || back() == nil
+	restored := !made || back(true) == nil
 	close(t.done)
 	if !restored || joins || stuck {
 		if ok {
@@ -261,8 +283,9 @@ func (t *forkThread) run() {
 }
 
 // makeAhead makes a network namespace on the calling thread (netAhead),
-// and returns whether it did and how to go back to the one it was in.
-func (t *forkThread) makeAhead() (made bool, back func() error) {
+// and returns whether it did and how to go back to the one it was in
+// (back(false) only lets go of the way back, for a thread that ends).
+func (t *forkThread) makeAhead() (made bool, back func(restore bool) error) {
 	if !t.netAhead {
 		return false, nil
 	}
@@ -274,24 +297,38 @@ func (t *forkThread) makeAhead() (made bool, back func() error) {
 		own.Close()
 		return false, nil
 	}
-	return true, func() error {
+	return true, func(restore bool) error {
 		defer own.Close()
+		if !restore {
+			return nil
+		}
 		return unix.Setns(int(own.Fd()), unix.CLONE_NEWNET)
 	}
 }
 
 // forkOnThread forks init from the calling thread, locked, once it has
 // moved into the container's v1 cgroups (bornIn) and joined the
-// namespaces to join (joins), and moves it back out of the cgroups.
-func forkOnThread(c *spawnConfig, raw, joins bool) (int, error) {
+// namespaces to join (joins), and moves it back out of the cgroups; or,
+// where the thread may end (threadMayEnd, and a fork of the standard
+// library's: rawfork's first child asks for a parent-death signal),
+// says so with end, and the caller ends it instead. Once end is true
+// the thread may be in some of the cgroups whatever the error: it must
+// end.
+//
+// Ending it is the same exposure as moving it back, a little shorter:
+// until its exit, the thread is in cgroups only root (or the owner of a
+// delegated parent) can write, and init, our child, runs nothing of the
+// container's yet; a freeze meanwhile stops it either way.
+func forkOnThread(c *spawnConfig, raw, joins bool) (pid int, end bool, err error) {
 	var leave func() error
 	if c.bornIn != nil {
-		var err error
-		if leave, err = c.bornIn(); errors.Is(err, cgroups.ErrThreadStuck) {
-			return 0, err
+		end = c.threadMayEnd && !raw
+		if leave, err = c.bornIn(end); errors.Is(err, cgroups.ErrThreadStuck) {
+			return 0, end, err
 		} else if err != nil {
 			logrus.Debugf("init is moved into its cgroup, not born there: %v", err)
 		}
+		err = nil
 	}
 	// The thread leaves as soon as the child exists: while it is in
 	// the container's cgroups, whoever may freeze them (root, or the
@@ -307,8 +344,6 @@ func forkOnThread(c *spawnConfig, raw, joins bool) (int, error) {
 			return lerr
 		}
 	}
-	var pid int
-	var err error
 	if joins {
 		err = setnsAll(c.ns)
 	}
@@ -316,7 +351,7 @@ func forkOnThread(c *spawnConfig, raw, joins bool) (int, error) {
 		pid, err = fork(c, raw)
 	}
 	if leave == nil {
-		return pid, err
+		return pid, end, err
 	}
 	if !left {
 		if lerr = leave(); lerr != nil && err == nil {
@@ -327,10 +362,10 @@ func forkOnThread(c *spawnConfig, raw, joins bool) (int, error) {
 		}
 	}
 	if lerr != nil {
-		return 0, lerr
+		return 0, end, lerr
 	}
 	c.bornInDone = err == nil
-	return pid, err
+	return pid, end, err
 }
 
 // fork starts init from the calling thread: rawfork, or the standard

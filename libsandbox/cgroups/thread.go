@@ -57,10 +57,22 @@ var ErrThreadStuck = errors.New("a thread of the runtime could not leave the con
 //
 // An error other than ErrThreadStuck leaves the thread where it was; the
 // caller then moves init the old way (Enter).
-func (h *Host) EnterThread(st *State) (leave func() error, err error) {
-	own, err := threadCgroups()
-	if err != nil {
-		return nil, fmt.Errorf("our cgroups: %w", err)
+//
+// oneWay: the thread is not to come back. The caller ends it once the
+// child exists (a goroutine that returns while locked to its thread
+// ends the thread), which the kernel does in one exit where leaving took
+// a write to a tasks file a hierarchy (~45 µs each, nine here). No way
+// back is opened or checked then, leave only closes the fds, and a move
+// that fails leaves the thread where the moves before it put it: the
+// caller ends it all the same. For a thread whose end nothing is tied to
+// (no child of it asked for a parent-death signal, which fires when the
+// forking thread exits).
+func (h *Host) EnterThread(st *State, oneWay bool) (leave func() error, err error) {
+	var own map[string]string
+	if !oneWay {
+		if own, err = threadCgroups(); err != nil {
+			return nil, fmt.Errorf("our cgroups: %w", err)
+		}
 	}
 	tid := strconv.Itoa(gettid())
 	for _, m := range h.V1 {
@@ -73,7 +85,7 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 			}
 		}
 	}
-	// Raw fds, as for every cgroup file (openRaw).
+	// Raw fds, as for every cgroup file (openRaw). back is -1 one way.
 	type hop struct {
 		in, back         int
 		inPath, backPath string
@@ -82,7 +94,9 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 	closeAll := func() {
 		for _, x := range hops {
 			unix.Close(x.in)
-			unix.Close(x.back)
+			if x.back >= 0 {
+				unix.Close(x.back)
+			}
 		}
 	}
 	for _, m := range h.V1 {
@@ -90,24 +104,29 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 		if !ok {
 			continue
 		}
-		path, ok := own[m.Key()]
-		if !ok {
-			closeAll()
-			return nil, fmt.Errorf("our thread's cgroup in %s: not in /proc/thread-self/cgroup", m.Point)
-		}
-		ownDir := h.v1Dir(m, filepath.Clean("/"+path))
-		x := hop{inPath: filepath.Join(dir, "tasks"), backPath: filepath.Join(ownDir, "tasks")}
-		if x.back, err = openRaw(x.backPath, unix.O_RDWR); err != nil {
-			closeAll()
-			return nil, err
-		}
-		if ownDir != m.Point && !listed(x.back, tid) {
-			unix.Close(x.back)
-			closeAll()
-			return nil, fmt.Errorf("%s does not list our thread %s", x.backPath, tid)
+		x := hop{inPath: filepath.Join(dir, "tasks"), back: -1}
+		if !oneWay {
+			path, ok := own[m.Key()]
+			if !ok {
+				closeAll()
+				return nil, fmt.Errorf("our thread's cgroup in %s: not in /proc/thread-self/cgroup", m.Point)
+			}
+			ownDir := h.v1Dir(m, filepath.Clean("/"+path))
+			x.backPath = filepath.Join(ownDir, "tasks")
+			if x.back, err = openRaw(x.backPath, unix.O_RDWR); err != nil {
+				closeAll()
+				return nil, err
+			}
+			if ownDir != m.Point && !listed(x.back, tid) {
+				unix.Close(x.back)
+				closeAll()
+				return nil, fmt.Errorf("%s does not list our thread %s", x.backPath, tid)
+			}
 		}
 		if x.in, err = openRaw(x.inPath, unix.O_WRONLY); err != nil {
-			unix.Close(x.back)
+			if x.back >= 0 {
+				unix.Close(x.back)
+			}
 			closeAll()
 			return nil, err
 		}
@@ -120,9 +139,11 @@ func (h *Host) EnterThread(st *State) (leave func() error, err error) {
 	moved := 0
 	leave = func() error {
 		var errs []error
-		for _, x := range hops[:moved] {
-			if err := writeSelf(x.back); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", x.backPath, err))
+		if !oneWay {
+			for _, x := range hops[:moved] {
+				if err := writeSelf(x.back); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", x.backPath, err))
+				}
 			}
 		}
 		closeAll()

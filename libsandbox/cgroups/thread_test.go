@@ -26,6 +26,7 @@ func TestEnterThread(t *testing.T) {
 		err                  string // "" none, "stuck": ErrThreadStuck
 		in, back             bool   // written to the container's, back to ours
 		frozen               bool   // the container's freezer cgroup says FROZEN
+		oneWay               bool   // EnterThread's oneWay
 	}{
 		{name: "moved in and back", own: "/user.slice", ownTasks: ours, in: true, back: true},
 		{name: "our cgroup does not list us: nothing written", own: "/user.slice", ownTasks: "1\n2\n", err: "does not list our thread"},
@@ -34,6 +35,12 @@ func TestEnterThread(t *testing.T) {
 		{name: "the second move fails: back from the first", own: "/user.slice", ownTasks: ours, ctrFreezer: "full", err: "move our thread into", in: true, back: true},
 		{name: "cannot go back: stuck", own: "/", ownTasks: "full", err: "stuck", in: true},
 		{name: "a frozen cgroup: nothing written", own: "/user.slice", ownTasks: ours, frozen: true, err: "is frozen"},
+		// One way: the thread ends instead of going back, so our own
+		// cgroup is neither read (a list without us is no error) nor
+		// written, and a failed move leaves the moves before it.
+		{name: "one way: moved in, not back", own: "/user.slice", ownTasks: "1\n2\n", in: true, oneWay: true},
+		{name: "one way: the second move fails: the first stays", own: "/user.slice", ownTasks: ours, ctrFreezer: "full", err: "move our thread into", in: true, oneWay: true},
+		{name: "one way: a frozen cgroup: nothing written", own: "/user.slice", ownTasks: ours, frozen: true, err: "is frozen", oneWay: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -75,7 +82,7 @@ func TestEnterThread(t *testing.T) {
 			threadCgroups = func() (map[string]string, error) { return own, nil }
 			h := &Host{V1: mounts, Own: own}
 			st := &State{V1: map[string]string{"pids": filepath.Join(root, "pids/c1"), "freezer": filepath.Join(root, "freezer/c1")}}
-			leave, err := h.EnterThread(st)
+			leave, err := h.EnterThread(st, tc.oneWay)
 			if err == nil {
 				err = leave()
 			}

@@ -431,6 +431,34 @@ teardown() {
 	[ "$bad" -eq 0 ] || fail "the main thread went into the container's cgroups in $bad creates of 12"
 }
 
+@test "cgroups v1: a detached create ends the thread init was born from, rather than moving it back" {
+	[ ! -e /sys/fs/cgroup/cgroup.controllers ] || skip "v1 and hybrid hosts: on v2 init is cloned into its cgroup (CLONE_INTO_CGROUP)"
+	command -v strace >/dev/null || skip "needs strace"
+	# No parent-death signal ties a detached create's init to the thread
+	# that forked it: the thread ends where it is (one exit) instead of
+	# writing itself back to our cgroup in every hierarchy. A foreground
+	# run's stays and goes back (the test above: no thread stays).
+	local tr=$BUNDLE/create.strace tid pid
+	strace -f -qq -b execve -e trace=openat,exit -o "$tr" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" c1 </dev/null >/dev/null 2>&1 ||
+		fail "create failed"
+	tid=$(grep -E "openat\(.*/$MARK/tasks\", O_WRONLY" "$tr" | awk 'NR == 1 { print $1 }')
+	[ -n "$tid" ] || fail "no thread moved into the container's cgroup"
+	# It opened no way back: no tasks file of ours for writing.
+	if grep -E "^$tid +openat\(.*/tasks\", O_RDWR" "$tr"; then
+		fail "thread $tid opened a way back"
+	fi
+	# It ended: exit(2), a thread's, not the process's exit_group.
+	grep -qE "^$tid +exit\(0\)" "$tr" || { cat "$tr" | grep "^$tid " | tail -5; fail "thread $tid did not end"; }
+	# And init is alone in the container's cgroups.
+	pid=$(sr state c1 | jq .pid)
+	local d
+	for d in /sys/fs/cgroup/*/"$MARK"; do
+		[ "$(stat -fc %T "$d")" = cgroupfs ] || continue
+		[ "$(cat "$d/cgroup.procs")" = "$pid" ] || fail "$d/cgroup.procs lists $(cat "$d/cgroup.procs" | tr '\n' ' '), want init ($pid) alone"
+	done
+	sr delete --force c1
+}
+
 @test "memory.limit: over the limit the process is OOM-killed (137), under it it runs" {
 	update_config '.process.args = ["payload", "alloc", "16"]
 		| .linux.resources.memory = {"limit": 12000000}'
