@@ -105,6 +105,10 @@ type creation struct {
 	// leave them, and the cgroup is left rather than signalled.
 	bornIn      bool
 	threadStuck bool
+	// endingThread: the fork thread ended in the container's v1 cgroups
+	// rather than moving back (forkOnThread): makeCgroup's undo waits
+	// for it to be gone before it freezes them.
+	endingThread int
 	// loopbackUp: the fork thread brought up the loopback device of
 	// init's network namespace (newForkThread); init need not.
 	loopbackUp bool
@@ -363,6 +367,12 @@ func (cr *creation) makeCgroup() (func(), error) {
 		if cr.threadStuck {
 			// Signalling what is in it would signal us.
 			logrus.Warnf("cgroup %v left: %v", cr.cg.State().V1, cgroups.ErrThreadStuck)
+			return
+		}
+		if t := cr.endingThread; t != 0 && !threadGone(t, time.Second) {
+			// The fork thread that ended there has not yet:
+			// freezing it with the rest would stop us too.
+			logrus.Warnf("cgroup %v left: thread %d of the runtime has not left it", cr.cg.State().V1, t)
 			return
 		}
 		// Undo, not Destroy: the parents this create made go too.
@@ -784,7 +794,7 @@ func (cr *creation) startInit() (func(), error) {
 	cr.hugePagesBack = hugePagesOffForInit()
 	pid, err := spawn(sc)
 	cr.bornIn, cr.threadStuck = sc.bornInDone, errors.Is(err, cgroups.ErrThreadStuck)
-	cr.loopbackUp = sc.loopbackUp
+	cr.loopbackUp, cr.endingThread = sc.loopbackUp, sc.endingThread
 	if cr.bornIn && !cr.cg.State().HoldsV1(pid) {
 		// Moved meanwhile, with all our threads (a write of our pid
 		// to some cgroup.procs): enterCgroup moves it.

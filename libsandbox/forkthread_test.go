@@ -178,3 +178,61 @@ func TestForkThreadReleased(t *testing.T) {
 		t.Errorf("spawn from a released thread: %q", buf.String())
 	}
 }
+
+// A fork thread that went into the container's cgroups one way (bornIn
+// with oneWay: a detached create, threadMayEnd) ends once init is
+// forked, and says which it was; one whose init asked for a parent-death
+// signal (a foreground run) goes back and lives on. bornIn stands in for
+// cgroups.Host.EnterThread; the moves themselves are its tests'.
+func TestForkThreadEndsOneWay(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	for _, mayEnd := range []bool{true, false} {
+		t.Run(fmt.Sprintf("threadMayEnd=%v", mayEnd), func(t *testing.T) {
+			var oneWay, left bool
+			var tid int
+			c := &spawnConfig{
+				exe:   exe,
+				stdio: [3]*os.File{os.Stdin, nil, os.Stderr},
+				extra: fds.New(3),
+				ns:    &nsPlan{},
+				bornIn: func(ow bool) (func() error, error) {
+					oneWay, tid = ow, unix.Gettid()
+					return func() error { left = true; return nil }, nil
+				},
+				threadMayEnd: mayEnd,
+			}
+			pid, err := spawn(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ws unix.WaitStatus
+			unix.Wait4(pid, &ws, 0, nil)
+			if oneWay != mayEnd || !left || !c.bornInDone {
+				t.Fatalf("bornIn one way: %v, its leave called: %v, bornInDone %v", oneWay, left, c.bornInDone)
+			}
+			if mayEnd {
+				if c.endingThread != tid {
+					t.Fatalf("endingThread %d, want the fork thread %d", c.endingThread, tid)
+				}
+				if !threadGone(tid, 5*time.Second) {
+					t.Fatalf("fork thread %d still there", tid)
+				}
+				return
+			}
+			if c.endingThread != 0 {
+				t.Fatalf("endingThread %d, want none", c.endingThread)
+			}
+			if threadGone(tid, 50*time.Millisecond) {
+				t.Fatalf("fork thread %d ended: a parent-death signal would fire", tid)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -73,8 +74,11 @@ type spawnConfig struct {
 	// threadMayEnd: nothing is tied to the forking thread once init
 	// exists, no parent-death signal (init was not given --pdeathsig:
 	// a detached create). A thread born-in moves went one way for is
-	// then ended rather than moved back (forkOnThread).
+	// then ended rather than moved back (forkOnThread); endingThread is
+	// its id, which may still be in the container's cgroups for a moment
+	// after spawn returns (ThreadGone).
 	threadMayEnd bool
+	endingThread int
 	// forked, if set, runs on the forking thread right after rawfork's
 	// fork (rawfork.Attr.Forked).
 	forked func() error
@@ -133,7 +137,8 @@ func spawn(c *spawnConfig) (int, error) {
 // whose namespaces changed, or that could not leave the container's
 // cgroups, is never unlocked, and once it has forked it stays blocked
 // rather than exiting, because a parent-death signal fires when the
-// forking thread exits.
+// forking thread exits; but where nothing asked for one (threadMayEnd)
+// a thread that went into the container's cgroups for good ends.
 type forkThread struct {
 	// netAhead: the thread makes the network namespace as it starts.
 	netAhead bool
@@ -153,6 +158,9 @@ type forkResult struct {
 	pid    int
 	err    error
 	loopUp bool
+	// ending: the thread's id when it ends rather than going back
+	// (forkOnThread's end).
+	ending int
 }
 
 // newForkThread starts a fork thread. With netAhead, the thread makes
@@ -168,7 +176,8 @@ type forkResult struct {
 // there but loopback.Up's (what forkOnThread opens are cgroup files and
 // the standard library's pipe). Once init is forked the thread goes back
 // to our network namespace, and is unlocked if nothing else of it
-// changed; if it cannot go back it blocks for good, locked.
+// changed; if it cannot go back it blocks for good, locked; if it ends
+// (forkOnThread's end) it ends there.
 //
 // release ends a thread that never got its config (a step before
 // startInit failed): back in our namespace it is unlocked, otherwise it
@@ -206,7 +215,7 @@ func (t *forkThread) spawn(c *spawnConfig) (int, error) {
 	t.mu.Unlock()
 	t.cfg <- c
 	r := <-t.res
-	c.loopbackUp = r.loopUp
+	c.loopbackUp, c.endingThread = r.loopUp, r.ending
 	return r.pid, r.err
 }
 
@@ -249,7 +258,11 @@ func (t *forkThread) run() {
 		var err error
 		pid, end, err = forkOnThread(c, raw, joins)
 		stuck = errors.Is(err, cgroups.ErrThreadStuck)
-		t.res <- forkResult{pid, err, loopUp}
+		r := forkResult{pid: pid, err: err, loopUp: loopUp}
+		if end {
+			r.ending = unix.Gettid()
+		}
+		t.res <- r
 	}
 	if end {
 		// In the container's v1 cgroups for good (forkOnThread), and
@@ -303,6 +316,30 @@ func (t *forkThread) makeAhead() (made bool, back func(restore bool) error) {
 			return nil
 		}
 		return unix.Setns(int(own.Fd()), unix.CLONE_NEWNET)
+	}
+}
+
+// threadGone waits, up to limit, for our thread tid to have exited (its
+// /proc/self/task entry gone), and reports whether it has. For a fork
+// thread that ends in the container's cgroups (forkThread.run): it ends
+// right after it hands over its result, but the scheduler decides when,
+// and a failed create's cleanup freezes those cgroups to kill what is in
+// them: a thread of ours frozen there (a v1-frozen task ignores SIGKILL
+// until thawed), perhaps holding a lock of the Go runtime's, would stop
+// the cleanup that would thaw it (a review traced the freeze landing
+// before the thread's exit).
+func threadGone(tid int, limit time.Duration) bool {
+	p := "/proc/self/task/" + strconv.Itoa(tid)
+	deadline := time.Now().Add(limit)
+	for {
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err == unix.ENOENT {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
