@@ -76,7 +76,7 @@ type spawnConfig struct {
 	// a detached create). A thread born-in moves went one way for is
 	// then ended rather than moved back (forkOnThread); endingThread is
 	// its id, which may still be in the container's cgroups for a moment
-	// after spawn returns (ThreadGone).
+	// after spawn returns (threadGone).
 	threadMayEnd bool
 	endingThread int
 	// forked, if set, runs on the forking thread right after rawfork's
@@ -269,9 +269,9 @@ func (t *forkThread) run() {
 		// perhaps in its network namespace: returning locked, the
 		// goroutine ends the thread (runtime.LockOSThread), which
 		// leaves them as it exits. The exit comes right after the
-		// result is sent; a failed create's Undo, should it get to
-		// rmdir first, retries while the thread is still counted
-		// (cgroups rmdir, EBUSY).
+		// result is sent, when the scheduler lets it: a failed
+		// create's cleanup waits for it before it freezes the
+		// cgroups (threadGone).
 		if made {
 			back(false)
 		}
@@ -352,10 +352,11 @@ func threadGone(tid int, limit time.Duration) bool {
 // the thread may be in some of the cgroups whatever the error: it must
 // end.
 //
-// Ending it is the same exposure as moving it back, a little shorter:
-// until its exit, the thread is in cgroups only root (or the owner of a
-// delegated parent) can write, and init, our child, runs nothing of the
-// container's yet; a freeze meanwhile stops it either way.
+// Ending it is about the same exposure as moving it back: until its
+// exit, the thread is in cgroups only root (or the owner of a delegated
+// parent) can write, and init, our child, runs nothing of the
+// container's yet; a freeze meanwhile stops it either way, and a failed
+// create's own cleanup waits for its exit before it freezes them.
 func forkOnThread(c *spawnConfig, raw, joins bool) (pid int, end bool, err error) {
 	var leave func() error
 	if c.bornIn != nil {
