@@ -61,7 +61,8 @@ var ErrThreadStuck = errors.New("a thread of the runtime could not leave the con
 // oneWay: the thread is not to come back. The caller ends it once the
 // child exists (a goroutine that returns while locked to its thread
 // ends the thread), which the kernel does in one exit where leaving took
-// a write to a tasks file a hierarchy (~45 µs each, nine here). No way
+// a write to a tasks file a hierarchy, nine here (-0.13 ms a create,
+// docs/bench.md). No way
 // back is opened or checked then, leave only closes the fds, and a move
 // that fails leaves the thread where the moves before it put it: the
 // caller ends it all the same. For a thread whose end nothing is tied to
