@@ -27,6 +27,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// openSelf opens the test binary, which stands for init (TestMain).
+func openSelf(t *testing.T) *os.File {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exe.Close() })
+	return exe
+}
+
 func loopbackFlags() uint16 {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -66,15 +81,7 @@ func TestForkThreadNetworkAhead(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: unshare(CLONE_NEWNET)")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exe.Close()
+	exe := openSelf(t)
 	host, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
 		t.Fatal(err)
@@ -185,15 +192,7 @@ func TestForkThreadReleased(t *testing.T) {
 // signal (a foreground run) goes back and lives on. bornIn stands in for
 // cgroups.Host.EnterThread; the moves themselves are its tests'.
 func TestForkThreadEndsOneWay(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exe.Close()
+	exe := openSelf(t)
 	for _, mayEnd := range []bool{true, false} {
 		t.Run(fmt.Sprintf("threadMayEnd=%v", mayEnd), func(t *testing.T) {
 			var oneWay, left bool
