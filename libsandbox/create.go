@@ -787,9 +787,11 @@ func (cr *creation) startInit() (func(), error) {
 		// for an RCU grace period (cgroups.Host.EnterThread).
 		st := cr.cg.State()
 		sc.bornIn = func(oneWay bool) (func() error, error) { return cr.host.EnterThread(st, oneWay) }
-		// A foreground run's init dies with the thread that forked it
-		// (--pdeathsig, above): that one must stay.
-		sc.threadMayEnd = !opts.Foreground
+		// A foreground run's init asks for its parent-death signal
+		// (--pdeathsig, above) only once it has its config, which
+		// sendConfig sends once the thread has exited: it then dies
+		// with the threads that stay.
+		sc.threadMayEnd = true
 	}
 	cr.hugePagesBack = hugePagesOffForInit()
 	pid, err := spawn(sc)
@@ -885,6 +887,15 @@ func (cr *creation) sendConfig() (func(), error) {
 	pid := cr.c.state.InitPid
 	hs := cr.c.hookState(Creating)
 	cr.hooksOutside = containerHooksOutside(spec, p.ns)
+	if t := cr.endingThread; t != 0 && opts.Foreground && !threadGone(t, time.Second) {
+		// init asks for its parent-death signal once it has this
+		// config (nsexec's dieWithParent): that thread's exit after
+		// would kill it. Gone, it has given init to a thread that stays
+		// (the kernel's find_new_reaper: a live thread of ours first).
+		// Still there after a second, it is frozen in the container's
+		// cgroups.
+		return nil, fmt.Errorf("start init: thread %d of the runtime, which forked it, has not exited", t)
+	}
 	cfg := &initcfg.Config{
 		ID:              cr.id,
 		Bundle:          cr.bundle,

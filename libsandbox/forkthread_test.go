@@ -187,9 +187,10 @@ func TestForkThreadReleased(t *testing.T) {
 }
 
 // A fork thread that went into the container's cgroups one way (bornIn
-// with oneWay: a detached create, threadMayEnd) ends once init is
-// forked, and says which it was; one whose init asked for a parent-death
-// signal (a foreground run) goes back and lives on. bornIn stands in for
+// with oneWay: create, threadMayEnd) ends once init is forked, and says
+// which it was; one without threadMayEnd (a caller whose child would ask
+// for a parent-death signal before it could know) goes back and lives
+// on. bornIn stands in for
 // cgroups.Host.EnterThread; the moves themselves are its tests'.
 func TestForkThreadEndsOneWay(t *testing.T) {
 	exe := openSelf(t)

@@ -72,11 +72,11 @@ type spawnConfig struct {
 	bornIn     func(oneWay bool) (leave func() error, err error)
 	bornInDone bool
 	// threadMayEnd: nothing is tied to the forking thread once init
-	// exists, no parent-death signal (init was not given --pdeathsig:
-	// a detached create). A thread born-in moves went one way for is
-	// then ended rather than moved back (forkOnThread); endingThread is
-	// its id, which may still be in the container's cgroups for a moment
-	// after spawn returns (threadGone).
+	// exists: init asks for no parent-death signal, or only once told
+	// the thread is gone (create's sendConfig waits for it: threadGone).
+	// A thread born-in moves went one way for is then ended rather than
+	// moved back (forkOnThread); endingThread is its id, which may still
+	// be in the container's cgroups for a moment after spawn returns.
 	threadMayEnd bool
 	endingThread int
 	// forked, if set, runs on the forking thread right after rawfork's
@@ -137,8 +137,9 @@ func spawn(c *spawnConfig) (int, error) {
 // whose namespaces changed, or that could not leave the container's
 // cgroups, is never unlocked, and once it has forked it stays blocked
 // rather than exiting, because a parent-death signal fires when the
-// forking thread exits; but where nothing asked for one (threadMayEnd)
-// a thread that went into the container's cgroups for good ends.
+// forking thread exits; but where nothing asked for one yet
+// (threadMayEnd) a thread that went into the container's cgroups for good
+// ends.
 type forkThread struct {
 	// netAhead: the thread makes the network namespace as it starts.
 	netAhead bool

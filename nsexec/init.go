@@ -78,12 +78,9 @@ func Main(args []string) {
 	}
 	fifoFd, _ := fds.Parse(args, "fifo-fd")
 	listenerFd, _ := fds.Parse(args, "seccomp-fd")
-	if fds.Has(args, "pdeathsig") {
-		// `run` in the foreground: the container dies with it. If it is
-		// already gone, the config never comes and we exit on EOF.
-		pdeathsig = true
-		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
-	}
+	// `run` in the foreground: the container dies with it. Asked for
+	// once the config has come (run), not here: see dieWithParent.
+	pdeathsig = fds.Has(args, "pdeathsig")
 
 	err = run(sock, log, fifoFd, listenerFd)
 	// Only errors come back; success ends in execve. EOF means the
@@ -101,6 +98,9 @@ func run(sock *os.File, log *logger, fifoFd, listenerFd int) error {
 		return err
 	}
 	log.debugf("config received")
+	if err := dieWithParent(); err != nil {
+		return err
+	}
 	if cfg.Spec == nil || cfg.Spec.Process == nil {
 		return fmt.Errorf("process: missing")
 	}
@@ -467,6 +467,36 @@ func setupProcess(cfg *initcfg.Config, procfs *procfs, listenerFd int, log *logg
 // pdeathsig: init was asked to die with the runtime (--pdeathsig).
 var pdeathsig bool
 
+// dieWithParent asks for SIGKILL when the runtime dies (pdeathsig), once
+// the config has come and not at init's start. The kernel sends the
+// parent-death signal when the parent *thread* exits (forget_original_
+// parent: the children go to a live thread of the same process, the
+// group leader first, and those that asked are signalled), and on cgroup
+// v1 the thread that forked us ends once we exist (libsandbox's
+// forkOnThread): asked for earlier, that exit would kill us. The runtime
+// sends the config only once that thread is gone (its sendConfig): we
+// are then the child of its main thread, which the Go runtime never ends
+// alone.
+//
+// Until the config comes nothing of the container's runs, and a runtime
+// that dies closes the sync socket: RecvConfig fails on EOF and we exit.
+// Asked for here, the signal takes us down with a runtime killed during
+// our setup (mounts, hooks) rather than at Ready's write. commit_creds
+// clears it when we become process.user; protectAgain asks again. A
+// runtime killed after it sent the config and before this call may leave
+// us running (Ready's write fails only if its socket is closed by then),
+// as when this was asked at our start, while the config could already be
+// waiting in the socket.
+func dieWithParent() error {
+	if !pdeathsig {
+		return nil
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("parent-death signal: %w", err)
+	}
+	return nil
+}
+
 // protectAgain undoes what a change of ids did to us. When setUser
 // changes the effective ids, commit_creds (kernel/cred.c) resets the
 // dumpable flag to fs.suid_dumpable and clears the parent-death signal.
@@ -480,10 +510,8 @@ func protectAgain() error {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("set non-dumpable after process.user: %w", err)
 	}
-	if pdeathsig {
-		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
-			return fmt.Errorf("parent-death signal after process.user: %w", err)
-		}
+	if err := dieWithParent(); err != nil {
+		return fmt.Errorf("after process.user: %w", err)
 	}
 	return nil
 }

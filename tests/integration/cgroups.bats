@@ -436,8 +436,8 @@ teardown() {
 	command -v strace >/dev/null || skip "needs strace"
 	# No parent-death signal ties a detached create's init to the thread
 	# that forked it: the thread ends where it is (one exit) instead of
-	# writing itself back to our cgroup in every hierarchy. A foreground
-	# run's stays and goes back (the test above: no thread stays).
+	# writing itself back to our cgroup in every hierarchy (a foreground
+	# run's too: the test after the next).
 	local tr=$BUNDLE/create.strace tid pid
 	strace -f -qq -b execve -e trace=openat,exit -o "$tr" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" c1 </dev/null >/dev/null 2>&1 ||
 		fail "create failed"
@@ -457,6 +457,32 @@ teardown() {
 		[ "$(cat "$d/cgroup.procs")" = "$pid" ] || fail "$d/cgroup.procs lists $(cat "$d/cgroup.procs" | tr '\n' ' '), want init ($pid) alone"
 	done
 	sr delete --force c1
+}
+
+@test "cgroups v1: a foreground run ends the thread init was born from too, and init lives until its process exits" {
+	[ ! -e /sys/fs/cgroup/cgroup.controllers ] || skip "v1 and hybrid hosts: on v2 init is cloned into its cgroup (CLONE_INTO_CGROUP)"
+	command -v strace >/dev/null || skip "needs strace"
+	# init asks for its parent-death signal (--pdeathsig) only once it
+	# has its config, which is sent once the thread has exited: the exit
+	# does not kill it (the kernel signals a child when its parent
+	# thread exits). That it dies with the runtime: run.bats.
+	local tr=$BUNDLE/run.strace tid
+	update_config '.process.args = ["sh", "-c", "sleep 0.2; echo done"]'
+	show strace -f -qq -e trace=openat,exit,prctl -o "$tr" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" r1 </dev/null
+	[ "$status" -eq 0 ] || fail "run exited $status"
+	[ "$output" = done ] || fail "the container's process did not finish"
+	tid=$(grep -E "openat\(.*/$MARK/tasks\", O_WRONLY" "$tr" | awk 'NR == 1 { print $1 }')
+	[ -n "$tid" ] || fail "no thread moved into the container's cgroup"
+	if grep -E "^$tid +openat\(.*/tasks\", O_RDWR" "$tr"; then
+		fail "thread $tid opened a way back"
+	fi
+	grep -qE "^$tid +exit\(0" "$tr" || { grep "^$tid " "$tr" | tail -5; fail "thread $tid did not end"; }
+	# init asked for the signal, after the thread's exit.
+	local exitln prctlln
+	exitln=$(grep -nE "^$tid +exit\(0" "$tr" | cut -d: -f1 | head -1)
+	prctlln=$(grep -nE "prctl\(PR_SET_PDEATHSIG, SIGKILL" "$tr" | cut -d: -f1 | head -1)
+	[ -n "$prctlln" ] || fail "init asked for no parent-death signal"
+	[ "$prctlln" -gt "$exitln" ] || fail "init asked for its parent-death signal (line $prctlln) before thread $tid exited (line $exitln)"
 }
 
 @test "cgroups v1: a parent's pids.max leaving no room for init fails create cleanly (the ended thread is gone before the cleanup freezes)" {

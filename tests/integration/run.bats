@@ -91,6 +91,22 @@ teardown() {
 	[ "$(cat "$BUNDLE/pid")" = "$(sr state t1 | jq .pid)" ]
 }
 
+@test "run: a foreground container dies with a killed runtime" {
+	# init asks for its parent-death signal once it has its config (on
+	# v1 the thread that forked it has ended by then: the test in
+	# cgroups.bats), and again once it is process.user (root here: the
+	# change of ids clears it all the same). Without it the container
+	# would live on.
+	update_config '.process.args = ["sleep", "100"]'
+	"$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" fg </dev/null >/dev/null 2>&1 &
+	local rt=$! pid
+	wait_status fg running
+	pid=$(sr state fg | jq .pid)
+	kill -9 "$rt"
+	wait "$rt" || true
+	wait_gone "$pid" || fail "the container outlived the runtime"
+}
+
 @test "run: a foreground container whose process.user is not root dies with a killed runtime" {
 	# Becoming uid 1000 clears init's parent-death signal (commit_creds):
 	# init sets it again, as runc does.
