@@ -332,7 +332,7 @@ func (t *forkThread) makeAhead() (made bool, back func(restore bool) error) {
 func threadGone(tid int, limit time.Duration) bool {
 	p := "/proc/self/task/" + strconv.Itoa(tid)
 	deadline := time.Now().Add(limit)
-	for {
+	for wait := 20 * time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
 		var st unix.Stat_t
 		if err := unix.Stat(p, &st); err == unix.ENOENT {
 			return true
@@ -340,7 +340,12 @@ func threadGone(tid int, limit time.Duration) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(time.Millisecond)
+		// Its exit is microseconds away, unless it is frozen:
+		// time.Sleep would wait for the Go runtime's poller, whose
+		// timeout is in milliseconds (a foreground run waited 1.1 ms
+		// in 6 of 15 under load, ~0.1 ms with this).
+		ts := unix.NsecToTimespec(wait.Nanoseconds())
+		unix.Nanosleep(&ts, nil)
 	}
 }
 
