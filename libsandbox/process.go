@@ -320,21 +320,26 @@ func (t *forkThread) makeAhead() (made bool, back func(restore bool) error) {
 	}
 }
 
-// threadGone waits, up to limit, for our thread tid to have exited (its
-// /proc/self/task entry gone), and reports whether it has. For a fork
-// thread that ends in the container's cgroups (forkThread.run): it ends
-// right after it hands over its result, but the scheduler decides when,
-// and a failed create's cleanup freezes those cgroups to kill what is in
-// them: a thread of ours frozen there (a v1-frozen task ignores SIGKILL
-// until thawed), perhaps holding a lock of the Go runtime's, would stop
-// the cleanup that would thaw it (a review traced the freeze landing
-// before the thread's exit).
+// threadGone waits, up to limit, for our thread tid to have exited, and
+// reports whether it has. For a fork thread that ends in the container's
+// cgroups (forkThread.run): it ends right after it hands over its result,
+// but the scheduler decides when. A failed create's cleanup freezes those
+// cgroups to kill what is in them: a thread of ours frozen there (a
+// v1-frozen task ignores SIGKILL until thawed), perhaps holding a lock of
+// the Go runtime's, would stop the cleanup that would thaw it (a review
+// traced the freeze landing before the thread's exit). And a foreground
+// run's init asks for its parent-death signal once it has its config,
+// which must come after the exit (create's sendConfig).
+//
+// tgkill's ESRCH says the thread is unhashed (release_task's
+// __unhash_process, for a thread that is not the leader), which comes
+// after exit_notify has given its children to another of our threads:
+// strictly after the exit, without a path in whatever /proc is mounted.
 func threadGone(tid int, limit time.Duration) bool {
-	p := "/proc/self/task/" + strconv.Itoa(tid)
+	pid := unix.Getpid()
 	deadline := time.Now().Add(limit)
 	for wait := 20 * time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
-		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err == unix.ENOENT {
+		if unix.Tgkill(pid, tid, 0) == unix.ESRCH {
 			return true
 		}
 		if time.Now().After(deadline) {

@@ -471,22 +471,29 @@ var pdeathsig bool
 // the config has come and not at init's start. The kernel sends the
 // parent-death signal when the parent *thread* exits (forget_original_
 // parent: the children go to a live thread of the same process, the
-// group leader first, and those that asked are signalled), and on cgroup
-// v1 the thread that forked us ends once we exist (libsandbox's
-// forkOnThread): asked for earlier, that exit would kill us. The runtime
-// sends the config only once that thread is gone (its sendConfig): we
-// are then the child of its main thread, which the Go runtime never ends
-// alone.
+// group leader first since Linux 3.19, and those that asked are
+// signalled), and on cgroup v1 the thread that forked us ends once we
+// exist (libsandbox's forkOnThread): asked for earlier, that exit would
+// kill us. The runtime sends the config only once that thread is gone
+// (its sendConfig): we are then the child of its main thread, which the
+// Go runtime never ends alone (on older kernels, of another thread of
+// the Go runtime's, which does not end either).
 //
 // Until the config comes nothing of the container's runs, and a runtime
 // that dies closes the sync socket: RecvConfig fails on EOF and we exit.
 // Asked for here, the signal takes us down with a runtime killed during
 // our setup (mounts, hooks) rather than at Ready's write. commit_creds
-// clears it when we become process.user; protectAgain asks again. A
-// runtime killed after it sent the config and before this call may leave
-// us running (Ready's write fails only if its socket is closed by then),
-// as when this was asked at our start, while the config could already be
-// waiting in the socket.
+// clears it when we become process.user; protectAgain asks again.
+//
+// A runtime killed after it sent the config and before this call finds
+// us no longer its child (every one of its threads exiting), and the
+// signal never comes, as when this was asked at our start while the
+// config could already wait in the socket (a review saw 10 ms there).
+// Its user's process still never runs: it waits for `start` to open the
+// exec fifo, which the runtime does only after our Ready, which fails
+// once its socket is closed. A runtime alive after this call had us as
+// the child of one of its threads at the call (all of them exiting is
+// for good), so its death signals us.
 func dieWithParent() error {
 	if !pdeathsig {
 		return nil
