@@ -98,24 +98,25 @@ teardown() {
 	# change of ids clears it all the same). Without it the container
 	# would live on.
 	update_config '.process.args = ["sleep", "100"]'
-	"$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" fg </dev/null >/dev/null 2>&1 &
-	local rt=$! pid
-	wait_status fg running
-	pid=$(sr state fg | jq .pid)
-	kill -9 "$rt"
-	wait "$rt" || true
-	wait_gone "$pid" || fail "the container outlived the runtime"
+	killed_runtime_takes_container
 }
 
 @test "run: a foreground container whose process.user is not root dies with a killed runtime" {
 	# Becoming uid 1000 clears init's parent-death signal (commit_creds):
 	# init sets it again, as runc does.
 	update_config '.process.user = {"uid": 1000, "gid": 1000} | .process.args = ["sleep", "100"]'
+	killed_runtime_takes_container 1000
+}
+
+# killed_runtime_takes_container [UID] runs the bundle in the foreground,
+# checks its process runs as UID (if given), kills the runtime with
+# SIGKILL and expects the container gone with it.
+killed_runtime_takes_container() {
 	"$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" fg </dev/null >/dev/null 2>&1 &
 	local rt=$! pid
 	wait_status fg running
 	pid=$(sr state fg | jq .pid)
-	[ "$(stat -c %u "/proc/$pid")" = 1000 ]
+	[ -z "${1:-}" ] || [ "$(stat -c %u "/proc/$pid")" = "$1" ] || fail "the process runs as $(stat -c %u "/proc/$pid"), not $1"
 	kill -9 "$rt"
 	wait "$rt" || true
 	wait_gone "$pid" || fail "the container outlived the runtime"
