@@ -190,8 +190,8 @@ func TestForkThreadReleased(t *testing.T) {
 // with oneWay: create, threadMayEnd) ends once init is forked, and says
 // which it was; one without threadMayEnd (a caller whose child would ask
 // for a parent-death signal before it could know) goes back and lives
-// on. bornIn stands in for
-// cgroups.Host.EnterThread; the moves themselves are its tests'.
+// on. bornIn stands in for cgroups.Host.EnterThread; the moves
+// themselves are its tests'.
 func TestForkThreadEndsOneWay(t *testing.T) {
 	exe := openSelf(t)
 	for _, mayEnd := range []bool{true, false} {

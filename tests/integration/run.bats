@@ -94,9 +94,8 @@ teardown() {
 @test "run: a foreground container dies with a killed runtime" {
 	# init asks for its parent-death signal once it has its config (on
 	# v1 the thread that forked it has ended by then: the test in
-	# cgroups.bats), and again once it is process.user (root here: the
-	# change of ids clears it all the same). Without it the container
-	# would live on.
+	# cgroups.bats), and again once it is process.user, whoever that is
+	# (root here). Without it the container would live on.
 	update_config '.process.args = ["sleep", "100"]'
 	killed_runtime_takes_container
 }
