@@ -109,9 +109,6 @@ type creation struct {
 	// rather than moving back (forkOnThread): makeCgroup's undo waits
 	// for it to be gone before it freezes them.
 	endingThread int
-	// cgroupLeft: makeCgroup's undo left the cgroup (a thread of ours
-	// still in it); the state directory stays with it, for delete.
-	cgroupLeft bool
 	// loopbackUp: the fork thread brought up the loopback device of
 	// init's network namespace (newForkThread); init need not.
 	loopbackUp bool
@@ -302,14 +299,6 @@ func (cr *creation) makeStateDir() (func(), error) {
 		return nil, err
 	}
 	return func() {
-		if cr.cgroupLeft {
-			// Its first state names the cgroup: `delete` removes
-			// both once our thread is out (the create is stopped:
-			// its creator gone), where without it nothing would.
-			logrus.Warnf("container %s left for `delete`: its cgroup could not be removed", cr.id)
-			cr.c.Close()
-			return
-		}
 		os.RemoveAll(dir)
 		cr.c.Close()
 	}, nil
@@ -378,14 +367,12 @@ func (cr *creation) makeCgroup() (func(), error) {
 		if cr.threadStuck {
 			// Signalling what is in it would signal us.
 			logrus.Warnf("cgroup %v left: %v", cr.cg.State().V1, cgroups.ErrThreadStuck)
-			cr.cgroupLeft = true
 			return
 		}
 		if t := cr.endingThread; t != 0 && !threadGone(t, time.Second) {
 			// The fork thread that ended there has not yet:
 			// freezing it with the rest would stop us too.
 			logrus.Warnf("cgroup %v left: thread %d of the runtime has not left it", cr.cg.State().V1, t)
-			cr.cgroupLeft = true
 			return
 		}
 		// Undo, not Destroy: the parents this create made go too.
