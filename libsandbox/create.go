@@ -141,6 +141,7 @@ func (cr *creation) steps() []step {
 		{name: "seal the runtime binary, in the background", do: cr.startSeal},
 		{name: "write the first state", do: cr.writeFirstState},
 		{name: "make the cgroup", do: cr.makeCgroup},
+		{name: "write the cgroup's inodes to the state", do: cr.writeCgroupInodes},
 		{name: "make the exec fifo", do: cr.makeFifo},
 		{name: "wait for the sealed binary", do: cr.awaitSeal},
 		{name: "open init's channels", do: cr.openChannels},
@@ -339,15 +340,34 @@ func (cr *creation) writeFirstState() (func(), error) {
 	if err := cr.cg.State().Claim(); err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
+	return nil, cr.writeCreatingState()
+}
+
+// writeCreatingState saves the state of a container being created.
+func (cr *creation) writeCreatingState() error {
 	// init is recorded by the final state, once it is ready: until
 	// then the container is creating, and a create killed meanwhile
 	// leaves it stopped.
 	st := *cr.c.state
 	st.InitPid, st.InitStart, st.InitExe = 0, 0, nil
 	if err := writeState(cr.dir, &st); err != nil {
-		return nil, fmt.Errorf("write state: %w", err)
+		return fmt.Errorf("write state: %w", err)
 	}
-	return nil, nil
+	return nil
+}
+
+// writeCgroupInodes saves the state again once the cgroup is made, with
+// the inodes of its directories (cgroups.State.Inodes), before init
+// exists: delete --force of a create killed from now on, when init may
+// be in the cgroup, acts on the directories only while they are still
+// the ones made here. The first state has 0 for each (Claim): nothing
+// of the container can be in them yet, and delete only removes them if
+// they are empty.
+func (cr *creation) writeCgroupInodes() (func(), error) {
+	if len(cr.cg.State().Inodes) == 0 {
+		return nil, nil // systemd's, or none made
+	}
+	return nil, cr.writeCreatingState()
 }
 
 // makeCgroup: the cgroup exists before init does, with its limits set

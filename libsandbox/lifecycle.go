@@ -312,13 +312,21 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 // ran twice; kill.bats).
 func (c *Container) signalAll(sig unix.Signal) error {
 	var cgErr error
+	var m cgroups.Manager
 	if c.state.Cgroup != nil {
-		m := cgroups.Load(c.state.Cgroup)
+		m = cgroups.Load(c.state.Cgroup)
+	}
+	switch {
+	case m != nil && !m.Exists():
+		// The cgroup was removed since create, or is not the one
+		// create made any more (cgroups.State.at warned): init,
+		// through its pidfd below, is all there is to signal.
+	case m != nil:
 		if pids, err := m.Pids(); err == nil && c.state.InitPid != 0 && slices.Contains(pids, c.state.InitPid) {
 			return m.Signal(sig)
 		}
 		cgErr = m.Signal(sig)
-	} else if c.state.InitPid != 0 {
+	case c.state.InitPid != 0:
 		// No cgroup (a runtime without root: withoutCgroup): the
 		// container's processes are found by their pid namespace.
 		// init last, through its pidfd, below.

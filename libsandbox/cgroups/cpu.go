@@ -24,7 +24,7 @@ func (m *fs2) setCPU(c *specs.LinuxCPU) error {
 		return errors.New("linux.resources.cpu.realtimePeriod: realtime scheduling limits do not exist on cgroup v2")
 	}
 	if c.Shares != nil && *c.Shares != 0 {
-		if err := m.fs.write(m.dir, "cpu.weight", strconv.FormatUint(SharesToWeight(*c.Shares), 10), "linux.resources.cpu.shares"); err != nil {
+		if err := m.fs.write(m.at(), "cpu.weight", strconv.FormatUint(SharesToWeight(*c.Shares), 10), "linux.resources.cpu.shares"); err != nil {
 			return err
 		}
 	}
@@ -32,7 +32,7 @@ func (m *fs2) setCPU(c *specs.LinuxCPU) error {
 		quota, period := c.Quota, c.Period
 		if quota == nil {
 			// Keep the current quota when only the period changes.
-			if cur, err := read(m.dir, "cpu.max"); err == nil {
+			if cur, err := read(m.at(), "cpu.max"); err == nil {
 				if q, _, _ := strings.Cut(cur, " "); q != "max" {
 					if n, err := strconv.ParseInt(q, 10, 64); err == nil {
 						quota = &n
@@ -40,27 +40,27 @@ func (m *fs2) setCPU(c *specs.LinuxCPU) error {
 				}
 			}
 		}
-		if err := m.fs.write(m.dir, "cpu.max", cpuMax(quota, period), "linux.resources.cpu.quota"); err != nil {
+		if err := m.fs.write(m.at(), "cpu.max", cpuMax(quota, period), "linux.resources.cpu.quota"); err != nil {
 			return err
 		}
 	}
 	if c.Burst != nil {
-		if err := m.fs.write(m.dir, "cpu.max.burst", strconv.FormatUint(*c.Burst, 10), "linux.resources.cpu.burst"); err != nil {
+		if err := m.fs.write(m.at(), "cpu.max.burst", strconv.FormatUint(*c.Burst, 10), "linux.resources.cpu.burst"); err != nil {
 			return err
 		}
 	}
 	if c.Idle != nil {
-		if err := m.fs.write(m.dir, "cpu.idle", strconv.FormatInt(*c.Idle, 10), "linux.resources.cpu.idle"); err != nil {
+		if err := m.fs.write(m.at(), "cpu.idle", strconv.FormatInt(*c.Idle, 10), "linux.resources.cpu.idle"); err != nil {
 			return err
 		}
 	}
 	if c.Cpus != "" {
-		if err := m.fs.write(m.dir, "cpuset.cpus", c.Cpus, "linux.resources.cpu.cpus"); err != nil {
+		if err := m.fs.write(m.at(), "cpuset.cpus", c.Cpus, "linux.resources.cpu.cpus"); err != nil {
 			return err
 		}
 	}
 	if c.Mems != "" {
-		if err := m.fs.write(m.dir, "cpuset.mems", c.Mems, "linux.resources.cpu.mems"); err != nil {
+		if err := m.fs.write(m.at(), "cpuset.mems", c.Mems, "linux.resources.cpu.mems"); err != nil {
 			return err
 		}
 	}

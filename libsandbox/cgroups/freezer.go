@@ -16,21 +16,21 @@ import (
 )
 
 func (m *fs2) Freeze() error {
-	if err := m.fs.write(m.dir, "cgroup.freeze", "1", "freeze"); err != nil {
+	if err := m.fs.write(m.at(), "cgroup.freeze", "1", "freeze"); err != nil {
 		return err
 	}
-	return waitEvent(m.dir, "frozen", "1")
+	return waitEvent(m.at(), "frozen", "1")
 }
 
 func (m *fs2) Thaw() error {
-	if err := m.fs.write(m.dir, "cgroup.freeze", "0", "thaw"); err != nil {
+	if err := m.fs.write(m.at(), "cgroup.freeze", "0", "thaw"); err != nil {
 		return err
 	}
-	return waitEvent(m.dir, "frozen", "0")
+	return waitEvent(m.at(), "frozen", "0")
 }
 
 func (m *fs2) Frozen() bool {
-	return events(m.dir)["frozen"] == "1"
+	return events(m.at())["frozen"] == "1"
 }
 
 func events(dir string) map[string]string {
@@ -70,7 +70,7 @@ func waitEvent(dir, key, want string) error {
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return fmt.Errorf("cgroup %s: timed out waiting for %s %s", dir, key, want)
+			return fmt.Errorf("cgroup %s: timed out waiting for %s %s", shown(dir), key, want)
 		}
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		if _, err := unix.Poll(pfd, int(left/time.Millisecond)+1); err != nil && err != unix.EINTR {

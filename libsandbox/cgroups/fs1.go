@@ -28,13 +28,14 @@ func (m *fs1) Version() string  { return "v1" }
 func (m *fs1) State() *State    { return m.st }
 func (m *fs1) NeedsEnter() bool { return true }
 
-// dir returns the container's directory in the hierarchy of controller c.
+// dir returns the path the container's directory in the hierarchy of
+// controller c is reached by (State.at).
 func (m *fs1) dir(c string) (string, bool) {
 	key, ok := m.st.V1Controllers[c]
 	if !ok {
 		return "", false
 	}
-	return m.st.V1[key], true
+	return m.st.at(m.st.V1[key]), true
 }
 
 func (m *fs1) need(c, field string) (string, error) {
@@ -47,7 +48,7 @@ func (m *fs1) need(c, field string) (string, error) {
 
 func (m *fs1) Exists() bool {
 	for _, d := range m.st.V1 {
-		if _, err := os.Stat(d); err == nil {
+		if _, err := os.Stat(m.st.at(d)); err == nil {
 			return true
 		}
 	}
@@ -150,22 +151,23 @@ func (m *fs1) CloneFD() (*os.File, error) {
 
 func (m *fs1) Enter(pid int, cloned bool) error {
 	for _, d := range m.st.V1 {
-		if err := m.fs.enter(d, pid); err != nil {
+		if err := m.fs.enter(m.st.at(d), pid); err != nil {
 			return err
 		}
 	}
 	if m.v2 != nil && !cloned {
-		return m.fs.enter(m.v2.dir, pid)
+		return m.fs.enter(m.v2.at(), pid)
 	}
 	return nil
 }
 
 // anyDir is a hierarchy every process of the container is in (they all
-// are in all of them); the pids or freezer one preferably.
+// are in all of them), the pids or freezer one preferably: its path in
+// the state.
 func (m *fs1) anyDir() string {
 	for _, c := range []string{"pids", "freezer", "memory", "cpu", "devices"} {
-		if d, ok := m.dir(c); ok {
-			return d
+		if key, ok := m.st.V1Controllers[c]; ok {
+			return m.st.V1[key]
 		}
 	}
 	for _, d := range m.st.V1 {
@@ -174,7 +176,7 @@ func (m *fs1) anyDir() string {
 	return ""
 }
 
-func (m *fs1) Pids() ([]int, error) { return pidsRecursive(m.anyDir()) }
+func (m *fs1) Pids() ([]int, error) { return pidsRecursive(m.st.at(m.anyDir())) }
 
 func (m *fs1) Signal(sig unix.Signal) error {
 	// Freeze so that no process forks a child we would miss; a frozen

@@ -26,7 +26,10 @@ type fs2 struct {
 func (m *fs2) Version() string  { return "v2" }
 func (m *fs2) State() *State    { return m.st }
 func (m *fs2) NeedsEnter() bool { return false }
-func (m *fs2) Exists() bool     { _, err := os.Stat(m.dir); return err == nil }
+func (m *fs2) Exists() bool     { _, err := os.Stat(m.at()); return err == nil }
+
+// at is the path the cgroup is reached by once made: see State.at.
+func (m *fs2) at() string { return m.st.at(m.dir) }
 
 func (m *fs2) mountRoot() string {
 	if m.fs != nil && m.fs.v2Root != "" {
@@ -65,7 +68,7 @@ func (m *fs2) Create(r *specs.LinuxResources) (retErr error) {
 		return err
 	}
 	if !m.hybrid && m.devices != nil {
-		return attachDeviceFilter(m.dir, m.devices)
+		return attachDeviceFilter(m.at(), m.devices)
 	}
 	return nil
 }
@@ -139,7 +142,7 @@ func (m *fs2) Update(r *specs.LinuxResources, devs []specs.LinuxDevice) error {
 		if err != nil {
 			return err
 		}
-		return attachDeviceFilter(m.dir, rules)
+		return attachDeviceFilter(m.at(), rules)
 	}
 	return nil
 }
@@ -188,15 +191,15 @@ func (m *fs2) setUnified(u map[string]string) error {
 		if unifiedRefused[k] {
 			return fmt.Errorf("%s: managed by the runtime, not settable", field)
 		}
-		if !exists(m.dir, k) {
+		if !exists(m.at(), k) {
 			ctrl, _, _ := strings.Cut(k, ".")
-			avail, _ := read(m.dir, "cgroup.controllers")
+			avail, _ := read(m.at(), "cgroup.controllers")
 			if ctrl != "cgroup" && !contains(strings.Fields(avail), ctrl) {
 				return fmt.Errorf("%s: the %s controller is not available (have: %s)", field, ctrl, avail)
 			}
 			return fmt.Errorf("%s: no such cgroup file", field)
 		}
-		if err := m.fs.write(m.dir, k, v, field); err != nil {
+		if err := m.fs.write(m.at(), k, v, field); err != nil {
 			return err
 		}
 	}
@@ -204,7 +207,7 @@ func (m *fs2) setUnified(u map[string]string) error {
 }
 
 func (m *fs2) CloneFD() (*os.File, error) {
-	f, err := os.OpenFile(m.dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	f, err := os.OpenFile(m.at(), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open cgroup %s: %w", m.dir, err)
 	}
@@ -215,10 +218,10 @@ func (m *fs2) Enter(pid int, cloned bool) error {
 	if cloned {
 		return nil
 	}
-	return m.fs.enter(m.dir, pid)
+	return m.fs.enter(m.at(), pid)
 }
 
-func (m *fs2) Pids() ([]int, error) { return pidsRecursive(m.dir) }
+func (m *fs2) Pids() ([]int, error) { return pidsRecursive(m.at()) }
 
 // pidsRecursive lists the processes of dir and its sub-cgroups (a
 // container with a cgroup namespace may make its own).
@@ -244,8 +247,8 @@ func pidsRecursive(dir string) ([]int, error) {
 }
 
 func (m *fs2) Signal(sig unix.Signal) error {
-	if sig == unix.SIGKILL && exists(m.dir, "cgroup.kill") {
-		return m.fs.write(m.dir, "cgroup.kill", "1", "kill")
+	if sig == unix.SIGKILL && exists(m.at(), "cgroup.kill") {
+		return m.fs.write(m.at(), "cgroup.kill", "1", "kill")
 	}
 	// Freeze so that no process forks a child we would miss.
 	frozen := m.Freeze() == nil
@@ -261,45 +264,45 @@ func (m *fs2) Signal(sig unix.Signal) error {
 
 func (m *fs2) Stats() (*Stats, error) {
 	s := &Stats{}
-	cpu := readKV(m.dir, "cpu.stat")
+	cpu := readKV(m.at(), "cpu.stat")
 	s.CPU.Usage.Total = cpu["usage_usec"] * 1000
 	s.CPU.Usage.User = cpu["user_usec"] * 1000
 	s.CPU.Usage.Kernel = cpu["system_usec"] * 1000
 	s.CPU.Throttling = Throttling{Periods: cpu["nr_periods"], ThrottledPeriods: cpu["nr_throttled"], ThrottledTime: cpu["throttled_usec"] * 1000}
-	s.Memory.Raw = readKV(m.dir, "memory.stat")
+	s.Memory.Raw = readKV(m.at(), "memory.stat")
 	s.Memory.Cache = s.Memory.Raw["file"]
-	s.Memory.Usage.Usage, _ = readUint(m.dir, "memory.current")
-	s.Memory.Usage.Limit, _ = readUint(m.dir, "memory.max")
-	s.Memory.Usage.Max, _ = readUint(m.dir, "memory.peak")
-	s.Memory.Usage.Failcnt = readKV(m.dir, "memory.events")["max"]
-	s.Memory.Swap.Usage, _ = readUint(m.dir, "memory.swap.current")
-	s.Memory.Swap.Limit, _ = readUint(m.dir, "memory.swap.max")
-	s.Pids.Current, _ = readUint(m.dir, "pids.current")
-	s.Pids.Limit, _ = readUint(m.dir, "pids.max")
+	s.Memory.Usage.Usage, _ = readUint(m.at(), "memory.current")
+	s.Memory.Usage.Limit, _ = readUint(m.at(), "memory.max")
+	s.Memory.Usage.Max, _ = readUint(m.at(), "memory.peak")
+	s.Memory.Usage.Failcnt = readKV(m.at(), "memory.events")["max"]
+	s.Memory.Swap.Usage, _ = readUint(m.at(), "memory.swap.current")
+	s.Memory.Swap.Limit, _ = readUint(m.at(), "memory.swap.max")
+	s.Pids.Current, _ = readUint(m.at(), "pids.current")
+	s.Pids.Limit, _ = readUint(m.at(), "pids.max")
 	if s.Pids.Limit == ^uint64(0) {
 		s.Pids.Limit = 0 // "max": runc reports no limit as 0
 	}
-	if b, err := os.ReadFile(filepath.Join(m.dir, "io.stat")); err == nil {
+	if b, err := os.ReadFile(filepath.Join(m.at(), "io.stat")); err == nil {
 		s.Blkio = parseIOStat(string(b))
 	}
 	for _, size := range hugepageSizes() {
-		if !exists(m.dir, "hugetlb."+size+".current") {
+		if !exists(m.at(), "hugetlb."+size+".current") {
 			continue
 		}
 		if s.Hugetlb == nil {
 			s.Hugetlb = map[string]Hugetlb{}
 		}
 		var h Hugetlb
-		h.Usage, _ = readUint(m.dir, "hugetlb."+size+".current")
-		h.Max, _ = readUint(m.dir, "hugetlb."+size+".max")
-		h.Failcnt = readKV(m.dir, "hugetlb."+size+".events")["max"]
+		h.Usage, _ = readUint(m.at(), "hugetlb."+size+".current")
+		h.Max, _ = readUint(m.at(), "hugetlb."+size+".max")
+		h.Failcnt = readKV(m.at(), "hugetlb."+size+".events")["max"]
 		s.Hugetlb[size] = h
 	}
 	return s, nil
 }
 
 func (m *fs2) OOMKills() (uint64, error) {
-	kv := readKV(m.dir, "memory.events")
+	kv := readKV(m.at(), "memory.events")
 	if kv == nil {
 		return 0, errors.New("no memory.events")
 	}

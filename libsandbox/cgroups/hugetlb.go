@@ -27,16 +27,16 @@ func (m *fs2) setHugetlb(limits []specs.LinuxHugepageLimit) error {
 			return fmt.Errorf("%s: %w", field, err)
 		}
 		file := "hugetlb." + size + ".max"
-		if !exists(m.dir, file) {
+		if !exists(m.at(), file) {
 			return fmt.Errorf("%s.pageSize %q: this host has no such hugepage size or no hugetlb controller (sizes: %v)", field, l.Pagesize, hugepageSizes())
 		}
 		v := strconv.FormatUint(l.Limit, 10)
-		if err := m.fs.write(m.dir, file, v, field); err != nil {
+		if err := m.fs.write(m.at(), file, v, field); err != nil {
 			return err
 		}
 		// runtime-spec 1.3: also the reservation limit where there is one.
-		if rsvd := "hugetlb." + size + ".rsvd.max"; exists(m.dir, rsvd) {
-			if err := m.fs.write(m.dir, rsvd, v, field); err != nil {
+		if rsvd := "hugetlb." + size + ".rsvd.max"; exists(m.at(), rsvd) {
+			if err := m.fs.write(m.at(), rsvd, v, field); err != nil {
 				return err
 			}
 		}

@@ -39,7 +39,7 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 	if b == nil {
 		return nil
 	}
-	bfq := exists(m.dir, "io.bfq.weight")
+	bfq := exists(m.at(), "io.bfq.weight")
 	if b.LeafWeight != nil {
 		logrus.Warn("linux.resources.blockIO.leafWeight is ignored: cgroup v2 has no leaf weight")
 	}
@@ -51,7 +51,7 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 		if bfq {
 			file, v = "io.bfq.weight", "default "+strconv.Itoa(int(*b.Weight))
 		}
-		if err := m.fs.write(m.dir, file, v, "linux.resources.blockIO.weight"); err != nil {
+		if err := m.fs.write(m.at(), file, v, "linux.resources.blockIO.weight"); err != nil {
 			return err
 		}
 	}
@@ -69,7 +69,7 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 			file, w = "io.bfq.weight", uint64(*d.Weight)
 		}
 		v := fmt.Sprintf("%d:%d %d", d.Major, d.Minor, w)
-		if err := m.fs.write(m.dir, file, v, field); err != nil {
+		if err := m.fs.write(m.at(), file, v, field); err != nil {
 			return err
 		}
 	}
@@ -80,7 +80,7 @@ func (m *fs2) setIO(b *specs.LinuxBlockIO) error {
 				rate = strconv.FormatUint(d.Rate, 10)
 			}
 			v := fmt.Sprintf("%d:%d %s=%s", d.Major, d.Minor, t.v2Key, rate)
-			if err := m.fs.write(m.dir, "io.max", v, t.field(i)); err != nil {
+			if err := m.fs.write(m.at(), "io.max", v, t.field(i)); err != nil {
 				return err
 			}
 		}

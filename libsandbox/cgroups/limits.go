@@ -13,10 +13,10 @@ import (
 func CPULimit(m Manager) (quota int64, period uint64, err error) {
 	switch m := m.(type) {
 	case *fs2:
-		return parseCPULimit(m.dir)
+		return parseCPULimit(m.at())
 	case *systemd:
 		// The scope's files say what systemd set.
-		return parseCPULimit(m.dir)
+		return parseCPULimit(m.at())
 	case *fs1:
 		d, ok := m.dir("cpu")
 		if !ok {

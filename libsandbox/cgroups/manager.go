@@ -109,10 +109,16 @@ type State struct {
 	Created []string `json:"created,omitempty"`
 	// V1Controllers maps a controller to its hierarchy key.
 	V1Controllers map[string]string `json:"v1Controllers,omitempty"`
+	// Inodes are the inodes of the container's own directories (V2 and
+	// V1's) as create made them: a manager acts on a directory only
+	// while it is still that one (identity.go).
+	Inodes map[string]uint64 `json:"inodes,omitempty"`
 
 	// claimed are the directories of Created that Claim recorded and
 	// mkdirAll has not made yet.
 	claimed map[string]bool
+	// pins maps an own directory to the path it is reached by (at).
+	pins map[string]string
 }
 
 // Config names a container's cgroup and its device rules.
@@ -225,6 +231,14 @@ func (st *State) Claim() error {
 		if err != nil {
 			return err
 		}
+		if len(missing) > 0 && missing[0] == dir {
+			// Its inode is not known until mkdirAll makes it: 0
+			// says so (State.at).
+			if st.Inodes == nil {
+				st.Inodes = map[string]uint64{}
+			}
+			st.Inodes[dir] = 0
+		}
 		for i := len(missing) - 1; i >= 0; i-- {
 			if !st.made(missing[i]) {
 				st.claim(missing[i])
@@ -317,6 +331,11 @@ func (fs *fsys) mkdirAll(st *State, dir string, made func(string) error) error {
 		}
 		st.claim(d)
 		delete(st.claimed, d)
+		if d == dir {
+			if err := st.record(d); err != nil {
+				return err
+			}
+		}
 		if made != nil {
 			if err := made(d); err != nil {
 				return err
@@ -342,7 +361,7 @@ func removeOwn(st *State) error {
 		if !st.isOwn(d) {
 			continue
 		}
-		if err := removeTree(d); err != nil && firstErr == nil {
+		if err := st.removeOwnDir(d); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
@@ -369,7 +388,7 @@ func removeCreated(st *State) error {
 			// writable cgroupfs may mkdir freely): remove them too, as
 			// runc does, deepest first, or rmdir fails with EBUSY and
 			// delete --force leaves the cgroup behind.
-			err = removeTree(d)
+			err = st.removeOwnDir(d)
 		} else {
 			err = rmdir(d)
 		}
@@ -420,7 +439,7 @@ func rmdir(d string) error {
 			return nil
 		}
 		if err != unix.EBUSY || i >= 200 {
-			return fmt.Errorf("remove cgroup %s: %w", d, err)
+			return fmt.Errorf("remove cgroup %s: %w", shown(d), err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -432,14 +451,17 @@ func (fs *fsys) write(dir, file, value, field string) error {
 	// Before the open: O_TRUNC, a no-op on cgroupfs, empties a fake's
 	// file even when the hook refuses the value.
 	if fs != nil && fs.writeHook != nil {
-		if err := fs.writeHook(p, value); err != nil {
-			return fmt.Errorf("%s: write %q to %s: %w", field, value, p, err)
+		if err := fs.writeHook(shown(p), value); err != nil {
+			return fmt.Errorf("%s: write %q to %s: %w", field, value, shown(p), err)
 		}
 	}
 	fd, err := openRaw(p, unix.O_WRONLY|unix.O_TRUNC)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: %s does not exist (controller not available?)", field, p)
+			if d, ok := goneDir(p); ok {
+				return fmt.Errorf("%s: cgroup %s was removed, or is not the container's any more", field, d)
+			}
+			return fmt.Errorf("%s: %s does not exist (controller not available?)", field, shown(p))
 		}
 		return fmt.Errorf("%s: %w", field, err)
 	}
@@ -449,7 +471,7 @@ func (fs *fsys) write(dir, file, value, field string) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return fmt.Errorf("%s: write %q to %s: %w", field, value, p, &os.PathError{Op: "write", Path: p, Err: err})
+		return fmt.Errorf("%s: write %q to %s: %w", field, value, shown(p), &os.PathError{Op: "write", Path: shown(p), Err: err})
 	}
 	return nil
 }
@@ -464,7 +486,7 @@ func (fs *fsys) write(dir, file, value, field string) error {
 func openRaw(p string, flags int) (int, error) {
 	fd, err := retryEINTR(func() (int, error) { return unix.Open(p, flags|unix.O_CLOEXEC, 0) })
 	if err != nil {
-		return -1, &os.PathError{Op: "open", Path: p, Err: err}
+		return -1, &os.PathError{Op: "open", Path: shown(p), Err: err}
 	}
 	return fd, nil
 }
@@ -492,7 +514,7 @@ func readRaw(p string) ([]byte, error) {
 		}
 		n, err := retryEINTR(func() (int, error) { return unix.Read(fd, b[len(b):cap(b)]) })
 		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: p, Err: err}
+			return nil, &os.PathError{Op: "read", Path: shown(p), Err: err}
 		}
 		if n == 0 {
 			return b, nil

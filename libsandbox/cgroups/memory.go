@@ -40,7 +40,7 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 		var limit int64
 		if mem.Limit != nil {
 			limit = *mem.Limit
-		} else if cur, err := readUint(m.dir, "memory.max"); err == nil && cur != ^uint64(0) {
+		} else if cur, err := readUint(m.at(), "memory.max"); err == nil && cur != ^uint64(0) {
 			limit = int64(cur)
 		} else {
 			limit = -1
@@ -50,24 +50,24 @@ func (m *fs2) setMemory(mem *specs.LinuxMemory, update bool) error {
 			return err
 		}
 		if *mem.Swap != 0 {
-			if !exists(m.dir, "memory.swap.max") {
+			if !exists(m.at(), "memory.swap.max") {
 				// Without swap accounting nothing limits swap: "max"
 				// is what there is (runc ignores max and 0 too).
 				if v > 0 {
 					return errors.New("linux.resources.memory.swap: swap accounting is not available on this host (no memory.swap.max)")
 				}
-			} else if err := m.fs.write(m.dir, "memory.swap.max", limitString(v), "linux.resources.memory.swap"); err != nil {
+			} else if err := m.fs.write(m.at(), "memory.swap.max", limitString(v), "linux.resources.memory.swap"); err != nil {
 				return err
 			}
 		}
 	}
 	if mem.Limit != nil && *mem.Limit != 0 {
-		if err := m.fs.write(m.dir, "memory.max", limitString(*mem.Limit), "linux.resources.memory.limit"); err != nil {
+		if err := m.fs.write(m.at(), "memory.max", limitString(*mem.Limit), "linux.resources.memory.limit"); err != nil {
 			return err
 		}
 	}
 	if mem.Reservation != nil && *mem.Reservation != 0 {
-		if err := m.fs.write(m.dir, "memory.low", limitString(*mem.Reservation), "linux.resources.memory.reservation"); err != nil {
+		if err := m.fs.write(m.at(), "memory.low", limitString(*mem.Reservation), "linux.resources.memory.reservation"); err != nil {
 			return err
 		}
 	}
@@ -178,7 +178,7 @@ func (m *fs2) checkMemoryUsage(mem *specs.LinuxMemory) error {
 	if mem == nil || mem.Limit == nil || *mem.Limit <= 0 {
 		return nil
 	}
-	if cur, err := readUint(m.dir, "memory.current"); err == nil && uint64(*mem.Limit) < cur {
+	if cur, err := readUint(m.at(), "memory.current"); err == nil && uint64(*mem.Limit) < cur {
 		return fmt.Errorf("linux.resources.memory.limit: %d is below the current usage %d", *mem.Limit, cur)
 	}
 	return nil

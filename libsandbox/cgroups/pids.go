@@ -22,7 +22,7 @@ func (m *fs2) setPids(p *specs.LinuxPids) error {
 	if p == nil || p.Limit == nil {
 		return nil
 	}
-	return m.fs.write(m.dir, "pids.max", pidsMax(*p.Limit), pidsField)
+	return m.fs.write(m.at(), "pids.max", pidsMax(*p.Limit), pidsField)
 }
 
 func (m *fs1) setPids(p *specs.LinuxPids) error {

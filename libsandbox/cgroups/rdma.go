@@ -22,7 +22,7 @@ func rdmaMax(dev string, l specs.LinuxRdma) string {
 
 func (m *fs2) setRdma(r map[string]specs.LinuxRdma) error {
 	for dev, l := range r {
-		if err := m.fs.write(m.dir, "rdma.max", rdmaMax(dev, l), "linux.resources.rdma."+dev); err != nil {
+		if err := m.fs.write(m.at(), "rdma.max", rdmaMax(dev, l), "linux.resources.rdma."+dev); err != nil {
 			return err
 		}
 	}

@@ -105,7 +105,7 @@ func (h *Host) EnterThread(st *State, oneWay bool) (leave func() error, err erro
 		if !ok {
 			continue
 		}
-		x := hop{inPath: filepath.Join(dir, "tasks"), back: -1}
+		x := hop{inPath: filepath.Join(st.at(dir), "tasks"), back: -1}
 		if !oneWay {
 			path, ok := own[m.Key()]
 			if !ok {

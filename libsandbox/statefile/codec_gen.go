@@ -33,6 +33,10 @@ func decCgroupsState(r *specjson.Reader, v *cgroups.State) error {
 			return true, (func(r *specjson.Reader, p *map[string]string) error {
 				return specjson.DecMap(r, p, specjson.DecString[string])
 			})(r, &v.V1Controllers)
+		case specjson.Match(k, "inodes"):
+			return true, (func(r *specjson.Reader, p *map[string]uint64) error {
+				return specjson.DecMap(r, p, specjson.DecUint[uint64])
+			})(r, &v.Inodes)
 		}
 		return false, nil
 	})
@@ -50,6 +54,9 @@ func normCgroupsState(v *cgroups.State) {
 	}
 	if len(v.V1Controllers) == 0 {
 		v.V1Controllers = nil
+	}
+	if len(v.Inodes) == 0 {
+		v.Inodes = nil
 	}
 }
 
@@ -269,6 +276,10 @@ func encCgroupsState(w *specjson.Writer, v *cgroups.State) {
 	if len(v.V1Controllers) != 0 {
 		w.Key(&first, "\"v1Controllers\":")
 		(func(w *specjson.Writer, p *map[string]string) { specjson.EncMap(w, p, specjson.EncString[string]) })(w, &v.V1Controllers)
+	}
+	if len(v.Inodes) != 0 {
+		w.Key(&first, "\"inodes\":")
+		(func(w *specjson.Writer, p *map[string]uint64) { specjson.EncMap(w, p, specjson.EncUint[uint64]) })(w, &v.Inodes)
 	}
 	w.Byte('}')
 }

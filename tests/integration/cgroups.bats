@@ -1207,6 +1207,89 @@ expect_placed() {
 	victim_untouched
 }
 
+# delegated_pair: two containers, A and B, under a cgroup parent TOP
+# delegated to $RL_USER (its directory and cgroup.procs, cgroups(7)), as
+# the attacker of the next tests has it: A runs ARGS_A (a JSON list),
+# B sleeps; B_PID is B's init.
+delegated_pair() {
+	rootless_user
+	local d
+	TOP="$CG_PREFIX-deleg-$RANDOM"
+	host_cgroup "/$TOP"
+	host_delegate "/$TOP"
+	for d in $(hier_dirs "/$TOP"); do
+		chown "$RL_UID" "$d" "$d/cgroup.procs"
+		TEST_CGS+=("$d/a" "$d/b" "$d/away")
+	done
+	A=$(new_id)
+	B=$(new_id)
+	update_config '.linux.cgroupsPath = "/'"$TOP"'/a" | .process.args = '"$1"
+	run_ct "$A"
+	update_config '.linux.cgroupsPath = "/'"$TOP"'/b" | .process.args = ["sleep", "1000"]'
+	run_ct "$B"
+	B_PID=$(init_pid "$B")
+}
+
+# replace_a: as $RL_USER, the owner of TOP, put B's cgroup where A's is,
+# in every hierarchy: on v1 rename A's away (if it is there) and B's to
+# its name; on cgroup2, which has no rename, move A's processes out,
+# remove A's directory, make it again and move B's processes into it,
+# which write access to TOP's cgroup.procs allows (the kernel asks
+# nothing of the processes moved).
+replace_a() {
+	local d p
+	for d in $(cg_dirs "$B_PID"); do
+		p=$(dirname "$d")
+		if [ -e "$d/cgroup.controllers" ]; then
+			as_user sh -ec 'mkdir "$1/away"
+				for x in $(cat "$1/a/cgroup.procs"); do echo "$x" >"$1/away/cgroup.procs"; done
+				rmdir "$1/a"; mkdir "$1/a"
+				for x in $(cat "$1/b/cgroup.procs"); do echo "$x" >"$1/a/cgroup.procs"; done' sh "$p"
+		else
+			as_user sh -ec 'mv "$1/a" "$1/away"; mv "$1/b" "$1/a"' sh "$p"
+		fi
+	done
+	# What a user sees of B: its init in what is now named a.
+	grep -q "/$TOP/a\$" "/proc/$B_PID/cgroup" || fail "the attacker's replacement did not happen: $(cat "/proc/$B_PID/cgroup")"
+}
+
+@test "cgroupsPath: the owner of a delegated parent replaces a stopped container's cgroup with another's; delete of the first leaves the other running" {
+	# Once A has stopped its cgroup is empty, and the attacker can
+	# remove it: `delete A` used to kill B.
+	delegated_pair '["true"]'
+	wait_status "$A" stopped
+	replace_a
+	show sr delete "$A"
+	[ "$status" -eq 0 ]
+	alive "$B_PID" || fail "delete of $A killed $B's init"
+	[[ "$output" == *"/$TOP/a is not the container's any more"* ]] || fail "delete did not say it left the cgroup alone"
+	[ "$(status "$B")" = running ]
+	sr delete --force "$B"
+	wait_gone "$B_PID"
+}
+
+@test "cgroupsPath: the owner of a delegated parent puts another container's cgroup in a running one's place; pause and kill --all of the first leave the other alone" {
+	local a_pid d
+	delegated_pair '["sleep", "1000"]'
+	a_pid=$(init_pid "$A")
+	replace_a
+	show srt pause "$A"
+	for d in $(cg_dirs "$B_PID"); do
+		[ ! -e "$d/freezer.state" ] || [ "$(cat "$d/freezer.state")" = THAWED ] || fail "pause of $A froze $B: $d"
+		[ ! -e "$d/cgroup.freeze" ] || [ "$(cat "$d/cgroup.freeze")" = 0 ] || fail "pause of $A froze $B: $d"
+	done
+	[[ "$output" == *"/$TOP/a is not the container's any more"* ]] || fail "pause did not say it left the cgroup alone"
+	srt resume "$A" || true
+	show srt kill --all "$A" KILL
+	alive "$B_PID" || fail "kill --all of $A killed $B's init"
+	# A's init got the signal, through its pidfd.
+	wait_gone "$a_pid"
+	[ "$(status "$B")" = running ]
+	sr delete --force "$A"
+	sr delete --force "$B"
+	wait_gone "$B_PID"
+}
+
 @test "cgroup namespace: the container sees its cgroup as / and its limits, read-only" {
 	local file=/sys/fs/cgroup/memory.max dir=/sys/fs/cgroup
 	if [ "$CG_MODE" = v1 ]; then

@@ -1,0 +1,209 @@
+package cgroups
+
+// A container's cgroup is named by its path in the state, and a path can
+// come to name another cgroup. Whoever may write the directory above it
+// (the owner of a delegated parent: a user given a subtree, a rootless
+// manager's slice) may remove the container's cgroup once it is empty (a
+// stopped container not yet deleted, a create that was killed) and put
+// another in its place: on v1 rename another container's cgroup to its
+// name (cgroup1_rename allows a rename within the parent), on v2 make
+// the directory again and move another container's processes into it
+// (cgroup_procs_write_permission asks write access to the common
+// ancestor's cgroup.procs, nothing of the processes moved). delete, kill
+// --all, pause, update and exec of the first container then acted on the
+// second: a review killed another container with `delete` that way.
+//
+// So create records the inode of each directory it makes as the
+// container's own (State.Inodes), and a manager reaches an own directory
+// only through an fd it opened and checked against that inode once
+// (State.at): a directory renamed, removed or made again after the check
+// is not the one the fd names, so there is no window between the check
+// and the write. A directory whose inode differs is left alone, with a
+// warning, as if it were gone. kernfs gives a cgroup's directory the id
+// of its kernfs_node as its inode number, which on a 64-bit kernel
+// carries a generation in its upper 32 bits (kernfs_id_ino): within one
+// boot a number is never given to another cgroup.
+//
+// Not covered: a state saved by a version that did not record inodes
+// (its directories are reached by path, as before); the systemd driver
+// (systemd names the scope; its directory is systemd's); the parents a
+// container made (only empty ones are removed, and the parent's owner
+// could remove them anyway); and the short time between create's mkdir
+// and its lstat of the new directory, during which the parent's owner
+// could replace the empty directory just made: that owner can as well
+// put its own directory at the path before create, which create refuses
+// (checkTaken) or, made between the check and the mkdir, makes the mkdir
+// fail.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// fdDir is where a pinned directory is reached: /proc/self/fd/N names
+// the directory the fd was opened on, wherever it has moved since, and a
+// path below it resolves inside that directory (proc_fd_link). The
+// trailing "/." makes Lstat follow the link, as filepath.WalkDir needs.
+const fdDir = "/proc/self/fd/"
+
+// pinNames maps the fd part of a pinned path ("/proc/self/fd/N") to the
+// directory's path in the state, for messages. An fd stays open, and its
+// entry stays, as long as the process runs: a loaded manager is used for
+// one verb.
+var pinNames sync.Map
+
+// gone counts the paths handed out for directories that are missing or
+// not the container's: "/proc/self/fd/-N", which no fd has.
+var gone atomic.Int64
+
+// record notes the inode of d, a directory mkdirAll has just made as
+// the container's own, and pins it for this manager: the fd is opened
+// right after the mkdir.
+func (st *State) record(d string) error {
+	fd, err := unix.Open(d, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("cgroup %s: %w", d, err)
+	}
+	var s unix.Stat_t
+	if err := unix.Fstat(fd, &s); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("cgroup %s: %w", d, err)
+	}
+	if st.Inodes == nil {
+		st.Inodes = map[string]uint64{}
+	}
+	st.Inodes[d] = s.Ino
+	st.keep(d, fmt.Sprintf("%s%d", fdDir, fd))
+	return nil
+}
+
+// at returns the path through which the driver reaches d. For one of the
+// container's own directories whose inode create recorded, that is the
+// directory the recorded inode is, pinned by an fd on first use; a path
+// that does not resolve when it is missing or is another directory now.
+// Any other path (a parent, a state without inodes) is d itself.
+func (st *State) at(d string) string {
+	if st == nil {
+		return d
+	}
+	want, ok := st.Inodes[d]
+	if !ok {
+		return d
+	}
+	if p, ok := st.pins[d]; ok {
+		return p
+	}
+	if want == 0 {
+		// Claimed, not yet made when the state was saved: nothing
+		// of the container has been in it, and what is there now is
+		// not known to be ours.
+		return st.keep(d, fmt.Sprintf("%s-%d", fdDir, gone.Add(1)))
+	}
+	return st.keep(d, pin(d, want))
+}
+
+// keep makes p, an fd path, the path d is reached by, and returns it.
+func (st *State) keep(d, p string) string {
+	pinNames.Store(p, d)
+	p += "/."
+	if st.pins == nil {
+		st.pins = map[string]string{}
+	}
+	st.pins[d] = p
+	return p
+}
+
+// pin opens d and checks that it is the directory whose inode is want;
+// it returns the fd's path, or one no fd has.
+func pin(d string, want uint64) string {
+	// O_PATH: no read access needed, nothing a cgroupfs file's open
+	// would do; O_NOFOLLOW: a symlink put at the path is not followed
+	// (cgroupfs has none).
+	fd, err := unix.Open(d, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err == nil {
+		var s unix.Stat_t
+		if err = unix.Fstat(fd, &s); err == nil && s.Ino != want {
+			logrus.Warnf("cgroup %s is not the container's any more (inode %d, create made %d): it was removed or replaced since, and is left alone", d, s.Ino, want)
+			err = unix.ENOENT
+		}
+		if err != nil {
+			unix.Close(fd)
+		}
+	}
+	if err != nil {
+		return fmt.Sprintf("%s-%d", fdDir, gone.Add(1))
+	}
+	return fmt.Sprintf("%s%d", fdDir, fd)
+}
+
+// shown returns p with a pinned directory's fd path replaced by the
+// directory's path in the state, for messages.
+func shown(p string) string {
+	if !strings.HasPrefix(p, fdDir) {
+		return p
+	}
+	end := strings.IndexByte(p[len(fdDir):], '/')
+	if end < 0 {
+		end = len(p)
+	} else {
+		end += len(fdDir)
+	}
+	if d, ok := pinNames.Load(p[:end]); ok {
+		rest := p[end:]
+		if rest == "/." {
+			rest = ""
+		}
+		return d.(string) + rest
+	}
+	return p
+}
+
+// removeOwnDir removes d, one of the container's own directories, and
+// the cgroups its processes made below it, if d is still the directory
+// create made.
+func (st *State) removeOwnDir(d string) error {
+	if want, ok := st.Inodes[d]; ok && want == 0 {
+		// Claimed, maybe made, never entered: rmdir removes it
+		// only if nothing else is in it.
+		return rmdir(d)
+	}
+	p := st.at(d)
+	if p == d {
+		return removeTree(d)
+	}
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		return nil // missing, or not the container's (at warned)
+	}
+	// Below d through the fd: a rename cannot move a cgroup to
+	// another parent (cgroup1_rename; v2 has no rename).
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := removeTree(filepath.Join(p, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	// d itself by its path: rmdir takes no fd. Should d have been
+	// replaced since the check, what this removes is an empty cgroup
+	// (one with processes or children is EBUSY) that the parent's
+	// owner, the only one who could replace it, may remove as well.
+	return rmdir(d)
+}
+
+// goneDir reports whether p is below the path at handed out for a
+// directory that is missing or not the container's, and which that is.
+func goneDir(p string) (string, bool) {
+	if !strings.HasPrefix(p, fdDir+"-") {
+		return "", false
+	}
+	d := shown(p)
+	return strings.TrimSuffix(d, "/"+filepath.Base(p)), d != p
+}
