@@ -169,15 +169,25 @@ func shown(p string) string {
 // the cgroups its processes made below it, if d is still the directory
 // create made.
 func (st *State) removeOwnDir(d string) error {
-	if want, ok := st.Inodes[d]; ok && want == 0 {
-		// Claimed, maybe made, never entered: rmdir removes it
-		// only if nothing else is in it.
-		return rmdir(d)
-	}
-	p := st.at(d)
-	if p == d {
+	want, ok := st.Inodes[d]
+	if !ok {
 		return removeTree(d)
 	}
+	// By its path first, as removeTree does: it costs no check in the
+	// common case (an empty cgroup), and rmdir removes only an empty
+	// cgroup (one with processes or children is EBUSY), which, should
+	// d have been replaced since, the parent's owner, the only one who
+	// could replace it, may remove as well.
+	err := unix.Rmdir(d)
+	if err == nil || err == unix.ENOENT {
+		return nil
+	}
+	if want == 0 {
+		// Claimed, maybe made, never entered: what is in it now is
+		// not the container's.
+		return fmt.Errorf("remove cgroup %s: %w", d, err)
+	}
+	p := st.at(d)
 	ents, err := os.ReadDir(p)
 	if err != nil {
 		return nil // missing, or not the container's (at warned)
@@ -191,10 +201,6 @@ func (st *State) removeOwnDir(d string) error {
 			}
 		}
 	}
-	// d itself by its path: rmdir takes no fd. Should d have been
-	// replaced since the check, what this removes is an empty cgroup
-	// (one with processes or children is EBUSY) that the parent's
-	// owner, the only one who could replace it, may remove as well.
 	return rmdir(d)
 }
 

@@ -408,6 +408,14 @@ teardown() {
 	wait
 }
 
+# mark_tasks prints a regular expression that matches, in strace's
+# output, the open of a tasks file of the test's cgroup for writing: by
+# its path, or through the fd of the directory create made
+# (/proc/self/fd/N, libsandbox/cgroups/identity.go).
+mark_tasks() {
+	echo "(/$MARK|/proc/self/fd/[0-9]+)/tasks\", O_WRONLY"
+}
+
 @test "cgroups v1: init is never born from the runtime's main thread (whose cgroup v1 charges all its threads' memory to)" {
 	[ ! -e /sys/fs/cgroup/cgroup.controllers ] || skip "v1 and hybrid hosts: on v2 init is cloned into its cgroup (CLONE_INTO_CGROUP)"
 	command -v strace >/dev/null || skip "needs strace"
@@ -422,10 +430,10 @@ teardown() {
 		strace -f -qq -b execve -e trace=openat -o "$tr" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" c$i </dev/null >/dev/null 2>&1 ||
 			fail "create c$i failed"
 		pid=$(awk 'NR == 1 { print $1 }' "$tr")
-		if grep -E "^$pid +openat\(.*/$MARK/tasks\", O_WRONLY" "$tr"; then
+		if grep -E "^$pid +openat\(.*$(mark_tasks)" "$tr"; then
 			bad=$((bad + 1))
 		fi
-		grep -qE "/$MARK/tasks\", O_WRONLY" "$tr" || fail "create c$i moved no thread into its cgroup"
+		grep -qE "$(mark_tasks)" "$tr" || fail "create c$i moved no thread into its cgroup"
 		sr delete --force c$i
 	done
 	[ "$bad" -eq 0 ] || fail "the main thread went into the container's cgroups in $bad creates of 12"
@@ -441,7 +449,7 @@ teardown() {
 	local tr=$BUNDLE/create.strace tid pid
 	strace -f -qq -b execve -e trace=openat,exit -o "$tr" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" c1 </dev/null >/dev/null 2>&1 ||
 		fail "create failed"
-	tid=$(grep -E "openat\(.*/$MARK/tasks\", O_WRONLY" "$tr" | awk 'NR == 1 { print $1 }')
+	tid=$(grep -E "openat\(.*$(mark_tasks)" "$tr" | awk 'NR == 1 { print $1 }')
 	[ -n "$tid" ] || fail "no thread moved into the container's cgroup"
 	# It opened no way back: no tasks file of ours for writing.
 	if grep -E "^$tid +openat\(.*/tasks\", O_RDWR" "$tr"; then
@@ -471,7 +479,7 @@ teardown() {
 	show strace -f -qq -e trace=openat,exit,prctl -o "$tr" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" r1 </dev/null
 	[ "$status" -eq 0 ] || fail "run exited $status"
 	[ "$output" = done ] || fail "the container's process did not finish"
-	tid=$(grep -E "openat\(.*/$MARK/tasks\", O_WRONLY" "$tr" | awk 'NR == 1 { print $1 }')
+	tid=$(grep -E "openat\(.*$(mark_tasks)" "$tr" | awk 'NR == 1 { print $1 }')
 	[ -n "$tid" ] || fail "no thread moved into the container's cgroup"
 	if grep -E "^$tid +openat\(.*/tasks\", O_RDWR" "$tr"; then
 		fail "thread $tid opened a way back"

@@ -409,12 +409,15 @@ fill() {
 	[ "$output" = "" ]
 }
 
-@test "faults: --root with room for the first state write only: create fails late, nothing left" {
-	# One page: the first state.json fits; the exec fifo and the sealed
-	# binary's overlay take none; the config copy, written once init is
-	# ready, does not. create must then kill init and undo everything.
+@test "faults: --root with room for the state writes before init only: create fails late, nothing left" {
+	# Two pages: the first state.json fits, and so does its rewrite
+	# with the cgroup's inodes (a page for the new file until the
+	# rename frees the old); the exec fifo and the sealed binary's
+	# overlay take none; the config copy and the state written once
+	# init is ready do not. create must then kill init and undo
+	# everything.
 	full_root 64k
-	fill "$TMPFS/filler" 1
+	fill "$TMPFS/filler" 2
 	update_config '.hooks.poststop = [{"path": "/bin/sh", "args": ["sh", "-c", "cat >\"$0\"", "'"$BUNDLE/poststop.json"'"]}]'
 	sr_run --debug create --bundle "$BUNDLE" k1
 	[ "$status" -ne 0 ]
