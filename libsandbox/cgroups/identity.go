@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,4 +213,26 @@ func goneDir(p string) (string, bool) {
 	}
 	d := shown(p)
 	return strings.TrimSuffix(d, "/"+filepath.Base(p)), d != p
+}
+
+// pinnedAt splits p, a path below a pinned directory's fd path, into
+// the fd and the rest, for openat (openRaw): the same file as p, without
+// the walk through procfs, on the forty cgroup files a create writes. A
+// path below a directory found missing or not the container's ("-N")
+// is opened by its path, which fails with ENOENT. The fds are never
+// closed while the process runs, so a number never comes to name
+// another file (the runtime only ever marks fds close-on-exec in bulk).
+func pinnedAt(p string) (int, string, bool) {
+	if !strings.HasPrefix(p, fdDir) {
+		return 0, "", false
+	}
+	n, rest, ok := strings.Cut(p[len(fdDir):], "/")
+	if !ok || rest == "" || rest == "." {
+		return 0, "", false
+	}
+	fd, err := strconv.Atoi(n)
+	if err != nil || fd < 0 {
+		return 0, "", false
+	}
+	return fd, rest, true
 }

@@ -484,7 +484,12 @@ func (fs *fsys) write(dir, file, value, field string) error {
 
 // openRaw opens p (O_CLOEXEC added); its error is os.OpenFile's.
 func openRaw(p string, flags int) (int, error) {
-	fd, err := retryEINTR(func() (int, error) { return unix.Open(p, flags|unix.O_CLOEXEC, 0) })
+	fd, err := retryEINTR(func() (int, error) {
+		if dirfd, rel, ok := pinnedAt(p); ok {
+			return unix.Openat(dirfd, rel, flags|unix.O_CLOEXEC, 0)
+		}
+		return unix.Open(p, flags|unix.O_CLOEXEC, 0)
+	})
 	if err != nil {
 		return -1, &os.PathError{Op: "open", Path: shown(p), Err: err}
 	}
