@@ -14,7 +14,7 @@ import (
 // hierarchy (the v1 controllers, name=systemd, and the v2 "unified" one).
 func cgroupMounts(host *cgroups.Host, st *cgroups.State) ([]rootfs.CgroupMount, error) {
 	if host.Mode == cgroups.Unified {
-		return []rootfs.CgroupMount{{Type: "cgroup2", Path: st.V2}}, nil
+		return []rootfs.CgroupMount{{Type: "cgroup2", Path: st.V2, Ino: st.Inodes[st.V2]}}, nil
 	}
 	var out []rootfs.CgroupMount
 	for _, m := range host.V1 {
@@ -23,6 +23,7 @@ func cgroupMounts(host *cgroups.Host, st *cgroups.State) ([]rootfs.CgroupMount, 
 			Type:    "cgroup",
 			Options: m.Key(),
 			Path:    st.V1[m.Key()],
+			Ino:     st.Inodes[st.V1[m.Key()]],
 		}
 		// "cpu,cpuacct" is reached as cpu and cpuacct too.
 		if len(m.Controllers) > 1 {
@@ -35,7 +36,7 @@ func cgroupMounts(host *cgroups.Host, st *cgroups.State) ([]rootfs.CgroupMount, 
 		out = append(out, cm)
 	}
 	if host.V2 != "" {
-		out = append(out, rootfs.CgroupMount{Name: path.Base(host.V2), Type: "cgroup2", Path: st.V2})
+		out = append(out, rootfs.CgroupMount{Name: path.Base(host.V2), Type: "cgroup2", Path: st.V2, Ino: st.Inodes[st.V2]})
 	}
 	return out, nil
 }

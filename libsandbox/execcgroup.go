@@ -111,13 +111,18 @@ func openV1Tasks(st *cgroups.State, above int) (*v1Tasks, error) {
 	t := &v1Tasks{}
 	for _, key := range sortedKeys(st.V1) {
 		d := st.V1[key]
-		fd, err := unix.Open(d+"/tasks", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		// Through the fd checked against the inode create recorded
+		// (cgroups.State.Open): by its path, the owner of a delegated
+		// parent could have renamed another container's cgroup to it
+		// (v1 renames a cgroup with processes in it), and the exec'd
+		// process would run under that one's limits and device rules.
+		fd, err := st.Open(d, "tasks", unix.O_WRONLY)
 		if err == nil {
 			fd, err = moveAbove(fd, above)
 		}
 		if err != nil {
 			t.Close()
-			return nil, fmt.Errorf("cgroup %s: %w", d, &os.PathError{Op: "open", Path: d + "/tasks", Err: err})
+			return nil, fmt.Errorf("cgroup %s: %w", d, err)
 		}
 		t.fds, t.names = append(t.fds, fd), append(t.names, d)
 	}
@@ -210,7 +215,7 @@ func openSubCgroups(st *cgroups.State, sub map[string]string) (_ *subCgroups, re
 		if hasAll {
 			p = all
 		}
-		f, err := openBeneath(st.V1[key], p)
+		f, err := openBeneath(st, st.V1[key], p)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +229,7 @@ func openSubCgroups(st *cgroups.State, sub map[string]string) (_ *subCgroups, re
 		if hasAll {
 			p = all
 		}
-		f, err := openBeneath(st.V2, p)
+		f, err := openBeneath(st, st.V2, p)
 		if err != nil {
 			return nil, err
 		}
@@ -233,9 +238,10 @@ func openSubCgroups(st *cgroups.State, sub map[string]string) (_ *subCgroups, re
 	return s, nil
 }
 
-// openBeneath opens the directory sub of the cgroup directory base
-// (O_PATH): see subCgroups.
-func openBeneath(base, sub string) (*os.File, error) {
+// openBeneath opens the directory sub of the cgroup directory base, one
+// of st's (O_PATH): see subCgroups. base is reached as the drivers reach
+// it (cgroups.State.Open).
+func openBeneath(st *cgroups.State, base, sub string) (*os.File, error) {
 	rel := strings.Trim(sub, "/")
 	for _, c := range strings.Split(rel, "/") {
 		if c == ".." {
@@ -246,9 +252,9 @@ func openBeneath(base, sub string) (*os.File, error) {
 	if rel == "" {
 		rel = "."
 	}
-	dir, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dir, err := st.Open(base, ".", unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
-		return nil, fmt.Errorf("--cgroup: the container's cgroup: %w", &os.PathError{Op: "open", Path: base, Err: err})
+		return nil, fmt.Errorf("--cgroup: the container's cgroup: %w", err)
 	}
 	defer unix.Close(dir)
 	how := unix.OpenHow{

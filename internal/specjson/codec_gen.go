@@ -1380,6 +1380,8 @@ func decRootfsCgroupMount(r *reader, v *rootfs.CgroupMount) error {
 			return true, (decString[string])(r, &v.Options)
 		case match(k, "path"):
 			return true, (decString[string])(r, &v.Path)
+		case match(k, "ino"):
+			return true, (decUint[uint64])(r, &v.Ino)
 		case match(k, "symlinks"):
 			return true, (func(r *reader, p *[]string) error { return decSlice(r, p, decString[string]) })(r, &v.Symlinks)
 		}
@@ -2462,6 +2464,10 @@ func encRootfsCgroupMount(w *writer, v *rootfs.CgroupMount) {
 	if v.Path != "" {
 		w.Key(&first, "\"path\":")
 		(encString[string])(w, &v.Path)
+	}
+	if v.Ino != 0 {
+		w.Key(&first, "\"ino\":")
+		(encUint[uint64])(w, &v.Ino)
 	}
 	if len(v.Symlinks) != 0 {
 		w.Key(&first, "\"symlinks\":")

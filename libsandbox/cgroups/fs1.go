@@ -48,7 +48,7 @@ func (m *fs1) need(c, field string) (string, error) {
 
 func (m *fs1) Exists() bool {
 	for _, d := range m.st.V1 {
-		if _, err := os.Stat(m.st.at(d)); err == nil {
+		if m.st.present(d) {
 			return true
 		}
 	}
@@ -164,16 +164,30 @@ func (m *fs1) Enter(pid int, cloned bool) error {
 // anyDir is a hierarchy every process of the container is in (they all
 // are in all of them), the pids or freezer one preferably: its path in
 // the state.
+// One that is missing, or not the container's any more (State.at), is
+// passed over: kill --all and delete still find the container's
+// processes in another should the owner of a parent have replaced one.
 func (m *fs1) anyDir() string {
+	first := ""
 	for _, c := range []string{"pids", "freezer", "memory", "cpu", "devices"} {
 		if key, ok := m.st.V1Controllers[c]; ok {
-			return m.st.V1[key]
+			if m.st.present(m.st.V1[key]) {
+				return m.st.V1[key]
+			}
+			if first == "" {
+				first = m.st.V1[key]
+			}
 		}
 	}
-	for _, d := range m.st.V1 {
-		return d
+	for _, d := range sortedDirs(m.st.V1) {
+		if m.st.present(d) {
+			return d
+		}
+		if first == "" {
+			first = d
+		}
 	}
-	return ""
+	return first
 }
 
 func (m *fs1) Pids() ([]int, error) { return pidsRecursive(m.st.at(m.anyDir())) }
@@ -219,7 +233,7 @@ func (m *fs1) thawBelow() {
 		}
 		if s, _ := read(p, "freezer.state"); V1Frozen(s) {
 			if err := m.fs.write(p, "freezer.state", "THAWED", "kill"); err != nil {
-				logrus.Warnf("thaw %s: %v", p, err)
+				logrus.Warnf("thaw %s: %v", shown(p), err)
 			}
 		}
 		return nil

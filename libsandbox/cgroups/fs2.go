@@ -26,7 +26,7 @@ type fs2 struct {
 func (m *fs2) Version() string  { return "v2" }
 func (m *fs2) State() *State    { return m.st }
 func (m *fs2) NeedsEnter() bool { return false }
-func (m *fs2) Exists() bool     { _, err := os.Stat(m.at()); return err == nil }
+func (m *fs2) Exists() bool     { return m.st.present(m.dir) }
 
 // at is the path the cgroup is reached by once made: see State.at.
 func (m *fs2) at() string { return m.st.at(m.dir) }
@@ -207,11 +207,11 @@ func (m *fs2) setUnified(u map[string]string) error {
 }
 
 func (m *fs2) CloneFD() (*os.File, error) {
-	f, err := os.OpenFile(m.at(), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openRaw(m.at(), unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil, fmt.Errorf("open cgroup %s: %w", m.dir, err)
 	}
-	return f, nil
+	return os.NewFile(uintptr(fd), m.dir), nil
 }
 
 func (m *fs2) Enter(pid int, cloned bool) error {
@@ -243,6 +243,10 @@ func pidsRecursive(dir string) ([]int, error) {
 		}
 		return nil
 	})
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		pe.Path = shown(pe.Path)
+	}
 	return out, err
 }
 

@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,18 +65,43 @@ var pinNames sync.Map
 // not the container's: "/proc/self/fd/-N", which no fd has.
 var gone atomic.Int64
 
+// newOwnMode is the mode of the container's own directory from its
+// mkdir until record has checked it: no cgroup directory the runtime
+// made before has it at rest (record gives it ownMode), and only root
+// could give it to one (cgroupfs takes chmod from the owner only).
+const (
+	newOwnMode = 0o700
+	ownMode    = 0o755
+)
+
 // record notes the inode of d, a directory mkdirAll has just made as
-// the container's own, and pins it for this manager: the fd is opened
-// right after the mkdir.
+// the container's own, and pins it: the fd is opened right after the
+// mkdir. Between the two, the owner of a parent could put another
+// directory at d (a review won that race in 2 to 15 tries of 60 with
+// inotify): on v1 another container's cgroup, renamed, which the state
+// would then record as this container's; on cgroup2 (no rename) one it
+// makes itself. So the directory must be one we made (our uid: the
+// parent's owner cannot make a directory ours) and still have the mode
+// only a directory between our mkdir and this check has (newOwnMode,
+// made with and masked by the umask to at most 0700; every other one
+// the runtime made has ownMode, or an older version's 0755 less the
+// umask). It then gets ownMode, which is what the mkdir used to give it.
 func (st *State) record(d string) error {
-	fd, err := unix.Open(d, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("cgroup %s: %w", d, err)
 	}
 	var s unix.Stat_t
-	if err := unix.Fstat(fd, &s); err != nil {
+	err = unix.Fstat(fd, &s)
+	if err == nil && (s.Uid != uint32(os.Geteuid()) || s.Mode&0o7077 != 0) {
+		err = fmt.Errorf("it is not the directory create made (uid %d, mode %#o): replaced since by the owner of a parent?", s.Uid, s.Mode&0o7777)
+	}
+	if err == nil {
+		err = unix.Fchmod(fd, ownMode)
+	}
+	if err != nil {
 		unix.Close(fd)
-		return fmt.Errorf("cgroup %s: %w", d, err)
+		return fmt.Errorf("linux.cgroupsPath: cgroup %s: %w", d, err)
 	}
 	if st.Inodes == nil {
 		st.Inodes = map[string]uint64{}
@@ -227,7 +253,7 @@ func pinnedAt(p string) (int, string, bool) {
 		return 0, "", false
 	}
 	n, rest, ok := strings.Cut(p[len(fdDir):], "/")
-	if !ok || rest == "" || rest == "." {
+	if !ok || rest == "" {
 		return 0, "", false
 	}
 	fd, err := strconv.Atoi(n)
@@ -235,4 +261,39 @@ func pinnedAt(p string) (int, string, bool) {
 		return 0, "", false
 	}
 	return fd, rest, true
+}
+
+// Open opens name (a file or a directory below it; "." for itself) in
+// d, one of st's directories, the way the drivers reach it (at): for
+// the container's own directory, through the fd checked against the
+// inode create recorded. For exec's process, which libsandbox places in
+// the cgroup itself. Its errors name d by its path in the state.
+func (st *State) Open(d, name string, flags int) (int, error) {
+	p := st.at(d)
+	if name != "." {
+		p = filepath.Join(p, name)
+	}
+	return openRaw(p, flags)
+}
+
+// present reports whether d, one of st's directories, is there and, for
+// the container's own, still the one create made.
+func (st *State) present(d string) bool {
+	p := st.at(d)
+	if fd, rest, ok := pinnedAt(p); ok {
+		var s unix.Stat_t
+		return unix.Fstatat(fd, rest, &s, 0) == nil
+	}
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// sortedDirs returns the values of m, sorted.
+func sortedDirs(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, d := range m {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
 }

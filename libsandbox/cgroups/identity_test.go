@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -180,4 +181,64 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestCreateRefusesDirectorySwappedIn: between create's mkdir and its
+// check of the new directory, the parent's owner puts another directory
+// at its path: another container's cgroup renamed (v1), or one of its
+// own made (cgroup2). create must fail, and record nothing of it.
+func TestCreateRefusesDirectorySwappedIn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode Mode
+		// swap puts another directory at d.
+		swap func(t *testing.T, f *fakeHost, d string)
+	}{
+		{"v1 rename of another container's cgroup", Legacy, func(t *testing.T, f *fakeHost, d string) {
+			other := filepath.Join(filepath.Dir(d), "other")
+			f.cgroup(other, map[string]string{"cgroup.procs": "4242\n"})
+			must(t, os.Rename(d, d+".away"))
+			must(t, os.Rename(other, d))
+		}},
+		{"cgroup2 mkdir by the owner", Unified, func(t *testing.T, f *fakeHost, d string) {
+			if os.Geteuid() != 0 {
+				t.Skip("needs root to make a directory another user owns")
+			}
+			must(t, os.Rename(d, d+".away"))
+			f.cgroup(d, map[string]string{"cgroup.procs": "4242\n"})
+			must(t, os.Chmod(d, 0o700))
+			must(t, os.Chown(d, 65534, 65534))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, tc.mode, "/")
+			m := mustNew(t, f.host, Config{ID: "c1"})
+			swapped := ""
+			fill := f.fs.mkdirHook
+			f.fs.mkdirHook = func(d string) {
+				fill(d)
+				if swapped == "" && filepath.Base(d) == "c1" {
+					swapped = d
+					tc.swap(t, f, d)
+				}
+			}
+			err := m.Create(nil)
+			if err == nil || !strings.Contains(err.Error(), "not the directory create made") {
+				t.Fatalf("Create: %v, want an error saying the directory is not the one it made", err)
+			}
+			if got := m.State().Inodes[swapped]; got != 0 {
+				t.Errorf("inode recorded for %s: %d, want none (0)", swapped, got)
+			}
+			if got := readFile(t, filepath.Join(swapped, "cgroup.procs")); got != "4242\n" {
+				t.Errorf("the other cgroup's procs: %q", got)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -316,7 +316,11 @@ func (fs *fsys) mkdirAll(st *State, dir string, made func(string) error) error {
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
 		d := missing[i]
-		if err := os.Mkdir(d, 0o755); err != nil {
+		mode := os.FileMode(0o755)
+		if d == dir {
+			mode = newOwnMode // see record
+		}
+		if err := os.Mkdir(d, mode); err != nil {
 			if !errors.Is(err, os.ErrExist) {
 				return fmt.Errorf("create cgroup %s: %w", d, err)
 			}
@@ -565,5 +569,5 @@ func readPids(dir string) ([]int, error) {
 }
 
 func (fs *fsys) enter(dir string, pid int) error {
-	return fs.write(dir, "cgroup.procs", strconv.Itoa(pid), "cgroup "+dir)
+	return fs.write(dir, "cgroup.procs", strconv.Itoa(pid), "cgroup "+shown(dir))
 }

@@ -155,7 +155,7 @@ func (h *Host) EnterThread(st *State, oneWay bool) (leave func() error, err erro
 	}
 	for _, x := range hops {
 		if err := writeSelf(x.in); err != nil {
-			err = fmt.Errorf("move our thread into %s: %w", x.inPath, err)
+			err = fmt.Errorf("move our thread into %s: %w", shown(x.inPath), err)
 			if lerr := leave(); lerr != nil {
 				return nil, fmt.Errorf("%w (after %w)", lerr, err)
 			}

@@ -64,6 +64,9 @@ type CgroupMount struct {
 	// Path is the container's own cgroup in this hierarchy, as a host
 	// path, bind-mounted when the container has no cgroup namespace.
 	Path string `json:"path,omitempty"`
+	// Ino is the inode create recorded for Path (0: none recorded):
+	// the bind is of that directory or fails.
+	Ino uint64 `json:"ino,omitempty"`
 	// Symlinks are the other names of a hierarchy with several
 	// controllers ("cpu" and "cpuacct" for "cpu,cpuacct").
 	Symlinks []string `json:"symlinks,omitempty"`
@@ -736,5 +739,23 @@ func (r *Root) mountOneCgroup(s *Setup, dest string, cm CgroupMount, o Options) 
 		return fmt.Errorf("no cgroup path for %s", dest)
 	}
 	o.Flags |= unix.MS_BIND | unix.MS_REC
-	return r.bind(cm.Path, dest, o)
+	tree, err := cloneTree(cm.Path, o.Recursive())
+	if err != nil {
+		return err
+	}
+	defer unix.Close(tree)
+	// The clone is checked, not the path: the owner of a delegated
+	// parent could have renamed another container's cgroup to Path
+	// since create made it (libsandbox/cgroups/identity.go), and the
+	// container would see, or with a writable mount set, that one's.
+	if cm.Ino != 0 {
+		var st unix.Stat_t
+		if err := unix.Fstat(tree, &st); err != nil {
+			return fmt.Errorf("cgroup mount %s: %w", dest, err)
+		}
+		if st.Ino != cm.Ino {
+			return fmt.Errorf("cgroup mount %s: %s is not the container's cgroup any more (inode %d, create made %d): replaced since by the owner of a parent?", dest, cm.Path, st.Ino, cm.Ino)
+		}
+	}
+	return r.attachBind(tree, cm.Path, dest, o)
 }

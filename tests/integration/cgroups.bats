@@ -410,10 +410,10 @@ teardown() {
 
 # mark_tasks prints a regular expression that matches, in strace's
 # output, the open of a tasks file of the test's cgroup for writing: by
-# its path, or through the fd of the directory create made
-# (/proc/self/fd/N, libsandbox/cgroups/identity.go).
+# its path, or with openat on the fd of the directory create made
+# (libsandbox/cgroups/identity.go).
 mark_tasks() {
-	echo "(/$MARK|/proc/self/fd/[0-9]+)/tasks\", O_WRONLY"
+	echo "openat\\((AT_FDCWD, \"[^\"]*/$MARK/|[0-9]+, \")tasks\", O_WRONLY"
 }
 
 @test "cgroups v1: init is never born from the runtime's main thread (whose cgroup v1 charges all its threads' memory to)" {
@@ -430,7 +430,7 @@ mark_tasks() {
 		strace -f -qq -b execve -e trace=openat -o "$tr" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" c$i </dev/null >/dev/null 2>&1 ||
 			fail "create c$i failed"
 		pid=$(awk 'NR == 1 { print $1 }' "$tr")
-		if grep -E "^$pid +openat\(.*$(mark_tasks)" "$tr"; then
+		if grep -E "^$pid +$(mark_tasks)" "$tr"; then
 			bad=$((bad + 1))
 		fi
 		grep -qE "$(mark_tasks)" "$tr" || fail "create c$i moved no thread into its cgroup"
@@ -449,7 +449,7 @@ mark_tasks() {
 	local tr=$BUNDLE/create.strace tid pid
 	strace -f -qq -b execve -e trace=openat,exit -o "$tr" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" c1 </dev/null >/dev/null 2>&1 ||
 		fail "create failed"
-	tid=$(grep -E "openat\(.*$(mark_tasks)" "$tr" | awk 'NR == 1 { print $1 }')
+	tid=$(grep -E "$(mark_tasks)" "$tr" | awk 'NR == 1 { print $1 }')
 	[ -n "$tid" ] || fail "no thread moved into the container's cgroup"
 	# It opened no way back: no tasks file of ours for writing.
 	if grep -E "^$tid +openat\(.*/tasks\", O_RDWR" "$tr"; then
@@ -479,7 +479,7 @@ mark_tasks() {
 	show strace -f -qq -e trace=openat,exit,prctl -o "$tr" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" r1 </dev/null
 	[ "$status" -eq 0 ] || fail "run exited $status"
 	[ "$output" = done ] || fail "the container's process did not finish"
-	tid=$(grep -E "openat\(.*$(mark_tasks)" "$tr" | awk 'NR == 1 { print $1 }')
+	tid=$(grep -E "$(mark_tasks)" "$tr" | awk 'NR == 1 { print $1 }')
 	[ -n "$tid" ] || fail "no thread moved into the container's cgroup"
 	if grep -E "^$tid +openat\(.*/tasks\", O_RDWR" "$tr"; then
 		fail "thread $tid opened a way back"
@@ -1294,6 +1294,63 @@ replace_a() {
 	wait_gone "$a_pid"
 	[ "$(status "$B")" = running ]
 	sr delete --force "$A"
+	sr delete --force "$B"
+	wait_gone "$B_PID"
+}
+
+@test "cgroupsPath: the owner of a delegated parent puts another container's cgroup in a running one's place; exec into the first is not placed in it" {
+	[ "$CG_MODE" = v1 ] || skip "v1 and hybrid hosts: cgroup2 has no rename, and exec's process is cloned into the v2 cgroup through its fd"
+	delegated_pair '["sleep", "1000"]'
+	replace_a
+	show srt exec "$A" cat /proc/self/cgroup
+	# By its path, A's pids directory now is B's, whose cgroup.procs
+	# would list the exec'd process.
+	! grep -qx ".*:pids:/$TOP/a" <<<"$output" || fail "exec's process ran in $B's cgroup: $output"
+	[ "$status" -ne 0 ] || fail "exec ran: $output"
+	[[ "$output" == *"/$TOP/a is not the container's any more"* ]] || fail "exec did not say why"
+	sr delete --force "$A"
+	sr delete --force "$B"
+	wait_gone "$B_PID"
+}
+
+@test "cgroupsPath: the owner of a delegated parent swaps another container's cgroup in between create's mkdir and its check; create fails and leaves the other alone" {
+	command -v strace >/dev/null || skip "needs strace"
+	rootless_user
+	local d p hier pids
+	delegated_pair '["sleep", "1000"]'
+	sr delete --force "$A"
+	# The attacker waits for create's mkdir of a, in one hierarchy, and
+	# puts B's cgroup there: renamed on v1; on cgroup2 a directory of
+	# its own, with B's processes moved in.
+	hier=$(cg_mount pids)
+	[ "$CG_MODE" = v2 ] && hier=$(cg_mount "")
+	p=$hier/$TOP
+	as_user sh -ec 'for i in $(seq 3000); do [ -d "$1/a" ] && break; sleep 0.001; done
+		if [ -e "$1/cgroup.controllers" ]; then
+			rmdir "$1/a"; mkdir "$1/a"
+			for x in $(cat "$1/b/cgroup.procs"); do echo "$x" >"$1/a/cgroup.procs"; done
+		else
+			mv "$1/a" "$1/away"; mv "$1/b" "$1/a"
+		fi' sh "$p" &
+	# strace holds each mkdir's return for 0.3 s: the window, made wide.
+	update_config '.linux.cgroupsPath = "/'"$TOP"'/a" | .process.args = ["sleep", "1000"]'
+	# (Not bats' run: a created container would keep its pipes.)
+	local st=0
+	strace -f -qq -b execve -e trace=mkdirat -e inject=mkdirat:delay_exit=300000 -o /dev/null \
+		"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$A" </dev/null >"$BUNDLE/create.out" 2>&1 || st=$?
+	output=$(cat "$BUNDLE/create.out")
+	echo "create -> $st: $output"
+	wait $! || fail "the attacker's swap failed"
+	grep -q "/$TOP/a\$" "/proc/$B_PID/cgroup" || fail "the swap did not happen: $(cat "/proc/$B_PID/cgroup")"
+	if [ "$st" -eq 0 ]; then
+		sr kill --all "$A" KILL
+		sleep 0.2
+		alive "$B_PID" || fail "create took $B's cgroup for its own, and kill --all of $A killed $B"
+		fail "create took $B's cgroup for its own"
+	fi
+	[[ "$output" == *"linux.cgroupsPath: cgroup $p/a: it is not the directory create made"* ]] || fail "create did not say why"
+	alive "$B_PID" || fail "$B's init was killed"
+	[ -z "$(root_state "$ROOT" | grep -x "$A")" ] || fail "create left its state"
 	sr delete --force "$B"
 	wait_gone "$B_PID"
 }
