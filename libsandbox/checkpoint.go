@@ -141,7 +141,15 @@ func (c *Container) Checkpoint(o *CriuOpts) error {
 	// ptrace, one by one, and restores its state after (a paused
 	// container stays paused under --leave-running).
 	if fz := freezerDir(c.state.Cgroup); fz != "" {
-		opts.FreezeCgroup = rpc.String(fz)
+		// Through the fd checked against the inode create recorded
+		// (cgroups.State.ForChild): by its path, the owner of a
+		// delegated parent could have put another container's cgroup
+		// there, and CRIU would freeze and dump that one.
+		p, err := c.state.Cgroup.ForChild(fz)
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		opts.FreezeCgroup = rpc.String(p)
 	}
 	for _, ns := range spec.Linux.Namespaces {
 		if ns.Path == "" || (ns.Type != specs.NetworkNamespace && ns.Type != specs.PIDNamespace) {

@@ -364,8 +364,8 @@ func (cr *creation) writeCreatingState() error {
 // of the container can be in them yet, and delete only removes them if
 // they are empty.
 func (cr *creation) writeCgroupInodes() (func(), error) {
-	if len(cr.cg.State().Inodes) == 0 {
-		return nil, nil // systemd's, or none made
+	if !cr.hasCgroup() || len(cr.cg.State().Inodes) == 0 {
+		return nil, nil // none (withoutCgroup), or systemd's
 	}
 	return nil, cr.writeCreatingState()
 }

@@ -512,7 +512,14 @@ func (rs *restoration) externalMounts() ([][2]string, error) {
 				return nil, err
 			}
 			for _, cm := range cms {
-				out = append(out, [2]string{mountKey(root, path.Join(m.Destination, cm.Name)), cm.Path})
+				// The new cgroup as this restore made it
+				// (cgroups.State.ForChild), not whatever its path
+				// names by the time CRIU binds it.
+				src, err := rs.cg.State().ForChild(cm.Path)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, [2]string{mountKey(root, path.Join(m.Destination, cm.Name)), src})
 			}
 		}
 	}

@@ -129,8 +129,9 @@ func (m *fs1) setCPU(c *specs.LinuxCPU) error {
 
 func (m *fs1) copyCpuset(d string) error {
 	parent := filepath.Dir(d)
+	at := m.st.at(d) // the container's own through its fd (State.at)
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-		cur, err := read(d, f)
+		cur, err := read(at, f)
 		if err != nil || cur != "" {
 			continue
 		}
@@ -138,7 +139,7 @@ func (m *fs1) copyCpuset(d string) error {
 		if err != nil {
 			return err
 		}
-		if err := m.fs.write(d, f, v, "cgroup "+d); err != nil {
+		if err := m.fs.write(at, f, v, "cgroup "+d); err != nil {
 			return err
 		}
 	}

@@ -24,18 +24,18 @@ package cgroups
 // carries a generation in its upper 32 bits (kernfs_id_ino): within one
 // boot a number is never given to another cgroup.
 //
-// Not covered: a state saved by a version that did not record inodes
-// (its directories are reached by path, as before); the systemd driver
-// (systemd names the scope; its directory is systemd's); the parents a
-// container made (only empty ones are removed, and the parent's owner
-// could remove them anyway); and the short time between create's mkdir
-// and its lstat of the new directory, during which the parent's owner
-// could replace the empty directory just made: that owner can as well
-// put its own directory at the path before create, which create refuses
-// (checkTaken) or, made between the check and the mkdir, makes the mkdir
-// fail.
+// The time between create's mkdir and its first look at the new
+// directory is covered by record. Not covered: a state saved by a
+// version that did not record inodes (its directories are reached by
+// path, as before); the systemd driver (systemd names the scope; its
+// directory is systemd's); the parents a container made (only empty ones
+// are removed, and the parent's owner could remove them anyway);
+// checkpoint and restore, which hand CRIU paths; and the reads by path
+// that only decide whether to wait or fail (frozenAt, HeldFrozen,
+// HoldsV1), which a swap can only make fail or wait.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -66,11 +66,16 @@ var pinNames sync.Map
 var gone atomic.Int64
 
 // newOwnMode is the mode of the container's own directory from its
-// mkdir until record has checked it: no cgroup directory the runtime
-// made before has it at rest (record gives it ownMode), and only root
-// could give it to one (cgroupfs takes chmod from the owner only).
+// mkdir until record has checked it: owner write and search, no read.
+// No directory has that at rest: the runtime's own get ownMode (less
+// the umask, but never the owner's bits) once checked, its parents and
+// an older version's directories 0755 less the umask, and no umask in
+// use takes the owner's read away. The parent's owner cannot chmod a
+// directory it does not own (cgroupfs takes chmod from the owner only).
+// (0700, tried first, is what 0755 gives under umask 077: a review had
+// a root parent made that way renamed in.)
 const (
-	newOwnMode = 0o700
+	newOwnMode = 0o300
 	ownMode    = 0o755
 )
 
@@ -81,23 +86,32 @@ const (
 // inotify): on v1 another container's cgroup, renamed, which the state
 // would then record as this container's; on cgroup2 (no rename) one it
 // makes itself. So the directory must be one we made (our uid: the
-// parent's owner cannot make a directory ours) and still have the mode
-// only a directory between our mkdir and this check has (newOwnMode,
-// made with and masked by the umask to at most 0700; every other one
-// the runtime made has ownMode, or an older version's 0755 less the
-// umask). It then gets ownMode, which is what the mkdir used to give it.
+// parent's owner cannot make a directory ours) and still have a mode
+// only a directory between its mkdir and this check has (newOwnMode,
+// masked by the umask: no owner read, no group or other bits). The
+// flock, taken before the look and held as long as the fd, keeps two
+// creates from both taking one directory in the instant between one's
+// look and its chmod: the second's flock fails. (The parent's owner
+// cannot open a directory with no bits for others to lock it first.)
+// The directory then gets ownMode less the umask, what the mkdir used
+// to give it.
 func (st *State) record(d string) error {
 	fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("cgroup %s: %w", d, err)
 	}
 	var s unix.Stat_t
-	err = unix.Fstat(fd, &s)
-	if err == nil && (s.Uid != uint32(os.Geteuid()) || s.Mode&0o7077 != 0) {
+	err = unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+	if err == nil {
+		err = unix.Fstat(fd, &s)
+	}
+	if err == nil && (s.Uid != uint32(os.Geteuid()) || s.Mode&0o7477 != 0) {
 		err = fmt.Errorf("it is not the directory create made (uid %d, mode %#o): replaced since by the owner of a parent?", s.Uid, s.Mode&0o7777)
+	} else if err == unix.EWOULDBLOCK {
+		err = errors.New("it is not the directory create made: another process holds it")
 	}
 	if err == nil {
-		err = unix.Fchmod(fd, ownMode)
+		err = unix.Fchmod(fd, restMode())
 	}
 	if err != nil {
 		unix.Close(fd)
@@ -110,6 +124,24 @@ func (st *State) record(d string) error {
 	st.keep(d, fmt.Sprintf("%s%d", fdDir, fd))
 	return nil
 }
+
+// restMode is ownMode less the process's umask (what a mkdir with
+// ownMode gives), with the owner's bits kept. The umask is read from
+// /proc/self/status: setting it to read it would change it for every
+// thread meanwhile. 022 if it cannot be read.
+var restMode = sync.OnceValue(func() uint32 {
+	umask := uint32(0o022)
+	if b, err := readRaw("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "Umask:"); ok {
+				if n, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					umask = uint32(n)
+				}
+			}
+		}
+	}
+	return ownMode&^umask | 0o700
+})
 
 // at returns the path through which the driver reaches d. For one of the
 // container's own directories whose inode create recorded, that is the
@@ -280,9 +312,11 @@ func (st *State) Open(d, name string, flags int) (int, error) {
 // the container's own, still the one create made.
 func (st *State) present(d string) bool {
 	p := st.at(d)
-	if fd, rest, ok := pinnedAt(p); ok {
+	if fd, _, ok := pinnedAt(p); ok {
+		// Not "." itself: an fd of a removed cgroup still stats; its
+		// files are gone.
 		var s unix.Stat_t
-		return unix.Fstatat(fd, rest, &s, 0) == nil
+		return unix.Fstatat(fd, "cgroup.procs", &s, 0) == nil
 	}
 	_, err := os.Stat(p)
 	return err == nil
@@ -296,4 +330,21 @@ func sortedDirs(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ForChild returns a path by which a child of ours that is handed no fd
+// (CRIU) reaches d, one of st's directories, as the drivers reach it:
+// for the container's own, /proc/<our pid>/fd/N, the checked directory
+// wherever it is now, for as long as we live. It fails, naming d, when
+// d is missing or is not the container's any more.
+func (st *State) ForChild(d string) (string, error) {
+	p := st.at(d)
+	if p == d {
+		return d, nil
+	}
+	fd, _, ok := pinnedAt(p)
+	if !ok {
+		return "", fmt.Errorf("cgroup %s was removed, or is not the container's any more", d)
+	}
+	return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), fd), nil
 }

@@ -30,6 +30,18 @@ func saved(t *testing.T, st *State) *State {
 	return out
 }
 
+// created makes container c1's cgroup on a fake host of the given mode
+// and returns its state as saved.
+func created(t *testing.T, mode Mode) (*fakeHost, *State) {
+	t.Helper()
+	f := newFake(t, mode, "/")
+	m := mustNew(t, f.host, Config{ID: "c1"})
+	if err := m.Create(nil); err != nil {
+		t.Fatal(err)
+	}
+	return f, saved(t, m.State())
+}
+
 // victim puts at dir, on the fake, another container's cgroup with a
 // process in it.
 func victim(t *testing.T, f *fakeHost, dir string) {
@@ -43,12 +55,7 @@ func victim(t *testing.T, f *fakeHost, dir string) {
 func TestReplacedCgroupLeftAlone(t *testing.T) {
 	for _, mode := range []Mode{Unified, Hybrid} {
 		t.Run(map[Mode]string{Unified: "v2", Hybrid: "hybrid"}[mode], func(t *testing.T) {
-			f := newFake(t, mode, "/")
-			m := mustNew(t, f.host, Config{ID: "c1"})
-			if err := m.Create(nil); err != nil {
-				t.Fatal(err)
-			}
-			st := saved(t, m.State())
+			f, st := created(t, mode)
 			own := ownDirs(st)
 			if len(st.Inodes) != len(own) {
 				t.Fatalf("inodes = %v, want one for each of %v", st.Inodes, own)
@@ -84,12 +91,7 @@ func TestReplacedCgroupLeftAlone(t *testing.T) {
 func TestSwappedAfterCheck(t *testing.T) {
 	for _, mode := range []Mode{Unified, Legacy} {
 		t.Run(map[Mode]string{Unified: "v2", Legacy: "v1"}[mode], func(t *testing.T) {
-			f := newFake(t, mode, "/")
-			m := mustNew(t, f.host, Config{ID: "c1"})
-			if err := m.Create(nil); err != nil {
-				t.Fatal(err)
-			}
-			st := saved(t, m.State())
+			f, st := created(t, mode)
 			l := load(st, nil, f.fs)
 			// The first write checks and pins the directory.
 			if err := l.Update(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(4)}}, nil); err != nil {
@@ -200,13 +202,20 @@ func TestCreateRefusesDirectorySwappedIn(t *testing.T) {
 			must(t, os.Rename(d, d+".away"))
 			must(t, os.Rename(other, d))
 		}},
+		{"v1 rename of a root 0700 directory (0755 under umask 077)", Legacy, func(t *testing.T, f *fakeHost, d string) {
+			other := filepath.Join(filepath.Dir(d), "other")
+			f.cgroup(other, map[string]string{"cgroup.procs": "4242\n"})
+			must(t, os.Chmod(other, 0o700))
+			must(t, os.Rename(d, d+".away"))
+			must(t, os.Rename(other, d))
+		}},
 		{"cgroup2 mkdir by the owner", Unified, func(t *testing.T, f *fakeHost, d string) {
 			if os.Geteuid() != 0 {
 				t.Skip("needs root to make a directory another user owns")
 			}
 			must(t, os.Rename(d, d+".away"))
 			f.cgroup(d, map[string]string{"cgroup.procs": "4242\n"})
-			must(t, os.Chmod(d, 0o700))
+			must(t, os.Chmod(d, 0o300))
 			must(t, os.Chown(d, 65534, 65534))
 		}},
 	} {

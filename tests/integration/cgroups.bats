@@ -1325,7 +1325,8 @@ replace_a() {
 	hier=$(cg_mount pids)
 	[ "$CG_MODE" = v2 ] && hier=$(cg_mount "")
 	p=$hier/$TOP
-	as_user sh -ec 'for i in $(seq 3000); do [ -d "$1/a" ] && break; sleep 0.001; done
+	as_user sh -ec 'end=$(($(date +%s) + 60))
+		until [ -d "$1/a" ]; do [ "$(date +%s)" -lt "$end" ] || exit 1; done
 		if [ -e "$1/cgroup.controllers" ]; then
 			rmdir "$1/a"; mkdir "$1/a"
 			for x in $(cat "$1/b/cgroup.procs"); do echo "$x" >"$1/a/cgroup.procs"; done

@@ -241,7 +241,10 @@ func forge(args []string) error {
 				unix.Kill(pid, unix.SIGCONT)
 				continue
 			}
-			for fd := 0; fd < 32; fd++ {
+			// Any fd the runtime left it: the report socket keeps the
+			// number it had in the runtime, which holds a dozen fds of
+			// the container's cgroup directories on v1.
+			for fd := 0; fd < 256; fd++ {
 				nfd, err := unix.PidfdGetfd(pfd, fd, 0)
 				if err != nil {
 					continue
