@@ -66,16 +66,17 @@ var pinNames sync.Map
 var gone atomic.Int64
 
 // newOwnMode is the mode of the container's own directory from its
-// mkdir until record has checked it: owner write and search, no read.
-// No directory has that at rest: the runtime's own get ownMode (less
-// the umask, but never the owner's bits) once checked, its parents and
-// an older version's directories 0755 less the umask, and no umask in
-// use takes the owner's read away. The parent's owner cannot chmod a
-// directory it does not own (cgroupfs takes chmod from the owner only).
-// (0700, tried first, is what 0755 gives under umask 077: a review had
-// a root parent made that way renamed in.)
+// mkdir until record has checked it: the sticky bit marks it. No cgroup
+// directory has that bit at rest: the runtime's own get ownMode (less
+// the umask) once checked, and nothing else sets it on a cgroup. Only
+// the owner can chmod a cgroup directory, so the parent's owner cannot
+// put it on one of root's, and the umask does not touch it. (The first
+// guard was a mode of 0700, which is what 0755 gives under umask 077: a
+// review had a root parent made that way renamed in. A mode with no
+// owner read, tried next, is one an unprivileged owner, a rootless
+// runtime in a delegated subtree, cannot open to check.)
 const (
-	newOwnMode = 0o300
+	newOwnMode = os.ModeSticky | 0o700
 	ownMode    = 0o755
 )
 
@@ -86,15 +87,14 @@ const (
 // inotify): on v1 another container's cgroup, renamed, which the state
 // would then record as this container's; on cgroup2 (no rename) one it
 // makes itself. So the directory must be one we made (our uid: the
-// parent's owner cannot make a directory ours) and still have a mode
-// only a directory between its mkdir and this check has (newOwnMode,
-// masked by the umask: no owner read, no group or other bits). The
+// parent's owner cannot make a directory ours) and still be marked as
+// one between its mkdir and this check (newOwnMode's sticky bit). The
 // flock, taken before the look and held as long as the fd, keeps two
 // creates from both taking one directory in the instant between one's
 // look and its chmod: the second's flock fails. (The parent's owner
-// cannot open a directory with no bits for others to lock it first.)
-// The directory then gets ownMode less the umask, what the mkdir used
-// to give it.
+// cannot open a directory that has no bits for others to lock it
+// first.) The directory then gets ownMode less the umask, what the
+// mkdir used to give it.
 func (st *State) record(d string) error {
 	fd, err := unix.Open(d, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -105,7 +105,7 @@ func (st *State) record(d string) error {
 	if err == nil {
 		err = unix.Fstat(fd, &s)
 	}
-	if err == nil && (s.Uid != uint32(os.Geteuid()) || s.Mode&0o7477 != 0) {
+	if err == nil && (s.Uid != uint32(os.Geteuid()) || s.Mode&0o7077 != unix.S_ISVTX) {
 		err = fmt.Errorf("it is not the directory create made (uid %d, mode %#o): replaced since by the owner of a parent?", s.Uid, s.Mode&0o7777)
 	} else if err == unix.EWOULDBLOCK {
 		err = errors.New("it is not the directory create made: another process holds it")

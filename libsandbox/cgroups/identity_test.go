@@ -215,7 +215,7 @@ func TestCreateRefusesDirectorySwappedIn(t *testing.T) {
 			}
 			must(t, os.Rename(d, d+".away"))
 			f.cgroup(d, map[string]string{"cgroup.procs": "4242\n"})
-			must(t, os.Chmod(d, 0o300))
+			must(t, os.Chmod(d, 0o1700)) // the mark, which the owner of its own may set
 			must(t, os.Chown(d, 65534, 65534))
 		}},
 	} {
