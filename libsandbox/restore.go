@@ -512,14 +512,14 @@ func (rs *restoration) externalMounts() ([][2]string, error) {
 				return nil, err
 			}
 			for _, cm := range cms {
-				// The new cgroup as this restore made it
-				// (cgroups.State.ForChild), not whatever its path
-				// names by the time CRIU binds it.
-				src, err := rs.cg.State().ForChild(cm.Path)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, [2]string{mountKey(root, path.Join(m.Destination, cm.Name)), src})
+				// By path: CRIU binds the sources from a mount
+				// namespace of its own, where the kernel refuses
+				// a /proc/<pid>/fd path into ours (check_mnt), so
+				// the checked directory cannot be handed over as
+				// checkpoint's freezer is (a review reproduced the
+				// EINVAL). Left: a swap of the new cgroup before
+				// CRIU binds it (identity.go).
+				out = append(out, [2]string{mountKey(root, path.Join(m.Destination, cm.Name)), cm.Path})
 			}
 		}
 	}

@@ -30,7 +30,9 @@ package cgroups
 // path, as before); the systemd driver (systemd names the scope; its
 // directory is systemd's); the parents a container made (only empty ones
 // are removed, and the parent's owner could remove them anyway);
-// checkpoint and restore, which hand CRIU paths; and the reads by path
+// restore's cgroup mounts, whose sources CRIU binds by path from a mount
+// namespace of its own (checkpoint's freezer it gets through ForChild);
+// and the reads by path
 // that only decide whether to wait or fail (frozenAt, HeldFrozen,
 // HoldsV1), which a swap can only make fail or wait.
 
@@ -333,10 +335,12 @@ func sortedDirs(m map[string]string) []string {
 }
 
 // ForChild returns a path by which a child of ours that is handed no fd
-// (CRIU) reaches d, one of st's directories, as the drivers reach it:
-// for the container's own, /proc/<our pid>/fd/N, the checked directory
-// wherever it is now, for as long as we live. It fails, naming d, when
-// d is missing or is not the container's any more.
+// (CRIU's freezer) reaches d, one of st's directories, as the drivers
+// reach it: for the container's own, /proc/<our pid>/fd/N, the checked
+// directory wherever it is now, for as long as we live. It fails, naming
+// d, when d is missing or is not the container's any more. Not for a
+// mount's source: from another mount namespace the kernel refuses a
+// bind of it (check_mnt).
 func (st *State) ForChild(d string) (string, error) {
 	p := st.at(d)
 	if p == d {
