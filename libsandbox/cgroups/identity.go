@@ -32,9 +32,9 @@ package cgroups
 // are removed, and the parent's owner could remove them anyway);
 // restore's cgroup mounts, whose sources CRIU binds by path from a mount
 // namespace of its own (checkpoint's freezer it gets through ForChild);
-// and the reads by path
-// that only decide whether to wait or fail (frozenAt, HeldFrozen,
-// HoldsV1), which a swap can only make fail or wait.
+// and the reads by path that only decide whether to wait or fail
+// (frozenAt, HeldFrozen, HoldsV1), which a swap can only make fail or
+// wait.
 
 import (
 	"errors"

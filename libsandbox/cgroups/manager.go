@@ -195,7 +195,8 @@ type fsys struct {
 	// control files the kernel would create in a new cgroup.
 	mkdirHook func(dir string)
 	// writeHook sees every control-file write before it is made (even
-	// to a missing file) and may refuse it, as the kernel refuses a
+	// to a missing file), by its path in the state (not the checked
+	// fd's, identity.go), and may refuse it, as the kernel refuses a
 	// value with EINVAL.
 	writeHook func(path, value string) error
 	// v2Root is the cgroup2 mount point that fs2.mountRoot otherwise
