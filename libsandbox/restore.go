@@ -93,6 +93,17 @@ type restoration struct {
 	// hooksRan: the prestart and createRuntime hooks ran, so a failure
 	// from then on runs the poststop ones, as create's does.
 	hooksRan bool
+	// cgMounts are the cgroup directories CRIU binds into the
+	// container by path (externalMounts), checked once it has
+	// (checkCgroupMounts).
+	cgMounts []cgroupBind
+}
+
+// cgroupBind is one of them: its place in the container, the directory
+// and the inode create recorded for it.
+type cgroupBind struct {
+	dest, path string
+	ino        uint64
 }
 
 func (rs *restoration) close() {
@@ -439,7 +450,10 @@ func (rs *restoration) notify(n *rpc.CriuNotify, fds []int) error {
 		if st.InitPid != 0 && st.InitPid != pid {
 			return fmt.Errorf("criu restored init as %d, set up as %d", pid, st.InitPid)
 		}
-		return rs.adopt(pid)
+		if err := rs.adopt(pid); err != nil {
+			return err
+		}
+		return rs.checkCgroupMounts(pid)
 	case "orphan-pts-master":
 		// The console: CRIU made a new pty for the restored one and
 		// hands us its master, which goes where create's would.
@@ -475,6 +489,52 @@ func (rs *restoration) adopt(pid int) error {
 		return fmt.Errorf("restored init %d: %w", pid, err)
 	}
 	rs.c.state.InitPid, rs.c.state.InitStart = pid, ps.StartTime
+	return nil
+}
+
+// checkCgroupMounts checks, in CRIU's post-restore notification, that
+// each cgroup directory CRIU bound into the container by path is the one
+// create made: the owner of a delegated parent can rename another
+// container's cgroup to that path (v1 allows a rename; identity.go)
+// between restore's mkdir and CRIU's bind, and the container would see,
+// or with a writable mount set, the other one's. As create checks its
+// clone of the directory in init (rootfs.CgroupMount.Ino), this checks
+// what the container sees, from the restored init's root.
+//
+// What can change meanwhile: the restored processes have not run yet.
+// CRIU holds them stopped until this notification is answered, and an
+// error makes it kill them; their parent is CRIU, which waits for the
+// answer, so pid cannot be reaped and reused under us. The rootfs may
+// hold symlinks of the image's: each destination is opened with
+// RESOLVE_IN_ROOT, as init's own mounts are, so it stays in the
+// container's tree and reaches what the container would.
+func (rs *restoration) checkCgroupMounts(pid int) error {
+	if len(rs.cgMounts) == 0 {
+		return nil
+	}
+	root, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("restored init %d: open its root: %w", pid, err)
+	}
+	defer unix.Close(root)
+	for _, m := range rs.cgMounts {
+		if m.ino == 0 {
+			continue
+		}
+		fd, err := rootfs.OpenInRoot(root, m.dest)
+		if err != nil {
+			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
+		}
+		if st.Ino != m.ino {
+			return fmt.Errorf("cgroup mount %s: %s is not the container's cgroup any more (inode %d, restore made %d): replaced since by the owner of a parent?", m.dest, m.path, st.Ino, m.ino)
+		}
+	}
 	return nil
 }
 
@@ -517,9 +577,11 @@ func (rs *restoration) externalMounts() ([][2]string, error) {
 				// a /proc/<pid>/fd path into ours (check_mnt), so
 				// the checked directory cannot be handed over as
 				// checkpoint's freezer is (a review reproduced the
-				// EINVAL). Left: a swap of the new cgroup before
-				// CRIU binds it (identity.go).
-				out = append(out, [2]string{mountKey(root, path.Join(m.Destination, cm.Name)), cm.Path})
+				// EINVAL). What CRIU bound is checked once it
+				// has (checkCgroupMounts).
+				dest := path.Join(m.Destination, cm.Name)
+				out = append(out, [2]string{mountKey(root, dest), cm.Path})
+				rs.cgMounts = append(rs.cgMounts, cgroupBind{dest: dest, path: cm.Path, ino: cm.Ino})
 			}
 		}
 	}

@@ -30,11 +30,13 @@ package cgroups
 // path, as before); the systemd driver (systemd names the scope; its
 // directory is systemd's); the parents a container made (only empty ones
 // are removed, and the parent's owner could remove them anyway);
-// restore's cgroup mounts, whose sources CRIU binds by path from a mount
-// namespace of its own (checkpoint's freezer it gets through ForChild);
 // and the reads by path that only decide whether to wait or fail
 // (frozenAt, HeldFrozen, HoldsV1), which a swap can only make fail or
-// wait.
+// wait. CRIU gets paths for restore's cgroup mounts (it binds them from
+// a mount namespace of its own, where an fd path into ours is refused):
+// what it bound is checked before the restored processes run
+// (libsandbox/restore.go, checkCgroupMounts); checkpoint's freezer it
+// gets through ForChild.
 
 import (
 	"errors"

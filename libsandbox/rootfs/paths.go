@@ -48,6 +48,13 @@ func openInRoot(root int, p string, flags uint64) (int, error) {
 	return openat2(root, r, flags|unix.O_PATH, inRoot)
 }
 
+// OpenInRoot opens p, a path of the container, O_PATH inside root, an fd
+// of its root: for a look from outside (restore's check of its cgroup
+// mounts) under the same rules as every path of the container.
+func OpenInRoot(root int, p string) (int, error) {
+	return openInRoot(root, p, 0)
+}
+
 // maxSymlinks is how many symlinks one lookup may follow (the kernel's
 // MAXSYMLINKS).
 const maxSymlinks = 40

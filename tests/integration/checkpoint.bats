@@ -46,6 +46,9 @@ teardown() {
 		umount "$f" 2>/dev/null || true
 	done
 	teardown_bundle
+	for f in ${DELEG_CGS:-}; do
+		[ ! -d "$f" ] || rmdir "$f"
+	done
 	[ -z "${STACKED:-}" ] || umount "$STACKED" 2>/dev/null || true
 	[ -z "${NETNS:-}" ] || ip netns delete "$NETNS" 2>/dev/null || true
 	[ -z "${NETNS2:-}" ] || ip netns delete "$NETNS2" 2>/dev/null || true
@@ -280,6 +283,77 @@ first_drop() {
 	sr_run delete --force ct5-new
 	[ "$status" -eq 0 ]
 	assert_nothing_left
+}
+
+# deleg_top REL: make cgroup REL (from each hierarchy's root) in every
+# hierarchy and give it to $RL_USER as a parent is delegated (its directory and cgroup.procs,
+# cgroups(7)); DELEG_CGS lists what teardown removes, deepest first.
+deleg_top() {
+	local n hier p d
+	while IFS=: read -r n hier p; do
+		if [ "$n" = 0 ]; then
+			d=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1)$1
+		else
+			d=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk -v c="${hier%%,*}" '{ if (index("," $2 ",", "," c ",")) { print $1; exit } }')$1
+		fi
+		mkdir "$d"
+		if [ -e "$d/cpuset.cpus" ] && [ ! -e "$d/cgroup.controllers" ]; then
+			cat "${d%/*}/cpuset.cpus" >"$d/cpuset.cpus"
+			cat "${d%/*}/cpuset.mems" >"$d/cpuset.mems"
+		fi
+		chown "$RL_UID" "$d" "$d/cgroup.procs"
+		DELEG_CGS="$d/a $d/b $d/away $d ${DELEG_CGS:-}"
+	done </proc/self/cgroup
+}
+
+@test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path before CRIU binds it; restore fails, the other left alone" {
+	requires_criu
+	local pids top b_pid st=0 ino
+	pids=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '{ if (index("," $2 ",", ",pids,")) { print $1; exit } }')
+	[ -n "$pids" ] || skip "needs a cgroup v1 hierarchy (pids): cgroup2 has no rename, and once CRIU is in the new cgroup it cannot be removed (before, CRIU's clone into a removed one fails)"
+	rootless_user
+	top=$MARK-deleg
+	deleg_top "/$top"
+	update_config '.linux.cgroupsPath = "/'"$top"'/a"'
+	cr_run ct9
+	count_above 1
+	cr_checkpoint ct9
+	# B: another container, in the parent's other cgroup.
+	update_config '.linux.cgroupsPath = "/'"$top"'/b" | .process.args = ["sleep", "1000"]'
+	sr run -d --bundle "$BUNDLE" ct9-b </dev/null >/dev/null 2>&1
+	b_pid=$(sr state ct9-b | jq .pid)
+	ino=$(stat -c %i "$pids/$top/b")
+	update_config '.linux.cgroupsPath = "/'"$top"'/a"'
+	# The attacker, the owner of the parent, waits until restore has
+	# made and checked its new cgroup (it then makes criu-root, which
+	# strace holds for 1 s: the window, made wide) and renames B's
+	# pids cgroup to its path, which CRIU then binds.
+	(
+		end=$((SECONDS + 60))
+		until [ -d "$ROOT/ct9/criu-root" ]; do [ "$SECONDS" -lt "$end" ] || exit 1; done
+		as_user sh -ec 'mv "$1/a" "$1/away"; mv "$1/b" "$1/a"' sh "$pids/$top"
+	) &
+	cr_pipe 8
+	timeout 120 strace -f -qq -b execve -P "$ROOT/ct9/criu-root" -e trace=mkdirat -e inject=mkdirat:delay_exit=1000000 -o /dev/null \
+		"$RUNTIME" --root "$ROOT" --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct9 <&8 >&8 2>&8 || st=$?
+	wait $! || fail "the attacker's rename failed"
+	cat "$BUNDLE/restore.log"
+	[ "$(stat -c %i "$pids/$top/a")" = "$ino" ] || fail "the rename did not happen"
+	if [ "$st" -eq 0 ]; then
+		fail "restore gave the container B's pids cgroup: inode $ino; its /sys/fs/cgroup/pids: $(stat -c %i "/proc/$(sr state ct9 | jq .pid)/root/sys/fs/cgroup/pids")"
+	fi
+	grep -q "cgroup mount /sys/fs/cgroup/pids: $pids/$top/a is not the container's cgroup any more" "$BUNDLE/restore.log" || fail "restore did not say why"
+	alive "$b_pid" || fail "B's init was killed"
+	[ "$(status ct9-b)" = running ]
+	grep -q ":pids:/$top/a\$" "/proc/$b_pid/cgroup" || fail "B moved: $(cat "/proc/$b_pid/cgroup")"
+	sr_run state ct9
+	[ "$status" -ne 0 ] || fail "restore left its state"
+	# The restored counter was killed before it ran.
+	n=$(count)
+	sleep 1
+	[ "$(count)" = "$n" ] || fail "the restored counter runs"
+	sr_run delete --force ct9-b
+	wait_gone "$b_pid"
 }
 
 @test "checkpoint: restore runs the prestart and createRuntime hooks with the restored pid, as runc" {
