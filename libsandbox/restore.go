@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
@@ -28,8 +29,9 @@ import (
 // checks, state directory and new cgroup with the spec's limits), but
 // its processes are restored by CRIU from co.ImagePath instead of a new
 // init's: the container is running when Restore returns. CRIU runs in
-// the container's cgroup, so what it restores lands there, and the
-// restored init is our child (rst_sibling). The prestart and
+// the container's cgroup and puts what it restores there (by path:
+// checkPlacement checks it did), and the restored init is our child
+// (rst_sibling). The prestart and
 // createRuntime hooks run once CRIU has made the namespaces, with the
 // restored init's pid, as runc runs them; poststart hooks do not run
 // (nothing is started). On any error nothing is left behind.
@@ -125,6 +127,10 @@ func (rs *restoration) steps() []step {
 		{name: "make the state directory", do: cr.makeStateDir},
 		{name: "write the first state", do: cr.writeFirstState},
 		{name: "make the cgroup", do: cr.makeCgroup},
+		// All of it before CRIU runs, as runc's: makeCgroup leaves
+		// the pids limit out for create's init (a Go runtime that
+		// starts threads); CRIU and what it restores are no such.
+		{name: "limit the container's tasks", do: cr.limitTasks},
 		{name: "make the mount points", do: rs.makeMountpoints},
 		{name: "restore the processes with CRIU", do: rs.restore},
 		{name: "put the processes in their resctrl group", do: rs.intelRdt},
@@ -453,7 +459,7 @@ func (rs *restoration) notify(n *rpc.CriuNotify, fds []int) error {
 		if err := rs.adopt(pid); err != nil {
 			return err
 		}
-		return rs.checkCgroupMounts(pid)
+		return rs.checkPlacement(pid)
 	case "orphan-pts-master":
 		// The console: CRIU made a new pty for the restored one and
 		// hands us its master, which goes where create's would.
@@ -492,50 +498,200 @@ func (rs *restoration) adopt(pid int) error {
 	return nil
 }
 
-// checkCgroupMounts checks, in CRIU's post-restore notification, that
-// each cgroup directory CRIU bound into the container by path is the one
-// create made: the owner of a delegated parent can rename another
-// container's cgroup to that path (v1 allows a rename; identity.go)
-// between restore's mkdir and CRIU's bind, and the container would see,
-// or with a writable mount set, the other one's. As create checks its
-// clone of the directory in init (rootfs.CgroupMount.Ino), this checks
-// what the container sees, from the restored init's root.
+// checkPlacement checks, in CRIU's post-restore notification, what CRIU
+// did by path with the new cgroup: the root of the restored processes'
+// cgroup namespace, the cgroup directories it bound into the container,
+// and where it put the processes. Each must be the directory restore
+// made, or the restore fails. The owner of a delegated parent can rename
+// another container's cgroup, or one of its own, to that path (v1 allows
+// a rename; libsandbox/cgroups/identity.go) between restore's mkdir and
+// CRIU's use of it, and back, and the restored container would run in
+// the other cgroup (its limits and device rules, not the spec's), or see
+// it, or with a writable mount set, write it.
 //
 // What can change meanwhile: the restored processes have not run yet.
 // CRIU holds them stopped until this notification is answered, and an
-// error makes it kill them; their parent is CRIU, which waits for the
-// answer, so pid cannot be reaped and reused under us. The rootfs may
-// hold symlinks of the image's: each destination is opened with
-// RESOLVE_IN_ROOT, as init's own mounts are, so it stays in the
-// container's tree and reaches what the container would.
-func (rs *restoration) checkCgroupMounts(pid int) error {
-	if len(rs.cgMounts) == 0 {
+// error makes it kill them. Init is our child (RstSibling) and we reap
+// it only in restore's undo, so its pid is not reused under us; the
+// others cannot fork or exit while stopped. The parent's owner can
+// still rename, but not move root's processes on v1 (CheckMembers), and
+// the mounts are compared by device and inode, not by path.
+func (rs *restoration) checkPlacement(pid int) error {
+	if rs.cg == nil {
 		return nil
 	}
-	root, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	err := inViewOf(pid, func(root, cgroups int) error {
+		if err := checkCgroupNsRoot(cgroups); err != nil {
+			return err
+		}
+		return rs.checkCgroupMounts(root)
+	})
 	if err != nil {
-		return fmt.Errorf("restored init %d: open its root: %w", pid, err)
+		return err
 	}
-	defer unix.Close(root)
+	tids, err := restoredThreads(pid)
+	if err != nil {
+		return fmt.Errorf("list the restored processes: %w", err)
+	}
+	return rs.cg.State().CheckMembers(tids)
+}
+
+// restoredThreads lists the threads of pid and of its descendants
+// (/proc/PID/task/TID/children, which CRIU needs too), zombies left out:
+// an exited thread is in no cgroup's list.
+func restoredThreads(pid int) ([]int, error) {
+	var out []int
+	for queue := []int{pid}; len(queue) > 0; queue = queue[1:] {
+		dir := "/proc/" + strconv.Itoa(queue[0]) + "/task/"
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if ps, err := readProcStat(tid); err == nil && ps.State != 'Z' && ps.State != 'X' {
+				out = append(out, tid)
+			}
+			b, err := os.ReadFile(dir + e.Name() + "/children")
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range strings.Fields(string(b)) {
+				if c, err := strconv.Atoi(f); err == nil {
+					queue = append(queue, c)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// inViewOf runs f on a thread of ours that sees what pid sees: root is an
+// fd of the root of pid's mount namespace, which the container sees as /
+// (pid's own root is the same: CRIU refuses to dump a root task that
+// chrooted), cgroups one of pid's /proc/PID/cgroup, read in pid's cgroup
+// namespace. The thread is never unlocked: it ends with the goroutine,
+// its namespaces with it.
+func inViewOf(pid int, f func(root, cgroups int) error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		errc <- func() error {
+			p := "/proc/" + strconv.Itoa(pid) + "/"
+			var fds [3]int
+			for i, name := range []string{"ns/mnt", "ns/cgroup", "cgroup"} {
+				fd, err := unix.Open(p+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return fmt.Errorf("restored init: %w", &os.PathError{Op: "open", Path: p + name, Err: err})
+				}
+				defer unix.Close(fd)
+				fds[i] = fd
+			}
+			// A thread that joins another mount namespace must not
+			// share its root and cwd with ours (setns(2)).
+			if err := unix.Unshare(unix.CLONE_FS); err != nil {
+				return os.NewSyscallError("unshare", err)
+			}
+			if err := unix.Setns(fds[0], unix.CLONE_NEWNS); err != nil {
+				return fmt.Errorf("restored init: join its mount namespace: %w", err)
+			}
+			if err := unix.Setns(fds[1], unix.CLONE_NEWCGROUP); err != nil {
+				return fmt.Errorf("restored init: join its cgroup namespace: %w", err)
+			}
+			root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return fmt.Errorf("restored init: open its mount namespace's root: %w", err)
+			}
+			defer unix.Close(root)
+			return f(root, fds[2])
+		}()
+	}()
+	return <-errc
+}
+
+// checkCgroupNsRoot checks, from a file of init's /proc/PID/cgroup read
+// in init's cgroup namespace (a process's cgroup paths are shown from
+// the reader's namespace: proc_cgroup_show), that init is at or below
+// the namespace's root in every hierarchy. CRIU makes a restored cgroup
+// namespace by moving init to the new cgroup by path and unsharing there
+// (prepare_cgns); had the path named a sibling then, and the new cgroup
+// again by the time CRIU placed init, init would see its own cgroup as
+// "/../<name>".
+func checkCgroupNsRoot(fd int) error {
+	b := make([]byte, 0, 4096)
+	for {
+		n, err := unix.Pread(fd, b[len(b):cap(b)], int64(len(b)))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("restored init: read its cgroups: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		b = b[:len(b)+n]
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) == 3 && (parts[2] == "/.." || strings.HasPrefix(parts[2], "/../")) {
+			return fmt.Errorf("restored init's cgroup namespace has its root outside the container's cgroup (init is at %s in it, hierarchy %q): CRIU made it in another cgroup (one renamed to the new cgroup's path by the owner of a parent?)", parts[2], parts[1])
+		}
+	}
+	return nil
+}
+
+// checkCgroupMounts checks that each cgroup directory CRIU bound into the
+// container by path is the one restore made, as create checks its clone
+// of the directory in init (rootfs.CgroupMount.Ino): by device and inode
+// against the pinned directory (an inode number alone is unique only
+// within one file system). root is the root of the container's mount
+// namespace, and each destination is opened in it with RESOLVE_IN_ROOT,
+// as init's own mounts are: a symlink of the image's stays in the
+// container's tree and reaches what the container would.
+func (rs *restoration) checkCgroupMounts(root int) error {
+	st := rs.cg.State()
 	for _, m := range rs.cgMounts {
 		if m.ino == 0 {
 			continue
+		}
+		want, err := statCgroup(st, m.path)
+		if err != nil {
+			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
 		}
 		fd, err := rootfs.OpenInRoot(root, m.dest)
 		if err != nil {
 			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
 		}
-		var st unix.Stat_t
-		err = unix.Fstat(fd, &st)
+		var got unix.Stat_t
+		err = unix.Fstat(fd, &got)
 		unix.Close(fd)
 		if err != nil {
 			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
 		}
-		if st.Ino != m.ino {
-			return fmt.Errorf("cgroup mount %s: %s is not the container's cgroup any more (inode %d, restore made %d): replaced since by the owner of a parent?", m.dest, m.path, st.Ino, m.ino)
+		if got.Dev != want.Dev || got.Ino != want.Ino {
+			return fmt.Errorf("cgroup mount %s: %s is not the container's cgroup any more (inode %d, restore made %d): replaced since by the owner of a parent?", m.dest, m.path, got.Ino, want.Ino)
 		}
 	}
 	return nil
+}
+
+// statCgroup stats d, one of the container's own cgroup directories,
+// through the fd checked against the inode restore recorded.
+func statCgroup(st *cgroups.State, d string) (unix.Stat_t, error) {
+	var s unix.Stat_t
+	fd, err := st.Open(d, ".", unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return s, err
+	}
+	defer unix.Close(fd)
+	return s, unix.Fstat(fd, &s)
 }
 
 // cgroupRoots maps each hierarchy to pid's cgroup in it

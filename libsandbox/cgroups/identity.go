@@ -32,11 +32,13 @@ package cgroups
 // are removed, and the parent's owner could remove them anyway);
 // and the reads by path that only decide whether to wait or fail
 // (frozenAt, HeldFrozen, HoldsV1), which a swap can only make fail or
-// wait. CRIU gets paths for restore's cgroup mounts (it binds them from
-// a mount namespace of its own, where an fd path into ours is refused):
-// what it bound is checked before the restored processes run
-// (libsandbox/restore.go, checkCgroupMounts); checkpoint's freezer it
-// gets through ForChild.
+// wait. CRIU, which restore enters into the new cgroup through the fd,
+// uses paths for the rest: it places the restored processes by path,
+// makes their cgroup namespace there, and binds the cgroup mounts by
+// path (from a mount namespace of its own, where an fd path into ours is
+// refused). All three are checked before the restored processes run
+// (libsandbox/restore.go, checkPlacement; CheckMembers). Checkpoint's
+// freezer CRIU gets through ForChild.
 
 import (
 	"errors"

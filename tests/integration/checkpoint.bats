@@ -79,6 +79,15 @@ memory_limit() {
 	fi
 }
 
+# pids_limit PATH prints the pids limit of cgroup PATH.
+pids_limit() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		cat "/sys/fs/cgroup$1/pids.max"
+	else
+		cat "/sys/fs/cgroup/pids$1/pids.max"
+	fi
+}
+
 count_gt() {
 	[ "$(count)" -gt "$1" ]
 }
@@ -258,9 +267,9 @@ first_drop() {
 	[ "$(readlink /proc/$pid/fd/1)" = /dev/pts/0 ]
 }
 
-@test "checkpoint: a memory-limited container restored under a new ID gets a new cgroup with the same limit" {
+@test "checkpoint: a memory-limited container restored under a new ID gets a new cgroup with the same limits" {
 	requires_criu
-	update_config '.linux.resources.memory = {"limit": 134217728}'
+	update_config '.linux.resources.memory = {"limit": 134217728} | .linux.resources.pids = {"limit": 64}'
 	cr_run ct5
 	count_above 2
 	cr_checkpoint ct5
@@ -275,6 +284,7 @@ first_drop() {
 	pid=$(sr state ct5-new | jq .pid)
 	in_cgroup "$pid" "/$MARK-new"
 	[ "$(memory_limit "/$MARK-new")" = 134217728 ]
+	[ "$(pids_limit "/$MARK-new")" = 64 ] || fail "pids limit of the restored container: $(pids_limit "/$MARK-new")"
 	# Every restored process is there (they have the test's mark in
 	# their environment), none elsewhere.
 	for p in $(test_pids); do
@@ -283,6 +293,11 @@ first_drop() {
 	sr_run delete --force ct5-new
 	[ "$status" -eq 0 ]
 	assert_nothing_left
+}
+
+# pids_hier prints the v1 pids hierarchy's mount point, or nothing.
+pids_hier() {
+	findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '{ if (index("," $2 ",", ",pids,")) { print $1; exit } }'
 }
 
 # deleg_top REL: make cgroup REL (from each hierarchy's root) in every
@@ -308,8 +323,8 @@ deleg_top() {
 
 @test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path before CRIU binds it; restore fails, the other left alone" {
 	requires_criu
-	local pids top b_pid st=0 ino
-	pids=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '{ if (index("," $2 ",", ",pids,")) { print $1; exit } }')
+	local pids top b_pid st=0 ino attacker
+	pids=$(pids_hier)
 	[ -n "$pids" ] || skip "needs a cgroup v1 hierarchy (pids): cgroup2 has no rename, and once CRIU is in the new cgroup it cannot be removed (before, CRIU's clone into a removed one fails)"
 	rootless_user
 	top=$MARK-deleg
@@ -333,10 +348,11 @@ deleg_top() {
 		until [ -d "$ROOT/ct9/criu-root" ]; do [ "$SECONDS" -lt "$end" ] || exit 1; done
 		as_user sh -ec 'mv "$1/a" "$1/away"; mv "$1/b" "$1/a"' sh "$pids/$top"
 	) &
+	attacker=$!
 	cr_pipe 8
 	timeout 120 strace -f -qq -b execve -P "$ROOT/ct9/criu-root" -e trace=mkdirat -e inject=mkdirat:delay_exit=1000000 -o /dev/null \
 		"$RUNTIME" --root "$ROOT" --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct9 <&8 >&8 2>&8 || st=$?
-	wait $! || fail "the attacker's rename failed"
+	wait "$attacker" || fail "the attacker's rename failed"
 	cat "$BUNDLE/restore.log"
 	[ "$(stat -c %i "$pids/$top/a")" = "$ino" ] || fail "the rename did not happen"
 	if [ "$st" -eq 0 ]; then
@@ -353,6 +369,65 @@ deleg_top() {
 	sleep 1
 	[ "$(count)" = "$n" ] || fail "the restored counter runs"
 	sr_run delete --force ct9-b
+	wait_gone "$b_pid"
+}
+
+@test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path while CRIU places the restored processes; restore fails, the other left alone" {
+	requires_criu
+	local pids top b_pid st=0 n attacker
+	pids=$(pids_hier)
+	[ -n "$pids" ] || skip "needs a cgroup v1 hierarchy (pids): cgroup2 has no rename (and its delegation lets the parent's owner move processes anyway)"
+	rootless_user
+	top=$MARK-deleg
+	deleg_top "/$top"
+	# No cgroup mount: what the container sees is checked apart (the
+	# test before); this one is about where its processes are.
+	update_config 'del(.mounts[] | select(.type == "cgroup")) | .linux.cgroupsPath = "/'"$top"'/a"'
+	cr_run ct10
+	count_above 1
+	cr_checkpoint ct10
+	update_config '.linux.cgroupsPath = "/'"$top"'/b" | .process.args = ["sleep", "1000"]'
+	sr run -d --bundle "$BUNDLE" ct10-b </dev/null >/dev/null 2>&1
+	b_pid=$(sr state ct10-b | jq .pid)
+	update_config '.linux.cgroupsPath = "/'"$top"'/a"'
+	# CRIU's first read of the image waits on a FIFO until the attacker
+	# is done: the window between restore entering CRIU into its new
+	# cgroup (and reading CRIU's cgroup paths, which CRIU then places
+	# the restored processes by) and CRIU's placing them, made wide.
+	mv "$BUNDLE/image/inventory.img" "$BUNDLE/inventory.img"
+	mkfifo "$BUNDLE/image/inventory.img"
+	(
+		end=$((SECONDS + 60)) st=0
+		until grep -qs . "$pids/$top/a/cgroup.procs"; do [ "$SECONDS" -lt "$end" ] || { st=1; break; }; done
+		if [ "$st" -eq 0 ]; then
+			sleep 0.5
+			as_user sh -ec 'mv "$1/a" "$1/away"; mv "$1/b" "$1/a"' sh "$pids/$top" || st=1
+		fi
+		# (Released whatever happened: CRIU would wait forever.)
+		cat "$BUNDLE/inventory.img" >"$BUNDLE/image/inventory.img"
+		exit "$st"
+	) &
+	attacker=$!
+	cr_pipe 8
+	timeout 120 "$RUNTIME" --root "$ROOT" --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct10 <&8 >&8 2>&8 || st=$?
+	wait "$attacker" || fail "the attacker's rename failed"
+	cat "$BUNDLE/restore.log"
+	grep -q ":pids:/$top/a\$" "/proc/$b_pid/cgroup" || fail "the rename did not happen: $(cat "/proc/$b_pid/cgroup")"
+	if [ "$st" -eq 0 ]; then
+		fail "restore put the container in B's pids cgroup, whose cgroup.procs lists: $(cat "$pids/$top/a/cgroup.procs" | tr '\n' ' ')(B's init: $b_pid; the restored init: $(sr state ct10 | jq .pid))"
+	fi
+	grep -q "cgroup $pids/$top/a: thread [0-9]* is not in it, nor below it" "$BUNDLE/restore.log" || fail "restore did not say why"
+	alive "$b_pid" || fail "B's init was killed"
+	[ "$(status ct10-b)" = running ]
+	sr_run state ct10
+	[ "$status" -ne 0 ] || fail "restore left its state"
+	# The restored counter was killed before it ran: B's cgroup holds
+	# B's init alone.
+	n=$(count)
+	wait_for 10 eval '[ "$(cat "$pids/$top/a/cgroup.procs")" = "$b_pid" ]' || fail "B's pids cgroup holds: $(cat "$pids/$top/a/cgroup.procs")"
+	sleep 1
+	[ "$(count)" = "$n" ] || fail "the restored counter runs"
+	sr_run delete --force ct10-b
 	wait_gone "$b_pid"
 }
 

@@ -1,0 +1,93 @@
+package libsandbox
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cgroup2Dir returns a cgroup2 mount point of this host (the v2 one of
+// a hybrid host too), or skips.
+func cgroup2Dir(t *testing.T) string {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		for i, x := range f {
+			if x == "-" && i+1 < len(f) && f[i+1] == "cgroup2" {
+				return f[4]
+			}
+		}
+	}
+	t.Skip("no cgroup2 mount here")
+	return ""
+}
+
+// A restored init whose cgroup namespace was made in another cgroup than
+// the one it is in (CRIU's prepare_cgns by a path renamed meanwhile)
+// sees its cgroup as "/../<name>": checkCgroupNsRoot, which reads it in
+// init's cgroup namespace (inViewOf), fails; an init at its
+// namespace's root passes.
+func TestCheckCgroupNsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: cgroups, setns")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("needs unshare(1)")
+	}
+	base := filepath.Join(cgroup2Dir(t), "sr-cgns-test-"+strconv.Itoa(os.Getpid()))
+	x, y := filepath.Join(base, "x"), filepath.Join(base, "y")
+	for _, d := range []string{base, x, y} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// (Registered first, run last: after the processes are killed.)
+	t.Cleanup(func() {
+		for _, d := range []string{y, x, base} {
+			for i := 0; i < 50 && os.Remove(d) != nil; i++ {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if _, err := os.Stat(d); err == nil {
+				t.Errorf("cgroup %s left", d)
+			}
+		}
+	})
+	// run: a process whose cgroup namespace is made in x, which then
+	// moves to dest.
+	run := func(dest string) int {
+		t.Helper()
+		script := `echo $$ >"$1/cgroup.procs" && exec unshare -C sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 100' sh "$2"`
+		cmd := exec.Command("sh", "-c", script, "sh", x, dest)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		// Until it sleeps, in its namespace, in dest.
+		for i := 0; i < 250; i++ {
+			comm, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/comm")
+			if string(comm) == "sleep\n" {
+				return cmd.Process.Pid
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal("the test process did not start")
+		return 0
+	}
+	check := func(pid int) error {
+		return inViewOf(pid, func(root, cgroups int) error { return checkCgroupNsRoot(cgroups) })
+	}
+	if err := check(run(x)); err != nil {
+		t.Errorf("a process at its cgroup namespace's root: %v", err)
+	}
+	err := check(run(y))
+	if err == nil || !strings.Contains(err.Error(), "/../y") {
+		t.Errorf("a process in a sibling of its cgroup namespace's root: %v, want an error naming /../y", err)
+	}
+}
