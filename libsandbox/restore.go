@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
@@ -101,11 +102,10 @@ type restoration struct {
 	cgMounts []cgroupBind
 }
 
-// cgroupBind is one of them: its place in the container, the directory
-// and the inode create recorded for it.
+// cgroupBind is one of them: its place in the container and the
+// directory (its path in the state).
 type cgroupBind struct {
 	dest, path string
-	ino        uint64
 }
 
 func (rs *restoration) close() {
@@ -127,10 +127,6 @@ func (rs *restoration) steps() []step {
 		{name: "make the state directory", do: cr.makeStateDir},
 		{name: "write the first state", do: cr.writeFirstState},
 		{name: "make the cgroup", do: cr.makeCgroup},
-		// All of it before CRIU runs, as runc's: makeCgroup leaves
-		// the pids limit out for create's init (a Go runtime that
-		// starts threads); CRIU and what it restores are no such.
-		{name: "limit the container's tasks", do: cr.limitTasks},
 		{name: "make the mount points", do: rs.makeMountpoints},
 		{name: "restore the processes with CRIU", do: rs.restore},
 		{name: "put the processes in their resctrl group", do: rs.intelRdt},
@@ -459,7 +455,15 @@ func (rs *restoration) notify(n *rpc.CriuNotify, fds []int) error {
 		if err := rs.adopt(pid); err != nil {
 			return err
 		}
-		return rs.checkPlacement(pid)
+		if err := rs.checkPlacement(pid); err != nil {
+			return err
+		}
+		// makeCgroup left the pids limit out (for create's Go init,
+		// which starts threads). Set here, it counts neither CRIU nor
+		// its helpers, which are gone but for CRIU; and the systemd
+		// driver's scope exists only once Enter has started it. What
+		// was restored cannot fork yet.
+		return rs.setTasksLimit()
 	case "orphan-pts-master":
 		// The console: CRIU made a new pty for the restored one and
 		// hands us its master, which goes where create's would.
@@ -507,24 +511,44 @@ func (rs *restoration) adopt(pid int) error {
 // a rename; libsandbox/cgroups/identity.go) between restore's mkdir and
 // CRIU's use of it, and back, and the restored container would run in
 // the other cgroup (its limits and device rules, not the spec's), or see
-// it, or with a writable mount set, write it.
+// it, or with a writable mount set, write it. What else CRIU does there
+// by path is not checked (identity.go).
 //
 // What can change meanwhile: the restored processes have not run yet.
-// CRIU holds them stopped until this notification is answered, and an
-// error makes it kill them. Init is our child (RstSibling) and we reap
-// it only in restore's undo, so its pid is not reused under us; the
-// others cannot fork or exit while stopped. The parent's owner can
-// still rename, but not move root's processes on v1 (CheckMembers), and
-// the mounts are compared by device and inode, not by path.
+// They wait in CRIU's restorer until this notification is answered, and
+// an error makes CRIU kill them. Init is our child (RstSibling) and we
+// reap it only in restore's undo, so its pid is not reused under us; the
+// others cannot fork or exit meanwhile. The parent's owner can still
+// rename, but not move root's processes on v1 (CheckMembers), and the
+// mounts are compared by device and inode, not by path.
 func (rs *restoration) checkPlacement(pid int) error {
 	if rs.cg == nil {
 		return nil
 	}
-	err := inViewOf(pid, func(root, cgroups int) error {
-		if err := checkCgroupNsRoot(cgroups); err != nil {
-			return err
+	// The pinned directories' identities, taken here: in our mount
+	// namespace, not in the container's, where inViewOf's thread is.
+	st := rs.cg.State()
+	want := make([]unix.Stat_t, len(rs.cgMounts))
+	for i, m := range rs.cgMounts {
+		var err error
+		if want[i], err = statCgroup(st, m.path); err != nil {
+			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
 		}
-		return rs.checkCgroupMounts(root)
+	}
+	ownNs, err := inOurNs(pid, "cgroup")
+	if err != nil {
+		return err
+	}
+	if rs.plan.ns.has(specs.CgroupNamespace) && ownNs {
+		return errors.New("linux.namespaces: cgroup: the restored init is in the runtime's cgroup namespace: CRIU made none (--manage-cgroups-mode ignore, or an image dumped without one)")
+	}
+	err = inViewOf(pid, func(root, cgroups int) error {
+		if !ownNs {
+			if err := checkCgroupNsRoot(cgroups); err != nil {
+				return err
+			}
+		}
+		return rs.checkCgroupMounts(root, want)
 	})
 	if err != nil {
 		return err
@@ -533,7 +557,21 @@ func (rs *restoration) checkPlacement(pid int) error {
 	if err != nil {
 		return fmt.Errorf("list the restored processes: %w", err)
 	}
-	return rs.cg.State().CheckMembers(tids)
+	return st.CheckMembers(tids)
+}
+
+// inOurNs reports whether pid is in our namespace of the type (its name
+// under /proc/PID/ns).
+func inOurNs(pid int, typ string) (bool, error) {
+	var ours, theirs unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/"+typ, &ours); err != nil {
+		return false, os.NewSyscallError("stat", err)
+	}
+	p := "/proc/" + strconv.Itoa(pid) + "/ns/" + typ
+	if err := unix.Stat(p, &theirs); err != nil {
+		return false, &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	return ours.Dev == theirs.Dev && ours.Ino == theirs.Ino, nil
 }
 
 // restoredThreads lists the threads of pid and of its descendants
@@ -552,7 +590,11 @@ func restoredThreads(pid int) ([]int, error) {
 			if err != nil {
 				continue
 			}
-			if ps, err := readProcStat(tid); err == nil && ps.State != 'Z' && ps.State != 'X' {
+			ps, err := readProcStat(tid)
+			if err != nil {
+				return nil, err
+			}
+			if ps.State != 'Z' && ps.State != 'X' {
 				out = append(out, tid)
 			}
 			b, err := os.ReadFile(dir + e.Name() + "/children")
@@ -575,6 +617,11 @@ func restoredThreads(pid int) ([]int, error) {
 // chrooted), cgroups one of pid's /proc/PID/cgroup, read in pid's cgroup
 // namespace. The thread is never unlocked: it ends with the goroutine,
 // its namespaces with it.
+//
+// It waits viewTimeout at most: a path in the container can wait on a
+// process of the container (an autofs mount's daemon) that is itself
+// waiting in CRIU for our answer. Failing answers CRIU, which kills it,
+// and the thread then ends too.
 func inViewOf(pid int, f func(root, cgroups int) error) error {
 	errc := make(chan error, 1)
 	go func() {
@@ -609,8 +656,18 @@ func inViewOf(pid int, f func(root, cgroups int) error) error {
 			return f(root, fds[2])
 		}()
 	}()
-	return <-errc
+	t := time.NewTimer(viewTimeout)
+	defer t.Stop()
+	select {
+	case err := <-errc:
+		return err
+	case <-t.C:
+		return fmt.Errorf("restored init %d: no answer from its mount namespace in %v (an automount that waits on a restored process?)", pid, viewTimeout)
+	}
 }
+
+// viewTimeout bounds inViewOf's wait.
+const viewTimeout = 10 * time.Second
 
 // checkCgroupNsRoot checks, from a file of init's /proc/PID/cgroup read
 // in init's cgroup namespace (a process's cgroup paths are shown from
@@ -650,21 +707,13 @@ func checkCgroupNsRoot(fd int) error {
 // checkCgroupMounts checks that each cgroup directory CRIU bound into the
 // container by path is the one restore made, as create checks its clone
 // of the directory in init (rootfs.CgroupMount.Ino): by device and inode
-// against the pinned directory (an inode number alone is unique only
-// within one file system). root is the root of the container's mount
-// namespace, and each destination is opened in it with RESOLVE_IN_ROOT,
-// as init's own mounts are: a symlink of the image's stays in the
-// container's tree and reaches what the container would.
-func (rs *restoration) checkCgroupMounts(root int) error {
-	st := rs.cg.State()
-	for _, m := range rs.cgMounts {
-		if m.ino == 0 {
-			continue
-		}
-		want, err := statCgroup(st, m.path)
-		if err != nil {
-			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
-		}
+// against the pinned directory's, want (an inode number alone is unique
+// only within one file system). root is the root of the container's
+// mount namespace, and each destination is opened in it with
+// RESOLVE_IN_ROOT, as init's own mounts are: a symlink of the image's
+// stays in the container's tree and reaches what the container would.
+func (rs *restoration) checkCgroupMounts(root int, want []unix.Stat_t) error {
+	for i, m := range rs.cgMounts {
 		fd, err := rootfs.OpenInRoot(root, m.dest)
 		if err != nil {
 			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
@@ -675,8 +724,8 @@ func (rs *restoration) checkCgroupMounts(root int) error {
 		if err != nil {
 			return fmt.Errorf("cgroup mount %s: %w", m.dest, err)
 		}
-		if got.Dev != want.Dev || got.Ino != want.Ino {
-			return fmt.Errorf("cgroup mount %s: %s is not the container's cgroup any more (inode %d, restore made %d): replaced since by the owner of a parent?", m.dest, m.path, got.Ino, want.Ino)
+		if got.Dev != want[i].Dev || got.Ino != want[i].Ino {
+			return fmt.Errorf("cgroup mount %s: %s is not the container's cgroup any more (inode %d, restore made %d): replaced since by the owner of a parent?", m.dest, m.path, got.Ino, want[i].Ino)
 		}
 	}
 	return nil
@@ -737,7 +786,7 @@ func (rs *restoration) externalMounts() ([][2]string, error) {
 				// has (checkCgroupMounts).
 				dest := path.Join(m.Destination, cm.Name)
 				out = append(out, [2]string{mountKey(root, dest), cm.Path})
-				rs.cgMounts = append(rs.cgMounts, cgroupBind{dest: dest, path: cm.Path, ino: cm.Ino})
+				rs.cgMounts = append(rs.cgMounts, cgroupBind{dest: dest, path: cm.Path})
 			}
 		}
 	}

@@ -36,9 +36,14 @@ package cgroups
 // uses paths for the rest: it places the restored processes by path,
 // makes their cgroup namespace there, and binds the cgroup mounts by
 // path (from a mount namespace of its own, where an fd path into ours is
-// refused). All three are checked before the restored processes run
-// (libsandbox/restore.go, checkPlacement; CheckMembers). Checkpoint's
-// freezer CRIU gets through ForChild.
+// refused). Those three are checked before the restored processes run
+// (libsandbox/restore.go, checkPlacement; CheckMembers). What else CRIU
+// does there by path is not: it makes the image's sub-cgroups, gives
+// the directories the owner and mode the image recorded, and with
+// --manage-cgroups-mode full writes the image's limits and, after the
+// check, its freezer state; a swap meanwhile lands those on the other
+// cgroup. (A cgroup yard for CRIU made of the pinned directories would
+// close all of it.) Checkpoint's freezer CRIU gets through ForChild.
 
 import (
 	"errors"

@@ -431,6 +431,30 @@ deleg_top() {
 	wait_gone "$b_pid"
 }
 
+@test "restore: a spec with a cgroup namespace that CRIU does not make (--manage-cgroups-mode ignore) fails, naming it; restored as usual, init has its own" {
+	requires_criu
+	local pid st=0
+	update_config '.linux.namespaces |= map(select(.type != "cgroup")) + [{"type": "cgroup"}]'
+	cr_run ct12
+	count_above 1
+	cr_checkpoint ct12
+	cr_pipe 8
+	sr --log "$BUNDLE/restore.log" restore -d --manage-cgroups-mode ignore --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct12 <&8 >&8 2>&8 || st=$?
+	cat "$BUNDLE/restore.log"
+	if [ "$st" -eq 0 ]; then
+		pid=$(sr state ct12 | jq .pid)
+		fail "restored; init's cgroup namespace: $(readlink "/proc/$pid/ns/cgroup"), ours: $(readlink /proc/self/ns/cgroup)"
+	fi
+	grep -q "linux.namespaces: cgroup: the restored init is in the runtime's cgroup namespace" "$BUNDLE/restore.log" || fail "restore did not say why"
+	assert_nothing_left
+	cr_restore ct12
+	pid=$(sr state ct12 | jq .pid)
+	[ "$(readlink "/proc/$pid/ns/cgroup")" != "$(readlink /proc/self/ns/cgroup)" ] || fail "init is in our cgroup namespace"
+	sr_run delete --force ct12
+	[ "$status" -eq 0 ]
+	assert_nothing_left
+}
+
 @test "checkpoint: restore runs the prestart and createRuntime hooks with the restored pid, as runc" {
 	requires_criu
 	printf '#!/bin/sh\ncat >"$2/$1.json"; echo "$1" >>"$2/order"\n' >"$BUNDLE/hook.sh"
