@@ -32,10 +32,10 @@ import (
 // init's: the container is running when Restore returns. CRIU runs in
 // the container's cgroup and puts what it restores there (by path:
 // checkPlacement checks it did), and the restored init is our child
-// (rst_sibling). The prestart and
-// createRuntime hooks run once CRIU has made the namespaces, with the
-// restored init's pid, as runc runs them; poststart hooks do not run
-// (nothing is started). On any error nothing is left behind.
+// (rst_sibling). The prestart and createRuntime hooks run once CRIU has
+// made the namespaces, with the restored init's pid, as runc runs them;
+// poststart hooks do not run (nothing is started). On any error nothing
+// is left behind.
 func Restore(root, id string, spec *specs.Spec, opts *CreateOpts, co *CriuOpts) (*NewContainer, error) {
 	cr := &creation{root: root, id: id, spec: spec, opts: opts}
 	rs := &restoration{creation: cr, co: co}
@@ -459,10 +459,10 @@ func (rs *restoration) notify(n *rpc.CriuNotify, fds []int) error {
 			return err
 		}
 		// makeCgroup left the pids limit out (for create's Go init,
-		// which starts threads). Set here, it counts neither CRIU nor
-		// its helpers, which are gone but for CRIU; and the systemd
-		// driver's scope exists only once Enter has started it. What
-		// was restored cannot fork yet.
+		// which starts threads). Set here, it counts none of CRIU's
+		// helpers (gone by now), and the systemd driver's scope
+		// exists (Enter started it); what was restored cannot fork
+		// before we answer.
 		return rs.setTasksLimit()
 	case "orphan-pts-master":
 		// The console: CRIU made a new pty for the restored one and
