@@ -22,9 +22,10 @@ import (
 // in its /proc/PID/cgroup), and on v1 the owner of a delegated parent can
 // rename another cgroup to that path meanwhile (cgroup1_rename) and back
 // before anyone looks. It cannot move root's processes out again (v1
-// asks the writer to own them), so what this reads while they are
-// stopped holds once they run. (cgroup2 has no rename; and its
-// delegation lets that owner move any process of its subtree anyway.)
+// asks the writer to own them), so what this reads while they wait in
+// CRIU's restorer holds once they run, unless they run as that owner's
+// uid, as it would for a created container. (cgroup2 has no rename; and
+// its delegation lets that owner move any process of its subtree.)
 func (st *State) CheckMembers(tids []int) error {
 	dirs := sortedDirs(st.V1)
 	if st.V2 != "" {

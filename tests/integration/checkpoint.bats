@@ -301,8 +301,9 @@ pids_hier() {
 }
 
 # deleg_top REL: make cgroup REL (from each hierarchy's root) in every
-# hierarchy and give it to $RL_USER as a parent is delegated (its directory and cgroup.procs,
-# cgroups(7)); DELEG_CGS lists what teardown removes, deepest first.
+# hierarchy and give it to $RL_USER as a parent is delegated (its
+# directory and cgroup.procs, cgroups(7)); DELEG_CGS lists what teardown
+# removes, deepest first.
 deleg_top() {
 	local n hier p d
 	while IFS=: read -r n hier p; do
@@ -323,7 +324,7 @@ deleg_top() {
 
 @test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path before CRIU binds it; restore fails, the other left alone" {
 	requires_criu
-	local pids top b_pid st=0 ino attacker
+	local pids top b_pid st=0 ino attacker n
 	pids=$(pids_hier)
 	[ -n "$pids" ] || skip "needs a cgroup v1 hierarchy (pids): cgroup2 has no rename, and once CRIU is in the new cgroup it cannot be removed (before, CRIU's clone into a removed one fails)"
 	rootless_user
