@@ -322,24 +322,35 @@ deleg_top() {
 	done </proc/self/cgroup
 }
 
+# deleg_dumped ID [JQ]: the attacker's setting. TOP (deleg_top) belongs
+# to $RL_USER; container ID (its config changed by JQ first) ran in
+# TOP/a and is dumped into $BUNDLE/image; B, another container, runs in
+# TOP/b (B_PID, its init). PIDS is the v1 pids hierarchy (the test skips
+# without one: cgroup2 has no rename, and its delegation lets the
+# parent's owner move processes anyway). The config names TOP/a again,
+# for the restore.
+deleg_dumped() {
+	PIDS=$(pids_hier)
+	[ -n "$PIDS" ] || skip "needs a cgroup v1 hierarchy (pids): cgroup2 has no rename (and its delegation lets the parent's owner move processes anyway)"
+	rootless_user
+	TOP=$MARK-deleg
+	deleg_top "/$TOP"
+	update_config "${2:-.}"' | .linux.cgroupsPath = "/'"$TOP"'/a"'
+	cr_run "$1"
+	count_above 1
+	cr_checkpoint "$1"
+	update_config '.linux.cgroupsPath = "/'"$TOP"'/b" | .process.args = ["sleep", "1000"]'
+	sr run -d --bundle "$BUNDLE" "$1-b" </dev/null >/dev/null 2>&1
+	B_PID=$(sr state "$1-b" | jq .pid)
+	update_config '.linux.cgroupsPath = "/'"$TOP"'/a"'
+}
+
 @test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path before CRIU binds it; restore fails, the other left alone" {
 	requires_criu
-	local pids top b_pid st=0 ino attacker n
-	pids=$(pids_hier)
-	[ -n "$pids" ] || skip "needs a cgroup v1 hierarchy (pids): cgroup2 has no rename, and once CRIU is in the new cgroup it cannot be removed (before, CRIU's clone into a removed one fails)"
-	rootless_user
-	top=$MARK-deleg
-	deleg_top "/$top"
-	update_config '.linux.cgroupsPath = "/'"$top"'/a"'
-	cr_run ct9
-	count_above 1
-	cr_checkpoint ct9
-	# B: another container, in the parent's other cgroup.
-	update_config '.linux.cgroupsPath = "/'"$top"'/b" | .process.args = ["sleep", "1000"]'
-	sr run -d --bundle "$BUNDLE" ct9-b </dev/null >/dev/null 2>&1
-	b_pid=$(sr state ct9-b | jq .pid)
+	local st=0 ino attacker n
+	deleg_dumped ct9
+	local pids=$PIDS top=$TOP b_pid=$B_PID
 	ino=$(stat -c %i "$pids/$top/b")
-	update_config '.linux.cgroupsPath = "/'"$top"'/a"'
 	# The attacker, the owner of the parent, waits until restore has
 	# made and checked its new cgroup (it then makes criu-root, which
 	# strace holds for 1 s: the window, made wide) and renames B's
@@ -375,22 +386,11 @@ deleg_top() {
 
 @test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path while CRIU places the restored processes; restore fails, the other left alone" {
 	requires_criu
-	local pids top b_pid st=0 n attacker
-	pids=$(pids_hier)
-	[ -n "$pids" ] || skip "needs a cgroup v1 hierarchy (pids): cgroup2 has no rename (and its delegation lets the parent's owner move processes anyway)"
-	rootless_user
-	top=$MARK-deleg
-	deleg_top "/$top"
+	local st=0 n attacker
 	# No cgroup mount: what the container sees is checked apart (the
 	# test before); this one is about where its processes are.
-	update_config 'del(.mounts[] | select(.type == "cgroup")) | .linux.cgroupsPath = "/'"$top"'/a"'
-	cr_run ct10
-	count_above 1
-	cr_checkpoint ct10
-	update_config '.linux.cgroupsPath = "/'"$top"'/b" | .process.args = ["sleep", "1000"]'
-	sr run -d --bundle "$BUNDLE" ct10-b </dev/null >/dev/null 2>&1
-	b_pid=$(sr state ct10-b | jq .pid)
-	update_config '.linux.cgroupsPath = "/'"$top"'/a"'
+	deleg_dumped ct10 'del(.mounts[] | select(.type == "cgroup"))'
+	local pids=$PIDS top=$TOP b_pid=$B_PID
 	# CRIU's first read of the image waits on a FIFO until the attacker
 	# is done: the window between restore entering CRIU into its new
 	# cgroup (and reading CRIU's cgroup paths, which CRIU then places
