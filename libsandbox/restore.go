@@ -897,7 +897,6 @@ func (rs *restoration) intelRdt() (func(), error) {
 // time namespace, which CRIU 3.14+ makes to keep the clocks the process
 // had): exec joins what the saved config lists.
 func (rs *restoration) writeState() (func(), error) {
-	pid := strconv.Itoa(rs.c.state.InitPid)
 	spec := *rs.spec
 	lin := *spec.Linux
 	lin.Namespaces = append([]specs.LinuxNamespace{}, lin.Namespaces...)
@@ -905,11 +904,8 @@ func (rs *restoration) writeState() (func(), error) {
 		if hasNS(&spec, t) {
 			continue
 		}
-		var own, its unix.Stat_t
-		if unix.Stat("/proc/self/ns/"+nsFiles[t], &own) != nil || unix.Stat("/proc/"+pid+"/ns/"+nsFiles[t], &its) != nil {
-			continue
-		}
-		if own.Ino != its.Ino || own.Dev != its.Dev {
+		// (An error: a kernel without that namespace.)
+		if ours, err := inOurNs(rs.c.state.InitPid, nsFiles[t]); err == nil && !ours {
 			lin.Namespaces = append(lin.Namespaces, specs.LinuxNamespace{Type: t})
 		}
 	}
