@@ -97,15 +97,17 @@ type restoration struct {
 	// from then on runs the poststop ones, as create's does.
 	hooksRan bool
 	// cgMounts are the cgroup directories CRIU binds into the
-	// container by path (externalMounts), checked once it has
-	// (checkCgroupMounts).
+	// container (externalMounts), from the yard (makeCgroupYard),
+	// checked once it has (checkCgroupMounts).
 	cgMounts []cgroupBind
+	// yard is CRIU's cgroup yard, once made.
+	yard *cgroupYard
 }
 
-// cgroupBind is one of them: its place in the container and the
-// directory (its path in the state).
+// cgroupBind is one of them: its place in the container, the directory
+// (its path in the state) and its key among the external mounts.
 type cgroupBind struct {
-	dest, path string
+	dest, path, key string
 }
 
 func (rs *restoration) close() {
@@ -365,14 +367,10 @@ func (rs *restoration) restore() (func(), error) {
 					return err
 				}
 			}
-			// CRIU puts what it restores where it is itself: the
-			// image's cgroups are mapped onto its own.
-			roots, err := cgroupRoots(pid)
-			if err != nil {
-				return err
-			}
-			opts.CgRoot = roots
-			return nil
+			// CRIU restores the image's cgroups into the
+			// container's, through a yard of their clones: no path
+			// that can come to name another cgroup.
+			return rs.makeCgroupYard(pid, opts)
 		},
 		Notify: rs.notify,
 	}
@@ -403,6 +401,9 @@ func (rs *restoration) restore() (func(), error) {
 		return undo, errors.New("criu restored no process (no post-restore notification)")
 	}
 	os.Remove(crRoot)
+	if rs.yard != nil {
+		os.Remove(rs.yard.dir)
+	}
 	init, err := os.FindProcess(st.InitPid)
 	if err != nil {
 		return undo, err
@@ -743,24 +744,6 @@ func statCgroup(st *cgroups.State, d string) (unix.Stat_t, error) {
 	return s, unix.Fstat(fd, &s)
 }
 
-// cgroupRoots maps each hierarchy to pid's cgroup in it
-// (/proc/PID/cgroup; "" is the v2 one, or every hierarchy not named).
-func cgroupRoots(pid int) ([]*rpc.CgroupRoot, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	var out []*rpc.CgroupRoot
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		parts := strings.SplitN(l, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		out = append(out, &rpc.CgroupRoot{Ctrl: rpc.String(parts[1]), Path: rpc.String(parts[2])})
-	}
-	return out, nil
-}
-
 // externalMounts maps each external mount of the image (Checkpoint's
 // externalMounts) to its source here: the spec's bind sources, the new
 // cgroup's directories, the null device, the host's device nodes.
@@ -777,16 +760,17 @@ func (rs *restoration) externalMounts() ([][2]string, error) {
 				return nil, err
 			}
 			for _, cm := range cms {
-				// By path: CRIU binds the sources from a mount
-				// namespace of its own, where the kernel refuses
-				// a /proc/<pid>/fd path into ours (check_mnt), so
-				// the checked directory cannot be handed over as
-				// checkpoint's freezer is (a review reproduced the
-				// EINVAL). What CRIU bound is checked once it
-				// has (checkCgroupMounts).
+				// The source is a stand-in: CRIU binds it from a
+				// mount namespace of its own, where the kernel
+				// refuses a /proc/<pid>/fd path into ours
+				// (check_mnt; a review reproduced the EINVAL), so
+				// makeCgroupYard points it at the directory's
+				// clone in CRIU's yard. What CRIU bound is checked
+				// once it has (checkCgroupMounts).
 				dest := path.Join(m.Destination, cm.Name)
-				out = append(out, [2]string{mountKey(root, dest), cm.Path})
-				rs.cgMounts = append(rs.cgMounts, cgroupBind{dest: dest, path: cm.Path})
+				key := mountKey(root, dest)
+				out = append(out, [2]string{key, cm.Path})
+				rs.cgMounts = append(rs.cgMounts, cgroupBind{dest: dest, path: cm.Path, key: key})
 			}
 		}
 	}

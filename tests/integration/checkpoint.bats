@@ -345,16 +345,41 @@ deleg_dumped() {
 	update_config '.linux.cgroupsPath = "/'"$TOP"'/a"'
 }
 
-@test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path before CRIU binds it; restore fails, the other left alone" {
+# restored_own ID AWAY: the restored container ID runs in its own pids
+# cgroup, now at AWAY (the attacker renamed it there): every restored
+# process (the test's mark is in their environment) is in AWAY or below
+# it in the pids hierarchy, and the counter counts.
+restored_own() {
+	local pid n p cg
+	[ "$(status "$1")" = running ] || fail "$1 is $(status "$1")"
+	pid=$(sr state "$1" | jq .pid)
+	for p in $(test_pids); do
+		[ "$p" != "$B_PID" ] || continue
+		cg=$(grep :pids: "/proc/$p/cgroup" 2>/dev/null) || continue # gone since
+		[[ $cg == *":pids:$2" || $cg == *":pids:$2/"* ]] || fail "restored process $p is not in its own pids cgroup ($2): $cg"
+	done
+	n=$(count)
+	count_above "$n"
+	echo "$pid"
+}
+
+# b_alone PIDS_DIR: B runs on, alone in the pids cgroup renamed to A's
+# path (PIDS_DIR).
+b_alone() {
+	alive "$B_PID" || fail "B's init was killed"
+	[ "$(cat "$1/cgroup.procs")" = "$B_PID" ] || fail "B's pids cgroup holds: $(cat "$1/cgroup.procs" | tr '\n' ' ')(B's init: $B_PID)"
+}
+
+@test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path before CRIU starts; the restored container gets its own cgroup, and mounted, the other left alone" {
 	requires_criu
-	local st=0 ino attacker n
+	local st=0 ino own attacker pid
 	deleg_dumped ct9
-	local pids=$PIDS top=$TOP b_pid=$B_PID
+	local pids=$PIDS top=$TOP
 	ino=$(stat -c %i "$pids/$top/b")
 	# The attacker, the owner of the parent, waits until restore has
 	# made and checked its new cgroup (it then makes criu-root, which
 	# strace holds for 1 s: the window, made wide) and renames B's
-	# pids cgroup to its path, which CRIU then binds.
+	# pids cgroup to its path, which CRIU is then told.
 	(
 		end=$((SECONDS + 60))
 		until [ -d "$ROOT/ct9/criu-root" ]; do [ "$SECONDS" -lt "$end" ] || exit 1; done
@@ -367,34 +392,39 @@ deleg_dumped() {
 	wait "$attacker" || fail "the attacker's rename failed"
 	cat "$BUNDLE/restore.log"
 	[ "$(stat -c %i "$pids/$top/a")" = "$ino" ] || fail "the rename did not happen"
-	if [ "$st" -eq 0 ]; then
-		fail "restore gave the container B's pids cgroup: inode $ino; its /sys/fs/cgroup/pids: $(stat -c %i "/proc/$(sr state ct9 | jq .pid)/root/sys/fs/cgroup/pids")"
-	fi
-	grep -q "cgroup mount /sys/fs/cgroup/pids: $pids/$top/a is not the container's cgroup any more" "$BUNDLE/restore.log" || fail "restore did not say why"
-	alive "$b_pid" || fail "B's init was killed"
+	# Before the yard, CRIU bound B's cgroup by its new path (caught,
+	# the restore failed).
+	[ "$st" -eq 0 ] || fail "restore failed ($st)"
+	pid=$(restored_own ct9 "/$top/away")
+	own=$(stat -c %i "$pids/$top/away")
+	[ "$(stat -c %i "/proc/$pid/root/sys/fs/cgroup/pids")" = "$own" ] ||
+		fail "the restored container's /sys/fs/cgroup/pids is inode $(stat -c %i "/proc/$pid/root/sys/fs/cgroup/pids"), its own cgroup $own (B's: $ino)"
+	b_alone "$pids/$top/a"
+	# Its own cgroup moved: delete warns about the path, and kills
+	# what is its own, not B.
+	sr_run delete --force ct9
+	[ "$status" -eq 0 ]
+	wait_gone "$pid"
+	b_alone "$pids/$top/a"
 	[ "$(status ct9-b)" = running ]
-	grep -q ":pids:/$top/a\$" "/proc/$b_pid/cgroup" || fail "B moved: $(cat "/proc/$b_pid/cgroup")"
-	sr_run state ct9
-	[ "$status" -ne 0 ] || fail "restore left its state"
-	# The restored counter was killed before it ran.
-	n=$(count)
-	sleep 1
-	[ "$(count)" = "$n" ] || fail "the restored counter runs"
 	sr_run delete --force ct9-b
-	wait_gone "$b_pid"
+	wait_gone "$B_PID"
 }
 
-@test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path while CRIU places the restored processes; restore fails, the other left alone" {
+@test "restore: the owner of a delegated parent renames another container's cgroup to the new one's path while CRIU restores the cgroups; the image's limits and the processes go to their own, the other left alone (--manage-cgroups-mode full)" {
 	requires_criu
-	local st=0 n attacker
+	local st=0 n attacker pid
 	# No cgroup mount: what the container sees is checked apart (the
-	# test before); this one is about where its processes are.
-	deleg_dumped ct10 'del(.mounts[] | select(.type == "cgroup"))'
-	local pids=$PIDS top=$TOP b_pid=$B_PID
+	# test before); this one is about where its processes and its
+	# limits go.
+	deleg_dumped ct10 'del(.mounts[] | select(.type == "cgroup")) | .linux.resources.pids = {"limit": 64}'
+	local pids=$PIDS top=$TOP
+	# B's limit differs from the image's, which full mode restores.
+	echo 32 >"$pids/$top/b/pids.max"
 	# CRIU's first read of the image waits on a FIFO until the attacker
 	# is done: the window between restore entering CRIU into its new
-	# cgroup (and reading CRIU's cgroup paths, which CRIU then places
-	# the restored processes by) and CRIU's placing them, made wide.
+	# cgroup and CRIU's use of it (it reads the image first), made
+	# wide.
 	mv "$BUNDLE/image/inventory.img" "$BUNDLE/inventory.img"
 	mkfifo "$BUNDLE/image/inventory.img"
 	(
@@ -410,26 +440,23 @@ deleg_dumped() {
 	) &
 	attacker=$!
 	cr_pipe 8
-	timeout 120 "$RUNTIME" --root "$ROOT" --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct10 <&8 >&8 2>&8 || st=$?
+	timeout 120 "$RUNTIME" --root "$ROOT" --log "$BUNDLE/restore.log" restore -d --manage-cgroups-mode full --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct10 <&8 >&8 2>&8 || st=$?
 	wait "$attacker" || fail "the attacker's rename failed"
 	cat "$BUNDLE/restore.log"
-	grep -q ":pids:/$top/a\$" "/proc/$b_pid/cgroup" || fail "the rename did not happen: $(cat "/proc/$b_pid/cgroup")"
-	if [ "$st" -eq 0 ]; then
-		fail "restore put the container in B's pids cgroup, whose cgroup.procs lists: $(cat "$pids/$top/a/cgroup.procs" | tr '\n' ' ')(B's init: $b_pid; the restored init: $(sr state ct10 | jq .pid))"
-	fi
-	grep -q "cgroup $pids/$top/a: thread [0-9]* is not in it, nor below it" "$BUNDLE/restore.log" || fail "restore did not say why"
-	alive "$b_pid" || fail "B's init was killed"
-	[ "$(status ct10-b)" = running ]
-	sr_run state ct10
-	[ "$status" -ne 0 ] || fail "restore left its state"
-	# The restored counter was killed before it ran: B's cgroup holds
-	# B's init alone.
-	n=$(count)
-	wait_for 10 eval '[ "$(cat "$pids/$top/a/cgroup.procs")" = "$b_pid" ]' || fail "B's pids cgroup holds: $(cat "$pids/$top/a/cgroup.procs")"
-	sleep 1
-	[ "$(count)" = "$n" ] || fail "the restored counter runs"
+	grep -q ":pids:/$top/a\$" "/proc/$B_PID/cgroup" || fail "the rename did not happen: $(cat "/proc/$B_PID/cgroup")"
+	# Before the yard, CRIU wrote the image's limit on B's cgroup, then
+	# placed the processes there (caught, the restore failed).
+	[ "$(cat "$pids/$top/a/pids.max")" = 32 ] || fail "CRIU wrote the image's limit on B's pids cgroup: $(cat "$pids/$top/a/pids.max")"
+	[ "$st" -eq 0 ] || fail "restore failed ($st)"
+	pid=$(restored_own ct10 "/$top/away")
+	[ "$(cat "$pids/$top/away/pids.max")" = 64 ] || fail "the restored container's pids limit: $(cat "$pids/$top/away/pids.max")"
+	b_alone "$pids/$top/a"
+	sr_run delete --force ct10
+	[ "$status" -eq 0 ]
+	wait_gone "$pid"
+	b_alone "$pids/$top/a"
 	sr_run delete --force ct10-b
-	wait_gone "$b_pid"
+	wait_gone "$B_PID"
 }
 
 @test "restore: a spec with a cgroup namespace that CRIU does not make (--manage-cgroups-mode ignore) fails, naming it; restored as usual, init has its own" {
@@ -673,7 +700,7 @@ deleg_dumped() {
 	update_config '.process.args = ["sleep", "100"]'
 	sr_create ct10
 	pid=$(sr state ct10 | jq .pid)
-	sr_run restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct10
+	sr_run restore -d --manage-cgroups-mode full --image-path "$BUNDLE/image" --bundle "$BUNDLE" ct10
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"container with given ID already exists: ct10"* ]]
 	[ "$(status ct10)" = created ]

@@ -117,6 +117,7 @@ type CriuOpts struct {
 	OrphanPtsMaster   *bool               // 50
 	ConfigFile        *string             // 51
 	LsmProfile        *string             // 53
+	CgroupYard        *string             // 60
 	LsmMountContext   *string             // 63
 }
 
@@ -365,6 +366,7 @@ func (o *CriuOpts) encode(e *enc) {
 	e.bool(50, o.OrphanPtsMaster)
 	e.string(51, o.ConfigFile)
 	e.string(53, o.LsmProfile)
+	e.string(60, o.CgroupYard)
 	e.string(63, o.LsmMountContext)
 }
 
