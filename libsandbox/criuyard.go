@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu/rpc"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/osthread"
 )
 
 // A cgroup yard is where CRIU reaches the cgroups it restores into: a
@@ -34,13 +34,14 @@ import (
 // mount holds the directory itself, not its name: a rename afterwards
 // moves nothing CRIU reaches, and what CRIU binds into the container as
 // its cgroup mounts comes from the same clones. CRIU mounts a hierarchy
-// the yard lacks by itself (a controller of the image's that this host
-// does not have): the yard is a read-only tmpfs, so that it cannot, and
-// the restore fails (Read-only file system) rather than reach a cgroup
-// by path.
+// the yard lacks by itself, and would then walk it by path: the yard is
+// a read-only tmpfs, so that it cannot, and a restore whose image has a
+// hierarchy this host has not (or names one otherwise) fails (yardError)
+// rather than reach a cgroup by path.
 //
 // Who holds what: the yard is mounted in CRIU's mount namespace only
-// (spawnInRoot's), by a thread of ours that joins it for that and ends;
+// (spawnInRoot's), by a thread of ours that joins it for that and is
+// thrown away (osthread.Discard);
 // nothing is mounted on the host, and the clones go with CRIU's
 // namespace. It is made once CRIU runs in the container's cgroup, before
 // it gets its request, while it waits for that: the systemd driver's
@@ -51,6 +52,8 @@ type cgroupYard struct {
 	// names maps a directory of the container's (its path in the
 	// state) to its entry in the yard.
 	names map[string]string
+	// entries are the yard's entries, for messages.
+	entries []string
 }
 
 // yardName is CRIU's name for the yard entry of a hierarchy, given as
@@ -69,9 +72,15 @@ func yardName(ctrls string) string {
 
 // makeCgroupYard makes the yard for CRIU (pid), which runs in the
 // container's cgroup, and points opts at it: cgroup_yard, every
-// hierarchy's root "/", and the cgroup mounts' sources (ExtMnt) in it.
-// The hierarchies are CRIU's own (its /proc/PID/cgroup, in the kernel's
+// hierarchy's root, and the cgroup mounts' sources (ExtMnt) in it. The
+// hierarchies are CRIU's own (its /proc/PID/cgroup, in the kernel's
 // order of co-mounted controllers, as CRIU names them in the image).
+//
+// A hierarchy the container has no cgroup in (one mounted elsewhere than
+// /sys/fs/cgroup, a name=systemd one on a v2 host, a cgroup2 line on a
+// v1 host) holds nothing of the container's to swap: it is mounted whole
+// in the yard, as CRIU would mount it, and its root is CRIU's own cgroup
+// there, as before the yard.
 func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 	st := rs.cg.State()
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
@@ -83,39 +92,45 @@ func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 	if err != nil {
 		return err
 	}
-	y := &cgroupYard{dir: filepath.Join(rs.dir, "criu-yard"), names: map[string]string{}}
-	var (
-		names []string
-		trees []int
-	)
+	dir, err := filepath.Abs(rs.dir)
+	if err != nil {
+		return err
+	}
+	y := &cgroupYard{dir: filepath.Join(dir, "criu-yard"), names: map[string]string{}}
+	var entries []yardEntry
 	defer func() {
-		for _, t := range trees {
-			unix.Close(t)
+		for _, e := range entries {
+			if e.tree >= 0 {
+				unix.Close(e.tree)
+			}
 		}
 	}()
 	opts.CgRoot = nil
 	for _, ctrls := range sortedKeys(hier) {
+		e := yardEntry{name: yardName(ctrls), tree: -1}
+		root := "/"
 		d := st.V2
 		if ctrls != "" {
 			d = st.V1[sortedCtrls(ctrls)]
 		}
 		if d == "" {
-			return fmt.Errorf("cgroup hierarchy %q: the container has no cgroup there for CRIU", ctrls)
+			e.fstype, e.data = yardMount(ctrls)
+			root = hier[ctrls]
+		} else {
+			if e.tree, err = cloneDir(st, d); err != nil {
+				return fmt.Errorf("cgroup %s: clone it for CRIU: %w", d, err)
+			}
+			y.names[d] = e.name
 		}
-		tree, err := cloneDir(st, d)
-		if err != nil {
-			return fmt.Errorf("cgroup %s: clone it for CRIU: %w", d, err)
-		}
-		trees = append(trees, tree)
-		n := yardName(ctrls)
-		names = append(names, n)
-		y.names[d] = n
-		opts.CgRoot = append(opts.CgRoot, &rpc.CgroupRoot{Ctrl: rpc.String(ctrls), Path: rpc.String("/")})
+		entries = append(entries, e)
+		y.entries = append(y.entries, e.name)
+		opts.CgRoot = append(opts.CgRoot, &rpc.CgroupRoot{Ctrl: rpc.String(ctrls), Path: rpc.String(root)})
 	}
 	if err := os.Mkdir(y.dir, 0o700); err != nil {
 		return fmt.Errorf("cgroup yard: %w", err)
 	}
-	if err := mountYard(pid, y.dir, names, trees); err != nil {
+	rs.yard = y
+	if err := mountYard(pid, y.dir, entries); err != nil {
 		return fmt.Errorf("cgroup yard for criu: %w", err)
 	}
 	opts.CgroupYard = rpc.String(y.dir)
@@ -134,8 +149,40 @@ func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 			}
 		}
 	}
-	rs.yard = y
 	return nil
+}
+
+// yardEntry is one entry of the yard: the clone of the container's
+// directory (tree), or, where it has none, a hierarchy to mount whole.
+type yardEntry struct {
+	name         string
+	tree         int
+	fstype, data string
+}
+
+// yardMount is how CRIU mounts a hierarchy in its yard
+// (prepare_cgroup_sfd, ctrl_dir_and_opt): cgroup2 for the v2 one, a
+// named v1 one with "none".
+func yardMount(ctrls string) (fstype, data string) {
+	if ctrls == "" {
+		return "cgroup2", ""
+	}
+	for _, c := range strings.Split(ctrls, ",") {
+		if strings.HasPrefix(c, "name=") {
+			return "cgroup", "none," + ctrls
+		}
+	}
+	return "cgroup", ctrls
+}
+
+// yardError says what CRIU's failure in the yard means: a hierarchy of
+// the image's that this host has not (CRIU finds no entry for it and
+// cannot make one in the read-only yard).
+func (rs *restoration) yardError(err error) error {
+	if rs.yard == nil || !strings.Contains(err.Error(), rs.yard.dir+"/") || !strings.Contains(err.Error(), "Read-only file system") {
+		return err
+	}
+	return fmt.Errorf("the image has a cgroup hierarchy this host has not (CRIU restores only into the container's own cgroups here, in %s): %w", strings.Join(rs.yard.entries, " "), err)
 }
 
 // cloneDir clones d, one of the container's own directories, as a
@@ -156,15 +203,14 @@ func cloneDir(st *cgroups.State, d string) (int, error) {
 }
 
 // mountYard mounts, in the mount namespace of pid (CRIU's), a tmpfs at
-// dir with the trees attached as names, then makes the tmpfs read-only.
-// It runs on a thread of ours locked for it and never unlocked: the
-// thread ends with the goroutine, and so does its place in CRIU's
-// namespace. CRIU runs no code of the container's yet (it waits for its
-// request), and dir is in the runtime's state directory, root's.
-func mountYard(pid int, dir string, names []string, trees []int) error {
+// dir with the entries in it, then makes the tmpfs read-only. It runs on
+// a thread of ours that ends once it has (osthread.Discard), and so
+// does its place in CRIU's namespace. CRIU runs no code of the
+// container's yet (it waits for its request), and dir is in the
+// runtime's state directory, root's.
+func mountYard(pid int, dir string, entries []yardEntry) error {
 	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
+	osthread.Discard(func() {
 		errc <- func() error {
 			p := "/proc/" + strconv.Itoa(pid) + "/ns/mnt"
 			ns, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -184,12 +230,18 @@ func mountYard(pid int, dir string, names []string, trees []int) error {
 			if err := unix.Mount("tmpfs", dir, "tmpfs", flags, "mode=0700"); err != nil {
 				return fmt.Errorf("mount a tmpfs on %s: %w", dir, err)
 			}
-			for i, n := range names {
-				at := filepath.Join(dir, n)
+			for _, e := range entries {
+				at := filepath.Join(dir, e.name)
 				if err := unix.Mkdir(at, 0o700); err != nil {
 					return &os.PathError{Op: "mkdir", Path: at, Err: err}
 				}
-				if err := unix.MoveMount(trees[i], "", unix.AT_FDCWD, at, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+				if e.tree < 0 {
+					if err := unix.Mount("none", at, e.fstype, flags, e.data); err != nil {
+						return fmt.Errorf("mount the %s hierarchy (%s) on %s: %w", e.fstype, e.data, at, err)
+					}
+					continue
+				}
+				if err := unix.MoveMount(e.tree, "", unix.AT_FDCWD, at, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 					return fmt.Errorf("attach the cgroup to %s: %w", at, os.NewSyscallError("move_mount", err))
 				}
 			}
@@ -198,7 +250,7 @@ func mountYard(pid int, dir string, names []string, trees []int) error {
 			}
 			return nil
 		}()
-	}()
+	})
 	return <-errc
 }
 

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/osthread"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
 
@@ -87,14 +87,14 @@ func (s *mountSources) startThread() error {
 	}
 	errc := make(chan error, 1)
 	reqs := make(chan mountSourceReq)
-	go func() {
-		// The thread joins init's mount namespace: it is never unlocked,
+	osthread.Discard(func() {
+		// The thread joins init's mount namespace: it is thrown away
+		// (never the main thread, whose namespaces /proc/self shows),
 		// and it never exits either, but stays blocked on reqs, as in
 		// spawn: it may be the thread that forked init, whose exit
 		// sends init its parent-death signal (run).
 		// setns(CLONE_NEWNS) needs a thread with an fs_struct of its
 		// own.
-		runtime.LockOSThread()
 		err := unix.Unshare(unix.CLONE_FS)
 		if err != nil {
 			err = fmt.Errorf("unshare CLONE_FS: %w", err)
@@ -116,7 +116,7 @@ func (s *mountSources) startThread() error {
 			}
 			r.done <- mountSourceResult{fd, err}
 		}
-	}()
+	})
 	if err := <-errc; err != nil {
 		return err
 	}

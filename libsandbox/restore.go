@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/criu"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/hooks"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/osthread"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rawfork"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/rootfs"
 )
@@ -30,8 +30,9 @@ import (
 // checks, state directory and new cgroup with the spec's limits), but
 // its processes are restored by CRIU from co.ImagePath instead of a new
 // init's: the container is running when Restore returns. CRIU runs in
-// the container's cgroup and puts what it restores there (by path:
-// checkPlacement checks it did), and the restored init is our child
+// the container's cgroup and puts what it restores there, reaching it
+// through a yard of its clones (makeCgroupYard; checkPlacement checks
+// where the processes went), and the restored init is our child
 // (rst_sibling). The prestart and createRuntime hooks run once CRIU has
 // made the namespaces, with the restored init's pid, as runc runs them;
 // poststart hooks do not run (nothing is started). On any error nothing
@@ -280,7 +281,18 @@ func (rs *restoration) restore() (func(), error) {
 	// overmounted: the rootfs is bound there, in a mount namespace of
 	// CRIU's own (spawnInRoot), so that nothing is mounted on the host
 	// and nothing outlives us should we be killed.
-	crRoot := filepath.Join(rs.dir, "criu-root")
+	if rs.cg == nil {
+		// (Create goes on without one where a runtime without root may
+		// not make it; CRIU needs root anyway.)
+		return nil, errors.New("restore: the container has no cgroup of its own to restore into")
+	}
+	// Absolute: CRIU, and the thread that makes its yard in its mount
+	// namespace, resolve them from elsewhere (a relative --root).
+	dir, err := filepath.Abs(rs.dir)
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	crRoot := filepath.Join(dir, "criu-root")
 	if err := os.Mkdir(crRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
@@ -395,7 +407,7 @@ func (rs *restoration) restore() (func(), error) {
 	}
 	logrus.Debugf("restore %s: from %s", rs.id, o.ImagePath)
 	if _, err := s.Run(req); err != nil {
-		return undo, err
+		return undo, rs.yardError(err)
 	}
 	if st.InitPid == 0 {
 		return undo, errors.New("criu restored no process (no post-restore notification)")
@@ -504,16 +516,17 @@ func (rs *restoration) adopt(pid int) error {
 }
 
 // checkPlacement checks, in CRIU's post-restore notification, what CRIU
-// did by path with the new cgroup: the root of the restored processes'
-// cgroup namespace, the cgroup directories it bound into the container,
-// and where it put the processes. Each must be the directory restore
-// made, or the restore fails. The owner of a delegated parent can rename
+// did with the new cgroup: the root of the restored processes' cgroup
+// namespace, the cgroup directories it bound into the container, and
+// where it put the processes. Each must be the directory restore made,
+// or the restore fails. The owner of a delegated parent can rename
 // another container's cgroup, or one of its own, to that path (v1 allows
 // a rename; libsandbox/cgroups/identity.go) between restore's mkdir and
 // CRIU's use of it, and back, and the restored container would run in
 // the other cgroup (its limits and device rules, not the spec's), or see
-// it, or with a writable mount set, write it. What else CRIU does there
-// by path is not checked (identity.go).
+// it, or with a writable mount set, write it. CRIU reaches the cgroup
+// through the yard's clones, no path (makeCgroupYard): these checks are
+// the second line, for a CRIU that did otherwise.
 //
 // What can change meanwhile: the restored processes have not run yet.
 // They wait in CRIU's restorer until this notification is answered, and
@@ -616,8 +629,9 @@ func restoredThreads(pid int) ([]int, error) {
 // fd of the root of pid's mount namespace, which the container sees as /
 // (pid's own root is the same: CRIU refuses to dump a root task that
 // chrooted), cgroups one of pid's /proc/PID/cgroup, read in pid's cgroup
-// namespace. The thread is never unlocked: it ends with the goroutine,
-// its namespaces with it.
+// namespace. The thread is thrown away after (osthread.Discard: never
+// the main thread, whose namespaces /proc/self shows), its namespaces
+// with it.
 //
 // It waits viewTimeout at most: a path in the container can wait on a
 // process of the container (an autofs mount's daemon) that is itself
@@ -625,8 +639,7 @@ func restoredThreads(pid int) ([]int, error) {
 // and the thread then ends too.
 func inViewOf(pid int, f func(root, cgroups int) error) error {
 	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
+	osthread.Discard(func() {
 		errc <- func() error {
 			p := "/proc/" + strconv.Itoa(pid) + "/"
 			var fds [3]int
@@ -656,7 +669,7 @@ func inViewOf(pid int, f func(root, cgroups int) error) error {
 			defer unix.Close(root)
 			return f(root, fds[2])
 		}()
-	}()
+	})
 	t := time.NewTimer(viewTimeout)
 	defer t.Stop()
 	select {
@@ -674,10 +687,10 @@ const viewTimeout = 10 * time.Second
 // in init's cgroup namespace (a process's cgroup paths are shown from
 // the reader's namespace: proc_cgroup_show), that init is at or below
 // the namespace's root in every hierarchy. CRIU makes a restored cgroup
-// namespace by moving init to the new cgroup by path and unsharing there
-// (prepare_cgns); had the path named a sibling then, and the new cgroup
-// again by the time CRIU placed init, init would see its own cgroup as
-// "/../<name>".
+// namespace by moving init to the new cgroup and unsharing there
+// (prepare_cgns); had it been a sibling then (by path, before the yard),
+// and the new cgroup again by the time CRIU placed init, init would see
+// its own cgroup as "/../<name>".
 func checkCgroupNsRoot(fd int) error {
 	b := make([]byte, 0, 4096)
 	for {
@@ -706,7 +719,7 @@ func checkCgroupNsRoot(fd int) error {
 }
 
 // checkCgroupMounts checks that each cgroup directory CRIU bound into the
-// container by path is the one restore made, as create checks its clone
+// container (from the yard) is the one restore made, as create checks its clone
 // of the directory in init (rootfs.CgroupMount.Ino): by device and inode
 // against the pinned directory's, want (an inode number alone is unique
 // only within one file system). root is the root of the container's
@@ -783,8 +796,8 @@ func (rs *restoration) externalMounts() ([][2]string, error) {
 
 // spawnInRoot starts criu in a mount namespace of its own in which the
 // rootfs is bound at target, CRIU's root. The namespace is made on a
-// locked thread that is never unlocked: it ends with the goroutine, and
-// the bind mount with CRIU. Mounts made on the host after this one
+// thread that is thrown away after (osthread.Discard), and the bind
+// mount ends with CRIU. Mounts made on the host after this one
 // still reach CRIU ("/" is made a slave), as they reach a container.
 //
 // The image and work directories are opened again there: CRIU opens
@@ -794,8 +807,7 @@ func (rs *restoration) externalMounts() ([][2]string, error) {
 func (rs *restoration) spawnInRoot(opts *rpc.CriuOpts, target string) func(*exec.Cmd) error {
 	return func(cmd *exec.Cmd) error {
 		errc := make(chan error, 1)
-		go func() {
-			runtime.LockOSThread()
+		osthread.Discard(func() {
 			if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
 				errc <- os.NewSyscallError("unshare", err)
 				return
@@ -825,7 +837,7 @@ func (rs *restoration) spawnInRoot(opts *rpc.CriuOpts, target string) func(*exec
 				*d.fd = rpc.Int32(int32(f.Fd()))
 			}
 			errc <- cmd.Start()
-		}()
+		})
 		return <-errc
 	}
 }

@@ -91,3 +91,20 @@ func TestCheckCgroupNsRoot(t *testing.T) {
 		t.Errorf("a process in a sibling of its cgroup namespace's root: %v, want an error naming /../y", err)
 	}
 }
+
+// The yard's entries must be named as CRIU names them (cgroup.c,
+// ctrl_dir_and_opt), or CRIU mounts the hierarchy itself.
+func TestYardName(t *testing.T) {
+	for in, want := range map[string]string{
+		"pids":                  "pids",
+		"cpu,cpuacct":           "cpu,cpuacct",
+		"name=systemd":          "systemd",
+		"":                      "unified",
+		"net_cls,net_prio":      "net_cls,net_prio",
+		"cpuset,name=something": "cpuset,something",
+	} {
+		if got := yardName(in); got != want {
+			t.Errorf("yardName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -33,17 +33,14 @@ package cgroups
 // and the reads by path that only decide whether to wait or fail
 // (frozenAt, HeldFrozen, HoldsV1), which a swap can only make fail or
 // wait. CRIU, which restore enters into the new cgroup through the fd,
-// uses paths for the rest: it places the restored processes by path,
-// makes their cgroup namespace there, and binds the cgroup mounts by
-// path (from a mount namespace of its own, where an fd path into ours is
-// refused). Those three are checked before the restored processes run
-// (libsandbox/restore.go, checkPlacement; CheckMembers). What else CRIU
-// does there by path is not: it makes the image's sub-cgroups, gives
-// the directories the owner and mode the image recorded, and with
-// --manage-cgroups-mode full writes the image's limits and, after the
-// check, its freezer state; a swap meanwhile lands those on the other
-// cgroup. (A cgroup yard for CRIU made of the pinned directories would
-// close all of it.) Checkpoint's freezer CRIU gets through ForChild.
+// takes only paths: restore gives it a cgroup yard of its own, bind
+// mounts cloned from the pinned fds (libsandbox/criuyard.go), which CRIU
+// works below for everything it does with cgroups, and the cgroup mounts
+// it binds into the container come from the same clones. Where the
+// restored processes went, their cgroup namespace's root and those
+// mounts are checked again before they run (libsandbox/restore.go,
+// checkPlacement; CheckMembers). Checkpoint's freezer CRIU gets through
+// ForChild.
 
 import (
 	"errors"

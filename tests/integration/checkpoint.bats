@@ -50,6 +50,10 @@ teardown() {
 		[ ! -d "$f" ] || rmdir "$f"
 	done
 	[ -z "${STACKED:-}" ] || umount "$STACKED" 2>/dev/null || true
+	if [ -n "${HIER:-}" ]; then
+		umount "$HIER" 2>/dev/null || true
+		rmdir "$HIER"
+	fi
 	[ -z "${NETNS:-}" ] || ip netns delete "$NETNS" 2>/dev/null || true
 	[ -z "${NETNS2:-}" ] || ip netns delete "$NETNS2" 2>/dev/null || true
 }
@@ -419,8 +423,10 @@ b_alone() {
 	# limits go.
 	deleg_dumped ct10 'del(.mounts[] | select(.type == "cgroup")) | .linux.resources.pids = {"limit": 64}'
 	local pids=$PIDS top=$TOP
-	# B's limit differs from the image's, which full mode restores.
+	# B's limit differs from the image's, which full mode restores; the
+	# spec restored with has none (restore would set it after CRIU).
 	echo 32 >"$pids/$top/b/pids.max"
+	update_config 'del(.linux.resources.pids)'
 	# CRIU's first read of the image waits on a FIFO until the attacker
 	# is done: the window between restore entering CRIU into its new
 	# cgroup and CRIU's use of it (it reads the image first), made
@@ -449,7 +455,7 @@ b_alone() {
 	[ "$(cat "$pids/$top/a/pids.max")" = 32 ] || fail "CRIU wrote the image's limit on B's pids cgroup: $(cat "$pids/$top/a/pids.max")"
 	[ "$st" -eq 0 ] || fail "restore failed ($st)"
 	pid=$(restored_own ct10 "/$top/away")
-	[ "$(cat "$pids/$top/away/pids.max")" = 64 ] || fail "the restored container's pids limit: $(cat "$pids/$top/away/pids.max")"
+	[ "$(cat "$pids/$top/away/pids.max")" = 64 ] || fail "the restored container's pids limit (the image's, restored by CRIU): $(cat "$pids/$top/away/pids.max")"
 	b_alone "$pids/$top/a"
 	sr_run delete --force ct10
 	[ "$status" -eq 0 ]
@@ -457,6 +463,24 @@ b_alone() {
 	b_alone "$pids/$top/a"
 	sr_run delete --force ct10-b
 	wait_gone "$B_PID"
+}
+
+@test "restore: a cgroup hierarchy the container has no cgroup in (a named v1 one mounted elsewhere) is restored as before the cgroup yard" {
+	requires_criu
+	local n
+	HIER=$(mktemp -d /tmp/sr-bats-hier.XXXXXX)
+	mount -t cgroup -o "none,name=srbats$$" cgroup "$HIER" || skip "cannot mount a named v1 cgroup hierarchy here"
+	cr_run ct13
+	count_above 1
+	grep -q ":name=srbats$$:/\$" "/proc/$(sr state ct13 | jq .pid)/cgroup"
+	cr_checkpoint ct13
+	n=$(count)
+	cr_restore ct13
+	count_above "$n"
+	grep -q ":name=srbats$$:/\$" "/proc/$(sr state ct13 | jq .pid)/cgroup"
+	sr_run delete --force ct13
+	[ "$status" -eq 0 ]
+	assert_nothing_left
 }
 
 @test "restore: a spec with a cgroup namespace that CRIU does not make (--manage-cgroups-mode ignore) fails, naming it; restored as usual, init has its own" {
