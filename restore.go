@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -28,11 +27,6 @@ var restoreCommand = &cli.Command{
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		if c.Bool("systemd-cgroup") {
-			// CRIU restores the processes into a cgroup the restore
-			// makes first; a systemd scope cannot be started empty.
-			return errors.New("--systemd-cgroup: restore into a systemd scope is not supported yet")
-		}
 		co, err := criuOptions(c)
 		if err != nil {
 			return err
@@ -43,6 +37,7 @@ var restoreCommand = &cli.Command{
 			ConsoleSocket: c.String("console-socket"),
 			NoPivot:       c.Bool("no-pivot"),
 			Foreground:    !c.Bool("detach"),
+			SystemdCgroup: c.Bool("systemd-cgroup"),
 		}
 		// Not the raw bytes: restore changes the spec before create saves it.
 		spec, _, err := loadSpec(opts.Bundle)

@@ -62,6 +62,30 @@ pm() {
 	[ ! -d "/sys/fs/cgroup/machine.slice/$unit" ]
 }
 
+@test "podman (cgroup_manager=systemd): container checkpoint and restore, the restored process in a new scope, counting on" {
+	requires podman conmon criu
+	criu check >/dev/null 2>&1 || skip "criu check fails here: $(criu check 2>&1 | grep -m 1 'Error (')"
+	local id unit pid n
+	pm run -d --name sd2 --network none --memory 20m --rootfs "$T/rootfs" sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done' >/dev/null
+	id=$(pm inspect -f '{{.Id}}' sd2)
+	unit="libpod-$id.scope"
+	wait_for 30 eval '[ "$(pm logs sd2 | wc -l)" -ge 3 ]'
+	run -0 pm container checkpoint sd2
+	[ "$(systemctl show -P ActiveState "$unit")" = inactive ]
+	n=$(pm logs sd2 | tail -n 1)
+	run pm container restore sd2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	pid=$(pm inspect -f '{{.State.Pid}}' sd2)
+	[ "$(cat /proc/$pid/cgroup)" = "0::/machine.slice/$unit" ]
+	[ "$(systemctl show -P ActiveState "$unit")" = active ]
+	[ "$(cat "/sys/fs/cgroup/machine.slice/$unit/memory.max")" = 20971520 ]
+	wait_for 30 eval '[ "$(pm logs sd2 | tail -n 1)" -gt "$n" ]'
+	pm stop -t 1 sd2
+	pm rm sd2
+	[ ! -d "/sys/fs/cgroup/machine.slice/$unit" ]
+}
+
 # oci_image DIR NAME writes DIR/image.tar, an OCI archive of the shared
 # rootfs as one layer, for `ctr images import`.
 oci_image() {

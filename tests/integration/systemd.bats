@@ -146,7 +146,7 @@ run_sd() {
 		fail "restore: $(cat "$BUNDLE/restore.log"; grep -h Error "$BUNDLE/image/restore.log" | tail -n 5)"
 	pid=$(sr state t1 | jq -r .pid)
 	[ "$(sr state t1 | jq -r .status)" = running ]
-	[ "$(prop "$UNIT" ActiveState)" = active ]
+	[ "$(prop "$UNIT" ActiveState)" = active ] || fail "unit $UNIT: $(prop "$UNIT" ActiveState) $(prop "$UNIT" SubState); init $pid in $(cat /proc/$pid/cgroup); $(systemctl status "$UNIT" 2>&1 | head -20); $(cat "$BUNDLE/restore.log")"
 	[ "$(prop "$UNIT" TasksMax)" = 77 ]
 	[ "$(cat /proc/$pid/cgroup)" = "0::/system.slice/$UNIT" ]
 	[ "$(cat "$(scope_dir)/memory.max")" = 41943040 ]
