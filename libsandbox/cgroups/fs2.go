@@ -227,26 +227,12 @@ func (m *fs2) Pids() ([]int, error) { return pidsRecursive(m.at()) }
 // container with a cgroup namespace may make its own).
 func pidsRecursive(dir string) ([]int, error) {
 	var out []int
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			if p == dir {
-				return err
-			}
-			return nil
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		pids, err := readPids(p)
-		if err == nil {
+	err := eachCgroup(dir, func(p string) error {
+		if pids, err := readPids(p); err == nil {
 			out = append(out, pids...)
 		}
 		return nil
 	})
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		pe.Path = shown(pe.Path)
-	}
 	return out, err
 }
 

@@ -48,25 +48,13 @@ func (st *State) CheckMembers(tids []int) error {
 // threadsBelow returns the threads of dir and its sub-cgroups.
 func threadsBelow(dir string) (map[int]bool, error) {
 	in := map[int]bool{}
-	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
-		if err != nil {
-			if p == dir {
-				return err
-			}
-			return nil
-		}
-		if !e.IsDir() {
-			return nil
-		}
+	err := eachCgroup(dir, func(p string) error {
 		b, err := readRaw(filepath.Join(p, "cgroup.threads"))
 		if errors.Is(err, unix.ENOENT) {
 			b, err = readRaw(filepath.Join(p, "tasks"))
 		}
 		if err != nil {
-			if p == dir {
-				return err
-			}
-			return nil // a sub-cgroup removed meanwhile
+			return err
 		}
 		for _, f := range strings.Fields(string(b)) {
 			if n, err := strconv.Atoi(f); err == nil {
@@ -75,9 +63,29 @@ func threadsBelow(dir string) (map[int]bool, error) {
 		}
 		return nil
 	})
+	return in, err
+}
+
+// eachCgroup calls f on dir and on each cgroup below it, parents first.
+// An error at dir itself (from the walk or from f) ends the walk and is
+// returned, its path as the state names it (shown); below dir, a cgroup
+// removed meanwhile, or one f fails on, is passed over.
+func eachCgroup(dir string, f func(p string) error) error {
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil {
+			if !d.IsDir() {
+				return nil
+			}
+			err = f(p)
+		}
+		if err != nil && p != dir {
+			return nil
+		}
+		return err
+	})
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		pe.Path = shown(pe.Path)
 	}
-	return in, err
+	return err
 }
