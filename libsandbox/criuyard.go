@@ -76,11 +76,8 @@ func yardName(ctrls string) string {
 // hierarchies are CRIU's own (its /proc/PID/cgroup, in the kernel's
 // order of co-mounted controllers, as CRIU names them in the image).
 //
-// A hierarchy the container has no cgroup in (one mounted elsewhere than
-// /sys/fs/cgroup, a name=systemd one on a v2 host, a cgroup2 line on a
-// v1 host) holds nothing of the container's to swap: it is mounted whole
-// in the yard, as CRIU would mount it, and its root is CRIU's own cgroup
-// there, as before the yard.
+// A hierarchy without controllers that the container has no cgroup in
+// is mounted whole (yardEntries).
 func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 	st := rs.cg.State()
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
@@ -105,26 +102,21 @@ func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 			}
 		}
 	}()
+	entries, err = yardEntries(hier, st)
+	if err != nil {
+		return err
+	}
 	opts.CgRoot = nil
-	for _, ctrls := range sortedKeys(hier) {
-		e := yardEntry{name: yardName(ctrls), tree: -1}
-		root := "/"
-		d := st.V2
-		if ctrls != "" {
-			d = st.V1[sortedCtrls(ctrls)]
-		}
-		if d == "" {
-			e.fstype, e.data = yardMount(ctrls)
-			root = hier[ctrls]
-		} else {
-			if e.tree, err = cloneDir(st, d); err != nil {
-				return fmt.Errorf("cgroup %s: clone it for CRIU: %w", d, err)
+	for i := range entries {
+		e := &entries[i]
+		if e.dir != "" {
+			if e.tree, err = cloneDir(st, e.dir); err != nil {
+				return fmt.Errorf("cgroup %s: clone it for CRIU: %w", e.dir, err)
 			}
-			y.names[d] = e.name
+			y.names[e.dir] = e.name
 		}
-		entries = append(entries, e)
 		y.entries = append(y.entries, e.name)
-		opts.CgRoot = append(opts.CgRoot, &rpc.CgroupRoot{Ctrl: rpc.String(ctrls), Path: rpc.String(root)})
+		opts.CgRoot = append(opts.CgRoot, &rpc.CgroupRoot{Ctrl: rpc.String(e.ctrls), Path: rpc.String(e.root)})
 	}
 	if err := os.Mkdir(y.dir, 0o700); err != nil {
 		return fmt.Errorf("cgroup yard: %w", err)
@@ -152,27 +144,65 @@ func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 	return nil
 }
 
-// yardEntry is one entry of the yard: the clone of the container's
-// directory (tree), or, where it has none, a hierarchy to mount whole.
+// yardEntry is one entry of the yard, for the hierarchy ctrls (as
+// /proc/PID/cgroup lists it): the clone (tree) of the container's
+// directory dir, or, where it has none, the hierarchy mounted whole
+// (fstype, data); root is the hierarchy's root for CRIU (CgRoot).
 type yardEntry struct {
-	name         string
+	ctrls, name  string
+	dir, root    string
 	tree         int
 	fstype, data string
 }
 
-// yardMount is how CRIU mounts a hierarchy in its yard
-// (prepare_cgroup_sfd, ctrl_dir_and_opt): cgroup2 for the v2 one, a
-// named v1 one with "none".
-func yardMount(ctrls string) (fstype, data string) {
+// yardEntries decides the yard's entries for the hierarchies CRIU is in
+// (hier: /proc/PID/cgroup's) and the container's cgroup st. Only a
+// hierarchy with no controller may lack the container's directory: a
+// name= one (mounted outside /sys/fs/cgroup, or on a v2 host), or the v2
+// one on a host whose cgroup2 the runtime does not use (a v1 host where
+// something mounted it). It is mounted whole, as CRIU mounted it before
+// the yard, with CRIU's own cgroup there as its root: nothing of the
+// container's is in it. A hierarchy of controllers without the
+// container's directory means the runtime and the host disagree (a
+// controller mounted elsewhere than /sys/fs/cgroup, an option the parse
+// took for a controller); CRIU would reach the container's cgroup there
+// by path, so restore fails instead.
+func yardEntries(hier map[string]string, st *cgroups.State) ([]yardEntry, error) {
+	var out []yardEntry
+	for _, ctrls := range sortedKeys(hier) {
+		e := yardEntry{ctrls: ctrls, name: yardName(ctrls), root: "/", tree: -1}
+		if ctrls == "" {
+			e.dir = st.V2
+		} else {
+			e.dir = st.V1[sortedCtrls(ctrls)]
+		}
+		if e.dir == "" {
+			if !noControllers(ctrls) {
+				return nil, fmt.Errorf("cgroup hierarchy %q: the container has no cgroup there, for CRIU to restore into (mounted elsewhere than %s?)", ctrls, cgroups.DefaultRoot)
+			}
+			e.root = hier[ctrls]
+			e.fstype, e.data = "cgroup2", ""
+			if ctrls != "" {
+				e.fstype, e.data = "cgroup", "none,"+ctrls
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// noControllers reports whether a hierarchy has no controller: cgroup2
+// (""), or name= ones only.
+func noControllers(ctrls string) bool {
 	if ctrls == "" {
-		return "cgroup2", ""
+		return true
 	}
 	for _, c := range strings.Split(ctrls, ",") {
-		if strings.HasPrefix(c, "name=") {
-			return "cgroup", "none," + ctrls
+		if !strings.HasPrefix(c, "name=") {
+			return false
 		}
 	}
-	return "cgroup", ctrls
+	return true
 }
 
 // yardError says what CRIU's failure in the yard means: a hierarchy of
@@ -235,7 +265,7 @@ func mountYard(pid int, dir string, entries []yardEntry) error {
 				if err := unix.Mkdir(at, 0o700); err != nil {
 					return &os.PathError{Op: "mkdir", Path: at, Err: err}
 				}
-				if e.tree < 0 {
+				if e.dir == "" {
 					if err := unix.Mount("none", at, e.fstype, flags, e.data); err != nil {
 						return fmt.Errorf("mount the %s hierarchy (%s) on %s: %w", e.fstype, e.data, at, err)
 					}

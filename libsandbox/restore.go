@@ -719,10 +719,10 @@ func checkCgroupNsRoot(fd int) error {
 }
 
 // checkCgroupMounts checks that each cgroup directory CRIU bound into the
-// container (from the yard) is the one restore made, as create checks its clone
-// of the directory in init (rootfs.CgroupMount.Ino): by device and inode
-// against the pinned directory's, want (an inode number alone is unique
-// only within one file system). root is the root of the container's
+// container (from the yard) is the one restore made, as create checks
+// its clone of the directory in init (rootfs.CgroupMount.Ino): by device
+// and inode against the pinned directory's, want (an inode number alone
+// is unique only within one file system). root is the root of the container's
 // mount namespace, and each destination is opened in it with
 // RESOLVE_IN_ROOT, as init's own mounts are: a symlink of the image's
 // stays in the container's tree and reaches what the container would.

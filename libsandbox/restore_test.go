@@ -4,10 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
 )
 
 // cgroup2Dir returns a cgroup2 mount point of this host (the v2 one of
@@ -105,6 +108,54 @@ func TestYardName(t *testing.T) {
 	} {
 		if got := yardName(in); got != want {
 			t.Errorf("yardName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// yardEntries: the container's own directory for each hierarchy it has
+// one in; a whole mount only for a hierarchy without controllers; an
+// error for a hierarchy of controllers the container has no cgroup in
+// (CRIU would reach it by path).
+func TestYardEntries(t *testing.T) {
+	st := &cgroups.State{
+		V1: map[string]string{
+			"memory":      "/sys/fs/cgroup/memory/p/c",
+			"cpu,cpuacct": "/sys/fs/cgroup/cpu,cpuacct/p/c",
+		},
+		V2: "/sys/fs/cgroup/unified/p/c",
+	}
+	got, err := yardEntries(map[string]string{
+		"memory":      "/p/c",
+		"cpuacct,cpu": "/p/c", // the kernel's order, not the key's
+		"":            "/p/c",
+		"name=foo":    "/elsewhere",
+	}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []yardEntry{
+		{ctrls: "", name: "unified", dir: st.V2, root: "/", tree: -1},
+		{ctrls: "cpuacct,cpu", name: "cpuacct,cpu", dir: st.V1["cpu,cpuacct"], root: "/", tree: -1},
+		{ctrls: "memory", name: "memory", dir: st.V1["memory"], root: "/", tree: -1},
+		{ctrls: "name=foo", name: "foo", root: "/elsewhere", tree: -1, fstype: "cgroup", data: "none,name=foo"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("\ngot  %+v\nwant %+v", got, want)
+	}
+
+	// A v1 host where something mounted cgroup2: mounted whole.
+	got, err = yardEntries(map[string]string{"": "/", "memory": "/p/c"}, &cgroups.State{V1: st.V1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].dir != "" || got[0].fstype != "cgroup2" || got[0].root != "/" {
+		t.Errorf("cgroup2 on a v1 host: %+v", got[0])
+	}
+
+	// A controller the container has no cgroup in: refused.
+	for _, h := range []string{"pids", "memory,seclabel", "cpuset,name=x"} {
+		if _, err := yardEntries(map[string]string{h: "/p/c", "memory": "/p/c"}, st); err == nil || !strings.Contains(err.Error(), h) {
+			t.Errorf("hierarchy %q: err = %v, want one naming it", h, err)
 		}
 	}
 }

@@ -37,12 +37,17 @@ func ParseMountinfo(r io.Reader) ([]Mount, error) {
 		}
 		m := Mount{Point: in.Point, Root: in.Root, Type: in.FSType}
 		if in.FSType == "cgroup" {
+			// Only controllers and name=: cgroup1_show_options prints
+			// the hierarchy's options among them, and an LSM adds its
+			// own (SELinux's "seclabel", "context=..."), which would
+			// make the key differ from /proc/self/cgroup's.
 			for _, opt := range strings.Split(in.SuperOptions, ",") {
-				switch {
-				case opt == "rw" || opt == "ro" || opt == "clone_children" || opt == "noprefix" || opt == "xattr" || opt == "cpuset_v2_mode" || opt == "favordynmods" || strings.HasPrefix(opt, "release_agent="):
-				default:
+				if v1Controllers[opt] || strings.HasPrefix(opt, "name=") {
 					m.Controllers = append(m.Controllers, opt)
 				}
+			}
+			if len(m.Controllers) == 0 {
+				continue
 			}
 			sort.Strings(m.Controllers)
 		}
@@ -54,6 +59,16 @@ func ParseMountinfo(r io.Reader) ([]Mount, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// v1Controllers are the kernel's v1 controllers, as /proc/cgroups and
+// mountinfo name them (include/linux/cgroup_subsys.h; io is "blkio" on
+// v1). No controller has been added to v1 since misc (5.13).
+var v1Controllers = map[string]bool{
+	"cpuset": true, "cpu": true, "cpuacct": true, "blkio": true,
+	"memory": true, "devices": true, "freezer": true, "net_cls": true,
+	"perf_event": true, "net_prio": true, "hugetlb": true, "pids": true,
+	"rdma": true, "misc": true, "debug": true,
 }
 
 // Name is the directory name a v1 hierarchy usually has under

@@ -86,6 +86,23 @@ func TestParseMountinfo(t *testing.T) {
 				{Point: "/sys/fs/cgroup/foo", Root: "/", Type: "cgroup", Controllers: []string{"name=foo"}},
 			},
 		},
+		{
+			// SELinux's superblock options (RHEL 8 on v1): the key
+			// must be /proc/self/cgroup's ("memory", not
+			// "memory,seclabel"), or the container's hierarchies
+			// look like ones it has no cgroup in (a review).
+			"seclabel",
+			`40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,seclabel,xattr,release_agent=/usr/lib/systemd/systemd-cgroups-agent,name=systemd
+41 31 0:38 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,seclabel,memory
+42 31 0:39 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,seclabel,cpu,cpuacct
+43 31 0:40 / /sys/fs/cgroup/odd rw - cgroup cgroup rw,seclabel,context="system_u:object_r:cgroup_t:s0"
+`,
+			[]Mount{
+				{Point: "/sys/fs/cgroup/systemd", Root: "/", Type: "cgroup", Controllers: []string{"name=systemd"}},
+				{Point: "/sys/fs/cgroup/memory", Root: "/", Type: "cgroup", Controllers: []string{"memory"}},
+				{Point: "/sys/fs/cgroup/cpu,cpuacct", Root: "/", Type: "cgroup", Controllers: []string{"cpu", "cpuacct"}},
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseMountinfo(strings.NewReader(tc.in))
