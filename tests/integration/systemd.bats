@@ -141,7 +141,17 @@ run_sd() {
 	sr --systemd-cgroup --log "$BUNDLE/checkpoint.log" checkpoint --image-path "$BUNDLE/image" t1 ||
 		fail "checkpoint: $(cat "$BUNDLE/checkpoint.log"; grep -h Error "$BUNDLE/image/dump.log" | tail -n 5)"
 	[ "$(prop "$UNIT" ActiveState)" = inactive ]
+	# A restore that fails once CRIU runs in the scope (a prestart hook
+	# fails, with the restored processes in it) leaves no unit.
+	update_config '.hooks.prestart = [{"path": "/bin/false"}]'
 	eval "exec 8<> <(:)"
+	! sr --systemd-cgroup --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" t1 <&8 >&8 2>&8 ||
+		fail "restore with a failing prestart hook succeeded"
+	grep -q prestart "$BUNDLE/restore.log" || fail "restore did not fail on the hook: $(cat "$BUNDLE/restore.log")"
+	[ "$(prop "$UNIT" LoadState)" = not-found ] || fail "the failed restore left unit $UNIT: $(prop "$UNIT" LoadState) $(prop "$UNIT" ActiveState)"
+	[ ! -d "$(scope_dir)" ]
+	assert_nothing_left
+	update_config 'del(.hooks)'
 	sr --systemd-cgroup --log "$BUNDLE/restore.log" restore -d --image-path "$BUNDLE/image" --bundle "$BUNDLE" t1 <&8 >&8 2>&8 ||
 		fail "restore: $(cat "$BUNDLE/restore.log"; grep -h Error "$BUNDLE/image/restore.log" | tail -n 5)"
 	pid=$(sr state t1 | jq -r .pid)
