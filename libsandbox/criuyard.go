@@ -76,16 +76,15 @@ func yardName(ctrls string) string {
 // hierarchies are CRIU's own (its /proc/PID/cgroup, in the kernel's
 // order of co-mounted controllers, as CRIU names them in the image).
 //
-// A hierarchy without controllers that the container has no cgroup in
-// is mounted whole (yardEntries).
+// A hierarchy the container has no cgroup in is mounted whole
+// (yardEntries).
 func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 	st := rs.cg.State()
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	hier, err := procCgroup("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return err
 	}
-	hier, err := cgroups.ParseProcCgroup(f)
-	f.Close()
+	own, err := procCgroup("/proc/self/cgroup")
 	if err != nil {
 		return err
 	}
@@ -102,7 +101,7 @@ func (rs *restoration) makeCgroupYard(pid int, opts *rpc.CriuOpts) error {
 			}
 		}
 	}()
-	entries, err = yardEntries(hier, st)
+	entries, err = yardEntries(hier, own, st)
 	if err != nil {
 		return err
 	}
@@ -156,18 +155,18 @@ type yardEntry struct {
 }
 
 // yardEntries decides the yard's entries for the hierarchies CRIU is in
-// (hier: /proc/PID/cgroup's) and the container's cgroup st. Only a
-// hierarchy with no controller may lack the container's directory: a
-// name= one (mounted outside /sys/fs/cgroup, or on a v2 host), or the v2
-// one on a host whose cgroup2 the runtime does not use (a v1 host where
-// something mounted it). It is mounted whole, as CRIU mounted it before
-// the yard, with CRIU's own cgroup there as its root: nothing of the
-// container's is in it. A hierarchy of controllers without the
-// container's directory means the runtime and the host disagree (a
-// controller mounted elsewhere than /sys/fs/cgroup, an option the parse
-// took for a controller); CRIU would reach the container's cgroup there
-// by path, so restore fails instead.
-func yardEntries(hier map[string]string, st *cgroups.State) ([]yardEntry, error) {
+// (hier: its /proc/PID/cgroup), the container's cgroup st and the
+// runtime's own cgroups (own: /proc/self/cgroup, keyed alike). A
+// hierarchy the container has no directory in (a name= one mounted
+// outside /sys/fs/cgroup, a v1 controller mounted on a v2 host, cgroup2
+// on a v1 host) is mounted whole, as CRIU mounted it before the yard,
+// with CRIU's cgroup there as its root: restore did not move CRIU there,
+// so it is the runtime's own, and nothing of the container's is in it.
+// Had CRIU a path there that is not the runtime's, restore did move it
+// (the container's own hierarchy under a key the runtime reads otherwise:
+// a review's seclabel case), and CRIU would reach the container's cgroup
+// by path: restore fails instead.
+func yardEntries(hier, own map[string]string, st *cgroups.State) ([]yardEntry, error) {
 	var out []yardEntry
 	for _, ctrls := range sortedKeys(hier) {
 		e := yardEntry{ctrls: ctrls, name: yardName(ctrls), root: "/", tree: -1}
@@ -177,18 +176,32 @@ func yardEntries(hier map[string]string, st *cgroups.State) ([]yardEntry, error)
 			e.dir = st.V1[sortedCtrls(ctrls)]
 		}
 		if e.dir == "" {
-			if !noControllers(ctrls) {
-				return nil, fmt.Errorf("cgroup hierarchy %q: the container has no cgroup there, for CRIU to restore into (mounted elsewhere than %s?)", ctrls, cgroups.DefaultRoot)
+			if p, ok := own[ctrls]; !ok || p != hier[ctrls] {
+				return nil, fmt.Errorf("cgroup hierarchy %q: CRIU is in %s there, neither the container's cgroup nor the runtime's (%s)", ctrls, hier[ctrls], own[ctrls])
 			}
 			e.root = hier[ctrls]
 			e.fstype, e.data = "cgroup2", ""
 			if ctrls != "" {
-				e.fstype, e.data = "cgroup", "none,"+ctrls
+				e.fstype, e.data = "cgroup", ctrls
+				if noControllers(ctrls) {
+					e.data = "none," + ctrls
+				}
 			}
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// procCgroup reads a /proc/.../cgroup file, its keys as the kernel
+// writes them.
+func procCgroup(p string) (map[string]string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return cgroups.ParseProcCgroup(f)
 }
 
 // noControllers reports whether a hierarchy has no controller: cgroup2

@@ -113,9 +113,10 @@ func TestYardName(t *testing.T) {
 }
 
 // yardEntries: the container's own directory for each hierarchy it has
-// one in; a whole mount only for a hierarchy without controllers; an
-// error for a hierarchy of controllers the container has no cgroup in
-// (CRIU would reach it by path).
+// one in; a whole mount for a hierarchy it has none in, where CRIU is in
+// the runtime's own cgroup; an error where CRIU is elsewhere there (a
+// hierarchy of the container's that the runtime keys otherwise: CRIU
+// would reach it by path).
 func TestYardEntries(t *testing.T) {
 	st := &cgroups.State{
 		V1: map[string]string{
@@ -124,37 +125,55 @@ func TestYardEntries(t *testing.T) {
 		},
 		V2: "/sys/fs/cgroup/unified/p/c",
 	}
+	own := map[string]string{"memory": "/rt", "cpu,cpuacct": "/rt", "": "/rt", "name=foo": "/elsewhere", "net_cls": "/"}
 	got, err := yardEntries(map[string]string{
 		"memory":      "/p/c",
-		"cpuacct,cpu": "/p/c", // the kernel's order, not the key's
+		"cpu,cpuacct": "/p/c",
 		"":            "/p/c",
 		"name=foo":    "/elsewhere",
-	}, st)
+		"net_cls":     "/",
+	}, own, st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []yardEntry{
 		{ctrls: "", name: "unified", dir: st.V2, root: "/", tree: -1},
-		{ctrls: "cpuacct,cpu", name: "cpuacct,cpu", dir: st.V1["cpu,cpuacct"], root: "/", tree: -1},
+		{ctrls: "cpu,cpuacct", name: "cpu,cpuacct", dir: st.V1["cpu,cpuacct"], root: "/", tree: -1},
 		{ctrls: "memory", name: "memory", dir: st.V1["memory"], root: "/", tree: -1},
 		{ctrls: "name=foo", name: "foo", root: "/elsewhere", tree: -1, fstype: "cgroup", data: "none,name=foo"},
+		{ctrls: "net_cls", name: "net_cls", root: "/", tree: -1, fstype: "cgroup", data: "net_cls"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("\ngot  %+v\nwant %+v", got, want)
 	}
 
-	// A v1 host where something mounted cgroup2: mounted whole.
-	got, err = yardEntries(map[string]string{"": "/", "memory": "/p/c"}, &cgroups.State{V1: st.V1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got[0].dir != "" || got[0].fstype != "cgroup2" || got[0].root != "/" {
-		t.Errorf("cgroup2 on a v1 host: %+v", got[0])
+	// Pure v2 (no V1 in the state) with a v1 controller mounted
+	// somewhere: mounted whole. A v1 host where something mounted
+	// cgroup2: the same.
+	for _, tc := range []struct {
+		hier  map[string]string
+		st    *cgroups.State
+		whole string
+	}{
+		{map[string]string{"": "/p/c", "net_cls,net_prio": "/x"}, &cgroups.State{V2: "/sys/fs/cgroup/p/c"}, "net_cls,net_prio"},
+		{map[string]string{"": "/x", "memory": "/p/c"}, &cgroups.State{V1: st.V1}, ""},
+	} {
+		got, err := yardEntries(tc.hier, map[string]string{"": "/x", "net_cls,net_prio": "/x", "memory": "/rt"}, tc.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got {
+			if e.ctrls == tc.whole && (e.dir != "" || e.root != "/x" || e.fstype == "") {
+				t.Errorf("%q: %+v, want a whole mount rooted at /x", tc.whole, e)
+			}
+		}
 	}
 
-	// A controller the container has no cgroup in: refused.
-	for _, h := range []string{"pids", "memory,seclabel", "cpuset,name=x"} {
-		if _, err := yardEntries(map[string]string{h: "/p/c", "memory": "/p/c"}, st); err == nil || !strings.Contains(err.Error(), h) {
+	// CRIU elsewhere than the runtime in a hierarchy the container has
+	// no directory in: refused, naming it.
+	for _, h := range []string{"pids", "name=bar"} {
+		_, err := yardEntries(map[string]string{h: "/p/c", "memory": "/p/c"}, map[string]string{h: "/rt", "memory": "/rt"}, st)
+		if err == nil || !strings.Contains(err.Error(), h) {
 			t.Errorf("hierarchy %q: err = %v, want one naming it", h, err)
 		}
 	}

@@ -37,19 +37,10 @@ func ParseMountinfo(r io.Reader) ([]Mount, error) {
 		}
 		m := Mount{Point: in.Point, Root: in.Root, Type: in.FSType}
 		if in.FSType == "cgroup" {
-			// Only controllers and name=: cgroup1_show_options prints
-			// the hierarchy's options among them, and an LSM adds its
-			// own (SELinux's "seclabel", "context=..."), which would
-			// make the key differ from /proc/self/cgroup's.
-			for _, opt := range strings.Split(in.SuperOptions, ",") {
-				if v1Controllers[opt] || strings.HasPrefix(opt, "name=") {
-					m.Controllers = append(m.Controllers, opt)
-				}
-			}
+			m.Controllers = v1Controllers(in.SuperOptions)
 			if len(m.Controllers) == 0 {
 				continue
 			}
-			sort.Strings(m.Controllers)
 		}
 		key := in.FSType + ":" + strings.Join(m.Controllers, ",")
 		if seen[key] {
@@ -61,14 +52,72 @@ func ParseMountinfo(r io.Reader) ([]Mount, error) {
 	return out, nil
 }
 
-// v1Controllers are the kernel's v1 controllers, as /proc/cgroups and
-// mountinfo name them (include/linux/cgroup_subsys.h; io is "blkio" on
-// v1). No controller has been added to v1 since misc (5.13).
-var v1Controllers = map[string]bool{
-	"cpuset": true, "cpu": true, "cpuacct": true, "blkio": true,
-	"memory": true, "devices": true, "freezer": true, "net_cls": true,
-	"perf_event": true, "net_prio": true, "hugetlb": true, "pids": true,
-	"rdma": true, "misc": true, "debug": true,
+// v1Controllers returns the controllers (and name=) of a v1 mount's
+// super options, sorted. cgroup1_show_options prints the hierarchy's
+// options among them, and SELinux adds its own (sb_show_options:
+// "seclabel", "context=..." quoted when it holds a comma), which would
+// make the key differ from /proc/self/cgroup's (a review: "memory,
+// seclabel" on RHEL 8). Probe keeps then only what /proc/self/cgroup
+// names (ownControllers), for options not known here.
+func v1Controllers(opts string) []string {
+	var out []string
+	quoted := false
+	for _, opt := range strings.Split(opts, ",") {
+		if quoted {
+			// The rest of a quoted value with a comma in it.
+			quoted = !strings.HasSuffix(opt, `"`)
+			continue
+		}
+		if k, v, ok := strings.Cut(opt, "="); ok && k != "name" {
+			// release_agent=, context=, fscontext=, defcontext=,
+			// rootcontext=
+			quoted = strings.HasPrefix(v, `"`) && (len(v) == 1 || !strings.HasSuffix(v, `"`))
+			continue
+		}
+		switch opt {
+		case "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode", "favordynmods", "seclabel", "sane_behavior", "":
+			continue
+		}
+		out = append(out, opt)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ownControllers keeps, of each v1 mount's controllers, those that
+// own's keys (/proc/self/cgroup's: the kernel's own list of each
+// hierarchy's controllers) name, and the mounts left with any: an
+// option v1Controllers does not know is not a controller. Without v1
+// keys in own, mounts are kept as they are.
+func ownControllers(mounts []Mount, own map[string]string) []Mount {
+	known := map[string]bool{}
+	for k := range own {
+		for _, c := range strings.Split(k, ",") {
+			if c != "" {
+				known[c] = true
+			}
+		}
+	}
+	if len(known) == 0 {
+		return mounts
+	}
+	out := mounts[:0:0]
+	for _, m := range mounts {
+		if m.Type == "cgroup" {
+			var cs []string
+			for _, c := range m.Controllers {
+				if known[c] {
+					cs = append(cs, c)
+				}
+			}
+			if len(cs) == 0 {
+				continue
+			}
+			m.Controllers = cs
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // Name is the directory name a v1 hierarchy usually has under

@@ -95,12 +95,15 @@ func TestParseMountinfo(t *testing.T) {
 			`40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,seclabel,xattr,release_agent=/usr/lib/systemd/systemd-cgroups-agent,name=systemd
 41 31 0:38 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,seclabel,memory
 42 31 0:39 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,seclabel,cpu,cpuacct
-43 31 0:40 / /sys/fs/cgroup/odd rw - cgroup cgroup rw,seclabel,context="system_u:object_r:cgroup_t:s0"
+43 31 0:40 / /sys/fs/cgroup/net_cls rw - cgroup cgroup rw,seclabel,context="system_u:object_r:cgroup_t:s0:c0,c1",net_cls
+44 31 0:41 / /sys/fs/cgroup/dmem rw - cgroup cgroup rw,seclabel,rootcontext=system_u:object_r:cgroup_t:s0,dmem
 `,
 			[]Mount{
 				{Point: "/sys/fs/cgroup/systemd", Root: "/", Type: "cgroup", Controllers: []string{"name=systemd"}},
 				{Point: "/sys/fs/cgroup/memory", Root: "/", Type: "cgroup", Controllers: []string{"memory"}},
 				{Point: "/sys/fs/cgroup/cpu,cpuacct", Root: "/", Type: "cgroup", Controllers: []string{"cpu", "cpuacct"}},
+				{Point: "/sys/fs/cgroup/net_cls", Root: "/", Type: "cgroup", Controllers: []string{"net_cls"}},
+				{Point: "/sys/fs/cgroup/dmem", Root: "/", Type: "cgroup", Controllers: []string{"dmem"}},
 			},
 		},
 	} {
@@ -177,5 +180,33 @@ func TestParseProcCgroupMalformed(t *testing.T) {
 		if got, err := ParseProcCgroup(strings.NewReader(in)); err == nil {
 			t.Errorf("ParseProcCgroup(%q): got %v, nil error; want an error", in, got)
 		}
+	}
+}
+
+// ownControllers: what /proc/self/cgroup does not name as a hierarchy's
+// controller is not one (an option unknown to v1Controllers), and a
+// controller new to this code (dmem, 6.14) is kept.
+func TestOwnControllers(t *testing.T) {
+	mounts := []Mount{
+		{Point: "/sys/fs/cgroup/cpu,cpuacct", Type: "cgroup", Controllers: []string{"cpu", "cpuacct", "newopt"}},
+		{Point: "/sys/fs/cgroup/dmem", Type: "cgroup", Controllers: []string{"dmem"}},
+		{Point: "/sys/fs/cgroup/odd", Type: "cgroup", Controllers: []string{"newopt"}},
+		{Point: "/sys/fs/cgroup/unified", Type: "cgroup2"},
+	}
+	own := map[string]string{"cpu,cpuacct": "/", "dmem": "/", "": "/"}
+	got := ownControllers(mounts, own)
+	want := []Mount{
+		{Point: "/sys/fs/cgroup/cpu,cpuacct", Type: "cgroup", Controllers: []string{"cpu", "cpuacct"}},
+		{Point: "/sys/fs/cgroup/dmem", Type: "cgroup", Controllers: []string{"dmem"}},
+		{Point: "/sys/fs/cgroup/unified", Type: "cgroup2"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("\ngot  %+v\nwant %+v", got, want)
+	}
+	if mounts[0].Controllers[2] != "newopt" {
+		t.Errorf("the caller's mounts changed: %+v", mounts[0])
+	}
+	if got := ownControllers(mounts, map[string]string{"": "/"}); !reflect.DeepEqual(got, mounts) {
+		t.Errorf("without v1 keys: %+v", got)
 	}
 }

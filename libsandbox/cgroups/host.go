@@ -77,7 +77,7 @@ func Probe() (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hostFromMounts(mounts, own), nil
+	return hostFromMounts(ownControllers(mounts, own), own), nil
 }
 
 // NewHost describes a host from its cgroup mounts (ParseMountinfo) and a
