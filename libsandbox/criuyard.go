@@ -177,7 +177,12 @@ func yardEntries(hier, own map[string]string, st *cgroups.State) ([]yardEntry, e
 		}
 		if e.dir == "" {
 			if p, ok := own[ctrls]; !ok || p != hier[ctrls] {
-				return nil, fmt.Errorf("cgroup hierarchy %q: CRIU is in %s there, neither the container's cgroup nor the runtime's (%s)", ctrls, hier[ctrls], own[ctrls])
+				return nil, fmt.Errorf("cgroup hierarchy %q: CRIU is in %s there, neither the container's cgroup nor the runtime's (%s; moved by another process meanwhile, a classifier daemon?)", ctrls, hier[ctrls], own[ctrls])
+			}
+			// A cgroup outside our cgroup namespace's root reads
+			// "/../x": a root that would climb out of its entry.
+			if p := hier[ctrls]; p == "/.." || strings.HasPrefix(p, "/../") {
+				return nil, fmt.Errorf("cgroup hierarchy %q: the runtime's cgroup there, %s, is outside its cgroup namespace", ctrls, p)
 			}
 			e.root = hier[ctrls]
 			e.fstype, e.data = "cgroup2", ""

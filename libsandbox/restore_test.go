@@ -120,18 +120,20 @@ func TestYardName(t *testing.T) {
 func TestYardEntries(t *testing.T) {
 	st := &cgroups.State{
 		V1: map[string]string{
-			"memory":      "/sys/fs/cgroup/memory/p/c",
-			"cpu,cpuacct": "/sys/fs/cgroup/cpu,cpuacct/p/c",
+			"memory":         "/sys/fs/cgroup/memory/p/c",
+			"cpu,cpuacct":    "/sys/fs/cgroup/cpu,cpuacct/p/c",
+			"name=jobs,pids": "/sys/fs/cgroup/jobs/p/c",
 		},
 		V2: "/sys/fs/cgroup/unified/p/c",
 	}
-	own := map[string]string{"memory": "/rt", "cpu,cpuacct": "/rt", "": "/rt", "name=foo": "/elsewhere", "net_cls": "/"}
+	own := map[string]string{"memory": "/rt", "cpu,cpuacct": "/rt", "pids,name=jobs": "/rt", "": "/rt", "name=foo": "/elsewhere", "net_cls": "/"}
 	got, err := yardEntries(map[string]string{
-		"memory":      "/p/c",
-		"cpu,cpuacct": "/p/c",
-		"":            "/p/c",
-		"name=foo":    "/elsewhere",
-		"net_cls":     "/",
+		"memory":         "/p/c",
+		"cpu,cpuacct":    "/p/c",
+		"pids,name=jobs": "/p/c", // the kernel's order (name= last), not the key's
+		"":               "/p/c",
+		"name=foo":       "/elsewhere",
+		"net_cls":        "/",
 	}, own, st)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +144,7 @@ func TestYardEntries(t *testing.T) {
 		{ctrls: "memory", name: "memory", dir: st.V1["memory"], root: "/", tree: -1},
 		{ctrls: "name=foo", name: "foo", root: "/elsewhere", tree: -1, fstype: "cgroup", data: "none,name=foo"},
 		{ctrls: "net_cls", name: "net_cls", root: "/", tree: -1, fstype: "cgroup", data: "net_cls"},
+		{ctrls: "pids,name=jobs", name: "pids,jobs", dir: st.V1["name=jobs,pids"], root: "/", tree: -1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("\ngot  %+v\nwant %+v", got, want)
@@ -162,19 +165,30 @@ func TestYardEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		found := false
 		for _, e := range got {
-			if e.ctrls == tc.whole && (e.dir != "" || e.root != "/x" || e.fstype == "") {
-				t.Errorf("%q: %+v, want a whole mount rooted at /x", tc.whole, e)
+			if e.ctrls == tc.whole {
+				found = true
+				if e.dir != "" || e.root != "/x" || e.fstype == "" {
+					t.Errorf("%q: %+v, want a whole mount rooted at /x", tc.whole, e)
+				}
 			}
+		}
+		if !found {
+			t.Errorf("%q: no entry in %+v", tc.whole, got)
 		}
 	}
 
 	// CRIU elsewhere than the runtime in a hierarchy the container has
 	// no directory in: refused, naming it.
-	for _, h := range []string{"pids", "name=bar"} {
+	for _, h := range []string{"blkio", "name=bar"} {
 		_, err := yardEntries(map[string]string{h: "/p/c", "memory": "/p/c"}, map[string]string{h: "/rt", "memory": "/rt"}, st)
 		if err == nil || !strings.Contains(err.Error(), h) {
 			t.Errorf("hierarchy %q: err = %v, want one naming it", h, err)
 		}
+	}
+	// The runtime outside its cgroup namespace's root there: refused.
+	if _, err := yardEntries(map[string]string{"net_cls": "/../x"}, map[string]string{"net_cls": "/../x"}, st); err == nil {
+		t.Error("a root of /../x: no error")
 	}
 }

@@ -69,13 +69,17 @@ func v1Controllers(opts string) []string {
 			continue
 		}
 		if k, v, ok := strings.Cut(opt, "="); ok && k != "name" {
-			// release_agent=, context=, fscontext=, defcontext=,
-			// rootcontext=
-			quoted = strings.HasPrefix(v, `"`) && (len(v) == 1 || !strings.HasSuffix(v, `"`))
+			// release_agent= (seq_show_option: never quoted, a comma
+			// in it is \054), or SELinux's context=, fscontext=,
+			// defcontext=, rootcontext= (quoted when they hold a
+			// comma).
+			quoted = strings.HasSuffix(k, "context") && strings.HasPrefix(v, `"`) && (len(v) == 1 || !strings.HasSuffix(v, `"`))
 			continue
 		}
 		switch opt {
-		case "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode", "favordynmods", "seclabel", "sane_behavior", "":
+		case "rw", "ro", "sync", "dirsync", "mand", "lazytime", // show_sb_opts
+			"clone_children", "noprefix", "xattr", "cpuset_v2_mode", "favordynmods", "sane_behavior", // cgroup1_show_options
+			"seclabel", "":
 			continue
 		}
 		out = append(out, opt)

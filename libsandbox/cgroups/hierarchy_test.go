@@ -95,8 +95,9 @@ func TestParseMountinfo(t *testing.T) {
 			`40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,seclabel,xattr,release_agent=/usr/lib/systemd/systemd-cgroups-agent,name=systemd
 41 31 0:38 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,seclabel,memory
 42 31 0:39 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,seclabel,cpu,cpuacct
-43 31 0:40 / /sys/fs/cgroup/net_cls rw - cgroup cgroup rw,seclabel,context="system_u:object_r:cgroup_t:s0:c0,c1",net_cls
-44 31 0:41 / /sys/fs/cgroup/dmem rw - cgroup cgroup rw,seclabel,rootcontext=system_u:object_r:cgroup_t:s0,dmem
+43 31 0:40 / /sys/fs/cgroup/net_cls rw - cgroup cgroup rw,context="system_u:object_r:cgroup_t:s0:c0,c1",seclabel,net_cls
+44 31 0:41 / /sys/fs/cgroup/dmem rw - cgroup cgroup rw,lazytime,rootcontext=system_u:object_r:cgroup_t:s0,seclabel,dmem
+45 31 0:42 / /sys/fs/cgroup/jobs rw - cgroup cgroup rw,pids,release_agent="/x,name=jobs
 `,
 			[]Mount{
 				{Point: "/sys/fs/cgroup/systemd", Root: "/", Type: "cgroup", Controllers: []string{"name=systemd"}},
@@ -104,6 +105,7 @@ func TestParseMountinfo(t *testing.T) {
 				{Point: "/sys/fs/cgroup/cpu,cpuacct", Root: "/", Type: "cgroup", Controllers: []string{"cpu", "cpuacct"}},
 				{Point: "/sys/fs/cgroup/net_cls", Root: "/", Type: "cgroup", Controllers: []string{"net_cls"}},
 				{Point: "/sys/fs/cgroup/dmem", Root: "/", Type: "cgroup", Controllers: []string{"dmem"}},
+				{Point: "/sys/fs/cgroup/jobs", Root: "/", Type: "cgroup", Controllers: []string{"name=jobs", "pids"}},
 			},
 		},
 	} {
