@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -173,7 +172,7 @@ func yardEntries(hier, own map[string]string, st *cgroups.State) ([]yardEntry, e
 		if ctrls == "" {
 			e.dir = st.V2
 		} else {
-			e.dir = st.V1[sortedCtrls(ctrls)]
+			e.dir = st.V1[cgroups.SortKey(ctrls)]
 		}
 		if e.dir == "" {
 			if p, ok := own[ctrls]; !ok || p != hier[ctrls] {
@@ -300,12 +299,4 @@ func mountYard(pid int, dir string, entries []yardEntry) error {
 		}()
 	})
 	return <-errc
-}
-
-// sortedCtrls is a controller list as the hierarchies' keys have it
-// ("cpuacct,cpu" -> "cpu,cpuacct").
-func sortedCtrls(ctrls string) string {
-	cs := strings.Split(ctrls, ",")
-	sort.Strings(cs)
-	return strings.Join(cs, ",")
 }

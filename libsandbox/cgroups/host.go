@@ -85,7 +85,7 @@ func Probe() (*Host, error) {
 func NewHost(mounts []Mount, procCgroup map[string]string) *Host {
 	own := make(map[string]string, len(procCgroup))
 	for k, v := range procCgroup {
-		own[sortKey(k)] = v
+		own[SortKey(k)] = v
 	}
 	return hostFromMounts(mounts, own)
 }
@@ -129,13 +129,14 @@ func readProcCgroup(path string) (map[string]string, error) {
 	}
 	own := make(map[string]string, len(raw))
 	for k, v := range raw {
-		own[sortKey(k)] = v
+		own[SortKey(k)] = v
 	}
 	return own, nil
 }
 
-// sortKey normalizes a controller list ("cpuacct,cpu" -> "cpu,cpuacct").
-func sortKey(k string) string {
+// SortKey normalizes a controller list ("cpuacct,cpu" -> "cpu,cpuacct"),
+// as the hierarchies' keys have it.
+func SortKey(k string) string {
 	if !strings.Contains(k, ",") {
 		return k
 	}
