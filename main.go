@@ -279,14 +279,24 @@ func setupLogging(c *cli.Context) error {
 // last error line of --log), and on stderr too when the log goes
 // elsewhere. Exit status 1, or an exitError's.
 func fatal(err error) {
+	code := 1
+	var ee *exitError
+	var ce cli.ExitCoder
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.As(err, &ce):
+		// cli's one error with a code of its own: "No help topic for
+		// 'X'" (an unknown command, or `help X`), 3. runc's cli v1
+		// prints it through runc's error writer, which logs what it is
+		// given, Fprintln's newline included, and exits with the code:
+		// the same line and status here.
+		code = ce.ExitCode()
+		err = fmt.Errorf("%w\n", err)
+	}
 	logrus.Error(err)
 	if logrus.StandardLogger().Out != io.Writer(os.Stderr) {
 		fmt.Fprintln(os.Stderr, err)
-	}
-	code := 1
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
 	}
 	os.Exit(code)
 }

@@ -26,15 +26,25 @@ const (
 // checkArgs checks the number of positional arguments, with runc's words.
 func checkArgs(c *cli.Context, want, kind int) error {
 	n := c.NArg()
+	var err error
 	switch {
 	case kind == exactArgs && n != want:
-		return fmt.Errorf("%s: %q requires exactly %d argument(s)", os.Args[0], c.Command.Name, want)
+		err = fmt.Errorf("%s: %q requires exactly %d argument(s)", os.Args[0], c.Command.Name, want)
 	case kind == minArgs && n < want:
-		return fmt.Errorf("%s: %q requires a minimum of %d argument(s)", os.Args[0], c.Command.Name, want)
+		err = fmt.Errorf("%s: %q requires a minimum of %d argument(s)", os.Args[0], c.Command.Name, want)
 	case kind == maxArgs && n > want:
-		return fmt.Errorf("%s: %q requires a maximum of %d argument(s)", os.Args[0], c.Command.Name, want)
+		err = fmt.Errorf("%s: %q requires a maximum of %d argument(s)", os.Args[0], c.Command.Name, want)
 	}
-	return nil
+	if err != nil {
+		// As runc: the command's usage on stdout, then the error.
+		fmt.Fprint(c.App.Writer, "Incorrect Usage.\n\n")
+		// From the app's context: in the command's own, cli looks
+		// for the name among the command's subcommands.
+		if l := c.Lineage(); len(l) > 1 {
+			_ = cli.ShowCommandHelp(l[1], c.Command.Name)
+		}
+	}
+	return err
 }
 
 // loadSpec reads bundle/config.json; it returns the file's bytes too.

@@ -230,4 +230,13 @@ while :; do sleep 0.05; done'
 	sr_run kill t1 TERM extra
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'kill\" requires a maximum of 2 argument(s)'* ]]
+	# The command's usage goes to stdout first, as runc's does; the
+	# error to stderr only.
+	status=0
+	sr kill </dev/null >"$BUNDLE/usage.out" 2>"$BUNDLE/usage.err" || status=$?
+	[ "$status" -eq 1 ]
+	[ "$(head -n 1 "$BUNDLE/usage.out")" = "Incorrect Usage." ]
+	grep -q 'kill \[command options\] <container-id> \[signal\]' "$BUNDLE/usage.out"
+	[ "$(grep -c 'requires a minimum' "$BUNDLE/usage.out")" = 0 ]
+	grep -q 'requires a minimum of 1 argument(s)' "$BUNDLE/usage.err"
 }

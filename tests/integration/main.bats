@@ -24,9 +24,13 @@ teardown() { teardown_bundle; }
 	done
 }
 
-@test "an unknown command fails" {
+@test "an unknown command fails with runc's status 3 and line, as does help for one" {
 	run sr foo
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 3 ]
+	# runc logs cli's message with the newline its error writer gets.
+	[[ "$output" == *"level=error msg=\"No help topic for 'foo'\\n\""* ]]
+	run sr help foo
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"No help topic for 'foo'"* ]]
 }
 
