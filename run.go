@@ -15,6 +15,7 @@ var runCommand = &cli.Command{
 	Flags: append([]cli.Flag{
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+		&cli.BoolFlag{Name: "no-subreaper", Usage: "accepted for runc's command line: the runtime is never a subreaper"},
 	}, createFlags...),
 	Before: beforeSpawn,
 	Action: func(c *cli.Context) error {

@@ -38,6 +38,8 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "kernel-memory", Usage: "ignored (deprecated by the kernel)"},
 		&cli.StringFlag{Name: "kernel-memory-tcp", Usage: "ignored (deprecated by the kernel)"},
 		&cli.StringFlag{Name: "pids-limit", Usage: "maximum number of processes (-1 for none)"},
+		&cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT/CAT L3 cache line of the container's group (L3:ID=MASK;...)"},
+		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT/MBA memory bandwidth line of the container's group (MB:ID=VALUE;...)"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 1, exactArgs); err != nil {
@@ -47,13 +49,34 @@ var updateCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		rdt, err := updateSchemata(c)
+		if err != nil {
+			return err
+		}
 		ct, err := libsandbox.Load(root(c), c.Args().First())
 		if err != nil {
 			return err
 		}
 		defer ct.Close()
-		return ct.Update(r)
+		return ct.Update(r, rdt)
 	},
+}
+
+// updateSchemata reads --l3-cache-schema and --mem-bw-schema: one line
+// each, of the resource the flag is for (resctrl takes several lines in
+// one write, so a newline would smuggle in another resource).
+func updateSchemata(c *cli.Context) (libsandbox.Schemata, error) {
+	s := libsandbox.Schemata{
+		L3CacheSchema: c.String("l3-cache-schema"),
+		MemBwSchema:   c.String("mem-bw-schema"),
+	}
+	if l := s.L3CacheSchema; l != "" && (strings.Contains(l, "\n") || !strings.HasPrefix(l, "L3")) {
+		return s, fmt.Errorf("--l3-cache-schema %q: must be one line starting with L3", l)
+	}
+	if l := s.MemBwSchema; l != "" && (strings.Contains(l, "\n") || !strings.HasPrefix(l, "MB:")) {
+		return s, fmt.Errorf("--mem-bw-schema %q: must be one line starting with MB:", l)
+	}
+	return s, nil
 }
 
 // updateResources reads --resources and lays the flags over it (the flags

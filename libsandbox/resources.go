@@ -1,6 +1,7 @@
 package libsandbox
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/cgroups"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
 )
 
 func (c *Container) cgroup() (cgroups.Manager, error) {
@@ -43,11 +45,12 @@ func (c *Container) Resume() error {
 	return cg.Thaw()
 }
 
-// Update applies new resources to a live container and records them. On
-// error the container keeps running with what it had: every value is
-// checked (its field named) before or as it is written, and a write the
-// kernel refuses changes nothing.
-func (c *Container) Update(r *specs.LinuxResources) error {
+// Update applies new resources, and the Intel RDT schemata rdt gives, to
+// a live container and records them. On error the container keeps
+// running with what it had: every value is checked (its field named)
+// before or as it is written, and a write the kernel refuses changes
+// nothing.
+func (c *Container) Update(r *specs.LinuxResources, rdt Schemata) error {
 	if _, err := c.require(opUpdate); err != nil {
 		return err
 	}
@@ -59,6 +62,10 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	// Before anything is written, as runc's update checks them.
+	if err := c.checkSchemata(rdt); err != nil {
+		return err
+	}
 	var devs []specs.LinuxDevice
 	if spec.Linux != nil {
 		devs = spec.Linux.Devices
@@ -67,13 +74,74 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err := cg.Update(r, devs); err != nil {
 		return err
 	}
+	if lines := rdt.lines(); len(lines) > 0 {
+		logrus.Debugf("update %s: writing %q to the Intel RDT group %s", c.id, lines, c.state.IntelRdt.Path)
+		if err := intelrdt.SetSchemata(resctrlRoot, c.state.IntelRdt, lines); err != nil {
+			return err
+		}
+	}
 	if spec.Linux != nil {
 		spec.Linux.Resources = mergeResources(spec.Linux.Resources, r)
+		rdt.record(spec.Linux.IntelRdt)
 		if err := writeSpec(c.dir, spec); err != nil {
 			return fmt.Errorf("write state: %w", err)
 		}
 	}
 	return nil
+}
+
+// Schemata are update's --l3-cache-schema and --mem-bw-schema: new
+// lines for the container's Intel RDT group (linux.intelRdt's
+// l3CacheSchema and memBwSchema).
+type Schemata struct {
+	L3CacheSchema string
+	MemBwSchema   string
+}
+
+func (s Schemata) lines() []string {
+	var out []string
+	for _, l := range []string{s.L3CacheSchema, s.MemBwSchema} {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// record lays the new lines over rdt, the spec's, for the state.
+func (s Schemata) record(rdt *specs.LinuxIntelRdt) {
+	if rdt == nil {
+		return
+	}
+	if s.L3CacheSchema != "" {
+		rdt.L3CacheSchema = s.L3CacheSchema
+	}
+	if s.MemBwSchema != "" {
+		rdt.MemBwSchema = s.MemBwSchema
+	}
+}
+
+// checkSchemata refuses rdt's lines, with runc's words, where the host
+// has no resctrl with the resource, or the container no group: runc
+// 1.5's update makes none ("not supported"), nor does this one.
+func (c *Container) checkSchemata(rdt Schemata) error {
+	if rdt == (Schemata{}) {
+		return nil
+	}
+	cat, mba := false, false
+	if root, err := intelrdt.Root(resctrlRoot); err == nil {
+		cat, mba = intelrdt.Features(root)
+	}
+	if rdt.L3CacheSchema != "" && !cat {
+		return errors.New("Intel RDT/CAT: l3 cache schema is not enabled")
+	}
+	if rdt.MemBwSchema != "" && !mba {
+		return errors.New("Intel RDT/MBA: memory bandwidth schema is not enabled")
+	}
+	if c.state.IntelRdt == nil {
+		return errors.New("updating a non-existent Intel RDT configuration is not supported")
+	}
+	return intelrdt.Check(&specs.LinuxIntelRdt{L3CacheSchema: rdt.L3CacheSchema, MemBwSchema: rdt.MemBwSchema})
 }
 
 // mergeResources overlays the set fields of u on r.

@@ -266,6 +266,28 @@ func sameValue(a, b, res string) bool {
 	return x == y
 }
 
+// Features reports whether the resctrl at root (one Root accepted)
+// offers cache allocation (info/L3) and memory bandwidth allocation
+// (info/MB): a CPU without them, or a kernel booted with rdt=!l3cat or
+// !mba, has no such directory. update asks, as runc's does, before it
+// writes either schema.
+func Features(root string) (cat, mba bool) {
+	_, errL3 := os.Stat(filepath.Join(root, "info", "L3"))
+	_, errMB := os.Stat(filepath.Join(root, "info", "MB"))
+	return errL3 == nil, errMB == nil
+}
+
+// SetSchemata writes lines (update's --l3-cache-schema and
+// --mem-bw-schema) to the schemata of the container's group, st, under
+// root: the group create put the container in, a closID's shared one
+// included, as runc's update writes it.
+func SetSchemata(root string, st *State, lines []string) error {
+	if err := os.WriteFile(filepath.Join(st.Path, "schemata"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		return fmt.Errorf("linux.intelRdt: write schemata %q: %w", strings.Join(lines, `\n`), lastCmd(root, err))
+	}
+	return nil
+}
+
 // Enter puts pid (an exec'd process's first child, before it forks the
 // process, which inherits the group: the CLOS and RMID are the task's and
 // copied at fork) in the container's group and monitoring group, as

@@ -228,3 +228,35 @@ func TestEnter(t *testing.T) {
 		t.Errorf("tasks %q, monitoring tasks %q: want init's 1, then 2", read(t, root, "gold/tasks"), read(t, root, "gold/mon_groups/c1/tasks"))
 	}
 }
+
+func TestFeatures(t *testing.T) {
+	root, _, _ := fakeRoot(t)
+	if cat, mba := Features(root); cat || mba {
+		t.Errorf("no info/L3, no info/MB: Features = %v, %v; want false, false", cat, mba)
+	}
+	write(t, root, "info/L3/cbm_mask", "7ff\n")
+	if cat, mba := Features(root); !cat || mba {
+		t.Errorf("info/L3 only: Features = %v, %v; want true, false", cat, mba)
+	}
+	write(t, root, "info/MB/min_bandwidth", "10\n")
+	if cat, mba := Features(root); !cat || !mba {
+		t.Errorf("info/L3 and info/MB: Features = %v, %v; want true, true", cat, mba)
+	}
+}
+
+func TestSetSchemata(t *testing.T) {
+	root, _, _ := fakeRoot(t)
+	st := &State{Path: filepath.Join(root, "gold")}
+	if err := SetSchemata(root, st, []string{"L3:0=f", "MB:0=20"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, root, "gold/schemata"); got != "L3:0=f\nMB:0=20\n" {
+		t.Errorf("schemata %q", got)
+	}
+	// A refusal carries resctrl's own reason, and names the lines.
+	write(t, root, "info/last_cmd_status", "Bitmask 5 is not contiguous\n")
+	err := SetSchemata(root, &State{Path: filepath.Join(root, "gone")}, []string{"L3:0=5"})
+	if err == nil || !strings.Contains(err.Error(), `"L3:0=5"`) || !strings.Contains(err.Error(), "resctrl: Bitmask 5 is not contiguous") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -913,6 +913,32 @@ read" ]
 	expect_file "$id" pids pids.max 60
 }
 
+@test "update --l3-cache-schema and --mem-bw-schema on a host without Intel RDT: runc's errors, and nothing is changed" {
+	local id
+	[ "$(stat -fc %T /sys/fs/resctrl 2>/dev/null)" != resctrl ] || skip "this host has resctrl (the test plays one without)"
+	id=$(new_id)
+	update_config '.linux.resources.pids = {"limit": 100}'
+	run_ct "$id"
+	# runc checks the host's RDT before it writes anything.
+	show sr update --pids-limit 50 --l3-cache-schema "L3:0=f" "$id"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Intel RDT/CAT: l3 cache schema is not enabled"* ]]
+	show sr update --pids-limit 50 --mem-bw-schema "MB:0=50" "$id"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Intel RDT/MBA: memory bandwidth schema is not enabled"* ]]
+	expect_file "$id" pids pids.max 100
+	if is_sandbox; then
+		# A line of another resource, or two lines, named by flag.
+		show sr update --mem-bw-schema "L3:0=f" "$id"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *'--mem-bw-schema \"L3:0=f\": must be one line starting with MB:'* ]]
+		show sr update --l3-cache-schema $'L3:0=f\nMB:0=10' "$id"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"--l3-cache-schema"*"must be one line starting with L3"* ]]
+	fi
+	[ "$(status "$id")" = running ]
+}
+
 @test "update below the current usage fails, naming the field; the container is left as it was" {
 	local id pid
 	id=$(new_id)

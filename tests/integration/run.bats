@@ -22,6 +22,14 @@ teardown() {
 	[ "$status" -ne 0 ]
 }
 
+@test "run --no-subreaper (runc's flag) runs as without it" {
+	update_config '.process.args = ["sh", "-c", "echo hello; exit 3"]'
+	cd "$BUNDLE"
+	run sr run --no-subreaper t1
+	[ "$status" -eq 3 ]
+	[[ "$output" == *hello* ]]
+}
+
 @test "run: a process killed by signal N exits 128+N" {
 	# Not pid 1 of its own pid namespace, which ignores even SIGKILL
 	# sent from inside.
