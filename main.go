@@ -277,7 +277,7 @@ func setupLogging(c *cli.Context) error {
 
 // fatal prints err as runc does: through the logger (containerd reads the
 // last error line of --log), and on stderr too when the log goes
-// elsewhere. Exit status 1, or an exitError's.
+// elsewhere. Exit status 1, or an exitError's, or cli's code.
 func fatal(err error) {
 	code := 1
 	var ee *exitError
@@ -296,7 +296,7 @@ func fatal(err error) {
 	}
 	logrus.Error(err)
 	if logrus.StandardLogger().Out != io.Writer(os.Stderr) {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, strings.TrimSuffix(err.Error(), "\n"))
 	}
 	os.Exit(code)
 }
