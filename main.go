@@ -281,16 +281,16 @@ func setupLogging(c *cli.Context) error {
 func fatal(err error) {
 	code := 1
 	var ee *exitError
-	var ce cli.ExitCoder
-	switch {
-	case errors.As(err, &ee):
+	if errors.As(err, &ee) {
 		code = ee.code
-	case errors.As(err, &ce):
+	} else if ce, ok := err.(cli.ExitCoder); ok && strings.HasPrefix(err.Error(), "No help topic for ") {
 		// cli's one error with a code of its own: "No help topic for
 		// 'X'" (an unknown command, or `help X`), 3. runc's cli v1
 		// prints it through runc's error writer, which logs what it is
 		// given, Fprintln's newline included, and exits with the code:
-		// the same line and status here.
+		// the same line and status here. Only cli's own, unwrapped:
+		// a hook's or CRIU's *exec.ExitError has an ExitCode too, and
+		// its failure is status 1 with its own message.
 		code = ce.ExitCode()
 		err = fmt.Errorf("%w\n", err)
 	}
