@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox"
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/intelrdt"
 )
 
 var updateCommand = &cli.Command{
@@ -63,18 +64,22 @@ var updateCommand = &cli.Command{
 }
 
 // updateSchemata reads --l3-cache-schema and --mem-bw-schema: one line
-// each, of the resource the flag is for (resctrl takes several lines in
-// one write, so a newline would smuggle in another resource).
+// each, of the resource the flag is for (intelrdt.SchemaLine), named by
+// flag.
 func updateSchemata(c *cli.Context) (libsandbox.Schemata, error) {
 	s := libsandbox.Schemata{
 		L3CacheSchema: c.String("l3-cache-schema"),
 		MemBwSchema:   c.String("mem-bw-schema"),
 	}
-	if l := s.L3CacheSchema; l != "" && (strings.Contains(l, "\n") || !strings.HasPrefix(l, "L3")) {
-		return s, fmt.Errorf("--l3-cache-schema %q: must be one line starting with L3", l)
+	if l := s.L3CacheSchema; l != "" {
+		if err := intelrdt.SchemaLine(l, "L3"); err != nil {
+			return s, fmt.Errorf("--l3-cache-schema %w", err)
+		}
 	}
-	if l := s.MemBwSchema; l != "" && (strings.Contains(l, "\n") || !strings.HasPrefix(l, "MB:")) {
-		return s, fmt.Errorf("--mem-bw-schema %q: must be one line starting with MB:", l)
+	if l := s.MemBwSchema; l != "" {
+		if err := intelrdt.SchemaLine(l, "MB:"); err != nil {
+			return s, fmt.Errorf("--mem-bw-schema %w", err)
+		}
 	}
 	return s, nil
 }

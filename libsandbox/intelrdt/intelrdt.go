@@ -47,16 +47,31 @@ func Check(rdt *specs.LinuxIntelRdt) error {
 	if c := rdt.ClosID; c != "" && c != "/" && (strings.ContainsAny(c, "/\n") || c == "." || c == ".." || c == "info" || c == "mon_groups" || c == "mon_data") {
 		return fmt.Errorf("linux.intelRdt.closID %q: not a resctrl group name", c)
 	}
-	if s := rdt.L3CacheSchema; s != "" && (strings.Contains(s, "\n") || !strings.HasPrefix(s, "L3")) {
-		return fmt.Errorf("linux.intelRdt.l3CacheSchema %q: must be one line starting with L3", s)
+	if s := rdt.L3CacheSchema; s != "" {
+		if err := SchemaLine(s, "L3"); err != nil {
+			return fmt.Errorf("linux.intelRdt.l3CacheSchema %w", err)
+		}
 	}
-	if s := rdt.MemBwSchema; s != "" && (strings.Contains(s, "\n") || !strings.HasPrefix(s, "MB:")) {
-		return fmt.Errorf("linux.intelRdt.memBwSchema %q: must be one line starting with MB:", s)
+	if s := rdt.MemBwSchema; s != "" {
+		if err := SchemaLine(s, "MB:"); err != nil {
+			return fmt.Errorf("linux.intelRdt.memBwSchema %w", err)
+		}
 	}
 	for i, s := range rdt.Schemata {
 		if strings.Contains(s, "\n") || !strings.Contains(s, ":") {
 			return fmt.Errorf("linux.intelRdt.schemata[%d] %q: must be one line RESOURCE:ID=VALUE;...", i, s)
 		}
+	}
+	return nil
+}
+
+// SchemaLine checks s, a schemata line of the resource whose lines
+// start with prefix ("L3", "MB:"): one line, of that resource (resctrl
+// takes several lines in one write, so a newline would set another
+// resource). Its error quotes s; the caller names the field.
+func SchemaLine(s, prefix string) error {
+	if strings.Contains(s, "\n") || !strings.HasPrefix(s, prefix) {
+		return fmt.Errorf("%q: must be one line starting with %s", s, prefix)
 	}
 	return nil
 }
