@@ -15,6 +15,8 @@ import (
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/osthread"
 )
 
 // linux.netDevices (runtime-spec 1.3, config-linux.md "Network Devices"):
@@ -139,13 +141,43 @@ func initNetns(pid int, start uint64) (*os.File, *netlink.Handle, error) {
 		}
 		return nil, nil, fmt.Errorf("init's network namespace: %w", err)
 	}
-	h, err := netlink.NewHandleAt(netns.NsHandle(f.Fd()), unix.NETLINK_ROUTE)
+	h, err := handleAt(f)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("netlink in init's network namespace: %w", err)
 	}
 	return f, h, nil
 }
+
+// handleAt makes a netlink handle in the network namespace f, on a
+// thread of its own that ends after it (osthread.Discard).
+// netlink.NewHandleAt moves the thread it runs on into f's namespace,
+// opens the socket there, and moves it back, ignoring a failure of the
+// move back (nl.executeInNetns drops setns's error, then unlocks the
+// thread). A thread left in the container's namespace would then carry
+// goroutines of ours (the package-level netlink calls open their socket
+// in the calling thread's namespace: moveNetDevice's, giveBack's
+// /proc/thread-self), and, were it the main thread, /proc/self/ns/net
+// would name the container's. Thrown away, no thread of ours is ever
+// in the container's network namespace after this returns, whatever
+// setns did.
+func handleAt(f *os.File) (*netlink.Handle, error) {
+	type made struct {
+		h   *netlink.Handle
+		err error
+	}
+	ch := make(chan made, 1)
+	osthread.Discard(func() {
+		h, err := newHandleAt(netns.NsHandle(f.Fd()), unix.NETLINK_ROUTE)
+		ch <- made{h, err}
+	})
+	m := <-ch
+	return m.h, m.err
+}
+
+// newHandleAt is netlink.NewHandleAt; a test stands in for a failed
+// move back.
+var newHandleAt = netlink.NewHandleAt
 
 // errRuntimeNetns: init is in the runtime's own network namespace.
 var errRuntimeNetns = errors.New("it is the runtime's own, not one of the container's")
