@@ -254,14 +254,25 @@ func takesValue(f cli.Flag) bool {
 }
 
 func setupLogging(c *cli.Context) error {
-	if c.Bool("debug") {
+	// runc's lines: logrus's own formatters, as runc leaves them (times
+	// to the second; on a terminal, "ERRO[0000] msg" in colour). With
+	// --debug, times to the nanosecond: the debug log times create's
+	// steps (docs/bench.md).
+	debug := c.Bool("debug")
+	stamp := ""
+	if debug {
 		logrus.SetLevel(logrus.DebugLevel)
+		stamp = time.RFC3339Nano
 	}
 	switch f := c.String("log-format"); f {
 	case "text":
-		logrus.SetFormatter(&logrus.TextFormatter{DisableColors: true, FullTimestamp: true, TimestampFormat: time.RFC3339Nano})
+		t := &logrus.TextFormatter{}
+		if debug {
+			t = &logrus.TextFormatter{DisableColors: true, FullTimestamp: true, TimestampFormat: stamp}
+		}
+		logrus.SetFormatter(t)
 	case "json":
-		logrus.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
+		logrus.SetFormatter(&logrus.JSONFormatter{TimestampFormat: stamp})
 	default:
 		return fmt.Errorf("--log-format: unknown format %q (text or json)", f)
 	}

@@ -55,6 +55,25 @@ teardown() { teardown_bundle; }
 	jq -e . "$log" >/dev/null
 }
 
+@test "an error's line is runc's: time to the second; on a terminal, ERRO[0000] in colour" {
+	requires script
+	run --separate-stderr sr state nosuch
+	[ "$status" -eq 1 ]
+	[[ "$stderr" =~ ^time=\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\"\ level=error\ msg=\"container\ does\ not\ exist\"$ ]] ||
+		fail "not runc's line: $stderr"
+	run --separate-stderr sr --log-format json state nosuch
+	[[ "$(jq -r .time <<<"$stderr")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] ||
+		fail "not runc's time: $stderr"
+	# logrus's terminal form, as runc (1.1 and 1.5) prints it to a user.
+	run script -qec "$(printf '%q ' "$RUNTIME" --root "$ROOT" state nosuch)" /dev/null
+	[[ "$output" == $'\e[31mERRO\e[0m[0000] container does not exist'* ]] || fail "not runc's terminal line: $(cat -v <<<"$output")"
+	# Ours alone: --debug times to the nanosecond (create's steps are
+	# timed by it); runc's --debug adds the caller instead.
+	is_sandbox || return 0
+	run --separate-stderr sr --debug state nosuch
+	[[ "$stderr" =~ time=\"[^\"]*:[0-9]{2}\.[0-9]+Z\"\ level=error ]] || fail "--debug: $stderr"
+}
+
 @test "--log FILE: text format by default, appended to what FILE holds" {
 	log=$BUNDLE/log.txt
 	echo "an earlier line" >"$log"
