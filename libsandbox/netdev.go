@@ -110,12 +110,15 @@ func moveNetDevices(devs map[string]specs.LinuxNetDevice, pid int, start uint64)
 
 // initNetns opens the network namespace of init (pid, checked against its
 // start time once the namespace is open: a pid reused since is not
-// followed) and a netlink handle in it. netlink.NewHandleAt makes the
-// handle's socket there (NETLINK_ROUTE only: links and addresses are all
-// it is for) from a locked thread that switches back to our namespace at
-// once; the socket then acts on init's namespace from ours. It only ever
-// carries our requests and their answers: it joins no multicast group, so
-// nothing of the container reaches us through it.
+// followed) and a netlink handle in it. handleAt makes the handle's
+// socket there (NETLINK_ROUTE only: links and addresses are all it is
+// for) on a thread thrown away after; the socket then acts on init's
+// namespace from ours. It joins no multicast group. A process with
+// CAP_NET_ADMIN over that namespace can still send to it (netlink
+// unicast to our port id, netlink_sendmsg's netlink_allowed): netlink's
+// Execute refuses what the kernel did not send ("Wrong sender portid"),
+// so what it sends can only fail a request, and the callers take any
+// error as a failure, never as an answer.
 //
 // A namespace that is ours is refused: what is done through the handle
 // is meant for the container's namespace and would change the host's.
@@ -156,8 +159,7 @@ func initNetns(pid int, start uint64) (*os.File, *netlink.Handle, error) {
 // move back (nl.executeInNetns drops setns's error, then unlocks the
 // thread). A thread left in the container's namespace would then carry
 // goroutines of ours (the package-level netlink calls open their socket
-// in the calling thread's namespace: moveNetDevice's, giveBack's
-// /proc/thread-self), and, were it the main thread, /proc/self/ns/net
+// in the calling thread's namespace: moveNetDevice's), and, were it the main thread, /proc/self/ns/net
 // would name the container's. Thrown away, no thread of ours is ever
 // in the container's network namespace after this returns, whatever
 // setns did.
@@ -233,11 +235,17 @@ func moveNetDevice(host, name string, nsFd int, h *netlink.Handle) error {
 	// The kernel moves the device first and renames it after
 	// (do_setlink: __dev_change_net_namespace, then dev_change_name): a
 	// name taken in the container's namespace fails the request with the
-	// device moved already, under its host name. Look first; and should
-	// the namespace get the name meanwhile, bring the device back below.
+	// device moved already, under its host name. Look first: only "no
+	// such link" lets the move go on (any other answer, an error a
+	// process with CAP_NET_ADMIN there can make by sending to our
+	// socket included, fails create).
 	if !strings.Contains(name, "%d") {
-		if _, err := h.LinkByName(name); err == nil {
+		_, err := h.LinkByName(name)
+		if err == nil {
 			return fmt.Errorf("move into the container's network namespace: an interface named %q exists there (a name with %%d lets the kernel number it): %w", name, unix.EEXIST)
+		}
+		if !errors.As(err, &netlink.LinkNotFoundError{}) {
+			return fmt.Errorf("look for %q in the container's network namespace: %w", name, err)
 		}
 	}
 	// Move and rename in one RTM_NEWLINK (IFLA_NET_NS_FD with
@@ -252,8 +260,18 @@ func moveNetDevice(host, name string, nsFd int, h *netlink.Handle) error {
 	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
 	req.AddData(nl.NewRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(nsFd))))
 	if _, err := req.Execute(unix.NETLINK_ROUTE, 0); err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
-		giveBack(h, link, host)
 		if errors.Is(err, unix.EEXIST) {
+			// The name was free when looked for: someone in the
+			// namespace took it since, and the device may be there
+			// under its host name. It stays (in a namespace create
+			// made, the kernel hands it back when init is killed; in
+			// one joined by path, its owner's): nothing is ever
+			// moved out of a container's namespace into ours, where
+			// a device of the container's choosing could come
+			// instead (it can take the moved device's index, MAC and
+			// name: a review's Medium, against the give-back this
+			// replaced).
+			logrus.Warnf("linux.netDevices[%q]: %q was taken in the container's network namespace during the move; the device may be left there as %q", host, name, host)
 			return fmt.Errorf("move into the container's network namespace: an interface named %q exists there (a name with %%d lets the kernel number it): %w", name, err)
 		}
 		return fmt.Errorf("move into the container's network namespace as %q: %w", name, err)
@@ -279,24 +297,6 @@ func moveNetDevice(host, name string, nsFd int, h *netlink.Handle) error {
 		return fmt.Errorf("set up %s in the container: %w", moved.Attrs().Name, err)
 	}
 	return nil
-}
-
-// giveBack moves link back from the container's namespace (h) to ours
-// after a failed move and rename left it there: create is failing, and a
-// namespace joined by path would otherwise keep it. Best effort.
-func giveBack(h *netlink.Handle, link netlink.Link, host string) {
-	moved, err := findMoved(h, link, host)
-	if err != nil {
-		return
-	}
-	self, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		return
-	}
-	defer self.Close()
-	if err := h.LinkSetNsFd(moved, int(self.Fd())); err != nil {
-		logrus.Warnf("linux.netDevices[%q]: left in the container's network namespace after a failed move: %v", host, err)
-	}
 }
 
 // findMoved finds the moved device in the container's namespace: by
