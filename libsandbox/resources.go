@@ -198,9 +198,28 @@ func (c *Container) Processes() ([]int, error) {
 
 // Event is one line of `events`, runc's JSON shape.
 type Event struct {
-	Type string         `json:"type"`
-	ID   string         `json:"id"`
-	Data *cgroups.Stats `json:"data,omitempty"`
+	Type string      `json:"type"`
+	ID   string      `json:"id"`
+	Data *EventStats `json:"data,omitempty"`
+}
+
+// EventStats is a stats event's "data": runc's types.Stats, the cgroup's
+// keys (cpu, cpuset, memory, pids, blkio, hugetlb), then intel_rdt and
+// network_interfaces, in runc's order.
+type EventStats struct {
+	cgroups.Stats
+	IntelRdt intelrdt.Stats `json:"intel_rdt"`
+	// NetworkInterfaces is always null, as in runc's events: runc
+	// counts only veth devices its library made (configs.Network),
+	// which a runtime-spec bundle never asks for.
+	NetworkInterfaces []*NetworkInterface `json:"network_interfaces"`
+}
+
+// NetworkInterface is runc's types.NetworkInterface (keys as in Go).
+type NetworkInterface struct {
+	Name                                    string
+	RxBytes, RxPackets, RxErrors, RxDropped uint64
+	TxBytes, TxPackets, TxErrors, TxDropped uint64
 }
 
 // Stats returns the container's resource usage.
@@ -208,20 +227,37 @@ func (c *Container) Stats() (*Event, error) {
 	if _, err := c.require(opStats); err != nil {
 		return nil, err
 	}
-	if c.state.Cgroup == nil {
-		// Nothing measured: runc's rootless containers without a
-		// cgroup report the same empty stats.
-		return &Event{Type: "stats", ID: c.id, Data: &cgroups.Stats{}}, nil
-	}
-	cg, err := c.cgroup()
-	if err != nil {
-		return nil, err
-	}
-	s, err := cg.Stats()
+	s, err := c.readStats(nil)
 	if err != nil {
 		return nil, err
 	}
 	return &Event{Type: "stats", ID: c.id, Data: s}, nil
+}
+
+// readStats reads the stats of cg (nil: a container without a cgroup,
+// whose cgroup stats are empty, as runc's rootless containers without
+// one report them) and of the container's resctrl group.
+func (c *Container) readStats(cg cgroups.Manager) (*EventStats, error) {
+	s := &EventStats{Stats: *cgroups.NewStats()}
+	if cg == nil && c.state.Cgroup != nil {
+		var err error
+		if cg, err = c.cgroup(); err != nil {
+			return nil, err
+		}
+	}
+	if cg != nil {
+		st, err := cg.Stats()
+		if err != nil {
+			return nil, err
+		}
+		s.Stats = *st
+	}
+	rdt, err := intelrdt.ReadStats(resctrlRoot, c.state.IntelRdt)
+	if err != nil {
+		return nil, fmt.Errorf("intel_rdt stats: %w", err)
+	}
+	s.IntelRdt = *rdt
+	return s, nil
 }
 
 // Events sends a stats event every interval and an "oom" event whenever
@@ -261,7 +297,7 @@ func (c *Container) Events(interval time.Duration, emit func(*Event) error) erro
 				return err
 			}
 		case <-tick.C:
-			s, err := cg.Stats()
+			s, err := c.readStats(cg)
 			if err != nil {
 				return err
 			}
@@ -284,7 +320,11 @@ func (c *Container) eventsWithoutCgroup(interval time.Duration, emit func(*Event
 		select {
 		case <-poll.C:
 		case <-tick.C:
-			if err := emit(&Event{Type: "stats", ID: c.id, Data: &cgroups.Stats{}}); err != nil {
+			s, err := c.readStats(nil)
+			if err != nil {
+				return err
+			}
+			if err := emit(&Event{Type: "stats", ID: c.id, Data: s}); err != nil {
 				return err
 			}
 		}

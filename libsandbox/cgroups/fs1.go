@@ -241,7 +241,7 @@ func (m *fs1) thawBelow() {
 }
 
 func (m *fs1) Stats() (*Stats, error) {
-	s := &Stats{}
+	s := NewStats()
 	if d, ok := m.dir("cpuacct"); ok {
 		s.CPU.Usage.Total, _ = readUint(d, "cpuacct.usage")
 		if v, err := read(d, "cpuacct.usage_percpu"); err == nil {
@@ -254,6 +254,10 @@ func (m *fs1) Stats() (*Stats, error) {
 		st := readKV(d, "cpuacct.stat")
 		s.CPU.Usage.User = st["user"] * 1e7
 		s.CPU.Usage.Kernel = st["system"] * 1e7
+		s.CPU.Usage.PercpuKernel, s.CPU.Usage.PercpuUser = percpuModes(d)
+	}
+	if d, ok := m.dir("cpuset"); ok {
+		s.CPUSet = cpusetStats(d)
 	}
 	if d, ok := m.dir("cpu"); ok {
 		st := readKV(d, "cpu.stat")
@@ -283,13 +287,13 @@ func (m *fs1) Stats() (*Stats, error) {
 		}
 	}
 	if d, ok := m.dir("blkio"); ok {
-		s.Blkio.IoServiceBytesRecursive = parseBlkio(d, "blkio.throttle.io_service_bytes_recursive")
-		s.Blkio.IoServicedRecursive = parseBlkio(d, "blkio.throttle.io_serviced_recursive")
+		s.Blkio = blkioV1(d)
 	}
-	if m.v2 != nil {
-		if v2, err := m.v2.Stats(); err == nil {
-			s.Hugetlb = v2.Hugetlb
-		}
+	if d, ok := m.dir("hugetlb"); ok {
+		s.Hugetlb = hugetlbV1(d)
+	} else if m.v2 != nil {
+		// A hybrid host's hugetlb may be on the v2 hierarchy only.
+		s.Hugetlb = hugetlbV2(m.v2.at())
 	}
 	return s, nil
 }

@@ -253,41 +253,47 @@ func (m *fs2) Signal(sig unix.Signal) error {
 }
 
 func (m *fs2) Stats() (*Stats, error) {
-	s := &Stats{}
-	cpu := readKV(m.at(), "cpu.stat")
+	s := NewStats()
+	d := m.at()
+	cpu := readKV(d, "cpu.stat")
 	s.CPU.Usage.Total = cpu["usage_usec"] * 1000
 	s.CPU.Usage.User = cpu["user_usec"] * 1000
 	s.CPU.Usage.Kernel = cpu["system_usec"] * 1000
 	s.CPU.Throttling = Throttling{Periods: cpu["nr_periods"], ThrottledPeriods: cpu["nr_throttled"], ThrottledTime: cpu["throttled_usec"] * 1000}
-	s.Memory.Raw = readKV(m.at(), "memory.stat")
+	s.CPU.PSI = readPSI(d, "cpu.pressure")
+	s.Memory.Raw = readKV(d, "memory.stat")
 	s.Memory.Cache = s.Memory.Raw["file"]
-	s.Memory.Usage.Usage, _ = readUint(m.at(), "memory.current")
-	s.Memory.Usage.Limit, _ = readUint(m.at(), "memory.max")
-	s.Memory.Usage.Max, _ = readUint(m.at(), "memory.peak")
-	s.Memory.Usage.Failcnt = readKV(m.at(), "memory.events")["max"]
-	s.Memory.Swap.Usage, _ = readUint(m.at(), "memory.swap.current")
-	s.Memory.Swap.Limit, _ = readUint(m.at(), "memory.swap.max")
-	s.Pids.Current, _ = readUint(m.at(), "pids.current")
-	s.Pids.Limit, _ = readUint(m.at(), "pids.max")
+	s.Memory.Usage.Usage, _ = readUint(d, "memory.current")
+	s.Memory.Usage.Limit, _ = readUint(d, "memory.max")
+	s.Memory.Usage.Max, _ = readUint(d, "memory.peak")
+	s.Memory.Usage.Failcnt = readKV(d, "memory.events")["max"]
+	// Swap as v1 reports it, memory and swap together (runc's events
+	// does the same for v1's readers): v2's memory.swap.* count swap
+	// alone. No largest usage: the two peaks cannot be added.
+	if swap, err := readUint(d, "memory.swap.current"); err == nil {
+		s.Memory.Swap.Usage = swap + s.Memory.Usage.Usage
+		s.Memory.Swap.Limit, _ = readUint(d, "memory.swap.max")
+		switch max := ^uint64(0); {
+		case s.Memory.Swap.Limit == max:
+		case s.Memory.Usage.Limit > max-s.Memory.Swap.Limit:
+			// Memory without a limit: memory and swap together
+			// have none either (runc's sum wraps around here).
+			s.Memory.Swap.Limit = max
+		default:
+			s.Memory.Swap.Limit += s.Memory.Usage.Limit
+		}
+	}
+	s.Memory.PSI = readPSI(d, "memory.pressure")
+	s.Pids.Current, _ = readUint(d, "pids.current")
+	s.Pids.Limit, _ = readUint(d, "pids.max")
 	if s.Pids.Limit == ^uint64(0) {
 		s.Pids.Limit = 0 // "max": runc reports no limit as 0
 	}
-	if b, err := os.ReadFile(filepath.Join(m.at(), "io.stat")); err == nil {
+	if b, err := os.ReadFile(filepath.Join(d, "io.stat")); err == nil {
 		s.Blkio = parseIOStat(string(b))
 	}
-	for _, size := range hugepageSizes() {
-		if !exists(m.at(), "hugetlb."+size+".current") {
-			continue
-		}
-		if s.Hugetlb == nil {
-			s.Hugetlb = map[string]Hugetlb{}
-		}
-		var h Hugetlb
-		h.Usage, _ = readUint(m.at(), "hugetlb."+size+".current")
-		h.Max, _ = readUint(m.at(), "hugetlb."+size+".max")
-		h.Failcnt = readKV(m.at(), "hugetlb."+size+".events")["max"]
-		s.Hugetlb[size] = h
-	}
+	s.Blkio.PSI = readPSI(d, "io.pressure")
+	s.Hugetlb = hugetlbV2(d)
 	return s, nil
 }
 

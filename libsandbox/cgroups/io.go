@@ -174,6 +174,59 @@ func parseIOStat(s string) Blkio {
 	return b
 }
 
+// blkioV1 reads a v1 blkio directory as runc's events does: the first
+// set of files the I/O scheduler or the throttling layer keeps (BFQ's
+// debug files, BFQ's, CFQ's, then the throttling layer's recursive and
+// plain ones) whose first file has entries.
+func blkioV1(d string) Blkio {
+	var b Blkio
+	type stat struct {
+		file string
+		to   *[]BlkioEntry
+	}
+	cfq := func(prefix string) []stat {
+		return []stat{
+			{prefix + "sectors_recursive", &b.SectorsRecursive},
+			{prefix + "io_service_time_recursive", &b.IoServiceTimeRecursive},
+			{prefix + "io_wait_time_recursive", &b.IoWaitTimeRecursive},
+			{prefix + "io_merged_recursive", &b.IoMergedRecursive},
+			{prefix + "io_queued_recursive", &b.IoQueuedRecursive},
+			{prefix + "time_recursive", &b.IoTimeRecursive},
+			{prefix + "io_serviced_recursive", &b.IoServicedRecursive},
+			{prefix + "io_service_bytes_recursive", &b.IoServiceBytesRecursive},
+		}
+	}
+	served := func(serviced, bytes string) []stat {
+		return []stat{{serviced, &b.IoServicedRecursive}, {bytes, &b.IoServiceBytesRecursive}}
+	}
+	for _, set := range [][]stat{
+		cfq("blkio.bfq."),
+		served("blkio.bfq.io_serviced_recursive", "blkio.bfq.io_service_bytes_recursive"),
+		cfq("blkio."),
+		served("blkio.throttle.io_serviced_recursive", "blkio.throttle.io_service_bytes_recursive"),
+		served("blkio.throttle.io_serviced", "blkio.throttle.io_service_bytes"),
+	} {
+		for i, st := range set {
+			e := parseBlkio(d, st.file)
+			if e == nil {
+				if i == 0 {
+					break
+				}
+				return b
+			}
+			*st.to = e
+			if i == len(set)-1 {
+				return b
+			}
+		}
+	}
+	return b
+}
+
+// parseBlkio reads a v1 blkio statistics file: "MAJ:MIN OP VALUE" lines,
+// or "MAJ:MIN VALUE" for those without operations (sectors, time), and
+// a "Total VALUE" line, left out. nil for a missing file or one without
+// entries.
 func parseBlkio(dir, file string) []BlkioEntry {
 	b, err := os.ReadFile(filepath.Join(dir, file))
 	if err != nil {
@@ -182,15 +235,17 @@ func parseBlkio(dir, file string) []BlkioEntry {
 	var out []BlkioEntry
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
-		if len(f) != 3 {
+		if len(f) != 2 && len(f) != 3 {
 			continue
 		}
 		var e BlkioEntry
 		if _, err := fmt.Sscanf(f[0], "%d:%d", &e.Major, &e.Minor); err != nil {
 			continue
 		}
-		e.Op = f[1]
-		e.Value, _ = strconv.ParseUint(f[2], 10, 64)
+		if len(f) == 3 {
+			e.Op = f[1]
+		}
+		e.Value, _ = strconv.ParseUint(f[len(f)-1], 10, 64)
 		out = append(out, e)
 	}
 	return out

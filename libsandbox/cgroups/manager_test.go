@@ -325,20 +325,23 @@ func hasSize(size string) bool {
 
 func TestFs2Stats(t *testing.T) {
 	_, m := newFs2(t, map[string]string{
-		"cpu.stat":            "usage_usec 1000\nuser_usec 600\nsystem_usec 400\nnr_periods 10\nnr_throttled 2\nthrottled_usec 300\n",
-		"memory.stat":         "anon 4096\nfile 8192\nkernel_stack 16\n",
-		"memory.current":      "12288\n",
-		"memory.max":          "max\n",
-		"memory.peak":         "20000\n",
-		"memory.events":       "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
-		"memory.swap.current": "100\n",
-		"memory.swap.max":     "1000\n",
-		"pids.current":        "3\n",
-		"pids.max":            "64\n",
-		"io.stat":             "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n8:16 rbytes=5 wbytes=6 rios=7 wios=8\n",
-		"hugetlb.2MB.current": "2097152\n",
-		"hugetlb.2MB.max":     "4194304\n",
-		"hugetlb.2MB.events":  "max 1\n",
+		"cpu.stat":                 "usage_usec 1000\nuser_usec 600\nsystem_usec 400\nnr_periods 10\nnr_throttled 2\nthrottled_usec 300\n",
+		"memory.stat":              "anon 4096\nfile 8192\nkernel_stack 16\n",
+		"memory.current":           "12288\n",
+		"memory.max":               "50000\n",
+		"memory.peak":              "20000\n",
+		"memory.events":            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+		"memory.swap.current":      "100\n",
+		"memory.swap.max":          "1000\n",
+		"pids.current":             "3\n",
+		"pids.max":                 "64\n",
+		"io.stat":                  "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n8:16 rbytes=5 wbytes=6 rios=7 wios=8\n",
+		"hugetlb.2MB.current":      "2097152\n",
+		"hugetlb.2MB.rsvd.current": "4194304\n",
+		"hugetlb.2MB.max":          "8388608\n",
+		"hugetlb.2MB.events":       "max 1\n",
+		"cpu.pressure":             "some avg10=1.50 avg60=0.25 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=6789\n",
+		"memory.pressure":          "some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=2\n",
 	})
 	got, err := m.Stats()
 	if err != nil {
@@ -348,12 +351,15 @@ func TestFs2Stats(t *testing.T) {
 		CPU: CPU{
 			Usage:      CPUUsage{Total: 1000000, User: 600000, Kernel: 400000},
 			Throttling: Throttling{Periods: 10, ThrottledPeriods: 2, ThrottledTime: 300000},
+			PSI:        &PSIStats{Some: PSIData{Avg10: 1.5, Avg60: 0.25, Total: 12345}, Full: PSIData{Total: 6789}},
 		},
 		Memory: Memory{
 			Cache: 8192,
-			Usage: MemoryEntry{Usage: 12288, Limit: ^uint64(0), Max: 20000, Failcnt: 3},
-			Swap:  MemoryEntry{Usage: 100, Limit: 1000},
-			Raw:   map[string]uint64{"anon": 4096, "file": 8192, "kernel_stack": 16},
+			Usage: MemoryEntry{Usage: 12288, Limit: 50000, Max: 20000, Failcnt: 3},
+			// Memory and swap together, as v1 counts them.
+			Swap: MemoryEntry{Usage: 12388, Limit: 51000},
+			Raw:  map[string]uint64{"anon": 4096, "file": 8192, "kernel_stack": 16},
+			PSI:  &PSIStats{Some: PSIData{Total: 1}, Full: PSIData{Total: 2}},
 		},
 		Pids: Pids{Current: 3, Limit: 64},
 		Blkio: Blkio{
@@ -372,11 +378,28 @@ func TestFs2Stats(t *testing.T) {
 		},
 	}
 	// The hugepage sizes come from the host's /sys/kernel/mm/hugepages.
+	// The reservation counter where there is one, as runc reads; no
+	// largest usage on v2 (hugetlb.2MB.max is the limit, not that).
+	want.Hugetlb = map[string]Hugetlb{}
 	if hasSize("2MB") {
-		want.Hugetlb = map[string]Hugetlb{"2MB": {Usage: 2097152, Max: 4194304, Failcnt: 1}}
+		want.Hugetlb["2MB"] = Hugetlb{Usage: 4194304, Failcnt: 1}
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stats = %+v, want %+v", got, want)
+	}
+}
+
+// Memory without a limit: memory and swap together have none either.
+func TestFs2StatsSwapUnlimited(t *testing.T) {
+	for _, tc := range []struct{ mem, swap string }{{"max", "1000"}, {"5000", "max"}, {"max", "max"}} {
+		_, m := newFs2(t, map[string]string{"memory.current": "10\n", "memory.max": tc.mem, "memory.swap.current": "1\n", "memory.swap.max": tc.swap})
+		got, err := m.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (MemoryEntry{Usage: 11, Limit: ^uint64(0)}); got.Memory.Swap != want {
+			t.Errorf("memory.max %s, memory.swap.max %s: swap = %+v, want %+v", tc.mem, tc.swap, got.Memory.Swap, want)
+		}
 	}
 }
 
@@ -405,6 +428,7 @@ func TestFs1Stats(t *testing.T) {
 			"cpuacct.usage":        "123456789\n",
 			"cpuacct.usage_percpu": "100 200 \n",
 			"cpuacct.stat":         "user 5\nsystem 7\n",
+			"cpuacct.usage_all":    "cpu user system\n0 30 70\n1 40 60\n",
 			"cpu.stat":             "nr_periods 10\nnr_throttled 2\nthrottled_time 300\n",
 		},
 		"memory": {
@@ -421,6 +445,10 @@ func TestFs1Stats(t *testing.T) {
 			"memory.stat":                     "cache 300\nrss 700\n",
 		},
 		"pids": {"pids.current": "2\n", "pids.max": "max\n"},
+		"cpuset": {
+			"cpuset.cpus": "0-1,3\n", "cpuset.mems": "0\n", "cpuset.cpu_exclusive": "0\n",
+			"cpuset.sched_load_balance": "1\n", "cpuset.sched_relax_domain_level": "-1\n", "cpuset.memory_pressure": "7\n",
+		},
 		"blkio": {
 			"blkio.throttle.io_service_bytes_recursive": blkio,
 			"blkio.throttle.io_serviced_recursive":      "8:0 Read 1\n8:0 Write 2\n",
@@ -434,9 +462,11 @@ func TestFs1Stats(t *testing.T) {
 	want := &Stats{
 		CPU: CPU{
 			// cpuacct.stat counts USER_HZ (100 a second) ticks.
-			Usage:      CPUUsage{Total: 123456789, Percpu: []uint64{100, 200}, User: 5e7, Kernel: 7e7},
+			Usage: CPUUsage{Total: 123456789, Percpu: []uint64{100, 200}, User: 5e7, Kernel: 7e7,
+				PercpuKernel: []uint64{70, 60}, PercpuUser: []uint64{30, 40}},
 			Throttling: Throttling{Periods: 10, ThrottledPeriods: 2, ThrottledTime: 300},
 		},
+		CPUSet: CPUSet{CPUs: []uint16{0, 1, 3}, Mems: []uint16{0}, SchedLoadBalance: 1, SchedRelaxDomainLevel: -1, MemoryPressure: 7},
 		Memory: Memory{
 			Cache:  300,
 			Usage:  MemoryEntry{Usage: 1000, Max: 2000, Limit: 3000, Failcnt: 1},
@@ -459,9 +489,10 @@ func TestFs1Stats(t *testing.T) {
 			},
 		},
 	}
-	// Hugetlb from the v2 part.
+	// Hugetlb from the v2 part (no v1 hugetlb hierarchy here).
+	want.Hugetlb = map[string]Hugetlb{}
 	if hasSize("2MB") {
-		want.Hugetlb = map[string]Hugetlb{"2MB": {Max: ^uint64(0)}}
+		want.Hugetlb["2MB"] = Hugetlb{}
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stats = %+v, want %+v", got, want)
@@ -526,5 +557,119 @@ func TestRemoveCreatedOwnSubtree(t *testing.T) {
 	st = &State{V1: map[string]string{"pids": v1}, Created: []string{v1}}
 	if err := removeCreated(st); err != nil || exists2(v1) {
 		t.Errorf("removeCreated (v1): %v; %s there: %v", err, v1, exists2(v1))
+	}
+}
+
+func TestCPUList(t *testing.T) {
+	for in, want := range map[string][]uint16{
+		"0":         {0},
+		"0-3\n":     {0, 1, 2, 3},
+		"0-1,3,8-9": {0, 1, 3, 8, 9},
+		"":          nil,
+		"3-1":       nil,
+		"a":         nil,
+		"0-70000":   nil,
+		"1,,2":      nil,
+		"65535":     {65535},
+		" 2-2 ":     {2},
+	} {
+		if got := cpuList(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("cpuList(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// v1 blkio as runc's events reads it: the first set of files (BFQ's,
+// CFQ's, the throttling layer's recursive, then plain ones) whose first
+// file has entries; "Total" lines left out; lines without an operation
+// kept.
+func TestBlkioV1(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  Blkio
+	}{
+		{"throttle recursive", map[string]string{
+			"blkio.throttle.io_serviced_recursive":      "8:0 Read 1\n8:0 Write 2\nTotal 3\n",
+			"blkio.throttle.io_service_bytes_recursive": "8:0 Read 512\nTotal 512\n",
+		}, Blkio{
+			IoServicedRecursive:     []BlkioEntry{{Major: 8, Op: "Read", Value: 1}, {Major: 8, Op: "Write", Value: 2}},
+			IoServiceBytesRecursive: []BlkioEntry{{Major: 8, Op: "Read", Value: 512}},
+		}},
+		{"throttle recursive empty: the plain files", map[string]string{
+			"blkio.throttle.io_serviced_recursive":      "Total 0\n",
+			"blkio.throttle.io_service_bytes_recursive": "Total 0\n",
+			"blkio.throttle.io_serviced":                "8:16 Read 4\nTotal 4\n",
+			"blkio.throttle.io_service_bytes":           "8:16 Read 4096\n",
+		}, Blkio{
+			IoServicedRecursive:     []BlkioEntry{{Major: 8, Minor: 16, Op: "Read", Value: 4}},
+			IoServiceBytesRecursive: []BlkioEntry{{Major: 8, Minor: 16, Op: "Read", Value: 4096}},
+		}},
+		{"BFQ without its debug files", map[string]string{
+			"blkio.bfq.io_serviced_recursive":           "259:0 Read 9\n",
+			"blkio.bfq.io_service_bytes_recursive":      "259:0 Read 900\n",
+			"blkio.throttle.io_serviced_recursive":      "8:0 Read 1\n",
+			"blkio.throttle.io_service_bytes_recursive": "8:0 Read 512\n",
+		}, Blkio{
+			IoServicedRecursive:     []BlkioEntry{{Major: 259, Op: "Read", Value: 9}},
+			IoServiceBytesRecursive: []BlkioEntry{{Major: 259, Op: "Read", Value: 900}},
+		}},
+		{"CFQ", map[string]string{
+			"blkio.sectors_recursive":              "8:0 16\n",
+			"blkio.io_service_time_recursive":      "8:0 Read 5\n",
+			"blkio.io_wait_time_recursive":         "8:0 Read 6\n",
+			"blkio.io_merged_recursive":            "8:0 Read 7\n",
+			"blkio.io_queued_recursive":            "8:0 Read 8\n",
+			"blkio.time_recursive":                 "8:0 10\n",
+			"blkio.io_serviced_recursive":          "8:0 Read 2\n",
+			"blkio.io_service_bytes_recursive":     "8:0 Read 8192\n",
+			"blkio.throttle.io_serviced_recursive": "8:0 Read 1\n",
+		}, Blkio{
+			SectorsRecursive:        []BlkioEntry{{Major: 8, Value: 16}},
+			IoServiceTimeRecursive:  []BlkioEntry{{Major: 8, Op: "Read", Value: 5}},
+			IoWaitTimeRecursive:     []BlkioEntry{{Major: 8, Op: "Read", Value: 6}},
+			IoMergedRecursive:       []BlkioEntry{{Major: 8, Op: "Read", Value: 7}},
+			IoQueuedRecursive:       []BlkioEntry{{Major: 8, Op: "Read", Value: 8}},
+			IoTimeRecursive:         []BlkioEntry{{Major: 8, Value: 10}},
+			IoServicedRecursive:     []BlkioEntry{{Major: 8, Op: "Read", Value: 2}},
+			IoServiceBytesRecursive: []BlkioEntry{{Major: 8, Op: "Read", Value: 8192}},
+		}},
+		{"nothing", nil, Blkio{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := t.TempDir()
+			writeFiles(t, d, tc.files)
+			if got := blkioV1(d); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("blkioV1 = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// v1 hugetlb: the reservation counters where the kernel has them, the
+// largest usage, failures.
+func TestHugetlbV1(t *testing.T) {
+	if !hasSize("2MB") {
+		t.Skip("this host has no 2MB hugepages (/sys/kernel/mm/hugepages)")
+	}
+	d := t.TempDir()
+	writeFiles(t, d, map[string]string{
+		"hugetlb.2MB.usage_in_bytes": "1\n", "hugetlb.2MB.max_usage_in_bytes": "2\n", "hugetlb.2MB.failcnt": "3\n",
+	})
+	if got := hugetlbV1(d)["2MB"]; got != (Hugetlb{Usage: 1, Max: 2, Failcnt: 3}) {
+		t.Errorf("without rsvd: %+v", got)
+	}
+	writeFiles(t, d, map[string]string{
+		"hugetlb.2MB.rsvd.usage_in_bytes": "4\n", "hugetlb.2MB.rsvd.max_usage_in_bytes": "5\n", "hugetlb.2MB.rsvd.failcnt": "6\n",
+	})
+	if got := hugetlbV1(d)["2MB"]; got != (Hugetlb{Usage: 4, Max: 5, Failcnt: 6}) {
+		t.Errorf("with rsvd: %+v", got)
+	}
+}
+
+// No pressure file (no CONFIG_PSI, psi=0, cgroup.pressure 0): no "psi".
+func TestReadPSIAbsent(t *testing.T) {
+	if p := readPSI(t.TempDir(), "cpu.pressure"); p != nil {
+		t.Errorf("readPSI of no file = %+v, want nil", p)
 	}
 }

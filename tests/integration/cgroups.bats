@@ -975,6 +975,43 @@ read" ]
 		and .data.memory.usage.usage > 0'
 }
 
+# runc 1.5's events keys, which scripts and monitors read: cpuset (v1's
+# files; empty on v2, as runc), hugetlb as an object, intel_rdt {} without
+# linux.intelRdt, network_interfaces null; v2's pressure (PSI) where the
+# kernel keeps it; swap as v1 counts it (memory and swap together).
+@test "events --stats has runc's keys: cpuset, hugetlb, intel_rdt, network_interfaces, PSI" {
+	local id d data
+	id=$(new_id)
+	run_ct "$id"
+	show srt events --stats "$id"
+	[ "$status" -eq 0 ]
+	data=$(jq -c .data <<<"$output")
+	[ "$(jq -c keys <<<"$data")" = '["blkio","cpu","cpuset","hugetlb","intel_rdt","memory","network_interfaces","pids"]' ]
+	jq -e '.network_interfaces == null and .intel_rdt == {} and (.hugetlb | type) == "object"' <<<"$data"
+	jq -e '.cpuset | has("cpu_exclusive") and has("sched_relax_domain_level")' <<<"$data"
+	d=$(cg_dir "$(init_pid "$id")" cpuset)
+	if [ "$CG_MODE" = v1 ]; then
+		# cpuset.cpus as a list of numbers ("0-1" is [0,1]).
+		want=$(tr ',' '\n' <"$d/cpuset.cpus" | awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) print i }' | jq -sc .)
+		[ "$(jq -c .cpuset.cpus <<<"$data")" = "$want" ] || fail "cpuset.cpus: $(cat "$d/cpuset.cpus") is not $want"
+		d=$(cg_dir "$(init_pid "$id")" cpuacct)
+		if [ -e "$d/cpuacct.usage_all" ]; then
+			jq -e '(.cpu.usage.percpu_kernel | length) == (.cpu.usage.percpu | length)' <<<"$data"
+		fi
+	else
+		jq -e '.cpuset | has("cpus") | not' <<<"$data"
+		if [ -r "$d/cpu.pressure" ] && cat "$d/cpu.pressure" >/dev/null 2>&1; then
+			jq -e '(.cpu.psi.some.total | type) == "number" and (.memory.psi.full | has("avg10"))' <<<"$data"
+		else
+			echo "# no cpu.pressure in the container's cgroup: PSI not checked" >&3
+		fi
+		if [ -e "$d/memory.swap.current" ]; then
+			jq -e '.memory.swap.usage >= .memory.usage.usage' <<<"$data"
+		fi
+	fi
+	sr delete --force "$id"
+}
+
 @test "events reports an OOM kill in the container" {
 	local id ev
 	id=$(new_id)
