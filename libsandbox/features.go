@@ -5,7 +5,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
-	"github.com/opencontainers/selinux/go-selinux"
 
 	"github.com/sandbox-runtime/sandbox-runtime/internal/procattr"
 	"github.com/sandbox-runtime/sandbox-runtime/libsandbox/caps"
@@ -17,7 +16,6 @@ import (
 // this host.
 func Features() *features.Features {
 	t := true
-	aa, se := apparmorEnabled(), selinux.GetEnabled()
 	sc := seccomp.Supported()
 	for _, l := range [][]string{sc.Actions, sc.Operators, sc.Archs, sc.KnownFlags, sc.SupportedFlags} {
 		sort.Strings(l)
@@ -39,8 +37,13 @@ func Features() *features.Features {
 				KnownFlags:     sc.KnownFlags,
 				SupportedFlags: sc.SupportedFlags,
 			},
-			Apparmor: &features.Apparmor{Enabled: &aa},
-			Selinux:  &features.Selinux{Enabled: &se},
+			// Compiled in, as the spec defines both ("unrelated to
+			// whether the host supports AppArmor" / "SELinux"), and as
+			// runc reports them: create applies a profile or label
+			// where the host has the LSM, and refuses it, naming the
+			// field, where it has not.
+			Apparmor: &features.Apparmor{Enabled: &t},
+			Selinux:  &features.Selinux{Enabled: &t},
 			// Compiled in ("unrelated to whether the host supports
 			// Intel RDT"): create refuses it where no resctrl is
 			// mounted.

@@ -82,6 +82,10 @@ setup() {
 	[[ "$output" == *'features\" requires exactly 0 argument(s)'* ]]
 }
 
+@test "features: AppArmor and SELinux are compiled in, whatever this host has (the spec's meaning, runc's answer)" {
+	[ "$(jq -c '[.linux.apparmor.enabled, .linux.selinux.enabled]' <<<"$FEATURES")" = '[true,true]' ]
+}
+
 @test "features: runtime-spec 1.3's fields are claimed (issue 14), and create takes them" {
 	requires sandbox root
 	setup_bundle
