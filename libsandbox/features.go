@@ -60,6 +60,13 @@ func Features() *features.Features {
 		Annotations: map[string]string{
 			"org.opencontainers.runtime-spec.features.version": specs.Version,
 		},
+		// A prefix (the spec: a value ending in "."): the systemd
+		// driver sets the unit property org.systemd.property.NAME
+		// names (cgroups/systemd_props.go), DeviceAllow= and
+		// Delegate= among those systemd takes for a scope, beyond
+		// what the spec's fields allow; runc lists it too.
+		// CheckpointFeatures adds org.criu.config.
+		PotentiallyUnsafeConfigAnnotations: []string{"org.systemd.property."},
 	}
 }
 

@@ -86,6 +86,10 @@ setup() {
 	[ "$(jq -c '[.linux.apparmor.enabled, .linux.selinux.enabled]' <<<"$FEATURES")" = '[true,true]' ]
 }
 
+@test "features: the annotations that reach beyond the spec's fields are potentially unsafe (systemd unit properties, CRIU's config), as runc lists them" {
+	jq -e '.potentiallyUnsafeConfigAnnotations | index("org.systemd.property.") and index("org.criu.config")' <<<"$FEATURES"
+}
+
 @test "features: runtime-spec 1.3's fields are claimed (issue 14), and create takes them" {
 	requires sandbox root
 	setup_bundle
